@@ -1,0 +1,69 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Tandem",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tandem", targets: ["tandem"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // SIP message model: byte parser, lazy header access, serializer, URIs.
+        .target(name: "SIPCore", swiftSettings: strict),
+        // Syscall layer, epoll reactor, timers, eventfd wake-up, UDP sockets.
+        .target(name: "Reactor", swiftSettings: strict),
+        // RFC 3261 transaction state machines (pure: events in, actions out).
+        .target(name: "SIPTransaction", swiftSettings: strict),
+        // Stateful proxy core: transaction table, relay, Via/Record-Route/loose routing, UDP workers.
+        .target(
+            name: "TandemProxy",
+            dependencies: [
+                "SIPCore", "Reactor", "SIPTransaction",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Routing script language: lexer, parser, checker, compiler, interpreter.
+        .target(
+            name: "TandemScript",
+            dependencies: ["SIPCore"],
+            swiftSettings: strict
+        ),
+        // Wires the script to the proxy core and runs the server.
+        .target(
+            name: "TandemServer",
+            dependencies: [
+                "TandemProxy", "TandemScript", "SIPCore", "Reactor",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "tandem",
+            dependencies: [
+                "TandemServer", "TandemScript",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")], swiftSettings: strict),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor"], swiftSettings: strict),
+        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"], swiftSettings: strict),
+        .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript", "SIPCore"], swiftSettings: strict),
+        .testTarget(
+            name: "TandemProxyTests",
+            dependencies: ["TandemProxy", "TandemServer", "SIPCore", "Reactor"],
+            swiftSettings: strict
+        ),
+    ]
+)
