@@ -14,9 +14,10 @@ import Glibc
 /// ``enableErrorQueue()`` turns on `IP_RECVERR`/`IPV6_RECVERR`: each ICMP error is then queued with the
 /// original destination, the socket becomes `EPOLLERR`-ready (``ReadyEvents/error``), and
 /// ``readError()`` returns ``UDPErrorReport``s — so the proxy can answer 503 for that destination.
-/// With `IP_RECVERR`, the next `receive`/`send` may also throw the pending error once (e.g.
-/// `ECONNREFUSED`, see ``IOError/isAsynchronousNetworkError``); callers should treat it as soft,
-/// drain ``readError()`` and carry on.
+/// With `IP_RECVERR` Linux *also* sets the socket's pending error (`sk_err`), which the next
+/// `recvfrom`/`sendto` returns once — even a `sendto` to an unrelated destination, whose datagram is then
+/// not sent. Once the error queue is enabled this class absorbs that one-shot error (it retries the
+/// call once), so ICMP errors reach the caller only through ``readError()``.
 ///
 /// `@unchecked Sendable`: the socket is only a descriptor, and socket syscalls are thread-safe. The
 /// invariant is that ``close()`` must not race with other use (in Tandem each socket is owned by one
@@ -36,6 +37,8 @@ public final class UDPSocket: @unchecked Sendable {
     public let family: SocketAddress.Family
     /// The descriptor (-1 once closed).
     public private(set) var fd: Int32
+    /// `IP_RECVERR` is on: asynchronous errors are also in the error queue.
+    public private(set) var isErrorQueueEnabled = false
 
     /// Creates an unbound nonblocking, close-on-exec UDP socket.
     public init(family: SocketAddress.Family) throws(IOError) {
@@ -105,7 +108,13 @@ public final class UDPSocket: @unchecked Sendable {
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> IOResult<Datagram> {
         var storage = sockaddr_storage()
         var length = socklen_t(0)
-        let result = try System.recvfrom(fd, buffer, flags: Int32(MSG_TRUNC), from: &storage, length: &length)
+        let result: IOResult<Int>
+        do {
+            result = try System.recvfrom(fd, buffer, flags: Int32(MSG_TRUNC), from: &storage, length: &length)
+        } catch where isErrorQueueEnabled && error.isAsynchronousNetworkError {
+            // The one-shot sk_err of a queued ICMP report (see type docs); it was consumed, retry once.
+            result = try System.recvfrom(fd, buffer, flags: Int32(MSG_TRUNC), from: &storage, length: &length)
+        }
         switch result {
         case .wouldBlock:
             return .wouldBlock
@@ -128,7 +137,13 @@ public final class UDPSocket: @unchecked Sendable {
     /// Sends one datagram to `address`. `.processed(n)` is the number of bytes sent (the whole datagram).
     @inline(__always)
     public func send(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress) throws(IOError) -> IOResult<Int> {
-        try System.sendto(fd, bytes, to: address)
+        do {
+            return try System.sendto(fd, bytes, to: address)
+        } catch where isErrorQueueEnabled && error.isAsynchronousNetworkError {
+            // A pending sk_err from an earlier ICMP report failed this call before anything was sent
+            // (see type docs); it is consumed now, so retry once. A genuine error repeats and is thrown.
+            return try System.sendto(fd, bytes, to: address)
+        }
     }
 
     /// Sends one datagram to `address`.
@@ -140,9 +155,18 @@ public final class UDPSocket: @unchecked Sendable {
     }
 
     /// Sends one datagram to the connected peer.
+    public func send(_ bytes: UnsafeRawBufferPointer) throws(IOError) -> IOResult<Int> {
+        do {
+            return try System.send(fd, bytes)
+        } catch where isErrorQueueEnabled && error.isAsynchronousNetworkError {
+            return try System.send(fd, bytes)
+        }
+    }
+
+    /// Sends one datagram to the connected peer.
     public func send(_ bytes: [UInt8]) throws(IOError) -> IOResult<Int> {
         let result = bytes.withUnsafeBytes { raw -> Result<IOResult<Int>, IOError> in
-            do throws(IOError) { return .success(try System.send(fd, raw)) } catch { return .failure(error) }
+            do throws(IOError) { return .success(try send(raw)) } catch { return .failure(error) }
         }
         return try result.get()
     }
@@ -154,6 +178,7 @@ public final class UDPSocket: @unchecked Sendable {
         case .ipv4: try System.setSocketOption(fd, level: Int32(IPPROTO_IP), name: IP_RECVERR, value: 1)
         case .ipv6: try System.setSocketOption(fd, level: Int32(IPPROTO_IPV6), name: IPV6_RECVERR, value: 1)
         }
+        isErrorQueueEnabled = true
     }
 
     /// Reads one entry from the error queue (`MSG_ERRQUEUE`); `.wouldBlock` when it is empty.
