@@ -20,7 +20,9 @@ let package = Package(
         // SIP message model: byte parser, lazy header access, serializer, URIs.
         .target(name: "SIPCore", swiftSettings: strict),
         // Syscall layer, epoll reactor, timers, eventfd wake-up, UDP sockets.
-        .target(name: "Reactor", swiftSettings: strict),
+        .target(name: "Reactor", dependencies: ["CReactor"], swiftSettings: strict),
+        // C shim exposing epoll/eventfd/errqueue headers (not in Swift's Glibc module).
+        .target(name: "CReactor"),
         // RFC 3261 transaction state machines (pure: events in, actions out).
         .target(name: "SIPTransaction", swiftSettings: strict),
         // Stateful proxy core: transaction table, relay, Via/Record-Route/loose routing, UDP workers.

@@ -1,0 +1,23 @@
+// Thin C shim for the Reactor target: exposes the Linux headers that Swift's Glibc module does not
+// (epoll, eventfd, errqueue) and wraps the few GNU-only functions. No logic lives here.
+// Note: _GNU_SOURCE must NOT be defined in this header (it would make struct definitions disagree
+// with the SwiftGlibc module); GNU functions are wrapped in CReactor.c instead.
+#ifndef CREACTOR_H
+#define CREACTOR_H
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/errqueue.h>
+#include <pthread.h>
+#include <unistd.h>
+
+/// pipe2(2).
+int creactor_pipe2(int fds[2], int flags);
+/// pthread_setname_np(3).
+int creactor_pthread_setname(pthread_t thread, const char *name);
+/// pthread_getname_np(3).
+int creactor_pthread_getname(pthread_t thread, char *name, size_t length);
+
+#endif

@@ -1,0 +1,93 @@
+/// A `name-addr` or `addr-spec` with header parameters, as used by From, To, Contact, Route,
+/// Record-Route (RFC 3261 §20.10, §25.1).
+public struct NameAddr: Sendable, Hashable, CustomStringConvertible {
+    /// Display name: unquoted (escapes removed) if it was a quoted string, tokens as written otherwise.
+    public var displayName: String?
+    /// The URI text as written (inside `<>` if present).
+    public var uriText: String
+    /// Header parameters after the URI (`tag`, `expires`, `q`, ...), values as written.
+    public var parameters: [SIPParameter]
+
+    public init(displayName: String? = nil, uri: String, parameters: [SIPParameter] = []) {
+        self.displayName = displayName
+        uriText = uri
+        self.parameters = parameters
+    }
+
+    /// Parses a single name-addr / addr-spec value.
+    public init(parsing text: String) throws(SIPParseError) {
+        try self.init(parsing: Array(text.utf8)[...])
+    }
+
+    init(parsing v: ArraySlice<UInt8>) throws(SIPParseError) {
+        var i = v.startIndex
+        skipSpace(v, &i)
+        guard i < v.endIndex else { throw SIPParseError(.badURI) }
+        displayName = nil
+        var angled = false
+        if v[i] == ASCII.quote {
+            guard let e = quotedStringEnd(v, from: i) else { throw SIPParseError(.badURI) }
+            displayName = unquote(v[i..<e])
+            i = e
+            skipSpace(v, &i)
+            guard i < v.endIndex, v[i] == ASCII.lt else { throw SIPParseError(.badURI) }
+            angled = true
+        } else {
+            // *(token LWS) "<"  or an addr-spec.
+            var j = i
+            while j < v.endIndex, isTokenChar(v[j]) || isLWSByte(v[j]) { j += 1 }
+            if j < v.endIndex, v[j] == ASCII.lt {
+                let dn = v.trimmedRange(i..<j)
+                if !dn.isEmpty { displayName = makeString(v[dn]) }
+                i = j
+                angled = true
+            }
+        }
+        let uriRange: Range<Int>
+        if angled {
+            let us = i + 1
+            guard let gt = v[us...].firstIndex(of: ASCII.gt) else { throw SIPParseError(.badURI) }
+            uriRange = us..<gt
+            guard !uriRange.isEmpty, !isLWSByte(v[us]), !isLWSByte(v[gt - 1]) else { throw SIPParseError(.badURI) }
+            i = gt + 1
+        } else {
+            let us = i
+            while i < v.endIndex, v[i] != ASCII.semicolon, !isLWSByte(v[i]) {
+                // RFC 3261 §20: a URI with ',', '?' or ';' must be enclosed in <>.
+                if v[i] == ASCII.question || v[i] == ASCII.comma { throw SIPParseError(.badURI) }
+                i += 1
+            }
+            uriRange = us..<i
+        }
+        let text = makeString(v[uriRange])
+        _ = try URI(parsing: text)
+        uriText = text
+        guard let params = parseHeaderParams(v, from: i) else { throw SIPParseError(.badURI) }
+        parameters = params
+    }
+
+    /// The parsed URI (validated at parse time).
+    public var uri: URI { (try? URI(parsing: uriText)) ?? .other(scheme: "", text: uriText) }
+
+    /// The `tag` parameter.
+    public var tag: String? {
+        get { parameters.value(of: "tag") ?? nil }
+        set { if let newValue { parameters.set("tag", newValue) } else { parameters.remove(named: "tag") } }
+    }
+
+    /// Serialized as `"Display" <uri>;params` (always in name-addr form).
+    public var description: String {
+        var s = ""
+        if let d = displayName {
+            s += "\""
+            for c in d.unicodeScalars {
+                if c == "\"" || c == "\\" { s += "\\" }
+                s.unicodeScalars.append(c)
+            }
+            s += "\" "
+        }
+        s += "<\(uriText)>"
+        s += parameters.serialized
+        return s
+    }
+}

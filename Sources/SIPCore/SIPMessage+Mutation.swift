@@ -1,0 +1,122 @@
+/// Cheap edits for proxying. Untouched headers keep pointing into the original bytes.
+extension SIPMessage {
+    /// Replaces the Request-URI (no-op on responses).
+    public mutating func setRequestURI(_ text: String) {
+        guard isRequest else { return }
+        newRequestURI = Array(text.utf8)
+    }
+
+    /// Replaces the Request-URI (no-op on responses).
+    public mutating func setRequestURI(_ uri: URI) { setRequestURI(uri.description) }
+
+    /// Inserts a header line before the first line of the same name (or at the top of the
+    /// header section if there is none), e.g. a new top Via or Record-Route.
+    public mutating func prependHeader(_ name: HeaderName, _ value: String) {
+        let at = firstFieldIndex(name) ?? 0
+        fields.insert(HeaderField(name: name, value: value), at: at)
+    }
+
+    /// Appends a header line at the end of the header section.
+    public mutating func appendHeader(_ name: HeaderName, _ value: String) {
+        fields.append(HeaderField(name: name, value: value))
+    }
+
+    /// Removes every line named `name`.
+    public mutating func removeHeaders(_ name: HeaderName) {
+        for i in fieldIndices(name).reversed() { fields.remove(at: i) }
+    }
+
+    /// Replaces the value of the first line named `name` (keeping its position and spelling)
+    /// and removes the other lines of that name; appends the header if absent.
+    public mutating func setHeader(_ name: HeaderName, _ value: String) {
+        guard let i = firstFieldIndex(name) else {
+            appendHeader(name, value)
+            return
+        }
+        fields[i] = ownedField(like: fields[i], value: value.utf8)
+        let code = name.code
+        var j = fields.count - 1
+        while j > i {
+            if fieldMatches(fields[j], name, code: code) { fields.remove(at: j) }
+            j -= 1
+        }
+    }
+
+    /// Removes the first value of `name` (e.g. the top Via, even when several Vias share one
+    /// line, or the first Route). Returns the removed value, or nil if there was none.
+    @discardableResult
+    public mutating func removeFirstValue(_ name: HeaderName) -> String? {
+        guard let i = firstFieldIndex(name) else { return nil }
+        let f = fields[i]
+        let v = valueBytes(f)
+        let parts = splitTopLevel(v)
+        guard let first = parts.first else {
+            fields.remove(at: i)
+            return removeFirstValue(name)
+        }
+        let removed = makeString(v[first])
+        if parts.count == 1 {
+            fields.remove(at: i)
+        } else if f.owned == nil && !f.folded {
+            // Narrow the range into the original bytes: no copy.
+            fields[i].valueStart = parts[1].lowerBound
+            fields[i].edited = true
+        } else {
+            fields[i] = ownedField(like: f, value: v[parts[1].lowerBound...])
+        }
+        return removed
+    }
+
+    /// Replaces the top Via value with `via` (other values on the same line are kept).
+    public mutating func setTopVia(_ via: Via) {
+        guard let i = firstFieldIndex(.via) else {
+            prependHeader(.via, via.description)
+            return
+        }
+        let f = fields[i]
+        let v = valueBytes(f)
+        let parts = splitTopLevel(v)
+        var nv = Array(via.description.utf8)
+        if parts.count > 1 {
+            nv.append(ASCII.comma)
+            nv.append(ASCII.sp)
+            nv.append(contentsOf: v[parts[1].lowerBound...])
+        }
+        fields[i] = ownedField(like: f, value: nv)
+    }
+
+    /// Sets `received` and/or `rport` on the top Via (RFC 3261 §18.2.1, RFC 3581 §4).
+    /// Pass nil to leave a parameter unchanged.
+    public mutating func setTopViaParams(received: String?, rport: UInt16?) throws(SIPParseError) {
+        var via = try topVia()
+        if let received { via.received = received }
+        if let rport { via.rport = .value(rport) }
+        setTopVia(via)
+    }
+
+    /// Replaces the body; Content-Length is recomputed by `serialize()`. Sets Content-Type when given.
+    public mutating func setBody(_ body: [UInt8], contentType: String? = nil) {
+        newBody = body
+        if let contentType { setHeader(.contentType, contentType) }
+    }
+
+    /// An owned copy of `f` (same name spelling) with a new value.
+    func ownedField<C: Collection>(like f: HeaderField, value: C) -> HeaderField where C.Element == UInt8 {
+        var line: [UInt8] = []
+        if let o = f.owned { line.append(contentsOf: o[f.lineStart..<f.nameEnd]) } else { line.append(contentsOf: bytes[f.lineStart..<f.nameEnd]) }
+        let nameEnd = line.count
+        line.append(ASCII.colon)
+        line.append(ASCII.sp)
+        let vs = line.count
+        line.append(contentsOf: value)
+        var nf = f
+        nf.owned = line
+        nf.lineStart = 0
+        nf.nameEnd = nameEnd
+        nf.valueStart = vs
+        nf.valueEnd = line.count
+        nf.folded = false
+        nf.edited = false
+        return nf
+    }
+}
