@@ -6,7 +6,11 @@ import Synchronization
 /// Each shard is a `Mutex` around a dictionary; a key always lands in the same shard
 /// (by its hash), so all operations on one key are linearizable.
 public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let shards: [Mutex<[Key: Value]>]
+    private final class Shard: Sendable {
+        let entries = Mutex<[Key: Value]>([:])
+    }
+
+    private let shards: [Shard]
     private let mask: Int
 
     /// Creates a table with `shardCount` shards (rounded up to a power of two).
@@ -14,10 +18,7 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
         var count = 1
         while count < max(1, shardCount) { count <<= 1 }
         self.mask = count - 1
-        var shards: [Mutex<[Key: Value]>] = []
-        shards.reserveCapacity(count)
-        for _ in 0..<count { shards.append(Mutex([:])) }
-        self.shards = shards
+        self.shards = (0..<count).map { _ in Shard() }
     }
 
     @inline(__always)
@@ -29,12 +30,12 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
 
     /// The value for `key`, if present.
     public func lookup(_ key: Key) -> Value? {
-        shards[shard(for: key)].withLock { $0[key] }
+        shards[shard(for: key)].entries.withLock { $0[key] }
     }
 
     /// Inserts `value` unless the key is present; returns the value now stored and whether it was inserted.
     public func insertIfAbsent(_ key: Key, _ value: Value) -> (stored: Value, inserted: Bool) {
-        shards[shard(for: key)].withLock { dict in
+        shards[shard(for: key)].entries.withLock { dict in
             if let existing = dict[key] { return (existing, false) }
             dict[key] = value
             return (value, true)
@@ -43,17 +44,17 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
 
     /// Stores `value` for `key`, replacing any previous value.
     public func set(_ key: Key, _ value: Value) {
-        shards[shard(for: key)].withLock { $0[key] = value }
+        shards[shard(for: key)].entries.withLock { $0[key] = value }
     }
 
     /// Removes and returns the value for `key`.
     @discardableResult
     public func remove(_ key: Key) -> Value? {
-        shards[shard(for: key)].withLock { $0.removeValue(forKey: key) }
+        shards[shard(for: key)].entries.withLock { $0.removeValue(forKey: key) }
     }
 
     /// The number of entries (sums the shards; not a snapshot across shards).
     public var count: Int {
-        shards.reduce(0) { total, shard in total + shard.withLock { $0.count } }
+        shards.reduce(0) { total, shard in total + shard.entries.withLock { $0.count } }
     }
 }

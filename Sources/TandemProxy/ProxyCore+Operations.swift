@@ -1,0 +1,194 @@
+import Reactor
+import SIPCore
+import SIPTransaction
+
+/// The proxy operations a routing script calls (`t_newtran`, `t_relay`, `sl_send_reply`, `t_reply`,
+/// `record_route`, `loose_route`, `t_check_trans`). Return codes follow OpenSIPS: >0 success,
+/// <0 failure, 0 stop the script (e.g. a retransmission was absorbed).
+extension ProxyCore {
+    /// `t_newtran()`: creates the server transaction for the request (100 Trying for INVITE).
+    /// Returns 1 when created or already owned by this context, 0 when another copy of the request
+    /// already has one (the retransmission is absorbed), -1 when no transaction can be made.
+    public func newTransaction(_ context: RequestContext) -> Int32 {
+        if context.transaction != nil { return 1 }
+        let message = context.message
+        guard let method = message.method, method != .ack, let via = try? message.topVia(),
+              let key = serverKey(for: message, via: via, method: method) else { return -1 }
+        let upstream = MessageBuilders.responseAddress(for: via) ?? context.source
+        let server: ProxyTransaction.ServerMachine = method == .invite
+            ? .invite(InviteServerTransaction(settings: settings.timers, reliable: false, tryingPolicy: .immediately))
+            : .nonInvite(NonInviteServerTransaction(settings: settings.timers, reliable: false))
+        let state = ProxyTransaction.State(
+            server: server, request: message, source: context.source, upstream: upstream,
+            socketIndex: context.socketIndex, localTag: statelessTag(for: message))
+        let txn = ProxyTransaction(key: key, isInvite: method == .invite, state: state)
+        let (stored, inserted) = serverTable.insertIfAbsent(key, txn)
+        guard inserted else {
+            absorbRetransmission(stored, worker: context.worker)
+            return 0
+        }
+        counters.serverTransactionsCreated.add(1, ordering: .relaxed)
+        context.transaction = txn
+        txn.state.withLock { state in
+            state.flags = context.flags
+            serverEvent(.start, response: nil, txn: txn, state: &state, worker: context.worker)
+        }
+        return 1
+    }
+
+    /// `t_relay([destination])`: forwards the request statefully (ACK and unmatched CANCEL
+    /// statelessly) to `destination`, else `$du`, else the top Route, else the Request-URI.
+    public func relay(_ context: RequestContext, to destination: String? = nil) -> Int32 {
+        guard let method = context.message.method else { return -1 }
+        if method == .ack || method == .cancel { return forwardStatelessly(context, to: destination) }
+        if let maxForwards = try? context.message.maxForwards(), maxForwards <= 0 {
+            _ = reply(context, status: 483, reason: "Too Many Hops")
+            return -1
+        }
+        guard let target = nextHop(context, override: destination) else {
+            logger.debug("t_relay: no route to next hop",
+                         metadata: ["sip.call_id": "\(context.message.callID ?? "")"])
+            return -1
+        }
+        if context.transaction == nil {
+            let created = newTransaction(context)
+            guard created > 0 else { return created }
+        }
+        guard let txn = context.transaction else { return -1 }
+        let socketIndex = context.socketIndex
+        let branchID = Branch.generate()
+        var outgoing = context.message
+        prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex)
+        let bytes = outgoing.serialize()
+        let key = ClientKey(branch: branchID, isCancel: false)
+        clientTable.set(key, txn)
+        let post = txn.state.withLock { state -> PostAction? in
+            guard !state.cancelled, state.finalStatus == 0 || (200..<300).contains(state.finalStatus) && false else {
+                return nil
+            }
+            if state.relayedRequest == nil { state.relayedRequest = context.message }
+            state.flags = context.flags
+            if let route = context.failureRoute { state.failureRoute = route }
+            if let route = context.replyRoute { state.replyRoute = route }
+            if let route = context.branchRoute { state.branchRoute = route }
+            let machine: ProxyBranch.Machine = method == .invite
+                ? .invite(InviteClientTransaction(settings: settings.timers, reliable: false))
+                : .nonInvite(NonInviteClientTransaction(settings: settings.timers, reliable: false))
+            state.branches.append(ProxyBranch(branchID: branchID, machine: machine, request: bytes,
+                                              destination: target, socketIndex: socketIndex))
+            let index = state.branches.count - 1
+            counters.clientTransactionsCreated.add(1, ordering: .relaxed)
+            if !context.worker.send(bytes, to: target, socketIndex: socketIndex) {
+                _ = clientEvent(.start, branch: index, response: nil, txn: txn, state: &state, worker: context.worker)
+                return clientEvent(.transportError, branch: index, response: nil, txn: txn, state: &state,
+                                   worker: context.worker)
+            }
+            return clientEvent(.start, branch: index, response: nil, txn: txn, state: &state, worker: context.worker)
+        }
+        guard let post else {
+            clientTable.remove(key)
+            return -1
+        }
+        context.relayed = true
+        runPostAction(post, txn: txn, worker: context.worker)
+        return 1
+    }
+
+    /// Forwards without a transaction (ACK for 2xx, CANCEL that matched nothing): the branch is
+    /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
+    func forwardStatelessly(_ context: RequestContext, to destination: String?) -> Int32 {
+        guard let target = nextHop(context, override: destination) else { return -1 }
+        let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
+        var outgoing = context.message
+        prepareForForwarding(&outgoing, branch: Branch.derived(from: incoming), socketIndex: context.socketIndex)
+        guard context.worker.send(outgoing.serialize(), to: target, socketIndex: context.socketIndex) else {
+            return -1
+        }
+        context.relayed = true
+        return 1
+    }
+
+    /// RFC 3261 §16.6 steps 3 and 8: Max-Forwards decremented (70 when absent), our Via on top.
+    func prepareForForwarding(_ message: inout SIPMessage, branch: String, socketIndex: Int) {
+        if let maxForwards = try? message.maxForwards() {
+            message.setHeader(.maxForwards, String(maxForwards - 1))
+        } else {
+            message.appendHeader(.maxForwards, "70")
+        }
+        message.prependHeader(.via, viaPrefix[socketIndex < viaPrefix.count ? socketIndex : 0] + branch)
+    }
+
+    /// The next hop: an explicit destination, `$du`, the top Route, or the Request-URI.
+    func nextHop(_ context: RequestContext, override: String?) -> SocketAddress? {
+        if let text = override ?? context.destinationURI {
+            return NextHop.address(forURIText: text)
+        }
+        if let top = try? context.message.routes().first, let uri = top.uri.sipURI {
+            return NextHop.address(for: uri)
+        }
+        guard let uri = try? context.message.requestURI()?.sipURI else { return nil }
+        return NextHop.address(for: uri)
+    }
+
+    /// `sl_send_reply(code, reason)`: a reply without a transaction.
+    public func statelessReply(_ context: RequestContext, status: Int, reason: String?) -> Int32 {
+        guard context.message.method != .ack else { return -1 }
+        sendStatelessReply(to: context.message, source: context.source, socketIndex: context.socketIndex,
+                           status: status, reason: reason, worker: context.worker)
+        if status >= 200 { context.replied = true }
+        return 1
+    }
+
+    /// `t_reply(code, reason)`: a reply in the request's transaction (created if needed).
+    public func reply(_ context: RequestContext, status: Int, reason: String?) -> Int32 {
+        if context.transaction == nil {
+            let created = newTransaction(context)
+            guard created > 0 else { return created }
+        }
+        guard let txn = context.transaction else { return -1 }
+        let sent = txn.state.withLock { state -> Bool in
+            guard state.finalStatus == 0 else { return false }
+            let bytes = localResponse(to: state, status: status, reason: reason)
+            sendUpstream(bytes, status: status, txn: txn, state: &state, worker: context.worker)
+            return true
+        }
+        if sent && status >= 200 { context.replied = true }
+        return sent ? 1 : -1
+    }
+
+    /// `t_check_trans()`: 1 if the request belongs to a transaction (its own, or for CANCEL/ACK the
+    /// INVITE's), -1 otherwise.
+    public func checkTransaction(_ context: RequestContext) -> Int32 {
+        if context.transaction != nil { return 1 }
+        guard let method = context.message.method, let via = try? context.message.topVia(),
+              let key = serverKey(for: context.message, via: via, method: method) else { return -1 }
+        let lookupKey = method == .ack || method == .cancel
+            ? TransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite) : key
+        return serverTable.lookup(lookupKey) == nil ? -1 : 1
+    }
+
+    /// `record_route()`: adds our Record-Route (`<sip:IP:PORT;lr>`) on top.
+    public func recordRoute(_ context: RequestContext) -> Int32 {
+        let index = context.socketIndex < recordRouteValue.count ? context.socketIndex : 0
+        context.message.prependHeader(.recordRoute, recordRouteValue[index])
+        return 1
+    }
+
+    /// `loose_route()`: RFC 3261 §16.4 — if the Request-URI is ours (a strict router before us), the
+    /// last Route becomes the Request-URI; Route entries naming us are removed. Returns 1 if the
+    /// request had a Route set, -1 if it had none.
+    public func looseRoute(_ context: RequestContext) -> Int32 {
+        guard var routes = try? context.message.routes(), !routes.isEmpty else { return -1 }
+        if let uri = try? context.message.requestURI()?.sipURI, isMyself(uri: uri), let last = routes.last {
+            context.message.setRequestURI(last.uriText)
+            routes.removeLast()
+            context.message.removeHeaders(.route)
+            for route in routes { context.message.appendHeader(.route, route.description) }
+        }
+        while let first = routes.first, let uri = first.uri.sipURI, isMyself(uri: uri) {
+            context.message.removeFirstValue(.route)
+            routes.removeFirst()
+        }
+        return 1
+    }
+}

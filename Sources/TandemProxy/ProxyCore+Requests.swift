@@ -1,0 +1,153 @@
+import Reactor
+import SIPCore
+import SIPTransaction
+
+extension ProxyCore {
+    /// A request: validate, stamp the top Via, absorb retransmissions, ACKs and CANCELs that belong to a
+    /// transaction, and hand everything else to the router.
+    func handleRequest(_ parsed: SIPMessage, from source: SocketAddress, socketIndex: Int, worker: WorkerContext) {
+        counters.requestsReceived.add(1, ordering: .relaxed)
+        var message = parsed
+        do {
+            try message.validateForProxy()
+        } catch {
+            counters.parseErrors.add(1, ordering: .relaxed)
+            logger.debug("rejecting malformed request", metadata: ["from": "\(source)", "error": "\(error)"])
+            if error.shouldReply400, message.method != .ack {
+                sendStatelessReply(to: message, source: source, socketIndex: socketIndex, status: 400,
+                                   reason: "Bad Request (\(error.reason))", worker: worker)
+            }
+            return
+        }
+        guard let method = message.method, var via = try? message.topVia() else {
+            counters.parseErrors.add(1, ordering: .relaxed)
+            return
+        }
+        // RFC 3261 §18.2.1 and RFC 3581: remember where the request really came from.
+        let sourceIP = source.ip
+        var stamped = false
+        if via.host != sourceIP && via.host != "[\(sourceIP)]" {
+            via.received = sourceIP
+            stamped = true
+        }
+        if case .requested = via.rport {
+            via.rport = .value(source.port)
+            if via.received == nil { via.received = sourceIP }
+            stamped = true
+        }
+        if stamped { message.setTopVia(via) }
+
+        if let key = serverKey(for: message, via: via, method: method) {
+            switch method {
+            case .ack:
+                let inviteKey = TransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite)
+                if let txn = serverTable.lookup(inviteKey), absorbAck(txn, worker: worker) { return }
+            case .cancel:
+                let inviteKey = TransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite)
+                if let txn = serverTable.lookup(inviteKey) {
+                    handleCancel(message, for: txn, source: source, socketIndex: socketIndex, worker: worker)
+                    return
+                }
+            default:
+                if let txn = serverTable.lookup(key) {
+                    absorbRetransmission(txn, worker: worker)
+                    return
+                }
+            }
+        }
+        let context = RequestContext(message: message, source: source, socketIndex: socketIndex,
+                                     worker: worker, core: self)
+        router.routeRequest(context)
+        finishRoute(context)
+    }
+
+    /// The server transaction key: RFC 3261 branch matching, or for RFC 2543 clients a key made of
+    /// Call-ID, From tag and CSeq number (so the ACK for a non-2xx still finds its INVITE).
+    func serverKey(for message: SIPMessage, via: Via, method: SIPMethod) -> TransactionKey? {
+        let host = via.host.lowercased()
+        let sentBy = via.port.map { "\(host):\($0)" } ?? host
+        if let branch = via.branch, Branch.isRFC3261(branch) {
+            return TransactionKey(branch: branch, sentBy: sentBy, method: method)
+        }
+        guard let callID = message.callID, let cseq = try? message.cseq() else { return nil }
+        let fromTag = (try? message.from())?.tag ?? ""
+        return TransactionKey(branch: "2543|\(callID)|\(fromTag)|\(cseq.number)", sentBy: sentBy, method: method)
+    }
+
+    /// A request retransmission: the server transaction resends its last reply.
+    func absorbRetransmission(_ txn: ProxyTransaction, worker: WorkerContext) {
+        counters.retransmissionsAbsorbed.add(1, ordering: .relaxed)
+        txn.state.withLock { state in
+            serverEvent(.retransmission, response: nil, txn: txn, state: &state, worker: worker)
+        }
+    }
+
+    /// An ACK whose branch matches an INVITE server transaction. Returns true if the transaction
+    /// absorbed it (ACK for a non-2xx reply); false if it must be routed end to end.
+    func absorbAck(_ txn: ProxyTransaction, worker: WorkerContext) -> Bool {
+        txn.state.withLock { state in
+            if state.finalStatus >= 200 && state.finalStatus < 300 { return false }
+            var passUp = false
+            serverEvent(.ack, response: nil, txn: txn, state: &state, worker: worker, passAck: &passUp)
+            if !passUp { counters.retransmissionsAbsorbed.add(1, ordering: .relaxed) }
+            return !passUp
+        }
+    }
+
+    /// A CANCEL for a known INVITE: 200 to the CANCEL, CANCEL to every pending branch, and 487 to the
+    /// INVITE at once when no branch is out yet.
+    func handleCancel(_ cancel: SIPMessage, for txn: ProxyTransaction, source: SocketAddress, socketIndex: Int,
+                      worker: WorkerContext) {
+        sendStatelessReply(to: cancel, source: source, socketIndex: socketIndex, status: 200, reason: nil,
+                           worker: worker)
+        txn.state.withLock { state in
+            guard state.finalStatus == 0, !state.cancelled else { return }
+            state.cancelled = true
+            if state.branches.isEmpty {
+                let bytes = localResponse(to: state, status: 487, reason: nil)
+                sendUpstream(bytes, status: 487, txn: txn, state: &state, worker: worker)
+                return
+            }
+            for index in state.branches.indices {
+                cancelBranch(index, txn: txn, state: &state, worker: worker)
+            }
+        }
+    }
+
+    /// After the main route ran: a transaction that the script created but neither relayed, replied
+    /// nor handed to an async operation would wait forever, so it gets a 500.
+    func finishRoute(_ context: RequestContext) {
+        guard let txn = context.transaction, !context.relayed, !context.replied else { return }
+        txn.state.withLock { state in
+            guard state.finalStatus == 0, state.branches.isEmpty, !state.cancelled else { return }
+            logger.warning("route ended without relaying or replying; sending 500",
+                           metadata: ["sip.call_id": "\(state.request.callID ?? "")"])
+            let bytes = localResponse(to: state, status: 500, reason: "Server Internal Error (no reply from script)")
+            sendUpstream(bytes, status: 500, txn: txn, state: &state, worker: context.worker)
+        }
+    }
+
+    /// Sends a reply to `request` without a transaction (sl_send_reply, 400 for malformed requests,
+    /// 200 for CANCEL).
+    func sendStatelessReply(to request: SIPMessage, source: SocketAddress, socketIndex: Int, status: Int,
+                            reason: String?, worker: WorkerContext) {
+        guard let via = try? request.topVia() else { return }
+        let destination = MessageBuilders.responseAddress(for: via) ?? source
+        var extra: [(HeaderName, String)] = []
+        if let server = settings.serverHeader { extra.append((.other("Server"), server)) }
+        let bytes = SIPMessage.makeResponse(to: request, status: status, reason: reason,
+                                            toTag: status > 100 ? statelessTag(for: request) : nil,
+                                            extraHeaders: extra)
+        counters.localReplies.add(1, ordering: .relaxed)
+        worker.send(bytes, to: destination, socketIndex: socketIndex)
+    }
+
+    /// A reply generated by Tandem inside a transaction (100, 408, 483, 487, 500, t_reply).
+    func localResponse(to state: ProxyTransaction.State, status: Int, reason: String?) -> [UInt8] {
+        var extra: [(HeaderName, String)] = []
+        if let server = settings.serverHeader { extra.append((.other("Server"), server)) }
+        counters.localReplies.add(1, ordering: .relaxed)
+        return SIPMessage.makeResponse(to: state.request, status: status, reason: reason,
+                                       toTag: status > 100 ? state.localTag : nil, extraHeaders: extra)
+    }
+}

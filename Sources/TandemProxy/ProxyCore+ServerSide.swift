@@ -1,0 +1,77 @@
+import Reactor
+import SIPCore
+import SIPTransaction
+
+extension ProxyCore {
+    /// Feeds an event to the server transaction and carries out its effects. `response` holds the
+    /// bytes to send when the event is a TU response.
+    func serverEvent(_ event: ServerEvent, response: [UInt8]?, txn: ProxyTransaction,
+                     state: inout ProxyTransaction.State, worker: WorkerContext) {
+        var ignored = false
+        serverEvent(event, response: response, txn: txn, state: &state, worker: worker, passAck: &ignored)
+    }
+
+    func serverEvent(_ event: ServerEvent, response: [UInt8]?, txn: ProxyTransaction,
+                     state: inout ProxyTransaction.State, worker: WorkerContext, passAck: inout Bool) {
+        var effects: [ServerEffect] = []
+        state.server.handle(event) { effects.append($0) }
+        for effect in effects {
+            switch effect {
+            case .sendTrying:
+                let trying = localResponse(to: state, status: 100, reason: nil)
+                state.lastResponse = trying
+                worker.send(trying, to: state.upstream, socketIndex: state.socketIndex)
+            case .sendResponse:
+                guard let response else { continue }
+                state.lastResponse = response
+                if case .response(let status) = event, status >= 200, state.finalStatus == 0 {
+                    state.finalStatus = status
+                }
+                worker.send(response, to: state.upstream, socketIndex: state.socketIndex)
+            case .retransmitResponse:
+                if let last = state.lastResponse {
+                    worker.send(last, to: state.upstream, socketIndex: state.socketIndex)
+                }
+            case let .startTimer(timer, ms):
+                let token = state.serverTimers.restart(timer)
+                scheduleTimer(ms, worker: worker) { [weak txn] core, worker in
+                    guard let txn else { return }
+                    core.serverTimerFired(txn, timer, token: token, worker: worker)
+                }
+            case .cancelTimers(let set):
+                state.serverTimers.cancel(set)
+            case .passAck:
+                passAck = true
+            case .timeout, .transportError:
+                break
+            case .terminated:
+                state.serverTerminated = true
+                serverTable.remove(txn.key)
+                // Free what only the server side needed.
+                state.lastResponse = nil
+            }
+        }
+    }
+
+    /// Sends a response upstream through the server transaction (it becomes the last response).
+    func sendUpstream(_ bytes: [UInt8], status: Int, txn: ProxyTransaction, state: inout ProxyTransaction.State,
+                      worker: WorkerContext) {
+        serverEvent(.response(status: status), response: bytes, txn: txn, state: &state, worker: worker)
+    }
+
+    func serverTimerFired(_ txn: ProxyTransaction, _ timer: TransactionTimer, token: UInt32, worker: WorkerContext) {
+        txn.state.withLock { state in
+            guard state.serverTimers.isCurrent(timer, token) else { return }
+            serverEvent(.timer(timer), response: nil, txn: txn, state: &state, worker: worker)
+        }
+    }
+
+    /// Schedules `body` on the worker's reactor after `milliseconds`.
+    func scheduleTimer(_ milliseconds: Int64, worker: WorkerContext,
+                       _ body: @escaping (ProxyCore, WorkerContext) -> Void) {
+        _ = worker.reactor.schedule(afterMilliseconds: UInt64(max(0, milliseconds))) { [weak worker, self] in
+            guard let worker else { return }
+            body(self, worker)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Logging
+import Reactor
+import SIPCore
+import SIPTransaction
+
+/// The stateful proxy: takes datagrams from the workers, matches them to transactions, runs the
+/// router for new requests, and implements the proxy operations the routing script calls.
+///
+/// Shared by all workers; its tables are sharded and every transaction has its own lock.
+public final class ProxyCore: Sendable {
+    /// Settings taken from the config.
+    public let settings: ProxySettings
+    /// Counters (parse errors, retransmissions, …).
+    public let counters = ProxyCounters()
+    let router: any RequestRouter
+    let logger: Logger
+    /// Server transactions by their key (ACK and CANCEL are looked up under the INVITE's key).
+    let serverTable = ShardedTable<TransactionKey, ProxyTransaction>(shardCount: 256)
+    /// Client branches by our branch id.
+    let clientTable = ShardedTable<ClientKey, ProxyTransaction>(shardCount: 256)
+    /// Host and port we put in Via and Record-Route, per listen socket.
+    let advertised: [(host: String, port: UInt16)]
+    /// The Via sent-by and Record-Route URI text, per listen socket.
+    let viaPrefix: [String]
+    let recordRouteValue: [String]
+    /// Salt for stateless to-tags.
+    let tagSalt = UInt64.random(in: 1...UInt64.max)
+
+    public init(settings: ProxySettings, router: any RequestRouter, logger: Logger = Logger(label: "tandem.proxy")) {
+        self.settings = settings
+        self.router = router
+        self.logger = logger
+        let advertised = settings.listen.map { (host: $0.family == .ipv6 ? "[\($0.ip)]" : $0.ip, port: $0.port) }
+        self.advertised = advertised
+        self.viaPrefix = advertised.map { "SIP/2.0/UDP \($0.host):\($0.port);branch=" }
+        self.recordRouteValue = advertised.map { "<sip:\($0.host):\($0.port);lr>" }
+    }
+
+    /// Number of live server transactions.
+    public var transactionCount: Int { serverTable.count }
+
+    /// Entry point for every datagram a worker receives on listen socket `socketIndex`.
+    public func handleDatagram(_ bytes: [UInt8], from source: SocketAddress, socketIndex: Int, worker: WorkerContext) {
+        counters.datagramsReceived.add(1, ordering: .relaxed)
+        let message: SIPMessage
+        do {
+            message = try SIPMessage(parsing: bytes, maxSize: settings.maxDatagramSize)
+        } catch {
+            counters.parseErrors.add(1, ordering: .relaxed)
+            logger.debug("dropping unparsable datagram", metadata: ["from": "\(source)", "error": "\(error)"])
+            return
+        }
+        if message.isRequest {
+            handleRequest(message, from: source, socketIndex: socketIndex, worker: worker)
+        } else {
+            handleResponse(message, from: source, worker: worker)
+        }
+    }
+
+    /// True if `host`/`port` name this proxy (a listen address or an alias; no port means 5060).
+    public func isMyself(host: String, port: UInt16?) -> Bool {
+        var h = Substring(host)
+        if h.hasPrefix("["), h.hasSuffix("]") { h = h.dropFirst().dropLast() }
+        let p = port ?? 5060
+        for address in settings.listen where address.port == p {
+            if address.ip == h { return true }
+            if let other = SocketAddress(ip: String(h), port: p), other == address { return true }
+        }
+        return settings.aliases.contains { $0.lowercased() == h.lowercased() }
+    }
+
+    /// True if `uri` names this proxy.
+    public func isMyself(uri: SIPURI) -> Bool {
+        isMyself(host: String(uri.bareHost), port: uri.port)
+    }
+
+    /// A to-tag for replies generated statelessly, the same for retransmissions of one request.
+    func statelessTag(for request: SIPMessage) -> String {
+        var h = Hasher()
+        h.combine(tagSalt)
+        h.combine(request.callID ?? "")
+        h.combine((try? request.topVia())?.branch ?? "")
+        return String(UInt64(bitPattern: Int64(h.finalize())), radix: 36)
+    }
+}

@@ -1,0 +1,69 @@
+import Reactor
+import SIPCore
+
+/// One request as the routing script sees it while a route runs: the message (which the script
+/// may change), where it came from, and the transaction once one exists.
+///
+/// Lives on one worker thread for the duration of one route run; the proxy operations
+/// (`t_relay`, `sl_send_reply`, …) are methods of `ProxyCore` that take it.
+public final class RequestContext {
+    /// The request, including the changes the script made so far.
+    public var message: SIPMessage
+    /// The address the request came from.
+    public let source: SocketAddress
+    /// The listen socket it arrived on (index into `ProxySettings.listen`).
+    public let socketIndex: Int
+    /// The worker running the script.
+    public let worker: WorkerContext
+    /// The proxy core.
+    public let core: ProxyCore
+    /// The transaction, once `t_newtran`/`t_relay` created it (or the one a failure route runs for).
+    public internal(set) var transaction: ProxyTransaction?
+    /// `$du`: the next hop overriding the Request-URI and Route set.
+    public var destinationURI: String?
+    /// Message flags (`setflag`), copied into the transaction when it is created.
+    public var flags: UInt64 = 0
+    /// Routes armed by `t_on_failure`, `t_on_reply`, `t_on_branch`, stored in the transaction at t_relay.
+    public var failureRoute: Int?
+    public var replyRoute: Int?
+    public var branchRoute: Int?
+    /// True once a reply was sent for this request (statelessly or in its transaction).
+    public internal(set) var replied = false
+    /// True once the request was relayed (statefully or not).
+    public internal(set) var relayed = false
+    /// True when this context runs a failure route.
+    public let inFailureRoute: Bool
+    /// Status code of the reply that triggered the failure route (`$T_reply_code`), 0 otherwise.
+    public let failureStatus: Int
+
+    init(message: SIPMessage, source: SocketAddress, socketIndex: Int, worker: WorkerContext, core: ProxyCore,
+         transaction: ProxyTransaction? = nil, inFailureRoute: Bool = false, failureStatus: Int = 0) {
+        self.message = message
+        self.source = source
+        self.socketIndex = socketIndex
+        self.worker = worker
+        self.core = core
+        self.transaction = transaction
+        self.inFailureRoute = inFailureRoute
+        self.failureStatus = failureStatus
+    }
+}
+
+/// A response received on a branch, as an `onreply_route` sees it.
+public final class ReplyContext {
+    /// The response (our Via still on top).
+    public var message: SIPMessage
+    /// Where it came from.
+    public let source: SocketAddress
+    /// The worker running the script.
+    public let worker: WorkerContext
+    /// The branch index it belongs to (`$T_branch_idx`).
+    public let branchIndex: Int
+
+    init(message: SIPMessage, source: SocketAddress, worker: WorkerContext, branchIndex: Int) {
+        self.message = message
+        self.source = source
+        self.worker = worker
+        self.branchIndex = branchIndex
+    }
+}
