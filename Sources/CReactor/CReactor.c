@@ -2,8 +2,14 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include "CReactor.h"
 
 int creactor_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int creactor_pthread_setname(pthread_t thread, const char *name) { return pthread_setname_np(thread, name); }
 int creactor_pthread_getname(pthread_t thread, char *name, size_t length) { return pthread_getname_np(thread, name, length); }
+
+_Static_assert(sizeof(struct creactor_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr layout");
+int creactor_recvmmsg(int fd, struct creactor_mmsghdr *vector, unsigned int length, int flags) {
+    return recvmmsg(fd, (struct mmsghdr *)vector, length, flags, NULL);
+}

@@ -134,6 +134,28 @@ public final class UDPSocket: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Receives up to `batch.capacity` datagrams with one `recvmmsg(2)`; `.processed(n)` with n ≥ 1
+    /// (also in `batch.count`), `.wouldBlock` if none are queued.
+    public func receive(batch: DatagramBatch) throws(IOError) -> IOResult<Int> {
+        func call() throws(IOError) -> IOResult<Int32> {
+            batch.prepare()
+            return try System.retryingIO("recvmmsg") { creactor_recvmmsg(fd, batch.headers, UInt32(batch.capacity), 0) }
+        }
+        let result: IOResult<Int32>
+        do {
+            result = try call()
+        } catch where isErrorQueueEnabled && error.isAsynchronousNetworkError {
+            result = try call()
+        }
+        switch result {
+        case .wouldBlock:
+            return .wouldBlock
+        case .processed(let n):
+            batch.count = Int(n)
+            return .processed(Int(n))
+        }
+    }
+
     /// Sends one datagram to `address`. `.processed(n)` is the number of bytes sent (the whole datagram).
     @inline(__always)
     public func send(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress) throws(IOError) -> IOResult<Int> {

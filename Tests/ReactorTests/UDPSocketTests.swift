@@ -153,3 +153,34 @@ import Testing
         #expect(report.value?.destination == target)
     }
 }
+
+@Suite struct DatagramBatchTests {
+    @Test func receivesManyDatagramsInOneCall() throws {
+        let server = try UDPSocket(bindingTo: loopback)
+        let client = try UDPSocket(bindingTo: loopback)
+        let serverAddress = try server.localAddress()
+        let batch = DatagramBatch(capacity: 8, bufferSize: 16)
+        #expect(try server.receive(batch: batch).isWouldBlock)
+        for i in 0..<5 { _ = try client.send(Array("d\(i)".utf8), to: serverAddress) }
+        _ = try client.send([UInt8](repeating: 1, count: 40), to: serverAddress)  // truncated
+        var texts: [String] = []
+        var truncated = 0
+        for _ in 0..<200 where texts.count + truncated < 6 {
+            if case .processed(let n) = try server.receive(batch: batch) {
+                for i in 0..<n {
+                    #expect(batch.sender(at: i) == (try client.localAddress()))
+                    if batch.isTruncated(at: i) {
+                        truncated += 1
+                        #expect(batch.bytes(at: i).count == 16)
+                    } else {
+                        texts.append(String(decoding: batch.bytes(at: i), as: UTF8.self))
+                    }
+                }
+            } else {
+                usleep(1000)
+            }
+        }
+        #expect(texts == ["d0", "d1", "d2", "d3", "d4"])
+        #expect(truncated == 1)
+    }
+}

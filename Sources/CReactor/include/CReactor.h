@@ -20,4 +20,12 @@ int creactor_pthread_setname(pthread_t thread, const char *name);
 /// pthread_getname_np(3).
 int creactor_pthread_getname(pthread_t thread, char *name, size_t length);
 
+/// Same layout as glibc's `struct mmsghdr` (which is only visible with _GNU_SOURCE).
+struct creactor_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+/// recvmmsg(2) without timeout.
+int creactor_recvmmsg(int fd, struct creactor_mmsghdr *vector, unsigned int length, int flags);
+
 #endif
