@@ -1,3 +1,5 @@
+import Logging
+import Synchronization
 import Reactor
 import SIPCore
 import SIPTransaction

@@ -1,3 +1,5 @@
+import Logging
+import Synchronization
 import Reactor
 import SIPCore
 import SIPTransaction
@@ -72,7 +74,7 @@ extension ProxyCore {
             if let route = context.replyRoute { state.replyRoute = route }
             if let route = context.branchRoute { state.branchRoute = route }
             let machine: ProxyBranch.Machine = method == .invite
-                ? .invite(InviteClientTransaction(settings: settings.timers, reliable: false))
+                ? .invite(InviteClientTransaction(settings: settings.timers, reliable: false, usesTimerC: true))
                 : .nonInvite(NonInviteClientTransaction(settings: settings.timers, reliable: false))
             state.branches.append(ProxyBranch(branchID: branchID, machine: machine, request: bytes,
                                               destination: target, socketIndex: socketIndex))

@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 import Reactor
 import SIPCore

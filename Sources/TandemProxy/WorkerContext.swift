@@ -1,3 +1,4 @@
+import Synchronization
 import Reactor
 
 /// What the packet path needs from the worker it runs on: its reactor (for timers) and its sockets

@@ -1,0 +1,126 @@
+import Logging
+import Reactor
+import Synchronization
+
+/// Runs the proxy: one worker thread per `udp_workers`, each with its own epoll reactor and its own
+/// `SO_REUSEPORT` socket per listen address, all feeding one `ProxyCore`.
+public final class ProxyServer: Sendable {
+    /// The proxy core the workers feed.
+    public let core: ProxyCore
+    private let logger: Logger
+    private let running = Mutex<[(thread: WorkerThread, handle: ReactorHandle)]>([])
+
+    public init(core: ProxyCore, logger: Logger = Logger(label: "tandem.server")) {
+        self.core = core
+        self.logger = logger
+    }
+
+    /// Binds every worker socket (so address errors surface here, before any thread starts) and starts
+    /// the workers. Throws on bind errors.
+    public func start() throws(IOError) {
+        let settings = core.settings
+        var socketsPerWorker: [[UDPSocket]] = []
+        for _ in 0..<settings.workers {
+            var sockets: [UDPSocket] = []
+            for address in settings.listen {
+                let socket = try UDPSocket(bindingTo: address, reusePort: true,
+                                           receiveBufferSize: settings.receiveBufferBytes > 0 ? settings.receiveBufferBytes : nil)
+                sockets.append(socket)
+            }
+            socketsPerWorker.append(sockets)
+        }
+        var started: [(WorkerThread, ReactorHandle)] = []
+        for (index, sockets) in socketsPerWorker.enumerated() {
+            let reactor = try Reactor()
+            let handle = reactor.handle
+            let box = WorkerBox(reactor: reactor, sockets: sockets)
+            let core = self.core
+            let logger = self.logger
+            let thread = try WorkerThread(name: "tandem-udp-\(index)") {
+                Worker(index: index, box: box, core: core, logger: logger).run()
+            }
+            started.append((thread, handle))
+        }
+        running.withLock { $0 = started.map { (thread: $0.0, handle: $0.1) } }
+        logger.info("listening", metadata: [
+            "sockets": "\(settings.listen.map { "udp:\($0)" }.joined(separator: ","))",
+            "udp_workers": "\(settings.workers)",
+        ])
+    }
+
+    /// Stops every worker and waits for its thread to end.
+    public func stop() {
+        let workers = running.withLock { list -> [(thread: WorkerThread, handle: ReactorHandle)] in
+            let copy = list
+            list = []
+            return copy
+        }
+        for worker in workers { worker.handle.stop() }
+        for worker in workers { worker.thread.join() }
+    }
+}
+
+/// Hands a reactor and its sockets to the worker thread that will own them.
+/// `@unchecked Sendable`: created on the starting thread and used only by the worker afterwards.
+private final class WorkerBox: @unchecked Sendable {
+    let reactor: Reactor
+    let sockets: [UDPSocket]
+    init(reactor: Reactor, sockets: [UDPSocket]) {
+        self.reactor = reactor
+        self.sockets = sockets
+    }
+}
+
+/// The loop of one worker thread: read datagrams until the socket is drained, hand each to the core.
+private struct Worker {
+    let index: Int
+    let box: WorkerBox
+    let core: ProxyCore
+    let logger: Logger
+
+    func run() {
+        let reactor = box.reactor
+        let context = WorkerContext(index: index, reactor: reactor, sockets: box.sockets, counters: core.counters)
+        let capacity = core.settings.maxDatagramSize + 1
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { buffer.deallocate() }
+        for (socketIndex, socket) in box.sockets.enumerated() {
+            do {
+                _ = try reactor.register(fd: socket.fd, interest: .read) { [core] _ in
+                    Worker.drain(socket, socketIndex: socketIndex, buffer: buffer, core: core, context: context)
+                }
+            } catch {
+                logger.error("cannot watch socket", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+        do {
+            try reactor.run()
+        } catch {
+            logger.critical("worker reactor failed", metadata: ["worker": "\(index)", "error": "\(error)"])
+        }
+        reactor.close()
+    }
+
+    /// Reads up to a batch of datagrams (fairness with timers and other fds), handing each to the core.
+    static func drain(_ socket: UDPSocket, socketIndex: Int, buffer: UnsafeMutableRawBufferPointer,
+                      core: ProxyCore, context: WorkerContext) {
+        for _ in 0..<64 {
+            let result: IOResult<UDPSocket.Datagram>
+            do {
+                result = try socket.receive(into: buffer)
+            } catch {
+                core.counters.sendErrors.add(1, ordering: .relaxed)
+                return
+            }
+            guard case .processed(let datagram) = result else { return }
+            if datagram.truncated {
+                core.counters.datagramsReceived.add(1, ordering: .relaxed)
+                core.counters.parseErrors.add(1, ordering: .relaxed)
+                continue
+            }
+            let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<datagram.count]))
+            core.handleDatagram(bytes, from: datagram.from, socketIndex: socketIndex, worker: context)
+        }
+    }
+}
