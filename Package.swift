@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript", "SIPCore"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
-            dependencies: ["TandemProxy", "TandemServer", "SIPCore", "Reactor"],
+            dependencies: ["TandemProxy", "TandemServer", "SIPCore", "Reactor", "SIPTransaction"],
             swiftSettings: strict
         ),
     ]
