@@ -11,7 +11,10 @@ import Testing
 
     @Test func contentLengthIsRecomputed() throws {
         let m = try SIPMessage(parsing: wire("OPTIONS sip:a@b SIP/2.0\nl:   3\nVia: SIP/2.0/UDP h\n\nabcdef"))
-        #expect(String(decoding: m.serialize(), as: UTF8.self) == "OPTIONS sip:a@b SIP/2.0\r\nl: 3\r\nVia: SIP/2.0/UDP h\r\n\r\nabc")
+        #expect(String(decoding: m.serialize(), as: UTF8.self) == "OPTIONS sip:a@b SIP/2.0\r\nl:   3\r\nVia: SIP/2.0/UDP h\r\n\r\nabc")
+        var edited = m
+        edited.setBody(Array("12345".utf8))
+        #expect(String(decoding: edited.serialize(), as: UTF8.self) == "OPTIONS sip:a@b SIP/2.0\r\nl: 5\r\nVia: SIP/2.0/UDP h\r\n\r\n12345")
         let noCL = try SIPMessage(parsing: wire("OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h\n\nxy"))
         #expect(String(decoding: noCL.serialize(), as: UTF8.self).hasSuffix("Via: SIP/2.0/UDP h\r\nContent-Length: 2\r\n\r\nxy"))
     }

@@ -122,7 +122,7 @@ import Foundation
         INVITE sip:a@b SIP/2.0
         Via: SIP/2.0/UDP h1;branch=z9hG4bK1, SIP/2.0/UDP h2;branch=z9hG4bK2
         Via: SIP/2.0/UDP h3;branch=z9hG4bK3
-        Contact: "Doe, John" <sip:j@x;a=1,2>, <sip:k@y>;q=0.5
+        Contact: "Doe, John" <sip:j,k@x;a=1>, <sip:k@y>;q=0.5
         Date: Sat, 13 Nov 2010 23:29:00 GMT
 
         """))
@@ -130,10 +130,11 @@ import Foundation
         #expect(m.headerCount(.via) == 3)
         #expect(m.headerLineCount(.via) == 2)
         #expect(try m.vias().map(\.host) == ["h1", "h2", "h3"])
-        #expect(m.headerValues(.contact) == ["\"Doe, John\" <sip:j@x;a=1,2>", "<sip:k@y>;q=0.5"])
+        #expect(m.headerValues(.contact) == ["\"Doe, John\" <sip:j,k@x;a=1>", "<sip:k@y>;q=0.5"])
         let c = try m.contacts()
         #expect(c.count == 2)
         #expect(c[0].displayName == "Doe, John")
+        #expect(c[0].uri.sipURI?.user == "j,k")
         #expect(c[1].parameters.value(of: "q") == "0.5")
         #expect(m.headerValues(.date) == ["Sat, 13 Nov 2010 23:29:00 GMT"])
     }

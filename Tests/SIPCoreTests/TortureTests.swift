@@ -133,7 +133,9 @@ import Testing
         #expect(old.transactionKey() == nil)
         #expect(try old.from().tag == nil)
         #expect(try old.maxForwards() == nil)
-        #expect(try old.to().uri.sipURI?.userParam == "phone")
+        // addr-spec without <>: ";user=phone" is a header parameter (RFC 3261 §20.10).
+        #expect(try old.to().parameters.value(of: "user") == "phone")
+        #expect(try old.from().uri.sipURI?.userParam == "phone")
         // baddate: a proxy forwards it unchanged (Date is not interpreted).
         #expect(try SIPMessage(parsing: try torture("baddate")).header(.date) == "Fri, 01 Jan 2010 16:00:00 EST")
     }
