@@ -145,3 +145,28 @@ import Testing
         #expect(old.transactionKey() == nil)
     }
 }
+
+@Suite struct ConvenienceTests {
+    @Test func maxForwardsDecrement() throws {
+        var m = try SIPMessage(parsing: sampleInvite)
+        #expect(try m.decrementMaxForwards() == 69)
+        #expect(try m.maxForwards() == 69)
+        var old = try SIPMessage(parsing: wire("INVITE sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h\n\n"))
+        #expect(try old.decrementMaxForwards() == 70)
+        #expect(old.header(.maxForwards) == "70")
+        var zero = try SIPMessage(parsing: wire("INVITE sip:a@b SIP/2.0\nMax-Forwards: 0\n\n"))
+        #expect(try zero.decrementMaxForwards() == 0)
+    }
+
+    @Test func rawBufferInitAndDescription() throws {
+        let m = try sampleInvite.withUnsafeBytes { buf throws(SIPParseError) in try SIPMessage(parsing: buf) }
+        #expect(m.originalBytes == sampleInvite)
+        #expect(m.description.hasPrefix("INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"))
+    }
+
+    @Test func editedOtherHeaderKeepsSpelling() throws {
+        var m = try SIPMessage(parsing: wire("OPTIONS sip:a@b SIP/2.0\nx-FOO: 1\nl: 0\n\n"))
+        m.setHeader(.other("X-Foo"), "2")
+        #expect(m.description == "OPTIONS sip:a@b SIP/2.0\r\nx-FOO: 2\r\nl: 0\r\n\r\n")
+    }
+}
