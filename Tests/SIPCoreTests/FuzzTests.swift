@@ -74,3 +74,29 @@ struct XorShift: RandomNumberGenerator {
         for n in 0...seed.count { touchEverything(Array(seed[0..<n])) }
     }
 }
+
+@Suite struct ValueFuzzTests {
+    @Test func valueParsersNeverCrash() {
+        var rng = XorShift(state: 0x0bad_cafe_1234_5678)
+        let alphabet = Array("sip:tel:@;,<>\"\\=?&%[]:/ \t\r\n0123456789abcdefSIP/2.0UDPz9hG4bK".utf8)
+        for _ in 0..<5000 {
+            let n = Int(rng.next() % 60)
+            var b: [UInt8] = []
+            for _ in 0..<n { b.append(alphabet[Int(rng.next() % UInt64(alphabet.count))]) }
+            let s = String(decoding: b, as: UTF8.self)
+            _ = try? Via(parsing: s)
+            _ = try? NameAddr(parsing: s)
+            _ = try? SIPURI(parsing: s)
+            _ = try? URI(parsing: s)
+            _ = try? TelURI(parsing: s)
+            _ = try? CSeq(parsing: s)
+            _ = URIEscaping.unescape(s)
+            if let u = try? SIPURI(parsing: s) {
+                var w = u
+                w.port = 1
+                _ = try? SIPURI(parsing: w.description)
+                _ = u.isEquivalent(to: w)
+            }
+        }
+    }
+}
