@@ -86,7 +86,8 @@ extension SIPMessage {
     }
 
     /// Sets `received` and/or `rport` on the top Via (RFC 3261 §18.2.1, RFC 3581 §4).
-    /// Pass nil to leave a parameter unchanged.
+    /// Pass nil to leave a parameter unchanged. Per RFC 3581 pass `rport` only when the top Via
+    /// carries `rport` (`topVia().rport != .absent`); the top Via value is re-serialized.
     public mutating func setTopViaParams(received: String?, rport: UInt16?) throws(SIPParseError) {
         var via = try topVia()
         if let received { via.received = received }

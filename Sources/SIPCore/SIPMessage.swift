@@ -91,8 +91,11 @@ public struct SIPMessage: Sendable {
         while i < n, p[i] == ASCII.cr || p[i] == ASCII.lf { i += 1 }
         guard i < n else { return .failure(SIPParseError(.empty)) }
         guard let (sle, afterStart) = lineEnd(p, from: i) else { return .failure(SIPParseError(.truncated)) }
+        let deferred: SIPParseError?
         do {
-            start = (try StartLine.parse(p, i..<sle), i..<sle)
+            let (line, d) = try StartLine.parse(p, i..<sle)
+            start = (line, i..<sle)
+            deferred = d
         } catch {
             return .failure(error)
         }
@@ -139,6 +142,7 @@ public struct SIPMessage: Sendable {
             }
             i = next
         }
+        if let deferred { return .failure(deferred) }
         if clBad { return .failure(SIPParseError(.badContentLength)) }
         if clConflict { return .failure(SIPParseError(.duplicateHeader(.contentLength))) }
         let available = n - bodyStart

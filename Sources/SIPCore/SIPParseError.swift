@@ -1,7 +1,8 @@
 /// Why a SIP message (or one of its header values) could not be parsed or validated.
 ///
 /// `shouldReply400` tells a server whether RFC 3261 §8.2 / §16.3 asks for a `400 Bad Request`:
-/// the message is a request whose start line parsed and whose top Via is usable for the reply.
+/// the message is a request whose method parsed and whose top Via is usable for the reply
+/// (answer `505 Version Not Supported` instead when the reason is `badVersion`).
 /// Otherwise the message must be silently discarded.
 public struct SIPParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What exactly is wrong.
@@ -52,7 +53,27 @@ public struct SIPParseError: Error, Sendable, Equatable, CustomStringConvertible
             case .missingHeader(let h): "missing header \(h)"
             case .duplicateHeader(let h): "duplicate header \(h)"
             case .badHeaderValue(let h): "bad value in header \(h)"
-            default: "\(String(reflecting: self).split(separator: ".").last ?? "")"
+            case .empty: "empty message"
+            case .tooLarge: "message too large"
+            case .badStartLine: "bad start line"
+            case .badVersion: "unsupported SIP version"
+            case .badMethod: "bad method"
+            case .badStatusCode: "bad status code"
+            case .badReasonPhrase: "bad reason phrase"
+            case .badRequestURI: "bad Request-URI"
+            case .badHeaderName: "bad header name"
+            case .truncated: "truncated message"
+            case .badVia: "bad Via"
+            case .badCSeq: "bad CSeq"
+            case .cseqMethodMismatch: "CSeq method does not match request method"
+            case .badCallID: "bad Call-ID"
+            case .badFrom: "bad From"
+            case .badTo: "bad To"
+            case .badContact: "bad Contact"
+            case .badMaxForwards: "bad Max-Forwards"
+            case .badContentLength: "bad Content-Length"
+            case .contentLengthMismatch: "body shorter than Content-Length"
+            case .badURI: "bad URI"
             }
         }
     }

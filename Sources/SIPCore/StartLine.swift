@@ -9,10 +9,15 @@ extension StartLine {
     private static let sipSlash: [UInt8] = Array("sip/".utf8)
 
     /// Parses the start line occupying `p[r]` (no line terminator).
-    static func parse(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) throws(SIPParseError) -> StartLine {
+    ///
+    /// Errors after the method was recognised (Request-URI, version, extra spaces) are returned as
+    /// `deferred` with a best-effort start line, so the caller can still find the Via and answer
+    /// with 400 (or 505 for `badVersion`).
+    static func parse(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) throws(SIPParseError)
+        -> (line: StartLine, deferred: SIPParseError?) {
         let ls = r.lowerBound, le = r.upperBound
         if le - ls >= 4, p.equalsLowercase(ls..<(ls + 4), sipSlash) {
-            return try parseStatus(p, r)
+            return (try parseStatus(p, r), nil)
         }
         // Request-Line = Method SP Request-URI SP SIP-Version
         var s1 = ls
@@ -22,20 +27,25 @@ extension StartLine {
         while s2 > s1, p[s2] != ASCII.sp { s2 -= 1 }
         guard s2 > s1 else { throw SIPParseError(.badStartLine) }
         guard let method = SIPMethod(bytes: p, ls..<s1) else { throw SIPParseError(.badMethod) }
-        if isWS(p[le - 1]) { throw SIPParseError(.badStartLine) }
+        let uri = (s1 + 1)..<s2
+        let line = StartLine.request(method: method, uri: uri)
+        if isWS(p[le - 1]) { return (line, SIPParseError(.badStartLine)) }
         let version = (s2 + 1)..<le
         if !p.equalsLowercase(version, sip20) {
             if version.count >= 4, p.equalsLowercase(version.lowerBound..<(version.lowerBound + 4), sipSlash) {
-                throw SIPParseError(.badVersion)
+                return (line, SIPParseError(.badVersion))
             }
-            throw SIPParseError(.badStartLine)
+            return (line, SIPParseError(.badStartLine))
         }
-        let uri = (s1 + 1)..<s2
         guard !uri.isEmpty, !isWS(p[uri.lowerBound]), !isWS(p[uri.upperBound - 1]) else {
-            throw SIPParseError(.badStartLine)
+            return (line, SIPParseError(.badStartLine))
         }
-        try checkRequestURI(p, uri)
-        return .request(method: method, uri: uri)
+        do {
+            try checkRequestURI(p, uri)
+        } catch {
+            return (line, error)
+        }
+        return (line, nil)
     }
 
     /// Cheap syntactic check of the Request-URI (full parse is lazy).
@@ -47,13 +57,16 @@ extension StartLine {
         let schemeLen = i - uri.lowerBound
         let isSIP = (schemeLen == 3 && p.equalsLowercase(uri.lowerBound..<i, Array("sip".utf8)))
             || (schemeLen == 4 && p.equalsLowercase(uri.lowerBound..<i, Array("sips".utf8)))
+        var afterAt = true
+        for j in uri where p[j] == ASCII.at { afterAt = false; break }
         for j in uri {
             let b = p[j]
+            if b == ASCII.at { afterAt = true }
             if b <= 32 || b == 127 || b == ASCII.lt || b == ASCII.gt || b == ASCII.quote {
                 throw SIPParseError(.badRequestURI)
             }
             // RFC 3261 §19.1.1: headers are not allowed in a SIP Request-URI.
-            if isSIP && b == ASCII.question { throw SIPParseError(.badRequestURI) }
+            if isSIP && afterAt && b == ASCII.question { throw SIPParseError(.badRequestURI) }
         }
     }
 
