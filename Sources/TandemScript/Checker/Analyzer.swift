@@ -340,6 +340,7 @@ struct Analyzer {
             switch kind {
             case .route: error(l, "\(prefix) must be a route name")
             case .variable: if !pvKind.isWritable { error(l, "\(prefix) must be a writable pseudo-variable") }
+            case .variableList: error(l, "\(prefix) must be a string listing output variables, e.g. \"$avp(a);$avp(b)\"")
             default: break
             }
         case .int:
@@ -347,7 +348,7 @@ struct Analyzer {
             case .int, .any, .flag, .logLevel: break
             case .route: break
             case .string: error(l, "\(prefix) must be a string")
-            case .variable: error(l, "\(prefix) must be a writable pseudo-variable")
+            case .variable, .variableList: error(l, "\(prefix) must be a writable pseudo-variable")
             }
         case .string(let s):
             switch kind {
@@ -355,6 +356,17 @@ struct Analyzer {
                 else { checkInterpolation(s, at: l) }
             case .variable:
                 error(l, "\(prefix) must be a writable pseudo-variable")
+            case .variableList:
+                for part in s.split(separator: ";") {
+                    let t = String(part).trimmingSpaces()
+                    guard t.hasPrefix("$"), let spec = PVSyntax.parse(String(t.dropFirst())) else {
+                        error(l, "\(prefix): '\(t)' is not a pseudo-variable")
+                        continue
+                    }
+                    if let k = checkPV(PVRef(spec: spec, location: l)), !k.isWritable {
+                        error(l, "\(prefix): '\(t)' is not writable")
+                    }
+                }
             case .route(let rk): checkArgRoute(s, rk, l)
             case .logLevel:
                 if ScriptLogLevel(name: s) == nil { error(l, "\(prefix) must be a log level (L_ALERT ... L_DBG)") }

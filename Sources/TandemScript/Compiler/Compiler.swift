@@ -382,6 +382,16 @@ struct Compiler {
             if let n = literalName(e), let r = routeID(rk, n) { return .route(r) }
         case .variable:
             if case .pv(let ref) = e.kind { return .variable(lvalue(ref.spec, .push)) }
+        case .variableList:
+            if case .string(let s) = e.kind {
+                for part in s.split(separator: ";") {
+                    let t = String(part).trimmingSpaces()
+                    if t.hasPrefix("$"), let spec = PVSyntax.parse(String(t.dropFirst())),
+                       case .success(.avp(let n, _)) = PseudoVariables.classify(spec) { _ = avpSlot(n) }
+                }
+                let c = ScriptValue.string(s)
+                return .value({ _ in c }, constant: c)
+            }
         case .flag:
             if let n = literalName(e) { return .flag(flagBit(n)) }
         case .logLevel:
@@ -412,9 +422,17 @@ struct Compiler {
     private mutating func externalArgs(_ c: FunctionCall) -> [ValueFn] {
         guard let spec = registry.spec(named: c.name) else { return [] }
         return c.args.enumerated().map { i, a in
-            if i < spec.maxArgs, case .variable = spec.kind(ofArgument: i, count: c.args.count), case .pv(let ref) = a.kind {
-                let t = ScriptValue.string(ref.spec.text)
-                return { _ in t }
+            if i < spec.maxArgs {
+                let kind = spec.kind(ofArgument: i, count: c.args.count)
+                if case .variable = kind, case .pv(let ref) = a.kind {
+                    let t = ScriptValue.string(ref.spec.text)
+                    return { _ in t }
+                }
+                if case .variableList = kind, case .string(let s) = a.kind {
+                    if case .value(let f, _) = bindArg(a, kind) { return f }
+                    let t = ScriptValue.string(s)
+                    return { _ in t }
+                }
             }
             return compileValue(a)
         }

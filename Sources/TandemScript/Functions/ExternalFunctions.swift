@@ -2,8 +2,8 @@
 /// `ScriptProxy.invoke`; inside `async()` the interpreter suspends with an `AsyncRequest` instead.
 enum ExternalFunctions {
     static let specs: [FunctionSpec] = [
-        ext("avp_db_query", ["avpops"], [.string, .string, .int], min: 1, async: true),
-        ext("sql_query", ["sqlops", "dbops"], [.string, .string, .string], min: 1, async: true),
+        ext("avp_db_query", ["avpops"], [.string, .variableList, .int], min: 1, async: true),
+        ext("sql_query", ["sqlops", "dbops"], [.string, .variableList, .string], min: 1, async: true),
         ext("rest_get", ["rest_client"], [.string, .variable, .variable, .variable], min: 2, async: true),
         ext("rest_post", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
         ext("rest_put", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
@@ -12,7 +12,7 @@ enum ExternalFunctions {
         ext("ldap_result", ["ldap"], [.string, .variable, .string], min: 2),
         ext("sleep", ["cfgutils"], [.int], async: true),
         ext("usleep", ["cfgutils"], [.int], async: true),
-        ext("cache_raw_query", ["cachedb_mongodb", "cachedb_local"], [.string, .string, .string], min: 2),
+        ext("cache_raw_query", ["cachedb_mongodb", "cachedb_local"], [.string, .string, .variableList], min: 2),
     ]
 
     private static func ext(_ name: String, _ modules: [String], _ args: [ArgKind], min: Int? = nil,

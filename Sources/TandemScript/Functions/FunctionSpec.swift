@@ -8,6 +8,8 @@ public enum ArgKind: Sendable, Hashable {
     case any
     /// A writable pseudo-variable that receives a result.
     case variable
+    /// String literal listing output variables, `"$avp(a);$avp(b)"` (passed as text, not interpolated).
+    case variableList
     /// Name of a route of this kind (bare word or string).
     case route(RouteKind)
     /// Flag number or name.
