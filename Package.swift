@@ -37,7 +37,7 @@ let package = Package(
         // Routing script language: lexer, parser, checker, compiler, interpreter.
         .target(
             name: "TandemScript",
-            dependencies: ["SIPCore"],
+            dependencies: [],
             swiftSettings: strict
         ),
         // Wires the script to the proxy core and runs the server.
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")], swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"], swiftSettings: strict),
-        .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript", "SIPCore"], swiftSettings: strict),
+        .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
             dependencies: ["TandemProxy", "TandemServer", "SIPCore", "Reactor", "SIPTransaction"],

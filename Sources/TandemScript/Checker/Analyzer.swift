@@ -1,0 +1,448 @@
+/// Semantic checks over a parsed script: configuration, modules, routes, functions, pseudo-variables.
+struct Analyzer {
+    let ast: ScriptAST
+    let file: String
+    let registry: FunctionRegistry
+    var diagnostics: [Diagnostic] = []
+    var missing: [MissingFeature] = []
+    var config = ScriptConfig()
+    /// Modules named in loadmodule that Tandem does not have (their modparams are not re-reported).
+    private var unavailableModules = Set<String>()
+    private var routes: [RouteKey: RouteBlock] = [:]
+    /// Route kinds from which each block can run (named routes inherit their callers' kinds).
+    private var reach: [RouteKey: RouteKindSet] = [:]
+
+    init(ast: ScriptAST, file: String, registry: FunctionRegistry) {
+        self.ast = ast
+        self.file = file
+        self.registry = registry
+    }
+
+    private mutating func error(_ l: SourceLocation, _ m: String) { diagnostics.append(Diagnostic(l, m)) }
+
+    mutating func run() {
+        checkConfig()
+        collectRoutes()
+        computeReach()
+        for item in ast.items {
+            guard case .route(let r) = item else { continue }
+            let key = RouteKey(kind: r.kind, name: r.name ?? "")
+            let kinds = reach[key] ?? RouteKindSet([r.kind])
+            var scope = Scope(kinds: kinds, loops: 0, switches: 0)
+            checkBlock(r.body, &scope)
+        }
+    }
+
+    // MARK: configuration
+
+    private mutating func checkConfig() {
+        for item in ast.items {
+            switch item {
+            case .global(let g): applyGlobal(g)
+            case .loadModule(let name, let l):
+                let m = ModuleCatalog.moduleName(fromFile: name)
+                if ModuleCatalog.modules[m] == nil {
+                    error(l, "module '\(m)' is not available in Tandem")
+                    missing.append(MissingFeature(kind: .module, name: m, location: l))
+                    unavailableModules.insert(m)
+                } else if !config.modules.contains(m) {
+                    config.modules.append(m)
+                }
+            default: break
+            }
+        }
+        for item in ast.items {
+            guard case .modparam(let mp) = item else { continue }
+            if unavailableModules.contains(mp.module) { continue }
+            guard let params = ModuleCatalog.modules[mp.module] else {
+                error(mp.location, "module '\(mp.module)' is not available in Tandem")
+                missing.append(MissingFeature(kind: .module, name: mp.module, location: mp.location))
+                unavailableModules.insert(mp.module)
+                continue
+            }
+            if !config.modules.contains(mp.module) {
+                error(mp.location, "modparam for module '\(mp.module)' which is not loaded")
+            } else if !params.contains(mp.param) {
+                error(mp.location, "unknown parameter '\(mp.param)' for module '\(mp.module)'")
+            } else {
+                config.modparams.append(mp)
+            }
+        }
+    }
+
+    private mutating func applyGlobal(_ g: GlobalParam) {
+        guard GlobalParameters.known.contains(g.name) else {
+            error(g.location, "unknown global parameter '\(g.name)'")
+            return
+        }
+        config.globals.append(g)
+        func int(_ range: ClosedRange<Int>) -> Int? {
+            guard let v = g.value.intValue, range.contains(v) else {
+                error(g.location, "global parameter '\(g.name)' needs an integer in \(range.lowerBound)...\(range.upperBound)")
+                return nil
+            }
+            return v
+        }
+        func bool() -> Bool? {
+            guard let v = g.value.intValue else {
+                error(g.location, "global parameter '\(g.name)' needs a boolean (yes/no, on/off, 1/0)")
+                return nil
+            }
+            return v != 0
+        }
+        switch g.name {
+        case "log_level": if let v = int(-3...4) { config.logLevel = v }
+        case "udp_workers", "children": if let v = int(1...1024) { config.udpWorkers = v }
+        case "tcp_workers", "tcp_children": if let v = int(0...1024) { config.tcpWorkers = v }
+        case "max_while_loops": if let v = int(1...10_000_000) { config.maxWhileLoops = v }
+        case "async_timeout": if let v = int(0...86_400_000) { config.asyncTimeout = v }
+        case "debug_mode": if let v = bool() { config.debugMode = v }
+        case "auto_aliases": if let v = bool() { config.autoAliases = v }
+        case "dns": if let v = bool() { config.dns = v }
+        case "rev_dns": if let v = bool() { config.reverseDNS = v }
+        case "mhomed": if let v = bool() { config.mhomed = v }
+        case "disable_tcp": if let v = bool() { config.disableTCP = v }
+        case "mpath": config.mpath = g.value.description
+        case "alias": config.aliases.append(g.value.description)
+        case "socket", "listen":
+            if let s = ScriptSocket.parse(g.value.description) { config.sockets.append(s) }
+            else { error(g.location, "invalid socket '\(g.value.description)' (expected proto:host:port)") }
+        default: break
+        }
+    }
+
+    // MARK: routes
+
+    private mutating func collectRoutes() {
+        var hasMain = false
+        for item in ast.items {
+            guard case .route(let r) = item else { continue }
+            let key = RouteKey(kind: r.kind, name: r.name ?? "")
+            if routes[key] != nil {
+                let what = r.name.map { "\(r.kind.rawValue)[\($0)]" } ?? r.kind.rawValue
+                error(r.location, "duplicate definition of \(what)")
+                continue
+            }
+            routes[key] = r
+            switch r.kind {
+            case .request: if r.name == nil { hasMain = true }
+            case .failure, .branch:
+                if r.name == nil { error(r.location, "\(r.kind.rawValue) needs a name, e.g. \(r.kind.rawValue)[name]") }
+            case .timer:
+                if r.name == nil || r.interval == nil {
+                    error(r.location, "timer_route needs a name and an interval, e.g. timer_route[name, 60]")
+                } else if let i = r.interval, i <= 0 {
+                    error(r.location, "timer_route interval must be positive")
+                }
+            case .event:
+                error(r.location, "event_route is not supported in Tandem")
+                missing.append(MissingFeature(kind: .routeType, name: "event_route", location: r.location))
+            case .startup, .error, .local:
+                if let n = r.name { error(r.location, "\(r.kind.rawValue) takes no name (got '\(n)')") }
+            case .onReply: break
+            }
+        }
+        if !hasMain {
+            error(SourceLocation(file: file, line: 1, column: 1), "missing main route block 'route { ... }'")
+        }
+    }
+
+    /// Propagates caller route kinds to named request routes (route(), async resume, launch report).
+    private mutating func computeReach() {
+        var edges: [RouteKey: [RouteKey]] = [:]
+        for (key, r) in routes {
+            var targets: [RouteKey] = []
+            Analyzer.collectCalls(r.body, into: &targets)
+            edges[key] = targets
+        }
+        for (key, _) in routes where !(key.kind == .request && !key.name.isEmpty) {
+            reach[key] = RouteKindSet([key.kind])
+        }
+        var changed = true
+        var rounds = 0
+        while changed && rounds < 1000 {
+            changed = false
+            rounds += 1
+            for (from, targets) in edges {
+                guard let kinds = reach[from], !kinds.isEmpty else { continue }
+                for t in targets where routes[t] != nil && t.kind == .request && !t.name.isEmpty {
+                    let old = reach[t] ?? []
+                    let new = old.union(kinds)
+                    if new != old { reach[t] = new; changed = true }
+                }
+            }
+        }
+        for (key, _) in routes where reach[key] == nil || reach[key]!.isEmpty {
+            reach[key] = RouteKindSet([.request])
+        }
+    }
+
+    private static func collectCalls(_ body: [Statement], into out: inout [RouteKey]) {
+        for s in body {
+            switch s.kind {
+            case .routeCall(let n, _): out.append(RouteKey(kind: .request, name: n))
+            case .async(_, let r, _, _): out.append(RouteKey(kind: .request, name: r))
+            case .launch(_, let r, _, _): if let r { out.append(RouteKey(kind: .request, name: r)) }
+            case .ifElse(let c, let t, let e):
+                collectExprCalls(c, into: &out)
+                collectCalls(t, into: &out)
+                if let e { collectCalls(e, into: &out) }
+            case .whileLoop(let c, let b):
+                collectExprCalls(c, into: &out)
+                collectCalls(b, into: &out)
+            case .switchBlock(_, let cases): for c in cases { collectCalls(c.body, into: &out) }
+            case .block(let b): collectCalls(b, into: &out)
+            case .assign(_, _, let v): collectExprCalls(v, into: &out)
+            case .returnStatement(let v): if let v { collectExprCalls(v, into: &out) }
+            default: break
+            }
+        }
+    }
+
+    private static func collectExprCalls(_ e: Expr, into out: inout [RouteKey]) {
+        switch e.kind {
+        case .routeCall(let n, _): out.append(RouteKey(kind: .request, name: n))
+        case .binary(_, let a, let b): collectExprCalls(a, into: &out); collectExprCalls(b, into: &out)
+        case .unary(_, let a): collectExprCalls(a, into: &out)
+        default: break
+        }
+    }
+
+    // MARK: statements
+
+    struct Scope {
+        var kinds: RouteKindSet
+        var loops: Int
+        var switches: Int
+    }
+
+    private static func kindNames(_ set: RouteKindSet) -> [RouteKind] { RouteKind.allCases.filter { set.contains($0) } }
+
+    private mutating func checkBlock(_ body: [Statement], _ scope: inout Scope) {
+        for s in body { checkStatement(s, &scope) }
+    }
+
+    private mutating func checkStatement(_ s: Statement, _ scope: inout Scope) {
+        switch s.kind {
+        case .call(let c):
+            checkCall(c, scope, asyncForm: false)
+        case .routeCall(let name, let args):
+            checkRouteRef(name, at: s.location, plainOnly: false)
+            for a in args { checkExpr(a, scope) }
+        case .assign(let target, let op, let value):
+            if let kind = checkPV(target) {
+                if !kind.isWritable {
+                    error(target.location, "pseudo-variable '\(target.spec.text)' is read-only")
+                } else if op == .colonAssign, case .avp(_, let idx) = kind, idx != nil {
+                    error(target.location, "':=' cannot be used with an indexed AVP")
+                }
+            }
+            checkExpr(value, scope)
+        case .ifElse(let c, let t, let e):
+            checkExpr(c, scope, condition: true)
+            checkBlock(t, &scope)
+            if let e { checkBlock(e, &scope) }
+        case .whileLoop(let c, let b):
+            checkExpr(c, scope, condition: true)
+            scope.loops += 1
+            checkBlock(b, &scope)
+            scope.loops -= 1
+        case .switchBlock(let subject, let cases):
+            checkExpr(subject, scope)
+            var defaults = 0
+            var labels = Set<ScriptValue>()
+            for c in cases {
+                if let l = c.label {
+                    let v: ScriptValue
+                    switch l.kind {
+                    case .int(let i): v = .int(i)
+                    case .string(let s): v = .string(s)
+                    default: v = .null
+                    }
+                    if !labels.insert(v).inserted { error(c.location, "duplicate case label '\(v)'") }
+                } else {
+                    defaults += 1
+                    if defaults > 1 { error(c.location, "more than one 'default' in switch") }
+                }
+                scope.switches += 1
+                checkBlock(c.body, &scope)
+                scope.switches -= 1
+            }
+        case .breakStatement:
+            if scope.loops == 0 && scope.switches == 0 {
+                error(s.location, "'break' outside of a loop or switch")
+            }
+        case .exit, .drop: break
+        case .returnStatement(let v): if let v { checkExpr(v, scope) }
+        case .async(let call, let resume, let resumeLoc, let timeout):
+            let bad = Analyzer.kindNames(scope.kinds).filter { ![.request, .failure, .onReply].contains($0) }
+            if let k = bad.first { error(s.location, "async() is not allowed in \(k.rawValue)") }
+            checkCall(call, scope, asyncForm: true)
+            checkRouteRef(resume, at: resumeLoc, plainOnly: true, role: "resume route")
+            if let timeout { checkArgument(timeout, kind: .int, index: 3, function: "async", scope) }
+        case .launch(let call, let report, let reportLoc, let param):
+            checkCall(call, scope, asyncForm: true, launching: true)
+            if let report, let reportLoc { checkRouteRef(report, at: reportLoc, plainOnly: true, role: "report route") }
+            if let param { checkArgument(param, kind: .string, index: 3, function: "launch", scope) }
+        case .block(let b):
+            checkBlock(b, &scope)
+        }
+    }
+
+    private mutating func checkRouteRef(_ name: String, at l: SourceLocation, plainOnly: Bool, role: String = "route") {
+        if routes[RouteKey(kind: .request, name: name)] != nil { return }
+        if plainOnly, let other = RouteKind.allCases.first(where: { routes[RouteKey(kind: $0, name: name)] != nil }) {
+            error(l, "\(role) '\(name)' must be a plain route[...], not \(other.rawValue)")
+            return
+        }
+        error(l, "unknown route '\(name)'")
+    }
+
+    private mutating func checkCall(_ c: FunctionCall, _ scope: Scope, asyncForm: Bool, launching: Bool = false) {
+        if c.name == "async" || c.name == "launch" {
+            error(c.location, "\(c.name)() can only be used as a statement")
+            return
+        }
+        guard let spec = registry.spec(named: c.name) else {
+            error(c.location, "unknown function '\(c.name)'")
+            missing.append(MissingFeature(kind: .function, name: c.name, location: c.location))
+            for a in c.args { if case .pv = a.kind { checkExpr(a, scope) } }
+            return
+        }
+        if !spec.modules.isEmpty && !spec.modules.contains(where: { config.modules.contains($0) }) {
+            let list = spec.modules.map { "'\($0)'" }.joined(separator: " or ")
+            error(c.location, "function '\(c.name)' needs module \(list) to be loaded")
+        }
+        if asyncForm && !spec.hasAsyncForm {
+            error(c.location, "function '\(c.name)' has no async form and cannot be used in \(launching ? "launch" : "async")()")
+        }
+        if c.args.count < spec.minArgs || c.args.count > spec.maxArgs {
+            let expected = spec.minArgs == spec.maxArgs ? "\(spec.minArgs)" : "\(spec.minArgs) to \(spec.maxArgs)"
+            let noun = spec.maxArgs == 1 && spec.minArgs == 1 ? "argument" : "arguments"
+            error(c.location, "function '\(c.name)' expects \(expected) \(noun), got \(c.args.count)")
+        } else {
+            for (i, a) in c.args.enumerated() {
+                checkArgument(a, kind: spec.kind(ofArgument: i, count: c.args.count), index: i + 1, function: c.name, scope)
+            }
+        }
+        let disallowed = Analyzer.kindNames(scope.kinds).filter { !spec.allowedRoutes.contains($0) }
+        if let k = disallowed.first {
+            error(c.location, "function '\(c.name)' cannot be used in \(k.rawValue)")
+        }
+    }
+
+    private mutating func checkArgument(_ a: Expr, kind: ArgKind, index: Int, function: String, _ scope: Scope) {
+        let l = a.location
+        let prefix = "argument \(index) of '\(function)'"
+        switch a.kind {
+        case .pv(let ref):
+            guard let pvKind = checkPV(ref) else { return }
+            switch kind {
+            case .route: error(l, "\(prefix) must be a route name")
+            case .variable: if !pvKind.isWritable { error(l, "\(prefix) must be a writable pseudo-variable") }
+            case .variableList: error(l, "\(prefix) must be a string listing output variables, e.g. \"$avp(a);$avp(b)\"")
+            default: break
+            }
+        case .int:
+            switch kind {
+            case .int, .any, .flag, .logLevel: break
+            case .route: break
+            case .string: error(l, "\(prefix) must be a string")
+            case .variable, .variableList: error(l, "\(prefix) must be a writable pseudo-variable")
+            }
+        case .string(let s):
+            switch kind {
+            case .int: if Int(s) == nil && !s.contains("$") { error(l, "\(prefix) must be an integer") }
+                else { checkInterpolation(s, at: l) }
+            case .variable:
+                error(l, "\(prefix) must be a writable pseudo-variable")
+            case .variableList:
+                for part in s.split(separator: ";") {
+                    let t = String(part).trimmingSpaces()
+                    guard t.hasPrefix("$"), let spec = PVSyntax.parse(String(t.dropFirst())) else {
+                        error(l, "\(prefix): '\(t)' is not a pseudo-variable")
+                        continue
+                    }
+                    if let k = checkPV(PVRef(spec: spec, location: l)), !k.isWritable {
+                        error(l, "\(prefix): '\(t)' is not writable")
+                    }
+                }
+            case .route(let rk): checkArgRoute(s, rk, l)
+            case .logLevel:
+                if ScriptLogLevel(name: s) == nil { error(l, "\(prefix) must be a log level (L_ALERT ... L_DBG)") }
+            case .flag: break
+            case .string, .any: checkInterpolation(s, at: l)
+            }
+        case .word(let w):
+            switch kind {
+            case .route(let rk): checkArgRoute(w, rk, l)
+            case .flag: break
+            case .logLevel:
+                if ScriptLogLevel(name: w) == nil { error(l, "\(prefix) must be a log level (L_ALERT ... L_DBG)") }
+            default: error(l, "\(prefix): unexpected identifier '\(w)' (strings must be quoted)")
+            }
+        case .null:
+            if case .any = kind { break }
+            if case .string = kind { break }
+            error(l, "\(prefix) cannot be NULL")
+        default:
+            error(l, "\(prefix) must be a literal or a pseudo-variable")
+        }
+    }
+
+    private mutating func checkArgRoute(_ name: String, _ kind: RouteKind, _ l: SourceLocation) {
+        if routes[RouteKey(kind: kind, name: name)] == nil { error(l, "unknown \(kind.rawValue) '\(name)'") }
+    }
+
+    @discardableResult
+    private mutating func checkPV(_ ref: PVRef) -> PVKind? {
+        switch PseudoVariables.classify(ref.spec) {
+        case .success(let k): return k
+        case .failure(let e):
+            error(ref.location, e.message)
+            if let m = e.missing { missing.append(MissingFeature(kind: .pseudoVariable, name: m, location: ref.location)) }
+            return nil
+        }
+    }
+
+    private mutating func checkInterpolation(_ s: String, at l: SourceLocation) {
+        for seg in Interpolation.segments(s) {
+            if case .pv(let spec) = seg { checkPV(PVRef(spec: spec, location: l)) }
+        }
+    }
+
+    private mutating func checkExpr(_ e: Expr, _ scope: Scope, condition: Bool = false) {
+        switch e.kind {
+        case .int, .null: break
+        case .string(let s): checkInterpolation(s, at: e.location)
+        case .pv(let ref): checkPV(ref)
+        case .word(let w):
+            if ExprAliases.message[w] == nil { error(e.location, "unexpected identifier '\(w)'") }
+        case .myself:
+            error(e.location, "'myself' can only be compared with == or !=")
+        case .binary(let op, let a, let b):
+            if op == .equal || op == .notEqual, case .myself = b.kind {
+                checkExpr(a, scope)
+                return
+            }
+            if op == .equal || op == .notEqual, case .myself = a.kind {
+                checkExpr(b, scope)
+                return
+            }
+            checkExpr(a, scope, condition: op == .and || op == .or)
+            if op == .match || op == .noMatch, case .string(let pattern) = b.kind {
+                if case .failure(let err) = POSIXRegex.compile(pattern) {
+                    error(b.location, "invalid regular expression '\(pattern)': \(err.message)")
+                }
+                return
+            }
+            checkExpr(b, scope, condition: op == .and || op == .or)
+        case .unary(let op, let a): checkExpr(a, scope, condition: op == .not)
+        case .call(let c): checkCall(c, scope, asyncForm: false)
+        case .routeCall(let name, let args):
+            checkRouteRef(name, at: e.location, plainOnly: false)
+            for a in args { checkExpr(a, scope) }
+        }
+        _ = condition
+    }
+}

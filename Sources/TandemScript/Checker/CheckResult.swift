@@ -1,0 +1,40 @@
+/// Something a script uses that Tandem does not provide (reported by `tandem check`).
+public struct MissingFeature: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        case function, module, pseudoVariable = "pseudo-variable", routeType = "route type"
+    }
+    public var kind: Kind
+    public var name: String
+    public var location: SourceLocation
+
+    public var description: String { "\(location.file):\(location.line): \(kind.rawValue) '\(name)'" }
+}
+
+/// Outcome of `ScriptChecker.check`: every diagnostic, what the script lacks, and the compiled
+/// script when there are no errors.
+public struct CheckResult: Sendable {
+    public var diagnostics: [Diagnostic]
+    /// Unknown functions/modules/pseudo-variables with their lines, sorted by position.
+    public var missing: [MissingFeature]
+    public var config: ScriptConfig
+    public var script: Script?
+    public var ast: ScriptAST
+
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// Word aliases accepted in conditions (`uri == myself`, `method == "INVITE"`).
+enum ExprAliases {
+    static let message: [String: MessagePV] = [
+        "uri": .requestURI, "from_uri": .fromURI, "to_uri": .toURI, "method": .method,
+        "status": .replyStatus, "src_ip": .sourceIP, "src_port": .sourcePort, "dst_ip": .receivedIP,
+        "dst_port": .receivedPort, "proto": .proto,
+    ]
+}
+
+/// Identifies a route block by kind and name ("" for unnamed blocks).
+struct RouteKey: Hashable, Sendable {
+    var kind: RouteKind
+    var name: String
+}

@@ -1,0 +1,26 @@
+/// Checks a script (syntax, functions, modules, routes, pseudo-variables) and compiles it when clean.
+public struct ScriptChecker: Sendable {
+    public let registry: FunctionRegistry
+
+    public init(registry: FunctionRegistry = .standard) { self.registry = registry }
+
+    public func check(source: String, fileName: String) -> CheckResult {
+        var parser = Parser(source: source, file: fileName)
+        let ast = parser.parse()
+        var analyzer = Analyzer(ast: ast, file: fileName, registry: registry)
+        analyzer.diagnostics = parser.diagnostics
+        analyzer.run()
+        var diagnostics = analyzer.diagnostics
+        diagnostics.sort { ($0.line, $0.column) < ($1.line, $1.column) }
+        var seen = Set<MissingFeature>()
+        let missing = analyzer.missing.filter { seen.insert($0).inserted }
+            .sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        var result = CheckResult(diagnostics: diagnostics, missing: missing, config: analyzer.config,
+                                 script: nil, ast: ast)
+        if !result.hasErrors {
+            var compiler = Compiler(ast: ast, config: analyzer.config, registry: registry)
+            result.script = compiler.compile()
+        }
+        return result
+    }
+}

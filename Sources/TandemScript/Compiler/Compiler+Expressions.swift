@@ -1,0 +1,233 @@
+/// Expression and condition compilation.
+extension Compiler {
+    mutating func compileValue(_ e: Expr) -> ValueFn {
+        switch e.kind {
+        case .int(let v):
+            let c = ScriptValue.int(v)
+            return { _ in c }
+        case .null:
+            return { _ in .null }
+        case .string(let s):
+            return compileString(s)
+        case .pv(let ref):
+            return compilePVRead(ref.spec)
+        case .word(let w):
+            guard let pv = ExprAliases.message[w] else { return { _ in .null } }
+            return { ctx in ctx.message.get(pv, name: nil, index: nil) }
+        case .myself:
+            return { _ in .null }
+        case .binary(let op, let a, let b):
+            switch op {
+            case .add:
+                let x = compileValue(a), y = compileValue(b)
+                return { ctx in
+                    let l = x(&ctx)
+                    return Operators.add(l, y(&ctx))
+                }
+            case .subtract, .multiply, .divide, .modulo, .bitAnd, .bitOr, .bitXor, .shiftLeft, .shiftRight:
+                let x = compileValue(a), y = compileValue(b)
+                return { ctx in
+                    let l = x(&ctx)
+                    return Operators.arithmetic(op, l, y(&ctx))
+                }
+            default:
+                return boolValue(compileCond(e))
+            }
+        case .unary(let op, let a):
+            switch op {
+            case .not: return boolValue(compileCond(e))
+            case .negate:
+                let x = compileValue(a)
+                return { ctx in .int(0 &- (x(&ctx).intValue ?? 0)) }
+            case .bitNot:
+                let x = compileValue(a)
+                return { ctx in .int(~(x(&ctx).intValue ?? 0)) }
+            }
+        case .call(let c):
+            let impl = bindCallForExpr(c)
+            return { ctx in
+                let r = impl(&ctx)
+                ctx.rc = r
+                return .int(r)
+            }
+        case .routeCall(let name, let args):
+            let run = routeRunnerForExpr(name, args)
+            return { ctx in
+                _ = run(&ctx)
+                return .int(ctx.rc)
+            }
+        }
+    }
+
+    private func boolValue(_ c: @escaping CondFn) -> ValueFn {
+        { ctx in
+            if case .yes = c(&ctx) { return .int(1) }
+            return .int(0)
+        }
+    }
+
+    mutating func compileCond(_ e: Expr) -> CondFn {
+        switch e.kind {
+        case .call(let c):
+            let impl = bindCallForExpr(c)
+            return { ctx in
+                let r = impl(&ctx)
+                ctx.rc = r
+                return r > 0 ? .yes : (r < 0 ? .no : .stop(.exit))
+            }
+        case .routeCall(let name, let args):
+            let run = routeRunnerForExpr(name, args)
+            return { ctx in
+                let f = run(&ctx)
+                if f != .next { return .stop(f) }
+                return ctx.rc > 0 ? .yes : .no
+            }
+        case .unary(.not, let a):
+            let c = compileCond(a)
+            return { ctx in
+                switch c(&ctx) {
+                case .yes: return .no
+                case .no: return .yes
+                case .stop(let f): return .stop(f)
+                }
+            }
+        case .binary(let op, let a, let b):
+            switch op {
+            case .and:
+                let x = compileCond(a), y = compileCond(b)
+                return { ctx in
+                    let l = x(&ctx)
+                    guard case .yes = l else { return l }
+                    return y(&ctx)
+                }
+            case .or:
+                let x = compileCond(a), y = compileCond(b)
+                return { ctx in
+                    let l = x(&ctx)
+                    if case .no = l { return y(&ctx) }
+                    return l
+                }
+            case .equal, .notEqual:
+                if case .myself = b.kind { return compileMyself(a, negate: op == .notEqual) }
+                if case .myself = a.kind { return compileMyself(b, negate: op == .notEqual) }
+                return compileComparison(op, a, b)
+            case .less, .greater, .lessEqual, .greaterEqual:
+                return compileComparison(op, a, b)
+            case .match, .noMatch:
+                let x = compileValue(a)
+                let negate = op == .noMatch
+                if case .string(let pattern) = b.kind, case .success(let re) = POSIXRegex.compile(pattern) {
+                    return { ctx in
+                        let v = x(&ctx)
+                        let m = v.isNull ? false : re.matches(v.stringValue)
+                        return m != negate ? .yes : .no
+                    }
+                }
+                let y = compileValue(b)
+                return { ctx in
+                    let v = x(&ctx)
+                    let p = y(&ctx).stringValue
+                    guard !v.isNull, case .success(let re) = POSIXRegex.compile(p) else { return negate ? .yes : .no }
+                    return re.matches(v.stringValue) != negate ? .yes : .no
+                }
+            default:
+                break
+            }
+        default:
+            break
+        }
+        let v = compileValue(e)
+        return { ctx in v(&ctx).isTruthy ? .yes : .no }
+    }
+
+    private mutating func compileComparison(_ op: BinaryOp, _ a: Expr, _ b: Expr) -> CondFn {
+        let x = compileValue(a)
+        if case .null = b.kind {
+            let wantNull = op == .equal
+            return { ctx in x(&ctx).isNull == wantNull ? .yes : .no }
+        }
+        if let c = constantString(b), op == .equal || op == .notEqual {
+            let eq = op == .equal
+            return { ctx in
+                let v = x(&ctx)
+                if case .string(let s) = v { return (s == c) == eq ? .yes : .no }
+                return Operators.compare(op, v, .string(c)) ? .yes : .no
+            }
+        }
+        let y = compileValue(b)
+        return { ctx in
+            let l = x(&ctx)
+            return Operators.compare(op, l, y(&ctx)) ? .yes : .no
+        }
+    }
+
+    private func constantString(_ e: Expr) -> String? {
+        guard case .string(let s) = e.kind else { return nil }
+        if Interpolation.segments(s).contains(where: { if case .pv = $0 { return true } else { return false } }) {
+            return nil
+        }
+        return s
+    }
+
+    private mutating func compileMyself(_ a: Expr, negate: Bool) -> CondFn {
+        let x = compileValue(a)
+        return { ctx in
+            let v = x(&ctx)
+            guard !v.isNull else { return negate ? .yes : .no }
+            let (host, port) = URIHost.split(v.stringValue)
+            let mine = ctx.proxy.isMyself(host: host, port: port)
+            return mine != negate ? .yes : .no
+        }
+    }
+
+    mutating func compileString(_ s: String) -> ValueFn {
+        let segs = Interpolation.segments(s)
+        if segs.count == 1, case .literal(let l) = segs[0] {
+            let c = ScriptValue.string(l)
+            return { _ in c }
+        }
+        var parts: [(String, ValueFn?)] = []
+        for seg in segs {
+            switch seg {
+            case .literal(let l): parts.append((l, nil))
+            case .pv(let spec): parts.append(("", compilePVRead(spec)))
+            }
+        }
+        let pieces = parts
+        let estimate = segs.reduce(0) { n, seg in if case .literal(let l) = seg { return n + l.utf8.count } else { return n + 16 } }
+        return { ctx in
+            var out = ""
+            out.reserveCapacity(estimate)
+            for (lit, fn) in pieces {
+                if let fn { out += fn(&ctx).stringValue } else { out += lit }
+            }
+            return .string(out)
+        }
+    }
+
+    mutating func compilePVRead(_ spec: PVSpec) -> ValueFn {
+        guard case .success(let kind) = PseudoVariables.classify(spec) else { return { _ in .null } }
+        switch kind {
+        case .variable(let n):
+            let s = slotForVar(n)
+            return { ctx in s < ctx.vars.count ? ctx.vars[s] : .null }
+        case .avp(let n, let index):
+            let s = slotForAVP(n)
+            let i = index ?? 0
+            return { ctx in ctx.avps.value(slot: s, index: i) }
+        case .param(let n):
+            let i = n - 1
+            return { ctx in i < ctx.params.count ? ctx.params[i] : .null }
+        case .rc:
+            return { ctx in .int(ctx.rc) }
+        case .rand:
+            return { _ in .int(TimeFormat.random()) }
+        case .time(let f):
+            return { _ in .string(TimeFormat.format(f)) }
+        case .timestamp:
+            return { _ in .int(TimeFormat.now()) }
+        case .message(let pv, let name, let index):
+            return { ctx in ctx.message.get(pv, name: name, index: index) }
+        }
+    }
+}

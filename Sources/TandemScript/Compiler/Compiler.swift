@@ -1,0 +1,440 @@
+/// Compiles a checked AST into closures. Pseudo-variable slots, function bindings, route
+/// references, regexes and string segments are all resolved here, once.
+struct Compiler {
+    let ast: ScriptAST
+    let config: ScriptConfig
+    let registry: FunctionRegistry
+    /// When set, every executed statement increments `ExecutionContext.statementCount` (benchmarks).
+    var instrument = false
+
+    private var routeIDs: [RouteKey: Int] = [:]
+    private var routeNames: [(kind: RouteKind, name: String)] = []
+    private var varSlots: [String: Int] = [:]
+    private var varNames: [String] = []
+    private var avpSlots: [String: Int] = [:]
+    private var avpNames: [String] = []
+    private var flagBits: [String: Int] = [:]
+    private var nextNamedFlag = 32
+    private let table = RouteTable()
+
+    static let maxRouteDepth = 100
+
+    init(ast: ScriptAST, config: ScriptConfig, registry: FunctionRegistry) {
+        self.ast = ast
+        self.config = config
+        self.registry = registry
+    }
+
+    mutating func compile() -> Script {
+        var blocks: [RouteBlock] = []
+        for item in ast.items {
+            guard case .route(let r) = item, r.kind != .event else { continue }
+            let key = RouteKey(kind: r.kind, name: r.name ?? "")
+            guard routeIDs[key] == nil else { continue }
+            routeIDs[key] = routeNames.count
+            routeNames.append((r.kind, key.name))
+            blocks.append(r)
+        }
+        var bodies: [StmtFn] = []
+        var timers: [TimerRoute] = []
+        for (i, r) in blocks.enumerated() {
+            bodies.append(compileBlock(r.body))
+            if r.kind == .timer, let interval = r.interval {
+                timers.append(TimerRoute(route: RouteID(rawValue: i, kind: .timer), name: r.name ?? "", interval: interval))
+            }
+        }
+        table.bodies = bodies
+        return Script(config: config, registry: registry, routeNames: routeNames, table: table, timerRoutes: timers,
+                      varNames: varNames, avpNames: avpNames, flagBits: flagBits)
+    }
+
+    // MARK: slots
+
+    mutating func slotForVar(_ name: String) -> Int { varSlot(name) }
+    mutating func slotForAVP(_ name: String) -> Int { avpSlot(name) }
+    mutating func bindCallForExpr(_ c: FunctionCall) -> FunctionImpl { bindCall(c) }
+    mutating func routeRunnerForExpr(_ name: String, _ args: [Expr]) -> StmtFn { routeRunner(name, args) }
+
+    private mutating func varSlot(_ name: String) -> Int {
+        if let s = varSlots[name] { return s }
+        varSlots[name] = varNames.count
+        varNames.append(name)
+        return varNames.count - 1
+    }
+
+    private mutating func avpSlot(_ name: String) -> Int {
+        if let s = avpSlots[name] { return s }
+        avpSlots[name] = avpNames.count
+        avpNames.append(name)
+        return avpNames.count - 1
+    }
+
+    private mutating func flagBit(_ name: String) -> Int {
+        if let n = Int(name), n >= 0, n < 64 { return n }
+        if let b = flagBits[name] { return b }
+        let b = min(nextNamedFlag, 63)
+        nextNamedFlag += 1
+        flagBits[name] = b
+        return b
+    }
+
+    private func routeID(_ kind: RouteKind, _ name: String) -> RouteID? {
+        routeIDs[RouteKey(kind: kind, name: name)].map { RouteID(rawValue: $0, kind: kind) }
+    }
+
+    // MARK: statements
+
+    private mutating func compileBlock(_ body: [Statement]) -> StmtFn {
+        let fns = body.map { compileStatement($0) }
+        switch fns.count {
+        case 0: return { _ in .next }
+        case 1: return fns[0]
+        case 2:
+            let a = fns[0], b = fns[1]
+            return { ctx in
+                let f = a(&ctx)
+                return f == .next ? b(&ctx) : f
+            }
+        default:
+            return { ctx in
+                for f in fns {
+                    let r = f(&ctx)
+                    if r != .next { return r }
+                }
+                return .next
+            }
+        }
+    }
+
+    private mutating func compileStatement(_ s: Statement) -> StmtFn {
+        let fn = compileStatementBody(s)
+        guard instrument else { return fn }
+        return { ctx in
+            ctx.statementCount &+= 1
+            return fn(&ctx)
+        }
+    }
+
+    private mutating func compileStatementBody(_ s: Statement) -> StmtFn {
+        switch s.kind {
+        case .call(let c):
+            let impl = bindCall(c)
+            return { ctx in
+                let r = impl(&ctx)
+                ctx.rc = r
+                return r == 0 ? .exit : .next
+            }
+        case .routeCall(let name, let args):
+            return compileRouteCall(name, args)
+        case .assign(let target, let op, let value):
+            return compileAssign(target, op, value)
+        case .ifElse(let c, let t, let e):
+            let cond = compileCond(c)
+            let then = compileBlock(t)
+            guard let e else {
+                return { ctx in
+                    switch cond(&ctx) {
+                    case .yes: return then(&ctx)
+                    case .no: return .next
+                    case .stop(let f): return f
+                    }
+                }
+            }
+            let otherwise = compileBlock(e)
+            return { ctx in
+                switch cond(&ctx) {
+                case .yes: return then(&ctx)
+                case .no: return otherwise(&ctx)
+                case .stop(let f): return f
+                }
+            }
+        case .whileLoop(let c, let b):
+            let cond = compileCond(c)
+            let body = compileBlock(b)
+            let line = s.location.line
+            return { ctx in
+                var n = 0
+                while true {
+                    switch cond(&ctx) {
+                    case .no: return .next
+                    case .stop(let f): return f
+                    case .yes: break
+                    }
+                    n += 1
+                    if n > ctx.maxWhileLoops {
+                        ctx.logger.log(.error, "while loop at line \(line) exceeded \(ctx.maxWhileLoops) iterations")
+                        return .next
+                    }
+                    let f = body(&ctx)
+                    if f == .breakOut { return .next }
+                    if f != .next { return f }
+                }
+            }
+        case .switchBlock(let subject, let cases):
+            return compileSwitch(subject, cases)
+        case .breakStatement:
+            return { _ in .breakOut }
+        case .exit:
+            return { _ in .exit }
+        case .drop:
+            return { _ in .drop }
+        case .returnStatement(let v):
+            guard let v else {
+                return { ctx in ctx.rc = 1; return .returned }
+            }
+            let value = compileValue(v)
+            return { ctx in
+                let r = value(&ctx).intValue ?? -1
+                ctx.rc = r
+                return r == 0 ? .exit : .returned
+            }
+        case .async(let call, let resume, _, let timeout):
+            guard let id = registry.id(named: call.name), let resumeID = routeID(.request, resume) else {
+                return { _ in .exit }
+            }
+            let args = externalArgs(call)
+            let timeoutFn = timeout.map { compileValue($0) }
+            let name = call.name
+            return { ctx in
+                var values: [ScriptValue] = []
+                values.reserveCapacity(args.count)
+                for a in args { values.append(a(&ctx)) }
+                let t = timeoutFn.flatMap { $0(&ctx).intValue }
+                ctx.pendingAsync = AsyncRequest(function: id, name: name, args: values, resumeRoute: resumeID, timeout: t)
+                return .suspend
+            }
+        case .launch(let call, let report, _, let param):
+            guard let id = registry.id(named: call.name) else { return { _ in .next } }
+            let reportID = report.flatMap { routeID(.request, $0) }
+            let args = externalArgs(call)
+            let paramFn = param.map { compileValue($0) }
+            let name = call.name
+            return { ctx in
+                var values: [ScriptValue] = []
+                for a in args { values.append(a(&ctx)) }
+                let p = paramFn.map { $0(&ctx) } ?? .null
+                ctx.launches.append(LaunchRequest(function: id, name: name, args: values, reportRoute: reportID, param: p))
+                ctx.rc = 1
+                return .next
+            }
+        case .block(let b):
+            return compileBlock(b)
+        }
+    }
+
+    private mutating func compileSwitch(_ subject: Expr, _ cases: [SwitchCase]) -> StmtFn {
+        let subj = compileValue(subject)
+        var flat: [StmtFn] = []
+        var labels: [(ScriptValue, Int)] = []
+        var defaultEntry: Int?
+        for c in cases {
+            if let l = c.label {
+                switch l.kind {
+                case .int(let v): labels.append((.int(v), flat.count))
+                case .string(let s): labels.append((.string(s), flat.count))
+                default: break
+                }
+            } else if defaultEntry == nil {
+                defaultEntry = flat.count
+            }
+            for st in c.body { flat.append(compileStatement(st)) }
+        }
+        let body = flat
+        let entries = labels
+        let fallback = defaultEntry ?? body.count
+        return { ctx in
+            let v = subj(&ctx)
+            var i = fallback
+            for (label, idx) in entries where Operators.compare(.equal, v, label) {
+                i = idx
+                break
+            }
+            while i < body.count {
+                let f = body[i](&ctx)
+                if f == .breakOut { return .next }
+                if f != .next { return f }
+                i += 1
+            }
+            return .next
+        }
+    }
+
+    /// Runs a named route with parameters; returns `.next` (with `$rc` set) or a stopping flow.
+    private mutating func routeRunner(_ name: String, _ args: [Expr]) -> StmtFn {
+        guard let id = routeIDs[RouteKey(kind: .request, name: name)] else { return { _ in .next } }
+        let argFns = args.map { compileValue($0) }
+        let table = self.table
+        return { ctx in
+            if ctx.callDepth >= Compiler.maxRouteDepth {
+                ctx.logger.log(.error, "route(\(name)) nesting exceeds \(Compiler.maxRouteDepth); stopping")
+                return .exit
+            }
+            var params: [ScriptValue] = []
+            if !argFns.isEmpty {
+                params.reserveCapacity(argFns.count)
+                for a in argFns { params.append(a(&ctx)) }
+            }
+            swap(&ctx.params, &params)
+            ctx.callDepth += 1
+            let f = table.bodies[id](&ctx)
+            ctx.callDepth -= 1
+            swap(&ctx.params, &params)
+            switch f {
+            case .next, .breakOut: ctx.rc = 1; return .next
+            case .returned: return .next
+            default: return f
+            }
+        }
+    }
+
+    private mutating func compileRouteCall(_ name: String, _ args: [Expr]) -> StmtFn {
+        routeRunner(name, args)
+    }
+
+    // MARK: assignment
+
+    private enum AssignMode { case push, replaceAll, replaceTop }
+
+    private mutating func lvalue(_ spec: PVSpec, _ mode: AssignMode) -> LValue {
+        guard case .success(let kind) = PseudoVariables.classify(spec) else {
+            return LValue(assign: { _, _ in }, text: spec.text)
+        }
+        switch kind {
+        case .variable(let n):
+            let s = varSlot(n)
+            return LValue(assign: { ctx, v in if s < ctx.vars.count { ctx.vars[s] = v } }, text: spec.text)
+        case .avp(let n, let index):
+            let s = avpSlot(n)
+            if let i = index {
+                return LValue(assign: { ctx, v in ctx.avps.set(slot: s, index: i, v) }, text: spec.text)
+            }
+            switch mode {
+            case .push:
+                return LValue(assign: { ctx, v in
+                    if v.isNull { ctx.avps.removeNewest(slot: s) } else { ctx.avps.push(slot: s, v) }
+                }, text: spec.text)
+            case .replaceAll:
+                return LValue(assign: { ctx, v in
+                    ctx.avps.removeAll(slot: s)
+                    if !v.isNull { ctx.avps.push(slot: s, v) }
+                }, text: spec.text)
+            case .replaceTop:
+                return LValue(assign: { ctx, v in
+                    if ctx.avps.value(slot: s).isNull { ctx.avps.push(slot: s, v) }
+                    else { ctx.avps.set(slot: s, index: 0, v) }
+                }, text: spec.text)
+            }
+        case .message(let pv, _, _):
+            return LValue(assign: { ctx, v in _ = ctx.message.set(pv, value: v) }, text: spec.text)
+        default:
+            return LValue(assign: { _, _ in }, text: spec.text)
+        }
+    }
+
+    private mutating func compileAssign(_ target: PVRef, _ op: AssignOp, _ value: Expr) -> StmtFn {
+        let v = compileValue(value)
+        switch op {
+        case .assign, .colonAssign:
+            let lv = lvalue(target.spec, op == .assign ? .push : .replaceAll).assign
+            return { ctx in
+                let x = v(&ctx)
+                lv(&ctx, x)
+                return .next
+            }
+        case .add, .subtract:
+            let read = compilePVRead(target.spec)
+            let lv = lvalue(target.spec, .replaceTop).assign
+            let bop: BinaryOp = op == .add ? .add : .subtract
+            return { ctx in
+                let cur = read(&ctx)
+                let x = v(&ctx)
+                lv(&ctx, Operators.arithmetic(bop, cur, x))
+                return .next
+            }
+        }
+    }
+
+    // MARK: functions
+
+    private mutating func bindCall(_ c: FunctionCall) -> FunctionImpl {
+        guard let id = registry.id(named: c.name) else { return { _ in -1 } }
+        let spec = registry[id]
+        guard c.args.count >= spec.minArgs && c.args.count <= spec.maxArgs else { return { _ in -1 } }
+        var bound: [BoundArg] = []
+        for (i, a) in c.args.enumerated() {
+            bound.append(bindArg(a, spec.kind(ofArgument: i, count: c.args.count)))
+        }
+        guard let binder = spec.binder else { return { _ in -1 } }
+        return binder(id, c.name, bound)
+    }
+
+    private func literalName(_ e: Expr) -> String? {
+        switch e.kind {
+        case .word(let s), .string(let s): return s
+        case .int(let v): return String(v)
+        default: return nil
+        }
+    }
+
+    private mutating func bindArg(_ e: Expr, _ kind: ArgKind) -> BoundArg {
+        switch kind {
+        case .route(let rk):
+            if let n = literalName(e), let r = routeID(rk, n) { return .route(r) }
+        case .variable:
+            if case .pv(let ref) = e.kind { return .variable(lvalue(ref.spec, .push)) }
+        case .variableList:
+            if case .string(let s) = e.kind {
+                for part in s.split(separator: ";") {
+                    let t = String(part).trimmingSpaces()
+                    if t.hasPrefix("$"), let spec = PVSyntax.parse(String(t.dropFirst())),
+                       case .success(.avp(let n, _)) = PseudoVariables.classify(spec) { _ = avpSlot(n) }
+                }
+                let c = ScriptValue.string(s)
+                return .value({ _ in c }, constant: c)
+            }
+        case .flag:
+            if let n = literalName(e) { return .flag(flagBit(n)) }
+        case .logLevel:
+            switch e.kind {
+            case .word(let s), .string(let s): return .level(ScriptLogLevel(name: s) ?? .error)
+            case .int(let v): return .level(ScriptLogLevel(rawValue: v) ?? .error)
+            default: break
+            }
+        default: break
+        }
+        return .value(compileValue(e), constant: constantValue(e))
+    }
+
+    private func constantValue(_ e: Expr) -> ScriptValue? {
+        switch e.kind {
+        case .int(let v): return .int(v)
+        case .null: return .null
+        case .string(let s):
+            if Interpolation.segments(s).contains(where: { if case .pv = $0 { return true } else { return false } }) {
+                return nil
+            }
+            return .string(s)
+        default: return nil
+        }
+    }
+
+    /// Arguments of a host-run function: output variables are passed as their text.
+    private mutating func externalArgs(_ c: FunctionCall) -> [ValueFn] {
+        guard let spec = registry.spec(named: c.name) else { return [] }
+        return c.args.enumerated().map { i, a in
+            if i < spec.maxArgs {
+                let kind = spec.kind(ofArgument: i, count: c.args.count)
+                if case .variable = kind, case .pv(let ref) = a.kind {
+                    let t = ScriptValue.string(ref.spec.text)
+                    return { _ in t }
+                }
+                if case .variableList = kind, case .string(let s) = a.kind {
+                    if case .value(let f, _) = bindArg(a, kind) { return f }
+                    let t = ScriptValue.string(s)
+                    return { _ in t }
+                }
+            }
+            return compileValue(a)
+        }
+    }
+}

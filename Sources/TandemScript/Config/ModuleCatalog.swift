@@ -1,0 +1,51 @@
+/// Modules a script may load in Tandem (mapped to built-ins) and the modparams each accepts.
+public enum ModuleCatalog {
+    /// Module name (without `.so`) → accepted parameter names.
+    public static let modules: [String: Set<String>] = [
+        "tm": ["fr_timeout", "fr_inv_timeout", "wt_timer", "delete_timer", "T1_timer", "T2_timer",
+               "ruri_matching", "via1_matching", "unix_tx_timeout", "restart_fr_on_each_reply",
+               "tw_append", "pass_provisional_replies", "syn_branch", "onreply_avp_mode",
+               "disable_6xx_block", "enable_stats", "minor_branch_flag", "timer_partitions",
+               "auto_100trying", "own_timer_proc", "tm_replication_cluster", "cluster_param"],
+        "sl": ["enable_stats"],
+        "rr": ["append_fromtag", "enable_double_rr", "add_username", "enable_socket_mismatch_warning"],
+        "maxfwd": ["max_limit"],
+        "textops": [],
+        "sipmsgops": [],
+        "signaling": [],
+        "cfgutils": ["initial_probability", "hash_file", "shvset", "varset", "lock_pool_size"],
+        "avpops": ["db_url", "avp_table", "use_domain", "uuid_column", "username_column", "domain_column",
+                   "attribute_column", "value_column", "type_column", "db_scheme", "buf_size"],
+        "sqlops": ["db_url", "usr_table", "use_domain", "uuid_column", "username_column", "domain_column",
+                   "attribute_column", "value_column", "type_column", "db_scheme", "ps_id_max_buf_len",
+                   "bigint_to_str"],
+        "dbops": ["db_url", "usr_table", "use_domain", "uuid_column", "username_column", "domain_column",
+                  "attribute_column", "value_column", "type_column", "db_scheme", "ps_id_max_buf_len"],
+        "db_postgres": ["exec_query_threshold", "max_db_queries", "timeout"],
+        "cachedb_local": ["cachedb_url", "cache_collections", "cache_clean_period",
+                          "enable_restart_persistency", "cluster_id", "cluster_persistency"],
+        "rest_client": ["connection_timeout", "connect_poll_interval", "max_async_transfers", "curl_timeout",
+                        "ssl_verifypeer", "ssl_verifyhost", "ssl_capath", "max_transfer_size",
+                        "no_concurrent_connects", "curl_http_version", "enable_expect_100"],
+        "exec": ["setvars", "time_to_kill"],
+        "ldap": ["config_file", "max_async_connections"],
+        "cachedb_mongodb": ["cachedb_url", "exec_threshold", "compat_mode_2.4", "compat_mode_3.0"],
+        "db_mongodb": ["exec_threshold"],
+        "httpd": ["ip", "port", "buf_size", "post_buf_size", "receive_buf_size", "conn_timeout"],
+        "prometheus": ["root", "prefix", "group_prefix", "delimiter", "statistics", "labels", "script_route"],
+        "mi_http": ["root", "trace_destination", "trace_bwlist"],
+        "mi_fifo": ["fifo_name", "fifo_mode", "fifo_group", "fifo_user", "reply_dir", "trace_destination",
+                    "trace_bwlist"],
+        "proto_udp": ["udp_port", "udp_send_timeout"],
+        "statistics": ["variable", "stat_groups"],
+        "tandem": ["workers", "cache_size", "trace"],
+    ]
+
+    /// Module name from a `loadmodule` argument (`"tm.so"`, `"/usr/lib/opensips/modules/tm.so"`).
+    public static func moduleName(fromFile file: String) -> String {
+        var name = Substring(file)
+        if let slash = name.lastIndex(of: "/") { name = name[name.index(after: slash)...] }
+        if name.hasSuffix(".so") { name = name.dropLast(3) }
+        return String(name)
+    }
+}

@@ -1,0 +1,201 @@
+/// Turns script source bytes into tokens; never fails, reports problems as diagnostics.
+struct Lexer {
+    let bytes: [UInt8]
+    let file: String
+    private var i = 0
+    private var line = 1
+    private var lineStart = 0
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(source: String, file: String) {
+        self.bytes = Array(source.utf8)
+        self.file = file
+    }
+
+    private func loc(_ offset: Int) -> SourceLocation {
+        SourceLocation(file: file, line: line, column: offset - lineStart + 1)
+    }
+
+    private func peek(_ k: Int = 0) -> UInt8 { i + k < bytes.count ? bytes[i + k] : 0 }
+
+    private mutating func newline(at offset: Int) {
+        line += 1
+        lineStart = offset + 1
+    }
+
+    static func isIdentStart(_ c: UInt8) -> Bool {
+        (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95
+    }
+
+    static func isIdentChar(_ c: UInt8) -> Bool { isIdentStart(c) || (c >= 48 && c <= 57) }
+
+    mutating func tokenize() -> [Token] {
+        var tokens: [Token] = []
+        tokens.reserveCapacity(bytes.count / 3)
+        while true {
+            skipTrivia()
+            guard i < bytes.count else {
+                tokens.append(Token(kind: .eof, location: loc(i), start: i, end: i))
+                return tokens
+            }
+            if let t = next() { tokens.append(t) }
+        }
+    }
+
+    private mutating func skipTrivia() {
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == 10 { newline(at: i); i += 1 }
+            else if c == 32 || c == 9 || c == 13 || c == 12 || c == 11 { i += 1 }
+            else if c == 35 || (c == 47 && peek(1) == 47) { // # or //
+                while i < bytes.count && bytes[i] != 10 { i += 1 }
+            } else if c == 47 && peek(1) == 42 { // /*
+                let start = loc(i)
+                i += 2
+                var closed = false
+                while i < bytes.count {
+                    if bytes[i] == 42 && peek(1) == 47 { i += 2; closed = true; break }
+                    if bytes[i] == 10 { newline(at: i) }
+                    i += 1
+                }
+                if !closed { diagnostics.append(Diagnostic(start, "unterminated block comment")) }
+            } else { return }
+        }
+    }
+
+    private mutating func next() -> Token? {
+        let start = i
+        let l = loc(i)
+        let c = bytes[i]
+        func tok(_ k: TokenKind) -> Token { Token(kind: k, location: l, start: start, end: i) }
+        if Lexer.isIdentStart(c) {
+            while i < bytes.count && Lexer.isIdentChar(bytes[i]) { i += 1 }
+            return tok(.identifier(String(decoding: bytes[start..<i], as: UTF8.self)))
+        }
+        if c >= 48 && c <= 57 {
+            var value = 0
+            var overflow = false
+            if c == 48 && (peek(1) == 120 || peek(1) == 88) && Lexer.hexValue(peek(2)) != nil {
+                i += 2
+                while i < bytes.count, let h = Lexer.hexValue(bytes[i]) {
+                    let (m, o1) = value.multipliedReportingOverflow(by: 16)
+                    let (s, o2) = m.addingReportingOverflow(h)
+                    value = s; overflow = overflow || o1 || o2
+                    i += 1
+                }
+            } else {
+                while i < bytes.count && bytes[i] >= 48 && bytes[i] <= 57 {
+                    let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                    let (s, o2) = m.addingReportingOverflow(Int(bytes[i] - 48))
+                    value = s; overflow = overflow || o1 || o2
+                    i += 1
+                }
+            }
+            if overflow { diagnostics.append(Diagnostic(l, "integer literal is too large")); value = 0 }
+            return tok(.integer(value))
+        }
+        if c == 34 || c == 39 { return lexString(quote: c, l: l) }
+        if c == 36 { // $
+            if let end = PVSyntax.scan(bytes, from: i, inString: false) {
+                i = end
+                return tok(.pseudoVar(String(decoding: bytes[(start + 1)..<end], as: UTF8.self)))
+            }
+            i += 1
+            diagnostics.append(Diagnostic(l, "expected a pseudo-variable name after '$'"))
+            return nil
+        }
+        let n = peek(1)
+        let two: Punct?
+        switch (c, n) {
+        case (61, 61): two = .eq
+        case (33, 61): two = .ne
+        case (61, 126): two = .match
+        case (33, 126): two = .noMatch
+        case (60, 61): two = .le
+        case (62, 61): two = .ge
+        case (60, 60): two = .shl
+        case (62, 62): two = .shr
+        case (38, 38): two = .and
+        case (124, 124): two = .or
+        case (43, 61): two = .plusAssign
+        case (45, 61): two = .minusAssign
+        case (58, 61): two = .colonAssign
+        default: two = nil
+        }
+        if let two { i += 2; return tok(.punct(two)) }
+        let one: Punct?
+        switch c {
+        case 40: one = .lparen
+        case 41: one = .rparen
+        case 123: one = .lbrace
+        case 125: one = .rbrace
+        case 91: one = .lbracket
+        case 93: one = .rbracket
+        case 44: one = .comma
+        case 59: one = .semicolon
+        case 58: one = .colon
+        case 46: one = .dot
+        case 61: one = .assign
+        case 60: one = .lt
+        case 62: one = .gt
+        case 43: one = .plus
+        case 45: one = .minus
+        case 42: one = .star
+        case 47: one = .slash
+        case 37: one = .percent
+        case 38: one = .amp
+        case 124: one = .pipe
+        case 94: one = .caret
+        case 126: one = .tilde
+        case 33: one = .not
+        default: one = nil
+        }
+        i += 1
+        if let one { return tok(.punct(one)) }
+        // Skip the rest of a multi-byte UTF-8 sequence so one bad character is one error.
+        while i < bytes.count && (bytes[i] & 0xC0) == 0x80 { i += 1 }
+        let text = String(decoding: bytes[start..<i], as: UTF8.self)
+        diagnostics.append(Diagnostic(l, "unexpected character '\(text)'"))
+        return nil
+    }
+
+    static func hexValue(_ c: UInt8) -> Int? {
+        switch c {
+        case 48...57: return Int(c - 48)
+        case 97...102: return Int(c - 87)
+        case 65...70: return Int(c - 55)
+        default: return nil
+        }
+    }
+
+    private mutating func lexString(quote: UInt8, l: SourceLocation) -> Token {
+        let start = i
+        i += 1
+        var out: [UInt8] = []
+        var closed = false
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == quote { i += 1; closed = true; break }
+            if c == 92 && i + 1 < bytes.count { // backslash
+                let e = bytes[i + 1]
+                switch e {
+                case 110: out.append(10)
+                case 114: out.append(13)
+                case 116: out.append(9)
+                case 92: out.append(92)
+                case 34: out.append(34)
+                case 39: out.append(39)
+                default: out.append(92); out.append(e)
+                }
+                if e == 10 { newline(at: i + 1) }
+                i += 2
+                continue
+            }
+            if c == 10 { newline(at: i) }
+            out.append(c)
+            i += 1
+        }
+        if !closed { diagnostics.append(Diagnostic(l, "unterminated string literal")) }
+        return Token(kind: .string(String(decoding: out, as: UTF8.self)), location: l, start: start, end: i)
+    }
+}

@@ -1,0 +1,114 @@
+/// A pseudo-variable resolved at compile time.
+enum PVKind: Sendable {
+    case variable(String)
+    case avp(String, index: Int?)
+    case param(Int)
+    case rc
+    case rand
+    case time(String)
+    case timestamp
+    case message(MessagePV, name: String?, index: Int?)
+
+    var isWritable: Bool {
+        switch self {
+        case .variable, .avp: return true
+        case .message(let pv, _, _): return pv.isWritable
+        default: return false
+        }
+    }
+}
+
+/// Classification of pseudo-variable references (`$var(x)`, `$avp(x)[1]`, `$ru`, `$hdr(Via)[0]`...).
+enum PseudoVariables {
+    static func classify(_ spec: PVSpec) -> Result<PVKind, PVError> {
+        if let t = spec.transformations.first {
+            return .failure(PVError(message: "transformation '{\(t)}' is not supported in Tandem", missing: "{\(t)}"))
+        }
+        var index: Int?
+        if let raw = spec.index {
+            guard let i = Int(raw) else {
+                return .failure(PVError(message: "invalid index '[\(raw)]' in '\(spec.text)'", missing: nil))
+            }
+            index = i
+        }
+        func noArg(_ kind: PVKind) -> Result<PVKind, PVError> {
+            if spec.argument != nil || index != nil {
+                return .failure(PVError(message: "pseudo-variable '$\(spec.name)' takes no name or index", missing: nil))
+            }
+            return .success(kind)
+        }
+        func needArg() -> String? {
+            guard let a = spec.argument?.trimmingSpaces(), !a.isEmpty else { return nil }
+            return a
+        }
+        switch spec.name {
+        case "var":
+            guard let a = needArg() else { return .failure(.needsName(spec)) }
+            if index != nil { return .failure(PVError(message: "'$var(\(a))' cannot be indexed", missing: nil)) }
+            return .success(.variable(a))
+        case "avp":
+            guard let a = needArg() else { return .failure(.needsName(spec)) }
+            return .success(.avp(a, index: index))
+        case "param":
+            guard let a = needArg(), let n = Int(a), n >= 1, index == nil else {
+                return .failure(PVError(message: "'\(spec.text)' needs a positive parameter number, e.g. $param(1)", missing: nil))
+            }
+            return .success(.param(n))
+        case "rc", "retcode": return noArg(.rc)
+        case "rand", "RANDOM": return noArg(.rand)
+        case "Ts": return noArg(.timestamp)
+        case "time":
+            guard let a = spec.argument, index == nil else { return .failure(.needsName(spec)) }
+            return .success(.time(a))
+        default:
+            guard let pv = MessagePV.byName[spec.name] else {
+                return .failure(PVError(message: "unknown pseudo-variable '\(spec.text)'", missing: spec.text))
+            }
+            if pv.needsName {
+                guard let a = needArg() else { return .failure(.needsName(spec)) }
+                return .success(.message(pv, name: a, index: index))
+            }
+            return noArg(.message(pv, name: nil, index: nil))
+        }
+    }
+}
+
+/// Why a pseudo-variable reference is rejected; `missing` names a feature Tandem lacks, if that is the reason.
+struct PVError: Error, Sendable {
+    var message: String
+    var missing: String?
+
+    static func needsName(_ spec: PVSpec) -> PVError {
+        PVError(message: "pseudo-variable '$\(spec.name)' needs a name, e.g. $\(spec.name)(x)", missing: nil)
+    }
+}
+
+/// A piece of a string literal: text or an interpolated pseudo-variable.
+enum StringSegment: Sendable {
+    case literal(String)
+    case pv(PVSpec)
+}
+
+/// Splits string literals into literal text and `$pv` segments.
+enum Interpolation {
+    static func segments(_ s: String) -> [StringSegment] {
+        let b = Array(s.utf8)
+        guard b.contains(36) else { return [.literal(s)] }
+        var out: [StringSegment] = []
+        var lit: [UInt8] = []
+        var i = 0
+        while i < b.count {
+            if b[i] == 36, let end = PVSyntax.scan(b, from: i, inString: true),
+               let spec = PVSyntax.parse(String(decoding: b[(i + 1)..<end], as: UTF8.self)) {
+                if !lit.isEmpty { out.append(.literal(String(decoding: lit, as: UTF8.self))); lit.removeAll() }
+                out.append(.pv(spec))
+                i = end
+            } else {
+                lit.append(b[i])
+                i += 1
+            }
+        }
+        if !lit.isEmpty { out.append(.literal(String(decoding: lit, as: UTF8.self))) }
+        return out
+    }
+}

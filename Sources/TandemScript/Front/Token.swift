@@ -1,0 +1,31 @@
+/// Punctuation and operator tokens of the routing script.
+enum Punct: String, Sendable {
+    case lparen = "(", rparen = ")", lbrace = "{", rbrace = "}", lbracket = "[", rbracket = "]"
+    case comma = ",", semicolon = ";", colon = ":", dot = "."
+    case assign = "=", plusAssign = "+=", minusAssign = "-=", colonAssign = ":="
+    case eq = "==", ne = "!=", match = "=~", noMatch = "!~", lt = "<", gt = ">", le = "<=", ge = ">="
+    case plus = "+", minus = "-", star = "*", slash = "/", percent = "%"
+    case amp = "&", pipe = "|", caret = "^", tilde = "~", shl = "<<", shr = ">>"
+    case and = "&&", or = "||", not = "!"
+}
+
+/// Kind and payload of a lexical token.
+enum TokenKind: Sendable, Equatable {
+    case identifier(String)
+    case integer(Int)
+    case string(String)
+    /// Raw pseudo-variable text after the `$`, e.g. `var(x)` or `(avp(a)[1])`.
+    case pseudoVar(String)
+    case punct(Punct)
+    case eof
+}
+
+/// A token with its position and byte range in the source.
+struct Token: Sendable {
+    var kind: TokenKind
+    var location: SourceLocation
+    var start: Int
+    var end: Int
+
+    var line: Int { location.line }
+}

@@ -1,0 +1,104 @@
+/// Core functions: xlog, flags, statistics and is_myself.
+enum CoreFunctions {
+    static let specs: [FunctionSpec] = [
+        FunctionSpec("xlog", args: [.logLevel, .string], min: 1, leadingOptional: true, binder: { _, _, args in
+            let fmt = args.value(args.count - 1)
+            var fixedLevel = ScriptLogLevel.error
+            var dyn: ValueFn?
+            if args.count == 2 {
+                switch args[0] {
+                case .level(let l): fixedLevel = l
+                default: dyn = args.value(0)
+                }
+            }
+            let level = fixedLevel
+            let dynamicLevel = dyn
+            return { ctx in
+                var l = level
+                if let dynamicLevel {
+                    let v = dynamicLevel(&ctx)
+                    l = v.intValue.flatMap { ScriptLogLevel(rawValue: $0) }
+                        ?? ScriptLogLevel(name: v.stringValue) ?? .error
+                }
+                guard l <= ctx.logLevel else { return 1 }
+                let text = fmt(&ctx).stringValue
+                ctx.logger.log(l, text)
+                return 1
+            }
+        }),
+        flagSpec("setflag") { ctx, bit in ctx.message.flags |= bit; return 1 },
+        flagSpec("resetflag") { ctx, bit in ctx.message.flags &= ~bit; return 1 },
+        flagSpec("isflag") { ctx, bit in ctx.message.flags & bit != 0 ? 1 : -1 },
+        FunctionSpec("update_stat", modules: ["statistics"], args: [.string, .int], binder: { _, _, args in
+            let name = args.value(0), delta = args.value(1)
+            return { ctx in
+                let n = name(&ctx).stringValue
+                let d = delta(&ctx).intValue ?? 0
+                ctx.stats?(n, d)
+                return 1
+            }
+        }),
+        FunctionSpec("is_myself", args: [.string], routes: .all, binder: { _, _, args in
+            let target = args.value(0)
+            return { ctx in
+                let (host, port) = URIHost.split(target(&ctx).stringValue)
+                return ctx.proxy.isMyself(host: host, port: port) ? 1 : -1
+            }
+        }),
+    ]
+
+    private static func flagSpec(_ name: String,
+                                 _ body: @escaping @Sendable (inout ExecutionContext, UInt64) -> Int) -> FunctionSpec {
+        FunctionSpec(name, args: [.flag], routes: .message, binder: { _, _, args in
+            if case .flag(let n) = args[0] {
+                let bit: UInt64 = 1 << UInt64(n)
+                return { ctx in body(&ctx, bit) }
+            }
+            let dyn = args.value(0)
+            return { ctx in
+                guard let n = dyn(&ctx).intValue, n >= 0, n < 64 else { return -1 }
+                return body(&ctx, 1 << UInt64(n))
+            }
+        })
+    }
+}
+
+/// Minimal host/port extraction from a SIP URI or `host[:port]` text (for is_myself / `== myself`).
+enum URIHost {
+    static func split(_ text: String) -> (host: String, port: Int) {
+        var b = Substring(text).utf8[...]
+        // Skip display name / angle bracket.
+        if let lt = b.firstIndex(of: UInt8(ascii: "<")) { b = b[b.index(after: lt)...] }
+        for scheme in ["sips:", "sip:", "tel:"] {
+            let s = scheme.utf8
+            if b.count >= s.count && zip(b.prefix(s.count), s).allSatisfy({ lower($0) == $1 }) {
+                b = b.dropFirst(s.count)
+                break
+            }
+        }
+        if let at = b.lastIndex(of: UInt8(ascii: "@")) { b = b[b.index(after: at)...] }
+        var host: Substring.UTF8View.SubSequence
+        var rest: Substring.UTF8View.SubSequence
+        if b.first == UInt8(ascii: "[") {
+            guard let close = b.firstIndex(of: UInt8(ascii: "]")) else { return (String(Substring(b)), 0) }
+            host = b[b.index(after: b.startIndex)..<close]
+            rest = b[b.index(after: close)...]
+        } else {
+            let end = b.firstIndex { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ">")
+                || $0 == UInt8(ascii: "?") } ?? b.endIndex
+            host = b[..<end]
+            rest = b[end...]
+        }
+        var port = 0
+        if rest.first == UInt8(ascii: ":") {
+            for c in rest.dropFirst() {
+                guard c >= 48 && c <= 57 else { break }
+                port = port &* 10 &+ Int(c - 48)
+                if port > 65535 { port = 0; break }
+            }
+        }
+        return (String(Substring(host)), port)
+    }
+
+    private static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+}

@@ -1,0 +1,34 @@
+/// Functions executed by the host (database, REST, exec, LDAP, sleeps). Their synchronous form goes to
+/// `ScriptProxy.invoke`; inside `async()` the interpreter suspends with an `AsyncRequest` instead.
+enum ExternalFunctions {
+    static let specs: [FunctionSpec] = [
+        ext("avp_db_query", ["avpops"], [.string, .variableList, .int], min: 1, async: true),
+        ext("sql_query", ["sqlops", "dbops"], [.string, .variableList, .string], min: 1, async: true),
+        ext("rest_get", ["rest_client"], [.string, .variable, .variable, .variable], min: 2, async: true),
+        ext("rest_post", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
+        ext("rest_put", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
+        ext("exec", ["exec"], [.string, .string, .variable, .variable, .string], min: 1, async: true),
+        ext("ldap_search", ["ldap"], [.string], async: true),
+        ext("ldap_result", ["ldap"], [.string, .variable, .string], min: 2),
+        ext("sleep", ["cfgutils"], [.int], async: true),
+        ext("usleep", ["cfgutils"], [.int], async: true),
+        ext("cache_raw_query", ["cachedb_mongodb", "cachedb_local"], [.string, .string, .variableList], min: 2),
+    ]
+
+    private static func ext(_ name: String, _ modules: [String], _ args: [ArgKind], min: Int? = nil,
+                            async: Bool = false) -> FunctionSpec {
+        FunctionSpec(name, modules: modules, args: args, min: min, async: async, binder: { id, name, bound in
+            let values = bound.indices.map { bound.value($0) }
+            let texts: [String?] = bound.map { if case .variable(let v) = $0 { return v.text } else { return nil } }
+            return { ctx in
+                var evaluated: [ScriptValue] = []
+                evaluated.reserveCapacity(values.count)
+                for i in values.indices {
+                    if let t = texts[i] { evaluated.append(.string(t)) } else { evaluated.append(values[i](&ctx)) }
+                }
+                let proxy = ctx.proxy
+                return proxy.invoke(ExternalCall(function: id, name: name, args: evaluated), context: &ctx)
+            }
+        })
+    }
+}

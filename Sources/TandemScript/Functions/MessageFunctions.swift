@@ -1,0 +1,65 @@
+/// Message inspection and header manipulation functions (sipmsgops/textops/maxfwd).
+enum MessageFunctions {
+    private static let hdrModules = ["sipmsgops", "textops"]
+    private static let msgRoutes = RouteKindSet.message
+
+    static let specs: [FunctionSpec] = [
+        FunctionSpec("is_method", modules: hdrModules, args: [.string], routes: msgRoutes, binder: { _, _, args in
+            if case .string(let s)? = args.constant(0) {
+                let methods = s.split(separator: "|").map { String($0).trimmingSpaces() }
+                if methods.count == 1 {
+                    let m = methods[0]
+                    return { ctx in ctx.message.method == m ? 1 : -1 }
+                }
+                return { ctx in
+                    let m = ctx.message.method
+                    return methods.contains(m) ? 1 : -1
+                }
+            }
+            let dyn = args.value(0)
+            return { ctx in
+                let list = dyn(&ctx).stringValue.split(separator: "|")
+                let m = ctx.message.method
+                return list.contains { $0 == m } ? 1 : -1
+            }
+        }),
+        FunctionSpec("has_totag", modules: hdrModules, routes: msgRoutes, binder: { _, _, _ in
+            { ctx in ctx.message.hasToTag ? 1 : -1 }
+        }),
+        FunctionSpec("append_hf", modules: hdrModules, args: [.string, .string], min: 1, routes: msgRoutes,
+                     binder: { _, _, args in
+            let text = args.value(0)
+            return { ctx in ctx.message.appendHeader(text(&ctx).stringValue); return 1 }
+        }),
+        FunctionSpec("insert_hf", modules: hdrModules, args: [.string, .string], min: 1, routes: msgRoutes,
+                     binder: { _, _, args in
+            let text = args.value(0)
+            return { ctx in ctx.message.insertHeader(text(&ctx).stringValue); return 1 }
+        }),
+        FunctionSpec("remove_hf", modules: hdrModules, args: [.string], routes: msgRoutes, binder: { _, _, args in
+            let name = args.value(0)
+            return { ctx in ctx.message.removeHeader(named: name(&ctx).stringValue) > 0 ? 1 : -1 }
+        }),
+        FunctionSpec("is_present_hf", modules: hdrModules, args: [.string], routes: msgRoutes, binder: { _, _, args in
+            let name = args.value(0)
+            return { ctx in ctx.message.isHeaderPresent(named: name(&ctx).stringValue) ? 1 : -1 }
+        }),
+        FunctionSpec("mf_process_maxfwd_header", modules: ["maxfwd"], args: [.int], routes: RouteKindSet([.request]),
+                     binder: { _, _, args in
+            let limitFn = args.value(0)
+            return { ctx in
+                let limit = limitFn(&ctx).intValue ?? 70
+                let current = ctx.message.get(.header, name: "Max-Forwards", index: 0)
+                if current.isNull {
+                    ctx.message.appendHeader("Max-Forwards: \(limit)\r\n")
+                    return 2
+                }
+                guard var n = Int(current.stringValue.trimmingSpaces()), n >= 0 else { return -2 }
+                if n == 0 { return -1 }
+                n = Swift.min(n, limit) - 1
+                _ = ctx.message.replaceHeader(named: "Max-Forwards", value: String(n))
+                return 1
+            }
+        }),
+    ]
+}

@@ -1,0 +1,31 @@
+/// Identifiers of message-related pseudo-variables read (and partly written) through `ScriptMessage`.
+public enum MessagePV: String, Sendable, CaseIterable, Hashable {
+    case requestURI = "ru", requestUser = "rU", requestDomain = "rd", requestPort = "rp"
+    case destinationURI = "du"
+    case fromURI = "fu", fromUser = "fU", fromDomain = "fd", fromTag = "ft"
+    case toURI = "tu", toUser = "tU", toDomain = "td", toTag = "tt"
+    case callID = "ci", cseq = "cs", method = "rm"
+    case replyStatus = "rs", replyReason = "rr"
+    case sourceIP = "si", sourcePort = "sp", receivedIP = "Ri", receivedPort = "Rp"
+    case proto = "pr", userAgent = "ua", body = "mb", message = "ml"
+    case header = "hdr", contact = "ct", originalURI = "ou"
+    case replyCode = "T_reply_code", branchIndex = "T_branch_idx"
+
+    /// Whether a script may assign it (as OpenSIPS allows).
+    public var isWritable: Bool {
+        switch self {
+        case .requestURI, .requestUser, .requestDomain, .requestPort, .destinationURI: return true
+        default: return false
+        }
+    }
+
+    /// Whether it takes a `(name)` argument.
+    var needsName: Bool { self == .header }
+
+    static let byName: [String: MessagePV] = {
+        var d: [String: MessagePV] = [:]
+        for c in MessagePV.allCases { d[c.rawValue] = c }
+        d["proto"] = .proto
+        return d
+    }()
+}

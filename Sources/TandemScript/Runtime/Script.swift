@@ -1,0 +1,85 @@
+/// Compiled route bodies, indexed by `RouteID.rawValue`.
+///
+/// `@unchecked Sendable`: `bodies` is filled by the compiler before the owning `Script` is created
+/// and never mutated afterwards, so concurrent reads from workers are safe.
+final class RouteTable: @unchecked Sendable {
+    var bodies: [StmtFn] = []
+}
+
+/// A timer route and its interval in seconds.
+public struct TimerRoute: Sendable {
+    public var route: RouteID
+    public var name: String
+    public var interval: Int
+}
+
+/// A checked and compiled routing script: immutable, shared by all workers.
+public final class Script: Sendable {
+    public let config: ScriptConfig
+    public let registry: FunctionRegistry
+    /// (kind, name) of every route; index = `RouteID.rawValue`.
+    public let routeNames: [(kind: RouteKind, name: String)]
+    public let mainRoute: RouteID
+    public let mainReplyRoute: RouteID?
+    public let startupRoute: RouteID?
+    public let errorRoute: RouteID?
+    public let localRoute: RouteID?
+    public let timerRoutes: [TimerRoute]
+    /// `$var` names by slot.
+    public let varNames: [String]
+    /// `$avp` names by slot (`AVPStore` slot numbers).
+    public let avpNames: [String]
+    /// Named flags (setflag(NAME)) → bit number.
+    public let flagBits: [String: Int]
+    let table: RouteTable
+    private let routeIndex: [RouteKey: Int]
+    private let avpIndex: [String: Int]
+
+    init(config: ScriptConfig, registry: FunctionRegistry, routeNames: [(kind: RouteKind, name: String)],
+         table: RouteTable, timerRoutes: [TimerRoute], varNames: [String], avpNames: [String],
+         flagBits: [String: Int]) {
+        self.config = config
+        self.registry = registry
+        self.routeNames = routeNames
+        self.table = table
+        self.timerRoutes = timerRoutes
+        self.varNames = varNames
+        self.avpNames = avpNames
+        self.flagBits = flagBits
+        var idx: [RouteKey: Int] = [:]
+        for (i, r) in routeNames.enumerated() { idx[RouteKey(kind: r.kind, name: r.name)] = i }
+        self.routeIndex = idx
+        var a: [String: Int] = [:]
+        for (i, n) in avpNames.enumerated() { a[n] = i }
+        self.avpIndex = a
+        func find(_ k: RouteKind, _ n: String) -> RouteID? { idx[RouteKey(kind: k, name: n)].map { RouteID(rawValue: $0, kind: k) } }
+        self.mainRoute = find(.request, "") ?? RouteID(rawValue: 0, kind: .request)
+        self.mainReplyRoute = find(.onReply, "")
+        self.startupRoute = find(.startup, "")
+        self.errorRoute = find(.error, "")
+        self.localRoute = find(.local, "")
+    }
+
+    /// Looks up a route by kind and name ("" for unnamed blocks).
+    public func route(named name: String, kind: RouteKind = .request) -> RouteID? {
+        routeIndex[RouteKey(kind: kind, name: name)].map { RouteID(rawValue: $0, kind: kind) }
+    }
+
+    /// AVP slot of `$avp(name)`, for hosts writing async results.
+    public func avpSlot(named name: String) -> Int? { avpIndex[name] }
+
+    /// Runs a route. `context.params` is left as set by the caller (launch report routes use it).
+    public func run(route: RouteID, context: inout ExecutionContext) -> ScriptOutcome {
+        guard route.rawValue >= 0 && route.rawValue < table.bodies.count else { return .finished }
+        context.pendingAsync = nil
+        switch table.bodies[route.rawValue](&context) {
+        case .next, .returned, .breakOut: return .finished
+        case .exit: return .exited
+        case .drop: return .dropped
+        case .suspend:
+            guard let r = context.pendingAsync else { return .exited }
+            context.pendingAsync = nil
+            return .suspended(r)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// The SIP message as seen by the script; the proxy implements it over its real message type.
+///
+/// Methods are called on the worker that owns the message, never concurrently.
+public protocol ScriptMessage: AnyObject {
+    /// Reads a pseudo-variable. `name` is the header name for `$hdr(name)`; `index` selects the
+    /// n-th occurrence (0-based, negative from the end) when given. Absent values are `.null`.
+    func get(_ pv: MessagePV, name: String?, index: Int?) -> ScriptValue
+    /// Writes a writable pseudo-variable (`$ru $rU $rd $rp $du`); `.null` resets it. Returns success.
+    func set(_ pv: MessagePV, value: ScriptValue) -> Bool
+    /// True for requests, false for replies.
+    var isRequest: Bool { get }
+    /// Request method (or CSeq method for replies).
+    var method: String { get }
+    /// Whether the To header carries a tag.
+    var hasToTag: Bool { get }
+    /// Script flags of this message/transaction (bit n = flag n).
+    var flags: UInt64 { get set }
+    /// Appends a raw header line (text includes the trailing CRLF as written by the script).
+    func appendHeader(_ raw: String)
+    /// Inserts a raw header line before the first header.
+    func insertHeader(_ raw: String)
+    /// Removes every header with this name (case-insensitive, compact forms included); returns count.
+    func removeHeader(named name: String) -> Int
+    /// Whether at least one header with this name exists.
+    func isHeaderPresent(named name: String) -> Bool
+    /// Replaces the value of the first header with this name; false if absent.
+    func replaceHeader(named name: String, value: String) -> Bool
+}

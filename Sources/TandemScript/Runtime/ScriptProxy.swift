@@ -1,0 +1,27 @@
+/// A call of a function that Tandem runs outside the interpreter (database, REST, exec...).
+public struct ExternalCall: Sendable {
+    public var function: FunctionID
+    public var name: String
+    /// Evaluated arguments; output-variable arguments are passed as their source text (`"$avp(x)"`).
+    public var args: [ScriptValue]
+}
+
+/// Proxy operations the script triggers; implemented by the proxy core.
+public protocol ScriptProxy: AnyObject {
+    func slSendReply(code: Int, reason: String) -> Int
+    /// `t_relay()`, `t_relay(flags)` or `t_relay("proto:host:port")`.
+    func tRelay(flags: Int, destination: String?) -> Int
+    func tNewTran() -> Int
+    func tReply(code: Int, reason: String) -> Int
+    func tCheckTrans() -> Int
+    func tOnFailure(_ route: RouteID)
+    func tOnReply(_ route: RouteID)
+    func tOnBranch(_ route: RouteID)
+    func recordRoute() -> Int
+    func looseRoute() -> Int
+    /// Whether host[:port] is one of our addresses or aliases (`port` 0 = any port).
+    func isMyself(host: String, port: Int) -> Bool
+    /// Synchronous form of an external function (avp_db_query, rest_get, exec...).
+    /// Return a negative code if it is not supported.
+    func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int
+}

@@ -1,0 +1,41 @@
+import Synchronization
+import TandemScript
+
+/// Records proxy calls for assertions.
+final class TestProxy: ScriptProxy {
+    var calls: [String] = []
+    var relayResult = 1
+    var looseRouteResult = -1
+    var checkTransResult = -1
+    var myHosts: Set<String> = ["127.0.0.1", "proxy.example.com"]
+    var invokeResult = 1
+    var failureRoute: RouteID?
+    var replyRoute: RouteID?
+    var branchRoute: RouteID?
+
+    func slSendReply(code: Int, reason: String) -> Int { calls.append("sl_send_reply \(code) \(reason)"); return 1 }
+    func tRelay(flags: Int, destination: String?) -> Int {
+        calls.append("t_relay \(flags) \(destination ?? "-")")
+        return relayResult
+    }
+    func tNewTran() -> Int { calls.append("t_newtran"); return 1 }
+    func tReply(code: Int, reason: String) -> Int { calls.append("t_reply \(code) \(reason)"); return 1 }
+    func tCheckTrans() -> Int { calls.append("t_check_trans"); return checkTransResult }
+    func tOnFailure(_ route: RouteID) { calls.append("t_on_failure"); failureRoute = route }
+    func tOnReply(_ route: RouteID) { calls.append("t_on_reply"); replyRoute = route }
+    func tOnBranch(_ route: RouteID) { calls.append("t_on_branch"); branchRoute = route }
+    func recordRoute() -> Int { calls.append("record_route"); return 1 }
+    func looseRoute() -> Int { calls.append("loose_route"); return looseRouteResult }
+    func isMyself(host: String, port: Int) -> Bool { myHosts.contains(host) }
+    func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int {
+        calls.append("invoke \(call.name) \(call.args.map(\.stringValue).joined(separator: ","))")
+        return invokeResult
+    }
+}
+
+/// Collects xlog output.
+final class TestLogger: ScriptLogger {
+    private let lines = Mutex<[String]>([])
+    func log(_ level: ScriptLogLevel, _ message: String) { lines.withLock { $0.append(message) } }
+    var messages: [String] { lines.withLock { $0 } }
+}
