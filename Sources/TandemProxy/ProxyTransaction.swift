@@ -69,3 +69,11 @@ struct ClientKey: Hashable, Sendable {
     let branch: String
     let isCancel: Bool
 }
+
+extension ProxyTransaction {
+    /// State the routing script keeps with the transaction (its AVPs), for failure and resume routes.
+    public var scriptState: (any Sendable)? {
+        get { state.withLock { $0.scriptState } }
+        set { state.withLock { $0.scriptState = newValue } }
+    }
+}

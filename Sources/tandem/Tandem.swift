@@ -1,7 +1,17 @@
 import ArgumentParser
 
+/// The `tandem` command: run the proxy or check a config.
 @main
 struct Tandem: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Tandem SIP proxy")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Tandem: a stateful SIP proxy with an OpenSIPS-compatible routing script.",
+        subcommands: [Run.self, Check.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// Options shared by the subcommands.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: [.customShort("f"), .long], help: "The routing script (config) to use.")
+    var file: String = "Configs/default.cfg"
 }

@@ -1,0 +1,58 @@
+import Reactor
+import TandemProxy
+import TandemScript
+
+/// The proxy operations of one request, as the routing script calls them (`t_relay`,
+/// `sl_send_reply`, `record_route`, …). One per route run, on the worker running it.
+final class RequestProxyAdapter: ScriptProxy {
+    let context: RequestContext
+    private var core: ProxyCore { context.core }
+
+    init(context: RequestContext) {
+        self.context = context
+    }
+
+    func slSendReply(code: Int, reason: String) -> Int {
+        Int(core.statelessReply(context, status: code, reason: reason.isEmpty ? nil : reason))
+    }
+
+    func tRelay(flags: Int, destination: String?) -> Int {
+        Int(core.relay(context, to: destination.map(Self.uriText(forDestination:))))
+    }
+
+    func tNewTran() -> Int { Int(core.newTransaction(context)) }
+
+    func tReply(code: Int, reason: String) -> Int {
+        Int(core.reply(context, status: code, reason: reason.isEmpty ? nil : reason))
+    }
+
+    func tCheckTrans() -> Int { Int(core.checkTransaction(context)) }
+
+    func tOnFailure(_ route: RouteID) { context.failureRoute = route.rawValue }
+    func tOnReply(_ route: RouteID) { context.replyRoute = route.rawValue }
+    func tOnBranch(_ route: RouteID) { context.branchRoute = route.rawValue }
+
+    func recordRoute() -> Int { Int(core.recordRoute(context)) }
+    func looseRoute() -> Int { Int(core.looseRoute(context)) }
+
+    func isMyself(host: String, port: Int) -> Bool {
+        if port == 0 {
+            return core.settings.listen.contains { $0.ip == host || "[\($0.ip)]" == host }
+                || core.settings.aliases.contains { $0.lowercased() == host.lowercased() }
+        }
+        return core.isMyself(host: host, port: UInt16(clamping: port))
+    }
+
+    func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int {
+        // No driver is wired yet: the function exists in the language but has no backend.
+        -1
+    }
+
+    /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`.
+    static func uriText(forDestination text: String) -> String {
+        for prefix in ["udp:", "UDP:"] where text.hasPrefix(prefix) {
+            return String(text.dropFirst(prefix.count))
+        }
+        return text
+    }
+}

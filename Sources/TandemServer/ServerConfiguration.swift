@@ -1,0 +1,96 @@
+import Reactor
+import SIPTransaction
+import TandemProxy
+import TandemScript
+
+/// Turns a checked script's global parameters and module parameters into the proxy's settings,
+/// with a `file:line:col` diagnostic for every value Tandem cannot honour.
+public enum ServerConfiguration {
+    /// Default listen address when the script names none.
+    public static let defaultSocket = "udp:127.0.0.1:5060"
+
+    /// Proxy settings for `config`, or the diagnostics explaining why there are none.
+    public static func settings(for config: ScriptConfig, file: String) -> (ProxySettings?, [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        var listen: [SocketAddress] = []
+        for param in config.globals where param.name == "socket" || param.name == "listen" {
+            let text = param.value.plainText
+            guard let socket = ScriptSocket.parse(text) else {
+                diagnostics.append(Diagnostic(param.location, "\(param.name): cannot parse '\(text)' (expected udp:IP:PORT)"))
+                continue
+            }
+            guard socket.proto == "udp" else {
+                diagnostics.append(Diagnostic(param.location,
+                    "\(param.name): '\(socket.proto)' sockets are not supported yet (only udp)"))
+                continue
+            }
+            if socket.advertised != nil {
+                diagnostics.append(Diagnostic(param.location, "\(param.name): 'as' advertised addresses are not supported yet"))
+                continue
+            }
+            guard let address = SocketAddress(ip: socket.host, port: UInt16(socket.port)) else {
+                diagnostics.append(Diagnostic(param.location,
+                    "\(param.name): '\(socket.host)' is not an IP address (listen on an explicit IPv4 or IPv6 address)"))
+                continue
+            }
+            if address.ip == "0.0.0.0" || address.ip == "::" {
+                diagnostics.append(Diagnostic(param.location,
+                    "\(param.name): the wildcard address cannot be put in Via/Record-Route; listen on an explicit address"))
+                continue
+            }
+            listen.append(address)
+        }
+        if listen.isEmpty && diagnostics.isEmpty {
+            listen.append(SocketAddress(ip: "127.0.0.1", port: 5060)!)
+        }
+        var t1: Int64 = 500, t2: Int64 = 4000, timerC: Int64 = 180_000
+        for decl in config.modparams where decl.module == "tm" {
+            switch decl.param {
+            case "T1_timer", "timer_t1":
+                guard let v = decl.value.intValue, v > 0 else {
+                    diagnostics.append(Diagnostic(decl.location, "tm \(decl.param) must be a positive number of milliseconds"))
+                    continue
+                }
+                t1 = Int64(v)
+            case "T2_timer", "timer_t2":
+                guard let v = decl.value.intValue, v > 0 else {
+                    diagnostics.append(Diagnostic(decl.location, "tm \(decl.param) must be a positive number of milliseconds"))
+                    continue
+                }
+                t2 = Int64(v)
+            case "fr_inv_timeout":
+                guard let v = decl.value.intValue, v > 0 else {
+                    diagnostics.append(Diagnostic(decl.location, "tm fr_inv_timeout must be a positive number of seconds"))
+                    continue
+                }
+                timerC = Int64(v) * 1000
+            default:
+                break
+            }
+        }
+        guard diagnostics.isEmpty else { return (nil, diagnostics) }
+        let settings = ProxySettings(
+            listen: listen,
+            workers: config.udpWorkers,
+            timers: TimerSettings(t1: t1, t2: t2, timerC: timerC),
+            aliases: config.aliases)
+        return (settings, [])
+    }
+}
+
+extension ConfigValue {
+    /// The value as written, without quotes.
+    var plainText: String {
+        switch self {
+        case .int(let v): String(v)
+        case .string(let s), .word(let s): s
+        }
+    }
+
+    var intValue: Int? {
+        switch self {
+        case .int(let v): v
+        case .string(let s), .word(let s): Int(s)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import TandemScript
+import TandemServer
+
+/// `tandem check -f FILE`: validates a config; prints every error as `file:line:col: message`.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a config: syntax, functions, modules, routes, parameters. Exit 0 if usable, 1 if not.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        let source: String
+        do {
+            source = try ConfigFile.read(options.file)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let loaded = TandemServer.load(source: source, fileName: options.file)
+        for diagnostic in loaded.diagnostics {
+            let prefix = diagnostic.severity == .warning ? "warning: " : ""
+            print("\(diagnostic.file):\(diagnostic.line):\(diagnostic.column): \(prefix)\(diagnostic.message)")
+        }
+        if !loaded.missing.isEmpty {
+            print("\(options.file): Tandem lacks \(loaded.missing.count) feature(s) this script uses:")
+            for feature in loaded.missing { print("  \(feature)") }
+        }
+        if loaded.hasErrors || loaded.server == nil { throw ExitCode(1) }
+        print("\(options.file): OK")
+    }
+}

@@ -1,0 +1,18 @@
+import Foundation
+
+/// Reads a config file, turning a missing or unreadable file into a message with its path.
+enum ConfigFile {
+    static func read(_ path: String) throws -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigFileError(path: path, reason: (error as NSError).localizedDescription)
+        }
+    }
+}
+
+struct ConfigFileError: Error, CustomStringConvertible {
+    let path: String
+    let reason: String
+    var description: String { "\(path): cannot read config: \(reason)" }
+}
