@@ -7,9 +7,9 @@ import Testing
 /// Calls through the proxy with SIPp on both sides: what a SIP operator relies on first.
 @Suite(.serialized, .enabled(if: SIPp.isAvailable, "sipp not installed"))
 struct RelayCallTests {
-    @Test("5,000 record-routed calls (INVITE/180/200/ACK/BYE/200) with 0 failed")
+    @Test("5,000 record-routed calls (INVITE/180/200/ACK/BYE/200) through the routing script, 0 failed")
     func basicCalls() throws {
-        let proxy = try ProxyHarness()
+        let proxy = try ScriptedProxy(routes: ScriptedProxy.relayRoutes)
         let uasPort = Ports.free()
         let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "5000"])
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
@@ -18,13 +18,14 @@ struct RelayCallTests {
         let server = uas.wait(seconds: 10)
         #expect(client.successful == 5000, "\(client.output)")
         #expect(client.failed == 0)
-        #expect(server.failed == 0, "\(server.output)")
+        #expect(server.successful == 5000, "\(server.output)")
+        #expect(server.failed == 0)
         #expect(proxy.core.counters.parseErrors.load(ordering: .relaxed) == 0)
     }
 
     @Test("5% packet loss on both SIPp sides: retransmissions recover every call")
     func lossyCalls() throws {
-        let proxy = try ProxyHarness()
+        let proxy = try ScriptedProxy(routes: ScriptedProxy.relayRoutes)
         let uasPort = Ports.free()
         let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "2000", "-lost", "5"])
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
@@ -35,5 +36,70 @@ struct RelayCallTests {
         #expect(client.failed == 0)
         #expect(server.failed == 0, "\(server.output)")
         #expect(client.retransmissions > 0)
+    }
+
+    @Test("CANCEL: 200 for the CANCEL and 487 for the INVITE; the UAS receives the CANCEL")
+    func cancelledCalls() throws {
+        let proxy = try ScriptedProxy(routes: ScriptedProxy.relayRoutes)
+        let uasPort = Ports.free()
+        let uas = try SIPp.uas("uas_cancel.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "200"])
+        let uac = try SIPp.uac("uac_cancel.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address,
+                               port: Ports.free(), controlPort: Ports.free(), calls: 200, rate: 100)
+        let client = uac.wait(seconds: 60)
+        let server = uas.wait(seconds: 20)
+        #expect(client.successful == 200, "\(client.output)")
+        #expect(client.failed == 0)
+        #expect(server.successful == 200, "\(server.output)")
+        #expect(server.failed == 0)
+    }
+
+    @Test("Serial forking: 486 from the first UAS, failure_route picks the second, which answers 200")
+    func serialForking() throws {
+        let busyPort = Ports.free()
+        let okPort = Ports.free()
+        let routes = """
+            route {
+                if (has_totag()) {
+                    if (loose_route()) { t_relay(); exit; }
+                    sl_send_reply(404, "Not Here");
+                    exit;
+                }
+                record_route();
+                t_on_failure("next_hop");
+                t_relay();
+            }
+            failure_route[next_hop] {
+                if ($T_reply_code == 486) {
+                    $du = "sip:127.0.0.1:\(okPort)";
+                    t_relay();
+                }
+            }
+            """
+        let proxy = try ScriptedProxy(routes: routes)
+        let busy = try SIPp.uas("uas_486.xml", port: busyPort, controlPort: Ports.free(), extra: ["-m", "100"])
+        let ok = try SIPp.uas("uas.xml", port: okPort, controlPort: Ports.free(), extra: ["-m", "100"])
+        let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(busyPort)", proxy: proxy.address, port: Ports.free(),
+                               controlPort: Ports.free(), calls: 100, rate: 50)
+        let client = uac.wait(seconds: 60)
+        let busyStats = busy.wait(seconds: 10)
+        let okStats = ok.wait(seconds: 10)
+        #expect(client.successful == 100, "\(client.output)")
+        #expect(client.failed == 0)
+        #expect(busyStats.successful == 100, "\(busyStats.output)")
+        #expect(okStats.successful == 100, "\(okStats.output)")
+    }
+
+    @Test("Unreachable next hop: 408 from Timer B (T1 = 50 ms, so B = 3.2 s)")
+    func unreachableNextHop() throws {
+        let proxy = try ScriptedProxy(routes: ScriptedProxy.relayRoutes,
+                                      globals: #"modparam("tm", "T1_timer", 50)"#)
+        let deadPort = Ports.free()
+        let started = Date()
+        let uac = try SIPp.uac("uac_timeout.xml", target: "127.0.0.1:\(deadPort)", proxy: proxy.address,
+                               port: Ports.free(), controlPort: Ports.free(), calls: 5, rate: 10)
+        let client = uac.wait(seconds: 30)
+        #expect(client.successful == 5, "\(client.output)")
+        #expect(client.failed == 0)
+        #expect(Date().timeIntervalSince(started) < 15)
     }
 }
