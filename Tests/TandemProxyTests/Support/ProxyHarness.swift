@@ -40,10 +40,11 @@ final class ProxyHarness {
     var core: ProxyCore { server.core }
     var address: String { "127.0.0.1:\(port)" }
 
-    init(router: any RequestRouter = RelayRouter(), workers: Int = 2, timers: TimerSettings = .standard) throws {
+    init(router: any RequestRouter = RelayRouter(), workers: Int = 2, timers: TimerSettings = .standard,
+         maxDatagramSize: Int = 65_535) throws {
         port = Ports.free()
         let settings = ProxySettings(listen: [SocketAddress(ip: "127.0.0.1", port: port)!], workers: workers,
-                                     timers: timers)
+                                     timers: timers, maxDatagramSize: maxDatagramSize)
         server = ProxyServer(core: ProxyCore(settings: settings, router: router))
         try server.start()
     }
