@@ -114,6 +114,8 @@ private final class BenchMessage: ScriptMessage {
     private let rU = ScriptValue.string("+15551234")
     private let fU = ScriptValue.string("alice")
     private let rm = ScriptValue.string("INVITE")
+    private let rd = ScriptValue.string("127.0.0.1")
+    private let rp = ScriptValue.int(5060)
 
     func reset() { maxForwards = "70"; du = .null; flags = 0 }
 
@@ -123,6 +125,8 @@ private final class BenchMessage: ScriptMessage {
         case .requestUser: return rU
         case .fromUser: return fU
         case .method: return rm
+        case .requestDomain: return rd
+        case .requestPort: return rp
         case .destinationURI: return du
         case .header: return name == "Max-Forwards" ? .string(maxForwards) : .null
         default: return .null

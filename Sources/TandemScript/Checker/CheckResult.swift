@@ -1,5 +1,6 @@
 /// Something a script uses that Tandem does not provide (reported by `tandem check`).
 public struct MissingFeature: Sendable, Hashable, CustomStringConvertible {
+    /// What kind of feature is missing.
     public enum Kind: String, Sendable, Hashable {
         case function, module, pseudoVariable = "pseudo-variable", routeType = "route type"
     }

@@ -3,7 +3,7 @@
 /// `@unchecked Sendable`: `bodies` is filled by the compiler before the owning `Script` is created
 /// and never mutated afterwards, so concurrent reads from workers are safe.
 final class RouteTable: @unchecked Sendable {
-    var bodies: [StmtFn] = []
+    var bodies: [StmtBox] = []
 }
 
 /// A timer route and its interval in seconds.
@@ -72,7 +72,7 @@ public final class Script: Sendable {
     public func run(route: RouteID, context: inout ExecutionContext) -> ScriptOutcome {
         guard route.rawValue >= 0 && route.rawValue < table.bodies.count else { return .finished }
         context.pendingAsync = nil
-        switch table.bodies[route.rawValue](&context) {
+        switch table.bodies[route.rawValue].run(&context) {
         case .next, .returned, .breakOut: return .finished
         case .exit: return .exited
         case .drop: return .dropped
