@@ -171,4 +171,37 @@ import Testing
             "20:28: argument 2 of 'avp_db_query': 'junk' is not a pseudo-variable",
         ])
     }
+
+    @Test func unclosedMainRouteStillChecked() {
+        #expect(diags("route {\n    foo();\n") == [
+            "bad.cfg:1:7: missing '}' to close this block",
+            "bad.cfg:2:5: unknown function 'foo'",
+        ])
+    }
+
+    @Test func typedGlobalsAndModparamsOfUnavailableModules() {
+        let r = check("""
+        tcp_workers = 2
+        disable_tcp = yes
+        mhomed = 1
+        async_timeout = 3
+        rev_dns = on
+        auto_aliases = off
+        children = 6
+        socket = bogus:
+        loadmodule "dialog.so"
+        modparam("dialog", "db_mode", 1)
+        modparam("presence", "x", 1)
+        route { }
+        """, file: "g.cfg")
+        #expect(r.diagnostics.map(\.description) == [
+            "g.cfg:8:1: invalid socket 'bogus:' (expected proto:host:port)",
+            "g.cfg:9:12: module 'dialog' is not available in Tandem",
+            "g.cfg:11:1: module 'presence' is not available in Tandem",
+        ])
+        let c = r.config
+        #expect(c.tcpWorkers == 2 && c.disableTCP && c.mhomed && c.asyncTimeout == 3 && c.reverseDNS && !c.autoAliases)
+        #expect(c.udpWorkers == 6)
+        #expect(c.global("children") == .int(6))
+    }
 }
