@@ -55,7 +55,7 @@ import Testing
             "bad.cfg:16:21: resume route 'fr' must be a plain route[...], not failure_route",
             "bad.cfg:17:5: pseudo-variable '$ci' is read-only",
             "bad.cfg:18:5: unknown pseudo-variable '$foo'",
-            "bad.cfg:19:10: unknown pseudo-variable '$bar'",
+            "bad.cfg:19:11: unknown pseudo-variable '$bar'",
             "bad.cfg:20:5: function 'record_route' needs module 'rr' to be loaded",
             "bad.cfg:21:16: invalid regular expression '([': Invalid regular expression",
             "bad.cfg:22:5: 'break' outside of a loop or switch",
@@ -203,5 +203,12 @@ import Testing
         #expect(c.tcpWorkers == 2 && c.disableTCP && c.mhomed && c.asyncTimeout == 3 && c.reverseDNS && !c.autoAliases)
         #expect(c.udpWorkers == 6)
         #expect(c.global("children") == .int(6))
+    }
+}
+
+@Suite struct InterpolationPositionTests {
+    @Test func pvInsideStringPointsAtDollar() {
+        let d = check("route { xlog(\"a=$var(a) b=$nope c\"); }", file: "p.cfg").diagnostics.map(\.description)
+        #expect(d == ["p.cfg:1:27: unknown pseudo-variable '$nope'"])
     }
 }

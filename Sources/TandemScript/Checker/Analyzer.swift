@@ -327,9 +327,15 @@ struct Analyzer {
         }
     }
 
+    /// Checks pseudo-variables inside a string literal; positions point at the `$` when the
+    /// literal is on one line (escape sequences may shift the column by their extra bytes).
     private mutating func checkInterpolation(_ s: String, at l: SourceLocation) {
-        for seg in Interpolation.segments(s) {
-            if case .pv(let spec) = seg { checkPV(PVRef(spec: spec, location: l)) }
+        let singleLine = !s.utf8.contains(10)
+        for (seg, offset) in Interpolation.segmentsWithOffsets(s) {
+            guard case .pv(let spec) = seg else { continue }
+            var at = l
+            if singleLine { at.column += 1 + offset }
+            checkPV(PVRef(spec: spec, location: at))
         }
     }
 
