@@ -212,3 +212,31 @@ import Testing
         #expect(d == ["p.cfg:1:27: unknown pseudo-variable '$nope'"])
     }
 }
+
+@Suite struct RouteReferenceTests {
+    @Test func everyRouteReferenceIsResolved() {
+        let d = check(prelude + """
+        route {
+            t_on_reply("r_missing");
+            t_on_branch("b_missing");
+            t_on_reply("fr");
+            launch(exec("x"), nowhere);
+            launch(exec("x"), br, "p");
+            launch(t_relay());
+            async(exec("x"), nowhere);
+            sl_reply_error();
+        }
+        failure_route[fr] { }
+        branch_route[br] { }
+        """, file: "r.cfg").diagnostics.map(\.message)
+        #expect(d == [
+            "unknown onreply_route 'r_missing'",
+            "unknown branch_route 'b_missing'",
+            "unknown onreply_route 'fr'",
+            "unknown route 'nowhere'",
+            "report route 'br' must be a plain route[...], not branch_route",
+            "function 't_relay' has no async form and cannot be used in launch()",
+            "unknown route 'nowhere'",
+        ])
+    }
+}
