@@ -225,6 +225,7 @@ import Testing
             launch(t_relay());
             async(exec("x"), nowhere);
             sl_reply_error();
+            setflag(64);
         }
         failure_route[fr] { }
         branch_route[br] { }
@@ -237,6 +238,7 @@ import Testing
             "report route 'br' must be a plain route[...], not branch_route",
             "function 't_relay' has no async form and cannot be used in launch()",
             "unknown route 'nowhere'",
+            "argument 1 of 'setflag': flag number must be in 0...63",
         ])
     }
 }

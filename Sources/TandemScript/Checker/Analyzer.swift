@@ -265,9 +265,10 @@ struct Analyzer {
             case .variableList: error(l, "\(prefix) must be a string listing output variables, e.g. \"$avp(a);$avp(b)\"")
             default: break
             }
-        case .int:
+        case .int(let v):
             switch kind {
-            case .int, .any, .flag, .logLevel: break
+            case .flag: if v < 0 || v > 63 { error(l, "\(prefix): flag number must be in 0...63") }
+            case .int, .any, .logLevel: break
             case .route: break
             case .string: error(l, "\(prefix) must be a string")
             case .variable, .variableList: error(l, "\(prefix) must be a writable pseudo-variable")
