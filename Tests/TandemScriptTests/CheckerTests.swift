@@ -55,7 +55,7 @@ import Testing
             "bad.cfg:16:21: resume route 'fr' must be a plain route[...], not failure_route",
             "bad.cfg:17:5: pseudo-variable '$ci' is read-only",
             "bad.cfg:18:5: unknown pseudo-variable '$foo'",
-            "bad.cfg:19:10: unknown pseudo-variable '$bar'",
+            "bad.cfg:19:11: unknown pseudo-variable '$bar'",
             "bad.cfg:20:5: function 'record_route' needs module 'rr' to be loaded",
             "bad.cfg:21:16: invalid regular expression '([': Invalid regular expression",
             "bad.cfg:22:5: 'break' outside of a loop or switch",
@@ -169,6 +169,76 @@ import Testing
             "18:18: argument 1 of 't_on_failure' must be a route name",
             "19:10: argument 1 of 'xlog' must be a literal or a pseudo-variable",
             "20:28: argument 2 of 'avp_db_query': 'junk' is not a pseudo-variable",
+        ])
+    }
+
+    @Test func unclosedMainRouteStillChecked() {
+        #expect(diags("route {\n    foo();\n") == [
+            "bad.cfg:1:7: missing '}' to close this block",
+            "bad.cfg:2:5: unknown function 'foo'",
+        ])
+    }
+
+    @Test func typedGlobalsAndModparamsOfUnavailableModules() {
+        let r = check("""
+        tcp_workers = 2
+        disable_tcp = yes
+        mhomed = 1
+        async_timeout = 3
+        rev_dns = on
+        auto_aliases = off
+        children = 6
+        socket = bogus:
+        loadmodule "dialog.so"
+        modparam("dialog", "db_mode", 1)
+        modparam("presence", "x", 1)
+        route { }
+        """, file: "g.cfg")
+        #expect(r.diagnostics.map(\.description) == [
+            "g.cfg:8:1: invalid socket 'bogus:' (expected proto:host:port)",
+            "g.cfg:9:12: module 'dialog' is not available in Tandem",
+            "g.cfg:11:1: module 'presence' is not available in Tandem",
+        ])
+        let c = r.config
+        #expect(c.tcpWorkers == 2 && c.disableTCP && c.mhomed && c.asyncTimeout == 3 && c.reverseDNS && !c.autoAliases)
+        #expect(c.udpWorkers == 6)
+        #expect(c.global("children") == .int(6))
+    }
+}
+
+@Suite struct InterpolationPositionTests {
+    @Test func pvInsideStringPointsAtDollar() {
+        let d = check("route { xlog(\"a=$var(a) b=$nope c\"); }", file: "p.cfg").diagnostics.map(\.description)
+        #expect(d == ["p.cfg:1:27: unknown pseudo-variable '$nope'"])
+    }
+}
+
+@Suite struct RouteReferenceTests {
+    @Test func everyRouteReferenceIsResolved() {
+        let d = check(prelude + """
+        route {
+            t_on_reply("r_missing");
+            t_on_branch("b_missing");
+            t_on_reply("fr");
+            launch(exec("x"), nowhere);
+            launch(exec("x"), br, "p");
+            launch(t_relay());
+            async(exec("x"), nowhere);
+            sl_reply_error();
+            setflag(64);
+        }
+        failure_route[fr] { }
+        branch_route[br] { }
+        """, file: "r.cfg").diagnostics.map(\.message)
+        #expect(d == [
+            "unknown onreply_route 'r_missing'",
+            "unknown branch_route 'b_missing'",
+            "unknown onreply_route 'fr'",
+            "unknown route 'nowhere'",
+            "report route 'br' must be a plain route[...], not branch_route",
+            "function 't_relay' has no async form and cannot be used in launch()",
+            "unknown route 'nowhere'",
+            "argument 1 of 'setflag': flag number must be in 0...63",
         ])
     }
 }

@@ -99,6 +99,8 @@ import Testing
         }
         """, stats: { name, delta in seen.withLock { $0.append("\(name)+\(delta)") } })
         r.message.values[.requestURI] = .string("sip:bob@127.0.0.1:5060;transport=udp")
+        r.message.values[.requestDomain] = .string("127.0.0.1")
+        r.message.values[.requestPort] = .int(5060)
         r.run()
         #expect(seen.withLock { $0 } == ["calls+1", "calls+0"])
         #expect(r.variable("a") == .int(1))
@@ -147,5 +149,17 @@ import Testing
             }
         }
         #expect(cache.count == 800)
+    }
+}
+
+@Suite struct URIHostTests {
+    @Test func split() {
+        #expect(URIHost.split("sip:bob@127.0.0.1:5070;transport=udp") == ("127.0.0.1", 5070))
+        #expect(URIHost.split("sips:example.com") == ("example.com", 0))
+        #expect(URIHost.split("\"Bob\" <sip:bob@[::1]:5060>;tag=1") == ("::1", 5060))
+        #expect(URIHost.split("proxy.example.com") == ("proxy.example.com", 0))
+        #expect(URIHost.split("10.0.0.1:5060") == ("10.0.0.1", 5060))
+        #expect(URIHost.split("tel:+1555@gw") == ("gw", 0))
+        #expect(URIHost.split("") == ("", 0))
     }
 }

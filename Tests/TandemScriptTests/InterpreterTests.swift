@@ -330,3 +330,42 @@ import Testing
         #expect(r.variable("ok") == .int(1))
     }
 }
+
+@Suite struct ConcurrencyTests {
+    @Test func oneScriptManyWorkers() async throws {
+        let script = try compile("""
+        route {
+            $var(n) = 0;
+            while ($var(n) < 50) { $var(n) += 1; $avp(x) = $var(n); }
+            if ($ru =~ "^sip:alice") { $var(ok) = 1; }
+            cache_store("local", "k$ci", "$var(n)");
+        }
+        """)
+        let cache = LocalCache()
+        let results = await withTaskGroup(of: Int.self) { g -> [Int] in
+            for _ in 0..<4 {
+                g.addTask {
+                    var total = 0
+                    for _ in 0..<200 {
+                        var ctx = ExecutionContext(script: script, message: TestMessage(), proxy: TestProxy(), cache: cache)
+                        _ = script.run(route: script.mainRoute, context: &ctx)
+                        total += ctx.avps.values(slot: script.avpSlot(named: "x")!).count
+                    }
+                    return total
+                }
+            }
+            var all: [Int] = []
+            for await r in g { all.append(r) }
+            return all
+        }
+        #expect(results == [10_000, 10_000, 10_000, 10_000])
+        #expect(cache.fetch(collection: "local", key: "kcall-1@host") == "50")
+    }
+
+    @Test func logLevelMapping() {
+        #expect(ExecutionContext.level(for: 0) == .error)
+        #expect(ExecutionContext.level(for: 9) == .debug)
+        #expect(ExecutionContext.level(for: -9) == .alert)
+        #expect(ExecutionContext.level(for: 3) == .info)
+    }
+}

@@ -67,6 +67,7 @@ import Testing
         #expect(c.modules == ["tm", "sl", "proto_udp"])
         #expect(c.modparam("tm", "fr_timeout") == .int(5))
         #expect(c.modparam("tm", "T1_timer") == .int(500))
+        #expect(c.frTimeout == 5 && c.frInviteTimeout == 30 && c.t1Milliseconds == 500 && c.t2Milliseconds == 4000)
         let s = try #require(r.script)
         #expect(s.routeNames.count == 10)
         #expect(s.timerRoutes.first?.interval == 60)

@@ -7,7 +7,7 @@ struct Analyzer {
     var missing: [MissingFeature] = []
     var config = ScriptConfig()
     /// Modules named in loadmodule that Tandem does not have (their modparams are not re-reported).
-    private var unavailableModules = Set<String>()
+    var unavailableModules = Set<String>()
     private var routes: [RouteKey: RouteBlock] = [:]
     /// Route kinds from which each block can run (named routes inherit their callers' kinds).
     private var reach: [RouteKey: RouteKindSet] = [:]
@@ -18,7 +18,7 @@ struct Analyzer {
         self.registry = registry
     }
 
-    private mutating func error(_ l: SourceLocation, _ m: String) { diagnostics.append(Diagnostic(l, m)) }
+    mutating func error(_ l: SourceLocation, _ m: String) { diagnostics.append(Diagnostic(l, m)) }
 
     mutating func run() {
         checkConfig()
@@ -30,84 +30,6 @@ struct Analyzer {
             let kinds = reach[key] ?? RouteKindSet([r.kind])
             var scope = Scope(kinds: kinds, loops: 0, switches: 0)
             checkBlock(r.body, &scope)
-        }
-    }
-
-    // MARK: configuration
-
-    private mutating func checkConfig() {
-        for item in ast.items {
-            switch item {
-            case .global(let g): applyGlobal(g)
-            case .loadModule(let name, let l):
-                let m = ModuleCatalog.moduleName(fromFile: name)
-                if ModuleCatalog.modules[m] == nil {
-                    error(l, "module '\(m)' is not available in Tandem")
-                    missing.append(MissingFeature(kind: .module, name: m, location: l))
-                    unavailableModules.insert(m)
-                } else if !config.modules.contains(m) {
-                    config.modules.append(m)
-                }
-            default: break
-            }
-        }
-        for item in ast.items {
-            guard case .modparam(let mp) = item else { continue }
-            if unavailableModules.contains(mp.module) { continue }
-            guard let params = ModuleCatalog.modules[mp.module] else {
-                error(mp.location, "module '\(mp.module)' is not available in Tandem")
-                missing.append(MissingFeature(kind: .module, name: mp.module, location: mp.location))
-                unavailableModules.insert(mp.module)
-                continue
-            }
-            if !config.modules.contains(mp.module) {
-                error(mp.location, "modparam for module '\(mp.module)' which is not loaded")
-            } else if !params.contains(mp.param) {
-                error(mp.location, "unknown parameter '\(mp.param)' for module '\(mp.module)'")
-            } else {
-                config.modparams.append(mp)
-            }
-        }
-    }
-
-    private mutating func applyGlobal(_ g: GlobalParam) {
-        guard GlobalParameters.known.contains(g.name) else {
-            error(g.location, "unknown global parameter '\(g.name)'")
-            return
-        }
-        config.globals.append(g)
-        func int(_ range: ClosedRange<Int>) -> Int? {
-            guard let v = g.value.intValue, range.contains(v) else {
-                error(g.location, "global parameter '\(g.name)' needs an integer in \(range.lowerBound)...\(range.upperBound)")
-                return nil
-            }
-            return v
-        }
-        func bool() -> Bool? {
-            guard let v = g.value.intValue else {
-                error(g.location, "global parameter '\(g.name)' needs a boolean (yes/no, on/off, 1/0)")
-                return nil
-            }
-            return v != 0
-        }
-        switch g.name {
-        case "log_level": if let v = int(-3...4) { config.logLevel = v }
-        case "udp_workers", "children": if let v = int(1...1024) { config.udpWorkers = v }
-        case "tcp_workers", "tcp_children": if let v = int(0...1024) { config.tcpWorkers = v }
-        case "max_while_loops": if let v = int(1...10_000_000) { config.maxWhileLoops = v }
-        case "async_timeout": if let v = int(0...86_400_000) { config.asyncTimeout = v }
-        case "debug_mode": if let v = bool() { config.debugMode = v }
-        case "auto_aliases": if let v = bool() { config.autoAliases = v }
-        case "dns": if let v = bool() { config.dns = v }
-        case "rev_dns": if let v = bool() { config.reverseDNS = v }
-        case "mhomed": if let v = bool() { config.mhomed = v }
-        case "disable_tcp": if let v = bool() { config.disableTCP = v }
-        case "mpath": config.mpath = g.value.description
-        case "alias": config.aliases.append(g.value.description)
-        case "socket", "listen":
-            if let s = ScriptSocket.parse(g.value.description) { config.sockets.append(s) }
-            else { error(g.location, "invalid socket '\(g.value.description)' (expected proto:host:port)") }
-        default: break
         }
     }
 
@@ -343,9 +265,10 @@ struct Analyzer {
             case .variableList: error(l, "\(prefix) must be a string listing output variables, e.g. \"$avp(a);$avp(b)\"")
             default: break
             }
-        case .int:
+        case .int(let v):
             switch kind {
-            case .int, .any, .flag, .logLevel: break
+            case .flag: if v < 0 || v > 63 { error(l, "\(prefix): flag number must be in 0...63") }
+            case .int, .any, .logLevel: break
             case .route: break
             case .string: error(l, "\(prefix) must be a string")
             case .variable, .variableList: error(l, "\(prefix) must be a writable pseudo-variable")
@@ -405,9 +328,15 @@ struct Analyzer {
         }
     }
 
+    /// Checks pseudo-variables inside a string literal; positions point at the `$` when the
+    /// literal is on one line (escape sequences may shift the column by their extra bytes).
     private mutating func checkInterpolation(_ s: String, at l: SourceLocation) {
-        for seg in Interpolation.segments(s) {
-            if case .pv(let spec) = seg { checkPV(PVRef(spec: spec, location: l)) }
+        let singleLine = !s.utf8.contains(10)
+        for (seg, offset) in Interpolation.segmentsWithOffsets(s) {
+            guard case .pv(let spec) = seg else { continue }
+            var at = l
+            if singleLine { at.column += 1 + offset }
+            checkPV(PVRef(spec: spec, location: at))
         }
     }
 

@@ -1,5 +1,6 @@
 /// Something a script uses that Tandem does not provide (reported by `tandem check`).
 public struct MissingFeature: Sendable, Hashable, CustomStringConvertible {
+    /// What kind of feature is missing.
     public enum Kind: String, Sendable, Hashable {
         case function, module, pseudoVariable = "pseudo-variable", routeType = "route type"
     }
@@ -21,6 +22,19 @@ public struct CheckResult: Sendable {
     public var ast: ScriptAST
 
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+
+    /// Text for `tandem check`: every diagnostic (`file:line:col: message`), then a summary of
+    /// what the script uses that Tandem lacks, with line numbers.
+    public func report() -> String {
+        var lines = diagnostics.map(\.description)
+        if !missing.isEmpty {
+            lines.append("")
+            lines.append("Not available in Tandem (\(missing.count)):")
+            for m in missing { lines.append("  line \(m.location.line): \(m.kind.rawValue) '\(m.name)'") }
+        }
+        if !hasErrors { lines.append("\(diagnostics.isEmpty ? "OK" : "OK with warnings")") }
+        return lines.joined(separator: "\n")
+    }
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 }
 

@@ -5,6 +5,11 @@ public struct ScriptChecker: Sendable {
     public init(registry: FunctionRegistry = .standard) { self.registry = registry }
 
     public func check(source: String, fileName: String) -> CheckResult {
+        check(source: source, fileName: fileName, instrument: false)
+    }
+
+    /// `instrument` makes the compiled script count executed statements (benchmarks).
+    func check(source: String, fileName: String, instrument: Bool) -> CheckResult {
         var parser = Parser(source: source, file: fileName)
         let ast = parser.parse()
         var analyzer = Analyzer(ast: ast, file: fileName, registry: registry)
@@ -19,6 +24,7 @@ public struct ScriptChecker: Sendable {
                                  script: nil, ast: ast)
         if !result.hasErrors {
             var compiler = Compiler(ast: ast, config: analyzer.config, registry: registry)
+            compiler.instrument = instrument
             result.script = compiler.compile()
         }
         return result

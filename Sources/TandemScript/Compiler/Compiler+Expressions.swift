@@ -170,6 +170,20 @@ extension Compiler {
     }
 
     private mutating func compileMyself(_ a: Expr, negate: Bool) -> CondFn {
+        // The request URI already has its host and port split by the message.
+        var isRURI = false
+        if case .word("uri") = a.kind { isRURI = true }
+        if case .pv(let ref) = a.kind, ref.spec.name == "ru", ref.spec.argument == nil, ref.spec.index == nil,
+           ref.spec.transformations.isEmpty { isRURI = true }
+        if isRURI {
+            return { ctx in
+                let host = ctx.message.get(.requestDomain, name: nil, index: nil)
+                guard !host.isNull else { return negate ? .yes : .no }
+                let port = ctx.message.get(.requestPort, name: nil, index: nil).intValue ?? 0
+                let mine = ctx.proxy.isMyself(host: host.stringValue, port: port)
+                return mine != negate ? .yes : .no
+            }
+        }
         let x = compileValue(a)
         return { ctx in
             let v = x(&ctx)

@@ -35,10 +35,10 @@ struct Compiler {
             routeNames.append((r.kind, key.name))
             blocks.append(r)
         }
-        var bodies: [StmtFn] = []
+        var bodies: [StmtBox] = []
         var timers: [TimerRoute] = []
         for (i, r) in blocks.enumerated() {
-            bodies.append(compileBlock(r.body))
+            bodies.append(StmtBox(run: compileBlock(r.body)))
             if r.kind == .timer, let interval = r.interval {
                 timers.append(TimerRoute(route: RouteID(rawValue: i, kind: .timer), name: r.name ?? "", interval: interval))
             }
@@ -85,23 +85,32 @@ struct Compiler {
     // MARK: statements
 
     private mutating func compileBlock(_ body: [Statement]) -> StmtFn {
-        let fns = body.map { compileStatement($0) }
+        var boxes: [StmtBox] = []
+        boxes.reserveCapacity(body.count)
+        for st in body { boxes.append(StmtBox(run: compileStatement(st))) }
+        return Compiler.sequence(boxes[...])
+    }
+
+    /// Chains statements as a balanced tree of closures that capture each other directly:
+    /// calling a captured closure avoids the retain and reabstraction that iterating an
+    /// array of closures costs on every statement.
+    /// (Closures are boxed in a struct so arrays keep them at their natural abstraction.)
+    static func sequence(_ fns: ArraySlice<StmtBox>) -> StmtFn {
         switch fns.count {
         case 0: return { _ in .next }
-        case 1: return fns[0]
+        case 1: return fns[fns.startIndex].run
         case 2:
-            let a = fns[0], b = fns[1]
+            let a = fns[fns.startIndex].run, b = fns[fns.startIndex + 1].run
             return { ctx in
                 let f = a(&ctx)
                 return f == .next ? b(&ctx) : f
             }
         default:
+            let mid = fns.startIndex + fns.count / 2
+            let a = sequence(fns[..<mid]), b = sequence(fns[mid...])
             return { ctx in
-                for f in fns {
-                    let r = f(&ctx)
-                    if r != .next { return r }
-                }
-                return .next
+                let f = a(&ctx)
+                return f == .next ? b(&ctx) : f
             }
         }
     }
@@ -224,7 +233,7 @@ struct Compiler {
 
     private mutating func compileSwitch(_ subject: Expr, _ cases: [SwitchCase]) -> StmtFn {
         let subj = compileValue(subject)
-        var flat: [StmtFn] = []
+        var flat: [StmtBox] = []
         var labels: [(ScriptValue, Int)] = []
         var defaultEntry: Int?
         for c in cases {
@@ -237,7 +246,7 @@ struct Compiler {
             } else if defaultEntry == nil {
                 defaultEntry = flat.count
             }
-            for st in c.body { flat.append(compileStatement(st)) }
+            for st in c.body { flat.append(StmtBox(run: compileStatement(st))) }
         }
         let body = flat
         let entries = labels
@@ -250,7 +259,7 @@ struct Compiler {
                 break
             }
             while i < body.count {
-                let f = body[i](&ctx)
+                let f = body[i].run(&ctx)
                 if f == .breakOut { return .next }
                 if f != .next { return f }
                 i += 1
@@ -276,7 +285,7 @@ struct Compiler {
             }
             swap(&ctx.params, &params)
             ctx.callDepth += 1
-            let f = table.bodies[id](&ctx)
+            let f = table.bodies[id].run(&ctx)
             ctx.callDepth -= 1
             swap(&ctx.params, &params)
             switch f {

@@ -89,4 +89,13 @@ public struct ScriptConfig: Sendable {
     }
 
     public func isLoaded(_ module: String) -> Bool { modules.contains(module) }
+
+    /// tm `fr_timeout` in seconds (OpenSIPS default 30).
+    public var frTimeout: Int { modparam("tm", "fr_timeout")?.intValue ?? 30 }
+    /// tm `fr_inv_timeout` in seconds (OpenSIPS default 120).
+    public var frInviteTimeout: Int { modparam("tm", "fr_inv_timeout")?.intValue ?? 120 }
+    /// tm `T1_timer` in milliseconds (default 500).
+    public var t1Milliseconds: Int { modparam("tm", "T1_timer")?.intValue ?? 500 }
+    /// tm `T2_timer` in milliseconds (default 4000).
+    public var t2Milliseconds: Int { modparam("tm", "T2_timer")?.intValue ?? 4000 }
 }

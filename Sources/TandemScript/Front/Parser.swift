@@ -222,7 +222,9 @@ struct Parser {
         var body: [Statement] = []
         while !isPunct(.rbrace) {
             if atEOF {
-                throw ParseError(diagnostic: Diagnostic(open.location, "missing '}' to close this block"))
+                // Keep what was parsed so later checks still see the block.
+                diagnostics.append(Diagnostic(open.location, "missing '}' to close this block"))
+                return body
             }
             let before = p
             do {

@@ -91,24 +91,29 @@ enum StringSegment: Sendable {
 
 /// Splits string literals into literal text and `$pv` segments.
 enum Interpolation {
-    static func segments(_ s: String) -> [StringSegment] {
+    static func segments(_ s: String) -> [StringSegment] { segmentsWithOffsets(s).map(\.0) }
+
+    /// Segments with the byte offset where each starts in the (unescaped) string.
+    static func segmentsWithOffsets(_ s: String) -> [(StringSegment, Int)] {
         let b = Array(s.utf8)
-        guard b.contains(36) else { return [.literal(s)] }
-        var out: [StringSegment] = []
+        guard b.contains(36) else { return [(.literal(s), 0)] }
+        var out: [(StringSegment, Int)] = []
         var lit: [UInt8] = []
+        var litStart = 0
         var i = 0
         while i < b.count {
             if b[i] == 36, let end = PVSyntax.scan(b, from: i, inString: true),
                let spec = PVSyntax.parse(String(decoding: b[(i + 1)..<end], as: UTF8.self)) {
-                if !lit.isEmpty { out.append(.literal(String(decoding: lit, as: UTF8.self))); lit.removeAll() }
-                out.append(.pv(spec))
+                if !lit.isEmpty { out.append((.literal(String(decoding: lit, as: UTF8.self)), litStart)); lit.removeAll() }
+                out.append((.pv(spec), i))
                 i = end
+                litStart = i
             } else {
                 lit.append(b[i])
                 i += 1
             }
         }
-        if !lit.isEmpty { out.append(.literal(String(decoding: lit, as: UTF8.self))) }
+        if !lit.isEmpty { out.append((.literal(String(decoding: lit, as: UTF8.self)), litStart)) }
         return out
     }
 }

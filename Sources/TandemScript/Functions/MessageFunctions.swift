@@ -54,7 +54,7 @@ enum MessageFunctions {
                     ctx.message.appendHeader("Max-Forwards: \(limit)\r\n")
                     return 2
                 }
-                guard var n = Int(current.stringValue.trimmingSpaces()), n >= 0 else { return -2 }
+                guard var n = MessageFunctions.parseCount(current), n >= 0 else { return -2 }
                 if n == 0 { return -1 }
                 n = Swift.min(n, limit) - 1
                 _ = ctx.message.replaceHeader(named: "Max-Forwards", value: String(n))
@@ -62,4 +62,22 @@ enum MessageFunctions {
             }
         }),
     ]
+
+    /// Parses a header value such as " 70 " without allocating.
+    static func parseCount(_ v: ScriptValue) -> Int? {
+        if case .int(let i) = v { return i }
+        guard case .string(var s) = v else { return nil }
+        return s.withUTF8 { b -> Int? in
+            var i = 0, n = 0, digits = 0
+            while i < b.count && (b[i] == 32 || b[i] == 9) { i += 1 }
+            while i < b.count && b[i] >= 48 && b[i] <= 57 {
+                n = n &* 10 &+ Int(b[i] - 48)
+                digits += 1
+                if digits > 9 { return nil }
+                i += 1
+            }
+            while i < b.count && (b[i] == 32 || b[i] == 9) { i += 1 }
+            return digits > 0 && i == b.count ? n : nil
+        }
+    }
 }

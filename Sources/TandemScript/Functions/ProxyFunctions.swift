@@ -7,6 +7,9 @@ enum ProxyFunctions {
         replySpec("sl_send_reply", modules: ["sl"]) { p, c, r in p.slSendReply(code: c, reason: r) },
         replySpec("send_reply", modules: ["signaling"]) { p, c, r in p.slSendReply(code: c, reason: r) },
         replySpec("t_reply", modules: ["tm"]) { p, c, r in p.tReply(code: c, reason: r) },
+        FunctionSpec("sl_reply_error", modules: ["sl"], routes: reqFail, binder: { _, _, _ in
+            { ctx in ctx.proxy.slSendReply(code: 500, reason: "Server Internal Error") }
+        }),
         FunctionSpec("t_relay", modules: ["tm"], args: [.any], min: 0, routes: RouteKindSet([.request, .failure]),
                      binder: { _, _, args in
             if args.isEmpty { return { ctx in ctx.proxy.tRelay(flags: 0, destination: nil) } }

@@ -19,3 +19,9 @@ struct LValue: Sendable {
     let assign: @Sendable (inout ExecutionContext, ScriptValue) -> Void
     let text: String
 }
+
+/// A compiled statement stored in an array (a struct field keeps the closure's natural
+/// abstraction, so calling it needs no reabstraction thunk).
+struct StmtBox: Sendable {
+    let run: StmtFn
+}

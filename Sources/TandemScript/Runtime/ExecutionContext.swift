@@ -27,6 +27,16 @@ public struct ExecutionContext {
     var pendingAsync: AsyncRequest?
     var callDepth = 0
 
+    /// Maps a numeric `log_level` to the highest xlog level that is printed.
+    static func level(for value: Int) -> ScriptLogLevel {
+        if let l = ScriptLogLevel(rawValue: value) { return l }
+        if value > 4 { return .debug }
+        if value == 0 { return .error }
+        return .alert
+    }
+
+    /// Creates a context for one worker. Pass the `LocalCache` shared by all workers; AVPs start
+    /// empty (assign `avps` from the transaction when resuming).
     public init(script: Script, message: any ScriptMessage, proxy: any ScriptProxy,
                 logger: any ScriptLogger = NullScriptLogger(), cache: LocalCache = LocalCache(),
                 stats: (@Sendable (String, Int) -> Void)? = nil) {
@@ -37,8 +47,7 @@ public struct ExecutionContext {
         self.stats = stats
         self.avps = AVPStore(count: script.avpNames.count)
         self.vars = Array(repeating: .null, count: script.varNames.count)
-        self.logLevel = ScriptLogLevel(rawValue: script.config.logLevel)
-            ?? (script.config.logLevel > 4 ? .debug : .alert)
+        self.logLevel = ExecutionContext.level(for: script.config.logLevel)
         self.maxWhileLoops = script.config.maxWhileLoops
     }
 

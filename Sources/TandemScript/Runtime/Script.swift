@@ -3,7 +3,7 @@
 /// `@unchecked Sendable`: `bodies` is filled by the compiler before the owning `Script` is created
 /// and never mutated afterwards, so concurrent reads from workers are safe.
 final class RouteTable: @unchecked Sendable {
-    var bodies: [StmtFn] = []
+    var bodies: [StmtBox] = []
 }
 
 /// A timer route and its interval in seconds.
@@ -67,19 +67,4 @@ public final class Script: Sendable {
 
     /// AVP slot of `$avp(name)`, for hosts writing async results.
     public func avpSlot(named name: String) -> Int? { avpIndex[name] }
-
-    /// Runs a route. `context.params` is left as set by the caller (launch report routes use it).
-    public func run(route: RouteID, context: inout ExecutionContext) -> ScriptOutcome {
-        guard route.rawValue >= 0 && route.rawValue < table.bodies.count else { return .finished }
-        context.pendingAsync = nil
-        switch table.bodies[route.rawValue](&context) {
-        case .next, .returned, .breakOut: return .finished
-        case .exit: return .exited
-        case .drop: return .dropped
-        case .suspend:
-            guard let r = context.pendingAsync else { return .exited }
-            context.pendingAsync = nil
-            return .suspended(r)
-        }
-    }
 }

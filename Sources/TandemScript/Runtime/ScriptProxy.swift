@@ -25,3 +25,8 @@ public protocol ScriptProxy: AnyObject {
     /// Return a negative code if it is not supported.
     func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int
 }
+
+extension ScriptProxy {
+    /// Default: external functions are not available synchronously.
+    public func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int { -1 }
+}

@@ -1,0 +1,22 @@
+import Testing
+@testable import TandemScript
+
+@Suite struct BenchmarkTests {
+    @Test func benchmarkRuns() throws {
+        let r = try #require(ScriptBenchmark.run(iterations: 200))
+        #expect(r.statementsPerRun > 10)
+        #expect(r.nanosecondsPerStatement > 0)
+    }
+
+    @Test func checkReportListsMissing() {
+        let r = check("loadmodule \"usrloc.so\"\nroute { save(\"location\"); }", file: "r.cfg")
+        #expect(r.report() == """
+        r.cfg:1:12: module 'usrloc' is not available in Tandem
+        r.cfg:2:9: unknown function 'save'
+
+        Not available in Tandem (2):
+          line 1: module 'usrloc'
+          line 2: function 'save'
+        """)
+    }
+}

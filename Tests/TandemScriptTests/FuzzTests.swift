@@ -1,0 +1,80 @@
+import Testing
+@testable import TandemScript
+
+/// Deterministic generator for the bounded fuzz tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct FuzzTests {
+    static let seedScript = prelude + """
+    route {
+        if (!mf_process_maxfwd_header(10)) { sl_send_reply(483, "Too Many Hops"); exit; }
+        $var(i) = 0;
+        while ($var(i) < 3) { $var(i) += 1; $avp(x) = $var(i) * 2; }
+        switch ($rm) { case "INVITE": route(inv, 1); break; default: xlog("L_INFO", "other $rm\\n"); }
+        if ($ru =~ "^sip:[0-9]+@" || uri == myself) { t_on_failure("f"); t_relay(); }
+        async(sleep(1), res);
+    }
+    route[inv] { return($param(1) - 2); }
+    route[res] { drop; }
+    failure_route[f] { if (t_check_status("486")) { exit; } }
+    """
+
+    func exercise(_ source: String) {
+        let r = ScriptChecker().check(source: source, fileName: "fuzz.cfg")
+        for d in r.diagnostics { _ = d.description }
+        if let script = r.script {
+            var ctx = ExecutionContext(script: script, message: TestMessage(), proxy: TestProxy())
+            ctx.maxWhileLoops = 100
+            _ = script.run(route: script.mainRoute, context: &ctx)
+        }
+    }
+
+    @Test func randomBytesNeverCrash() {
+        var rng = SplitMix64(state: 42)
+        let alphabet = Array("route{}()[];,=$\"'#/*!~<>&|+-%^:.avpr0123 \n\tifelsewhile".utf8)
+        for i in 0..<400 {
+            let n = Int.random(in: 0..<300, using: &rng)
+            var bytes: [UInt8] = []
+            for _ in 0..<n {
+                bytes.append(i % 2 == 0 ? UInt8.random(in: 0...255, using: &rng) : alphabet.randomElement(using: &rng)!)
+            }
+            exercise(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    @Test func mutatedScriptsNeverCrash() {
+        var rng = SplitMix64(state: 7)
+        let base = Array(FuzzTests.seedScript.utf8)
+        let snippets = ["{", "}", "(", ")", ";", "$", "\"", "$avp(", "route(", "if (", "else", "/*", "==", "=~", "\n", "[", "]"]
+        for _ in 0..<400 {
+            var b = base
+            for _ in 0..<Int.random(in: 1...6, using: &rng) {
+                let pos = Int.random(in: 0..<max(1, b.count), using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: if !b.isEmpty { b.remove(at: min(pos, b.count - 1)) }
+                case 1: b.insert(contentsOf: Array(snippets.randomElement(using: &rng)!.utf8), at: min(pos, b.count))
+                default: if !b.isEmpty { b[min(pos, b.count - 1)] = UInt8.random(in: 32...126, using: &rng) }
+                }
+            }
+            exercise(String(decoding: b, as: UTF8.self))
+        }
+    }
+
+    @Test func deepNestingIsRejectedNotCrashing() {
+        exercise("route { $var(a) = " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + "; }")
+        exercise("route { " + String(repeating: "{", count: 5000) + String(repeating: "}", count: 5000) + " }")
+        exercise("route { $var(a) = " + String(repeating: "!", count: 5000) + "1; }")
+        exercise("route { " + String(repeating: "if (1) ", count: 3000) + "exit; }")
+        let r = check("route { $var(a) = " + String(repeating: "(", count: 500) + "1" + String(repeating: ")", count: 500) + "; }")
+        #expect(r.hasErrors)
+    }
+}
