@@ -119,6 +119,7 @@ extension ProxyCore {
             return .none
         }
         state.branches[index].isDone = true
+        state.branches[index].request = []
         if status < 300 {
             // Every 2xx goes upstream (RFC 3261 §16.7 step 5; RFC 6026 for retransmissions).
             sendUpstream(forward.serialize(), status: status, txn: txn, state: &state, worker: worker)
@@ -135,6 +136,7 @@ extension ProxyCore {
                       worker: WorkerContext) -> PostAction {
         guard !state.branches[index].isDone else { return .none }
         state.branches[index].isDone = true
+        state.branches[index].request = []
         state.branches[index].status = status
         state.branches[index].finalResponse = localResponse(to: state, status: status, reason: nil)
         return completeIfDone(txn: txn, state: &state, worker: worker)
@@ -217,9 +219,10 @@ extension ProxyCore {
     func runPostAction(_ first: PostAction, txn: ProxyTransaction, worker: WorkerContext) {
         var post = first
         while case let .failureRoute(route, status) = post {
-            let (request, source, socketIndex, flags) = txn.state.withLock {
+            let (saved, source, socketIndex, flags) = txn.state.withLock {
                 ($0.relayedRequest ?? $0.request, $0.source, $0.socketIndex, $0.flags)
             }
+            guard let request = saved else { return }
             let context = RequestContext(message: request, source: source, socketIndex: socketIndex, worker: worker,
                                          core: self, transaction: txn, inFailureRoute: true, failureStatus: status)
             context.flags = flags

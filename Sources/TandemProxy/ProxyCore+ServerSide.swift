@@ -26,10 +26,11 @@ extension ProxyCore {
             case .sendResponse:
                 guard let response else { continue }
                 state.lastResponse = response
+                worker.send(response, to: state.upstream, socketIndex: state.socketIndex)
                 if case .response(let status) = event, status >= 200, state.finalStatus == 0 {
                     state.finalStatus = status
+                    state.compactAfterFinal(isInvite: txn.isInvite)
                 }
-                worker.send(response, to: state.upstream, socketIndex: state.socketIndex)
             case .retransmitResponse:
                 if let last = state.lastResponse {
                     worker.send(last, to: state.upstream, socketIndex: state.socketIndex)

@@ -17,8 +17,9 @@ public final class ProxyTransaction: Sendable {
     struct State: Sendable {
         var server: ServerMachine
         var serverTimers = TimerTokens()
-        /// The request as received (Via received/rport set), for local replies.
-        var request: SIPMessage
+        /// The request as received (Via received/rport set), for local replies; dropped once a final
+        /// reply went upstream, so that a finished transaction waiting out Timer J/L holds little memory.
+        var request: SIPMessage?
         /// The request as the script left it at the first t_relay, for failure routes.
         var relayedRequest: SIPMessage?
         /// Where the request came from.
@@ -46,6 +47,15 @@ public final class ProxyTransaction: Sendable {
         var flags: UInt64 = 0
         var scriptState: (any Sendable)?
         var serverTerminated = false
+
+        /// Frees what only mattered until the final reply: the request copies, the branches' stored
+        /// replies and, for INVITE 2xx (RFC 6026: retransmissions come from downstream), the last reply.
+        mutating func compactAfterFinal(isInvite: Bool) {
+            request = nil
+            relayedRequest = nil
+            for index in branches.indices { branches[index].finalResponse = nil }
+            if isInvite && finalStatus < 300 { lastResponse = nil }
+        }
 
         /// True if every branch has an outcome.
         var allBranchesDone: Bool { branches.allSatisfy(\.isDone) }
