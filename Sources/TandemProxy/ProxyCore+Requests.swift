@@ -105,6 +105,10 @@ extension ProxyCore {
         txn.state.withLock { state in
             guard state.finalStatus == 0, !state.cancelled else { return }
             state.cancelled = true
+            if let onCancel = state.onCancel {
+                state.onCancel = nil
+                onCancel()
+            }
             if state.branches.isEmpty {
                 let bytes = localResponse(to: state, status: 487, reason: nil)
                 sendUpstream(bytes, status: 487, txn: txn, state: &state, worker: worker)
@@ -119,7 +123,7 @@ extension ProxyCore {
     /// After the main route ran: a transaction that the script created but neither relayed, replied
     /// nor handed to an async operation would wait forever, so it gets a 500.
     func finishRoute(_ context: RequestContext) {
-        guard let txn = context.transaction, !context.relayed, !context.replied else { return }
+        guard let txn = context.transaction, !context.relayed, !context.replied, !context.suspended else { return }
         txn.state.withLock { state in
             guard state.finalStatus == 0, state.branches.isEmpty, !state.cancelled else { return }
             logger.warning("route ended without relaying or replying; sending 500",

@@ -26,6 +26,9 @@ public final class ProxyCounters: Sendable {
     /// Client transactions (branches) created.
     public let clientTransactionsCreated = Atomic<Int>(0)
 
+    /// Transactions suspended on an async operation right now.
+    public let suspendedNow = Atomic<Int>(0)
+
     public init() {}
 
     /// A snapshot of all counters by name.
@@ -41,6 +44,7 @@ public final class ProxyCounters: Sendable {
             ("send_errors", sendErrors.load(ordering: .relaxed)),
             ("server_transactions_created", serverTransactionsCreated.load(ordering: .relaxed)),
             ("client_transactions_created", clientTransactionsCreated.load(ordering: .relaxed)),
+            ("suspended_now", suspendedNow.load(ordering: .relaxed)),
         ]
     }
 }

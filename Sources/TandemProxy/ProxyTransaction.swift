@@ -47,6 +47,10 @@ public final class ProxyTransaction: Sendable {
         var flags: UInt64 = 0
         var scriptState: (any Sendable)?
         var serverTerminated = false
+        /// Set while the script waits for an async operation (`async()`).
+        var suspended: SuspendedRequest?
+        /// Called when a CANCEL arrives while suspended (cancels the async operation at its driver).
+        var onCancel: (@Sendable () -> Void)?
 
         /// Frees what only mattered until the final reply: the request copies, the branches' stored
         /// replies and, for INVITE 2xx (RFC 6026: retransmissions come from downstream), the last reply.

@@ -31,6 +31,8 @@ public final class RequestContext {
     public internal(set) var replied = false
     /// True once the request was relayed (statefully or not).
     public internal(set) var relayed = false
+    /// True once the request was suspended for an async operation.
+    public internal(set) var suspended = false
     /// True when this context runs a failure route.
     public let inFailureRoute: Bool
     /// Status code of the reply that triggered the failure route (`$T_reply_code`), 0 otherwise.

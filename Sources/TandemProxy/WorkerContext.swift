@@ -2,8 +2,11 @@ import Synchronization
 import Reactor
 
 /// What the packet path needs from the worker it runs on: its reactor (for timers) and its sockets
-/// (to send). Passed down explicitly; loop-owned, so never shared across threads.
-public final class WorkerContext {
+/// (to send). Passed down explicitly.
+///
+/// `@unchecked Sendable`: it may be captured by closures handed to its own reactor (timers,
+/// completions posted with `execute`), but it is only ever used on its worker's thread.
+public final class WorkerContext: @unchecked Sendable {
     /// The worker number (0-based).
     public let index: Int
     /// The worker's reactor.
