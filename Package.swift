@@ -40,6 +40,8 @@ let package = Package(
             dependencies: [],
             swiftSettings: strict
         ),
+        // Async engine behind async()/launch(): native reactor drivers, offload pool, completion queue.
+        .target(name: "TandemAsync", dependencies: ["Reactor"], swiftSettings: strict),
         // Wires the script to the proxy core and runs the server.
         .target(
             name: "TandemServer",
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")], swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"], swiftSettings: strict),
+        .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",

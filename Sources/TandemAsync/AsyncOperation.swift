@@ -1,0 +1,32 @@
+/// One async function call (a `sleep`, an `exec`, a query ...): one interface, two execution paths.
+///
+/// - **native**: ``start(_:)`` runs on the worker's loop thread. The driver registers descriptors and
+///   timers *through the context* (so the engine can release them), and calls
+///   ``NativeContext/complete(_:)`` exactly once. Before completing it releases its own resources
+///   (closes fds, reaps children). ``cancel()`` is called on the loop thread on timeout or explicit
+///   cancel, *after* the context has deregistered the driver's fds and cancelled its timers; it must
+///   close descriptors, kill children and free everything. It may also be called after the driver
+///   completed (a timeout racing the completion) and must then do nothing.
+/// - **blocking**: ``makeBlocking(timeoutMs:)`` returns a `@Sendable` closure, run on the
+///   ``OffloadPool`` (`offload` mode) or inline (`sync` mode). It should honour `timeoutMs` where it can
+///   (an offload slot stays busy until the closure returns).
+///
+/// Instances are created and used on one worker thread; they are not `Sendable`.
+public protocol AsyncOperation: AnyObject {
+    /// Driver name: the key for modes, offload limits and counters (e.g. `"sleep"`, `"exec"`).
+    var driver: String { get }
+    /// The paths this driver implements.
+    var supportedPaths: AsyncPaths { get }
+    /// Starts the native form (loop thread).
+    func start(_ context: NativeContext)
+    /// Releases everything the native form holds (loop thread; idempotent).
+    func cancel()
+    /// The blocking form, or `nil` if the driver has none.
+    func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)?
+}
+
+extension AsyncOperation {
+    public func start(_ context: NativeContext) { context.complete(.failure) }
+    public func cancel() {}
+    public func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)? { nil }
+}

@@ -1,0 +1,173 @@
+import Reactor
+import Synchronization
+
+/// The loop-bound part of the ``AsyncEngine`` for one SIP worker: starts jobs, owns their timeout
+/// timers and native contexts, and resolves each job exactly once in ``deliver(sequence:result:counters:)``.
+///
+/// Loop-thread only: create it for the worker's reactor and call it from that reactor's thread.
+/// Completions from offload threads reach it through its ``CompletionQueue`` (which hops onto the loop
+/// with `ReactorHandle.execute`).
+public final class AsyncWorker {
+    private final class Job {
+        let sequence: UInt64
+        let counters: AsyncDriverCounters
+        let completion: (AsyncResult) -> Void
+        let startedAt: Deadline
+        var timer: TimerID?
+        var native: (operation: any AsyncOperation, context: NativeContext)?
+        var ticket: OffloadTicket?
+
+        init(sequence: UInt64, counters: AsyncDriverCounters, completion: @escaping (AsyncResult) -> Void, startedAt: Deadline) {
+            self.sequence = sequence
+            self.counters = counters
+            self.completion = completion
+            self.startedAt = startedAt
+        }
+    }
+
+    /// Worker index (part of every ``AsyncJobID`` it hands out).
+    public let index: UInt32
+    /// The worker's reactor.
+    public let reactor: Reactor
+    /// Where completions are posted.
+    public let completions: CompletionQueue
+    private let engine: AsyncEngine
+    private var jobs: [UInt64: Job] = [:]
+    private var nextSequence: UInt64 = 1
+    private var countersCache: [String: AsyncDriverCounters] = [:]
+
+    init(index: UInt32, engine: AsyncEngine, reactor: Reactor) {
+        self.index = index
+        self.engine = engine
+        self.reactor = reactor
+        self.completions = CompletionQueue(handle: reactor.handle)
+        completions.target = self
+    }
+
+    /// Jobs started and not yet resolved.
+    public var activeJobCount: Int { jobs.count }
+
+    /// Whether `id` is still waiting for its outcome.
+    public func isActive(_ id: AsyncJobID) -> Bool { id.worker == index && jobs[id.sequence] != nil }
+
+    /// Starts `operation` and returns at once. `completion` runs exactly once, on this loop thread and
+    /// never inside this call: with the driver's result, with rc -3 after `timeoutMs` (default:
+    /// `async_timeout`), with rc -4 if the offload queue is full, or with rc -1 (`isCancelled`) inside
+    /// ``cancel(_:)``.
+    /// - Parameters:
+    ///   - mode: overrides the configured mode of the driver (falls back if the path is missing).
+    @discardableResult
+    public func start(_ operation: any AsyncOperation, mode: AsyncMode? = nil, timeoutMs: UInt64? = nil,
+                      completion: @escaping (AsyncResult) -> Void) -> AsyncJobID {
+        let sequence = nextSequence
+        nextSequence += 1
+        let id = AsyncJobID(worker: index, sequence: sequence)
+        let driver = operation.driver
+        let counters = driverCounters(driver)
+        counters.started.add(1, ordering: .relaxed)
+        counters.inFlight.add(1, ordering: .relaxed)
+        let job = Job(sequence: sequence, counters: counters, completion: completion, startedAt: reactor.now)
+        jobs[sequence] = job
+        let timeout = timeoutMs ?? engine.configuration.defaultTimeoutMs
+
+        guard let resolved = engine.resolveMode(mode, driver: driver, supported: operation.supportedPaths) else {
+            completions.post(sequence: sequence, result: .failure, counters: counters)
+            return id
+        }
+        switch resolved {
+        case .native:
+            let context = NativeContext(jobID: id, reactor: reactor, queue: completions, counters: counters)
+            job.native = (operation, context)
+            armTimeout(job, timeoutMs: timeout)
+            operation.start(context)
+        case .offload:
+            guard let body = operation.makeBlocking(timeoutMs: timeout) else {
+                completions.post(sequence: sequence, result: .failure, counters: counters)
+                return id
+            }
+            let queue = completions
+            let ticket = engine.pool.submit(driver: driver, counters: counters, body: body) { result in
+                var result = result
+                result.status = .completed
+                queue.post(sequence: sequence, result: result, counters: counters)
+            }
+            if let ticket {
+                job.ticket = ticket
+                armTimeout(job, timeoutMs: timeout)
+            } else {
+                completions.post(sequence: sequence, result: .rejected, counters: counters)
+            }
+        case .sync:
+            guard let body = operation.makeBlocking(timeoutMs: timeout) else {
+                completions.post(sequence: sequence, result: .failure, counters: counters)
+                return id
+            }
+            var result = body()
+            result.status = .completed
+            completions.post(sequence: sequence, result: result, counters: counters)
+        }
+        return id
+    }
+
+    /// Cancels a job (e.g. CANCEL of the suspended transaction): the driver is cancelled and the job's
+    /// completion runs *before this returns* with rc -1 and `isCancelled`. `false` if the job is unknown
+    /// or already resolved.
+    @discardableResult
+    public func cancel(_ id: AsyncJobID) -> Bool {
+        guard id.worker == index, let job = jobs[id.sequence] else { return false }
+        deliver(sequence: id.sequence, result: .cancelled, counters: job.counters)
+        return true
+    }
+
+    /// Cancels every active job (worker shutdown).
+    public func cancelAll() {
+        for sequence in jobs.keys.sorted() {
+            if let job = jobs[sequence] { deliver(sequence: sequence, result: .cancelled, counters: job.counters) }
+        }
+    }
+
+    /// The single place where a job is resolved: the first outcome for a job wins, any later one is
+    /// dropped and counted in `lateDropped`. Loop thread only.
+    func deliver(sequence: UInt64, result: AsyncResult, counters: AsyncDriverCounters) {
+        guard let job = jobs.removeValue(forKey: sequence) else {
+            counters.lateDropped.add(1, ordering: .relaxed)
+            return
+        }
+        if let timer = job.timer { reactor.cancel(timer) }
+        let failed = result.status != .completed
+        if let (operation, context) = job.native {
+            context.releaseAll()
+            if failed { operation.cancel() }
+        }
+        if failed, let ticket = job.ticket, ticket.abandon() {
+            job.counters.queued.subtract(1, ordering: .relaxed)  // it never runs
+        }
+        job.counters.inFlight.subtract(1, ordering: .relaxed)
+        switch result.status {
+        case .completed:
+            job.counters.completed.add(1, ordering: .relaxed)
+            job.counters.recordLatency(nanoseconds: job.startedAt.nanoseconds(until: reactor.now))
+        case .timedOut: job.counters.timedOut.add(1, ordering: .relaxed)
+        case .cancelled: job.counters.cancelled.add(1, ordering: .relaxed)
+        case .rejected: job.counters.rejected.add(1, ordering: .relaxed)
+        }
+        job.completion(result)
+    }
+
+    private func armTimeout(_ job: Job, timeoutMs: UInt64) {
+        let sequence = job.sequence
+        let counters = job.counters
+        job.timer = reactor.schedule(afterMilliseconds: timeoutMs) { [weak self] in
+            guard let self, let job = self.jobs[sequence] else { return }
+            job.timer = nil
+            self.deliver(sequence: sequence, result: .timedOut, counters: counters)
+        }
+    }
+
+    private func driverCounters(_ driver: String) -> AsyncDriverCounters {
+        if let cached = countersCache[driver] { return cached }
+        let counters = engine.counters.counters(for: driver)
+        countersCache[driver] = counters
+        return counters
+    }
+}

@@ -1,0 +1,104 @@
+import Glibc
+import Reactor
+
+/// What a native driver sees while it runs: its worker's reactor (through tracking wrappers) and the
+/// ``complete(_:)`` call. Everything registered or scheduled through the context is released by the
+/// engine when the job ends (completion, timeout or cancel), so a driver cannot leak reactor state.
+///
+/// Loop-thread only (not `Sendable`).
+public final class NativeContext {
+    /// The job this context belongs to.
+    public let jobID: AsyncJobID
+    /// The worker's reactor. Use it directly only for work that must outlive the job (e.g. reaping a
+    /// killed child after ``AsyncOperation/cancel()``); such work is not released by the engine.
+    public let reactor: Reactor
+    private let queue: CompletionQueue
+    private let counters: AsyncDriverCounters
+    private var registrations: Set<RegistrationID> = []
+    private var timers: Set<TimerID> = []
+    private var completed = false
+    private var released = false
+
+    init(jobID: AsyncJobID, reactor: Reactor, queue: CompletionQueue, counters: AsyncDriverCounters) {
+        self.jobID = jobID
+        self.reactor = reactor
+        self.queue = queue
+        self.counters = counters
+    }
+
+    /// Whether ``complete(_:)`` was called or the job was ended by the engine.
+    public var isFinished: Bool { completed || released }
+
+    /// The reactor's current time.
+    public var now: Deadline { reactor.now }
+
+    /// Watches `fd` for the job; released automatically when the job ends.
+    public func register(fd: Int32, interest: Interest, callback: @escaping Reactor.Callback) throws(IOError) -> RegistrationID {
+        if released { throw IOError(errno: ECANCELED, function: "NativeContext.register") }
+        let id = try reactor.register(fd: fd, interest: interest, callback: callback)
+        registrations.insert(id)
+        return id
+    }
+
+    /// Changes a registration's interest.
+    public func modify(_ id: RegistrationID, interest: Interest) throws(IOError) {
+        try reactor.modify(id, interest: interest)
+    }
+
+    /// Stops watching a descriptor (call before closing it). Idempotent.
+    @discardableResult
+    public func deregister(_ id: RegistrationID) -> Bool {
+        registrations.remove(id)
+        return reactor.deregister(id)
+    }
+
+    /// Runs `callback` after `delay` unless the job ended first.
+    @discardableResult
+    public func schedule(after delay: Duration, _ callback: @escaping () -> Void) -> TimerID {
+        var id: TimerID?
+        let timer = reactor.schedule(after: delay) { [weak self] in
+            if let self, let id { self.timers.remove(id) }
+            callback()
+        }
+        id = timer
+        if released { reactor.cancel(timer) } else { timers.insert(timer) }
+        return timer
+    }
+
+    /// Runs `callback` after `milliseconds` unless the job ended first.
+    @discardableResult
+    public func schedule(afterMilliseconds milliseconds: UInt64, _ callback: @escaping () -> Void) -> TimerID {
+        schedule(after: .milliseconds(Int64(clamping: milliseconds)), callback)
+    }
+
+    /// Cancels a timer scheduled through the context.
+    @discardableResult
+    public func cancelTimer(_ id: TimerID) -> Bool {
+        timers.remove(id)
+        return reactor.cancel(id)
+    }
+
+    /// Reports the result. The first call counts; later calls are ignored. The result is posted to the
+    /// worker's ``CompletionQueue`` (delivered in a later loop step, never inside this call). If the
+    /// job already timed out or was cancelled, the completion is dropped and counted as late.
+    public func complete(_ result: AsyncResult) {
+        if completed { return }
+        completed = true
+        var result = result
+        result.status = .completed
+        queue.post(sequence: jobID.sequence, result: result, counters: counters)
+    }
+
+    /// Deregisters every descriptor and cancels every timer still held (engine, loop thread).
+    func releaseAll() {
+        released = true
+        for id in registrations { reactor.deregister(id) }
+        registrations.removeAll()
+        for id in timers { reactor.cancel(id) }
+        timers.removeAll()
+    }
+
+    /// Live registrations held by the job (tests/diagnostics).
+    var registrationCount: Int { registrations.count }
+}
+
