@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "TandemServer",
             dependencies: [
-                "TandemProxy", "TandemScript", "SIPCore", "Reactor",
+                "TandemProxy", "TandemScript", "TandemAsync", "SIPCore", "Reactor",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -9,10 +9,14 @@ public final class ProxyServer: Sendable {
     public let core: ProxyCore
     private let logger: Logger
     private let running = Mutex<[(thread: WorkerThread, handle: ReactorHandle)]>([])
+    /// Runs on each worker thread before its loop starts (the server attaches per-worker state).
+    private let onWorkerStart: (@Sendable (WorkerContext) -> Void)?
 
-    public init(core: ProxyCore, logger: Logger = Logger(label: "tandem.server")) {
+    public init(core: ProxyCore, logger: Logger = Logger(label: "tandem.server"),
+                onWorkerStart: (@Sendable (WorkerContext) -> Void)? = nil) {
         self.core = core
         self.logger = logger
+        self.onWorkerStart = onWorkerStart
     }
 
     /// Binds every worker socket (so address errors surface here, before any thread starts) and starts
@@ -36,8 +40,9 @@ public final class ProxyServer: Sendable {
             let box = WorkerBox(reactor: reactor, sockets: sockets)
             let core = self.core
             let logger = self.logger
+            let onWorkerStart = self.onWorkerStart
             let thread = try WorkerThread(name: "tandem-udp-\(index)") {
-                Worker(index: index, box: box, core: core, logger: logger).run()
+                Worker(index: index, box: box, core: core, logger: logger, onStart: onWorkerStart).run()
             }
             started.append((thread, handle))
         }
@@ -77,10 +82,12 @@ private struct Worker {
     let box: WorkerBox
     let core: ProxyCore
     let logger: Logger
+    let onStart: (@Sendable (WorkerContext) -> Void)?
 
     func run() {
         let reactor = box.reactor
         let context = WorkerContext(index: index, reactor: reactor, sockets: box.sockets, counters: core.counters)
+        onStart?(context)
         let capacity = core.settings.maxDatagramSize + 1
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }

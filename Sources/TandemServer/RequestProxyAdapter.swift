@@ -1,4 +1,5 @@
 import Reactor
+import TandemAsync
 import TandemProxy
 import TandemScript
 
@@ -6,10 +7,12 @@ import TandemScript
 /// `sl_send_reply`, `record_route`, …). One per route run, on the worker running it.
 final class RequestProxyAdapter: ScriptProxy {
     let context: RequestContext
+    let script: Script
     private var core: ProxyCore { context.core }
 
-    init(context: RequestContext) {
+    init(context: RequestContext, script: Script) {
         self.context = context
+        self.script = script
     }
 
     func slSendReply(code: Int, reason: String) -> Int {
@@ -43,9 +46,14 @@ final class RequestProxyAdapter: ScriptProxy {
         return core.isMyself(host: host, port: UInt16(clamping: port))
     }
 
-    func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int {
-        // No driver is wired yet: the function exists in the language but has no backend.
-        -1
+    /// An async-capable function called outside `async()`/`launch()` runs synchronously on the worker,
+    /// as in OpenSIPS (its blocking form, bounded by the engine's default timeout).
+    func invoke(_ call: ExternalCall, context execution: inout ExecutionContext) -> Int {
+        let operation = AsyncFunctions.operation(name: call.name, args: call.args)
+        guard let body = operation.makeBlocking(timeoutMs: 30_000) else { return AsyncResult.rcError }
+        let result = body()
+        AsyncFunctions.storeOutputs(of: call.name, args: call.args, result: result, script: script, into: &execution)
+        return result.rc
     }
 
     /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`.

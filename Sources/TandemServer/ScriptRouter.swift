@@ -1,10 +1,12 @@
-import Reactor
 import Logging
+import Reactor
+import TandemAsync
 import TandemProxy
 import TandemScript
 
-/// Runs the compiled routing script for the proxy core: the main `route` for new requests and
-/// `failure_route[...]` when every branch failed.
+/// Runs the compiled routing script for the proxy core: the main `route` for new requests,
+/// `failure_route[...]` when every branch failed, resume routes after `async()` and report routes
+/// after `launch()`.
 ///
 /// `@unchecked Sendable`: `slots[i]` is only touched by worker `i` (the worker index of the
 /// `RequestContext`), so no two threads share a slot.
@@ -34,14 +36,94 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         run(id, context)
     }
 
-    /// Runs `route` for `context` with the worker's execution context; AVPs come from and go back to
-    /// the transaction.
+    /// Runs `route` for `context`; AVPs come from and go back to the transaction.
     private func run(_ route: RouteID, _ context: RequestContext) {
+        var execution = takeExecution(for: context)
+        let outcome = script.run(route: route, context: &execution)
+        finish(outcome, execution: &execution, context: context)
+        park(execution, worker: context.worker)
+    }
+
+    /// After a route run: start launched jobs, suspend on `async()`, keep the AVPs with the transaction.
+    private func finish(_ outcome: ScriptOutcome, execution: inout ExecutionContext, context: RequestContext) {
+        startLaunches(&execution, worker: context.worker)
+        if case .suspended(let request) = outcome {
+            suspend(request, avps: execution.avps, context: context)
+        } else if let transaction = context.transaction {
+            transaction.scriptState = execution.avps
+        }
+    }
+
+    /// `async(f(...), resume_route, timeout)`: the transaction waits, the operation runs, and the
+    /// resume route runs on this worker when it completes (or times out, or the call is cancelled).
+    private func suspend(_ request: AsyncRequest, avps: AVPStore, context: RequestContext) {
+        guard let asyncWorker = context.worker.attachment as? AsyncWorker else {
+            logger.error("async() without an async engine on this worker")
+            return
+        }
+        guard context.core.suspend(context), let transaction = context.transaction else { return }
+        transaction.scriptState = avps
+        let operation = AsyncFunctions.operation(name: request.name, args: request.args)
+        let worker = context.worker
+        let core = context.core
+        let timeoutMs = request.timeout.map { UInt64(max(0, $0)) * 1000 }
+        let job = asyncWorker.start(operation, timeoutMs: timeoutMs) { [self] result in
+            resume(transaction, request: request, result: result, core: core, worker: worker)
+        }
+        let owner = AsyncWorkerRef(asyncWorker)
+        transaction.setCancelHandler {
+            _ = owner.worker.reactor.handle.execute { owner.worker.cancel(job) }
+        }
+    }
+
+    /// Runs the resume route of a completed async operation with `$rc` and the output variables set.
+    private func resume(_ transaction: ProxyTransaction, request: AsyncRequest, result: AsyncResult,
+                        core: ProxyCore, worker: WorkerContext) {
+        transaction.setCancelHandler(nil)
+        guard let context = core.resume(transaction, worker: worker) else { return }
+        var execution = takeExecution(for: context)
+        execution.rc = result.rc
+        AsyncFunctions.storeOutputs(of: request.name, args: request.args, result: result, script: script,
+                                    into: &execution)
+        let outcome = script.run(route: request.resumeRoute, context: &execution)
+        finish(outcome, execution: &execution, context: context)
+        park(execution, worker: worker)
+        context.core.routeFinished(context)
+    }
+
+    /// `launch(f(...), report_route, "param")`: each job runs in parallel with the script; its report
+    /// route (if any) runs with `$rc`, the outputs and `$param(1)`, and no SIP message.
+    private func startLaunches(_ execution: inout ExecutionContext, worker: WorkerContext) {
+        guard !execution.launches.isEmpty else { return }
+        let launches = execution.launches
+        execution.launches.removeAll(keepingCapacity: true)
+        guard let asyncWorker = worker.attachment as? AsyncWorker else { return }
+        for launch in launches {
+            let operation = AsyncFunctions.operation(name: launch.name, args: launch.args)
+            asyncWorker.start(operation) { [self] result in
+                guard let route = launch.reportRoute else { return }
+                var report = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
+                                              logger: scriptLogger, cache: cache)
+                report.rc = result.rc
+                report.params = [launch.param]
+                AsyncFunctions.storeOutputs(of: launch.name, args: launch.args, result: result, script: script,
+                                            into: &report)
+                let outcome = script.run(route: route, context: &report)
+                if case .suspended = outcome {
+                    logger.warning("async() in a launch report route is ignored")
+                }
+                startLaunches(&report, worker: worker)
+            }
+        }
+    }
+
+    /// The worker's idle execution context, prepared for `context`'s request (AVPs from its transaction).
+    private func takeExecution(for context: RequestContext) -> ExecutionContext {
         let index = context.worker.index < slots.count ? context.worker.index : 0
         let local = context.socketIndex < context.core.settings.listen.count
             ? context.core.settings.listen[context.socketIndex] : nil
         let message = RequestMessageAdapter(context: context, local: local)
-        let proxy = RequestProxyAdapter(context: context)
+        let proxy = RequestProxyAdapter(context: context, script: script)
         var execution: ExecutionContext
         if let existing = slots[index] {
             execution = existing
@@ -53,23 +135,27 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
                                          cache: cache)
         }
         if let saved = context.transaction?.scriptState as? AVPStore { execution.avps = saved }
-        var outcome = script.run(route: route, context: &execution)
-        // No async driver exists yet: an async() resumes at once with $rc = -1 (error), so that
-        // the script's error handling runs instead of the transaction hanging.
-        var chained = 0
-        while case .suspended(let request) = outcome, chained < 16 {
-            chained += 1
-            logger.warning("async function has no driver yet", metadata: ["function": "\(request.name)"])
-            execution.rc = -1
-            outcome = script.run(route: request.resumeRoute, context: &execution)
-        }
-        if let transaction = context.transaction { transaction.scriptState = execution.avps }
+        return execution
+    }
+
+    private func park(_ execution: ExecutionContext, worker: WorkerContext) {
+        var execution = execution
         execution.proxy = NullProxy.shared
+        execution.message = EmptyScriptMessage()
+        let index = worker.index < slots.count ? worker.index : 0
         slots[index] = execution
     }
 }
 
-/// Placeholder proxy kept in an idle execution context so it does not retain the last request.
+/// Lets a CANCEL arriving on another worker reach the async worker that owns the job.
+/// `@unchecked Sendable`: `worker` is only used inside a task executed on its own reactor.
+private final class AsyncWorkerRef: @unchecked Sendable {
+    let worker: AsyncWorker
+    init(_ worker: AsyncWorker) { self.worker = worker }
+}
+
+/// Placeholder proxy kept in an idle execution context, and the proxy of launch report routes
+/// (which have no SIP message): every operation fails.
 final class NullProxy: ScriptProxy, @unchecked Sendable {
     static let shared = NullProxy()
     func slSendReply(code: Int, reason: String) -> Int { -1 }

@@ -1,5 +1,6 @@
 import Reactor
 import SIPTransaction
+import TandemAsync
 import TandemProxy
 import TandemScript
 
@@ -75,6 +76,58 @@ public enum ServerConfiguration {
             timers: TimerSettings(t1: t1, t2: t2, timerC: timerC),
             aliases: config.aliases)
         return (settings, [])
+    }
+}
+
+extension ServerConfiguration {
+    /// The async engine's settings: `async_timeout` (seconds, default 30), and
+    /// `modparam("tandem", "offload_limit" | "offload_queue" | "async_mode", "driver=value;…")`.
+    public static func asyncEngine(for config: ScriptConfig) -> (AsyncEngineConfiguration?, [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        var configuration = AsyncEngineConfiguration()
+        if let timeout = config.asyncTimeout {
+            configuration.defaultTimeoutMs = UInt64(max(1, timeout)) * 1000
+        }
+        for decl in config.modparams where decl.module == "tandem" {
+            let text = decl.value.plainText
+            switch decl.param {
+            case "offload_limit", "offload_queue":
+                do {
+                    let limits = try OffloadLimits.parse(text, knownDrivers: AsyncFunctions.knownDrivers,
+                                                         minimum: decl.param == "offload_limit" ? 1 : 0)
+                    if decl.param == "offload_limit" {
+                        configuration.offload.limits = limits
+                    } else {
+                        configuration.offload.queueBounds = limits
+                    }
+                } catch {
+                    diagnostics.append(Diagnostic(decl.location, "tandem \(decl.param): \(error)"))
+                }
+            case "async_mode":
+                for entry in text.split(separator: ";") where !entry.isEmpty {
+                    let parts = entry.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces() }
+                    guard parts.count == 2, AsyncFunctions.knownDrivers.contains(parts[0]),
+                          let mode = AsyncMode(rawValue: parts[1]) else {
+                        diagnostics.append(Diagnostic(decl.location,
+                            "tandem async_mode: '\(entry)' must be DRIVER=native|offload|sync with DRIVER one of \(AsyncFunctions.knownDrivers.joined(separator: ", "))"))
+                        continue
+                    }
+                    configuration.modes[parts[0]] = mode
+                }
+            default:
+                break
+            }
+        }
+        return diagnostics.isEmpty ? (configuration, []) : (nil, diagnostics)
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
     }
 }
 

@@ -1,5 +1,6 @@
 import Logging
 import Reactor
+import TandemAsync
 import TandemProxy
 import TandemScript
 
@@ -26,11 +27,18 @@ public final class TandemServer: Sendable {
     public let script: Script
     /// The proxy (core and workers).
     public let proxy: ProxyServer
+    /// The async engine (offload pool, per-driver counters).
+    public let engine: AsyncEngine
 
-    init(script: Script, settings: ProxySettings, logger: Logger) {
+    init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, logger: Logger) {
         self.script = script
+        let engine = AsyncEngine(configuration: engine)
+        self.engine = engine
         let router = ScriptRouter(script: script, workers: settings.workers, logger: logger)
-        self.proxy = ProxyServer(core: ProxyCore(settings: settings, router: router, logger: logger), logger: logger)
+        self.proxy = ProxyServer(core: ProxyCore(settings: settings, router: router, logger: logger), logger: logger,
+                                 onWorkerStart: { worker in
+                                     worker.attachment = engine.makeWorker(reactor: worker.reactor)
+                                 })
     }
 
     /// Checks `source`, and when it is clean builds a server (not started).
@@ -40,9 +48,10 @@ public final class TandemServer: Sendable {
         var loaded = Loaded(diagnostics: result.diagnostics, missing: result.missing, server: nil, config: result.config)
         guard let script = result.script, !result.hasErrors else { return loaded }
         let (settings, problems) = ServerConfiguration.settings(for: result.config, file: fileName)
-        loaded.diagnostics += problems
-        if let settings, problems.isEmpty {
-            loaded.server = TandemServer(script: script, settings: settings, logger: logger)
+        let (engine, engineProblems) = ServerConfiguration.asyncEngine(for: result.config)
+        loaded.diagnostics += problems + engineProblems
+        if let settings, let engine, problems.isEmpty, engineProblems.isEmpty {
+            loaded.server = TandemServer(script: script, settings: settings, engine: engine, logger: logger)
         }
         return loaded
     }
@@ -50,8 +59,11 @@ public final class TandemServer: Sendable {
     /// Binds the sockets and starts the workers.
     public func start() throws(IOError) { try proxy.start() }
 
-    /// Stops the workers.
-    public func stop() { proxy.stop() }
+    /// Stops the workers and the offload pool.
+    public func stop() {
+        proxy.stop()
+        engine.shutdown()
+    }
 
     /// The proxy core (counters, settings).
     public var core: ProxyCore { proxy.core }

@@ -1,0 +1,64 @@
+import TandemAsync
+import TandemScript
+
+/// Maps the script's async-capable functions to engine operations, and their results back into
+/// script variables (`$rc`, output variables).
+enum AsyncFunctions {
+    /// Drivers Tandem has; `tandem.offload_limit` and `tandem.async_mode` accept these names.
+    static let knownDrivers = ["sleep", "usleep", "exec", "pg_connect", "postgres", "http", "ldap",
+                               "ldap_connect", "mongodb"]
+
+    /// The operation for `name(args)`, or one that fails at once when Tandem has no driver for it yet.
+    static func operation(name: String, args: [ScriptValue]) -> any AsyncOperation {
+        switch name {
+        case "sleep":
+            return SleepOperation(seconds: UInt64(max(0, args.first?.intValue ?? 0)))
+        case "usleep":
+            return SleepOperation(microseconds: UInt64(max(0, args.first?.intValue ?? 0)))
+        case "exec":
+            let command = args.first?.stringValue ?? ""
+            let stdin = args.count > 1 && !args[1].isNull ? args[1].stringValue : nil
+            return ExecOperation(command: command, stdin: stdin?.isEmpty == true ? nil : stdin)
+        default:
+            return UnavailableOperation(driver: name)
+        }
+    }
+
+    /// Writes the function's outputs into the output variables named in its arguments
+    /// (`exec(cmd, stdin, $var(out), $var(err))`).
+    static func storeOutputs(of name: String, args: [ScriptValue], result: AsyncResult, script: Script,
+                             into execution: inout ExecutionContext) {
+        guard name == "exec" else { return }
+        for (position, output) in [(2, "stdout"), (3, "stderr")] where args.count > position {
+            guard let value = result.outputs.first(where: { $0.name == output })?.value.stringValue else { continue }
+            VariableWriter.assign(args[position].stringValue, .string(value), script: script, execution: &execution)
+        }
+    }
+}
+
+/// An operation for a function whose driver is not in Tandem yet: it supports no path, so the engine
+/// completes it at once with `$rc = -1`.
+final class UnavailableOperation: AsyncOperation {
+    let driver: String
+    let supportedPaths: AsyncPaths = []
+    init(driver: String) { self.driver = driver }
+}
+
+/// Assigns to a variable given by its script text (`$var(x)`, `$avp(x)`), as output parameters are.
+enum VariableWriter {
+    static func assign(_ text: String, _ value: ScriptValue, script: Script, execution: inout ExecutionContext) {
+        guard text.hasPrefix("$"), text.hasSuffix(")"), let open = text.firstIndex(of: "(") else { return }
+        let kind = text[text.index(after: text.startIndex)..<open]
+        let name = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
+        switch kind {
+        case "var":
+            if let slot = script.varNames.firstIndex(of: name), slot < execution.vars.count {
+                execution.vars[slot] = value
+            }
+        case "avp":
+            if let slot = script.avpSlot(named: name) { execution.avps.push(slot: slot, value) }
+        default:
+            break
+        }
+    }
+}
