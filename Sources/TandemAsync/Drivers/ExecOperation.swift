@@ -46,6 +46,9 @@ public final class ExecOperation: AsyncOperation {
         scratch?.deallocate()
     }
 
+    /// The spawned child's pid (its process group id too), once started natively.
+    public var childPID: Int32? { child?.pid }
+
     // MARK: - Native
 
     public func start(_ context: NativeContext) {
