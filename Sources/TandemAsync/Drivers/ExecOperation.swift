@@ -27,6 +27,7 @@ public final class ExecOperation: AsyncOperation {
     private var stdoutRegistration: RegistrationID?
     private var stderrRegistration: RegistrationID?
     private var stdinRegistration: RegistrationID?
+    private var pidRegistration: RegistrationID?
     private var stdoutBytes: [UInt8] = []
     private var stderrBytes: [UInt8] = []
     private var truncated = false
@@ -71,7 +72,7 @@ public final class ExecOperation: AsyncOperation {
             }
             pidfd = ChildProcess.pidfd(for: spawned.pid)
             if pidfd >= 0 {
-                _ = try context.register(fd: pidfd, interest: .read) { [self] _ in checkExit() }
+                pidRegistration = try context.register(fd: pidfd, interest: .read) { [self] _ in checkExit() }
             } else {
                 pollExit(afterMs: 5)
             }
@@ -152,12 +153,14 @@ public final class ExecOperation: AsyncOperation {
     }
 
     private func closeDescriptors(keepPidfd: Bool) {
-        for id in [stdoutRegistration, stderrRegistration, stdinRegistration].compactMap({ $0 }) {
+        // Deregister before closing: a closed number may be reused at once by another job's descriptor.
+        for id in [stdoutRegistration, stderrRegistration, stdinRegistration, pidRegistration].compactMap({ $0 }) {
             context?.deregister(id)
         }
         stdoutRegistration = nil
         stderrRegistration = nil
         stdinRegistration = nil
+        pidRegistration = nil
         if var child {
             ExecIO.close(&child.stdoutFD)
             ExecIO.close(&child.stderrFD)
@@ -165,8 +168,6 @@ public final class ExecOperation: AsyncOperation {
             self.child = child
         }
         if !keepPidfd { ExecIO.close(&pidfd) }
-        // A pidfd registration made through the context is released by the engine; deregistering by
-        // fd is not possible, so the context's releaseAll() covers it.
     }
 
     // MARK: - Blocking
