@@ -94,6 +94,18 @@ import Testing
         #expect(reactor.registrationCount == 0)
     }
 
+    @Test func waitpidFallbackWithoutPidfd() throws {
+        let op = ExecOperation(command: "printf abc; exit 4")
+        op.usePidfd = false
+        let (result, _, reactor) = try run(op)
+        #expect(result.rc == -1)
+        #expect(result.output("stdout") == .string("abc"))
+        #expect(result.output("status") == .int(4))
+        #expect(reactor.timerCount == 0, "poll timer and timeout timer are gone")
+        let pid = try #require(op.childPID)
+        #expect(!processExists(pid))
+    }
+
     @Test func offloadAndSyncForms() throws {
         for mode in [AsyncMode.offload, .sync] {
             let (ok, _, _) = try run(ExecOperation(command: "cat; echo done >&2", stdin: "hello"), mode: mode)

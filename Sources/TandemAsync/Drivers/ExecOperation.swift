@@ -34,6 +34,9 @@ public final class ExecOperation: AsyncOperation {
     private var stdinOffset = 0
     private var finished = false
     private var scratch: UnsafeMutableRawBufferPointer?
+    /// Watch the exit with a pidfd when the kernel has one (tests turn it off to cover the
+    /// `waitpid(WNOHANG)` timer fallback).
+    var usePidfd = true
 
     /// Creates the operation (nothing runs until it is started).
     public init(command: String, stdin: String? = nil, environment: [String]? = nil, maxOutputBytes: Int = 8 << 20) {
@@ -70,7 +73,7 @@ public final class ExecOperation: AsyncOperation {
             if spawned.stdinFD >= 0 {
                 stdinRegistration = try context.register(fd: spawned.stdinFD, interest: .write) { [self] _ in writeInput() }
             }
-            pidfd = ChildProcess.pidfd(for: spawned.pid)
+            pidfd = usePidfd ? ChildProcess.pidfd(for: spawned.pid) : -1
             if pidfd >= 0 {
                 pidRegistration = try context.register(fd: pidfd, interest: .read) { [self] _ in checkExit() }
             } else {
