@@ -27,12 +27,16 @@ public final class ExecOperation: AsyncOperation {
     private var stdoutRegistration: RegistrationID?
     private var stderrRegistration: RegistrationID?
     private var stdinRegistration: RegistrationID?
+    private var pidRegistration: RegistrationID?
     private var stdoutBytes: [UInt8] = []
     private var stderrBytes: [UInt8] = []
     private var truncated = false
     private var stdinOffset = 0
     private var finished = false
     private var scratch: UnsafeMutableRawBufferPointer?
+    /// Watch the exit with a pidfd when the kernel has one (tests turn it off to cover the
+    /// `waitpid(WNOHANG)` timer fallback).
+    var usePidfd = true
 
     /// Creates the operation (nothing runs until it is started).
     public init(command: String, stdin: String? = nil, environment: [String]? = nil, maxOutputBytes: Int = 8 << 20) {
@@ -45,6 +49,9 @@ public final class ExecOperation: AsyncOperation {
     deinit {
         scratch?.deallocate()
     }
+
+    /// The spawned child's pid (its process group id too), once started natively.
+    public var childPID: Int32? { child?.pid }
 
     // MARK: - Native
 
@@ -66,9 +73,9 @@ public final class ExecOperation: AsyncOperation {
             if spawned.stdinFD >= 0 {
                 stdinRegistration = try context.register(fd: spawned.stdinFD, interest: .write) { [self] _ in writeInput() }
             }
-            pidfd = ChildProcess.pidfd(for: spawned.pid)
+            pidfd = usePidfd ? ChildProcess.pidfd(for: spawned.pid) : -1
             if pidfd >= 0 {
-                _ = try context.register(fd: pidfd, interest: .read) { [self] _ in checkExit() }
+                pidRegistration = try context.register(fd: pidfd, interest: .read) { [self] _ in checkExit() }
             } else {
                 pollExit(afterMs: 5)
             }
@@ -149,12 +156,14 @@ public final class ExecOperation: AsyncOperation {
     }
 
     private func closeDescriptors(keepPidfd: Bool) {
-        for id in [stdoutRegistration, stderrRegistration, stdinRegistration].compactMap({ $0 }) {
+        // Deregister before closing: a closed number may be reused at once by another job's descriptor.
+        for id in [stdoutRegistration, stderrRegistration, stdinRegistration, pidRegistration].compactMap({ $0 }) {
             context?.deregister(id)
         }
         stdoutRegistration = nil
         stderrRegistration = nil
         stdinRegistration = nil
+        pidRegistration = nil
         if var child {
             ExecIO.close(&child.stdoutFD)
             ExecIO.close(&child.stderrFD)
@@ -162,8 +171,6 @@ public final class ExecOperation: AsyncOperation {
             self.child = child
         }
         if !keepPidfd { ExecIO.close(&pidfd) }
-        // A pidfd registration made through the context is released by the engine; deregistering by
-        // fd is not possible, so the context's releaseAll() covers it.
     }
 
     // MARK: - Blocking

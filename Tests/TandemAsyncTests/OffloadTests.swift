@@ -1,0 +1,179 @@
+import Glibc
+import Reactor
+import Synchronization
+import Testing
+@testable import TandemAsync
+
+@Suite struct OffloadTests {
+    private func engine(limits: [String: Int], bounds: [String: Int] = [:], timeoutMs: UInt64 = 30_000) -> AsyncEngine {
+        AsyncEngine(configuration: AsyncEngineConfiguration(
+            defaultTimeoutMs: timeoutMs,
+            offload: OffloadPool.Configuration(limits: OffloadLimits(limits), queueBounds: OffloadLimits(bounds),
+                                               defaultLimit: 2, defaultQueueBound: 64, idleThreadTimeoutMs: 200)))
+    }
+
+    @Test func limitHoldsAndJobsNeverRunOnTheWorker() throws {
+        let reactor = try Reactor()
+        let engine = engine(limits: ["db": 3], bounds: ["db": 100])
+        let worker = engine.makeWorker(reactor: reactor)
+        let gauge = Gauge()
+        let me = pthread_self()
+        let onWorker = Shared(0)
+        let done = Box(0)
+        for _ in 0..<30 {
+            let op = BlockingOperation(driver: "db") {
+                gauge.enter()
+                if pthread_equal(pthread_self(), me) != 0 { onWorker.mutate { $0 += 1 } }
+                sleepMs(5)
+                gauge.leave()
+                return AsyncResult(rc: 1)
+            }
+            worker.start(op, mode: .offload) { result in
+                #expect(result.rc == 1)
+                done.value += 1
+            }
+        }
+        try spin(reactor) { done.value == 30 }
+        #expect(done.value == 30)
+        #expect(gauge.peak.load(ordering: .relaxed) == 3, "never more than the limit at once")
+        #expect(onWorker.value == 0)
+        #expect(engine.pool.peakThreadCount <= 3)
+        let s = try #require(engine.snapshot().driver("db"))
+        #expect(s.completed == 30 && s.queued == 0 && s.offloadBusy == 0 && s.inFlight == 0)
+    }
+
+    @Test func fullQueueRejectsAtOnceWithoutSlowingOtherDrivers() throws {
+        let reactor = try Reactor()
+        let engine = engine(limits: ["slow": 1, "fast": 2], bounds: ["slow": 2, "fast": 8])
+        let worker = engine.makeWorker(reactor: reactor)
+        let release = Shared(false)
+        let results = Box<[Int]>([])
+        for _ in 0..<6 {
+            let op = BlockingOperation(driver: "slow") {
+                while !release.value { sleepMs(1) }
+                return AsyncResult(rc: 1)
+            }
+            worker.start(op) { results.value.append($0.rc) }
+        }
+        // 1 running + 2 queued accepted; 3 rejected, delivered on the next loop step.
+        try reactor.runOnce(timeoutMs: 0)
+        #expect(results.value == [-4, -4, -4])
+        let fastDone = Box(0)
+        let start = System.monotonicNanoseconds()
+        for _ in 0..<4 {
+            worker.start(BlockingOperation(driver: "fast") { AsyncResult(rc: 7) }) { result in
+                #expect(result.rc == 7)
+                fastDone.value += 1
+            }
+        }
+        try spin(reactor) { fastDone.value == 4 }
+        #expect(fastDone.value == 4)
+        #expect(System.monotonicNanoseconds() - start < 2_000_000_000, "fast lane not blocked by slow lane")
+        release.mutate { $0 = true }
+        try spin(reactor) { results.value.count == 6 }
+        #expect(results.value.filter { $0 == 1 }.count == 3)
+        let slow = try #require(engine.snapshot().driver("slow"))
+        #expect(slow.rejected == 3 && slow.completed == 3 && slow.started == 6)
+        #expect(engine.snapshot().offloadThreadsPeak <= 3, "threads ≤ sum of limits (1 + 2)")
+    }
+
+    @Test func poolThreadsNeverExceedSumOfLimits() throws {
+        let reactor = try Reactor()
+        let engine = engine(limits: ["a": 2, "b": 3, "c": 1])
+        let worker = engine.makeWorker(reactor: reactor)
+        let done = Box(0)
+        for i in 0..<60 {
+            let driver = ["a", "b", "c"][i % 3]
+            worker.start(BlockingOperation(driver: driver) { sleepMs(2); return .success }) { _ in done.value += 1 }
+        }
+        try spin(reactor) { done.value == 60 }
+        #expect(done.value == 60)
+        #expect(engine.pool.peakThreadCount <= 6)
+        #expect(engine.pool.peakBusyCount <= 6)
+        #expect(engine.pool.maxThreads == 6)
+        // Idle threads go away.
+        let deadline = System.monotonicNanoseconds() + 3_000_000_000
+        while engine.pool.threadCount > 0 && System.monotonicNanoseconds() < deadline { sleepMs(20) }
+        #expect(engine.pool.threadCount == 0)
+    }
+
+    @Test func offloadTimeoutKeepsTheSlotUntilTheCallReturns() throws {
+        let reactor = try Reactor()
+        let engine = engine(limits: ["db": 1], bounds: ["db": 4])
+        let worker = engine.makeWorker(reactor: reactor)
+        let release = Shared(false)
+        let ranSecond = Shared(false)
+        let results = Box<[Int]>([])
+        worker.start(BlockingOperation(driver: "db") {
+            while !release.value { sleepMs(1) }
+            return .success
+        }, timeoutMs: 30) { results.value.append($0.rc) }
+        // Queued behind the first one; it times out before it could run, so it never runs.
+        worker.start(BlockingOperation(driver: "db") { ranSecond.mutate { $0 = true }; return .success },
+                     timeoutMs: 30) { results.value.append($0.rc) }
+        try spin(reactor) { results.value.count == 2 }
+        #expect(results.value == [-3, -3])
+        var s = try #require(engine.snapshot().driver("db"))
+        #expect(s.offloadBusy == 1, "the timed-out job still holds its slot")
+        #expect(s.queued == 0)
+        release.mutate { $0 = true }
+        try spin(reactor) { engine.snapshot().driver("db")?.lateDropped == 1 }
+        s = try #require(engine.snapshot().driver("db"))
+        #expect(s.lateDropped == 1 && s.offloadBusy == 0 && s.timedOut == 2 && s.completed == 0)
+        sleepMs(20)
+        #expect(!ranSecond.value, "an abandoned queued job never runs")
+    }
+
+    @Test func exactlyOnceUnderTimeoutRaces() throws {
+        let reactor = try Reactor()
+        let engine = engine(limits: ["race": 8], bounds: ["race": 1000])
+        let worker = engine.makeWorker(reactor: reactor)
+        let rounds = 40, perRound = 8
+        let deliveries = Box([Int](repeating: 0, count: rounds * perRound))
+        for round in 0..<rounds {
+            // Jobs take 2-4 ms against a 3 ms timeout, all running at once: both outcomes happen,
+            // often in the same loop iteration.
+            for j in 0..<perRound {
+                let i = round * perRound + j
+                let op = BlockingOperation(driver: "race") { usleep(useconds_t(2000 + (i % 5) * 500)); return .success }
+                worker.start(op, timeoutMs: 3) { _ in deliveries.value[i] += 1 }
+            }
+            try spin(reactor) { worker.activeJobCount == 0 }
+        }
+        try spin(reactor) { engine.snapshot().driver("race")!.offloadBusy == 0 }
+        try spin(reactor, limitMs: 50) { false }  // let late completions drain
+        #expect(deliveries.value.allSatisfy { $0 == 1 }, "every job resolved exactly once")
+        let s = try #require(engine.snapshot().driver("race"))
+        #expect(s.completed + s.timedOut == rounds * perRound)
+        // Every timed-out job either never ran (abandoned in the queue) or its late result was dropped.
+        #expect(s.lateDropped <= s.timedOut)
+        #expect(s.inFlight == 0 && s.queued == 0)
+    }
+
+    @Test func completionsFromPoolWakeASleepingWorker() throws {
+        let reactor = try Reactor()
+        let engine = engine(limits: ["db": 2])
+        let got = Shared<Int?>(nil)
+        let thread = try WorkerThread(name: "async-w1") {
+            let worker = engine.makeWorker(reactor: reactor)
+            worker.start(BlockingOperation(driver: "db") { sleepMs(20); return AsyncResult(rc: 3) }) { result in
+                got.mutate { $0 = result.rc }
+                reactor.stop()
+            }
+            try! reactor.run()  // blocks in epoll_wait until the eventfd wakes it
+        }
+        thread.join()
+        #expect(got.value == 3)
+    }
+
+    @Test func offloadAndSyncSleep() throws {
+        let reactor = try Reactor()
+        let engine = engine(limits: ["usleep": 2])
+        let worker = engine.makeWorker(reactor: reactor)
+        let results = Box<[Int]>([])
+        worker.start(SleepOperation(microseconds: 2000), mode: .offload) { results.value.append($0.rc) }
+        worker.start(SleepOperation(microseconds: 2000), mode: .sync) { results.value.append($0.rc) }
+        try spin(reactor) { results.value.count == 2 }
+        #expect(results.value == [1, 1])
+    }
+}
