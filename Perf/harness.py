@@ -1,0 +1,666 @@
+#!/usr/bin/env python3
+"""Tandem performance harness (Python 3, stdlib only).
+
+Subcommands
+  relay    Find the highest sustained call rate (calls/s) through a SIP proxy with SIPp (Tests/sipp/uac.xml
+           -> proxy -> Tests/sipp/uas.xml), and the same search for SIPp uac <-> uas with no proxy (the
+           generator's own ceiling) in the same run. Starts the proxy itself from --proxy-cmd, records its
+           CPU time (/proc/PID/stat) and peak RSS (/proc/PID/status VmHWM).
+  compare  Print ratios between two results.json files.
+
+A rate R passes when, over a run of D seconds at R calls/s (R*D calls):
+  * every call was created and the run finished in time (achieved rate >= 95% of R),
+  * failed calls < 0.1% (--max-failed) and successful calls >= 99.9%,
+  * retransmissions are not growing (second half of the run <= 2x first half + slack) and stay under 1% of
+    calls (--max-retrans).
+Search: exponential ramp (x2) from --start-rate until the first failure or --max-rate, then bisection until
+the gap is below --precision; every loop is bounded in steps (--max-steps) and time (--budget per search).
+
+Output: Perf/results/<UTC timestamp>/ with results.json, steps.csv, summary.md, proxy.log, sipp/*.csv.
+
+Examples
+  python3 Perf/harness.py relay --quick --no-proxy                  # SIPp-alone ceiling only
+  python3 Perf/harness.py relay --quick --proxy-cmd ".build/release/tandem run -f Perf/configs/relay.cfg"
+  python3 Perf/harness.py relay --proxy-cmd "..." --compare Perf/results/20260101T000000Z/results.json
+  python3 Perf/harness.py compare OLD/results.json NEW/results.json
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "Tests" / "sipp"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ----------------------------------------------------------------------------------------------- utilities
+
+def log(msg: str) -> None:
+    print(f"[harness {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def port_free(port: int) -> bool:
+    """True when `port` can be bound on 127.0.0.1 and 0.0.0.0 for both UDP and TCP."""
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        for host in ("127.0.0.1", "0.0.0.0"):
+            s = socket.socket(socket.AF_INET, kind)
+            try:
+                s.bind((host, port))
+            except OSError:
+                return False
+            finally:
+                s.close()
+    return True
+
+
+def free_port(base: int, taken: set[int], span: int = 200) -> int:
+    for p in range(base, base + span):
+        if p not in taken and port_free(p):
+            taken.add(p)
+            return p
+    raise SystemExit(f"no free port in {base}..{base + span - 1}")
+
+
+def parse_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+# ------------------------------------------------------------------------------------------- process stats
+
+@dataclass
+class ProcSample:
+    """CPU seconds (user+system, all threads) and memory of a process at one instant."""
+    t: float
+    cpu_s: float
+    rss_kb: int
+    hwm_kb: int
+    threads: int
+
+
+def sample_proc(pid: int) -> ProcSample | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+        # The command name (field 2) may contain spaces: split after its closing parenthesis.
+        fields = stat[stat.rindex(")") + 2:].split()
+        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat(5)
+        threads = int(fields[17])
+        rss = hwm = 0
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+        return ProcSample(time.monotonic(), (utime + stime) / CLK_TCK, rss, hwm, threads)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# --------------------------------------------------------------------------------------------------- proxy
+
+class Proxy:
+    """The proxy under test, started from a command line; stopped with SIGTERM (SIGKILL after 5 s)."""
+
+    def __init__(self, cmd: str, addr: str, log_path: Path):
+        self.cmd, self.addr, self.log_path = cmd, addr, log_path
+        self.proc: subprocess.Popen | None = None
+        self.first: ProcSample | None = None
+        self.last: ProcSample | None = None
+
+    def start(self, ready_timeout: float = 30.0) -> None:
+        log(f"starting proxy: {self.cmd}")
+        self.logf = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(shlex.split(self.cmd), cwd=ROOT, stdout=self.logf, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        host, port = parse_addr(self.addr)
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"proxy exited with {self.proc.returncode} before answering; see {self.log_path}")
+            if sip_probe(host, port, timeout=0.5):
+                self.first = self.last = sample_proc(self.proc.pid)
+                log(f"proxy pid {self.proc.pid} answers on {self.addr}")
+                return
+            time.sleep(0.2)
+        if not port_free(port):
+            log(f"warning: proxy did not answer an OPTIONS probe on {self.addr} but the port is bound; going on")
+            self.first = self.last = sample_proc(self.proc.pid)
+            return
+        self.stop()
+        raise SystemExit(f"proxy did not come up on {self.addr} within {ready_timeout:.0f}s; see {self.log_path}")
+
+    def sample(self) -> ProcSample | None:
+        if self.proc is None:
+            return None
+        s = sample_proc(self.proc.pid)
+        if s is not None:
+            self.last = s
+        return s
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.sample()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.logf.close()
+
+
+def sip_probe(host: str, port: int, timeout: float) -> bool:
+    """Sends OPTIONS with Max-Forwards: 0 (answered locally by any proxy: 483 or 200) and waits for a response."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        lport = s.getsockname()[1]
+        branch = f"z9hG4bK-probe-{os.getpid()}-{time.monotonic_ns()}"
+        msg = (f"OPTIONS sip:probe@{host}:{port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch={branch}\r\n"
+               f"From: <sip:harness@127.0.0.1:{lport}>;tag=probe\r\n"
+               f"To: <sip:probe@{host}:{port}>\r\n"
+               f"Call-ID: probe-{branch}@127.0.0.1\r\n"
+               "CSeq: 1 OPTIONS\r\nMax-Forwards: 0\r\nContent-Length: 0\r\n\r\n")
+        s.settimeout(timeout)
+        s.sendto(msg.encode(), (host, port))
+        data, _ = s.recvfrom(65535)
+        return data.startswith(b"SIP/2.0 ")
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+# ------------------------------------------------------------------------------------------------ one step
+
+@dataclass
+class Step:
+    """One load run at a fixed call rate and its verdict."""
+    target: str
+    rate: int
+    duration_s: float
+    calls: int
+    wall_s: float = 0.0
+    created: int = 0
+    successful: int = 0
+    failed: int = 0
+    retransmissions: int = 0
+    retrans_first_half: int = 0
+    retrans_second_half: int = 0
+    achieved_rate: float = 0.0
+    uac_rc: int | None = None
+    uas_successful: int = 0
+    uas_failed: int = 0
+    proxy_cpu_s: float | None = None
+    proxy_cpu_pct: float | None = None
+    proxy_cpu_us_per_call: float | None = None
+    proxy_rss_kb: int | None = None
+    proxy_hwm_kb: int | None = None
+    ok: bool = False
+    reason: str = ""
+
+
+def read_stat_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with open(path, newline="", errors="replace") as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    if len(rows) < 2:
+        return []
+    head = rows[0]
+    return [dict(zip(head, r)) for r in rows[1:] if len(r) >= len(head) - 1]
+
+
+def as_int(row: dict[str, str], key: str) -> int:
+    try:
+        return int(float(row.get(key, "0") or 0))
+    except ValueError:
+        return 0
+
+
+class Runner:
+    """Runs SIPp uac.xml against uas.xml at a given rate, directly or through the proxy (-rsa)."""
+
+    def __init__(self, args, outdir: Path, proxy: Proxy | None):
+        self.args, self.outdir, self.proxy = args, outdir, proxy
+        taken: set[int] = set()
+        if args.proxy_addr:
+            taken.add(parse_addr(args.proxy_addr)[1])
+        self.uas_port = free_port(args.uas_port, taken)
+        self.uac_port = free_port(args.uac_port, taken)
+        self.cp_uas = free_port(args.control_port, taken)
+        self.cp_uac = free_port(self.cp_uas + 1, taken)
+        (outdir / "sipp").mkdir(parents=True, exist_ok=True)
+        # A copy of uas.xml with a short timewait: at thousands of calls/s the 8 s timewait of the
+        # functional scenario would keep tens of thousands of finished calls in memory.
+        self.uas_xml = outdir / "sipp" / "uas_perf.xml"
+        text = (SCENARIOS / "uas.xml").read_text()
+        self.uas_xml.write_text(re.sub(r'<timewait milliseconds="\d+"/>', '<timewait milliseconds="1000"/>', text))
+        self.uac_xml = SCENARIOS / "uac.xml"
+        log(f"ports: uas {self.uas_port} uac {self.uac_port} control {self.cp_uas}/{self.cp_uac}")
+
+    def run(self, rate: int, via_proxy: bool) -> Step:
+        a = self.args
+        target = "proxy" if via_proxy else "baseline"
+        dur = a.duration
+        calls = max(1, int(round(rate * dur)))
+        st = Step(target=target, rate=rate, duration_s=dur, calls=calls)
+        tag = f"{target}-{rate}"
+        uac_csv = self.outdir / "sipp" / f"{tag}-uac.csv"
+        uas_csv = self.outdir / "sipp" / f"{tag}-uas.csv"
+        for p in (uac_csv, uas_csv):
+            p.unlink(missing_ok=True)
+        drain = a.drain
+        uac_timeout = int(dur * 1.2 + drain)
+        big = ["-buff_size", "4194304"] if rate > 3000 else []
+        loops = ["-max_recv_loops", "10000", "-max_sched_loops", "10000"] if rate > 3000 else []
+        common = ["-nostdin", "-i", "127.0.0.1", "-trace_stat", "-fd", "1"] + big + loops
+        uas_cmd = [a.sipp, "-sf", str(self.uas_xml), "-p", str(self.uas_port), "-cp", str(self.cp_uas),
+                   "-timeout", str(uac_timeout + 10), "-stf", str(uas_csv)] + common
+        uac_cmd = [a.sipp, "-sf", str(self.uac_xml), f"127.0.0.1:{self.uas_port}", "-p", str(self.uac_port),
+                   "-cp", str(self.cp_uac), "-r", str(rate), "-m", str(calls), "-l", str(max(1000, rate * 4)),
+                   "-timeout", str(uac_timeout), "-stf", str(uac_csv)] + common
+        if via_proxy:
+            uac_cmd[4:4] = ["-rsa", a.proxy_addr]
+        devnull = subprocess.DEVNULL
+        uas = subprocess.Popen(uas_cmd, stdin=devnull, stdout=devnull, stderr=devnull, start_new_session=True)
+        try:
+            t_bind = time.monotonic() + 5
+            while port_free(self.uas_port) and time.monotonic() < t_bind and uas.poll() is None:
+                time.sleep(0.02)
+            before = self.proxy.sample() if (via_proxy and self.proxy) else None
+            t0 = time.monotonic()
+            uac = subprocess.Popen(uac_cmd, stdin=devnull, stdout=devnull, stderr=devnull, start_new_session=True)
+            try:
+                st.uac_rc = uac.wait(timeout=uac_timeout + 15)
+            except subprocess.TimeoutExpired:
+                terminate(uac)
+                st.uac_rc = None
+            st.wall_s = round(time.monotonic() - t0, 3)
+            after = self.proxy.sample() if (via_proxy and self.proxy) else None
+        finally:
+            time.sleep(0.2)
+            terminate(uas)
+        self._fill(st, uac_csv, uas_csv, before, after)
+        verdict = "PASS" if st.ok else f"FAIL ({st.reason})"
+        extra = ""
+        if st.proxy_cpu_pct is not None:
+            extra = f" proxy cpu {st.proxy_cpu_pct:.0f}% rss {st.proxy_rss_kb} kB"
+        log(f"{target:8s} {rate:6d} cps x {dur:g}s: ok {st.successful}/{calls} failed {st.failed} "
+            f"retrans {st.retransmissions} achieved {st.achieved_rate:.0f} cps wall {st.wall_s:.1f}s{extra} -> {verdict}")
+        return st
+
+    def _fill(self, st: Step, uac_csv: Path, uas_csv: Path, before: ProcSample | None,
+              after: ProcSample | None) -> None:
+        a = self.args
+        rows = read_stat_csv(uac_csv)
+        if rows:
+            last = rows[-1]
+            st.created = as_int(last, "OutgoingCall(C)") or as_int(last, "TotalCallCreated")
+            st.successful = as_int(last, "SuccessfulCall(C)")
+            st.failed = as_int(last, "FailedCall(C)")
+            st.retransmissions = as_int(last, "Retransmissions(C)")
+            per = [as_int(r, "Retransmissions(P)") for r in rows]
+            half = len(per) // 2
+            st.retrans_first_half, st.retrans_second_half = sum(per[:half]), sum(per[half:])
+        urows = read_stat_csv(uas_csv)
+        if urows:
+            st.uas_successful = as_int(urows[-1], "SuccessfulCall(C)")
+            st.uas_failed = as_int(urows[-1], "FailedCall(C)")
+        # Generation time: all calls were created after (calls-1)/rate seconds; the rest is call completion.
+        st.achieved_rate = round(st.successful / st.wall_s, 1) if st.wall_s > 0 else 0.0
+        if before and after:
+            d_cpu = after.cpu_s - before.cpu_s
+            d_t = max(after.t - before.t, 1e-6)
+            st.proxy_cpu_s = round(d_cpu, 3)
+            st.proxy_cpu_pct = round(100.0 * d_cpu / d_t, 1)
+            st.proxy_cpu_us_per_call = round(1e6 * d_cpu / max(st.successful, 1), 1)
+            st.proxy_rss_kb, st.proxy_hwm_kb = after.rss_kb, after.hwm_kb
+        slack = max(10, int(0.001 * st.calls))
+        reasons = []
+        if not rows:
+            reasons.append("no SIPp statistics")
+        if st.uac_rc is None:
+            reasons.append("killed after time limit")
+        if st.created < st.calls:
+            reasons.append(f"created {st.created}/{st.calls}")
+        if st.failed > a.max_failed * st.calls:
+            reasons.append(f"failed {st.failed}")
+        if st.successful < (1 - a.max_failed) * st.calls:
+            reasons.append(f"successful {st.successful}")
+        if st.wall_s > st.duration_s * 1.15 + 2.0:
+            reasons.append(f"too slow ({st.wall_s:.1f}s for {st.duration_s:g}s)")
+        if st.retrans_second_half > 2 * st.retrans_first_half + slack:
+            reasons.append(f"retrans growing {st.retrans_first_half}->{st.retrans_second_half}")
+        if st.retransmissions > a.max_retrans * st.calls:
+            reasons.append(f"retrans {st.retransmissions}")
+        if self.proxy is not None and st.target == "proxy" and not self.proxy.alive():
+            reasons.append("proxy died")
+        st.ok = not reasons
+        st.reason = "; ".join(reasons)
+
+
+def terminate(p: subprocess.Popen) -> None:
+    if p.poll() is not None:
+        return
+    try:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout=3)
+    except ProcessLookupError:
+        pass
+
+
+# -------------------------------------------------------------------------------------------------- search
+
+@dataclass
+class Search:
+    """Result of a rate search: the highest passing rate and every step run."""
+    target: str
+    max_rate: int = 0
+    first_fail: int | None = None
+    stopped_by: str = ""
+    steps: list[Step] = field(default_factory=list)
+
+
+def search(runner: Runner, via_proxy: bool, start: int, max_rate: int, precision: float, max_steps: int,
+           budget_s: float, min_rate: int = 50) -> Search:
+    target = "proxy" if via_proxy else "baseline"
+    res = Search(target=target)
+    deadline = time.monotonic() + budget_s
+    lo, hi = 0, None
+
+    def step(rate: int) -> bool:
+        st = runner.run(rate, via_proxy)
+        res.steps.append(st)
+        return st.ok
+
+    def out_of_budget() -> bool:
+        if len(res.steps) >= max_steps:
+            res.stopped_by = "max steps"
+            return True
+        if time.monotonic() >= deadline:
+            res.stopped_by = "time budget"
+            return True
+        return False
+
+    rate = min(start, max_rate)
+    # Exponential ramp.
+    while not out_of_budget():
+        if step(rate):
+            lo = rate
+            if rate >= max_rate:
+                res.stopped_by = "reached max rate"
+                break
+            rate = min(rate * 2, max_rate)
+        else:
+            hi = rate
+            break
+    # The start rate already failed: halve until something passes.
+    while lo == 0 and hi is not None and hi > min_rate and not out_of_budget():
+        rate = max(min_rate, hi // 2)
+        if step(rate):
+            lo = rate
+        else:
+            hi = rate
+    # Bisection.
+    while lo > 0 and hi is not None and (hi - lo) / lo > precision and not out_of_budget():
+        gran = 50 if hi > 1000 else 10
+        mid = max(lo + 1, int(round((lo + hi) / 2 / gran)) * gran)
+        if mid >= hi:
+            break
+        if step(mid):
+            lo = mid
+        else:
+            hi = mid
+    if not res.stopped_by:
+        res.stopped_by = "precision reached" if hi is not None else "ramp ended"
+    res.max_rate, res.first_fail = lo, hi
+    log(f"{target}: highest passing rate {lo} cps (first failing {hi}), {len(res.steps)} steps, {res.stopped_by}")
+    return res
+
+
+# ------------------------------------------------------------------------------------------------- reports
+
+def sipp_version(sipp: str) -> str:
+    try:
+        out = subprocess.run([sipp, "-v"], capture_output=True, text=True, timeout=5)
+        m = re.search(r"SIPp v[\w.\-]+", out.stdout + out.stderr)
+        return m.group(0) if m else "unknown"
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def git_rev() -> str:
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def best_step(s: Search | None) -> Step | None:
+    if not s or not s.max_rate:
+        return None
+    for st in s.steps:
+        if st.ok and st.rate == s.max_rate:
+            return st
+    return None
+
+
+def write_reports(outdir: Path, result: dict, baseline: Search | None, proxy_s: Search | None) -> None:
+    (outdir / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    steps = (baseline.steps if baseline else []) + (proxy_s.steps if proxy_s else [])
+    names = list(Step.__dataclass_fields__)
+    with open(outdir / "steps.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(names)
+        for st in steps:
+            d = asdict(st)
+            w.writerow([d[n] for n in names])
+    md = [f"# Tandem relay benchmark {result['timestamp']}", "",
+          f"Commit `{result['git']}`, {result['host']['cpus']} CPUs, {result['host']['sipp']}, "
+          f"{result['params']['duration_s']:g} s per step, pass = <{100 * result['params']['max_failed']:g}% failed, "
+          f"retransmissions not growing.", "",
+          "| target | max sustained cps | first failing cps | steps | proxy CPU at max | CPU us/call | peak RSS |",
+          "|---|---:|---:|---:|---:|---:|---:|"]
+    for s in (baseline, proxy_s):
+        if s is None:
+            continue
+        b = best_step(s)
+        cpu = f"{b.proxy_cpu_pct:.0f}%" if b and b.proxy_cpu_pct is not None else "-"
+        us = f"{b.proxy_cpu_us_per_call:.1f}" if b and b.proxy_cpu_us_per_call is not None else "-"
+        rss = f"{result['proxy']['peak_rss_kb'] / 1024:.1f} MiB" if s.target == "proxy" and result.get(
+            "proxy", {}).get("peak_rss_kb") else "-"
+        md.append(f"| {s.target} | {s.max_rate} | {s.first_fail or '-'} | {len(s.steps)} | {cpu} | {us} | {rss} |")
+    md += ["", "## Steps", "", "| target | rate | ok | successful | failed | retrans | achieved cps | wall s | proxy CPU | reason |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+    for st in steps:
+        cpu = f"{st.proxy_cpu_pct:.0f}%" if st.proxy_cpu_pct is not None else "-"
+        md.append(f"| {st.target} | {st.rate} | {'yes' if st.ok else 'no'} | {st.successful}/{st.calls} | {st.failed} | "
+                  f"{st.retransmissions} | {st.achieved_rate:.0f} | {st.wall_s:.1f} | {cpu} | {st.reason} |")
+    (outdir / "summary.md").write_text("\n".join(md) + "\n")
+
+
+def compare(earlier: dict, now: dict) -> list[str]:
+    """Lines with now/earlier ratios of the headline numbers."""
+    def get(d: dict, *path):
+        for p in path:
+            if not isinstance(d, dict) or p not in d or d[p] is None:
+                return None
+            d = d[p]
+        return d
+
+    rows = [("baseline max cps", ("baseline", "max_rate"), True),
+            ("proxy max cps", ("proxy", "max_rate"), True),
+            ("proxy/baseline", ("proxy", "ratio_to_baseline"), True),
+            ("proxy CPU us/call at max", ("proxy", "cpu_us_per_call_at_max"), False),
+            ("proxy peak RSS kB", ("proxy", "peak_rss_kb"), False)]
+    out = [f"compare: {earlier.get('timestamp', '?')} ({earlier.get('git', '')}) -> "
+           f"{now.get('timestamp', '?')} ({now.get('git', '')})"]
+    for name, path, higher_better in rows:
+        a, b = get(earlier, *path), get(now, *path)
+        if a is None or b is None:
+            out.append(f"  {name:28s} {a!s:>10} -> {b!s:>10}")
+            continue
+        ratio = (b / a) if a else float("inf")
+        better = (ratio >= 1) == higher_better
+        out.append(f"  {name:28s} {a:>10} -> {b:>10}  x{ratio:.3f} ({'better' if better or ratio == 1 else 'worse'})")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- main
+
+def cmd_relay(a) -> int:
+    if a.quick:
+        a.duration = a.duration or 6.0
+        a.precision = a.precision or 0.15
+        a.max_steps = a.max_steps or 9
+        a.budget = a.budget or 80.0
+        a.start_rate = a.start_rate or 1000
+    else:
+        a.duration = a.duration or 30.0
+        a.precision = a.precision or 0.05
+        a.max_steps = a.max_steps or 14
+        a.budget = a.budget or 900.0
+        a.start_rate = a.start_rate or 500
+    if not shutil.which(a.sipp):
+        raise SystemExit(f"{a.sipp} not found (apt-get install sip-tester)")
+    if not a.no_proxy and not a.proxy_cmd and not a.proxy_running:
+        raise SystemExit("give --proxy-cmd CMD (or --proxy-running, or --no-proxy for the SIPp-alone ceiling)")
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    outdir = Path(a.out) / stamp
+    outdir.mkdir(parents=True, exist_ok=True)
+    t_start = time.monotonic()
+    log(f"results in {outdir}")
+
+    proxy = None
+    if not a.no_proxy and a.proxy_cmd:
+        proxy = Proxy(a.proxy_cmd, a.proxy_addr, outdir / "proxy.log")
+    runner = Runner(a, outdir, proxy)
+    baseline = proxy_s = None
+    interrupted = False
+    try:
+        if not a.skip_baseline:
+            baseline = search(runner, False, a.start_rate, a.max_rate, a.precision, a.max_steps, a.budget)
+        if not a.no_proxy:
+            if proxy:
+                proxy.start()
+            cap = a.max_rate
+            if baseline and baseline.max_rate and baseline.first_fail:
+                cap = min(cap, baseline.first_fail)  # the proxy path cannot beat the generator
+            proxy_s = search(runner, True, min(a.start_rate, cap), cap, a.precision, a.max_steps, a.budget)
+    except KeyboardInterrupt:
+        interrupted = True
+        log("interrupted; writing what was measured")
+    finally:
+        if proxy:
+            proxy.stop()
+
+    result: dict = {
+        "schema": 1,
+        "timestamp": stamp,
+        "git": git_rev(),
+        "host": {"cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
+                 "sipp": sipp_version(a.sipp)},
+        "params": {"quick": a.quick, "duration_s": a.duration, "precision": a.precision, "max_steps": a.max_steps,
+                   "budget_s": a.budget, "start_rate": a.start_rate, "max_rate": a.max_rate,
+                   "max_failed": a.max_failed, "max_retrans": a.max_retrans, "proxy_cmd": a.proxy_cmd,
+                   "proxy_addr": a.proxy_addr, "uas_port": runner.uas_port, "uac_port": runner.uac_port},
+        "interrupted": interrupted,
+        "elapsed_s": round(time.monotonic() - t_start, 1),
+    }
+    if baseline:
+        result["baseline"] = {"max_rate": baseline.max_rate, "first_fail": baseline.first_fail,
+                              "stopped_by": baseline.stopped_by, "steps": [asdict(s) for s in baseline.steps]}
+    if proxy_s:
+        b = best_step(proxy_s)
+        pr: dict = {"max_rate": proxy_s.max_rate, "first_fail": proxy_s.first_fail,
+                    "stopped_by": proxy_s.stopped_by, "steps": [asdict(s) for s in proxy_s.steps],
+                    "cpu_pct_at_max": b.proxy_cpu_pct if b else None,
+                    "cpu_us_per_call_at_max": b.proxy_cpu_us_per_call if b else None}
+        if proxy and proxy.last:
+            pr["peak_rss_kb"] = proxy.last.hwm_kb
+            pr["cpu_seconds_total"] = round(proxy.last.cpu_s, 3)
+            pr["threads"] = proxy.last.threads
+            pr["exit_code"] = proxy.proc.returncode if proxy.proc else None
+        if baseline and baseline.max_rate:
+            pr["ratio_to_baseline"] = round(proxy_s.max_rate / baseline.max_rate, 3)
+        result["proxy"] = pr
+    write_reports(outdir, result, baseline, proxy_s)
+    print((outdir / "summary.md").read_text())
+    if a.compare:
+        earlier = json.loads(Path(a.compare).read_text())
+        print("\n".join(compare(earlier, result)))
+    log(f"done in {result['elapsed_s']} s; results in {outdir}")
+    return 130 if interrupted else 0
+
+
+def cmd_compare(a) -> int:
+    earlier = json.loads(Path(a.earlier).read_text())
+    now = json.loads(Path(a.now).read_text())
+    print("\n".join(compare(earlier, now)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("relay", help="highest sustained call rate through the proxy (and SIPp alone)")
+    r.add_argument("--proxy-cmd", help="command line starting the proxy in the foreground (run from the repo root)")
+    r.add_argument("--proxy-addr", default="127.0.0.1:15060", help="where the proxy listens (default %(default)s)")
+    r.add_argument("--proxy-running", action="store_true", help="the proxy is already running at --proxy-addr")
+    r.add_argument("--no-proxy", action="store_true", help="only the SIPp uac <-> uas baseline")
+    r.add_argument("--skip-baseline", action="store_true", help="only the proxy search")
+    r.add_argument("--quick", action="store_true", help="6 s steps, coarse search: under 3 minutes in all")
+    r.add_argument("--duration", type=float, help="seconds per step (quick 6, full 30)")
+    r.add_argument("--start-rate", type=int, help="first rate of the ramp (quick 1000, full 500)")
+    r.add_argument("--max-rate", type=int, default=40000, help="highest rate tried (default %(default)s)")
+    r.add_argument("--precision", type=float, help="stop bisecting when (fail-pass)/pass is below this")
+    r.add_argument("--max-steps", type=int, help="steps per search (quick 9, full 14)")
+    r.add_argument("--budget", type=float, help="seconds per search (quick 80, full 900)")
+    r.add_argument("--drain", type=float, default=6.0, help="seconds allowed after the last call is created")
+    r.add_argument("--max-failed", type=float, default=0.001, help="allowed failed-call ratio (default 0.1%%)")
+    r.add_argument("--max-retrans", type=float, default=0.01, help="allowed retransmissions per call")
+    r.add_argument("--uas-port", type=int, default=15070)
+    r.add_argument("--uac-port", type=int, default=15080)
+    r.add_argument("--control-port", type=int, default=18870, help="first SIPp control port (-cp)")
+    r.add_argument("--sipp", default="sipp")
+    r.add_argument("--out", default=str(ROOT / "Perf" / "results"))
+    r.add_argument("--compare", metavar="EARLIER.json", help="print ratios against an earlier results.json")
+    r.set_defaults(func=cmd_relay)
+    c = sub.add_parser("compare", help="ratios between two results.json files")
+    c.add_argument("earlier")
+    c.add_argument("now")
+    c.set_defaults(func=cmd_compare)
+    a = ap.parse_args(argv)
+    return a.func(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
