@@ -1,0 +1,46 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+@testable import TandemProxy
+
+/// Many transactions waiting at once on async() under a SIPp load.
+@Suite(.serialized, .enabled(if: SIPp.isAvailable, "sipp not installed"))
+struct SuspendedLoadTests {
+    @Test("10,000 suspended transactions (sleep 5 s at 2,000 calls/s): 0 failed calls")
+    func tenThousandSuspended() throws {
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                if (has_totag()) {
+                    if (loose_route()) { t_relay(); exit; }
+                    sl_send_reply(404, "Not Here");
+                    exit;
+                }
+                record_route();
+                async(sleep(5), relay);
+            }
+            route[relay] {
+                if ($rc < 0) { t_reply(500, "sleep failed"); exit; }
+                t_relay();
+            }
+            """, globals: #"loadmodule "cfgutils.so""#)
+        let uasPort = Ports.free()
+        let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "10000"])
+        let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
+                               controlPort: Ports.free(), calls: 10_000, rate: 2000, extra: ["-l", "20000"])
+        // Sample the number of suspended transactions while the load runs.
+        var peak = 0
+        let deadline = Date().addingTimeInterval(8)
+        while Date() < deadline {
+            peak = max(peak, proxy.core.counters.suspendedNow.load(ordering: .relaxed))
+            usleep(50_000)
+        }
+        let client = uac.wait(seconds: 90)
+        let server = uas.wait(seconds: 20)
+        #expect(client.successful == 10_000, "\(client.output)")
+        #expect(client.failed == 0)
+        #expect(server.failed == 0, "\(server.output)")
+        #expect(peak >= 9_000, "peak suspended \(peak)")
+        #expect(proxy.core.counters.suspendedNow.load(ordering: .relaxed) == 0)
+    }
+}
