@@ -295,7 +295,7 @@ class Runner:
             t0 = time.monotonic()
             uac = subprocess.Popen(uac_cmd, stdin=devnull, stdout=devnull, stderr=devnull, start_new_session=True)
             try:
-                st.uac_rc = uac.wait(timeout=uac_timeout + 15)
+                st.uac_rc = uac.wait(timeout=uac_timeout + 3)
             except subprocess.TimeoutExpired:
                 terminate(uac)
                 st.uac_rc = None
@@ -337,7 +337,7 @@ class Runner:
             d_t = max(after.t - before.t, 1e-6)
             st.proxy_cpu_s = round(d_cpu, 3)
             st.proxy_cpu_pct = round(100.0 * d_cpu / d_t, 1)
-            st.proxy_cpu_us_per_call = round(1e6 * d_cpu / max(st.successful, 1), 1)
+            st.proxy_cpu_us_per_call = round(1e6 * d_cpu / st.successful, 1) if st.successful else None
             st.proxy_rss_kb, st.proxy_hwm_kb = after.rss_kb, after.hwm_kb
         slack = max(10, int(0.001 * st.calls))
         reasons = []
@@ -439,7 +439,10 @@ def search(runner: Runner, via_proxy: bool, start: int, max_rate: int, precision
         else:
             hi = mid
     if not res.stopped_by:
-        res.stopped_by = "precision reached" if hi is not None else "ramp ended"
+        if lo == 0:
+            res.stopped_by = "nothing passed"
+        else:
+            res.stopped_by = "precision reached" if hi is not None else "ramp ended"
     res.max_rate, res.first_fail = lo, hi
     log(f"{target}: highest passing rate {lo} cps (first failing {hi}), {len(res.steps)} steps, {res.stopped_by}")
     return res
@@ -530,7 +533,7 @@ def compare(earlier: dict, now: dict) -> list[str]:
             continue
         ratio = (b / a) if a else float("inf")
         better = (ratio >= 1) == higher_better
-        out.append(f"  {name:28s} {a:>10} -> {b:>10}  x{ratio:.3f} ({'better' if better or ratio == 1 else 'worse'})")
+        out.append(f"  {name:28s} {a:>10} -> {b:>10}  x{ratio:.3f} ({'same' if ratio == 1 else ('better' if better else 'worse')})")
     return out
 
 
@@ -541,13 +544,15 @@ def cmd_relay(a) -> int:
         a.duration = a.duration or 6.0
         a.precision = a.precision or 0.15
         a.max_steps = a.max_steps or 9
-        a.budget = a.budget or 80.0
+        a.budget = a.budget or 75.0
+        a.total_budget = a.total_budget or 150.0
         a.start_rate = a.start_rate or 1000
     else:
         a.duration = a.duration or 30.0
         a.precision = a.precision or 0.05
         a.max_steps = a.max_steps or 14
         a.budget = a.budget or 900.0
+        a.total_budget = a.total_budget or 2400.0
         a.start_rate = a.start_rate or 500
     if not shutil.which(a.sipp):
         raise SystemExit(f"{a.sipp} not found (apt-get install sip-tester)")
@@ -574,7 +579,9 @@ def cmd_relay(a) -> int:
             cap = a.max_rate
             if baseline and baseline.max_rate and baseline.first_fail:
                 cap = min(cap, baseline.first_fail)  # the proxy path cannot beat the generator
-            proxy_s = search(runner, True, min(a.start_rate, cap), cap, a.precision, a.max_steps, a.budget)
+            left = a.total_budget - (time.monotonic() - t_start)
+            proxy_s = search(runner, True, min(a.start_rate, cap), cap, a.precision, a.max_steps,
+                             max(10.0, min(a.budget, left)))
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted; writing what was measured")
@@ -589,7 +596,7 @@ def cmd_relay(a) -> int:
         "host": {"cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
                  "sipp": sipp_version(a.sipp)},
         "params": {"quick": a.quick, "duration_s": a.duration, "precision": a.precision, "max_steps": a.max_steps,
-                   "budget_s": a.budget, "start_rate": a.start_rate, "max_rate": a.max_rate,
+                   "budget_s": a.budget, "total_budget_s": a.total_budget, "start_rate": a.start_rate, "max_rate": a.max_rate,
                    "max_failed": a.max_failed, "max_retrans": a.max_retrans, "proxy_cmd": a.proxy_cmd,
                    "proxy_addr": a.proxy_addr, "uas_port": runner.uas_port, "uac_port": runner.uac_port},
         "interrupted": interrupted,
@@ -644,6 +651,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--precision", type=float, help="stop bisecting when (fail-pass)/pass is below this")
     r.add_argument("--max-steps", type=int, help="steps per search (quick 9, full 14)")
     r.add_argument("--budget", type=float, help="seconds per search (quick 80, full 900)")
+    r.add_argument("--total-budget", type=float,
+                   help="seconds for both searches (quick 150, full 2400); a step started in time may finish later")
     r.add_argument("--drain", type=float, default=6.0, help="seconds allowed after the last call is created")
     r.add_argument("--max-failed", type=float, default=0.001, help="allowed failed-call ratio (default 0.1%%)")
     r.add_argument("--max-retrans", type=float, default=0.01, help="allowed retransmissions per call")

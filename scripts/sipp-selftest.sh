@@ -22,6 +22,7 @@ BASE=${TANDEM_SIPP_PORT_BASE:-25070}
 ONLY=" ${TANDEM_SIPP_ONLY:-basic cancel busy options} "
 SC=Tests/sipp
 command -v sipp >/dev/null || ensure_packages sip-tester
+command -v python3 >/dev/null || ensure_packages python3
 mkdir -p "$OUT"
 
 UAS_PORT=$(free_port "$BASE")
