@@ -27,12 +27,16 @@ struct RelayCallTests {
     func lossyCalls() throws {
         let proxy = try ScriptedProxy(routes: ScriptedProxy.relayRoutes)
         let uasPort = Ports.free()
-        let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "2000", "-lost", "5"])
+        // Under loss a late retransmission (an ACK re-sent for a delayed 200) can reach a SIPp side after
+        // its scenario moved on; SIPp would abort that call although SIP-wise nothing is wrong, so
+        // unexpected messages are ignored here (calls still have to reach the scenario's end).
+        let lenient = ["-lost", "5", "-default_behaviors", "all,-abortunexp"]
+        let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "5000"] + lenient)
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
-                               controlPort: Ports.free(), calls: 2000, rate: 200, extra: ["-lost", "5"])
+                               controlPort: Ports.free(), calls: 5000, rate: 500, extra: lenient)
         let client = uac.wait(seconds: 110)
         let server = uas.wait(seconds: 40)
-        #expect(client.successful == 2000, "\(client.output)")
+        #expect(client.successful == 5000, "\(client.output)")
         #expect(client.failed == 0)
         #expect(server.failed == 0, "\(server.output)")
         #expect(client.retransmissions > 0)
