@@ -66,7 +66,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         let operation = AsyncFunctions.operation(name: request.name, args: request.args)
         let worker = context.worker
         let core = context.core
-        let timeoutMs = request.timeout.map { UInt64(max(0, $0)) * 1000 }
+        let timeoutMs = request.timeoutMilliseconds.map { UInt64(max(0, $0)) }
         let job = asyncWorker.start(operation, timeoutMs: timeoutMs) { [self] result in
             resume(transaction, request: request, result: result, core: core, worker: worker)
         }

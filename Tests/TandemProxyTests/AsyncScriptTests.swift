@@ -65,11 +65,13 @@ struct AsyncScriptTests {
         #expect(proxy.core.counters.serverTransactionsCreated.load(ordering: .relaxed) == 1)
     }
 
-    @Test("Timeout: the resume route runs with $rc = -3 when the operation outlives it")
+    @Test("Timeout (integer, or decimal in a variable): the resume route runs with $rc = -3 when the operation outlives it")
     func timeoutGivesMinusThree() throws {
         let proxy = try ScriptedProxy(routes: """
             route {
-                async(sleep(10), resume, 1);
+                $var(t) = "0.5";
+                if (is_method("INVITE")) { async(sleep(10), resume, 1); }
+                async(sleep(10), resume, $var(t));
             }
             route[resume] {
                 t_reply(299, "rc=$rc");
@@ -81,6 +83,13 @@ struct AsyncScriptTests {
         let (reply, _) = client.waitFor(timeout: 5) { $0 >= 200 }
         #expect(reply?.reasonPhrase == "rc=-3")
         #expect(Date().timeIntervalSince(started) < 3)
+        // A decimal timeout held in a variable.
+        let second = Date()
+        try client.send(client.request("MESSAGE", branch: "z9hG4bK-async-3m", callID: "async-3m"))
+        let (message, _) = client.waitFor(timeout: 5) { $0 >= 200 }
+        #expect(message?.reasonPhrase == "rc=-3")
+        let elapsed = Date().timeIntervalSince(second)
+        #expect(elapsed >= 0.45 && elapsed < 1.5, "decimal timeout took \(elapsed) s")
     }
 
     @Test("CANCEL while suspended: 200 and 487 at once, the operation is cancelled, the resume route still runs and its t_relay fails")

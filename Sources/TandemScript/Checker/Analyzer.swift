@@ -201,7 +201,14 @@ struct Analyzer {
             if let k = bad.first { error(s.location, "async() is not allowed in \(k.rawValue)") }
             checkCall(call, scope, asyncForm: true)
             checkRouteRef(resume, at: resumeLoc, plainOnly: true, role: "resume route")
-            if let timeout { checkArgument(timeout, kind: .int, index: 3, function: "async", scope) }
+            if let timeout {
+                // Seconds: an integer, a decimal (`0.5`) or a variable.
+                if case .string(let text) = timeout.kind, Double(text) != nil {
+                    if (Double(text) ?? 0) < 0 { error(timeout.location, "argument 3 of 'async' must not be negative") }
+                } else {
+                    checkArgument(timeout, kind: .int, index: 3, function: "async", scope)
+                }
+            }
         case .launch(let call, let report, let reportLoc, let param):
             checkCall(call, scope, asyncForm: true, launching: true)
             if let report, let reportLoc { checkRouteRef(report, at: reportLoc, plainOnly: true, role: "report route") }

@@ -208,8 +208,9 @@ struct Compiler {
                 var values: [ScriptValue] = []
                 values.reserveCapacity(args.count)
                 for a in args { values.append(a(&ctx)) }
-                let t = timeoutFn.flatMap { $0(&ctx).intValue }
-                ctx.pendingAsync = AsyncRequest(function: id, name: name, args: values, resumeRoute: resumeID, timeout: t)
+                let t = timeoutFn.flatMap { AsyncRequest.milliseconds($0(&ctx)) }
+                ctx.pendingAsync = AsyncRequest(function: id, name: name, args: values, resumeRoute: resumeID,
+                                                timeout: t.map { $0 / 1000 }, timeoutMilliseconds: t)
                 return .suspend
             }
         case .launch(let call, let report, _, let param):

@@ -92,6 +92,16 @@ struct Lexer {
                 }
             }
             if overflow { diagnostics.append(Diagnostic(l, "integer literal is too large")); value = 0 }
+            // A decimal literal (`0.5`, for async timeouts): the language has no floats, so it is kept as text.
+            if i + 1 < bytes.count && bytes[i] == 46 && bytes[i + 1] >= 48 && bytes[i + 1] <= 57 {
+                i += 1
+                var fraction = ""
+                while i < bytes.count && bytes[i] >= 48 && bytes[i] <= 57 {
+                    fraction.append(Character(UnicodeScalar(bytes[i])))
+                    i += 1
+                }
+                return tok(.string("\(value).\(fraction)"))
+            }
             return tok(.integer(value))
         }
         if c == 34 || c == 39 { return lexString(quote: c, l: l) }

@@ -6,6 +6,19 @@ public struct AsyncRequest: Sendable {
     public var resumeRoute: RouteID
     /// Timeout in seconds from the async() call, if any.
     public var timeout: Int?
+    /// The same timeout in milliseconds (decimal seconds such as `0.5` keep their fraction).
+    public var timeoutMilliseconds: Int?
+
+    /// Seconds given as an integer or a decimal text (`2`, `"0.5"`) in milliseconds; nil if not a number.
+    public static func milliseconds(_ value: ScriptValue) -> Int? {
+        switch value {
+        case .int(let seconds): return seconds >= 0 ? seconds.multipliedReportingOverflow(by: 1000).partialValue : nil
+        case .string(let text):
+            guard let seconds = Double(text), seconds >= 0, seconds < 1e9 else { return nil }
+            return Int((seconds * 1000).rounded())
+        case .null: return nil
+        }
+    }
 }
 
 /// A `launch()` job: run in background; run `reportRoute` (with `$param(1)` = `param`) when done.
