@@ -47,19 +47,32 @@ extension ProxyCore {
             _ = reply(context, status: 483, reason: "Too Many Hops")
             return -1
         }
-        guard let target = nextHop(context, override: destination) else {
-            logger.debug("t_relay: no route to next hop",
-                         metadata: ["sip.call_id": "\(context.message.callID ?? "")"])
-            return -1
-        }
         if context.transaction == nil {
             let created = newTransaction(context)
             guard created > 0 else { return created }
         }
         guard let txn = context.transaction else { return -1 }
+        // t_on_branch: the branch route works on this branch's own copy of the request.
+        var branchMessage = context.message
+        var branchDestination = context.destinationURI
+        if let route = context.branchRoute {
+            let branchContext = RequestContext(message: context.message, source: context.source,
+                                               socketIndex: context.socketIndex, worker: context.worker,
+                                               core: self, transaction: txn)
+            branchContext.destinationURI = context.destinationURI
+            branchContext.flags = context.flags
+            guard router.routeBranch(route, branchContext) else { return -1 }
+            branchMessage = branchContext.message
+            branchDestination = branchContext.destinationURI
+        }
+        guard let target = nextHop(message: branchMessage, destinationURI: branchDestination, override: destination) else {
+            logger.debug("t_relay: no route to next hop",
+                         metadata: ["sip.call_id": "\(context.message.callID ?? "")"])
+            return -1
+        }
         let socketIndex = context.socketIndex
         let branchID = Branch.generate()
-        var outgoing = context.message
+        var outgoing = branchMessage
         prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex)
         let bytes = outgoing.serialize()
         let key = ClientKey(branch: branchID, isCancel: false)
@@ -99,7 +112,8 @@ extension ProxyCore {
     /// Forwards without a transaction (ACK for 2xx, CANCEL that matched nothing): the branch is
     /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
     func forwardStatelessly(_ context: RequestContext, to destination: String?) -> Int32 {
-        guard let target = nextHop(context, override: destination) else { return -1 }
+        guard let target = nextHop(message: context.message, destinationURI: context.destinationURI,
+                                   override: destination) else { return -1 }
         let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
         var outgoing = context.message
         prepareForForwarding(&outgoing, branch: Branch.derived(from: incoming), socketIndex: context.socketIndex)
@@ -121,14 +135,14 @@ extension ProxyCore {
     }
 
     /// The next hop: an explicit destination, `$du`, the top Route, or the Request-URI.
-    func nextHop(_ context: RequestContext, override: String?) -> SocketAddress? {
-        if let text = override ?? context.destinationURI {
+    func nextHop(message: SIPMessage, destinationURI: String?, override: String?) -> SocketAddress? {
+        if let text = override ?? destinationURI {
             return NextHop.address(forURIText: text)
         }
-        if let top = try? context.message.routes().first, let uri = top.uri.sipURI {
+        if let top = try? message.routes().first, let uri = top.uri.sipURI {
             return NextHop.address(for: uri)
         }
-        guard let uri = try? context.message.requestURI()?.sipURI else { return nil }
+        guard let uri = try? message.requestURI()?.sipURI else { return nil }
         return NextHop.address(for: uri)
     }
 

@@ -17,6 +17,18 @@ extension ProxyCore {
             forwardStrayResponse(message, topVia: via, worker: worker)
             return
         }
+        var message = message
+        if router.runsReplyRoutes && !isCancel {
+            let armed = txn.state.withLock { state -> (route: Int?, index: Int)? in
+                guard let index = state.branches.firstIndex(where: { $0.branchID == branch }) else { return nil }
+                return (state.replyRoute, index)
+            }
+            if let armed {
+                let context = ReplyContext(message: message, source: source, worker: worker, branchIndex: armed.index)
+                if !router.routeReply(armed.route, context) && status < 200 { return }
+                message = context.message
+            }
+        }
         let post = txn.state.withLock { state -> PostAction in
             guard let index = state.branches.firstIndex(where: { $0.branchID == branch }) else { return .none }
             if isCancel {

@@ -11,12 +11,22 @@ public protocol RequestRouter: Sendable {
     /// A `t_relay` in it adds a new branch (serial forking); otherwise the best reply is sent upstream.
     func routeFailure(_ route: Int, _ context: RequestContext)
 
-    /// Runs reply route `route` (or the main `onreply_route` when nil) for a response received on a
-    /// branch, before it is processed. Returns false to drop the response.
+    /// True if `routeReply` has anything to run (the script has an `onreply_route`); when false the
+    /// proxy skips it on the reply path.
+    var runsReplyRoutes: Bool { get }
+
+    /// Runs the main `onreply_route` and then reply route `route` (armed by `t_on_reply`) for a reply
+    /// received on a branch, before the proxy processes it. Returns false to drop a provisional reply.
     func routeReply(_ route: Int?, _ context: ReplyContext) -> Bool
+
+    /// Runs branch route `route` (armed by `t_on_branch`) on the copy of the request about to be sent
+    /// on a new branch. Returns false to drop the branch.
+    func routeBranch(_ route: Int, _ context: RequestContext) -> Bool
 }
 
 extension RequestRouter {
     public func routeFailure(_ route: Int, _ context: RequestContext) {}
+    public var runsReplyRoutes: Bool { false }
     public func routeReply(_ route: Int?, _ context: ReplyContext) -> Bool { true }
+    public func routeBranch(_ route: Int, _ context: RequestContext) -> Bool { true }
 }

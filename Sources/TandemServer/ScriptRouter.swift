@@ -1,5 +1,6 @@
 import Logging
 import Reactor
+import SIPCore
 import TandemAsync
 import TandemProxy
 import TandemScript
@@ -29,11 +30,68 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     }
 
     func routeFailure(_ route: Int, _ context: RequestContext) {
-        guard route >= 0, route < script.routeNames.count,
-              let id = script.route(named: script.routeNames[route].name, kind: script.routeNames[route].kind) else {
-            return
-        }
+        guard let id = routeID(route) else { return }
         run(id, context)
+    }
+
+    var runsReplyRoutes: Bool { script.mainReplyRoute != nil || script.routeNames.contains { $0.kind == .onReply } }
+
+    func routeReply(_ route: Int?, _ context: ReplyContext) -> Bool {
+        let message = ReplyMessageAdapter(context: context, local: nil)
+        var execution = ExecutionContext(script: script, message: message, proxy: NullProxy.shared,
+                                         logger: scriptLogger, cache: cache)
+        if let main = script.mainReplyRoute {
+            if case .dropped = script.run(route: main, context: &execution) { return false }
+        }
+        if let route, let id = routeID(route) {
+            execution.reset(message: message)
+            if case .dropped = script.run(route: id, context: &execution) { return false }
+        }
+        return true
+    }
+
+    func routeBranch(_ route: Int, _ context: RequestContext) -> Bool {
+        guard let id = routeID(route) else { return true }
+        let message = RequestMessageAdapter(context: context, local: nil)
+        let proxy = RequestProxyAdapter(context: context, script: script)
+        var execution = ExecutionContext(script: script, message: message, proxy: proxy, logger: scriptLogger,
+                                         cache: cache)
+        if let saved = context.transaction?.scriptState as? AVPStore { execution.avps = saved }
+        if case .dropped = script.run(route: id, context: &execution) { return false }
+        return true
+    }
+
+    /// Runs `startup_route` once, before the workers start (no SIP message; cache_store and the like).
+    func runStartupRoute() {
+        guard let route = script.startupRoute else { return }
+        var execution = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
+                                         logger: scriptLogger, cache: cache)
+        _ = script.run(route: route, context: &execution)
+    }
+
+    /// Schedules every `timer_route[name, seconds]` on `worker`'s reactor, each run `seconds` apart.
+    func scheduleTimerRoutes(on worker: WorkerContext) {
+        for timer in script.timerRoutes {
+            scheduleTimerRoute(timer, on: worker)
+        }
+    }
+
+    private func scheduleTimerRoute(_ timer: TimerRoute, on worker: WorkerContext) {
+        let interval = UInt64(max(1, timer.interval)) * 1000
+        _ = worker.reactor.schedule(afterMilliseconds: interval) { [weak worker, self] in
+            guard let worker else { return }
+            var execution = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
+                                             logger: scriptLogger, cache: cache)
+            _ = script.run(route: timer.route, context: &execution)
+            startLaunches(&execution, worker: worker)
+            scheduleTimerRoute(timer, on: worker)
+        }
+    }
+
+    /// The route a proxy-side route number (`RouteID.rawValue`) stands for.
+    private func routeID(_ raw: Int) -> RouteID? {
+        guard raw >= 0, raw < script.routeNames.count else { return nil }
+        return script.route(named: script.routeNames[raw].name, kind: script.routeNames[raw].kind)
     }
 
     /// Runs `route` for `context`; AVPs come from and go back to the transaction.

@@ -35,11 +35,15 @@ public final class TandemServer: Sendable {
         let engine = AsyncEngine(configuration: engine)
         self.engine = engine
         let router = ScriptRouter(script: script, workers: settings.workers, logger: logger)
+        self.router = router
         self.proxy = ProxyServer(core: ProxyCore(settings: settings, router: router, logger: logger), logger: logger,
                                  onWorkerStart: { worker in
                                      worker.attachment = engine.makeWorker(reactor: worker.reactor)
+                                     if worker.index == 0 { router.scheduleTimerRoutes(on: worker) }
                                  })
     }
+
+    let router: ScriptRouter
 
     /// Checks `source`, and when it is clean builds a server (not started).
     public static func load(source: String, fileName: String,
@@ -56,8 +60,11 @@ public final class TandemServer: Sendable {
         return loaded
     }
 
-    /// Binds the sockets and starts the workers.
-    public func start() throws(IOError) { try proxy.start() }
+    /// Runs `startup_route`, binds the sockets and starts the workers (timer routes run on worker 0).
+    public func start() throws(IOError) {
+        router.runStartupRoute()
+        try proxy.start()
+    }
 
     /// Stops the workers and the offload pool.
     public func stop() {

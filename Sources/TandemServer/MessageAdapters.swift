@@ -1,0 +1,205 @@
+import Reactor
+import SIPCore
+import TandemProxy
+import TandemScript
+
+/// A SIP message as the routing script reads and changes it (`$ru`, `$hdr(...)`, `append_hf`, …):
+/// the part common to requests and replies. Subclasses say where the message lives and add the
+/// pseudo-variables of their context. One per route run, on the worker running it.
+class SIPMessageAdapter: ScriptMessage {
+    /// The listen address the message arrived on (`$Ri`, `$Rp`).
+    let local: SocketAddress?
+    /// Where it came from (`$si`, `$sp`).
+    let source: SocketAddress
+
+    init(local: SocketAddress?, source: SocketAddress) {
+        self.local = local
+        self.source = source
+    }
+
+    /// The message the script works on (overridden).
+    var message: SIPMessage {
+        get { preconditionFailure("SIPMessageAdapter.message must be overridden") }
+        set { preconditionFailure("SIPMessageAdapter.message must be overridden") }
+    }
+
+    var isRequest: Bool { message.isRequest }
+    var method: String { message.method?.name ?? (try? message.cseq())?.method.name ?? "" }
+    var hasToTag: Bool { (try? message.to())?.tag != nil }
+    var flags: UInt64 {
+        get { 0 }
+        set {}
+    }
+
+    func get(_ pv: MessagePV, name: String?, index: Int?) -> ScriptValue {
+        switch pv {
+        case .requestURI: return text(message.requestURIText)
+        case .requestUser: return text(requestSIPURI?.user)
+        case .requestDomain: return text(requestSIPURI.map { String($0.bareHost) })
+        case .requestPort: return requestSIPURI?.port.map { .int(Int($0)) } ?? .null
+        case .destinationURI: return .null
+        case .originalURI: return text(message.requestURIText)
+        case .fromURI: return text((try? message.from())?.uriText)
+        case .fromUser: return text((try? message.from())?.uri.sipURI?.user)
+        case .fromDomain: return text((try? message.from())?.uri.sipURI.map { String($0.bareHost) })
+        case .fromTag: return text((try? message.from())?.tag)
+        case .toURI: return text((try? message.to())?.uriText)
+        case .toUser: return text((try? message.to())?.uri.sipURI?.user)
+        case .toDomain: return text((try? message.to())?.uri.sipURI.map { String($0.bareHost) })
+        case .toTag: return text((try? message.to())?.tag)
+        case .callID: return text(message.callID)
+        case .cseq: return (try? message.cseq()).map { .int(Int($0.number)) } ?? .null
+        case .method: return text(message.method?.name ?? (try? message.cseq())?.method.name)
+        case .replyStatus: return message.statusCode.map { .int($0) } ?? .null
+        case .replyReason: return text(message.reasonPhrase)
+        case .sourceIP: return .string(source.ip)
+        case .sourcePort: return .int(Int(source.port))
+        case .receivedIP: return text(local?.ip)
+        case .receivedPort: return local.map { .int(Int($0.port)) } ?? .null
+        case .proto: return .string("udp")
+        case .userAgent: return text(message.header(.userAgent))
+        case .body: return .string(String(decoding: message.body, as: UTF8.self))
+        case .message: return .string(String(decoding: message.serialize(), as: UTF8.self))
+        case .contact: return text(message.header(.contact))
+        case .header:
+            guard let name else { return .null }
+            let values = message.headerValues(HeaderName(name))
+            guard !values.isEmpty else { return .null }
+            guard let index else { return .string(values[0]) }
+            let i = index >= 0 ? index : values.count + index
+            return i >= 0 && i < values.count ? .string(values[i]) : .null
+        case .replyCode: return message.statusCode.map { .int($0) } ?? .int(0)
+        case .branchIndex: return .int(0)
+        }
+    }
+
+    func set(_ pv: MessagePV, value: ScriptValue) -> Bool { false }
+
+    func appendHeader(_ raw: String) {
+        for (name, value) in Self.headerLines(raw) { message.appendHeader(HeaderName(name), value) }
+    }
+
+    func insertHeader(_ raw: String) {
+        for (name, value) in Self.headerLines(raw).reversed() { message.prependHeader(HeaderName(name), value) }
+    }
+
+    func removeHeader(named name: String) -> Int {
+        let header = HeaderName(name)
+        let count = message.headerLineCount(header)
+        if count > 0 { message.removeHeaders(header) }
+        return count
+    }
+
+    func isHeaderPresent(named name: String) -> Bool { message.hasHeader(HeaderName(name)) }
+
+    func replaceHeader(named name: String, value: String) -> Bool {
+        let header = HeaderName(name)
+        guard message.hasHeader(header) else { return false }
+        message.setHeader(header, value)
+        return true
+    }
+
+    var requestSIPURI: SIPURI? { (try? message.requestURI())?.sipURI }
+
+    func text(_ value: String?) -> ScriptValue { value.map { .string($0) } ?? .null }
+
+    /// Splits `Name: value\r\n` lines as a script writes them for append_hf/insert_hf.
+    static func headerLines(_ raw: String) -> [(String, String)] {
+        var result: [(String, String)] = []
+        for line in raw.split(whereSeparator: \.isNewline) {  // "\r\n" is one Character
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].trimmingCharacters(in: " \t")
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
+            guard !name.isEmpty else { continue }
+            result.append((name, value))
+        }
+        return result
+    }
+}
+
+/// The request of a `RequestContext` as the script sees it: adds `$du`, flags, `$T_reply_code` in a
+/// failure route, and the writable Request-URI parts.
+final class RequestMessageAdapter: SIPMessageAdapter {
+    let context: RequestContext
+
+    init(context: RequestContext, local: SocketAddress?) {
+        self.context = context
+        super.init(local: local, source: context.source)
+    }
+
+    override var message: SIPMessage {
+        get { context.message }
+        set { context.message = newValue }
+    }
+
+    override var flags: UInt64 {
+        get { context.flags }
+        set { context.flags = newValue }
+    }
+
+    override func get(_ pv: MessagePV, name: String?, index: Int?) -> ScriptValue {
+        switch pv {
+        case .destinationURI: return text(context.destinationURI)
+        case .replyStatus, .replyCode:
+            return context.failureStatus > 0 ? .int(context.failureStatus) : (pv == .replyCode ? .int(0) : .null)
+        default: return super.get(pv, name: name, index: index)
+        }
+    }
+
+    override func set(_ pv: MessagePV, value: ScriptValue) -> Bool {
+        switch pv {
+        case .requestURI:
+            guard case .string(let text) = value, (try? URI(parsing: text)) != nil else { return false }
+            message.setRequestURI(text)
+            return true
+        case .destinationURI:
+            context.destinationURI = value.isNull ? nil : value.stringValue
+            return true
+        case .requestUser, .requestDomain, .requestPort:
+            guard var uri = requestSIPURI else { return false }
+            switch pv {
+            case .requestUser: uri.user = value.isNull ? nil : value.stringValue
+            case .requestDomain:
+                guard !value.isNull else { return false }
+                uri.host = value.stringValue
+            default:
+                if value.isNull { uri.port = nil } else {
+                    guard let port = value.intValue, let p = UInt16(exactly: port) else { return false }
+                    uri.port = p
+                }
+            }
+            message.setRequestURI(uri.description)
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+/// A reply received on a branch, as `onreply_route` sees it (`$rs`, `$rr`, headers).
+final class ReplyMessageAdapter: SIPMessageAdapter {
+    let context: ReplyContext
+
+    init(context: ReplyContext, local: SocketAddress?) {
+        self.context = context
+        super.init(local: local, source: context.source)
+    }
+
+    override var message: SIPMessage {
+        get { context.message }
+        set { context.message = newValue }
+    }
+
+    override func get(_ pv: MessagePV, name: String?, index: Int?) -> ScriptValue {
+        pv == .branchIndex ? .int(context.branchIndex) : super.get(pv, name: name, index: index)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Glibc
+import SIPCore
+import Testing
+@testable import TandemProxy
+
+/// Route types beyond the main route: onreply_route, branch_route, startup_route, timer_route.
+@Suite(.serialized)
+struct ScriptRouteTests {
+    static let modules = """
+        loadmodule "cfgutils.so"
+        loadmodule "cachedb_local.so"
+        loadmodule "textops.so"
+        """
+
+    @Test("onreply_route and t_on_reply run for branch replies; drop removes a provisional reply")
+    func replyRoutes() throws {
+        let uas = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                t_on_reply("mark");
+                t_relay("udp:127.0.0.1:\(uas.port)");
+            }
+            onreply_route {
+                if ($rs == 183) { drop; }
+                append_hf("X-Main: $rs\\r\\n");
+            }
+            onreply_route[mark] {
+                append_hf("X-Armed: $rr\\r\\n");
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        try client.send(client.request("INVITE", branch: "z9hG4bK-reply-1", callID: "reply-1"))
+        let (request, peer) = try #require(uas.receive(timeout: 2))
+        try uas.reply(to: request, from: peer, status: 183)
+        try uas.reply(to: request, from: peer, status: 180)
+        try uas.reply(to: request, from: peer, status: 486, reason: "Busy Here")
+        var replies: [SIPMessage] = []
+        while let message = client.receive(timeout: 1) {
+            replies.append(message)
+            if (message.statusCode ?? 0) >= 200 { break }
+        }
+        let statuses = replies.compactMap(\.statusCode)
+        #expect(statuses == [100, 180, 486])
+        let ringing = replies.first { $0.statusCode == 180 }
+        #expect(ringing?.header(.other("X-Main")) == "180")
+        #expect(ringing?.header(.other("X-Armed")) == "Ringing")
+        #expect(replies.last?.header(.other("X-Armed")) == "Busy Here")
+    }
+
+    @Test("branch_route works on the branch's own copy of the request")
+    func branchRoute() throws {
+        let uas = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                t_on_branch("per_branch");
+                $du = "sip:127.0.0.1:\(uas.port)";
+                t_relay();
+            }
+            branch_route[per_branch] {
+                append_hf("X-Branch: yes\\r\\n");
+                $rU = "carol";
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        try client.send(client.request("OPTIONS", branch: "z9hG4bK-branch-1", callID: "branch-1"))
+        let (request, peer) = try #require(uas.receive(timeout: 2))
+        #expect(request.header(.other("X-Branch")) == "yes")
+        #expect(request.requestURIText == "sip:carol@127.0.0.1:9")
+        try uas.reply(to: request, from: peer, status: 200)
+        #expect(client.waitFor(timeout: 2) { $0 >= 200 }.match?.statusCode == 200)
+    }
+
+    @Test("startup_route runs once before traffic; timer_route runs every interval")
+    func startupAndTimerRoutes() throws {
+        let proxy = try ScriptedProxy(routes: """
+            startup_route {
+                cache_store("local", "boot", "done");
+                $var(n) = 0;
+            }
+            timer_route[tick, 1] {
+                cache_store("local", "tick", "ticked");
+            }
+            route {
+                if (!cache_fetch("local", "boot", $var(b))) { $var(b) = "none"; }
+                if (!cache_fetch("local", "tick", $var(t))) { $var(t) = "none"; }
+                sl_send_reply(299, "boot=$var(b) tick=$var(t)");
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        try client.send(client.request("OPTIONS", branch: "z9hG4bK-timer-1", callID: "timer-1"))
+        #expect(client.waitFor(timeout: 2) { $0 >= 200 }.match?.reasonPhrase == "boot=done tick=none")
+        usleep(1_300_000)
+        try client.send(client.request("OPTIONS", branch: "z9hG4bK-timer-2", callID: "timer-2"))
+        #expect(client.waitFor(timeout: 2) { $0 >= 200 }.match?.reasonPhrase == "boot=done tick=ticked")
+    }
+
+    @Test("A request missing a mandatory header gets a 400 that names the problem")
+    func badRequestGets400() throws {
+        let proxy = try ScriptedProxy(routes: ScriptedProxy.relayRoutes)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        var text = String(decoding: client.request("INVITE", branch: "z9hG4bK-bad-1", callID: "bad-1"), as: UTF8.self)
+        text = text.replacingOccurrences(of: "From: <sip:alice@127.0.0.1>;tag=a1\r\n", with: "")
+        try client.send(Array(text.utf8))
+        let reply = client.waitFor(timeout: 2) { $0 >= 200 }.match
+        #expect(reply?.statusCode == 400)
+        #expect(reply?.reasonPhrase?.contains("From") == true, "\(reply?.reasonPhrase ?? "")")
+    }
+}
