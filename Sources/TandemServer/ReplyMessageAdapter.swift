@@ -1,0 +1,23 @@
+import Reactor
+import SIPCore
+import TandemProxy
+import TandemScript
+
+/// A reply received on a branch, as `onreply_route` sees it (`$rs`, `$rr`, headers).
+final class ReplyMessageAdapter: SIPMessageAdapter {
+    let context: ReplyContext
+
+    init(context: ReplyContext, local: SocketAddress?) {
+        self.context = context
+        super.init(local: local, source: context.source)
+    }
+
+    override var message: SIPMessage {
+        get { context.message }
+        set { context.message = newValue }
+    }
+
+    override func get(_ pv: MessagePV, name: String?, index: Int?) -> ScriptValue {
+        pv == .branchIndex ? .int(context.branchIndex) : super.get(pv, name: name, index: index)
+    }
+}
