@@ -23,6 +23,13 @@ public final class ProxyServer: Sendable {
     /// the workers. Throws on bind errors.
     public func start() throws(IOError) {
         let settings = core.settings
+        // SO_REUSEPORT would let a second process (another Tandem on the same port) share the address
+        // silently and take half the traffic: probe each address without it first.
+        for address in settings.listen {
+            let probe = try UDPSocket(family: address.family)
+            try probe.bind(to: address, reusePort: false)
+            probe.close()
+        }
         var socketsPerWorker: [[UDPSocket]] = []
         for _ in 0..<settings.workers {
             var sockets: [UDPSocket] = []
