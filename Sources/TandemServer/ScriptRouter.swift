@@ -14,6 +14,7 @@ import TandemScript
 final class ScriptRouter: RequestRouter, @unchecked Sendable {
     let script: Script
     let cache = LocalCache()
+    let statistics = ScriptStatistics()
     let logger: Logger
     let scriptLogger: SwiftLogScriptLogger
     private var slots: [ExecutionContext?]
@@ -23,6 +24,12 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         self.logger = logger
         self.scriptLogger = SwiftLogScriptLogger(logger: Logger(label: "tandem.script"))
         self.slots = Array(repeating: nil, count: max(1, workers))
+    }
+
+    /// `update_stat` lands in `statistics`.
+    private var statisticsSink: @Sendable (String, Int) -> Void {
+        let statistics = self.statistics
+        return { name, delta in statistics.update(name, by: delta) }
     }
 
     func routeRequest(_ context: RequestContext) {
@@ -39,7 +46,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     func routeReply(_ route: Int?, _ context: ReplyContext) -> Bool {
         let message = ReplyMessageAdapter(context: context, local: nil)
         var execution = ExecutionContext(script: script, message: message, proxy: NullProxy.shared,
-                                         logger: scriptLogger, cache: cache)
+                                         logger: scriptLogger, cache: cache,
+                                         stats: statisticsSink)
         if let main = script.mainReplyRoute {
             if case .dropped = script.run(route: main, context: &execution) { return false }
         }
@@ -55,7 +63,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         let message = RequestMessageAdapter(context: context, local: nil)
         let proxy = RequestProxyAdapter(context: context, script: script)
         var execution = ExecutionContext(script: script, message: message, proxy: proxy, logger: scriptLogger,
-                                         cache: cache)
+                                         cache: cache, stats: statisticsSink)
         if let saved = context.transaction?.scriptState as? AVPStore { execution.avps = saved }
         if case .dropped = script.run(route: id, context: &execution) { return false }
         return true
@@ -65,7 +73,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     func runStartupRoute() {
         guard let route = script.startupRoute else { return }
         var execution = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
-                                         logger: scriptLogger, cache: cache)
+                                         logger: scriptLogger, cache: cache,
+                                         stats: statisticsSink)
         _ = script.run(route: route, context: &execution)
     }
 
@@ -81,7 +90,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         _ = worker.reactor.schedule(afterMilliseconds: interval) { [weak worker, self] in
             guard let worker else { return }
             var execution = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
-                                             logger: scriptLogger, cache: cache)
+                                             logger: scriptLogger, cache: cache,
+                                         stats: statisticsSink)
             _ = script.run(route: timer.route, context: &execution)
             startLaunches(&execution, worker: worker)
             scheduleTimerRoute(timer, on: worker)
@@ -161,7 +171,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             asyncWorker.start(operation) { [self] result in
                 guard let route = launch.reportRoute else { return }
                 var report = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
-                                              logger: scriptLogger, cache: cache)
+                                              logger: scriptLogger, cache: cache,
+                                         stats: statisticsSink)
                 report.rc = result.rc
                 report.params = [launch.param]
                 AsyncFunctions.storeOutputs(of: launch.name, args: launch.args, result: result, script: script,
@@ -190,7 +201,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             execution.proxy = proxy
         } else {
             execution = ExecutionContext(script: script, message: message, proxy: proxy, logger: scriptLogger,
-                                         cache: cache)
+                                         cache: cache, stats: statisticsSink)
         }
         if let saved = context.transaction?.scriptState as? AVPStore { execution.avps = saved }
         return execution

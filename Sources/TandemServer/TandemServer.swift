@@ -72,6 +72,9 @@ public final class TandemServer: Sendable {
         engine.shutdown()
     }
 
+    /// The script's `update_stat` counters.
+    public var statistics: ScriptStatistics { router.statistics }
+
     /// The proxy core (counters, settings).
     public var core: ProxyCore { proxy.core }
 }

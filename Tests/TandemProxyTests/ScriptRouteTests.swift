@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SIPCore
+import TandemServer
 import Testing
 @testable import TandemProxy
 
@@ -93,6 +94,24 @@ struct ScriptRouteTests {
         usleep(1_300_000)
         try client.send(client.request("OPTIONS", branch: "z9hG4bK-timer-2", callID: "timer-2"))
         #expect(client.waitFor(timeout: 2) { $0 >= 200 }.match?.reasonPhrase == "boot=done tick=ticked")
+    }
+
+    @Test("update_stat counts into the script's statistics, shared by all workers")
+    func updateStat() throws {
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                update_stat("options_seen", 1);
+                update_stat("weight", 5);
+                sl_send_reply(200, "OK");
+            }
+            """, globals: #"loadmodule "statistics.so""#, workers: 2)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        for i in 0..<10 {
+            try client.send(client.request("OPTIONS", branch: "z9hG4bK-stat-\(i)", callID: "stat-\(i)"))
+            #expect(client.waitFor(timeout: 2) { $0 >= 200 }.match?.statusCode == 200)
+        }
+        #expect(proxy.server.statistics.value(of: "options_seen") == 10)
+        #expect(proxy.server.statistics.value(of: "weight") == 50)
     }
 
     @Test("A request missing a mandatory header gets a 400 that names the problem")
