@@ -44,7 +44,7 @@ public enum ServerConfiguration {
         if listen.isEmpty && diagnostics.isEmpty {
             listen.append(SocketAddress(ip: "127.0.0.1", port: 5060)!)
         }
-        var t1: Int64 = 500, t2: Int64 = 4000, timerC: Int64 = 180_000
+        var t1: Int64 = 500, t2: Int64 = 4000, t4: Int64 = 5000, timerC: Int64 = 180_000
         for decl in config.modparams where decl.module == "tm" {
             switch decl.param {
             case "T1_timer", "timer_t1":
@@ -59,6 +59,12 @@ public enum ServerConfiguration {
                     continue
                 }
                 t2 = Int64(v)
+            case "T4_timer":
+                guard let v = decl.value.intValue, v > 0 else {
+                    diagnostics.append(Diagnostic(decl.location, "tm \(decl.param) must be a positive number of milliseconds"))
+                    continue
+                }
+                t4 = Int64(v)
             case "fr_inv_timeout":
                 guard let v = decl.value.intValue, v > 0 else {
                     diagnostics.append(Diagnostic(decl.location, "tm fr_inv_timeout must be a positive number of seconds"))
@@ -73,13 +79,39 @@ public enum ServerConfiguration {
         let settings = ProxySettings(
             listen: listen,
             workers: config.udpWorkers,
-            timers: TimerSettings(t1: t1, t2: t2, timerC: timerC),
+            timers: TimerSettings(t1: t1, t2: t2, t4: t4, timerC: timerC),
             aliases: config.aliases)
         return (settings, [])
     }
 }
 
 extension ServerConfiguration {
+    /// Global parameters Tandem acts on; the other known ones are accepted for compatibility.
+    static let honouredGlobals: Set<String> = [
+        "log_level", "udp_workers", "children", "socket", "listen", "alias", "async_timeout", "max_while_loops",
+    ]
+    /// Module parameters Tandem acts on, by module.
+    static let honouredModparams: [String: Set<String>] = [
+        "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
+        "tandem": ["offload_limit", "offload_queue", "async_mode"],
+    ]
+
+    /// A warning for every parameter that is accepted but has no effect, so that an operator knows.
+    public static func ignoredParameters(in config: ScriptConfig) -> [Diagnostic] {
+        var warnings: [Diagnostic] = []
+        for param in config.globals where !honouredGlobals.contains(param.name) {
+            warnings.append(Diagnostic(param.location,
+                "global parameter '\(param.name)' is accepted for compatibility but has no effect in Tandem",
+                severity: .warning))
+        }
+        for decl in config.modparams where !(honouredModparams[decl.module]?.contains(decl.param) ?? false) {
+            warnings.append(Diagnostic(decl.location,
+                "modparam \(decl.module).\(decl.param) is accepted for compatibility but has no effect in Tandem",
+                severity: .warning))
+        }
+        return warnings
+    }
+
     /// The async engine's settings: `async_timeout` (seconds, default 30), and
     /// `modparam("tandem", "offload_limit" | "offload_queue" | "async_mode", "driver=value;…")`.
     public static func asyncEngine(for config: ScriptConfig) -> (AsyncEngineConfiguration?, [Diagnostic]) {

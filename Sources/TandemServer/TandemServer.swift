@@ -53,7 +53,7 @@ public final class TandemServer: Sendable {
         guard let script = result.script, !result.hasErrors else { return loaded }
         let (settings, problems) = ServerConfiguration.settings(for: result.config, file: fileName)
         let (engine, engineProblems) = ServerConfiguration.asyncEngine(for: result.config)
-        loaded.diagnostics += problems + engineProblems
+        loaded.diagnostics += problems + engineProblems + ServerConfiguration.ignoredParameters(in: result.config)
         if let settings, let engine, problems.isEmpty, engineProblems.isEmpty {
             loaded.server = TandemServer(script: script, settings: settings, engine: engine, logger: logger)
         }

@@ -2,7 +2,7 @@
 public enum ModuleCatalog {
     /// Module name (without `.so`) → accepted parameter names.
     public static let modules: [String: Set<String>] = [
-        "tm": ["fr_timeout", "fr_inv_timeout", "wt_timer", "delete_timer", "T1_timer", "T2_timer",
+        "tm": ["fr_timeout", "fr_inv_timeout", "wt_timer", "delete_timer", "T1_timer", "T2_timer", "T4_timer",
                "ruri_matching", "via1_matching", "unix_tx_timeout", "restart_fr_on_each_reply",
                "tw_append", "pass_provisional_replies", "syn_branch", "onreply_avp_mode",
                "disable_6xx_block", "enable_stats", "minor_branch_flag", "timer_partitions",
