@@ -302,6 +302,21 @@ import Testing
         #expect(r.log == ["resumed row"])
     }
 
+    @Test func queryVariablesBecomeBoundParameters() throws {
+        var r = try Run("""
+        route {
+            $var(u) = "x' OR '1'='1";
+            $var(d) = "example.com";
+            async(avp_db_query("SELECT credit FROM subscriber WHERE username='$var(u)' AND domain = $var(d) AND note LIKE '%$var(u)%'", "$avp(credit)"), resume);
+        }
+        route[resume] { exit; }
+        """)
+        guard case .suspended(let req) = r.run() else { Issue.record("not suspended"); return }
+        #expect(req.args[0] == .string("SELECT credit FROM subscriber WHERE username=$1 AND domain = $2 AND note LIKE '%' || $3 || '%'"))
+        #expect(req.args[1] == .string("$avp(credit)"))
+        #expect(Array(req.args[3...]) == [.string("x' OR '1'='1"), .string("example.com"), .string("x' OR '1'='1")])
+    }
+
     @Test func launchContinues() throws {
         var r = try Run("""
         route {

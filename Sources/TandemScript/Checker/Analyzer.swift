@@ -277,7 +277,7 @@ struct Analyzer {
             case .flag: if v < 0 || v > 63 { error(l, "\(prefix): flag number must be in 0...63") }
             case .int, .any, .logLevel: break
             case .route: break
-            case .string: error(l, "\(prefix) must be a string")
+            case .string, .query: error(l, "\(prefix) must be a string")
             case .variable, .variableList: error(l, "\(prefix) must be a writable pseudo-variable")
             }
         case .string(let s):
@@ -301,7 +301,7 @@ struct Analyzer {
             case .logLevel:
                 if ScriptLogLevel(name: s) == nil { error(l, "\(prefix) must be a log level (L_ALERT ... L_DBG)") }
             case .flag: break
-            case .string, .any: checkInterpolation(s, at: l)
+            case .string, .any, .query: checkInterpolation(s, at: l)
             }
         case .word(let w):
             switch kind {

@@ -428,10 +428,20 @@ struct Compiler {
         }
     }
 
-    /// Arguments of a host-run function: output variables are passed as their text.
+    /// Arguments of a host-run function: output variables are passed as their text. A query argument
+    /// becomes its text with `$1…$n` placeholders, and the values of its pseudo-variables follow the
+    /// declared arguments (from index `spec.maxArgs` on), in order.
     private mutating func externalArgs(_ c: FunctionCall) -> [ValueFn] {
         guard let spec = registry.spec(named: c.name) else { return [] }
-        return c.args.enumerated().map { i, a in
+        var parameters: [ValueFn] = []
+        var args: [ValueFn] = c.args.enumerated().map { i, a in
+            if i < spec.maxArgs, case .query = spec.kind(ofArgument: i, count: c.args.count),
+               case .string(let text) = a.kind {
+                let (sql, values) = compileQuery(text)
+                parameters += values
+                let constant = ScriptValue.string(sql)
+                return { _ in constant }
+            }
             if i < spec.maxArgs {
                 let kind = spec.kind(ofArgument: i, count: c.args.count)
                 if case .variable = kind, case .pv(let ref) = a.kind {
@@ -446,5 +456,52 @@ struct Compiler {
             }
             return compileValue(a)
         }
+        if !parameters.isEmpty {
+            while args.count < spec.maxArgs { args.append({ _ in .null }) }
+            args += parameters
+        }
+        return args
+    }
+
+    /// Turns query text with pseudo-variables into SQL with `$n` placeholders and the readers of their
+    /// values. A variable quoted on its own (`'$rU'`) becomes a bare `$n`; one inside a longer quoted
+    /// literal (`'%$rU%'`) becomes `'%' || $n || '%'`.
+    private mutating func compileQuery(_ text: String) -> (String, [ValueFn]) {
+        let segments = Interpolation.segments(text)
+        var sql = ""
+        var values: [ValueFn] = []
+        var inQuote = false
+        var skipLeadingQuote = false
+        for (index, segment) in segments.enumerated() {
+            switch segment {
+            case .literal(var literal):
+                if skipLeadingQuote {
+                    literal.removeFirst()
+                    skipLeadingQuote = false
+                }
+                for character in literal where character == "'" { inQuote.toggle() }
+                sql += literal
+            case .pv(let spec):
+                values.append(compilePVRead(spec))
+                let placeholder = "$\(values.count)"
+                guard inQuote else {
+                    sql += placeholder
+                    continue
+                }
+                var nextStartsWithQuote = false
+                if index + 1 < segments.count, case .literal(let next) = segments[index + 1] {
+                    nextStartsWithQuote = next.hasPrefix("'")
+                }
+                if sql.hasSuffix("'") && nextStartsWithQuote {
+                    sql.removeLast()
+                    sql += placeholder
+                    skipLeadingQuote = true
+                    inQuote = false
+                } else {
+                    sql += "' || \(placeholder) || '"
+                }
+            }
+        }
+        return (sql, values)
     }
 }

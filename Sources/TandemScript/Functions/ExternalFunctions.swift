@@ -2,8 +2,8 @@
 /// `ScriptProxy.invoke`; inside `async()` the interpreter suspends with an `AsyncRequest` instead.
 enum ExternalFunctions {
     static let specs: [FunctionSpec] = [
-        ext("avp_db_query", ["avpops"], [.string, .variableList, .int], min: 1, async: true),
-        ext("sql_query", ["sqlops", "dbops"], [.string, .variableList, .string], min: 1, async: true),
+        ext("avp_db_query", ["avpops"], [.query, .variableList, .int], min: 1, async: true),
+        ext("sql_query", ["sqlops", "dbops"], [.query, .variableList, .string], min: 1, async: true),
         ext("rest_get", ["rest_client"], [.string, .variable, .variable, .variable], min: 2, async: true),
         ext("rest_post", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
         ext("rest_put", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),

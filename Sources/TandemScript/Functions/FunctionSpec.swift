@@ -10,6 +10,9 @@ public enum ArgKind: Sendable, Hashable {
     case variable
     /// String literal listing output variables, `"$avp(a);$avp(b)"` (passed as text, not interpolated).
     case variableList
+    /// Database query text: its pseudo-variables become bound parameters (`$1`, `$2`…), never
+    /// interpolated into the query, so a value cannot widen it.
+    case query
     /// Name of a route of this kind (bare word or string).
     case route(RouteKind)
     /// Flag number or name.
