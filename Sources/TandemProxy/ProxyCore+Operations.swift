@@ -78,7 +78,7 @@ extension ProxyCore {
         let key = ClientKey(branch: branchID, isCancel: false)
         clientTable.set(key, txn)
         let post = txn.state.withLock { state -> PostAction? in
-            guard !state.cancelled, state.finalStatus == 0 || (200..<300).contains(state.finalStatus) && false else {
+            guard !state.cancelled, state.finalStatus == 0 else {
                 return nil
             }
             if state.relayedRequest == nil { state.relayedRequest = context.message }
