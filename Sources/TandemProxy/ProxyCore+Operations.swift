@@ -148,7 +148,8 @@ extension ProxyCore {
 
     /// `sl_send_reply(code, reason)`: a reply without a transaction.
     public func statelessReply(_ context: RequestContext, status: Int, reason: String?) -> Int32 {
-        guard context.message.method != .ack else { return -1 }
+        // ACKs get no reply; a request that already got its final reply gets no second one.
+        guard context.message.method != .ack, !(context.replied && status >= 200) else { return -1 }
         sendStatelessReply(to: context.message, source: context.source, socketIndex: context.socketIndex,
                            status: status, reason: reason, worker: context.worker)
         if status >= 200 { context.replied = true }
