@@ -114,6 +114,23 @@ struct ScriptRouteTests {
         #expect(proxy.server.statistics.value(of: "weight") == 50)
     }
 
+    @Test("Max-Forwards 0: t_relay answers 483 and fails; the script's fallback reply is not sent twice")
+    func maxForwardsZero() throws {
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                if (!t_relay()) { sl_send_reply(500, "Relay Failed"); }
+            }
+            """)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        var text = String(decoding: client.request("INVITE", branch: "z9hG4bK-mf-1", callID: "mf-1"), as: UTF8.self)
+        text = text.replacingOccurrences(of: "Max-Forwards: 70", with: "Max-Forwards: 0")
+        try client.send(Array(text.utf8))
+        let (reply, seen) = client.waitFor(timeout: 2) { $0 >= 200 }
+        #expect(reply?.statusCode == 483)
+        #expect(!seen.contains(500))
+        #expect(client.receive(timeout: 0.3)?.statusCode != 500)
+    }
+
     @Test("A request missing a mandatory header gets a 400 that names the problem")
     func badRequestGets400() throws {
         let proxy = try ScriptedProxy(routes: ScriptedProxy.relayRoutes)
