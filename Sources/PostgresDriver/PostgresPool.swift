@@ -203,6 +203,8 @@ public final class PostgresPool {
             connectFailed(nil, message: "out of memory")
             return
         }
+        // Server notices (e.g. the FATAL before an administrator disconnect) are not written to stderr.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
         let connection = PostgresConnection(conn: conn, startedAt: reactor.now)
         connections.append(connection)
         if PQstatus(conn) == CONNECTION_BAD {

@@ -179,3 +179,20 @@ struct PostgresQueryTests {
         #expect(h.pool.connectionCount == 0, "the blocking form does not use the loop's pool")
     }
 }
+
+@Suite(.enabled(if: TestServer.available, "needs TANDEM_TEST_PG_URL (TANDEM_TEST_SERVERS=postgres scripts/test.sh)"))
+struct PostgresConnectTests {
+    @Test func connectStartDoesNotBlockAndPollsOnReadiness() throws {
+        let h = try Harness(conninfo: TestServer.url ?? "", configuration: PostgresPoolConfiguration(size: 4))
+        let t0 = System.monotonicNanoseconds()
+        h.pool.warmUp()
+        let startUs = (System.monotonicNanoseconds() - t0) / 1000
+        #expect(h.pool.connectingCount == 4)
+        try h.spin { h.pool.idleConnectionCount == 4 }
+        let s = h.pool.statistics
+        #expect(s.connectsSucceeded == 4)
+        #expect(s.lastConnectPolls >= 2, "the handshake is spread over several loop wake-ups")
+        #expect(startUs < 50_000, "4 x PQconnectStartParams took \(startUs) µs")
+        print("postgres connect: 4 x PQconnectStartParams \(startUs) µs; one connect \(s.lastConnectMicroseconds) µs in \(s.lastConnectPolls) polls")
+    }
+}
