@@ -196,3 +196,26 @@ struct PostgresConnectTests {
         print("postgres connect: 4 x PQconnectStartParams \(startUs) µs; one connect \(s.lastConnectMicroseconds) µs in \(s.lastConnectPolls) polls")
     }
 }
+
+extension PostgresConnectTests {
+    /// Prints native vs offload throughput (the numbers behind the default mode); asserts only sanity.
+    @Test func nativeAndOffloadThroughput() throws {
+        let h = try Harness(conninfo: TestServer.url ?? "", configuration: PostgresPoolConfiguration(size: 4, maxQueue: 4096))
+        for (mode, count) in [(AsyncMode.native, 2000), (AsyncMode.offload, 200)] {
+            let done = Box(0)
+            let ok = Box(0)
+            let t0 = nowMs()
+            for i in 0..<count {
+                h.worker.start(PostgresQueryOperation(pool: h.pool, sql: "SELECT $1::int", parameters: [String(i)]),
+                               mode: mode, timeoutMs: 20_000) { r in
+                    done.value += 1
+                    if r.rc == 1 { ok.value += 1 }
+                }
+            }
+            try h.spin(limitMs: 20_000) { done.value == count }
+            let ms = max(1, nowMs() - t0)
+            #expect(ok.value == count)
+            print("postgres \(mode): \(count) queries in \(ms) ms = \(UInt64(count) * 1000 / ms)/s")
+        }
+    }
+}
