@@ -86,7 +86,7 @@ public struct PostgresConnectionSettings: Sendable, Equatable {
         let nrc = getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &text, socklen_t(text.count),
                               nil, 0, NI_NUMERICHOST)
         guard nrc == 0 else { throw PostgresError("cannot format address of \"\(host)\"") }
-        return String(cString: text)
+        return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     /// Calls `body` with NULL-terminated keyword/value arrays, `extra` pairs overriding the stored ones.

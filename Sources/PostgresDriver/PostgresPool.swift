@@ -23,6 +23,8 @@ public final class PostgresPool {
     public let configuration: PostgresPoolConfiguration
     /// The owning worker's reactor.
     public let reactor: Reactor
+    /// The connections of the blocking form (`offload`/`sync` modes), shared by all workers.
+    public let blocking: PostgresBlockingPool
     /// Counters (tests, metrics).
     public private(set) var statistics = PostgresPoolStatistics()
 
@@ -36,17 +38,22 @@ public final class PostgresPool {
     private var closed = false
 
     /// Creates an empty pool (no connection is opened until the first query, or ``warmUp()``).
+    /// - Parameter blocking: the process-wide blocking pool for the same database (a private one if `nil`).
     public init(settings: PostgresConnectionSettings, reactor: Reactor,
-                configuration: PostgresPoolConfiguration = PostgresPoolConfiguration()) {
+                configuration: PostgresPoolConfiguration = PostgresPoolConfiguration(),
+                blocking: PostgresBlockingPool? = nil) {
         self.settings = settings
+        self.blocking = blocking ?? PostgresBlockingPool(settings: settings)
         self.reactor = reactor
         self.configuration = configuration
     }
 
     /// Parses `conninfo` (URL or `key=value` string) and creates the pool.
     public convenience init(conninfo: String, reactor: Reactor,
-                            configuration: PostgresPoolConfiguration = PostgresPoolConfiguration()) throws(PostgresError) {
-        self.init(settings: try PostgresConnectionSettings(conninfo), reactor: reactor, configuration: configuration)
+                            configuration: PostgresPoolConfiguration = PostgresPoolConfiguration(),
+                            blocking: PostgresBlockingPool? = nil) throws(PostgresError) {
+        self.init(settings: try PostgresConnectionSettings(conninfo), reactor: reactor, configuration: configuration,
+                  blocking: blocking)
     }
 
     deinit {

@@ -10,8 +10,8 @@ import TandemAsync
 ///
 /// - native: runs on a pooled connection of the worker's ``PostgresPool`` (queued when all are busy,
 ///   rc -4 when the queue is full). ``cancel()`` abandons it: the pool cancels or drops the connection.
-/// - blocking (`offload`/`sync`): a fresh connection with `PQconnectdbParams` + `PQexecParams`, bounded by
-///   `connect_timeout` and `statement_timeout` derived from the job timeout.
+/// - blocking (`offload`/`sync`): `PQexecParams` on a connection of the pool's ``PostgresBlockingPool``,
+///   bounded by `connect_timeout` and `statement_timeout` derived from the job timeout.
 ///
 /// Result: rc 1 with ≥ 1 row, -2 with no row (commands included), -1 on error (output `error`, and
 /// `sqlstate` when the server sent one), -3 on timeout. Outputs `col0`, `col1`… (see
@@ -62,9 +62,9 @@ public final class PostgresQueryOperation: AsyncOperation {
     }
 
     public func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)? {
-        let settings = pool.settings
+        let blocking = pool.blocking
         let sql = sql
         let parameters = parameters
-        return { PostgresBlockingQuery.run(settings: settings, sql: sql, parameters: parameters, timeoutMs: timeoutMs) }
+        return { blocking.run(sql: sql, parameters: parameters, timeoutMs: timeoutMs) }
     }
 }

@@ -177,6 +177,27 @@ struct PostgresQueryTests {
         #expect(slow.rc == -3, "statement_timeout: \(slow.errorText)")
         #expect(nowMs() - t0 < 1500)
         #expect(h.pool.connectionCount == 0, "the blocking form does not use the loop's pool")
+        #expect(h.pool.blocking.idleCount >= 1, "blocking connections are kept for reuse")
+    }
+
+    @Test func blockingFormReplacesATerminatedConnection() throws {
+        let settings = try PostgresConnectionSettings(url + "?application_name=tandem_kill_blocking")
+        let blocking = PostgresBlockingPool(settings: settings, maxIdle: 1)
+        let first = blocking.run(sql: "SELECT pg_backend_pid()", parameters: [], timeoutMs: 2000)
+        let pid = try #require(first.column(0).first ?? nil)
+        #expect(blocking.idleCount == 1)
+        let admin = try Harness(conninfo: url)
+        #expect(try admin.query("SELECT pg_terminate_backend($1::int)", [pid]).column(0) == ["t"])
+        let second = blocking.run(sql: "SELECT pg_backend_pid()", parameters: [], timeoutMs: 2000)
+        #expect(second.rc == 1 && second.column(0).first != pid, "\(second.errorText)")
+    }
+
+    @Test func aConnectionLeftInATransactionIsNotReused() throws {
+        let h = try Harness(conninfo: url, configuration: PostgresPoolConfiguration(size: 1))
+        #expect(try h.query("BEGIN").rc == -2)
+        #expect(h.pool.connectionCount == 0 && h.pool.statistics.connectionsDropped == 1)
+        #expect(try h.query("SELECT 5").column(0) == ["5"])
+        #expect(h.pool.statistics.connectAttempts == 2, "served by a fresh connection")
     }
 }
 
