@@ -57,7 +57,12 @@ public final class PostgresPool {
     }
 
     deinit {
-        for connection in connections { PQfinish(connection.conn) }
+        // Loop thread (the pool is loop-owned): release the registrations before the sockets close.
+        for connection in connections {
+            if let timer = connection.timer { reactor.cancel(timer) }
+            if let registration = connection.registration { reactor.deregister(registration) }
+            PQfinish(connection.conn)
+        }
     }
 
     // MARK: - Gauges
