@@ -42,6 +42,10 @@ let package = Package(
         ),
         // Async engine behind async()/launch(): native reactor drivers, offload pool, completion queue.
         .target(name: "TandemAsync", dependencies: ["Reactor"], swiftSettings: strict),
+        // libpq (PostgreSQL client library) for the postgres driver.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // PostgreSQL driver for the async engine: per-worker non-blocking connection pool + query operation.
+        .target(name: "PostgresDriver", dependencies: ["CLibPQ", "TandemAsync", "Reactor"], swiftSettings: strict),
         // Wires the script to the proxy core and runs the server.
         .target(
             name: "TandemServer",
@@ -64,6 +68,7 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"], swiftSettings: strict),
         .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor"], swiftSettings: strict),
+        .testTarget(name: "PostgresDriverTests", dependencies: ["PostgresDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",

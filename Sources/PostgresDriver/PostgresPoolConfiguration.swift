@@ -1,0 +1,42 @@
+/// Tuning of one ``PostgresPool`` (one pool per SIP worker thread).
+public struct PostgresPoolConfiguration: Sendable, Equatable {
+    /// What to do with a connection whose query was abandoned (timeout / CANCEL of the transaction).
+    public enum CancelPolicy: Sendable, Equatable {
+        /// Send a cancel request (`PQcancel`, on a short-lived detached thread because it blocks while it
+        /// connects) and drain the connection until idle; drop it if that takes longer than
+        /// ``PostgresPoolConfiguration/drainTimeoutMs``. The server stops the statement at once.
+        case cancelRequest
+        /// Close the connection (the pool reconnects on demand). No thread, but the server keeps running
+        /// the statement until it notices the client is gone.
+        case dropConnection
+    }
+
+    /// Connections per pool (per worker).
+    public var size: Int
+    /// Requests that may wait for a free connection; beyond that a query gets rc -4.
+    public var maxQueue: Int
+    /// Time allowed for a non-blocking connect (TCP + startup + auth) before it counts as failed.
+    public var connectTimeoutMs: UInt64
+    /// First delay after a failed connect before the pool tries again (doubles up to ``maxBackoffMs``);
+    /// during the delay a query that finds no live connection fails at once with rc -1.
+    public var initialBackoffMs: UInt64
+    /// Upper bound of the reconnect delay.
+    public var maxBackoffMs: UInt64
+    /// See ``CancelPolicy``.
+    public var cancelPolicy: CancelPolicy
+    /// How long an abandoned connection may take to become idle after a cancel request.
+    public var drainTimeoutMs: UInt64
+
+    /// Creates a configuration.
+    public init(size: Int = 4, maxQueue: Int = 1024, connectTimeoutMs: UInt64 = 3000, initialBackoffMs: UInt64 = 100,
+                maxBackoffMs: UInt64 = 2000, cancelPolicy: CancelPolicy = .cancelRequest, drainTimeoutMs: UInt64 = 2000) {
+        precondition(size > 0 && maxQueue >= 0)
+        self.size = size
+        self.maxQueue = maxQueue
+        self.connectTimeoutMs = connectTimeoutMs
+        self.initialBackoffMs = initialBackoffMs
+        self.maxBackoffMs = max(maxBackoffMs, initialBackoffMs)
+        self.cancelPolicy = cancelPolicy
+        self.drainTimeoutMs = drainTimeoutMs
+    }
+}

@@ -1,0 +1,70 @@
+import CLibPQ
+import TandemAsync
+
+/// One SQL statement for the async engine (driver `"postgres"`), e.g. the body of
+/// `avp_db_query("SELECT a,b FROM t WHERE u=$rU", "$avp(a);$avp(b)")` compiled to
+/// `sql: "SELECT a,b FROM t WHERE u=$1"`, `parameters: [<value of $rU>]`.
+///
+/// Values are always bound parameters (`PQsendQueryParams`, text format), never spliced into the SQL,
+/// so a value cannot widen the statement; one statement per call.
+///
+/// - native: runs on a pooled connection of the worker's ``PostgresPool`` (queued when all are busy,
+///   rc -4 when the queue is full). ``cancel()`` abandons it: the pool cancels or drops the connection.
+/// - blocking (`offload`/`sync`): `PQexecParams` on a connection of the pool's ``PostgresBlockingPool``,
+///   bounded by `connect_timeout` and `statement_timeout` derived from the job timeout.
+///
+/// Result: rc 1 with ≥ 1 row, -2 with no row (commands included), -1 on error (output `error`, and
+/// `sqlstate` when the server sent one), -3 on timeout. Outputs `col0`, `col1`… (see
+/// ``outputName(column:)``) hold one `.list` entry per row (NULL → `nil`); `rows` the row count.
+public final class PostgresQueryOperation: AsyncOperation {
+    public let driver = "postgres"
+    public let supportedPaths: AsyncPaths = .all
+    /// The pool of the worker that runs the native form (its settings also serve the blocking form).
+    public let pool: PostgresPool
+    /// The statement, with `$1…$n` placeholders.
+    public let sql: String
+    /// Values for `$1…$n` (`nil` = NULL).
+    public let parameters: [String?]
+
+    private var requestID: UInt64?
+    private var finished = false
+
+    /// Creates the operation (nothing runs until it is started).
+    public init(pool: PostgresPool, sql: String, parameters: [String?] = []) {
+        self.pool = pool
+        self.sql = sql
+        self.parameters = parameters
+    }
+
+    /// The output name of result column `column` (0-based): `"col0"`, `"col1"`…
+    public static func outputName(column: Int) -> String { "col\(column)" }
+
+    public func start(_ context: NativeContext) {
+        let id = pool.submit(sql: sql, parameters: parameters) { [weak self] result in
+            self?.finished = true
+            self?.requestID = nil
+            context.complete(result)
+        }
+        if let id {
+            if !finished { requestID = id }
+        } else {
+            finished = true
+            context.complete(AsyncResult(rc: AsyncResult.rcRejected,
+                                         outputs: [AsyncOutput("error", .string("postgres pool queue is full"))]))
+        }
+    }
+
+    public func cancel() {
+        guard !finished, let id = requestID else { return }
+        finished = true
+        requestID = nil
+        pool.abandon(id)
+    }
+
+    public func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)? {
+        let blocking = pool.blocking
+        let sql = sql
+        let parameters = parameters
+        return { blocking.run(sql: sql, parameters: parameters, timeoutMs: timeoutMs) }
+    }
+}
