@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "TandemServer",
             dependencies: [
-                "TandemProxy", "TandemScript", "TandemAsync", "SIPCore", "Reactor",
+                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "SIPCore", "Reactor",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -1,3 +1,4 @@
+import PostgresDriver
 import TandemAsync
 import TandemScript
 
@@ -8,9 +9,18 @@ enum AsyncFunctions {
     static let knownDrivers = ["sleep", "usleep", "exec", "pg_connect", "postgres", "http", "ldap",
                                "ldap_connect", "mongodb"]
 
+    /// Declared arguments of the database functions; the query's bound values follow them.
+    static let databaseArguments = 3
+
     /// The operation for `name(args)`, or one that fails at once when Tandem has no driver for it yet.
-    static func operation(name: String, args: [ScriptValue]) -> any AsyncOperation {
+    static func operation(name: String, args: [ScriptValue], services: WorkerServices?) -> any AsyncOperation {
         switch name {
+        case "avp_db_query", "sql_query":
+            let id = args.count > 2 && !args[2].isNull ? args[2].stringValue : nil
+            guard let pool = services?.postgresPool(id: id) else { return UnavailableOperation(driver: "postgres") }
+            let parameters: [String?] = args.count > databaseArguments
+                ? args[databaseArguments...].map { $0.isNull ? nil : $0.stringValue } : []
+            return PostgresQueryOperation(pool: pool, sql: args.first?.stringValue ?? "", parameters: parameters)
         case "sleep":
             return SleepOperation(seconds: UInt64(max(0, args.first?.intValue ?? 0)))
         case "usleep":
@@ -28,6 +38,20 @@ enum AsyncFunctions {
     /// (`exec(cmd, stdin, $var(out), $var(err))`).
     static func storeOutputs(of name: String, args: [ScriptValue], result: AsyncResult, script: Script,
                              into execution: inout ExecutionContext) {
+        if name == "avp_db_query" || name == "sql_query" {
+            // Column j of every row goes to the j-th variable of "$avp(a);$avp(b)", row after row.
+            guard args.count > 1, !args[1].isNull else { return }
+            let targets = args[1].stringValue.split(separator: ";").map { String($0).trimmingSpaces() }
+            for (column, target) in targets.enumerated() {
+                guard case .list(let rows)? = result.output(PostgresQueryOperation.outputName(column: column)) else {
+                    continue
+                }
+                for row in rows {
+                    VariableWriter.assign(target, row.map { .string($0) } ?? .null, script: script, execution: &execution)
+                }
+            }
+            return
+        }
         guard name == "exec" else { return }
         for (position, output) in [(2, "stdout"), (3, "stderr")] where args.count > position {
             guard let value = result.outputs.first(where: { $0.name == output })?.value.stringValue else { continue }

@@ -49,7 +49,8 @@ final class RequestProxyAdapter: ScriptProxy {
     /// An async-capable function called outside `async()`/`launch()` runs synchronously on the worker,
     /// as in OpenSIPS (its blocking form, bounded by the engine's default timeout).
     func invoke(_ call: ExternalCall, context execution: inout ExecutionContext) -> Int {
-        let operation = AsyncFunctions.operation(name: call.name, args: call.args)
+        let operation = AsyncFunctions.operation(name: call.name, args: call.args,
+                                                 services: context.worker.attachment as? WorkerServices)
         guard let body = operation.makeBlocking(timeoutMs: 30_000) else { return AsyncResult.rcError }
         let result = body()
         AsyncFunctions.storeOutputs(of: call.name, args: call.args, result: result, script: script, into: &execution)

@@ -125,13 +125,14 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// `async(f(...), resume_route, timeout)`: the transaction waits, the operation runs, and the
     /// resume route runs on this worker when it completes (or times out, or the call is cancelled).
     private func suspend(_ request: AsyncRequest, avps: AVPStore, context: RequestContext) {
-        guard let asyncWorker = context.worker.attachment as? AsyncWorker else {
+        guard let services = context.worker.attachment as? WorkerServices else {
             logger.error("async() without an async engine on this worker")
             return
         }
+        let asyncWorker = services.asyncWorker
         guard context.core.suspend(context), let transaction = context.transaction else { return }
         transaction.scriptState = avps
-        let operation = AsyncFunctions.operation(name: request.name, args: request.args)
+        let operation = AsyncFunctions.operation(name: request.name, args: request.args, services: services)
         let worker = context.worker
         let core = context.core
         let timeoutMs = request.timeoutMilliseconds.map { UInt64(max(0, $0)) }
@@ -165,9 +166,10 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         guard !execution.launches.isEmpty else { return }
         let launches = execution.launches
         execution.launches.removeAll(keepingCapacity: true)
-        guard let asyncWorker = worker.attachment as? AsyncWorker else { return }
+        guard let services = worker.attachment as? WorkerServices else { return }
+        let asyncWorker = services.asyncWorker
         for launch in launches {
-            let operation = AsyncFunctions.operation(name: launch.name, args: launch.args)
+            let operation = AsyncFunctions.operation(name: launch.name, args: launch.args, services: services)
             asyncWorker.start(operation) { [self] result in
                 guard let route = launch.reportRoute else { return }
                 var report = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,

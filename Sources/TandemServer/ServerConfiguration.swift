@@ -94,6 +94,7 @@ extension ServerConfiguration {
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode"],
+        "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"],
     ]
 
     /// A warning for every parameter that is accepted but has no effect, so that an operator knows.

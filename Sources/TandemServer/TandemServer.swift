@@ -30,7 +30,8 @@ public final class TandemServer: Sendable {
     /// The async engine (offload pool, per-driver counters).
     public let engine: AsyncEngine
 
-    init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, logger: Logger) {
+    init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, databases: DatabaseConfiguration,
+         logger: Logger) {
         self.script = script
         let engine = AsyncEngine(configuration: engine)
         self.engine = engine
@@ -38,7 +39,8 @@ public final class TandemServer: Sendable {
         self.router = router
         self.proxy = ProxyServer(core: ProxyCore(settings: settings, router: router, logger: logger), logger: logger,
                                  onWorkerStart: { worker in
-                                     worker.attachment = engine.makeWorker(reactor: worker.reactor)
+                                     worker.attachment = WorkerServices(
+                                         asyncWorker: engine.makeWorker(reactor: worker.reactor), databases: databases)
                                      if worker.index == 0 { router.scheduleTimerRoutes(on: worker) }
                                  })
     }
@@ -53,9 +55,12 @@ public final class TandemServer: Sendable {
         guard let script = result.script, !result.hasErrors else { return loaded }
         let (settings, problems) = ServerConfiguration.settings(for: result.config, file: fileName)
         let (engine, engineProblems) = ServerConfiguration.asyncEngine(for: result.config)
-        loaded.diagnostics += problems + engineProblems + ServerConfiguration.ignoredParameters(in: result.config)
-        if let settings, let engine, problems.isEmpty, engineProblems.isEmpty {
-            loaded.server = TandemServer(script: script, settings: settings, engine: engine, logger: logger)
+        let (databases, databaseProblems) = DatabaseConfiguration.parse(result.config)
+        let errors = problems + engineProblems + databaseProblems
+        loaded.diagnostics += errors + ServerConfiguration.ignoredParameters(in: result.config)
+        if let settings, let engine, errors.isEmpty {
+            loaded.server = TandemServer(script: script, settings: settings, engine: engine, databases: databases,
+                                         logger: logger)
         }
         return loaded
     }
