@@ -42,6 +42,10 @@ let package = Package(
         ),
         // Async engine behind async()/launch(): native reactor drivers, offload pool, completion queue.
         .target(name: "TandemAsync", dependencies: ["Reactor"], swiftSettings: strict),
+        // libcurl (system library; typed wrappers for its variadic calls).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // HTTP client driver (rest_client semantics): libcurl multi on the worker's reactor.
+        .target(name: "HTTPDriver", dependencies: ["CCurl", "TandemAsync", "Reactor"], swiftSettings: strict),
         // Wires the script to the proxy core and runs the server.
         .target(
             name: "TandemServer",
@@ -64,6 +68,7 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"], swiftSettings: strict),
         .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor"], swiftSettings: strict),
+        .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
