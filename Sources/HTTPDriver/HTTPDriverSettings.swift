@@ -19,8 +19,9 @@ public struct HTTPDriverSettings: Sendable, Equatable {
     /// `max_host_connections` (`CURLMOPT_MAX_HOST_CONNECTIONS`): connections per host per worker; 0:
     /// unlimited. Transfers beyond it wait inside libcurl for a free connection.
     public var maxHostConnections = 0
-    /// `CURLMOPT_MAXCONNECTS`: idle connections a worker keeps for reuse (0: libcurl's default).
-    public var maxCachedConnections = 0
+    /// `CURLMOPT_MAXCONNECTS`: connections a worker keeps open for reuse (default 64). 0: libcurl's
+    /// default, 4 × the transfers in progress, which closes connections as a burst drains.
+    public var maxCachedConnections = 64
 
     /// The defaults above.
     public init() {}

@@ -119,6 +119,7 @@ struct HTTPRequestOperationTests {
         // A second wave reuses the cached connections.
         let again = try h.run((0..<50).map { get("health?j=\($0)", settings: settings) })
         #expect(again.allSatisfy { $0?.rc == 1 })
+        print("second wave opened \(h.multi.connectionsOpened - openedFirst) connections")
         #expect(h.multi.connectionsOpened == openedFirst, "no new connection for the second wave")
         print("200 requests over \(openedFirst) connections in \(elapsedMs) ms")
     }

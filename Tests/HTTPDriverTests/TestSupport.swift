@@ -129,7 +129,8 @@ final class EchoServer {
 
     func stop() {
         guard let p = process else { return }
-        p.terminate()
+        // SIGKILL: the child inherits the test thread's signal mask, where SIGTERM may be blocked.
+        kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         process = nil
     }
