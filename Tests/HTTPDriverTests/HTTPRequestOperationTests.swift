@@ -52,14 +52,6 @@ struct HTTPRequestOperationTests {
         #expect(results.map { $0?.output("code")?.intValue } == [404, 503])
     }
 
-    @Test func refusedPortIsMinus1() throws {
-        let h = try Harness()
-        let result = try #require(try h.run(get("health", base: "http://127.0.0.1:\(unusedPort())/")))
-        #expect(result.rc == -1)
-        #expect(result.outputs.isEmpty)
-        #expect(h.multi.activeCount == 0)
-    }
-
     @Test func transferTimeoutIsMinus3AndCleansUp() throws {
         let h = try Harness()
         let start = System.monotonicNanoseconds()
