@@ -12,8 +12,8 @@ import Reactor
 /// not through a job's `NativeContext` (a connection outlives the job that opened it).
 ///
 /// Host names: with `CURL_VERSION_ASYNCHDNS` (Debian's libcurl: the threaded resolver) libcurl
-/// resolves on a helper thread it starts per lookup and signals the multi through a socket pair; the
-/// worker never blocks in `getaddrinfo`. IP-literal URLs skip the resolver entirely.
+/// resolves on a helper thread it starts per lookup and the multi picks the answer up through a socket
+/// pair or its timer; the worker never blocks in `getaddrinfo` (``CurlGlobal/hasAsynchronousDNS``). IP-literal URLs skip the resolver entirely.
 ///
 /// Loop-thread only (not `Sendable`). ``shared(for:)`` gives the worker's instance.
 public final class CurlMulti {
