@@ -13,7 +13,8 @@ import Reactor
 ///
 /// Host names: with `CURL_VERSION_ASYNCHDNS` (Debian's libcurl: the threaded resolver) libcurl
 /// resolves on a helper thread it starts per lookup and the multi picks the answer up through a socket
-/// pair or its timer; the worker never blocks in `getaddrinfo` (``CurlGlobal/hasAsynchronousDNS``). IP-literal URLs skip the resolver entirely.
+/// pair or its timer; the worker never blocks in `getaddrinfo` (``CurlGlobal/hasAsynchronousDNS``).
+/// IP-literal URLs skip the resolver entirely.
 ///
 /// Loop-thread only (not `Sendable`). ``shared(for:)`` gives the worker's instance.
 public final class CurlMulti {
