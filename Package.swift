@@ -46,11 +46,15 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // PostgreSQL driver for the async engine: per-worker non-blocking connection pool + query operation.
         .target(name: "PostgresDriver", dependencies: ["CLibPQ", "TandemAsync", "Reactor"], swiftSettings: strict),
+        // libcurl (system library; typed wrappers for its variadic calls).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // HTTP client driver (rest_client semantics): libcurl multi on the worker's reactor.
+        .target(name: "HTTPDriver", dependencies: ["CCurl", "TandemAsync", "Reactor"], swiftSettings: strict),
         // Wires the script to the proxy core and runs the server.
         .target(
             name: "TandemServer",
             dependencies: [
-                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "SIPCore", "Reactor",
+                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "HTTPDriver", "SIPCore", "Reactor",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -69,6 +73,7 @@ let package = Package(
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"], swiftSettings: strict),
         .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "PostgresDriverTests", dependencies: ["PostgresDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
+        .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",

@@ -17,7 +17,7 @@ PACKAGES=(pkg-config libpq-dev libcurl4-openssl-dev libmongoc-dev libldap-dev si
 [ "${TANDEM_SKIP_APT:-0}" = 1 ] || ensure_packages "${PACKAGES[@]}"
 
 # Servers the suite uses today (slapd and mongo join when the LDAP and MongoDB drivers land).
-SERVERS=(${TANDEM_TEST_SERVERS-postgres})
+SERVERS=(${TANDEM_TEST_SERVERS-postgres http})
 STARTED=()
 
 stop_servers() {

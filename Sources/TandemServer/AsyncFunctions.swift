@@ -1,3 +1,4 @@
+import HTTPDriver
 import PostgresDriver
 import TandemAsync
 import TandemScript
@@ -21,6 +22,15 @@ enum AsyncFunctions {
             let parameters: [String?] = args.count > databaseArguments
                 ? args[databaseArguments...].map { $0.isNull ? nil : $0.stringValue } : []
             return PostgresQueryOperation(pool: pool, sql: args.first?.stringValue ?? "", parameters: parameters)
+        case "rest_get":
+            return HTTPRequestOperation(request: HTTPRequest(method: .get, url: args.first?.stringValue ?? ""))
+        case "rest_post", "rest_put":
+            let body = args.count > 1 && !args[1].isNull ? args[1].stringValue : ""
+            let contentType = args.count > 2 && !args[2].isNull && !args[2].stringValue.isEmpty
+                ? args[2].stringValue : nil
+            return HTTPRequestOperation(request: HTTPRequest(method: name == "rest_post" ? .post : .put,
+                                                             url: args.first?.stringValue ?? "", body: body,
+                                                             contentType: contentType))
         case "sleep":
             return SleepOperation(seconds: UInt64(max(0, args.first?.intValue ?? 0)))
         case "usleep":
@@ -49,6 +59,22 @@ enum AsyncFunctions {
                 for row in rows {
                     VariableWriter.assign(target, row.map { .string($0) } ?? .null, script: script, execution: &execution)
                 }
+            }
+            return
+        }
+        if name.hasPrefix("rest_") {
+            // rest_get(url, $body, $ctype, $code); rest_post/rest_put(url, body, ctype, $body, $ctype, $code).
+            // Written only when present: on failure the variables keep their values, as in rest_client.
+            let first = name == "rest_get" ? 1 : 3
+            for (offset, output) in ["body", "ctype", "code"].enumerated() where args.count > first + offset {
+                guard let value = result.output(output) else { continue }
+                let scriptValue: ScriptValue
+                switch value {
+                case .string(let text): scriptValue = .string(text)
+                case .int(let number): scriptValue = .int(number)
+                case .list: continue
+                }
+                VariableWriter.assign(args[first + offset].stringValue, scriptValue, script: script, execution: &execution)
             }
             return
         }

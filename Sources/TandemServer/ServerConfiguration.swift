@@ -1,5 +1,6 @@
 import Reactor
 import SIPTransaction
+import HTTPDriver
 import TandemAsync
 import TandemProxy
 import TandemScript
@@ -95,7 +96,34 @@ extension ServerConfiguration {
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"],
+        "rest_client": ["connection_timeout", "curl_timeout", "ssl_verifypeer", "ssl_verifyhost",
+                        "max_transfer_size", "max_async_transfers"],
     ]
+
+    /// rest_client's settings: `connection_timeout`/`curl_timeout` (s), `ssl_verifypeer`/`ssl_verifyhost`
+    /// (0/1), `max_transfer_size` (KB), `max_async_transfers`.
+    public static func httpSettings(for config: ScriptConfig) -> (HTTPDriverSettings?, [Diagnostic]) {
+        var settings = HTTPDriverSettings()
+        var diagnostics: [Diagnostic] = []
+        for decl in config.modparams where decl.module == "rest_client" {
+            guard let value = decl.value.intValue, value >= 0 else {
+                if honouredModparams["rest_client"]?.contains(decl.param) == true {
+                    diagnostics.append(Diagnostic(decl.location, "rest_client \(decl.param) must be a non-negative number"))
+                }
+                continue
+            }
+            switch decl.param {
+            case "connection_timeout": settings.connectTimeoutMs = UInt64(max(1, value)) * 1000
+            case "curl_timeout": settings.totalTimeoutMs = UInt64(max(1, value)) * 1000
+            case "ssl_verifypeer": settings.verifyPeer = value != 0
+            case "ssl_verifyhost": settings.verifyHost = value != 0
+            case "max_transfer_size": settings.maxResponseBytes = max(1, value) * 1024
+            case "max_async_transfers": settings.maxAsyncTransfers = max(1, value)
+            default: break
+            }
+        }
+        return diagnostics.isEmpty ? (settings, []) : (nil, diagnostics)
+    }
 
     /// A warning for every parameter that is accepted but has no effect, so that an operator knows.
     public static func ignoredParameters(in config: ScriptConfig) -> [Diagnostic] {

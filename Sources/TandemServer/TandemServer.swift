@@ -1,5 +1,6 @@
 import Logging
 import Reactor
+import HTTPDriver
 import TandemAsync
 import TandemProxy
 import TandemScript
@@ -56,9 +57,12 @@ public final class TandemServer: Sendable {
         let (settings, problems) = ServerConfiguration.settings(for: result.config, file: fileName)
         let (engine, engineProblems) = ServerConfiguration.asyncEngine(for: result.config)
         let (databases, databaseProblems) = DatabaseConfiguration.parse(result.config)
-        let errors = problems + engineProblems + databaseProblems
+        let (http, httpProblems) = ServerConfiguration.httpSettings(for: result.config)
+        let errors = problems + engineProblems + databaseProblems + httpProblems
         loaded.diagnostics += errors + ServerConfiguration.ignoredParameters(in: result.config)
-        if let settings, let engine, errors.isEmpty {
+        if let settings, let engine, let http, errors.isEmpty {
+            // Each worker's curl multi reads these when first used, after start().
+            HTTPDriverSettings.install(http)
             loaded.server = TandemServer(script: script, settings: settings, engine: engine, databases: databases,
                                          logger: logger)
         }

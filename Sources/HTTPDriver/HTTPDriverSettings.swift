@@ -1,0 +1,38 @@
+import Synchronization
+
+/// The HTTP driver's module parameters (rest_client's modparams), process-wide. Set once at startup
+/// with ``install(_:)``; requests copy the per-request part, each worker's ``CurlMulti`` reads the
+/// connection part when it is created.
+public struct HTTPDriverSettings: Sendable, Equatable {
+    /// `connection_timeout` in ms (rest_client: seconds, default 20).
+    public var connectTimeoutMs: UInt64 = 20_000
+    /// `curl_timeout` in ms (rest_client: seconds, default 20).
+    public var totalTimeoutMs: UInt64 = 20_000
+    /// `ssl_verifypeer` (default on).
+    public var verifyPeer = true
+    /// `ssl_verifyhost` (default on).
+    public var verifyHost = true
+    /// `max_transfer_size` in bytes (rest_client: KB, default 10240 KB). 0: unlimited.
+    public var maxResponseBytes = 10_240 * 1024
+    /// `max_async_transfers`: transfers one worker runs at once; later ones wait in a FIFO (default 100).
+    public var maxAsyncTransfers = 100
+    /// `max_host_connections` (`CURLMOPT_MAX_HOST_CONNECTIONS`): connections per host per worker; 0:
+    /// unlimited. Transfers beyond it wait inside libcurl for a free connection.
+    public var maxHostConnections = 0
+    /// `CURLMOPT_MAXCONNECTS`: connections a worker keeps open for reuse (default 64). 0: libcurl's
+    /// default, 4 × the transfers in progress, which closes connections as a burst drains.
+    public var maxCachedConnections = 64
+
+    /// The defaults above.
+    public init() {}
+
+    private static let storage = Mutex(HTTPDriverSettings())
+
+    /// The installed settings (defaults until ``install(_:)``).
+    public static var current: HTTPDriverSettings { storage.withLock { $0 } }
+
+    /// Installs the settings (startup, before workers send requests).
+    public static func install(_ settings: HTTPDriverSettings) {
+        storage.withLock { $0 = settings }
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Glibc
+import HTTPDriver
+import Reactor
+import TandemAsync
+import Testing
+
+/// Against the real echo server (`TANDEM_TEST_SERVERS=http bash scripts/test.sh --filter HTTPDriverTests`).
+@Suite(.enabled(if: httpServerAvailable, "TANDEM_TEST_HTTP_URL not set (start the http test server)"))
+struct HTTPRequestOperationTests {
+    @Test func getReturnsBodyContentTypeAndCode() throws {
+        let h = try Harness()
+        let result = try #require(try h.run(get("json")))
+        #expect(result.rc == 1)
+        #expect(result.output("code")?.intValue == 200)
+        #expect(result.output("ctype")?.stringValue == "application/json")
+        #expect(json(result)["user"] as? String == "alice")
+        #expect(h.multi.activeCount == 0)
+    }
+
+    @Test(arguments: [HTTPMethod.post, .put])
+    func bodyAndContentTypeAreSent(method: HTTPMethod) throws {
+        let h = try Harness()
+        let request = HTTPRequest(method: method, url: httpBase! + "echo?x=1", body: #"{"caller":"bob","n":7}"#,
+                                  contentType: "application/json", settings: testSettings())
+        let result = try #require(try h.run(request))
+        #expect(result.rc == 1)
+        #expect(result.output("code")?.intValue == 200)
+        let echo = json(result)
+        #expect(echo["method"] as? String == method.rawValue)
+        #expect(echo["body"] as? String == #"{"caller":"bob","n":7}"#)
+        let headers = echo["headers"] as? [String: Any] ?? [:]
+        #expect(headers["Content-Type"] as? String == "application/json")
+        #expect(headers["Expect"] == nil, "no 100-continue round trip")
+        #expect((echo["json"] as? [String: Any])?["n"] as? Int == 7)
+    }
+
+    @Test func emptyPostBodyIsSent() throws {
+        let h = try Harness()
+        let request = HTTPRequest(method: .post, url: httpBase! + "echo", body: "", contentType: "text/plain",
+                                  settings: testSettings())
+        let result = try #require(try h.run(request))
+        #expect(result.rc == 1)
+        #expect(json(result)["method"] as? String == "POST")
+        #expect(json(result)["body"] as? String == "")
+    }
+
+    @Test func httpErrorStatusIsStillSuccess() throws {
+        let h = try Harness()
+        let results = try h.run([get("status/404"), get("status/503")])
+        #expect(results.map { $0?.rc } == [1, 1])
+        #expect(results.map { $0?.output("code")?.intValue } == [404, 503])
+    }
+
+    @Test func transferTimeoutIsMinus3AndCleansUp() throws {
+        let h = try Harness()
+        let start = System.monotonicNanoseconds()
+        let result = try #require(try h.run(get("echo?delay_ms=3000", settings: testSettings(totalMs: 300))))
+        let elapsedMs = (System.monotonicNanoseconds() - start) / 1_000_000
+        #expect(result.rc == -3)
+        #expect(result.status == .completed, "libcurl's own timeout, not the engine's")
+        #expect(elapsedMs >= 250 && elapsedMs < 2000)
+        #expect(h.multi.activeCount == 0)
+        try h.spin(limitMs: 1000) { h.multi.watchedSocketCount == 0 }
+        #expect(h.multi.watchedSocketCount == 0, "the timed-out connection was closed")
+        // The multi still works afterwards.
+        #expect(try h.run(get("health"))?.rc == 1)
+    }
+
+    @Test func asyncTimeoutCancelsTheTransfer() throws {
+        let h = try Harness()
+        let result = try #require(try h.run(get("echo?delay_ms=3000"), timeoutMs: 200))
+        #expect(result.rc == -3)
+        #expect(result.status == .timedOut)
+        #expect(h.multi.activeCount == 0, "cancel() removed the easy handle")
+        #expect(h.multi.watchedSocketCount == 0)
+        #expect(h.reactor.registrationCount == 0)
+        #expect(try h.run(get("health"))?.rc == 1)
+    }
+
+    @Test func explicitCancelRemovesTheTransfer() throws {
+        let h = try Harness()
+        let op = HTTPRequestOperation(request: get("echo?delay_ms=3000"), multi: h.multi)
+        let result = Box<AsyncResult?>(nil)
+        let id = h.worker.start(op) { result.value = $0 }
+        try h.spin(limitMs: 100) { false }  // let it connect and send
+        #expect(h.multi.activeCount == 1)
+        h.worker.cancel(id)
+        try h.spin(limitMs: 1000) { result.value != nil }
+        #expect(result.value?.isCancelled == true)
+        #expect(h.multi.activeCount == 0)
+        #expect(h.reactor.registrationCount == 0)
+    }
+
+    @Test func twoHundredConcurrentRequestsReuseConnections() throws {
+        var settings = testSettings(totalMs: 15_000)
+        settings.maxHostConnections = 8
+        let h = try Harness(settings: settings)
+        let requests = (0..<200).map { get("echo?i=\($0)", settings: settings) }
+        let start = System.monotonicNanoseconds()
+        let results = try h.run(requests, limitMs: 20_000)
+        let elapsedMs = (System.monotonicNanoseconds() - start) / 1_000_000
+        #expect(results.allSatisfy { $0?.rc == 1 && $0?.output("code")?.intValue == 200 })
+        for (i, result) in results.enumerated() {
+            let query = json(result)["query"] as? [String: Any]
+            #expect(query?["i"] as? String == "\(i)", "each answer belongs to its request")
+        }
+        #expect(h.multi.finishedCount == 200)
+        #expect(h.multi.connectionsOpened <= 8, "connections: \(h.multi.connectionsOpened) for 200 requests")
+        let openedFirst = h.multi.connectionsOpened
+        // A second wave reuses the cached connections.
+        let again = try h.run((0..<50).map { get("health?j=\($0)", settings: settings) })
+        #expect(again.allSatisfy { $0?.rc == 1 })
+        print("second wave opened \(h.multi.connectionsOpened - openedFirst) connections")
+        #expect(h.multi.connectionsOpened == openedFirst, "no new connection for the second wave")
+        print("200 requests over \(openedFirst) connections in \(elapsedMs) ms")
+    }
+
+    @Test func maxAsyncTransfersQueuesTheRest() throws {
+        var settings = testSettings()
+        settings.maxAsyncTransfers = 3
+        let h = try Harness(settings: settings)
+        let op = (0..<10).map { _ in HTTPRequestOperation(request: get("echo?delay_ms=100"), multi: h.multi) }
+        let done = Box(0)
+        for o in op { h.worker.start(o) { #expect($0.rc == 1); done.value += 1 } }
+        try h.spin(limitMs: 50) { false }
+        #expect(h.multi.activeCount == 3)
+        #expect(h.multi.pendingCount == 7)
+        try h.spin(limitMs: 5000) { done.value == 10 }
+        #expect(done.value == 10)
+        #expect(h.multi.pendingCount == 0 && h.multi.activeCount == 0)
+    }
+
+    @Test func hostNameURLResolvesWithoutBlocking() throws {
+        #expect(CurlGlobal.hasAsynchronousDNS, "Debian's libcurl uses the threaded resolver")
+        let h = try Harness()
+        let url = httpBase!.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        let result = try #require(try h.run(HTTPRequest(method: .get, url: url + "health", settings: testSettings())))
+        #expect(result.rc == 1)
+        #expect(result.output("code")?.intValue == 200)
+    }
+
+    @Test func blockingFormInOffloadAndSyncModes() throws {
+        let h = try Harness()
+        for mode in [AsyncMode.offload, .sync] {
+            let result = try #require(try h.run(get("json"), mode: mode))
+            #expect(result.rc == 1)
+            #expect(json(result)["id"] as? Int == 42)
+        }
+        #expect(HTTPRequestOperation.perform(get("status/201")).output("code")?.intValue == 201)
+        #expect(HTTPRequestOperation.perform(get("health", base: "http://127.0.0.1:\(unusedPort())/")).rc == -1)
+        // The job timeout caps the blocking transfer.
+        let capped = HTTPRequestOperation.perform(get("echo?delay_ms=3000"), timeoutCapMs: 200)
+        #expect(capped.rc == -3)
+    }
+
+    @Test func oversizeResponseIsMinus1() throws {
+        var settings = testSettings()
+        settings.maxResponseBytes = 10
+        let h = try Harness()
+        #expect(try h.run(get("json", settings: settings))?.rc == -1)
+    }
+
+    @Test func serverRestartBetweenRequests() throws {
+        let server = EchoServer(port: unusedPort())
+        try server.start()
+        defer { server.stop() }
+        let h = try Harness()
+        #expect(try h.run(get("health", base: server.base))?.rc == 1)
+        #expect(h.multi.connectionsOpened == 1)
+        server.stop()  // the cached connection is now dead
+        try server.start()
+        let result = try h.run(get("json", base: server.base))
+        #expect(result?.rc == 1)
+        #expect(result?.output("code")?.intValue == 200)
+        #expect(h.multi.connectionsOpened == 2, "a fresh connection replaced the dead one")
+    }
+}
