@@ -94,7 +94,7 @@ extension ServerConfiguration {
     /// Module parameters Tandem acts on, by module.
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
-        "tandem": ["offload_limit", "offload_queue", "async_mode"],
+        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"],
         "rest_client": ["connection_timeout", "curl_timeout", "ssl_verifypeer", "ssl_verifyhost",
                         "max_transfer_size", "max_async_transfers"],

@@ -19,6 +19,7 @@ final class WorkerServices {
         guard let database = databases.database(id: id) else { return nil }
         if let pool = postgresPools[database.id] { return pool }
         let pool = PostgresPool(settings: database.settings, reactor: asyncWorker.reactor,
+                                configuration: PostgresPoolConfiguration(size: databases.poolSize),
                                 blocking: database.blocking)
         postgresPools[database.id] = pool
         return pool

@@ -25,7 +25,8 @@ extension Analyzer {
                 unavailableModules.insert(mp.module)
                 continue
             }
-            if !config.modules.contains(mp.module) {
+            // "tandem" is the core itself (async engine settings): always loaded.
+            if !config.modules.contains(mp.module) && mp.module != "tandem" {
                 error(mp.location, "modparam for module '\(mp.module)' which is not loaded")
             } else if !params.contains(mp.param) {
                 error(mp.location, "unknown parameter '\(mp.param)' for module '\(mp.module)'")
