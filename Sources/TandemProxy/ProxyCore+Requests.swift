@@ -109,7 +109,9 @@ extension ProxyCore {
                 state.onCancel = nil
                 onCancel()
             }
-            if state.branches.isEmpty {
+            // Nothing out yet, or every branch failed and the script waits in an async() of its
+            // failure route: the 487 goes at once.
+            if state.branches.isEmpty || (state.suspended != nil && state.allBranchesDone) {
                 let bytes = localResponse(to: state, status: 487, reason: nil)
                 sendUpstream(bytes, status: 487, txn: txn, state: &state, worker: worker)
                 return

@@ -11,6 +11,9 @@ struct SuspendedRequest: Sendable {
     var failureRoute: Int?
     var replyRoute: Int?
     var branchRoute: Int?
+    /// Suspended inside a failure route: the final reply waits for the resume route.
+    var inFailureRoute: Bool
+    var failureStatus: Int
 }
 
 /// Suspending a request's transaction while the script waits for an async operation, and resuming it.
@@ -26,7 +29,8 @@ extension ProxyCore {
         guard let txn = context.transaction else { return false }
         let saved = SuspendedRequest(message: context.message, destinationURI: context.destinationURI,
                                      flags: context.flags, failureRoute: context.failureRoute,
-                                     replyRoute: context.replyRoute, branchRoute: context.branchRoute)
+                                     replyRoute: context.replyRoute, branchRoute: context.branchRoute,
+                                     inFailureRoute: context.inFailureRoute, failureStatus: context.failureStatus)
         txn.state.withLock { state in
             state.suspended = saved
             state.flags = context.flags
@@ -47,7 +51,8 @@ extension ProxyCore {
         guard let (saved, source, socketIndex) = taken else { return nil }
         counters.suspendedNow.add(-1, ordering: .relaxed)
         let context = RequestContext(message: saved.message, source: source, socketIndex: socketIndex,
-                                     worker: worker, core: self, transaction: transaction)
+                                     worker: worker, core: self, transaction: transaction,
+                                     inFailureRoute: saved.inFailureRoute, failureStatus: saved.failureStatus)
         context.destinationURI = saved.destinationURI
         context.flags = saved.flags
         context.failureRoute = saved.failureRoute
@@ -64,7 +69,17 @@ extension ProxyCore {
     /// Called by the router when a route run ends: a transaction the script created but left without
     /// a branch, a reply or a pending async operation gets a 500 rather than waiting forever.
     public func routeFinished(_ context: RequestContext) {
-        finishRoute(context)
+        guard context.inFailureRoute, !context.suspended, let txn = context.transaction else {
+            finishRoute(context)
+            return
+        }
+        // A failure route resumed after async(): now the best reply may go, unless it added a branch.
+        let post = txn.state.withLock { state -> PostAction in
+            state.failureRouteRunning = false
+            if let armed = context.failureRoute, context.relayed { state.failureRoute = armed }
+            return completeIfDone(txn: txn, state: &state, worker: context.worker)
+        }
+        runPostAction(post, txn: txn, worker: context.worker)
     }
 }
 

@@ -161,6 +161,35 @@ struct AsyncScriptTests {
         #expect(answer?.reasonPhrase == "rc=1 o=done p=call async-5")
     }
 
+    @Test("async() in a failure_route: the best reply waits for the resume route, which can fork to a new branch")
+    func asyncInFailureRoute() throws {
+        let busy = try SIPTestServer()
+        let ok = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                t_on_failure("retry");
+                $du = "sip:127.0.0.1:\(busy.port)";
+                t_relay();
+            }
+            failure_route[retry] {
+                async(usleep(200000), next_hop);
+            }
+            route[next_hop] {
+                $du = "sip:127.0.0.1:\(ok.port)";
+                t_relay();
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        try client.send(client.request("INVITE", branch: "z9hG4bK-async-7", callID: "async-7"))
+        let (first, firstPeer) = try #require(busy.receive(timeout: 2))
+        try busy.reply(to: first, from: firstPeer, status: 486, reason: "Busy Here")
+        let (second, secondPeer) = try #require(ok.receive(timeout: 3))
+        try ok.reply(to: second, from: secondPeer, status: 200)
+        let (reply, seen) = client.waitFor(timeout: 3) { $0 >= 200 }
+        #expect(reply?.statusCode == 200)
+        #expect(!seen.contains(486), "the 486 must not go upstream: \(seen)")
+    }
+
     @Test("Chained async(): a second async() in a resume route keeps the first resume's $du and $rd")
     func chainedAsync() throws {
         let proxy = try ScriptedProxy(routes: """
