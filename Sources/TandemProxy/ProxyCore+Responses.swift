@@ -17,18 +17,39 @@ extension ProxyCore {
             forwardStrayResponse(message, topVia: via, worker: worker)
             return
         }
-        var message = message
         if router.runsReplyRoutes && !isCancel {
             let armed = txn.state.withLock { state -> (route: Int?, index: Int)? in
                 guard let index = state.branches.firstIndex(where: { $0.branchID == branch }) else { return nil }
                 return (state.replyRoute, index)
             }
             if let armed {
-                let context = ReplyContext(message: message, source: source, worker: worker, branchIndex: armed.index)
-                if !router.routeReply(armed.route, context) && status < 200 { return }
-                message = context.message
+                let context = ReplyContext(message: message, source: source, worker: worker, branchIndex: armed.index,
+                                           core: self, transaction: txn, branchID: branch, status: status)
+                switch router.routeReply(armed.route, context) {
+                case .relay: break
+                case .drop where status < 200: return
+                case .drop: break
+                case .suspended: return
+                }
+                deliverResponse(context.message, status: status, branch: branch, isCancel: false, txn: txn,
+                                worker: worker)
+                return
             }
         }
+        deliverResponse(message, status: status, branch: branch, isCancel: isCancel, txn: txn, worker: worker)
+    }
+
+    /// Continues with a reply whose reply route waited for an async operation (`async()` in
+    /// `onreply_route`); `drop` is true if the resume route dropped a provisional reply.
+    public func resumeReply(_ context: ReplyContext, drop: Bool) {
+        if drop && context.status < 200 { return }
+        deliverResponse(context.message, status: context.status, branch: context.branchID, isCancel: false,
+                        txn: context.transaction, worker: context.worker)
+    }
+
+    /// Feeds a reply to its branch's client transaction and runs what that decides.
+    func deliverResponse(_ message: SIPMessage, status: Int, branch: String, isCancel: Bool, txn: ProxyTransaction,
+                         worker: WorkerContext) {
         let post = txn.state.withLock { state -> PostAction in
             guard let index = state.branches.firstIndex(where: { $0.branchID == branch }) else { return .none }
             if isCancel {

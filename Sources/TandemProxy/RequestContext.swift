@@ -61,11 +61,21 @@ public final class ReplyContext {
     public let worker: WorkerContext
     /// The branch index it belongs to (`$T_branch_idx`).
     public let branchIndex: Int
+    /// The proxy core.
+    public let core: ProxyCore
+    let transaction: ProxyTransaction
+    let branchID: String
+    let status: Int
 
-    init(message: SIPMessage, source: SocketAddress, worker: WorkerContext, branchIndex: Int) {
+    init(message: SIPMessage, source: SocketAddress, worker: WorkerContext, branchIndex: Int, core: ProxyCore,
+         transaction: ProxyTransaction, branchID: String, status: Int) {
         self.message = message
         self.source = source
         self.worker = worker
         self.branchIndex = branchIndex
+        self.core = core
+        self.transaction = transaction
+        self.branchID = branchID
+        self.status = status
     }
 }

@@ -16,8 +16,8 @@ public protocol RequestRouter: Sendable {
     var runsReplyRoutes: Bool { get }
 
     /// Runs the main `onreply_route` and then reply route `route` (armed by `t_on_reply`) for a reply
-    /// received on a branch, before the proxy processes it. Returns false to drop a provisional reply.
-    func routeReply(_ route: Int?, _ context: ReplyContext) -> Bool
+    /// received on a branch, before the proxy processes it.
+    func routeReply(_ route: Int?, _ context: ReplyContext) -> ReplyVerdict
 
     /// Runs branch route `route` (armed by `t_on_branch`) on the copy of the request about to be sent
     /// on a new branch. Returns false to drop the branch.
@@ -27,6 +27,16 @@ public protocol RequestRouter: Sendable {
 extension RequestRouter {
     public func routeFailure(_ route: Int, _ context: RequestContext) {}
     public var runsReplyRoutes: Bool { false }
-    public func routeReply(_ route: Int?, _ context: ReplyContext) -> Bool { true }
+    public func routeReply(_ route: Int?, _ context: ReplyContext) -> ReplyVerdict { .relay }
     public func routeBranch(_ route: Int, _ context: RequestContext) -> Bool { true }
+}
+
+/// What a reply route decided about the reply it ran for.
+public enum ReplyVerdict: Sendable {
+    /// Process the reply (forward it, count it for the branch).
+    case relay
+    /// `drop`: discard a provisional reply.
+    case drop
+    /// `async()`: the router calls `ProxyCore.resumeReply` when its resume route has run.
+    case suspended
 }

@@ -43,19 +43,58 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
 
     var runsReplyRoutes: Bool { script.mainReplyRoute != nil || script.routeNames.contains { $0.kind == .onReply } }
 
-    func routeReply(_ route: Int?, _ context: ReplyContext) -> Bool {
+    func routeReply(_ route: Int?, _ context: ReplyContext) -> ReplyVerdict {
         let message = ReplyMessageAdapter(context: context, local: nil)
         var execution = ExecutionContext(script: script, message: message, proxy: NullProxy.shared,
-                                         logger: scriptLogger, cache: cache,
-                                         stats: statisticsSink)
-        if let main = script.mainReplyRoute {
-            if case .dropped = script.run(route: main, context: &execution) { return false }
+                                         logger: scriptLogger, cache: cache, stats: statisticsSink)
+        var routes: [RouteID] = []
+        if let main = script.mainReplyRoute { routes.append(main) }
+        if let route, let id = routeID(route) { routes.append(id) }
+        return runReplyRoutes(routes[...], context: context, execution: &execution)
+    }
+
+    /// Runs reply routes in turn; an `async()` in one of them suspends the reply, and its resume route
+    /// (then the remaining reply routes) runs when the operation completes.
+    private func runReplyRoutes(_ routes: ArraySlice<RouteID>, context: ReplyContext,
+                                execution: inout ExecutionContext) -> ReplyVerdict {
+        var remaining = routes
+        while let route = remaining.popFirst() {
+            let outcome = script.run(route: route, context: &execution)
+            startLaunches(&execution, worker: context.worker)
+            switch outcome {
+            case .dropped:
+                return .drop
+            case .suspended(let request):
+                suspendReply(request, context: context, then: remaining)
+                return .suspended
+            case .finished, .exited:
+                execution.reset(message: execution.message)
+            }
         }
-        if let route, let id = routeID(route) {
-            execution.reset(message: message)
-            if case .dropped = script.run(route: id, context: &execution) { return false }
+        return .relay
+    }
+
+    /// `async()` in an `onreply_route`: the reply waits; the resume route runs with `$rc` on this worker.
+    private func suspendReply(_ request: AsyncRequest, context: ReplyContext, then remaining: ArraySlice<RouteID>) {
+        guard let services = context.worker.attachment as? WorkerServices else {
+            context.core.resumeReply(context, drop: false)
+            return
         }
-        return true
+        let operation = AsyncFunctions.operation(name: request.name, args: request.args, services: services)
+        let timeoutMs = request.timeoutMilliseconds.map { UInt64(max(0, $0)) }
+        services.asyncWorker.start(operation, timeoutMs: timeoutMs) { [self] result in
+            let message = ReplyMessageAdapter(context: context, local: nil)
+            var execution = ExecutionContext(script: script, message: message, proxy: NullProxy.shared,
+                                             logger: scriptLogger, cache: cache, stats: statisticsSink)
+            execution.rc = result.rc
+            AsyncFunctions.storeOutputs(of: request.name, args: request.args, result: result, script: script,
+                                        into: &execution)
+            switch runReplyRoutes([request.resumeRoute][...] + remaining, context: context, execution: &execution) {
+            case .relay: context.core.resumeReply(context, drop: false)
+            case .drop: context.core.resumeReply(context, drop: true)
+            case .suspended: break
+            }
+        }
     }
 
     func routeBranch(_ route: Int, _ context: RequestContext) -> Bool {

@@ -49,6 +49,32 @@ struct ScriptRouteTests {
         #expect(replies.last?.header(.other("X-Armed")) == "Busy Here")
     }
 
+    @Test("async() in onreply_route: the reply waits for the resume route, which still sees and changes it")
+    func asyncInReplyRoute() throws {
+        let uas = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                t_relay("udp:127.0.0.1:\(uas.port)");
+            }
+            onreply_route {
+                if ($rs == 180) { async(usleep(150000), after_wait); }
+            }
+            route[after_wait] {
+                append_hf("X-Async: rc=$rc rs=$rs\r\n");
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        try client.send(client.request("INVITE", branch: "z9hG4bK-reply-2", callID: "reply-2"))
+        let (request, peer) = try #require(uas.receive(timeout: 2))
+        let sent = Date()
+        try uas.reply(to: request, from: peer, status: 180)
+        let (ringing, _) = client.waitFor(timeout: 2) { $0 == 180 }
+        #expect(Date().timeIntervalSince(sent) >= 0.14)
+        #expect(ringing?.header(.other("X-Async")) == "rc=1 rs=180")
+        try uas.reply(to: request, from: peer, status: 200)
+        #expect(client.waitFor(timeout: 2) { $0 >= 200 }.match?.statusCode == 200)
+    }
+
     @Test("branch_route works on the branch's own copy of the request")
     func branchRoute() throws {
         let uas = try SIPTestServer()
