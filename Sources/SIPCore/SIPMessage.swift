@@ -47,6 +47,17 @@ public struct SIPMessage: Sendable {
         }
     }
 
+    /// For a datagram that failed to parse with `shouldReply400`: the request as far as it could be read
+    /// (start line and header index, no body), enough to build the 400/505 reply. Nil otherwise.
+    public static func partialRequest(parsing data: [UInt8]) -> SIPMessage? {
+        var fields: [HeaderField] = []
+        var startInfo: (StartLine, Range<Int>)? = nil
+        _ = data.withUnsafeBufferPointer { p in SIPMessage.scan(p, fields: &fields, start: &startInfo) }
+        guard let (s, r) = startInfo, case .request = s else { return nil }
+        let partial = SIPMessage(bytes: data, startLineRange: r, start: s, fields: fields, bodyRange: data.count..<data.count)
+        return (try? partial.topVia()) != nil ? partial : nil
+    }
+
     init(bytes: [UInt8], startLineRange: Range<Int>, start: StartLine, fields: [HeaderField], bodyRange: Range<Int>) {
         self.bytes = bytes
         self.startLineRange = startLineRange

@@ -16,8 +16,7 @@ extension ProxyCore {
             counters.parseErrors.add(1, ordering: .relaxed)
             logger.debug("rejecting malformed request", metadata: ["from": "\(source)", "error": "\(error)"])
             if error.shouldReply400, message.method != .ack {
-                sendStatelessReply(to: message, source: source, socketIndex: socketIndex, status: 400,
-                                   reason: "Bad Request (\(error.reason))", worker: worker)
+                replyToMalformed(message, error: error, source: source, socketIndex: socketIndex, worker: worker)
             }
             return
         }
@@ -61,6 +60,17 @@ extension ProxyCore {
                                      worker: worker, core: self)
         router.routeRequest(context)
         finishRoute(context)
+    }
+
+    /// RFC 3261 §8.2.2.1 / §21.5.20: an unsupported SIP version gets 505, other malformed requests a 400
+    /// that names the problem.
+    func replyToMalformed(_ request: SIPMessage, error: SIPParseError, source: SocketAddress, socketIndex: Int,
+                          worker: WorkerContext) {
+        let unsupportedVersion = error.reason == .badVersion
+        sendStatelessReply(to: request, source: source, socketIndex: socketIndex,
+                           status: unsupportedVersion ? 505 : 400,
+                           reason: unsupportedVersion ? "Version Not Supported" : "Bad Request (\(error.reason))",
+                           worker: worker)
     }
 
     /// The server transaction key: RFC 3261 branch matching, or for RFC 2543 clients a key made of

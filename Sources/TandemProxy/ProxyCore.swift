@@ -49,6 +49,9 @@ public final class ProxyCore: Sendable {
         } catch {
             counters.parseErrors.add(1, ordering: .relaxed)
             logger.debug("dropping unparsable datagram", metadata: ["from": "\(source)", "error": "\(error)"])
+            if error.shouldReply400, let partial = SIPMessage.partialRequest(parsing: bytes), partial.method != .ack {
+                replyToMalformed(partial, error: error, source: source, socketIndex: socketIndex, worker: worker)
+            }
             return
         }
         if message.isRequest {

@@ -3,6 +3,7 @@ import Glibc
 import SIPCore
 import TandemServer
 import Testing
+import Synchronization
 @testable import TandemProxy
 
 /// Route types beyond the main route: onreply_route, branch_route, startup_route, timer_route.
@@ -167,5 +168,12 @@ struct ScriptRouteTests {
         let reply = client.waitFor(timeout: 2) { $0 >= 200 }.match
         #expect(reply?.statusCode == 400)
         #expect(reply?.reasonPhrase?.contains("From") == true, "\(reply?.reasonPhrase ?? "")")
+
+        // An unsupported SIP version gets 505.
+        var future = String(decoding: client.request("OPTIONS", branch: "z9hG4bK-bad-2", callID: "bad-2"), as: UTF8.self)
+        future = future.replacingOccurrences(of: "OPTIONS sip:bob@127.0.0.1:9 SIP/2.0", with: "OPTIONS sip:bob@127.0.0.1:9 SIP/7.0")
+        try client.send(Array(future.utf8))
+        #expect(client.waitFor(timeout: 2) { $0 >= 200 }.match?.statusCode == 505)
+        #expect(proxy.core.counters.parseErrors.load(ordering: .relaxed) == 2)
     }
 }
