@@ -8,11 +8,11 @@ enum ExternalFunctions {
         ext("rest_post", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
         ext("rest_put", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
         ext("exec", ["exec"], [.string, .string, .variable, .variable, .string], min: 1, async: true),
-        ext("ldap_search", ["ldap"], [.string], async: true),
+        ext("ldap_search", ["ldap"], [.query], async: true),
         ext("ldap_result", ["ldap"], [.string, .variable, .string], min: 2),
         ext("sleep", ["cfgutils"], [.int], async: true),
         ext("usleep", ["cfgutils"], [.int], async: true),
-        ext("cache_raw_query", ["cachedb_mongodb", "cachedb_local"], [.string, .string, .variableList], min: 2),
+        ext("cache_raw_query", ["cachedb_mongodb", "cachedb_local"], [.string, .query, .variableList], min: 2, async: true),
     ]
 
     private static func ext(_ name: String, _ modules: [String], _ args: [ArgKind], min: Int? = nil,
