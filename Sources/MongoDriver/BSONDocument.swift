@@ -63,16 +63,16 @@ final class BSONDocument {
         }
     }
 
-    /// Calls `body` with an iterator on the element at dotted `path` (e.g. `"a.b"`), or `nil`.
+    /// Calls `body` with an iterator on the element at `path`, or `nil`: a top-level key equal to
+    /// `path`, else (for a dotted path such as `"a.b"`) the nested element.
     func withElement<R>(_ path: String, _ body: (OpaquePointer?) throws -> R) rethrows -> R {
         try withIterator { iterator in
             guard let iterator else { return try body(nil) }
-            if path.utf8.contains(UInt8(ascii: ".")) {
-                guard let child = tandem_bson_iter_alloc() else { return try body(nil) }
-                defer { free(UnsafeMutableRawPointer(child)) }
-                return try body(bson_iter_find_descendant(iterator, path, child) ? child : nil)
-            }
-            return try body(bson_iter_find(iterator, path) ? iterator : nil)
+            if bson_iter_find(iterator, path) { return try body(iterator) }
+            guard path.utf8.contains(UInt8(ascii: ".")), bson_iter_init(iterator, pointer),
+                  let child = tandem_bson_iter_alloc() else { return try body(nil) }
+            defer { free(UnsafeMutableRawPointer(child)) }
+            return try body(bson_iter_find_descendant(iterator, path, child) ? child : nil)
         }
     }
 }

@@ -1,0 +1,36 @@
+import TandemAsync
+
+/// Turns the outcome of one command into the script-visible ``AsyncResult`` (see
+/// ``MongoCommandOperation`` and ``MongoRawQueryOperation`` for the outputs).
+enum MongoResultBuilder {
+    /// Column outputs `col0`…: one per projection key (inclusion projection of a `find`), else one per
+    /// key of the first document, in order; each a `.list` with one entry per document (absent/null → nil).
+    static func columns(_ documents: [BSONDocument], projectionKeys: [String]?) -> AsyncResult {
+        let keys = projectionKeys ?? documents.first?.keys ?? []
+        var outputs: [AsyncOutput] = []
+        outputs.reserveCapacity(keys.count + 2)
+        for (index, key) in keys.enumerated() {
+            var values: [String?] = []
+            values.reserveCapacity(documents.count)
+            for document in documents { values.append(document.text(at: key)) }
+            outputs.append(AsyncOutput(MongoCommandOperation.outputName(column: index), .list(values)))
+        }
+        outputs.append(AsyncOutput("keys", .list(keys)))
+        outputs.append(AsyncOutput("rows", .int(documents.count)))
+        return AsyncResult(rc: documents.isEmpty ? AsyncResult.rcNotFound : AsyncResult.rcSuccess, outputs: outputs)
+    }
+
+    /// Output `json`: every document as relaxed extended JSON.
+    static func json(_ documents: [BSONDocument]) -> AsyncResult {
+        AsyncResult(rc: documents.isEmpty ? AsyncResult.rcNotFound : AsyncResult.rcSuccess, outputs: [
+            AsyncOutput("json", .list(documents.map { $0.relaxedJSON })),
+            AsyncOutput("rows", .int(documents.count)),
+        ])
+    }
+
+    /// rc -3 for a timeout, -1 otherwise; output `error`.
+    static func failure(_ error: MongoError) -> AsyncResult {
+        AsyncResult(rc: error.isTimeout ? AsyncResult.rcTimeout : AsyncResult.rcError,
+                    outputs: [AsyncOutput("error", .string(error.message))])
+    }
+}
