@@ -69,6 +69,11 @@ public final class MongoClientPool: @unchecked Sendable {
         }
     }
 
+    /// The effective `socketTimeoutMS` (URL option, else the configuration's).
+    public var socketTimeoutMs: Int {
+        Int(mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, Int32(clamping: configuration.socketTimeoutMs)))
+    }
+
     /// Blocking calls running now (each holds a client).
     public var busyCount: Int { busy.load(ordering: .relaxed) }
     /// Most blocking calls that ran at once.

@@ -43,12 +43,13 @@ public final class MongoCommandOperation: AsyncOperation {
 
     /// Runs the command now on the calling thread (blocking) — what the offload closure does.
     public static func run(json: String, on pool: MongoClientPool, timeoutMs: UInt64?) -> AsyncResult {
+        let started = MongoResultBuilder.nowMs()
         do throws(MongoError) {
             let command = try MongoCommand(json: json, timeoutMs: timeoutMs)
             let documents = try command.run(on: pool)
             return MongoResultBuilder.columns(documents, projectionKeys: command.projectionKeys)
         } catch {
-            return MongoResultBuilder.failure(error)
+            return MongoResultBuilder.failure(error, elapsedMs: MongoResultBuilder.nowMs() - started, pool: pool)
         }
     }
 }

@@ -26,12 +26,13 @@ public struct MongoError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// Whether the error means the call ran out of time: a socket timeout or the server's
-    /// `MaxTimeMSExpired` (code 50).
-    public var isTimeout: Bool {
+    /// Whether the error means the call ran out of time: the server's `MaxTimeMSExpired` (code 50), or
+    /// a socket error after at least `socketTimeoutMs` (libmongoc reports a read timeout and a broken
+    /// connection with the same "socket error or timeout" code, so the elapsed time decides).
+    public func isTimeout(elapsedMs: UInt64, socketTimeoutMs: Int) -> Bool {
         if code == 50 { return true }
         if domain == MONGOC_ERROR_STREAM.rawValue && code == MONGOC_ERROR_STREAM_SOCKET.rawValue {
-            return message.contains("timed out") || message.contains("timeout")
+            return elapsedMs + 50 >= UInt64(max(0, socketTimeoutMs))
         }
         return false
     }

@@ -26,11 +26,12 @@ public final class MongoRawQueryOperation: AsyncOperation {
 
     /// Runs the command now on the calling thread (blocking).
     public static func run(json: String, on pool: MongoClientPool, timeoutMs: UInt64?) -> AsyncResult {
+        let started = MongoResultBuilder.nowMs()
         do throws(MongoError) {
             let documents = try MongoCommand(json: json, timeoutMs: timeoutMs).run(on: pool)
             return MongoResultBuilder.json(documents)
         } catch {
-            return MongoResultBuilder.failure(error)
+            return MongoResultBuilder.failure(error, elapsedMs: MongoResultBuilder.nowMs() - started, pool: pool)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import TandemAsync
 
 /// Turns the outcome of one command into the script-visible ``AsyncResult`` (see
@@ -20,6 +21,13 @@ enum MongoResultBuilder {
         return AsyncResult(rc: documents.isEmpty ? AsyncResult.rcNotFound : AsyncResult.rcSuccess, outputs: outputs)
     }
 
+    /// Milliseconds on the monotonic clock.
+    static func nowMs() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+    }
+
     /// Output `json`: every document as relaxed extended JSON.
     static func json(_ documents: [BSONDocument]) -> AsyncResult {
         AsyncResult(rc: documents.isEmpty ? AsyncResult.rcNotFound : AsyncResult.rcSuccess, outputs: [
@@ -28,9 +36,11 @@ enum MongoResultBuilder {
         ])
     }
 
-    /// rc -3 for a timeout, -1 otherwise; output `error`.
-    static func failure(_ error: MongoError) -> AsyncResult {
-        AsyncResult(rc: error.isTimeout ? AsyncResult.rcTimeout : AsyncResult.rcError,
+    /// rc -3 for a timeout (see ``MongoError/isTimeout(elapsedMs:socketTimeoutMs:)``), -1 otherwise;
+    /// output `error`.
+    static func failure(_ error: MongoError, elapsedMs: UInt64, pool: MongoClientPool) -> AsyncResult {
+        let timedOut = error.isTimeout(elapsedMs: elapsedMs, socketTimeoutMs: pool.socketTimeoutMs)
+        return AsyncResult(rc: timedOut ? AsyncResult.rcTimeout : AsyncResult.rcError,
                     outputs: [AsyncOutput("error", .string(error.message))])
     }
 }
