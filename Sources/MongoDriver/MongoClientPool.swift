@@ -4,6 +4,7 @@ import Synchronization
 /// `mongoc_init()` exactly once per process (a global `let` initializer runs once, thread-safely).
 private let mongocInitialized: Bool = {
     mongoc_init()
+    MongoLog.attach()
     return true
 }()
 

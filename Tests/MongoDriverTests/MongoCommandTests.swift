@@ -109,6 +109,31 @@ struct MongoCommandTests {
         #expect(try h.command(#"{"find": "\#(c)", "filter": {"username": "zed"}}"#, raw: true).rc == -2)
     }
 
+    @Test func laterBatchesAreFetchedUpToTheDocumentLimit() throws {
+        let h = try Harness()
+        let c = uniqueCollection("batches")
+        let documents = (0..<25).map { #"{"i": \#($0)}"# }.joined(separator: ", ")
+        #expect(try h.command(#"{"insert": "\#(c)", "documents": [\#(documents)]}"#).rc == 1)
+        let all = try h.command(#"{"find": "\#(c)", "filter": {}, "sort": {"i": 1}, "batchSize": 10, "projection": {"i": 1, "_id": 0}}"#)
+        #expect(all.output("rows") == .int(25), "\(all.errorText)")
+        #expect(all.column(0) == (0..<25).map { String($0) })
+
+        let capped = try Harness(configuration: MongoPoolConfiguration(database: TestServer.database, maxDocuments: 12))
+        let some = try capped.command(#"{"find": "\#(c)", "filter": {}, "sort": {"i": 1}, "batchSize": 10, "projection": {"i": 1, "_id": 0}}"#)
+        #expect(some.rc == 1 && some.output("rows") == .int(12))
+        #expect(some.column(0) == (0..<12).map { String($0) })
+    }
+
+    @Test func findAndModifyReturnsItsValue() throws {
+        let h = try Harness()
+        let c = try fixtures(h)
+        let r = try h.command(#"{"findAndModify": "\#(c)", "query": {"username": "carol"}, "update": {"$inc": {"credit": 5}}, "new": true, "fields": {"credit": 1, "_id": 0}}"#)
+        #expect(r.rc == 1, "\(r.errorText)")
+        #expect(r.column(0) == ["8"], "\(r.list("keys"))")
+        let none = try h.command(#"{"findAndModify": "\#(c)", "query": {"username": "nobody"}, "update": {"$inc": {"credit": 5}}}"#)
+        #expect(none.rc == -2, "\(none.errorText)")
+    }
+
     @Test func syncModeRunsInline() throws {
         let h = try Harness()
         let c = try fixtures(h)
