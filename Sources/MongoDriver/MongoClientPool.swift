@@ -17,6 +17,8 @@ private let mongocInitialized: Bool = {
 public final class MongoClientPool: @unchecked Sendable {
     /// The URL as given.
     public let url: String
+    /// The collection named in an OpenSIPS-style URL (`/db.collection`), if any.
+    public let defaultCollection: String?
     /// The database commands run on (URL path, else ``MongoPoolConfiguration/database``).
     public let database: String
     /// The settings.
@@ -29,12 +31,14 @@ public final class MongoClientPool: @unchecked Sendable {
     private let calls = Atomic<Int>(0)
     private let failures = Atomic<Int>(0)
 
-    /// Parses the URL and creates the pool (connections open lazily, on the first call).
+    /// Parses the URL and creates the pool (connections open lazily, on the first call). OpenSIPS forms
+    /// are accepted: `mongodb:group://host/db.collection` (see ``MongoURL``).
     /// - Throws: ``MongoError`` for a malformed URL or when no database is named.
     public init(url: String, configuration: MongoPoolConfiguration = MongoPoolConfiguration()) throws(MongoError) {
         _ = mongocInitialized
         var error = bson_error_t()
-        guard let uri = mongoc_uri_new_with_error(url, &error) else {
+        let normalized = MongoURL(url)
+        guard let uri = mongoc_uri_new_with_error(normalized.url, &error) else {
             throw MongoError(domain: error.domain, code: error.code, message: "bad MongoDB URL: \(MongoError(error).message)")
         }
         let fromURL = mongoc_uri_get_database(uri).map { String(cString: $0) }
@@ -53,6 +57,7 @@ public final class MongoClientPool: @unchecked Sendable {
         mongoc_client_pool_set_error_api(pool, 2)
         _ = mongoc_client_pool_set_appname(pool, "tandem")
         self.url = url
+        self.defaultCollection = normalized.collection
         self.database = database
         self.configuration = configuration
         self.uri = uri

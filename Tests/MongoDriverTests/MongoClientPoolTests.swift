@@ -12,11 +12,28 @@ import Testing
         #expect(try MongoClientPool(url: "mongodb://127.0.0.1:1/a", configuration: MongoPoolConfiguration(database: "b")).database == "a")
     }
 
+    @Test func openSIPSStyleURLsAreNormalized() throws {
+        #expect(MongoURL("mongodb://h:1/db") == MongoURL("mongodb://h:1/db"))
+        #expect(MongoURL("mongodb://h:1/db").collection == nil)
+        let cachedb = MongoURL("mongodb:cluster1://10.0.0.1:27017,10.0.0.2:27017/opensipsDB.userlocation?replicaSet=rs0")
+        #expect(cachedb.url == "mongodb://10.0.0.1:27017,10.0.0.2:27017/opensipsDB?replicaSet=rs0")
+        #expect(cachedb.collection == "userlocation")
+        let pool = try MongoClientPool(url: "mongodb:c://127.0.0.1:1/opensips.location")
+        #expect(pool.database == "opensips" && pool.defaultCollection == "location")
+    }
+
     @Test func urlOptionsWinOverTheConfiguration() throws {
         let pool = try MongoClientPool(url: "mongodb://127.0.0.1:1/db?socketTimeoutMS=1234",
                                        configuration: MongoPoolConfiguration(socketTimeoutMs: 99))
         #expect(pool.socketTimeoutMs == 1234)
         #expect(try MongoClientPool(url: "mongodb://127.0.0.1:1/db", configuration: MongoPoolConfiguration(socketTimeoutMs: 99)).socketTimeoutMs == 99)
+    }
+
+    @Test func sharedPoolsAreOnePerURL() throws {
+        let a = try MongoClientPool.shared(url: "mongodb://127.0.0.1:1/shared_a")
+        #expect(try MongoClientPool.shared(url: "mongodb://127.0.0.1:1/shared_a") === a)
+        #expect(try MongoClientPool.shared(url: "mongodb://127.0.0.1:1/shared_b") !== a)
+        #expect(throws: MongoError.self) { try MongoClientPool.shared(url: "mongodb://127.0.0.1:1/") }
     }
 
     @Test func badURLsThrow() {

@@ -100,6 +100,17 @@ struct MongoCommandTests {
         #expect(back.column(0) == [hostile])
     }
 
+    @Test func writeErrorsAreMinus1() throws {
+        let h = try Harness()
+        let c = uniqueCollection("unique")
+        let index = try h.command(#"{"createIndexes": "\#(c)", "indexes": [{"key": {"u": 1}, "name": "u_1", "unique": true}]}"#)
+        #expect(index.rc != -1, "\(index.errorText)")
+        #expect(try h.command(#"{"insert": "\#(c)", "documents": [{"u": "x"}]}"#).rc == 1)
+        let duplicate = try h.command(#"{"insert": "\#(c)", "documents": [{"u": "x"}]}"#)
+        #expect(duplicate.rc == -1)
+        #expect(!duplicate.errorText.isEmpty)
+    }
+
     @Test func rawQueryReturnsEveryDocumentAsJSON() throws {
         let h = try Harness()
         let c = try fixtures(h)
