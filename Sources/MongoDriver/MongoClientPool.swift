@@ -80,7 +80,7 @@ public final class MongoClientPool: @unchecked Sendable {
         Int(mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, Int32(clamping: configuration.socketTimeoutMs)))
     }
 
-    /// Blocking calls running now (each holds a client).
+    /// Blocking calls running now (each holds, or waits for, a client).
     public var busyCount: Int { busy.load(ordering: .relaxed) }
     /// Most blocking calls that ran at once.
     public var peakBusyCount: Int { peakBusy.load(ordering: .relaxed) }
@@ -90,7 +90,7 @@ public final class MongoClientPool: @unchecked Sendable {
     public var failureCount: Int { failures.load(ordering: .relaxed) }
 
     /// Runs `body` with a client of the pool (blocking; waits for a client if all are in use).
-    func withClient<R>(_ body: (OpaquePointer) -> R) -> R {
+    func withClient<R>(_ body: (OpaquePointer) throws(MongoError) -> R) throws(MongoError) -> R {
         calls.add(1, ordering: .relaxed)
         let now = busy.add(1, ordering: .relaxed).newValue
         var seen = peakBusy.load(ordering: .relaxed)
@@ -100,12 +100,17 @@ public final class MongoClientPool: @unchecked Sendable {
             seen = original
         }
         defer { busy.subtract(1, ordering: .relaxed) }
-        let client = mongoc_client_pool_try_pop(pool) ?? mongoc_client_pool_pop(pool)!
-        defer { mongoc_client_pool_push(pool, client) }
-        return body(client)
+        do throws(MongoError) {
+            guard let client = mongoc_client_pool_try_pop(pool) ?? mongoc_client_pool_pop(pool) else {
+                throw MongoError(message: "no MongoDB client available from the pool")
+            }
+            defer { mongoc_client_pool_push(pool, client) }
+            return try body(client)
+        } catch {
+            failures.add(1, ordering: .relaxed)
+            throw error
+        }
     }
-
-    func recordFailure() { failures.add(1, ordering: .relaxed) }
 
     /// Runs one command document (JSON) and returns its documents (blocking). See ``MongoCommand``.
     public func run(json: String, timeoutMs: UInt64? = nil) -> Result<[String], MongoError> {

@@ -72,15 +72,9 @@ struct MongoCommand {
 
     /// Runs the command on a client of `pool` (blocking) and returns its documents.
     func run(on pool: MongoClientPool) throws(MongoError) -> [BSONDocument] {
-        let outcome: Result<[BSONDocument], MongoError> = pool.withClient { client in
-            do throws(MongoError) {
-                return .success(try run(client: client, database: pool.database, configuration: pool.configuration))
-            } catch {
-                return .failure(error)
-            }
+        try pool.withClient { client throws(MongoError) in
+            try run(client: client, database: pool.database, configuration: pool.configuration)
         }
-        if case .failure = outcome { pool.recordFailure() }
-        return try outcome.get()
     }
 
     private func run(client: OpaquePointer, database: String,
