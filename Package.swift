@@ -50,6 +50,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // HTTP client driver (rest_client semantics): libcurl multi on the worker's reactor.
         .target(name: "HTTPDriver", dependencies: ["CCurl", "TandemAsync", "Reactor"], swiftSettings: strict),
+        // libmongoc/libbson (MongoDB C driver, system library).
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        // MongoDB driver for the async engine: shared client pool + command operations (blocking form only).
+        .target(name: "MongoDriver", dependencies: ["CMongoC", "TandemAsync"], swiftSettings: strict),
         // Wires the script to the proxy core and runs the server.
         .target(
             name: "TandemServer",
@@ -74,6 +78,7 @@ let package = Package(
         .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "PostgresDriverTests", dependencies: ["PostgresDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
+        .testTarget(name: "MongoDriverTests", dependencies: ["MongoDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
