@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "TandemServer",
             dependencies: [
-                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "HTTPDriver", "SIPCore", "Reactor",
+                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "HTTPDriver", "MongoDriver", "SIPCore", "Reactor",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
-            dependencies: ["TandemProxy", "TandemServer", "SIPCore", "Reactor", "SIPTransaction"],
+            dependencies: ["TandemProxy", "TandemServer", "SIPCore", "Reactor", "SIPTransaction", "MongoDriver"],
             swiftSettings: strict
         ),
     ]

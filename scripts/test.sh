@@ -16,8 +16,8 @@ PACKAGES=(pkg-config libpq-dev libcurl4-openssl-dev libmongoc-dev libldap-dev si
           postgresql-15 slapd ldap-utils python3-venv)
 [ "${TANDEM_SKIP_APT:-0}" = 1 ] || ensure_packages "${PACKAGES[@]}"
 
-# Servers the suite uses today (slapd and mongo join when the LDAP and MongoDB drivers land).
-SERVERS=(${TANDEM_TEST_SERVERS-postgres http})
+# Servers the suite uses today (slapd joins when the LDAP driver lands).
+SERVERS=(${TANDEM_TEST_SERVERS-postgres http mongo})
 STARTED=()
 
 stop_servers() {

@@ -1,4 +1,5 @@
 import HTTPDriver
+import MongoDriver
 import PostgresDriver
 import TandemAsync
 import TandemScript
@@ -18,10 +19,27 @@ enum AsyncFunctions {
         switch name {
         case "avp_db_query", "sql_query":
             let id = args.count > 2 && !args[2].isNull ? args[2].stringValue : nil
-            guard let pool = services?.postgresPool(id: id) else { return UnavailableOperation(driver: "postgres") }
             let parameters: [String?] = args.count > databaseArguments
                 ? args[databaseArguments...].map { $0.isNull ? nil : $0.stringValue } : []
-            return PostgresQueryOperation(pool: pool, sql: args.first?.stringValue ?? "", parameters: parameters)
+            let query = args.first?.stringValue ?? ""
+            guard let database = services?.databases.database(id: id) else { return UnavailableOperation(driver: "postgres") }
+            switch database.backend {
+            case .postgres:
+                guard let pool = services?.postgresPool(id: id) else { return UnavailableOperation(driver: "postgres") }
+                return PostgresQueryOperation(pool: pool, sql: query, parameters: parameters)
+            case .mongo(let pool):
+                // A JSON command: values are JSON-escaped into their string literals.
+                return MongoCommandOperation(pool: pool, json: QueryTemplate.fill(query, values: parameters,
+                                                                                  escape: MongoJSON.escape))
+            }
+        case "cache_raw_query":
+            // cache_raw_query("mongodb[:group]", json, "$avp(res)"): the query follows the 3 declared args.
+            guard let pool = services?.databases.cacheMongo else { return UnavailableOperation(driver: "mongodb") }
+            let parameters: [String?] = args.count > databaseArguments
+                ? args[databaseArguments...].map { $0.isNull ? nil : $0.stringValue } : []
+            let json = QueryTemplate.fill(args.count > 1 ? args[1].stringValue : "", values: parameters,
+                                          escape: MongoJSON.escape)
+            return MongoRawQueryOperation(pool: pool, json: json)
         case "rest_get":
             return HTTPRequestOperation(request: HTTPRequest(method: .get, url: args.first?.stringValue ?? ""))
         case "rest_post", "rest_put":
@@ -48,6 +66,14 @@ enum AsyncFunctions {
     /// (`exec(cmd, stdin, $var(out), $var(err))`).
     static func storeOutputs(of name: String, args: [ScriptValue], result: AsyncResult, script: Script,
                              into execution: inout ExecutionContext) {
+        if name == "cache_raw_query" {
+            guard args.count > 2, case .list(let documents)? = result.output("json") else { return }
+            for document in documents {
+                VariableWriter.assign(args[2].stringValue.trimmingSpaces(), document.map { .string($0) } ?? .null,
+                                      script: script, execution: &execution)
+            }
+            return
+        }
         if name == "avp_db_query" || name == "sql_query" {
             // Column j of every row goes to the j-th variable of "$avp(a);$avp(b)", row after row.
             guard args.count > 1, !args[1].isNull else { return }

@@ -1,14 +1,22 @@
+import MongoDriver
 import PostgresDriver
 import TandemScript
 
 /// The databases a script names with `modparam("sqlops"|"avpops"|"dbops", "db_url", "[id ]URL")`.
 struct DatabaseConfiguration: Sendable {
-    /// One database: its id (`avp_db_query`'s third argument), its settings and the blocking pool the
-    /// offload/sync modes share.
+    /// One database: its id (`avp_db_query`'s third argument) and how to reach it.
     struct Database: Sendable {
+        /// The kinds of database Tandem talks to.
+        enum Backend: Sendable {
+            /// PostgreSQL: per-worker native pools are made from the settings; the blocking pool
+            /// serves the offload/sync modes.
+            case postgres(PostgresConnectionSettings, blocking: PostgresBlockingPool)
+            /// MongoDB: one shared libmongoc client pool, used from the offload pool only.
+            case mongo(MongoClientPool)
+        }
+
         let id: String
-        let settings: PostgresConnectionSettings
-        let blocking: PostgresBlockingPool
+        let backend: Backend
     }
 
     /// In declaration order; the first is the default.
@@ -16,6 +24,8 @@ struct DatabaseConfiguration: Sendable {
     /// Connections per database per worker (`modparam("tandem", "db_pool_size", N)`, default 16): with
     /// a 20 ms query one worker then serves about 800 queries/s. Mind the server's max_connections.
     var poolSize = 16
+    /// The MongoDB pool of `cache_raw_query("mongodb", …)` (`modparam("cachedb_mongodb", "cachedb_url", …)`).
+    var cacheMongo: MongoClientPool?
 
     func database(id: String?) -> Database? {
         guard let id, !id.isEmpty else { return databases.first }
@@ -23,8 +33,8 @@ struct DatabaseConfiguration: Sendable {
     }
 
     /// Parses every `db_url` (a leading id, as in `"2 postgres://…"`, is optional; the first URL
-    /// without one is id "1", the next "2", …).
-    static func parse(_ config: ScriptConfig) -> (DatabaseConfiguration, [Diagnostic]) {
+    /// without one is id "1", the next "2", …). MongoDB client pools get `mongoLimit` connections.
+    static func parse(_ config: ScriptConfig, mongoLimit: Int) -> (DatabaseConfiguration, [Diagnostic]) {
         var databases: [Database] = []
         var diagnostics: [Diagnostic] = []
         for decl in config.modparams where ["sqlops", "avpops", "dbops"].contains(decl.module) && decl.param == "db_url" {
@@ -35,15 +45,17 @@ struct DatabaseConfiguration: Sendable {
                 id = String(text[..<space])
                 url = String(text[text.index(after: space)...]).trimmingSpaces()
             }
-            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
-                let scheme = url.split(separator: ":").first.map(String.init) ?? url
-                diagnostics.append(Diagnostic(decl.location,
-                    "\(decl.module) db_url: '\(scheme)' databases are not supported yet (use postgres://user:pass@host:port/db)"))
-                continue
-            }
             do {
-                let settings = try PostgresConnectionSettings(url)
-                databases.append(Database(id: id, settings: settings, blocking: PostgresBlockingPool(settings: settings)))
+                if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+                    let settings = try PostgresConnectionSettings(url)
+                    databases.append(Database(id: id, backend: .postgres(settings, blocking: PostgresBlockingPool(settings: settings))))
+                } else if url.hasPrefix("mongodb") {
+                    databases.append(Database(id: id, backend: .mongo(try mongoPool(url, limit: mongoLimit))))
+                } else {
+                    let scheme = url.split(separator: ":").first.map(String.init) ?? url
+                    diagnostics.append(Diagnostic(decl.location,
+                        "\(decl.module) db_url: '\(scheme)' databases are not supported (use postgres:// or mongodb://)"))
+                }
             } catch {
                 diagnostics.append(Diagnostic(decl.location, "\(decl.module) db_url: \(error)"))
             }
@@ -56,6 +68,19 @@ struct DatabaseConfiguration: Sendable {
                 diagnostics.append(Diagnostic(decl.location, "tandem db_pool_size must be a number from 1 to 1000"))
             }
         }
+        for decl in config.modparams where decl.module == "cachedb_mongodb" && decl.param == "cachedb_url" {
+            do {
+                configuration.cacheMongo = try mongoPool(decl.value.plainText.trimmingSpaces(), limit: mongoLimit)
+            } catch {
+                diagnostics.append(Diagnostic(decl.location, "cachedb_mongodb cachedb_url: \(error)"))
+            }
+        }
         return (configuration, diagnostics)
+    }
+
+    /// The shared client pool for a MongoDB URL (`mongodb[:group]://host/db[.collection]`).
+    static func mongoPool(_ url: String, limit: Int) throws -> MongoClientPool {
+        let normalized = MongoURL(url)
+        return try MongoClientPool.shared(url: normalized.url, configuration: MongoPoolConfiguration(maxPoolSize: max(1, limit)))
     }
 }

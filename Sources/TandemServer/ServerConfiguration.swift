@@ -95,7 +95,7 @@ extension ServerConfiguration {
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size"],
-        "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"],
+        "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "rest_client": ["connection_timeout", "curl_timeout", "ssl_verifypeer", "ssl_verifyhost",
                         "max_transfer_size", "max_async_transfers"],
     ]
@@ -141,6 +141,9 @@ extension ServerConfiguration {
         return warnings
     }
 
+    /// MongoDB operations running at once when `offload_limit` does not say (libmongoc can only block).
+    public static let defaultMongoLimit = 8
+
     /// The async engine's settings: `async_timeout` (seconds, default 30), and
     /// `modparam("tandem", "offload_limit" | "offload_queue" | "async_mode", "driver=value;…")`.
     public static func asyncEngine(for config: ScriptConfig) -> (AsyncEngineConfiguration?, [Diagnostic]) {
@@ -178,6 +181,9 @@ extension ServerConfiguration {
             default:
                 break
             }
+        }
+        if configuration.offload.limits["mongodb"] == nil {
+            configuration.offload.limits.values["mongodb"] = defaultMongoLimit
         }
         return diagnostics.isEmpty ? (configuration, []) : (nil, diagnostics)
     }

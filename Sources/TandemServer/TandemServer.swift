@@ -56,7 +56,8 @@ public final class TandemServer: Sendable {
         guard let script = result.script, !result.hasErrors else { return loaded }
         let (settings, problems) = ServerConfiguration.settings(for: result.config, file: fileName)
         let (engine, engineProblems) = ServerConfiguration.asyncEngine(for: result.config)
-        let (databases, databaseProblems) = DatabaseConfiguration.parse(result.config)
+        let mongoLimit = engine?.offload.limits["mongodb"] ?? ServerConfiguration.defaultMongoLimit
+        let (databases, databaseProblems) = DatabaseConfiguration.parse(result.config, mongoLimit: mongoLimit)
         let (http, httpProblems) = ServerConfiguration.httpSettings(for: result.config)
         let errors = problems + engineProblems + databaseProblems + httpProblems
         loaded.diagnostics += errors + ServerConfiguration.ignoredParameters(in: result.config)

@@ -16,11 +16,13 @@ final class WorkerServices {
 
     /// This worker's pool for database `id` (the default database when nil), created on first use.
     func postgresPool(id: String?) -> PostgresPool? {
-        guard let database = databases.database(id: id) else { return nil }
+        guard let database = databases.database(id: id), case .postgres(let settings, let blocking) = database.backend else {
+            return nil
+        }
         if let pool = postgresPools[database.id] { return pool }
-        let pool = PostgresPool(settings: database.settings, reactor: asyncWorker.reactor,
+        let pool = PostgresPool(settings: settings, reactor: asyncWorker.reactor,
                                 configuration: PostgresPoolConfiguration(size: databases.poolSize),
-                                blocking: database.blocking)
+                                blocking: blocking)
         postgresPools[database.id] = pool
         return pool
     }
