@@ -99,24 +99,73 @@ class ProcSample:
     threads: int
 
 
-def sample_proc(pid: int) -> ProcSample | None:
+def _read_stat(pid: int) -> tuple[float, int, int] | None:
+    """(CPU seconds user+system of all threads, session id, thread count) of one process."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             stat = f.read()
-        # The command name (field 2) may contain spaces: split after its closing parenthesis.
-        fields = stat[stat.rindex(")") + 2:].split()
-        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat(5)
-        threads = int(fields[17])
-        rss = hwm = 0
-        with open(f"/proc/{pid}/status") as f:
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces: split after its closing parenthesis.
+    fields = stat[stat.rindex(")") + 2:].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat(5)
+    return (utime + stime) / CLK_TCK, int(fields[3]), int(fields[17])
+
+
+def _read_kb(path: str, keys: tuple[str, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        with open(path) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-        return ProcSample(time.monotonic(), (utime + stime) / CLK_TCK, rss, hwm, threads)
+                k = line.split(":", 1)[0]
+                if k in keys:
+                    out[k] = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+def session_members(sid: int) -> list[int]:
+    """Processes of session `sid` (the proxy is started in its own session: multi-process proxies such as
+    Kamailio fork their workers into it)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = _read_stat(int(d)) if d != str(sid) else None
+            if st is not None and st[1] == sid:
+                pids.append(int(d))
+    return pids
+
+
+def sample_proc(pid: int) -> ProcSample | None:
+    """The proxy `pid` plus every other process of its session. For one process, rss/hwm are VmRSS/VmHWM; for
+    several, rss is the sum of Pss (shared memory split between its users) and hwm the largest sum seen so far
+    (sampled between steps, so a lower bound)."""
+    try:
+        main = _read_stat(pid)
+        if main is None:
+            return None
+        cpu, threads = main[0], main[2]
+        others = session_members(pid) if main[1] == pid else []
+        if not others:
+            kb = _read_kb(f"/proc/{pid}/status", ("VmRSS", "VmHWM"))
+            return ProcSample(time.monotonic(), cpu, kb.get("VmRSS", 0), kb.get("VmHWM", 0), threads)
+        pss = _read_kb(f"/proc/{pid}/smaps_rollup", ("Pss",)).get("Pss", 0)
+        for o in others:
+            st = _read_stat(o)
+            if st is None:
+                continue
+            cpu += st[0]
+            threads += st[2]
+            pss += _read_kb(f"/proc/{o}/smaps_rollup", ("Pss",)).get("Pss", 0)
+        peak = max(pss, _PEAK.get(pid, 0))
+        _PEAK[pid] = peak
+        return ProcSample(time.monotonic(), cpu, pss, peak, threads)
     except (OSError, ValueError, IndexError):
         return None
+
+
+_PEAK: dict[int, int] = {}
 
 
 # --------------------------------------------------------------------------------------------------- proxy
@@ -723,6 +772,8 @@ def cmd_relay(a) -> int:
                     "cpu_pct_at_max": b.proxy_cpu_pct if b else None,
                     "cpu_us_per_call_at_max": b.proxy_cpu_us_per_call if b else None,
                     "steps": [asdict(st) for st in s.steps]})
+        if "error" in rec and not s.steps:
+            continue  # not started: no figures, no ratios
         if baseline and baseline.max_rate:
             rec["ratio_to_baseline"] = round(s.max_rate / baseline.max_rate, 3)
         if first_rate is None:
