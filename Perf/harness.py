@@ -28,7 +28,7 @@ Examples
   python3 Perf/harness.py relay --duration 10 --proxy tandem=".build/release/tandem run -f Perf/configs/relay.cfg" \
       --proxy kamailio="kamailio -DD -E -f Perf/configs/kamailio-relay.cfg" --start-rate-for sync=25 ...
   python3 Perf/harness.py relay --proxy-cmd "..." --compare Perf/results/20260101T000000Z/results.json
-  python3 Perf/harness.py compare OLD/results.json NEW/results.json
+  python3 Perf/harness.py compare OLD/results.json NEW/results.json [--match proxy=tandem-relay2]
 """
 from __future__ import annotations
 
@@ -598,8 +598,9 @@ def proxies_of(d: dict) -> dict[str, dict]:
     return {}
 
 
-def compare(earlier: dict, now: dict) -> list[str]:
-    """Lines with now/earlier ratios of the headline numbers, per proxy name found in both files."""
+def compare(earlier: dict, now: dict, match: list[tuple[str, str]] | None = None) -> list[str]:
+    """Lines with now/earlier ratios of the headline numbers, per proxy name found in both files; `match` pairs
+    an earlier name with a later one (e.g. ("proxy", "tandem-relay2"))."""
     out = [f"compare: {earlier.get('timestamp', '?')} ({earlier.get('git', '')}) -> "
            f"{now.get('timestamp', '?')} ({now.get('git', '')})"]
 
@@ -615,8 +616,11 @@ def compare(earlier: dict, now: dict) -> list[str]:
     line("baseline max cps", (earlier.get("baseline") or {}).get("max_rate"),
          (now.get("baseline") or {}).get("max_rate"), True)
     pe, pn = proxies_of(earlier), proxies_of(now)
-    if len(pe) == 1 and len(pn) == 1:  # one proxy each: compare them whatever their names
+    if len(pe) == 1 and len(pn) == 1 and not match:  # one proxy each: compare them whatever their names
         pe, pn = {"proxy": next(iter(pe.values()))}, {"proxy": next(iter(pn.values()))}
+    for old, new in match or []:
+        if old in pe and new in pn:
+            pe = {(new if k == old else k): v for k, v in pe.items()}
     for name in [n for n in pn if n in pe]:
         a, b = pe[name], pn[name]
         line(f"{name} max cps", a.get("max_rate"), b.get("max_rate"), True)
@@ -819,7 +823,7 @@ def cmd_relay(a) -> int:
 def cmd_compare(a) -> int:
     earlier = json.loads(Path(a.earlier).read_text())
     now = json.loads(Path(a.now).read_text())
-    print("\n".join(compare(earlier, now)))
+    print("\n".join(compare(earlier, now, parse_named(a.match, "--match"))))
     return 0
 
 
@@ -861,6 +865,8 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("compare", help="ratios between two results.json files")
     c.add_argument("earlier")
     c.add_argument("now")
+    c.add_argument("--match", action="append", metavar="OLD=NEW",
+                   help="compare proxy OLD of the earlier file with proxy NEW of the later one (repeatable)")
     c.set_defaults(func=cmd_compare)
     a = ap.parse_args(argv)
     return a.func(a)
