@@ -2,10 +2,11 @@
 """Tandem performance harness (Python 3, stdlib only).
 
 Subcommands
-  relay    Find the highest sustained call rate (calls/s) through a SIP proxy with SIPp (Tests/sipp/uac.xml
-           -> proxy -> Tests/sipp/uas.xml), and the same search for SIPp uac <-> uas with no proxy (the
-           generator's own ceiling) in the same run. Starts the proxy itself from --proxy-cmd, records its
-           CPU time (/proc/PID/stat) and peak RSS (/proc/PID/status VmHWM).
+  relay    Find the highest sustained call rate (calls/s) through one or more SIP proxies with SIPp
+           (Tests/sipp/uac.xml -> proxy -> Tests/sipp/uas.xml), and the same search for SIPp uac <-> uas with
+           no proxy (the generator's own ceiling) in the same run. Each proxy (--proxy NAME=CMD, repeatable,
+           or one unnamed --proxy-cmd) is started fresh, searched, and stopped before the next one; its CPU
+           time (/proc/PID/stat) and peak RSS (/proc/PID/status VmHWM) are recorded.
   compare  Print ratios between two results.json files.
 
 A rate R passes when, over a run of D seconds at R calls/s (R*D calls):
@@ -16,13 +17,18 @@ A rate R passes when, over a run of D seconds at R calls/s (R*D calls):
 Search: exponential ramp (x2) from --start-rate until the first failure or --max-rate, then bisection until
 the gap is below --precision; every loop is bounded in steps (--max-steps) and time (--budget per search).
 
-Output: Perf/results/<UTC timestamp>/ with results.json, steps.csv, summary.md, proxy.log, sipp/*.csv.
+Output: Perf/results/<UTC timestamp>/ with results.json, steps.csv, summary.md, proxy-<NAME>.log (proxy.log for
+the unnamed --proxy-cmd), sipp/*.csv. The summary gives each proxy's ratio to the baseline and to the first proxy.
+Exit status: 0 when every search ran (slow figures never fail the run), 2 when a proxy did not start or died,
+3 when no step produced SIPp statistics (the harness or SIPp is broken), 130 when interrupted.
 
 Examples
   python3 Perf/harness.py relay --quick --no-proxy                  # SIPp-alone ceiling only
   python3 Perf/harness.py relay --quick --proxy-cmd ".build/release/tandem run -f Perf/configs/relay.cfg"
+  python3 Perf/harness.py relay --duration 10 --proxy tandem=".build/release/tandem run -f Perf/configs/relay.cfg" \
+      --proxy kamailio="kamailio -DD -E -f Perf/configs/kamailio-relay.cfg" --start-rate-for sync=25 ...
   python3 Perf/harness.py relay --proxy-cmd "..." --compare Perf/results/20260101T000000Z/results.json
-  python3 Perf/harness.py compare OLD/results.json NEW/results.json
+  python3 Perf/harness.py compare OLD/results.json NEW/results.json [--match proxy=tandem-relay2]
 """
 from __future__ import annotations
 
@@ -93,24 +99,73 @@ class ProcSample:
     threads: int
 
 
-def sample_proc(pid: int) -> ProcSample | None:
+def _read_stat(pid: int) -> tuple[float, int, int] | None:
+    """(CPU seconds user+system of all threads, session id, thread count) of one process."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             stat = f.read()
-        # The command name (field 2) may contain spaces: split after its closing parenthesis.
-        fields = stat[stat.rindex(")") + 2:].split()
-        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat(5)
-        threads = int(fields[17])
-        rss = hwm = 0
-        with open(f"/proc/{pid}/status") as f:
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces: split after its closing parenthesis.
+    fields = stat[stat.rindex(")") + 2:].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat(5)
+    return (utime + stime) / CLK_TCK, int(fields[3]), int(fields[17])
+
+
+def _read_kb(path: str, keys: tuple[str, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        with open(path) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-        return ProcSample(time.monotonic(), (utime + stime) / CLK_TCK, rss, hwm, threads)
+                k = line.split(":", 1)[0]
+                if k in keys:
+                    out[k] = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+def session_members(sid: int) -> list[int]:
+    """Processes of session `sid` (the proxy is started in its own session: multi-process proxies such as
+    Kamailio fork their workers into it)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = _read_stat(int(d)) if d != str(sid) else None
+            if st is not None and st[1] == sid:
+                pids.append(int(d))
+    return pids
+
+
+def sample_proc(pid: int) -> ProcSample | None:
+    """The proxy `pid` plus every other process of its session. For one process, rss/hwm are VmRSS/VmHWM; for
+    several, rss is the sum of Pss (shared memory split between its users) and hwm the largest sum seen so far
+    (sampled between steps, so a lower bound)."""
+    try:
+        main = _read_stat(pid)
+        if main is None:
+            return None
+        cpu, threads = main[0], main[2]
+        others = session_members(pid) if main[1] == pid else []
+        if not others:
+            kb = _read_kb(f"/proc/{pid}/status", ("VmRSS", "VmHWM"))
+            return ProcSample(time.monotonic(), cpu, kb.get("VmRSS", 0), kb.get("VmHWM", 0), threads)
+        pss = _read_kb(f"/proc/{pid}/smaps_rollup", ("Pss",)).get("Pss", 0)
+        for o in others:
+            st = _read_stat(o)
+            if st is None:
+                continue
+            cpu += st[0]
+            threads += st[2]
+            pss += _read_kb(f"/proc/{o}/smaps_rollup", ("Pss",)).get("Pss", 0)
+        peak = max(pss, _PEAK.get(pid, 0))
+        _PEAK[pid] = peak
+        return ProcSample(time.monotonic(), cpu, pss, peak, threads)
     except (OSError, ValueError, IndexError):
         return None
+
+
+_PEAK: dict[int, int] = {}
 
 
 # --------------------------------------------------------------------------------------------------- proxy
@@ -262,19 +317,22 @@ class Runner:
         self.uac_xml = SCENARIOS / "uac.xml"
         log(f"ports: uas {self.uas_port} uac {self.uac_port} control {self.cp_uas}/{self.cp_uac}")
 
-    def run(self, rate: int, via_proxy: bool) -> Step:
+    def run(self, rate: int, target: str | None) -> Step:
+        """One step at `rate`; `target` is the proxy's name, or None for SIPp uac <-> uas directly."""
         a = self.args
-        target = "proxy" if via_proxy else "baseline"
+        via_proxy = target is not None
+        target = target or "baseline"
         dur = a.duration
         calls = max(1, int(round(rate * dur)))
         st = Step(target=target, rate=rate, duration_s=dur, calls=calls)
-        tag = f"{target}-{rate}"
+        tag = f"{safe_name(target)}-{rate}"
         uac_csv = self.outdir / "sipp" / f"{tag}-uac.csv"
         uas_csv = self.outdir / "sipp" / f"{tag}-uas.csv"
         for p in (uac_csv, uas_csv):
             p.unlink(missing_ok=True)
         drain = a.drain
-        uac_timeout = int(dur * 1.2 + drain)
+        # A step slower than dur*1.15+2 s fails anyway (see _fill): stop waiting shortly after that.
+        uac_timeout = int(min(dur * 1.2 + drain, dur * 1.15 + 4))
         big = ["-buff_size", "4194304"] if rate > 3000 else []
         loops = ["-max_recv_loops", "10000", "-max_sched_loops", "10000"] if rate > 3000 else []
         common = ["-nostdin", "-i", "127.0.0.1", "-trace_stat", "-fd", "1"] + big + loops
@@ -357,10 +415,14 @@ class Runner:
             reasons.append(f"retrans growing {st.retrans_first_half}->{st.retrans_second_half}")
         if st.retransmissions > a.max_retrans * st.calls:
             reasons.append(f"retrans {st.retransmissions}")
-        if self.proxy is not None and st.target == "proxy" and not self.proxy.alive():
+        if self.proxy is not None and st.target != "baseline" and not self.proxy.alive():
             reasons.append("proxy died")
         st.ok = not reasons
         st.reason = "; ".join(reasons)
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "proxy"
 
 
 def terminate(p: subprocess.Popen) -> None:
@@ -388,15 +450,16 @@ class Search:
     steps: list[Step] = field(default_factory=list)
 
 
-def search(runner: Runner, via_proxy: bool, start: int, max_rate: int, precision: float, max_steps: int,
+def search(runner: Runner, name: str | None, start: int, max_rate: int, precision: float, max_steps: int,
            budget_s: float, min_rate: int = 50) -> Search:
-    target = "proxy" if via_proxy else "baseline"
+    """Rate search against proxy `name` (None: the SIPp-alone baseline); bounded by max_steps and budget_s."""
+    target = name or "baseline"
     res = Search(target=target)
     deadline = time.monotonic() + budget_s
     lo, hi = 0, None
 
     def step(rate: int) -> bool:
-        st = runner.run(rate, via_proxy)
+        st = runner.run(rate, name)
         res.steps.append(st)
         return st.ok
 
@@ -423,14 +486,14 @@ def search(runner: Runner, via_proxy: bool, start: int, max_rate: int, precision
             break
     # The start rate already failed: halve until something passes.
     while lo == 0 and hi is not None and hi > min_rate and not out_of_budget():
-        rate = max(min_rate, hi // 2)
+        rate = max(min(min_rate, start), hi // 2)
         if step(rate):
             lo = rate
         else:
             hi = rate
     # Bisection.
     while lo > 0 and hi is not None and (hi - lo) / lo > precision and not out_of_budget():
-        gran = 50 if hi > 1000 else 10
+        gran = 50 if hi > 1000 else (10 if hi > 100 else 1)
         mid = max(lo + 1, int(round((lo + hi) / 2 / gran)) * gran)
         if mid >= hi:
             break
@@ -476,9 +539,13 @@ def best_step(s: Search | None) -> Step | None:
     return None
 
 
-def write_reports(outdir: Path, result: dict, baseline: Search | None, proxy_s: Search | None) -> None:
+def fmt_ratio(x: float | None) -> str:
+    return f"{x:.2f}x" if x is not None else "-"
+
+
+def write_reports(outdir: Path, result: dict, baseline: Search | None, searches: list[Search]) -> None:
     (outdir / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    steps = (baseline.steps if baseline else []) + (proxy_s.steps if proxy_s else [])
+    steps = (baseline.steps if baseline else []) + [st for s in searches for st in s.steps]
     names = list(Step.__dataclass_fields__)
     with open(outdir / "steps.csv", "w", newline="") as f:
         w = csv.writer(f)
@@ -486,21 +553,33 @@ def write_reports(outdir: Path, result: dict, baseline: Search | None, proxy_s: 
         for st in steps:
             d = asdict(st)
             w.writerow([d[n] for n in names])
+    proxies = {p["name"]: p for p in result.get("proxies", [])}
+    first = result["proxies"][0]["name"] if result.get("proxies") else None
     md = [f"# Tandem relay benchmark {result['timestamp']}", "",
           f"Commit `{result['git']}`, {result['host']['cpus']} CPUs, {result['host']['sipp']}, "
           f"{result['params']['duration_s']:g} s per step, pass = <{100 * result['params']['max_failed']:g}% failed, "
-          f"retransmissions not growing.", "",
-          "| target | max sustained cps | first failing cps | steps | proxy CPU at max | CPU us/call | peak RSS |",
-          "|---|---:|---:|---:|---:|---:|---:|"]
-    for s in (baseline, proxy_s):
-        if s is None:
-            continue
+          f"retransmissions not growing.", ""]
+    if first is not None:
+        md += [f"Ratios: `x baseline` = max cps / SIPp-alone max cps; `x {first}` = max cps / the first proxy's.", ""]
+    md += [f"| target | max sustained cps | x baseline | x {first or 'first'} | first failing cps | steps | "
+           "proxy CPU at max | CPU us/call | peak RSS | stopped by |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    if baseline is not None:
+        md.append(f"| baseline | {baseline.max_rate} | - | - | {baseline.first_fail or '-'} | {len(baseline.steps)} "
+                  f"| - | - | - | {baseline.stopped_by} |")
+    for s in searches:
+        pr = proxies.get(s.target, {})
         b = best_step(s)
         cpu = f"{b.proxy_cpu_pct:.0f}%" if b and b.proxy_cpu_pct is not None else "-"
         us = f"{b.proxy_cpu_us_per_call:.1f}" if b and b.proxy_cpu_us_per_call is not None else "-"
-        rss = f"{result['proxy']['peak_rss_kb'] / 1024:.1f} MiB" if s.target == "proxy" and result.get(
-            "proxy", {}).get("peak_rss_kb") else "-"
-        md.append(f"| {s.target} | {s.max_rate} | {s.first_fail or '-'} | {len(s.steps)} | {cpu} | {us} | {rss} |")
+        rss = f"{pr['peak_rss_kb'] / 1024:.1f} MiB" if pr.get("peak_rss_kb") else "-"
+        stopped = s.stopped_by + (f"; {pr['error']}" if pr.get("error") else "")
+        md.append(f"| {s.target} | {s.max_rate} | {fmt_ratio(pr.get('ratio_to_baseline'))} | "
+                  f"{fmt_ratio(pr.get('ratio_to_first'))} | {s.first_fail or '-'} | {len(s.steps)} | {cpu} | {us} | "
+                  f"{rss} | {stopped} |")
+    if proxies:
+        md += ["", "Proxy commands:", ""]
+        md += [f"- `{n}`: `{p.get('cmd') or '(already running)'}`" for n, p in proxies.items()]
     md += ["", "## Steps", "", "| target | rate | ok | successful | failed | retrans | achieved cps | wall s | proxy CPU | reason |",
            "|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
     for st in steps:
@@ -510,34 +589,71 @@ def write_reports(outdir: Path, result: dict, baseline: Search | None, proxy_s: 
     (outdir / "summary.md").write_text("\n".join(md) + "\n")
 
 
-def compare(earlier: dict, now: dict) -> list[str]:
-    """Lines with now/earlier ratios of the headline numbers."""
-    def get(d: dict, *path):
-        for p in path:
-            if not isinstance(d, dict) or p not in d or d[p] is None:
-                return None
-            d = d[p]
-        return d
+def proxies_of(d: dict) -> dict[str, dict]:
+    """Name -> proxy result of a results.json (schema 1 had a single "proxy" entry)."""
+    if "proxies" in d:
+        return {p["name"]: p for p in d["proxies"]}
+    if "proxy" in d:
+        return {"proxy": d["proxy"]}
+    return {}
 
-    rows = [("baseline max cps", ("baseline", "max_rate"), True),
-            ("proxy max cps", ("proxy", "max_rate"), True),
-            ("proxy/baseline", ("proxy", "ratio_to_baseline"), True),
-            ("proxy CPU us/call at max", ("proxy", "cpu_us_per_call_at_max"), False),
-            ("proxy peak RSS kB", ("proxy", "peak_rss_kb"), False)]
+
+def compare(earlier: dict, now: dict, match: list[tuple[str, str]] | None = None) -> list[str]:
+    """Lines with now/earlier ratios of the headline numbers, per proxy name found in both files; `match` pairs
+    an earlier name with a later one (e.g. ("proxy", "tandem-relay2"))."""
     out = [f"compare: {earlier.get('timestamp', '?')} ({earlier.get('git', '')}) -> "
            f"{now.get('timestamp', '?')} ({now.get('git', '')})"]
-    for name, path, higher_better in rows:
-        a, b = get(earlier, *path), get(now, *path)
+
+    def line(name: str, a, b, higher_better: bool) -> None:
         if a is None or b is None:
-            out.append(f"  {name:28s} {a!s:>10} -> {b!s:>10}")
-            continue
+            out.append(f"  {name:36s} {a!s:>10} -> {b!s:>10}")
+            return
         ratio = (b / a) if a else float("inf")
         better = (ratio >= 1) == higher_better
-        out.append(f"  {name:28s} {a:>10} -> {b:>10}  x{ratio:.3f} ({'same' if ratio == 1 else ('better' if better else 'worse')})")
+        out.append(f"  {name:36s} {a:>10} -> {b:>10}  x{ratio:.3f} "
+                   f"({'same' if ratio == 1 else ('better' if better else 'worse')})")
+
+    line("baseline max cps", (earlier.get("baseline") or {}).get("max_rate"),
+         (now.get("baseline") or {}).get("max_rate"), True)
+    pe, pn = proxies_of(earlier), proxies_of(now)
+    if len(pe) == 1 and len(pn) == 1 and not match:  # one proxy each: compare them whatever their names
+        pe, pn = {"proxy": next(iter(pe.values()))}, {"proxy": next(iter(pn.values()))}
+    for old, new in match or []:
+        if old in pe and new in pn:
+            pe = {(new if k == old else k): v for k, v in pe.items()}
+    for name in [n for n in pn if n in pe]:
+        a, b = pe[name], pn[name]
+        line(f"{name} max cps", a.get("max_rate"), b.get("max_rate"), True)
+        line(f"{name}/baseline", a.get("ratio_to_baseline"), b.get("ratio_to_baseline"), True)
+        line(f"{name} CPU us/call at max", a.get("cpu_us_per_call_at_max"), b.get("cpu_us_per_call_at_max"), False)
+        line(f"{name} peak RSS kB", a.get("peak_rss_kb"), b.get("peak_rss_kb"), False)
+    missing = sorted(set(pe) ^ set(pn))
+    if missing:
+        out.append(f"  (in one file only: {', '.join(missing)})")
     return out
 
 
 # ---------------------------------------------------------------------------------------------------- main
+
+def parse_named(values: list[str] | None, what: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for v in values or []:
+        name, sep, rest = v.partition("=")
+        name = name.strip()
+        if not sep or not name or not rest.strip() or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise SystemExit(f"{what} wants NAME=VALUE with NAME of letters, digits, _ . - (got {v!r})")
+        out.append((name, rest.strip()))
+    return out
+
+
+def wait_port_free(port: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_free(port):
+            return True
+        time.sleep(0.2)
+    return port_free(port)
+
 
 def cmd_relay(a) -> int:
     if a.quick:
@@ -545,114 +661,197 @@ def cmd_relay(a) -> int:
         a.precision = a.precision or 0.15
         a.max_steps = a.max_steps or 9
         a.budget = a.budget or 75.0
-        a.total_budget = a.total_budget or 150.0
         a.start_rate = a.start_rate or 1000
     else:
         a.duration = a.duration or 30.0
         a.precision = a.precision or 0.05
         a.max_steps = a.max_steps or 14
         a.budget = a.budget or 900.0
-        a.total_budget = a.total_budget or 2400.0
         a.start_rate = a.start_rate or 500
     if not shutil.which(a.sipp):
         raise SystemExit(f"{a.sipp} not found (apt-get install sip-tester)")
-    if not a.no_proxy and not a.proxy_cmd and not a.proxy_running:
-        raise SystemExit("give --proxy-cmd CMD (or --proxy-running, or --no-proxy for the SIPp-alone ceiling)")
+
+    # The proxies, in order: --proxy-cmd (unnamed, "proxy") first, then every --proxy NAME=CMD.
+    plist: list[tuple[str, str | None]] = []
+    if a.proxy_cmd:
+        plist.append(("proxy", a.proxy_cmd))
+    elif a.proxy_running:
+        plist.append(("proxy", None))
+    for name, cmd in parse_named(a.proxy, "--proxy"):
+        if any(n == name for n, _ in plist):
+            raise SystemExit(f"--proxy: name {name!r} given twice")
+        plist.append((name, cmd))
+    if a.no_proxy:
+        plist = []
+    elif not plist:
+        raise SystemExit("give --proxy NAME=CMD (repeatable) or --proxy-cmd CMD (or --proxy-running, or --no-proxy "
+                         "for the SIPp-alone ceiling)")
+    if a.proxy_running and len(plist) > 1:
+        raise SystemExit("--proxy-running works with a single proxy only")
+    starts = {n: int(r) for n, r in parse_named(a.start_rate_for, "--start-rate-for")}
+    unknown = set(starts) - {n for n, _ in plist}
+    if unknown:
+        raise SystemExit(f"--start-rate-for: no proxy named {', '.join(sorted(unknown))}")
+    n_searches = len(plist) + (0 if a.skip_baseline else 1)
+    a.total_budget = a.total_budget or ((150.0 if a.quick else 2400.0) if n_searches <= 2 else a.budget * n_searches)
+
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     outdir = Path(a.out) / stamp
     outdir.mkdir(parents=True, exist_ok=True)
     t_start = time.monotonic()
-    log(f"results in {outdir}")
+    deadline = t_start + a.total_budget
+    log(f"results in {outdir}; {n_searches} searches, total budget {a.total_budget:.0f} s")
 
-    proxy = None
-    if not a.no_proxy and a.proxy_cmd:
-        proxy = Proxy(a.proxy_cmd, a.proxy_addr, outdir / "proxy.log")
-    runner = Runner(a, outdir, proxy)
-    baseline = proxy_s = None
+    runner = Runner(a, outdir, None)
+    baseline: Search | None = None
+    searches: list[Search] = []
+    records: list[dict] = []
     interrupted = False
+    broken = False
+    _, proxy_port = parse_addr(a.proxy_addr)
     try:
         if not a.skip_baseline:
-            baseline = search(runner, False, a.start_rate, a.max_rate, a.precision, a.max_steps, a.budget)
-        if not a.no_proxy:
-            if proxy:
-                proxy.start()
-            cap = a.max_rate
-            if baseline and baseline.max_rate and baseline.first_fail:
-                cap = min(cap, baseline.first_fail)  # the proxy path cannot beat the generator
-            left = a.total_budget - (time.monotonic() - t_start)
-            proxy_s = search(runner, True, min(a.start_rate, cap), cap, a.precision, a.max_steps,
-                             max(10.0, min(a.budget, left)))
+            baseline = search(runner, None, a.start_rate, a.max_rate, a.precision, a.max_steps,
+                              min(a.budget, a.total_budget))
+        cap = a.max_rate
+        if baseline and baseline.max_rate and baseline.first_fail:
+            cap = min(cap, baseline.first_fail)  # the proxy path cannot beat the generator
+        for name, cmd in plist:
+            rec: dict = {"name": name, "cmd": cmd}
+            records.append(rec)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                s = Search(target=name, stopped_by="total budget spent before it started")
+                searches.append(s)
+                log(f"{name}: skipped, total budget spent")
+                continue
+            proxy = None
+            if cmd is not None:
+                if not wait_port_free(proxy_port):
+                    rec["error"] = f"port {proxy_port} still busy before start"
+                    searches.append(Search(target=name, stopped_by="not started"))
+                    broken = True
+                    log(f"{name}: {rec['error']}")
+                    continue
+                log_name = "proxy.log" if name == "proxy" else f"proxy-{safe_name(name)}.log"
+                proxy = Proxy(cmd, a.proxy_addr, outdir / log_name)
+                try:
+                    proxy.start()
+                except SystemExit as e:  # did not come up: record it, go on with the next proxy
+                    rec["error"] = str(e)
+                    searches.append(Search(target=name, stopped_by="not started"))
+                    broken = True
+                    log(f"{name}: {e}")
+                    continue
+            runner.proxy = proxy
+            s = None
+            try:
+                start = min(starts.get(name, a.start_rate), cap)
+                s = search(runner, name, start, cap, a.precision, a.max_steps, max(10.0, min(a.budget, left)))
+                searches.append(s)
+            finally:
+                if proxy:
+                    proxy.stop()
+                    if proxy.last:
+                        rec["peak_rss_kb"] = proxy.last.hwm_kb
+                        rec["cpu_seconds_total"] = round(proxy.last.cpu_s, 3)
+                        rec["threads"] = proxy.last.threads
+                    rec["exit_code"] = proxy.proc.returncode if proxy.proc else None
+                    if s is not None and any("proxy died" in st.reason for st in s.steps):
+                        rec["error"] = "proxy died during the search"
+                        broken = True
+                runner.proxy = None
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted; writing what was measured")
-    finally:
-        if proxy:
-            proxy.stop()
 
+    by_name = {s.target: s for s in searches}
+    first_rate = None
+    for rec in records:
+        s = by_name.get(rec["name"])
+        if s is None:
+            continue
+        b = best_step(s)
+        rec.update({"max_rate": s.max_rate, "first_fail": s.first_fail, "stopped_by": s.stopped_by,
+                    "cpu_pct_at_max": b.proxy_cpu_pct if b else None,
+                    "cpu_us_per_call_at_max": b.proxy_cpu_us_per_call if b else None,
+                    "steps": [asdict(st) for st in s.steps]})
+        if "error" in rec and not s.steps:
+            continue  # not started: no figures, no ratios
+        if baseline and baseline.max_rate:
+            rec["ratio_to_baseline"] = round(s.max_rate / baseline.max_rate, 3)
+        if first_rate is None:
+            first_rate = s.max_rate
+        rec["ratio_to_first"] = round(s.max_rate / first_rate, 3) if first_rate else None
     result: dict = {
-        "schema": 1,
+        "schema": 2,
         "timestamp": stamp,
         "git": git_rev(),
         "host": {"cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
                  "sipp": sipp_version(a.sipp)},
         "params": {"quick": a.quick, "duration_s": a.duration, "precision": a.precision, "max_steps": a.max_steps,
-                   "budget_s": a.budget, "total_budget_s": a.total_budget, "start_rate": a.start_rate, "max_rate": a.max_rate,
-                   "max_failed": a.max_failed, "max_retrans": a.max_retrans, "proxy_cmd": a.proxy_cmd,
-                   "proxy_addr": a.proxy_addr, "uas_port": runner.uas_port, "uac_port": runner.uac_port},
+                   "budget_s": a.budget, "total_budget_s": a.total_budget, "start_rate": a.start_rate,
+                   "start_rate_for": starts, "max_rate": a.max_rate, "max_failed": a.max_failed,
+                   "max_retrans": a.max_retrans, "proxy_addr": a.proxy_addr, "uas_port": runner.uas_port,
+                   "uac_port": runner.uac_port},
         "interrupted": interrupted,
         "elapsed_s": round(time.monotonic() - t_start, 1),
     }
     if baseline:
         result["baseline"] = {"max_rate": baseline.max_rate, "first_fail": baseline.first_fail,
                               "stopped_by": baseline.stopped_by, "steps": [asdict(s) for s in baseline.steps]}
-    if proxy_s:
-        b = best_step(proxy_s)
-        pr: dict = {"max_rate": proxy_s.max_rate, "first_fail": proxy_s.first_fail,
-                    "stopped_by": proxy_s.stopped_by, "steps": [asdict(s) for s in proxy_s.steps],
-                    "cpu_pct_at_max": b.proxy_cpu_pct if b else None,
-                    "cpu_us_per_call_at_max": b.proxy_cpu_us_per_call if b else None}
-        if proxy and proxy.last:
-            pr["peak_rss_kb"] = proxy.last.hwm_kb
-            pr["cpu_seconds_total"] = round(proxy.last.cpu_s, 3)
-            pr["threads"] = proxy.last.threads
-            pr["exit_code"] = proxy.proc.returncode if proxy.proc else None
-        if baseline and baseline.max_rate:
-            pr["ratio_to_baseline"] = round(proxy_s.max_rate / baseline.max_rate, 3)
-        result["proxy"] = pr
-    write_reports(outdir, result, baseline, proxy_s)
+    if records:
+        result["proxies"] = records
+        result["proxy"] = records[0]  # schema 1 readers (compare) look here
+    write_reports(outdir, result, baseline, searches)
     print((outdir / "summary.md").read_text())
     if a.compare:
         earlier = json.loads(Path(a.compare).read_text())
         print("\n".join(compare(earlier, result)))
     log(f"done in {result['elapsed_s']} s; results in {outdir}")
-    return 130 if interrupted else 0
+    all_steps = (baseline.steps if baseline else []) + [st for s in searches for st in s.steps]
+    if interrupted:
+        return 130
+    if broken:
+        return 2
+    if all_steps and all(st.reason.startswith("no SIPp statistics") for st in all_steps):
+        log("no step produced SIPp statistics: SIPp or the harness is broken")
+        return 3
+    return 0
 
 
 def cmd_compare(a) -> int:
     earlier = json.loads(Path(a.earlier).read_text())
     now = json.loads(Path(a.now).read_text())
-    print("\n".join(compare(earlier, now)))
+    print("\n".join(compare(earlier, now, parse_named(a.match, "--match"))))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("relay", help="highest sustained call rate through the proxy (and SIPp alone)")
-    r.add_argument("--proxy-cmd", help="command line starting the proxy in the foreground (run from the repo root)")
-    r.add_argument("--proxy-addr", default="127.0.0.1:15060", help="where the proxy listens (default %(default)s)")
+    r = sub.add_parser("relay", help="highest sustained call rate through the proxies (and SIPp alone)")
+    r.add_argument("--proxy", action="append", metavar="NAME=CMD",
+                   help="a proxy to measure, started fresh from CMD in the foreground (run from the repo root); "
+                        "repeatable, measured in the given order after the baseline")
+    r.add_argument("--proxy-cmd", help="one unnamed proxy (named 'proxy'), measured before any --proxy")
+    r.add_argument("--start-rate-for", action="append", metavar="NAME=RATE",
+                   help="first ramp rate for one proxy (e.g. a blocking config: sync=25); repeatable")
+    r.add_argument("--proxy-addr", default="127.0.0.1:15060",
+                   help="where every proxy listens (default %(default)s)")
     r.add_argument("--proxy-running", action="store_true", help="the proxy is already running at --proxy-addr")
     r.add_argument("--no-proxy", action="store_true", help="only the SIPp uac <-> uas baseline")
-    r.add_argument("--skip-baseline", action="store_true", help="only the proxy search")
-    r.add_argument("--quick", action="store_true", help="6 s steps, coarse search: under 3 minutes in all")
+    r.add_argument("--skip-baseline", action="store_true", help="only the proxy searches")
+    r.add_argument("--quick", action="store_true", help="6 s steps, coarse search: under 3 minutes for one proxy")
     r.add_argument("--duration", type=float, help="seconds per step (quick 6, full 30)")
     r.add_argument("--start-rate", type=int, help="first rate of the ramp (quick 1000, full 500)")
     r.add_argument("--max-rate", type=int, default=40000, help="highest rate tried (default %(default)s)")
     r.add_argument("--precision", type=float, help="stop bisecting when (fail-pass)/pass is below this")
     r.add_argument("--max-steps", type=int, help="steps per search (quick 9, full 14)")
-    r.add_argument("--budget", type=float, help="seconds per search (quick 80, full 900)")
+    r.add_argument("--budget", type=float, help="seconds per search (quick 75, full 900)")
     r.add_argument("--total-budget", type=float,
-                   help="seconds for both searches (quick 150, full 2400); a step started in time may finish later")
+                   help="seconds for all searches (baseline + one proxy: quick 150, full 2400; more proxies: "
+                        "budget x searches); a step started in time may finish later")
     r.add_argument("--drain", type=float, default=6.0, help="seconds allowed after the last call is created")
     r.add_argument("--max-failed", type=float, default=0.001, help="allowed failed-call ratio (default 0.1%%)")
     r.add_argument("--max-retrans", type=float, default=0.01, help="allowed retransmissions per call")
@@ -666,6 +865,8 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("compare", help="ratios between two results.json files")
     c.add_argument("earlier")
     c.add_argument("now")
+    c.add_argument("--match", action="append", metavar="OLD=NEW",
+                   help="compare proxy OLD of the earlier file with proxy NEW of the later one (repeatable)")
     c.set_defaults(func=cmd_compare)
     a = ap.parse_args(argv)
     return a.func(a)
