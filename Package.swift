@@ -50,6 +50,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // HTTP client driver (rest_client semantics): libcurl multi on the worker's reactor.
         .target(name: "HTTPDriver", dependencies: ["CCurl", "TandemAsync", "Reactor"], swiftSettings: strict),
+        // OpenLDAP client library (libldap/liblber; typed helpers for pointer macros and timeouts).
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
+        // LDAP driver for the async engine (OpenSIPS ldap semantics): per-worker async-bind pool + search operation.
+        .target(name: "LDAPDriver", dependencies: ["CLDAP", "TandemAsync", "Reactor"], swiftSettings: strict),
         // Wires the script to the proxy core and runs the server.
         .target(
             name: "TandemServer",
@@ -74,6 +78,7 @@ let package = Package(
         .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "PostgresDriverTests", dependencies: ["PostgresDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
+        .testTarget(name: "LDAPDriverTests", dependencies: ["LDAPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
