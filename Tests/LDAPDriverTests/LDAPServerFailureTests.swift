@@ -5,7 +5,7 @@ import TandemAsync
 import Testing
 
 /// A private slapd (its own state dir and port, so the shared test server is untouched) that is absent,
-/// started, frozen (SIGSTOP), killed and restarted.
+/// started, frozen (SIGSTOP), killed (SIGKILL) and started again.
 @Suite(.enabled(if: TestServer.available, "needs TANDEM_TEST_LDAP_URL (TANDEM_TEST_SERVERS=slapd scripts/test.sh)"))
 struct LDAPServerFailureTests {
     /// Controls a private slapd through scripts/test-servers/slapd.sh.
@@ -18,10 +18,13 @@ struct LDAPServerFailureTests {
         var url: String { "ldap://127.0.0.1:\(port)/" }
         var pid: String { "$(cat \(state)/slapd/pid)" }
         func start() -> Bool { shell("\(control) start >/dev/null 2>&1") == 0 }
-        func stop() { shell("\(control) stop >/dev/null 2>&1") }
+        /// Kills the server (SIGKILL: a crash; a graceful slapd stop can take seconds with clients attached).
+        func stop() {
+            signal("KILL")
+            shell("\(control) stop >/dev/null 2>&1")
+        }
         func signal(_ name: String) { shell("kill -\(name) \(pid)") }
         func cleanUp() {
-            signal("CONT")
             stop()
             shell("rm -rf \(state)")
         }
