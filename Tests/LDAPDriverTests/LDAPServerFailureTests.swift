@@ -24,6 +24,11 @@ struct LDAPServerFailureTests {
             shell("\(control) stop >/dev/null 2>&1")
         }
         func signal(_ name: String) { shell("kill -\(name) \(pid)") }
+        /// SIGSTOP, then waits until every thread of slapd is stopped (delivery is asynchronous).
+        func freeze() {
+            signal("STOP")
+            shell("for i in $(seq 200); do grep -qv '^T' <(awk '{print $3}' /proc/\(pid)/task/*/stat) || exit 0; sleep 0.005; done")
+        }
         func cleanUp() {
             stop()
             shell("rm -rf \(state)")
@@ -38,7 +43,7 @@ struct LDAPServerFailureTests {
         #expect(server.start())
         let h = try Harness(session: TestServer.session(url: server.url))
         #expect(try h.search("ldap://test/\(people)?uid?sub?(uid=alice)").rc == 1)
-        server.signal("STOP")
+        server.freeze()
         let t0 = nowMs()
         let r = try h.search("ldap://test/\(people)?uid?sub?(uid=alice)", timeoutMs: 300)
         #expect(r.rc == -3)
@@ -52,7 +57,7 @@ struct LDAPServerFailureTests {
         #expect(h.pool.statistics.connectAttempts == 1)
 
         // The blocking form honours the job timeout too.
-        server.signal("STOP")
+        server.freeze()
         let blocking = try h.search("ldap://test/\(people)?uid?sub?(uid=alice)", mode: .offload, timeoutMs: 300)
         #expect(blocking.rc == -3)
         server.signal("CONT")
@@ -97,7 +102,7 @@ struct LDAPServerFailureTests {
         #expect(server.start())
         let h = try Harness(session: TestServer.session(url: server.url))
         #expect(try h.search("ldap://test/\(people)?uid?sub?(uid=alice)").rc == 1)
-        server.signal("STOP")
+        server.freeze()
         let got = Box<AsyncResult?>(nil)
         let url = try LDAPURL.parse("ldap://test/\(people)?uid?sub?(uid=alice)")
         h.worker.start(LDAPSearchOperation(pool: h.pool, search: url), mode: .native, timeoutMs: 5000) { got.value = $0 }
