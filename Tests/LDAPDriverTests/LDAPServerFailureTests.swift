@@ -5,7 +5,7 @@ import TandemAsync
 import Testing
 
 /// A private slapd (its own state dir and port, so the shared test server is untouched) that is absent,
-/// started, frozen (SIGSTOP), killed (SIGKILL) and started again.
+/// started, frozen (SIGSTOP), stopped (SIGTERM), killed (SIGKILL) and started again.
 @Suite(.enabled(if: TestServer.available, "needs TANDEM_TEST_LDAP_URL (TANDEM_TEST_SERVERS=slapd scripts/test.sh)"))
 struct LDAPServerFailureTests {
     /// Controls a private slapd through scripts/test-servers/slapd.sh.
@@ -18,10 +18,12 @@ struct LDAPServerFailureTests {
         var url: String { "ldap://127.0.0.1:\(port)/" }
         var pid: String { "$(cat \(state)/slapd/pid)" }
         func start() -> Bool { shell("\(control) start >/dev/null 2>&1") == 0 }
-        /// Kills the server (SIGKILL: a crash; a graceful slapd stop can take seconds with clients attached).
-        func stop() {
+        /// Graceful stop (SIGTERM; slapd closes its client connections).
+        func stop() { shell("\(control) stop >/dev/null 2>&1") }
+        /// A crash (SIGKILL; also ends a frozen server at once).
+        func kill() {
             signal("KILL")
-            shell("\(control) stop >/dev/null 2>&1")
+            stop()
         }
         func signal(_ name: String) { shell("kill -\(name) \(pid)") }
         /// SIGSTOP, then waits until every thread of slapd is stopped (delivery is asynchronous).
@@ -30,7 +32,7 @@ struct LDAPServerFailureTests {
             shell("for i in $(seq 200); do grep -qv '^T' <(awk '{print $3}' /proc/\(pid)/task/*/stat) || exit 0; sleep 0.005; done")
         }
         func cleanUp() {
-            stop()
+            kill()
             shell("rm -rf \(state)")
         }
     }
@@ -60,6 +62,9 @@ struct LDAPServerFailureTests {
         server.freeze()
         let blocking = try h.search("ldap://test/\(people)?uid?sub?(uid=alice)", mode: .offload, timeoutMs: 300)
         #expect(blocking.rc == -3)
+        // The offload thread is not stuck either: the bind is bounded by ldap_client_bind_timeout (500 ms).
+        try h.spin(limitMs: 2000) { h.engine.pool.busyCount == 0 }
+        #expect(h.engine.pool.busyCount == 0)
         server.signal("CONT")
     }
 
@@ -107,7 +112,7 @@ struct LDAPServerFailureTests {
         let url = try LDAPURL.parse("ldap://test/\(people)?uid?sub?(uid=alice)")
         h.worker.start(LDAPSearchOperation(pool: h.pool, search: url), mode: .native, timeoutMs: 5000) { got.value = $0 }
         try h.spin(limitMs: 100) { false }
-        server.signal("KILL")
+        server.kill()
         try h.spin(limitMs: 3000) { got.value != nil }
         #expect(got.value?.rc == -2, "in-flight search fails when the connection breaks, before the timeout")
     }

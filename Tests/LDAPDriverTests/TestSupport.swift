@@ -97,13 +97,26 @@ func closedPort() -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// Runs a shell command, returns its exit status.
+/// Runs a shell command, returns its exit status. The child gets an empty signal mask and default
+/// SIGPIPE handling: the test process blocks most signals in its threads (and the pool ignores SIGPIPE),
+/// and a slapd inheriting that mask would never see the SIGTERM of a graceful stop.
 @discardableResult
 func shell(_ command: String) -> Int32 {
     var pid = pid_t()
     let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/bash"), strdup("-c"), strdup(command), nil]
     defer { for arg in argv { free(arg) } }
-    guard posix_spawn(&pid, "/bin/bash", nil, nil, argv, environ) == 0 else { return -1 }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    sigaddset(&defaults, SIGPIPE)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    guard posix_spawn(&pid, "/bin/bash", nil, &attributes, argv, environ) == 0 else { return -1 }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return (status >> 8) & 0xff
