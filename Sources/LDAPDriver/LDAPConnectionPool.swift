@@ -40,7 +40,8 @@ public final class LDAPConnectionPool {
 
     private var connections: [LDAPConnection] = []
     private var queue: [LDAPSearchRequest] = []
-    private var running: [UInt64: LDAPConnection] = [:]
+    /// Searches on the server: request id → connection and message id.
+    private var running: [UInt64: (LDAPConnection, Int32)] = [:]
     private var nextRequestID: UInt64 = 1
     private var backoffMs: UInt64 = 0
     private var retryAt: Deadline?
@@ -113,11 +114,10 @@ public final class LDAPConnectionPool {
             queue.remove(at: index)
             return
         }
-        guard let connection = running.removeValue(forKey: id) else { return }
-        guard let entry = connection.searches.first(where: { $0.value.id == id }) else { return }
-        connection.searches.removeValue(forKey: entry.key)
+        guard let (connection, messageID) = running.removeValue(forKey: id) else { return }
+        guard connection.searches.removeValue(forKey: messageID) != nil else { return }
         statistics.searchesAbandoned += 1
-        if connection.phase == .ready { _ = ldap_abandon_ext(connection.ld, entry.key, nil, nil) }
+        if connection.phase == .ready { _ = ldap_abandon_ext(connection.ld, messageID, nil, nil) }
     }
 
     /// Opens a connection now (optional; they open on demand otherwise).
@@ -300,7 +300,7 @@ public final class LDAPConnectionPool {
             statistics.searchesSent += 1
             request.messageID = messageID
             connection.searches[messageID] = request
-            running[request.id] = connection
+            running[request.id] = (connection, messageID)
             statistics.peakInFlight = max(statistics.peakInFlight, connection.searches.count)
             return
         }

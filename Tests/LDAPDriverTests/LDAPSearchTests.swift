@@ -100,6 +100,32 @@ struct LDAPSearchTests {
         #expect(h.pool.inFlightCount == 0 && h.pool.queuedCount == 0)
     }
 
+    @Test func secondConnectionOpensWhenTheFirstIsBusyAndFullQueueIsMinus4() throws {
+        let h = try Harness(session: TestServer.session(), configuration: LDAPPoolConfiguration(size: 2))
+        let done = Box(0)
+        for _ in 0..<50 {
+            let url = try LDAPURL.parse("ldap://test/\(people)?uid?sub?(uid=alice)")
+            h.worker.start(LDAPSearchOperation(pool: h.pool, search: url), mode: .native, timeoutMs: 5000) { r in
+                if r.rc == 1 { done.value += 1 }
+            }
+        }
+        try h.spin(limitMs: 5000) { done.value == 50 }
+        #expect(done.value == 50)
+        for _ in 0..<50 {
+            let url = try LDAPURL.parse("ldap://test/\(people)?uid?sub?(uid=bob)")
+            h.worker.start(LDAPSearchOperation(pool: h.pool, search: url), mode: .native, timeoutMs: 5000) { r in
+                if r.rc == 1 { done.value += 1 }
+            }
+        }
+        try h.spin(limitMs: 5000) { done.value == 100 && h.pool.statistics.bindsSucceeded == 2 }
+        #expect(done.value == 100)
+        #expect(h.pool.connectionCount == 2 && h.pool.statistics.bindsSucceeded == 2)
+
+        let full = try Harness(session: TestServer.session(), configuration: LDAPPoolConfiguration(maxQueue: 0))
+        let rejected = try full.search("ldap://test/\(people)?uid?sub?(uid=alice)")
+        #expect(rejected.rc == -4)
+    }
+
     @Test(arguments: [AsyncMode.offload, AsyncMode.sync])
     func blockingModes(mode: AsyncMode) throws {
         let h = try Harness(session: TestServer.session())
