@@ -117,6 +117,21 @@ struct LDAPServerFailureTests {
         #expect(got.value?.rc == -2, "in-flight search fails when the connection breaks, before the timeout")
     }
 
+    @Test func unansweredBindFailsAfterTheBindTimeout() throws {
+        let server = PrivateServer()
+        defer { server.cleanUp() }
+        #expect(server.start())
+        server.freeze()  // the kernel still accepts the TCP connection; the bind is never answered
+        let h = try Harness(session: TestServer.session(url: server.url))
+        let t0 = nowMs()
+        let r = try h.search("ldap://test/\(people)?uid?sub?(uid=alice)", timeoutMs: 3000)
+        let elapsed = nowMs() - t0
+        #expect(r.rc == -2)
+        #expect(r.errorText.contains("bind timeout"), "\(r.errorText)")
+        #expect(elapsed >= 450 && elapsed < 1500, "ldap_client_bind_timeout is 500 ms: \(elapsed) ms")
+        #expect(h.pool.connectionCount == 0 && h.pool.statistics.connectFailures == 1)
+    }
+
     private func searchUntilSuccess(_ h: Harness, limitMs: UInt64) throws -> [String?] {
         let start = nowMs()
         while nowMs() - start < limitMs {
