@@ -54,11 +54,16 @@ let package = Package(
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         // MongoDB driver for the async engine: shared client pool + command operations (blocking form only).
         .target(name: "MongoDriver", dependencies: ["CMongoC", "TandemAsync"], swiftSettings: strict),
+        // OpenLDAP client library (libldap/liblber; typed helpers for pointer macros and timeouts).
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
+        // LDAP driver for the async engine (OpenSIPS ldap semantics): per-worker async-bind pool + search operation.
+        .target(name: "LDAPDriver", dependencies: ["CLDAP", "TandemAsync", "Reactor"], swiftSettings: strict),
         // Wires the script to the proxy core and runs the server.
         .target(
             name: "TandemServer",
             dependencies: [
-                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "HTTPDriver", "MongoDriver", "SIPCore", "Reactor",
+                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "HTTPDriver", "MongoDriver", "LDAPDriver",
+                "SIPCore", "Reactor",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -79,6 +84,7 @@ let package = Package(
         .testTarget(name: "PostgresDriverTests", dependencies: ["PostgresDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "MongoDriverTests", dependencies: ["MongoDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
+        .testTarget(name: "LDAPDriverTests", dependencies: ["LDAPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
