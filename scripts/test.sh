@@ -16,8 +16,8 @@ PACKAGES=(pkg-config libpq-dev libcurl4-openssl-dev libmongoc-dev libldap-dev si
           postgresql-15 slapd ldap-utils python3-venv)
 [ "${TANDEM_SKIP_APT:-0}" = 1 ] || ensure_packages "${PACKAGES[@]}"
 
-# Servers the suite uses today (slapd joins when the LDAP driver lands).
-SERVERS=(${TANDEM_TEST_SERVERS-postgres http mongo})
+# Every test server the suite uses (tests skip what is not started).
+SERVERS=(${TANDEM_TEST_SERVERS-postgres http mongo slapd})
 STARTED=()
 
 stop_servers() {

@@ -1,4 +1,5 @@
 import HTTPDriver
+import LDAPDriver
 import MongoDriver
 import PostgresDriver
 import TandemAsync
@@ -13,6 +14,37 @@ enum AsyncFunctions {
 
     /// Declared arguments of the database functions; the query's bound values follow them.
     static let databaseArguments = 3
+    /// Declared arguments of ldap_search; the URL's values follow it.
+    static let ldapSearchArguments = 1
+
+    /// `$rc` as the script sees it. ldap_search keeps OpenSIPS ldap's table (entries, -1 none,
+    /// -2 error, -3 timeout), so an engine-side failure (no session, cancelled) is -2 there.
+    static func scriptRC(of name: String, _ result: AsyncResult) -> Int {
+        if name == "ldap_search", result.rc == AsyncResult.rcError, result.output("entries") == nil {
+            return -2
+        }
+        return result.rc
+    }
+
+    /// `ldap_result("attr/$avp(dst)")` or `ldap_result("attr", $avp(dst))`: copies every value of
+    /// `attr` from this worker's last ldap_search into the variable. `$rc`: values copied, -1 none.
+    static func ldapResult(args: [ScriptValue], services: WorkerServices?, script: Script,
+                           into execution: inout ExecutionContext) -> Int {
+        let spec = args.first?.stringValue ?? ""
+        var attribute = spec
+        var target = args.count > 1 ? args[1].stringValue : ""
+        if let slash = spec.firstIndex(of: "/") {
+            attribute = String(spec[..<slash])
+            target = String(spec[spec.index(after: slash)...]).trimmingSpaces()
+        }
+        guard let result = services?.lastLDAPResult,
+              case .list(let values)? = result.output(LDAPSearchOperation.outputName(attribute: attribute)),
+              !values.isEmpty else { return -1 }
+        for value in values {
+            VariableWriter.assign(target, value.map { .string($0) } ?? .null, script: script, execution: &execution)
+        }
+        return values.count
+    }
 
     /// The operation for `name(args)`, or one that fails at once when Tandem has no driver for it yet.
     static func operation(name: String, args: [ScriptValue], services: WorkerServices?) -> any AsyncOperation {
@@ -40,6 +72,15 @@ enum AsyncFunctions {
             let json = QueryTemplate.fill(args.count > 1 ? args[1].stringValue : "", values: parameters,
                                           escape: MongoJSON.escape)
             return MongoRawQueryOperation(pool: pool, json: json)
+        case "ldap_search":
+            // The URL follows OpenSIPS: ldap://SESSION/base?attrs?scope?filter; values go into it escaped.
+            let parameters: [String?] = args.count > ldapSearchArguments
+                ? args[ldapSearchArguments...].map { $0.isNull ? nil : $0.stringValue } : []
+            let text = QueryTemplate.fill(args.first?.stringValue ?? "", values: parameters, escape: LDAPFilter.escape)
+            guard let url = try? LDAPURL.parse(text), let pool = services?.ldapPool(session: url.session) else {
+                return UnavailableOperation(driver: "ldap")
+            }
+            return LDAPSearchOperation(pool: pool, search: url)
         case "rest_get":
             return HTTPRequestOperation(request: HTTPRequest(method: .get, url: args.first?.stringValue ?? ""))
         case "rest_post", "rest_put":
@@ -60,6 +101,15 @@ enum AsyncFunctions {
         default:
             return UnavailableOperation(driver: name)
         }
+    }
+
+    /// Hands a finished operation to the script: `$rc`, the output variables, and for ldap_search the
+    /// result that ldap_result reads.
+    static func complete(_ name: String, args: [ScriptValue], result: AsyncResult, script: Script,
+                         services: WorkerServices?, into execution: inout ExecutionContext) {
+        execution.rc = scriptRC(of: name, result)
+        if name == "ldap_search" { services?.lastLDAPResult = result }
+        storeOutputs(of: name, args: args, result: result, script: script, into: &execution)
     }
 
     /// Writes the function's outputs into the output variables named in its arguments

@@ -49,12 +49,15 @@ final class RequestProxyAdapter: ScriptProxy {
     /// An async-capable function called outside `async()`/`launch()` runs synchronously on the worker,
     /// as in OpenSIPS (its blocking form, bounded by the engine's default timeout).
     func invoke(_ call: ExternalCall, context execution: inout ExecutionContext) -> Int {
-        let operation = AsyncFunctions.operation(name: call.name, args: call.args,
-                                                 services: context.worker.attachment as? WorkerServices)
+        let services = context.worker.attachment as? WorkerServices
+        if call.name == "ldap_result" {
+            return AsyncFunctions.ldapResult(args: call.args, services: services, script: script, into: &execution)
+        }
+        let operation = AsyncFunctions.operation(name: call.name, args: call.args, services: services)
         guard let body = operation.makeBlocking(timeoutMs: 30_000) else { return AsyncResult.rcError }
-        let result = body()
-        AsyncFunctions.storeOutputs(of: call.name, args: call.args, result: result, script: script, into: &execution)
-        return result.rc
+        AsyncFunctions.complete(call.name, args: call.args, result: body(), script: script, services: services,
+                                into: &execution)
+        return execution.rc
     }
 
     /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`.

@@ -86,9 +86,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             let message = ReplyMessageAdapter(context: context, local: nil)
             var execution = ExecutionContext(script: script, message: message, proxy: NullProxy.shared,
                                              logger: scriptLogger, cache: cache, stats: statisticsSink)
-            execution.rc = result.rc
-            AsyncFunctions.storeOutputs(of: request.name, args: request.args, result: result, script: script,
-                                        into: &execution)
+            AsyncFunctions.complete(request.name, args: request.args, result: result, script: script,
+                                    services: services, into: &execution)
             switch runReplyRoutes([request.resumeRoute][...] + remaining, context: context, execution: &execution) {
             case .relay: context.core.resumeReply(context, drop: false)
             case .drop: context.core.resumeReply(context, drop: true)
@@ -190,9 +189,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         transaction.setCancelHandler(nil)
         guard let context = core.resume(transaction, worker: worker) else { return }
         var execution = takeExecution(for: context)
-        execution.rc = result.rc
-        AsyncFunctions.storeOutputs(of: request.name, args: request.args, result: result, script: script,
-                                    into: &execution)
+        AsyncFunctions.complete(request.name, args: request.args, result: result, script: script,
+                                services: worker.attachment as? WorkerServices, into: &execution)
         let outcome = script.run(route: request.resumeRoute, context: &execution)
         finish(outcome, execution: &execution, context: context)
         park(execution, worker: worker)
@@ -214,10 +212,9 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
                 var report = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
                                               logger: scriptLogger, cache: cache,
                                          stats: statisticsSink)
-                report.rc = result.rc
                 report.params = [launch.param]
-                AsyncFunctions.storeOutputs(of: launch.name, args: launch.args, result: result, script: script,
-                                            into: &report)
+                AsyncFunctions.complete(launch.name, args: launch.args, result: result, script: script,
+                                        services: services, into: &report)
                 let outcome = script.run(route: route, context: &report)
                 if case .suspended = outcome {
                     logger.warning("async() in a launch report route is ignored")

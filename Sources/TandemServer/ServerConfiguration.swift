@@ -96,6 +96,7 @@ extension ServerConfiguration {
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
+        "ldap": ["config_file"],
         "rest_client": ["connection_timeout", "curl_timeout", "ssl_verifypeer", "ssl_verifyhost",
                         "max_transfer_size", "max_async_transfers"],
     ]

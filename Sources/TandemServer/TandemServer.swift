@@ -32,7 +32,7 @@ public final class TandemServer: Sendable {
     public let engine: AsyncEngine
 
     init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, databases: DatabaseConfiguration,
-         logger: Logger) {
+         ldap: LDAPConfiguration, logger: Logger) {
         self.script = script
         let engine = AsyncEngine(configuration: engine)
         self.engine = engine
@@ -41,7 +41,8 @@ public final class TandemServer: Sendable {
         self.proxy = ProxyServer(core: ProxyCore(settings: settings, router: router, logger: logger), logger: logger,
                                  onWorkerStart: { worker in
                                      worker.attachment = WorkerServices(
-                                         asyncWorker: engine.makeWorker(reactor: worker.reactor), databases: databases)
+                                         asyncWorker: engine.makeWorker(reactor: worker.reactor), databases: databases,
+                                         ldap: ldap)
                                      if worker.index == 0 { router.scheduleTimerRoutes(on: worker) }
                                  })
     }
@@ -59,13 +60,14 @@ public final class TandemServer: Sendable {
         let mongoLimit = engine?.offload.limits["mongodb"] ?? ServerConfiguration.defaultMongoLimit
         let (databases, databaseProblems) = DatabaseConfiguration.parse(result.config, mongoLimit: mongoLimit)
         let (http, httpProblems) = ServerConfiguration.httpSettings(for: result.config)
-        let errors = problems + engineProblems + databaseProblems + httpProblems
+        let (ldap, ldapProblems) = LDAPConfiguration.parse(result.config)
+        let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems
         loaded.diagnostics += errors + ServerConfiguration.ignoredParameters(in: result.config)
         if let settings, let engine, let http, errors.isEmpty {
             // Each worker's curl multi reads these when first used, after start().
             HTTPDriverSettings.install(http)
             loaded.server = TandemServer(script: script, settings: settings, engine: engine, databases: databases,
-                                         logger: logger)
+                                         ldap: ldap, logger: logger)
         }
         return loaded
     }

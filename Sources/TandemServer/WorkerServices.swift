@@ -1,3 +1,4 @@
+import LDAPDriver
 import PostgresDriver
 import Reactor
 import TandemAsync
@@ -7,11 +8,27 @@ import TandemAsync
 final class WorkerServices {
     let asyncWorker: AsyncWorker
     let databases: DatabaseConfiguration
+    let ldap: LDAPConfiguration
     private var postgresPools: [String: PostgresPool] = [:]
+    private var ldapPools: [String: LDAPConnectionPool] = [:]
+    /// The outcome of the last `ldap_search` on this worker, read by `ldap_result` (as OpenSIPS keeps it
+    /// per process).
+    var lastLDAPResult: AsyncResult?
 
-    init(asyncWorker: AsyncWorker, databases: DatabaseConfiguration) {
+    init(asyncWorker: AsyncWorker, databases: DatabaseConfiguration, ldap: LDAPConfiguration) {
         self.asyncWorker = asyncWorker
         self.databases = databases
+        self.ldap = ldap
+    }
+
+    /// This worker's connection pool for LDAP session `name`, created on first use.
+    func ldapPool(session name: String) -> LDAPConnectionPool? {
+        if let pool = ldapPools[name] { return pool }
+        guard let session = ldap.sessions[name] else { return nil }
+        let pool = LDAPConnectionPool(session: session.configuration, reactor: asyncWorker.reactor,
+                                      blocking: session.blocking)
+        ldapPools[name] = pool
+        return pool
     }
 
     /// This worker's pool for database `id` (the default database when nil), created on first use.

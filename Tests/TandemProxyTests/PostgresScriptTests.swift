@@ -76,10 +76,13 @@ struct PostgresScriptTests {
                 sql_query("SELECT username FROM subscriber ORDER BY username", "$avp(u)");
                 $var(rc1) = $rc;
                 sql_query("SELECT nope FROM nowhere", "$avp(x)");
-                t_reply(299, "rc=$var(rc1) u=$avp(u)[0],$avp(u)[1],$avp(u)[2] err=$rc");
+                $var(err) = $rc;
+                sql_query("SELECT credit FROM subscriber WHERE username='$fU'", "$avp(c)");
+                t_reply(299, "rc=$var(rc1) u=$avp(u)[0],$avp(u)[1],$avp(u)[2] err=$var(err) c=$avp(c)");
             }
             """, globals: Self.globals)
-        #expect(try ask(proxy, user: "alice", id: "5") == "rc=1 u=carol,bob,alice err=-1")
+        #expect(try ask(proxy, user: "alice", id: "5") == "rc=1 u=carol,bob,alice err=-1 c=42")
+        #expect(try ask(proxy, user: "x%27%20OR%20%271%27%3D%271", id: "5b") == "rc=1 u=carol,bob,alice err=-1 c=<null>")
     }
 
     @Test("A query slower than its async timeout resumes with -3; launch() report routes get the rows")

@@ -277,7 +277,7 @@ struct Analyzer {
             case .flag: if v < 0 || v > 63 { error(l, "\(prefix): flag number must be in 0...63") }
             case .int, .any, .logLevel: break
             case .route: break
-            case .string, .query: error(l, "\(prefix) must be a string")
+            case .string, .query, .attributeMap: error(l, "\(prefix) must be a string")
             case .variable, .variableList: error(l, "\(prefix) must be a writable pseudo-variable")
             }
         case .string(let s):
@@ -302,6 +302,18 @@ struct Analyzer {
                 if ScriptLogLevel(name: s) == nil { error(l, "\(prefix) must be a log level (L_ALERT ... L_DBG)") }
             case .flag: break
             case .string, .any, .query: checkInterpolation(s, at: l)
+            case .attributeMap:
+                // "attribute" or "attribute/$avp(dst)".
+                if let slash = s.firstIndex(of: "/") {
+                    let target = String(s[s.index(after: slash)...]).trimmingSpaces()
+                    guard target.hasPrefix("$"), let spec = PVSyntax.parse(String(target.dropFirst())) else {
+                        error(l, "\(prefix): '\(target)' is not a pseudo-variable")
+                        break
+                    }
+                    if let k = checkPV(PVRef(spec: spec, location: l)), !k.isWritable {
+                        error(l, "\(prefix): '\(target)' is not writable")
+                    }
+                }
             }
         case .word(let w):
             switch kind {

@@ -371,8 +371,14 @@ struct Compiler {
         let spec = registry[id]
         guard c.args.count >= spec.minArgs && c.args.count <= spec.maxArgs else { return { _ in -1 } }
         var bound: [BoundArg] = []
-        for (i, a) in c.args.enumerated() {
-            bound.append(bindArg(a, spec.kind(ofArgument: i, count: c.args.count)))
+        if spec.argKinds.contains(.query) || spec.argKinds.contains(.attributeMap) {
+            // Host-run functions called synchronously get the same arguments as under async():
+            // query text with placeholders and its values after the declared arguments.
+            bound = externalArgs(c).map { .value($0, constant: nil) }
+        } else {
+            for (i, a) in c.args.enumerated() {
+                bound.append(bindArg(a, spec.kind(ofArgument: i, count: c.args.count)))
+            }
         }
         guard let binder = spec.binder else { return { _ in -1 } }
         return binder(id, c.name, bound)
@@ -450,6 +456,20 @@ struct Compiler {
                 }
                 if case .variableList = kind, case .string(let s) = a.kind {
                     if case .value(let f, _) = bindArg(a, kind) { return f }
+                    let t = ScriptValue.string(s)
+                    return { _ in t }
+                }
+                if case .attributeMap = kind, case .string(let s) = a.kind {
+                    if let slash = s.firstIndex(of: "/") {
+                        let target = String(s[s.index(after: slash)...]).trimmingSpaces()
+                        if target.hasPrefix("$"), let spec = PVSyntax.parse(String(target.dropFirst())) {
+                            switch PseudoVariables.classify(spec) {
+                            case .success(.avp(let n, _)): _ = avpSlot(n)
+                            case .success(.variable(let n)): _ = slotForVar(n)
+                            default: break
+                            }
+                        }
+                    }
                     let t = ScriptValue.string(s)
                     return { _ in t }
                 }

@@ -9,7 +9,7 @@ enum ExternalFunctions {
         ext("rest_put", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
         ext("exec", ["exec"], [.string, .string, .variable, .variable, .string], min: 1, async: true),
         ext("ldap_search", ["ldap"], [.query], async: true),
-        ext("ldap_result", ["ldap"], [.string, .variable, .string], min: 2),
+        ext("ldap_result", ["ldap"], [.attributeMap, .variable, .string], min: 1),
         ext("sleep", ["cfgutils"], [.int], async: true),
         ext("usleep", ["cfgutils"], [.int], async: true),
         ext("cache_raw_query", ["cachedb_mongodb", "cachedb_local"], [.string, .query, .variableList], min: 2, async: true),

@@ -13,6 +13,8 @@ public enum ArgKind: Sendable, Hashable {
     /// Database query text: its pseudo-variables become bound parameters (`$1`, `$2`…), never
     /// interpolated into the query, so a value cannot widen it.
     case query
+    /// `NAME/$pv` as ldap_result takes it (passed as text, not interpolated).
+    case attributeMap
     /// Name of a route of this kind (bare word or string).
     case route(RouteKind)
     /// Flag number or name.
