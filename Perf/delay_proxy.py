@@ -9,19 +9,26 @@ import sys
 
 
 async def pipe(reader, writer, delay):
+    """Forwards every chunk `delay` seconds after it arrived. Chunks are scheduled, not slept on, so a
+    connection carrying several outstanding requests (LDAP) keeps its concurrency; order is kept."""
+    loop = asyncio.get_running_loop()
     try:
         while True:
             data = await reader.read(65536)
             if not data:
                 break
             if delay:
-                await asyncio.sleep(delay)
-            writer.write(data)
-            await writer.drain()
+                loop.call_later(delay, writer.write, data)
+            else:
+                writer.write(data)
+                await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
         pass
     finally:
-        writer.close()
+        if delay:
+            loop.call_later(delay, writer.close)
+        else:
+            writer.close()
 
 
 async def handle(client_reader, client_writer, target_port, delay):
