@@ -23,8 +23,7 @@ public final class LDAPSearchOperation: AsyncOperation {
     /// The search.
     public let search: LDAPURL
 
-    private var requestID: UInt64?
-    private var finished = false
+    private let request = PooledRequest()
 
     /// Creates the operation (nothing runs until it is started). `search.session` is informational: the
     /// caller picks the pool of that session.
@@ -37,25 +36,11 @@ public final class LDAPSearchOperation: AsyncOperation {
     public static func outputName(attribute: String) -> String { "attr:" + attribute }
 
     public func start(_ context: NativeContext) {
-        let id = pool.submit(search) { [weak self] result in
-            self?.finished = true
-            self?.requestID = nil
-            context.complete(result)
-        }
-        if let id {
-            if !finished { requestID = id }
-        } else {
-            finished = true
-            context.complete(AsyncResult(rc: AsyncResult.rcRejected,
-                                         outputs: [AsyncOutput("error", .string("ldap pool queue is full"))]))
-        }
+        request.start(context, driver: "ldap") { completion in pool.submit(search, completion: completion) }
     }
 
     public func cancel() {
-        guard !finished, let id = requestID else { return }
-        finished = true
-        requestID = nil
-        pool.abandon(id)
+        request.cancel(abandon: pool.abandon)
     }
 
     public func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)? {

@@ -26,8 +26,7 @@ public final class PostgresQueryOperation: AsyncOperation {
     /// Values for `$1…$n` (`nil` = NULL).
     public let parameters: [String?]
 
-    private var requestID: UInt64?
-    private var finished = false
+    private let request = PooledRequest()
 
     /// Creates the operation (nothing runs until it is started).
     public init(pool: PostgresPool, sql: String, parameters: [String?] = []) {
@@ -40,25 +39,11 @@ public final class PostgresQueryOperation: AsyncOperation {
     public static func outputName(column: Int) -> String { "col\(column)" }
 
     public func start(_ context: NativeContext) {
-        let id = pool.submit(sql: sql, parameters: parameters) { [weak self] result in
-            self?.finished = true
-            self?.requestID = nil
-            context.complete(result)
-        }
-        if let id {
-            if !finished { requestID = id }
-        } else {
-            finished = true
-            context.complete(AsyncResult(rc: AsyncResult.rcRejected,
-                                         outputs: [AsyncOutput("error", .string("postgres pool queue is full"))]))
-        }
+        request.start(context, driver: "postgres") { completion in pool.submit(sql: sql, parameters: parameters, completion: completion) }
     }
 
     public func cancel() {
-        guard !finished, let id = requestID else { return }
-        finished = true
-        requestID = nil
-        pool.abandon(id)
+        request.cancel(abandon: pool.abandon)
     }
 
     public func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)? {

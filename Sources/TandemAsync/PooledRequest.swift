@@ -1,0 +1,36 @@
+/// The bookkeeping of a native operation that hands its work to a per-worker connection pool which
+/// answers through a callback and can abandon a request by id (the PostgreSQL and LDAP drivers).
+///
+/// Loop-thread only, like the operation that owns it.
+public final class PooledRequest {
+    private var id: UInt64?
+    private var finished = false
+
+    public init() {}
+
+    /// Submits through `submit` (which returns the pool's request id, or nil when the pool's queue is
+    /// full) and completes `context` with the pool's answer, or at once with rc -4 naming `driver`.
+    public func start(_ context: NativeContext, driver: String,
+                      submit: (@escaping (AsyncResult) -> Void) -> UInt64?) {
+        let submitted = submit { [weak self] result in
+            self?.finished = true
+            self?.id = nil
+            context.complete(result)
+        }
+        if let submitted {
+            if !finished { id = submitted }
+        } else {
+            finished = true
+            context.complete(AsyncResult(rc: AsyncResult.rcRejected,
+                                         outputs: [AsyncOutput("error", .string("\(driver) pool queue is full"))]))
+        }
+    }
+
+    /// Abandons the request at its pool if it is still pending (timeout or CANCEL); idempotent.
+    public func cancel(abandon: (UInt64) -> Void) {
+        guard !finished, let pending = id else { return }
+        finished = true
+        id = nil
+        abandon(pending)
+    }
+}
