@@ -17,6 +17,12 @@ enum AsyncFunctions {
     /// Declared arguments of ldap_search; the URL's values follow it.
     static let ldapSearchArguments = 1
 
+    /// The values of a query's pseudo-variables, which the script passes after the `declared` arguments
+    /// (NULL stays nil).
+    static func boundValues(_ args: [ScriptValue], after declared: Int) -> [String?] {
+        args.count > declared ? args[declared...].map { $0.isNull ? nil : $0.stringValue } : []
+    }
+
     /// `$rc` as the script sees it. ldap_search keeps OpenSIPS ldap's table (entries, -1 none,
     /// -2 error, -3 timeout), so an engine-side failure (no session, cancelled) is -2 there.
     static func scriptRC(of name: String, _ result: AsyncResult) -> Int {
@@ -51,8 +57,7 @@ enum AsyncFunctions {
         switch name {
         case "avp_db_query", "sql_query":
             let id = args.count > 2 && !args[2].isNull ? args[2].stringValue : nil
-            let parameters: [String?] = args.count > databaseArguments
-                ? args[databaseArguments...].map { $0.isNull ? nil : $0.stringValue } : []
+            let parameters = boundValues(args, after: databaseArguments)
             let query = args.first?.stringValue ?? ""
             guard let database = services?.databases.database(id: id) else { return UnavailableOperation(driver: "postgres") }
             switch database.backend {
@@ -67,16 +72,14 @@ enum AsyncFunctions {
         case "cache_raw_query":
             // cache_raw_query("mongodb[:group]", json, "$avp(res)"): the query follows the 3 declared args.
             guard let pool = services?.databases.cacheMongo else { return UnavailableOperation(driver: "mongodb") }
-            let parameters: [String?] = args.count > databaseArguments
-                ? args[databaseArguments...].map { $0.isNull ? nil : $0.stringValue } : []
-            let json = QueryTemplate.fill(args.count > 1 ? args[1].stringValue : "", values: parameters,
+            let json = QueryTemplate.fill(args.count > 1 ? args[1].stringValue : "",
+                                          values: boundValues(args, after: databaseArguments),
                                           escape: MongoJSON.escape)
             return MongoRawQueryOperation(pool: pool, json: json)
         case "ldap_search":
             // The URL follows OpenSIPS: ldap://SESSION/base?attrs?scope?filter; values go into it escaped.
-            let parameters: [String?] = args.count > ldapSearchArguments
-                ? args[ldapSearchArguments...].map { $0.isNull ? nil : $0.stringValue } : []
-            let text = QueryTemplate.fill(args.first?.stringValue ?? "", values: parameters, escape: LDAPFilter.escape)
+            let text = QueryTemplate.fill(args.first?.stringValue ?? "", values: boundValues(args, after: ldapSearchArguments),
+                                          escape: LDAPFilter.escape)
             guard let url = try? LDAPURL.parse(text), let pool = services?.ldapPool(session: url.session) else {
                 return UnavailableOperation(driver: "ldap")
             }
