@@ -49,6 +49,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from svgchart import latency_of, write_charts  # noqa: E402  (Perf/svgchart.py, stdlib only)
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "Tests" / "sipp"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -276,6 +279,13 @@ class Step:
     proxy_hwm_kb: int | None = None
     ok: bool = False
     reason: str = ""
+    # INVITE -> 200 response time (SIPp rtd): exact percentiles from -trace_rtt samples (1 ms resolution),
+    # and SIPp's ResponseTimeRepartition1 histogram [[upper bound ms or None, calls], ...] from the stat CSV.
+    rtt_samples: int = 0
+    rtt_p50_ms: float | None = None
+    rtt_p90_ms: float | None = None
+    rtt_p99_ms: float | None = None
+    rtt_hist: list | None = None
 
 
 def read_stat_csv(path: Path) -> list[dict[str, str]]:
@@ -287,6 +297,18 @@ def read_stat_csv(path: Path) -> list[dict[str, str]]:
         return []
     head = rows[0]
     return [dict(zip(head, r)) for r in rows[1:] if len(r) >= len(head) - 1]
+
+
+def rtt_histogram(row: dict[str, str]) -> list | None:
+    """SIPp's ResponseTimeRepartition1_<N / _>=N columns (cumulative counts) as [[upper bound ms, count], ...]."""
+    out = []
+    for k, v in row.items():
+        m = re.fullmatch(r"ResponseTimeRepartition1_(<|>=)(\d+)", k or "")
+        if m:
+            ub = float(m.group(2)) if m.group(1) == "<" else None  # None: the open last bucket
+            out.append([ub, as_int(row, k)])
+    out.sort(key=lambda x: float("inf") if x[0] is None else x[0])
+    return out if any(c for _, c in out) else None
 
 
 def as_int(row: dict[str, str], key: str) -> int:
@@ -314,7 +336,10 @@ class Runner:
         self.uas_xml = outdir / "sipp" / "uas_perf.xml"
         text = (SCENARIOS / "uas.xml").read_text()
         self.uas_xml.write_text(re.sub(r'<timewait milliseconds="\d+"/>', '<timewait milliseconds="1000"/>', text))
-        self.uac_xml = SCENARIOS / "uac.xml"
+        # A copy of uac.xml in the output folder: SIPp writes -trace_rtt samples next to the scenario
+        # (<scenario>_<pid>_rtt.csv), which must not be Tests/sipp.
+        self.uac_xml = outdir / "sipp" / "uac_perf.xml"
+        self.uac_xml.write_text((SCENARIOS / "uac.xml").read_text())
         log(f"ports: uas {self.uas_port} uac {self.uac_port} control {self.cp_uas}/{self.cp_uac}")
 
     def run(self, rate: int, target: str | None) -> Step:
@@ -340,7 +365,8 @@ class Runner:
                    "-timeout", str(uac_timeout + 10), "-stf", str(uas_csv)] + common
         uac_cmd = [a.sipp, "-sf", str(self.uac_xml), f"127.0.0.1:{self.uas_port}", "-p", str(self.uac_port),
                    "-cp", str(self.cp_uac), "-r", str(rate), "-m", str(calls), "-l", str(max(1000, rate * 4)),
-                   "-timeout", str(uac_timeout), "-stf", str(uac_csv)] + common
+                   "-timeout", str(uac_timeout), "-stf", str(uac_csv),
+                   "-trace_rtt", "-rtt_freq", str(max(100, min(rate, 5000)))] + common
         if via_proxy:
             uac_cmd[4:4] = ["-rsa", a.proxy_addr]
         devnull = subprocess.DEVNULL
@@ -351,7 +377,8 @@ class Runner:
                 time.sleep(0.02)
             before = self.proxy.sample() if (via_proxy and self.proxy) else None
             t0 = time.monotonic()
-            uac = subprocess.Popen(uac_cmd, stdin=devnull, stdout=devnull, stderr=devnull, start_new_session=True)
+            uac = subprocess.Popen(uac_cmd, stdin=devnull, stdout=devnull, stderr=devnull, start_new_session=True,
+                                   cwd=self.outdir / "sipp")
             try:
                 st.uac_rc = uac.wait(timeout=uac_timeout + 3)
             except subprocess.TimeoutExpired:
@@ -363,6 +390,7 @@ class Runner:
             time.sleep(0.2)
             terminate(uas)
         self._fill(st, uac_csv, uas_csv, before, after)
+        self._rtt(st, self.outdir / "sipp" / f"uac_perf_{uac.pid}_rtt.csv")
         verdict = "PASS" if st.ok else f"FAIL ({st.reason})"
         extra = ""
         if st.proxy_cpu_pct is not None:
@@ -370,6 +398,31 @@ class Runner:
         log(f"{target:8s} {rate:6d} cps x {dur:g}s: ok {st.successful}/{calls} failed {st.failed} "
             f"retrans {st.retransmissions} achieved {st.achieved_rate:.0f} cps wall {st.wall_s:.1f}s{extra} -> {verdict}")
         return st
+
+    @staticmethod
+    def _rtt(st: Step, path: Path) -> None:
+        """Percentiles of the step's -trace_rtt samples (then the sample file is removed: it has one line per
+        call)."""
+        vals: list[float] = []
+        try:
+            with open(path, errors="replace") as f:
+                next(f, None)
+                for line in f:
+                    parts = line.split(";")
+                    if len(parts) >= 2:
+                        try:
+                            vals.append(float(parts[1]))
+                        except ValueError:
+                            pass
+            path.unlink()
+        except OSError:
+            return
+        if not vals:
+            return
+        vals.sort()
+        st.rtt_samples = len(vals)
+        pick = lambda q: vals[min(len(vals) - 1, int(q * len(vals)))]
+        st.rtt_p50_ms, st.rtt_p90_ms, st.rtt_p99_ms = pick(0.5), pick(0.9), pick(0.99)
 
     def _fill(self, st: Step, uac_csv: Path, uas_csv: Path, before: ProcSample | None,
               after: ProcSample | None) -> None:
@@ -384,6 +437,7 @@ class Runner:
             per = [as_int(r, "Retransmissions(P)") for r in rows]
             half = len(per) // 2
             st.retrans_first_half, st.retrans_second_half = sum(per[:half]), sum(per[half:])
+            st.rtt_hist = rtt_histogram(last)
         urows = read_stat_csv(uas_csv)
         if urows:
             st.uas_successful = as_int(urows[-1], "SuccessfulCall(C)")
@@ -543,7 +597,18 @@ def fmt_ratio(x: float | None) -> str:
     return f"{x:.2f}x" if x is not None else "-"
 
 
-def write_reports(outdir: Path, result: dict, baseline: Search | None, searches: list[Search]) -> None:
+def rtt_cell(st: Step | None) -> str:
+    if st is None:
+        return "-"
+    d, kind = latency_of(asdict(st))
+    if not d:
+        return "-"
+    le = "" if kind == "exact" else "<="
+    return f"{le}{d['p50']:g} / {le}{d['p90']:g} / {le}{d['p99']:g}"
+
+
+def write_reports(outdir: Path, result: dict, baseline: Search | None, searches: list[Search],
+                  title: str = "Tandem relay benchmark") -> None:
     (outdir / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     steps = (baseline.steps if baseline else []) + [st for s in searches for st in s.steps]
     names = list(Step.__dataclass_fields__)
@@ -555,18 +620,23 @@ def write_reports(outdir: Path, result: dict, baseline: Search | None, searches:
             w.writerow([d[n] for n in names])
     proxies = {p["name"]: p for p in result.get("proxies", [])}
     first = result["proxies"][0]["name"] if result.get("proxies") else None
-    md = [f"# Tandem relay benchmark {result['timestamp']}", "",
+    md = [f"# {title} {result['timestamp']}", "",
           f"Commit `{result['git']}`, {result['host']['cpus']} CPUs, {result['host']['sipp']}, "
           f"{result['params']['duration_s']:g} s per step, pass = <{100 * result['params']['max_failed']:g}% failed, "
           f"retransmissions not growing.", ""]
+    charts = write_charts(outdir, result)
+    if charts:
+        md += [" ".join(f"![{c[:-4]}]({c})" for c in charts), "",
+               "INVITE->200 ms p50 / p90 / p99 at the max sustained rate: from SIPp `-trace_rtt` samples (1 ms "
+               "resolution); `<=` marks upper bounds from SIPp's response-time histogram when no samples exist.", ""]
     if first is not None:
         md += [f"Ratios: `x baseline` = max cps / SIPp-alone max cps; `x {first}` = max cps / the first proxy's.", ""]
     md += [f"| target | max sustained cps | x baseline | x {first or 'first'} | first failing cps | steps | "
-           "proxy CPU at max | CPU us/call | peak RSS | stopped by |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+           "proxy CPU at max | CPU us/call | peak RSS | INVITE->200 ms p50/p90/p99 | stopped by |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     if baseline is not None:
         md.append(f"| baseline | {baseline.max_rate} | - | - | {baseline.first_fail or '-'} | {len(baseline.steps)} "
-                  f"| - | - | - | {baseline.stopped_by} |")
+                  f"| - | - | - | {rtt_cell(best_step(baseline))} | {baseline.stopped_by} |")
     for s in searches:
         pr = proxies.get(s.target, {})
         b = best_step(s)
@@ -576,7 +646,7 @@ def write_reports(outdir: Path, result: dict, baseline: Search | None, searches:
         stopped = s.stopped_by + (f"; {pr['error']}" if pr.get("error") else "")
         md.append(f"| {s.target} | {s.max_rate} | {fmt_ratio(pr.get('ratio_to_baseline'))} | "
                   f"{fmt_ratio(pr.get('ratio_to_first'))} | {s.first_fail or '-'} | {len(s.steps)} | {cpu} | {us} | "
-                  f"{rss} | {stopped} |")
+                  f"{rss} | {rtt_cell(b)} | {stopped} |")
     if proxies:
         md += ["", "Proxy commands:", ""]
         md += [f"- `{n}`: `{p.get('cmd') or '(already running)'}`" for n, p in proxies.items()]
