@@ -323,7 +323,8 @@ class Runner:
     """Runs SIPp uac.xml against uas.xml at a given rate, directly or through the proxy (-rsa)."""
 
     def __init__(self, args, outdir: Path, proxy: Proxy | None):
-        self.args, self.outdir, self.proxy = args, outdir, proxy
+        # Absolute: SIPp runs with the sipp/ folder as its working directory (for its -trace_rtt files).
+        self.args, self.outdir, self.proxy = args, outdir.resolve(), proxy
         taken: set[int] = set()
         if args.proxy_addr:
             taken.add(parse_addr(args.proxy_addr)[1])
@@ -1218,7 +1219,7 @@ def cmd_matrix(a) -> int:
 
     prior: dict = {}
     if a.resume:
-        outdir = Path(a.resume)
+        outdir = Path(a.resume).resolve()
         rp = outdir / "results.json"
         if rp.exists():
             prior = json.loads(rp.read_text())
@@ -1226,7 +1227,9 @@ def cmd_matrix(a) -> int:
         outdir = Path(a.out) / ("matrix-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "configs").mkdir(exist_ok=True)
-    done = {p["name"]: p for p in prior.get("proxies", []) if p.get("steps") and not p.get("error")}
+    # Kept from DIR: scenarios that ran (not those that did not start or only got "no SIPp statistics").
+    done = {p["name"]: p for p in prior.get("proxies", []) if p.get("steps") and not p.get("error")
+            and not all(st.get("reason", "").startswith("no SIPp statistics") for st in p["steps"])}
     todo = [sc for sc in scenarios if sc.name not in done]
     a.total_budget = a.total_budget or a.budget * (len(todo) + 1)
     t_start = time.monotonic()
