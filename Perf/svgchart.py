@@ -80,16 +80,17 @@ def throughput_svg(rows: list[tuple[str, float | None, str]], title: str = "Max 
     return "\n".join(out) + "\n"
 
 
-def latency_svg(rows: list[tuple[str, dict[str, float] | None]], title: str = "INVITE \u2192 200 response time",
+def latency_svg(rows: list[tuple[str, dict[str, float] | None, str]], title: str = "INVITE \u2192 200 response time",
                 subtitle: str = "", note: str = "") -> str:
-    """rows: (label, {"p50": ms, "p90": ms, "p99": ms} or None). One group of three bars per row."""
+    """rows: (label, {"p50": ms, "p90": ms, "p99": ms} or None, value prefix such as "\u2264" for bounds).
+    One group of three bars per row."""
     keys = ("p50", "p90", "p99")
     label_w = max([len(r[0]) for r in rows] + [8]) * 7 + 20
     plot_w, bar_h, top = 460, 9, 68
     group_h = bar_h * 3 + 10
     width = int(label_w + plot_w + 90)
     height = int(top + group_h * max(1, len(rows)) + 50 + (16 if note else 0))
-    vmax = _nice_max(max([v for _, d in rows if d for v in d.values() if v is not None] + [1]))
+    vmax = _nice_max(max([v for _, d, _ in rows if d for v in d.values() if v is not None] + [1]))
     out = _frame(width, height, title, subtitle or "ms at the highest sustained rate (lower is better)")
     for j, k in enumerate(keys):  # legend
         x = 10 + j * 70
@@ -97,7 +98,7 @@ def latency_svg(rows: list[tuple[str, dict[str, float] | None]], title: str = "I
         out.append(f'<text x="{x + 16}" y="57">{k}</text>')
     bottom = top + group_h * len(rows)
     _axis(out, label_w, plot_w, top, bottom, vmax, "ms")
-    for i, (label, d) in enumerate(rows):
+    for i, (label, d, prefix) in enumerate(rows):
         y = top + i * group_h
         out.append(f'<text x="{label_w - 8}" y="{y + group_h / 2 + 4:.1f}" text-anchor="end">{escape(label)}</text>')
         if not d:
@@ -110,7 +111,7 @@ def latency_svg(rows: list[tuple[str, dict[str, float] | None]], title: str = "I
             by = y + 4 + j * bar_h
             w = max(1.0, plot_w * v / vmax)
             out.append(f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 1}" fill="{COLORS[k]}"/>')
-            out.append(f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 1}" font-size="9">{_fmt(v)}</text>')
+            out.append(f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 1}" font-size="9">{escape(prefix)}{v:g}</text>')
     if note:
         out.append(f'<text x="10" y="{height - 8}" fill="#555" font-size="11">{escape(note)}</text>')
     out.append("</svg>")
@@ -185,7 +186,7 @@ def write_charts(outdir: Path, result: dict) -> list[str]:
         d, kind = latency_of(best_step_dict(s))
         if kind:
             kinds.add(kind)
-        lrows.append((label, d))
+        lrows.append((label, d, "\u2264" if kind == "histogram" else ""))
     note = ""
     if "histogram" in kinds:
         note = ("Histogram bounds (SIPp ResponseTimeRepartition1: <10,<20,<50,<100,<200,<500,<1000 ms), "
