@@ -107,6 +107,9 @@ extension ProxyCore {
                         state: inout ProxyTransaction.State, worker: WorkerContext) -> PostAction {
         var forward = response
         forward.removeFirstValue(.via)
+        if state.branches[index].status == 0 {
+            forgetSilentBranch(state.branches[index].branchID, destination: state.branches[index].destination)
+        }
         if status > state.branches[index].status || status >= 200 { state.branches[index].status = status }
         if status < 200 {
             if case .pending = state.branches[index].cancel {
@@ -135,6 +138,9 @@ extension ProxyCore {
     func branchFailed(_ index: Int, status: Int, txn: ProxyTransaction, state: inout ProxyTransaction.State,
                       worker: WorkerContext) -> PostAction {
         guard !state.branches[index].isDone else { return .none }
+        if state.branches[index].status == 0 {
+            forgetSilentBranch(state.branches[index].branchID, destination: state.branches[index].destination)
+        }
         state.branches[index].isDone = true
         state.branches[index].request = []
         state.branches[index].status = status

@@ -77,6 +77,7 @@ extension ProxyCore {
         let bytes = outgoing.serialize()
         let key = ClientKey(branch: branchID, isCancel: false)
         clientTable.set(key, txn)
+        rememberSilentBranch(branchID, destination: target)
         let post = txn.state.withLock { state -> PostAction? in
             guard !state.cancelled, state.finalStatus == 0 else {
                 return nil
@@ -102,6 +103,7 @@ extension ProxyCore {
         }
         guard let post else {
             clientTable.remove(key)
+            forgetSilentBranch(branchID, destination: target)
             return -1
         }
         context.relayed = true

@@ -19,6 +19,9 @@ public final class ProxyCore: Sendable {
     let serverTable = ShardedTable<TransactionKey, ProxyTransaction>(shardCount: 256)
     /// Client branches by our branch id.
     let clientTable = ShardedTable<ClientKey, ProxyTransaction>(shardCount: 256)
+    /// Branches that have heard nothing yet, by destination: an ICMP error for a destination fails
+    /// them at once with 503 instead of waiting for Timer B/F.
+    let silentBranches = ShardedTable<SocketAddress, Set<String>>(shardCount: 64)
     /// Host and port we put in Via and Record-Route, per listen socket.
     let advertised: [(host: String, port: UInt16)]
     /// The Via sent-by and Record-Route URI text, per listen socket.

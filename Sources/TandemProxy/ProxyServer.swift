@@ -36,6 +36,8 @@ public final class ProxyServer: Sendable {
             for address in settings.listen {
                 let socket = try UDPSocket(bindingTo: address, reusePort: true,
                                            receiveBufferSize: settings.receiveBufferBytes > 0 ? settings.receiveBufferBytes : nil)
+                // ICMP errors for our sends come back on the error queue (503 for a dead next hop).
+                try socket.enableErrorQueue()
                 sockets.append(socket)
             }
             socketsPerWorker.append(sockets)
@@ -100,7 +102,8 @@ private struct Worker {
         defer { buffer.deallocate() }
         for (socketIndex, socket) in box.sockets.enumerated() {
             do {
-                _ = try reactor.register(fd: socket.fd, interest: .read) { [core] _ in
+                _ = try reactor.register(fd: socket.fd, interest: .read) { [core] events in
+                    if events.contains(.error) { Worker.drainErrors(socket, core: core, context: context) }
                     Worker.drain(socket, socketIndex: socketIndex, buffer: buffer, core: core, context: context)
                 }
             } catch {
@@ -114,6 +117,14 @@ private struct Worker {
             logger.critical("worker reactor failed", metadata: ["worker": "\(index)", "error": "\(error)"])
         }
         reactor.close()
+    }
+
+    /// Reads the socket's error queue (ICMP unreachable for datagrams we sent) and tells the core.
+    static func drainErrors(_ socket: UDPSocket, core: ProxyCore, context: WorkerContext) {
+        for _ in 0..<64 {
+            guard let result = try? socket.readError(), case .processed(let report) = result else { return }
+            if let destination = report.destination { core.handleUnreachable(destination, worker: context) }
+        }
     }
 
     /// Reads up to a batch of datagrams (fairness with timers and other fds), handing each to the core.

@@ -47,6 +47,16 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
         shards[shard(for: key)].entries.withLock { $0[key] = value }
     }
 
+    /// Runs `body` on the value for `key` (nil when absent; set it to nil to remove) under the shard lock.
+    public func modify<R: Sendable>(_ key: Key, _ body: (inout Value?) -> R) -> R {
+        shards[shard(for: key)].entries.withLock { dict in
+            var value = dict[key]
+            let result = body(&value)
+            dict[key] = value
+            return result
+        }
+    }
+
     /// Removes and returns the value for `key`.
     @discardableResult
     public func remove(_ key: Key) -> Value? {

@@ -93,7 +93,7 @@ struct RelayCallTests {
         #expect(okStats.successful == 100, "\(okStats.output)")
     }
 
-    @Test("Unreachable next hop: 408 from Timer B (T1 = 50 ms, so B = 3.2 s)")
+    @Test("Unreachable next hop: a final reply (503 from the ICMP error, or 408 from Timer B with T1 = 50 ms)")
     func unreachableNextHop() throws {
         let proxy = try ScriptedProxy(routes: ScriptedProxy.relayRoutes,
                                       globals: #"modparam("tm", "T1_timer", 50)"#)

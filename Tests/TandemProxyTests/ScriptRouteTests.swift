@@ -158,6 +158,23 @@ struct ScriptRouteTests {
         #expect(client.receive(timeout: 0.3)?.statusCode != 500)
     }
 
+    @Test("A next hop with no listener (ICMP port unreachable) gets 503 at once, not 408 after Timer B")
+    func icmpUnreachableGives503() throws {
+        let dead = Ports.free()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                $du = "sip:127.0.0.1:\(dead)";
+                t_relay();
+            }
+            """)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        let started = Date()
+        try client.send(client.request("INVITE", branch: "z9hG4bK-icmp-1", callID: "icmp-1"))
+        let reply = client.waitFor(timeout: 5) { $0 >= 200 }.match
+        #expect(reply?.statusCode == 503)
+        #expect(Date().timeIntervalSince(started) < 2, "Timer B is 32 s; the ICMP error must end the branch")
+    }
+
     @Test("A request missing a mandatory header gets a 400 that names the problem")
     func badRequestGets400() throws {
         let proxy = try ScriptedProxy(routes: ScriptedProxy.relayRoutes)

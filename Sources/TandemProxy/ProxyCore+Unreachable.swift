@@ -1,0 +1,40 @@
+import Reactor
+import SIPCore
+import Synchronization
+
+/// ICMP errors (port or host unreachable) for a next hop: branches that have heard nothing from it
+/// fail at once with 503 (RFC 3261 §16.9, §18.4) instead of waiting out Timer B/F.
+extension ProxyCore {
+    func rememberSilentBranch(_ branchID: String, destination: SocketAddress) {
+        silentBranches.modify(destination) { set in
+            if set == nil { set = [] }
+            set?.insert(branchID)
+        }
+    }
+
+    func forgetSilentBranch(_ branchID: String, destination: SocketAddress) {
+        silentBranches.modify(destination) { set in
+            set?.remove(branchID)
+            if set?.isEmpty == true { set = nil }
+        }
+    }
+
+    /// The kernel reported that datagrams to `destination` cannot be delivered.
+    public func handleUnreachable(_ destination: SocketAddress, worker: WorkerContext) {
+        let branches = silentBranches.modify(destination) { set -> Set<String> in
+            let taken = set ?? []
+            set = nil
+            return taken
+        }
+        for branchID in branches {
+            guard let txn = clientTable.lookup(ClientKey(branch: branchID, isCancel: false)) else { continue }
+            let post = txn.state.withLock { state -> PostAction in
+                guard let index = state.branches.firstIndex(where: { $0.branchID == branchID }),
+                      state.branches[index].status == 0, !state.branches[index].isDone else { return .none }
+                return clientEvent(.transportError, branch: index, response: nil, txn: txn, state: &state,
+                                   worker: worker)
+            }
+            runPostAction(post, txn: txn, worker: worker)
+        }
+    }
+}
