@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
-            dependencies: ["TandemProxy", "TandemServer", "SIPCore", "Reactor", "SIPTransaction", "MongoDriver"],
+            dependencies: ["TandemProxy", "TandemServer", "SIPCore", "Reactor", "SIPTransaction", "MongoDriver", "LDAPDriver"],
             swiftSettings: strict
         ),
     ]

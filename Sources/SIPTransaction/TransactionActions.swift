@@ -35,7 +35,7 @@ public struct TransactionActions<Action>: RandomAccessCollection {
 
     /// Appends `action`; traps if the list is full (a programming error in a machine).
     @inlinable
-    mutating func append(_ action: Action) {
+    public mutating func append(_ action: Action) {
         switch storedCount {
         case 0: slots.0 = action
         case 1: slots.1 = action

@@ -15,7 +15,7 @@ extension ProxyCore {
     /// Feeds an event to branch `index` and carries out its effects.
     func clientEvent(_ event: ClientEvent, branch index: Int, response: SIPMessage?, txn: ProxyTransaction,
                      state: inout ProxyTransaction.State, worker: WorkerContext) -> PostAction {
-        var effects = InlineEffects<ClientEffect>()
+        var effects = TransactionActions<ClientEffect>()
         state.branches[index].machine.handle(event) { effects.append($0) }
         var post = PostAction.none
         for effect in effects {
@@ -62,7 +62,7 @@ extension ProxyCore {
     func cancelEvent(_ event: ClientEvent, branch index: Int, txn: ProxyTransaction,
                      state: inout ProxyTransaction.State, worker: WorkerContext) {
         guard case .sent(var machine, let bytes) = state.branches[index].cancel else { return }
-        var effects = InlineEffects<ClientEffect>()
+        var effects = TransactionActions<ClientEffect>()
         machine.handle(event) { effects.append($0) }
         state.branches[index].cancel = .sent(machine, bytes: bytes)
         let branch = state.branches[index]

@@ -15,7 +15,7 @@ extension ProxyCore {
 
     func serverEvent(_ event: ServerEvent, response: [UInt8]?, txn: ProxyTransaction,
                      state: inout ProxyTransaction.State, worker: WorkerContext, passAck: inout Bool) {
-        var effects = InlineEffects<ServerEffect>()
+        var effects = TransactionActions<ServerEffect>()
         state.server.handle(event) { effects.append($0) }
         for effect in effects {
             switch effect {

@@ -11,13 +11,7 @@ struct Check: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
-        let source: String
-        do {
-            source = try ConfigFile.read(options.file)
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let source = try ConfigFile.readOrExit(options.file)
         let loaded = TandemServer.load(source: source, fileName: options.file)
         for diagnostic in loaded.diagnostics {
             let prefix = diagnostic.severity == .warning ? "warning: " : ""

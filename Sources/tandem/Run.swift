@@ -15,13 +15,7 @@ struct Run: ParsableCommand {
     var verbose: Int
 
     func run() throws {
-        let source: String
-        do {
-            source = try ConfigFile.read(options.file)
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let source = try ConfigFile.readOrExit(options.file)
         // Parse first with a quiet logger to learn log_level, then bootstrap logging once.
         let probe = TandemServer.load(source: source, fileName: options.file, logger: Logger(label: "probe") { _ in SwiftLogNoOpLogHandler() })
         let level = Self.logLevel(scriptLevel: probe.config.logLevel, verbose: verbose)

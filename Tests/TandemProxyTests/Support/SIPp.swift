@@ -42,7 +42,7 @@ struct SIPp {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             statsFile = dir + "/stats.csv"
             outputFile = dir + "/out.log"
-            FileManager.default.createFile(atPath: outputFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
             process.executableURL = URL(fileURLWithPath: SIPp.binary ?? "/usr/bin/sipp")
             process.arguments = arguments + ["-nostdin", "-trace_stat", "-stf", statsFile, "-fd", "1",
                                              "-trace_err", "-error_file", dir + "/errors.log"]
