@@ -44,6 +44,7 @@ extension ProxyCore {
         guard let method = context.message.method else { return -1 }
         if method == .ack || method == .cancel { return forwardStatelessly(context, to: destination) }
         if let maxForwards = try? context.message.maxForwards(), maxForwards <= 0 {
+            logger.info("Max-Forwards exhausted; 483", metadata: Self.metadata(for: context.message, peer: context.source))
             _ = reply(context, status: 483, reason: "Too Many Hops")
             return -1
         }
@@ -66,8 +67,7 @@ extension ProxyCore {
             branchDestination = branchContext.destinationURI
         }
         guard let target = nextHop(message: branchMessage, destinationURI: branchDestination, override: destination) else {
-            logger.debug("t_relay: no route to next hop",
-                         metadata: ["sip.call_id": "\(context.message.callID ?? "")"])
+            logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
             return -1
         }
         let socketIndex = context.socketIndex
@@ -95,6 +95,8 @@ extension ProxyCore {
             let index = state.branches.count - 1
             counters.clientTransactionsCreated.add(1, ordering: .relaxed)
             if !context.worker.send(bytes, to: target, socketIndex: socketIndex) {
+                logger.warning("cannot send request to next hop",
+                               metadata: Self.metadata(for: txn, state: state, branch: index))
                 _ = clientEvent(.start, branch: index, response: nil, txn: txn, state: &state, worker: context.worker)
                 return clientEvent(.transportError, branch: index, response: nil, txn: txn, state: &state,
                                    worker: context.worker)
@@ -115,11 +117,16 @@ extension ProxyCore {
     /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
     func forwardStatelessly(_ context: RequestContext, to destination: String?) -> Int32 {
         guard let target = nextHop(message: context.message, destinationURI: context.destinationURI,
-                                   override: destination) else { return -1 }
+                                   override: destination) else {
+            logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
+            return -1
+        }
         let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
         var outgoing = context.message
         prepareForForwarding(&outgoing, branch: Branch.derived(from: incoming), socketIndex: context.socketIndex)
         guard context.worker.send(outgoing.serialize(), to: target, socketIndex: context.socketIndex) else {
+            logger.warning("cannot send request to next hop", metadata: Self.metadata(for: context.message).merging(
+                [LogMetadataKey.destination: .string("\(target)")]) { _, new in new })
             return -1
         }
         context.relayed = true

@@ -14,14 +14,17 @@ extension ProxyCore {
             try message.validateForProxy()
         } catch {
             counters.parseErrors.add(1, ordering: .relaxed)
-            logger.debug("rejecting malformed request", metadata: ["from": "\(source)", "error": "\(error)"])
             if error.shouldReply400, message.method != .ack {
+                logger.info("rejecting malformed request", metadata: Self.badInputMetadata(message, error, source))
                 replyToMalformed(message, error: error, source: source, socketIndex: socketIndex, worker: worker)
+            } else {
+                logger.debug("dropping malformed request", metadata: Self.badInputMetadata(message, error, source))
             }
             return
         }
         guard let method = message.method, var via = try? message.topVia() else {
             counters.parseErrors.add(1, ordering: .relaxed)
+            logger.debug("dropping request without method or Via", metadata: Self.metadata(for: message, peer: source))
             return
         }
         // RFC 3261 §18.2.1 and RFC 3581: remember where the request really came from.
@@ -139,7 +142,7 @@ extension ProxyCore {
         txn.state.withLock { state in
             guard state.finalStatus == 0, state.branches.isEmpty, !state.cancelled else { return }
             logger.warning("route ended without relaying or replying; sending 500",
-                           metadata: ["sip.call_id": "\(state.request?.callID ?? "")"])
+                           metadata: Self.metadata(for: txn, state: state))
             let bytes = localResponse(to: state, status: 500, reason: "Server Internal Error (no reply from script)")
             sendUpstream(bytes, status: 500, txn: txn, state: &state, worker: context.worker)
         }

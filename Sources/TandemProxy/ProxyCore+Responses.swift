@@ -10,6 +10,7 @@ extension ProxyCore {
         counters.responsesReceived.add(1, ordering: .relaxed)
         guard let status = message.statusCode, let via = try? message.topVia(), let cseq = try? message.cseq() else {
             counters.parseErrors.add(1, ordering: .relaxed)
+            logger.debug("dropping response without Via or CSeq", metadata: Self.metadata(for: message, peer: source))
             return
         }
         let isCancel = cseq.method == .cancel
@@ -27,7 +28,11 @@ extension ProxyCore {
                                            core: self, transaction: txn, branchID: branch, status: status)
                 switch router.routeReply(armed.route, context) {
                 case .relay: break
-                case .drop where status < 200: return
+                case .drop where status < 200:
+                    logger.debug("onreply_route dropped a provisional reply",
+                                 metadata: Self.metadata(for: txn).merging(
+                                     [LogMetadataKey.status: .stringConvertible(status)]) { _, new in new })
+                    return
                 case .drop: break
                 case .suspended: return
                 }
@@ -42,7 +47,12 @@ extension ProxyCore {
     /// Continues with a reply whose reply route waited for an async operation (`async()` in
     /// `onreply_route`); `drop` is true if the resume route dropped a provisional reply.
     public func resumeReply(_ context: ReplyContext, drop: Bool) {
-        if drop && context.status < 200 { return }
+        if drop && context.status < 200 {
+            logger.debug("onreply_route dropped a provisional reply",
+                         metadata: Self.metadata(for: context.transaction).merging(
+                             [LogMetadataKey.status: .stringConvertible(context.status)]) { _, new in new })
+            return
+        }
         deliverResponse(context.message, status: context.status, branch: context.branchID, isCancel: false,
                         txn: context.transaction, worker: context.worker)
     }

@@ -26,7 +26,10 @@ extension ProxyCore {
             case .sendResponse:
                 guard let response else { continue }
                 state.lastResponse = response
-                worker.send(response, to: state.upstream, socketIndex: state.socketIndex)
+                if !worker.send(response, to: state.upstream, socketIndex: state.socketIndex) {
+                    logger.warning("cannot send response upstream", metadata: Self.metadata(for: txn, state: state)
+                        .merging([LogMetadataKey.destination: .string("\(state.upstream)")]) { _, new in new })
+                }
                 if case .response(let status) = event, status >= 200, state.finalStatus == 0 {
                     state.finalStatus = status
                     state.compactAfterFinal(isInvite: txn.isInvite)

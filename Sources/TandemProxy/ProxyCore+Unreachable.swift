@@ -1,3 +1,4 @@
+import Logging
 import Reactor
 import SIPCore
 import Synchronization
@@ -25,6 +26,10 @@ extension ProxyCore {
             let taken = set ?? []
             set = nil
             return taken
+        }
+        if !branches.isEmpty {
+            logger.debug("ICMP unreachable for next hop",
+                         metadata: [LogMetadataKey.destination: "\(destination)", "branches": "\(branches.count)"])
         }
         for branchID in branches {
             guard let txn = clientTable.lookup(ClientKey(branch: branchID, isCancel: false)) else { continue }

@@ -51,9 +51,13 @@ public final class ProxyCore: Sendable {
             message = try SIPMessage(parsing: bytes, maxSize: settings.maxDatagramSize)
         } catch {
             counters.parseErrors.add(1, ordering: .relaxed)
-            logger.debug("dropping unparsable datagram", metadata: ["from": "\(source)", "error": "\(error)"])
             if error.shouldReply400, let partial = SIPMessage.partialRequest(parsing: bytes), partial.method != .ack {
+                logger.info("rejecting malformed request", metadata: Self.badInputMetadata(partial, error, source))
                 replyToMalformed(partial, error: error, source: source, socketIndex: socketIndex, worker: worker)
+            } else {
+                logger.debug("dropping unparsable datagram", metadata: [
+                    LogMetadataKey.peer: "\(source)", LogMetadataKey.error: "\(error.reason)",
+                ])
             }
             return
         }

@@ -17,6 +17,9 @@ final class ReplyMessageAdapter: SIPMessageAdapter {
         set { context.message = newValue }
     }
 
+    /// The server transaction's branch, like the request's lines (the reply's own top Via is ours).
+    override var transactionBranch: String? { context.transactionBranch }
+
     override func get(_ pv: MessagePV, name: String?, index: Int?) -> ScriptValue {
         pv == .branchIndex ? .int(context.branchIndex) : super.get(pv, name: name, index: index)
     }

@@ -23,6 +23,8 @@ final class RequestMessageAdapter: SIPMessageAdapter {
         set { context.flags = newValue }
     }
 
+    override var transactionBranch: String? { context.transaction?.key.branch ?? super.transactionBranch }
+
     override func get(_ pv: MessagePV, name: String?, index: Int?) -> ScriptValue {
         switch pv {
         case .destinationURI: return text(context.destinationURI)

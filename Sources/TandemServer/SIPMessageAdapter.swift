@@ -26,6 +26,8 @@ class SIPMessageAdapter: ScriptMessage {
     var isRequest: Bool { message.isRequest }
     var method: String { message.method?.name ?? (try? message.cseq())?.method.name ?? "" }
     var hasToTag: Bool { (try? message.to())?.tag != nil }
+    /// The top Via branch (subclasses use the transaction's key when they have one).
+    var transactionBranch: String? { (try? message.topVia())?.branch }
     var flags: UInt64 {
         get { 0 }
         set {}

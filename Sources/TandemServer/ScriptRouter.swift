@@ -22,7 +22,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     init(script: Script, workers: Int, logger: Logger) {
         self.script = script
         self.logger = logger
-        self.scriptLogger = SwiftLogScriptLogger(logger: Logger(label: "tandem.script"))
+        self.scriptLogger = SwiftLogScriptLogger(logger: logger)
         self.slots = Array(repeating: nil, count: max(1, workers))
     }
 
@@ -136,6 +136,21 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         }
     }
 
+    /// The log name of a route (`route[x]`, `failure_route[x]`, …).
+    func routeLabel(_ route: RouteID) -> String {
+        route.rawValue >= 0 && route.rawValue < script.routeLabels.count ? script.routeLabels[route.rawValue] : ""
+    }
+
+    /// Metadata of a line about `context`'s request and the async call it made.
+    private static func metadata(_ context: RequestContext, _ request: AsyncRequest) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["function": .string(request.name)]
+        if let callID = context.message.callID { metadata[LogMetadataKey.callID] = .string(callID) }
+        if let branch = context.transaction?.key.branch ?? (try? context.message.topVia())?.branch {
+            metadata[LogMetadataKey.branch] = .string(branch)
+        }
+        return metadata
+    }
+
     /// The route a proxy-side route number (`RouteID.rawValue`) stands for.
     private func routeID(_ raw: Int) -> RouteID? {
         guard raw >= 0, raw < script.routeNames.count else { return nil }
@@ -164,11 +179,15 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// resume route runs on this worker when it completes (or times out, or the call is cancelled).
     private func suspend(_ request: AsyncRequest, avps: AVPStore, context: RequestContext) {
         guard let services = context.worker.attachment as? WorkerServices else {
-            logger.error("async() without an async engine on this worker")
+            logger.error("async() without an async engine on this worker", metadata: Self.metadata(context, request))
             return
         }
         let asyncWorker = services.asyncWorker
-        guard context.core.suspend(context), let transaction = context.transaction else { return }
+        guard context.core.suspend(context), let transaction = context.transaction else {
+            logger.info("async(): the request cannot be suspended (no transaction); resume route skipped",
+                        metadata: Self.metadata(context, request))
+            return
+        }
         transaction.scriptState = avps
         let operation = AsyncFunctions.operation(name: request.name, args: request.args, services: services)
         let worker = context.worker
@@ -187,7 +206,12 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     private func resume(_ transaction: ProxyTransaction, request: AsyncRequest, result: AsyncResult,
                         core: ProxyCore, worker: WorkerContext) {
         transaction.setCancelHandler(nil)
-        guard let context = core.resume(transaction, worker: worker) else { return }
+        guard let context = core.resume(transaction, worker: worker) else {
+            logger.debug("async(): transaction no longer suspended; resume route skipped", metadata: [
+                LogMetadataKey.branch: .string(transaction.key.branch), LogMetadataKey.route: .string(routeLabel(request.resumeRoute)),
+            ])
+            return
+        }
         var execution = takeExecution(for: context)
         AsyncFunctions.complete(request.name, args: request.args, result: result, script: script,
                                 services: worker.attachment as? WorkerServices, into: &execution)
@@ -217,7 +241,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
                                         services: services, into: &report)
                 let outcome = script.run(route: route, context: &report)
                 if case .suspended = outcome {
-                    logger.warning("async() in a launch report route is ignored")
+                    logger.warning("async() in a launch report route is ignored",
+                                   metadata: [LogMetadataKey.route: .string(routeLabel(route))])
                 }
                 startLaunches(&report, worker: worker)
             }

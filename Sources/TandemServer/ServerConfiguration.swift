@@ -90,11 +90,13 @@ extension ServerConfiguration {
     /// Global parameters Tandem acts on; the other known ones are accepted for compatibility.
     static let honouredGlobals: Set<String> = [
         "log_level", "udp_workers", "children", "socket", "listen", "alias", "async_timeout", "max_while_loops",
+        // Tandem always logs to stderr.
+        "log_stderror", "stderror_enabled",
     ]
     /// Module parameters Tandem acts on, by module.
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
-        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size"],
+        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "log_format"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
         "rest_client": ["connection_timeout", "curl_timeout", "ssl_verifypeer", "ssl_verifyhost",

@@ -61,7 +61,8 @@ public final class TandemServer: Sendable {
         let (databases, databaseProblems) = DatabaseConfiguration.parse(result.config, mongoLimit: mongoLimit)
         let (http, httpProblems) = ServerConfiguration.httpSettings(for: result.config)
         let (ldap, ldapProblems) = LDAPConfiguration.parse(result.config)
-        let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems
+        let (_, logProblems) = LogConfiguration.format(for: result.config)
+        let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems + logProblems
         loaded.diagnostics += errors + ServerConfiguration.ignoredParameters(in: result.config)
         if let settings, let engine, let http, errors.isEmpty {
             // Each worker's curl multi reads these when first used, after start().

@@ -14,16 +14,14 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "More log output (repeat for more).")
     var verbose: Int
 
+    @Option(name: .long, help: "Log line format: text or json (default: the config's tandem log_format, else text).")
+    var logFormat: LogFormat?
+
     func run() throws {
         let source = try ConfigFile.readOrExit(options.file)
         // Parse first with a quiet logger to learn log_level, then bootstrap logging once.
         let probe = TandemServer.load(source: source, fileName: options.file, logger: Logger(label: "probe") { _ in SwiftLogNoOpLogHandler() })
-        let level = Self.logLevel(scriptLevel: probe.config.logLevel, verbose: verbose)
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LogSetup.bootstrap(config: probe.config, verbose: verbose, format: logFormat)
         let logger = Logger(label: "tandem")
         let loaded = TandemServer.load(source: source, fileName: options.file, logger: logger)
         for diagnostic in loaded.diagnostics {
@@ -50,17 +48,5 @@ struct Run: ParsableCommand {
         sigwait(&signals, &received)
         logger.notice("stopping", metadata: ["signal": "\(received == SIGINT ? "SIGINT" : "SIGTERM")"])
         server.stop()
-    }
-
-    /// OpenSIPS `log_level` (-3 alert … 4 debug) plus `-v` flags, as a swift-log level.
-    static func logLevel(scriptLevel: Int, verbose: Int) -> Logger.Level {
-        switch scriptLevel + verbose {
-        case ...(-2): .critical
-        case -1: .error
-        case 0, 1: .warning
-        case 2: .notice
-        case 3: .info
-        default: .debug
-        }
     }
 }

@@ -171,7 +171,7 @@ struct Compiler {
                     }
                     n += 1
                     if n > ctx.maxWhileLoops {
-                        ctx.logger.log(.error, "while loop at line \(line) exceeded \(ctx.maxWhileLoops) iterations")
+                        ctx.log(.error, "while loop at line \(line) exceeded \(ctx.maxWhileLoops) iterations")
                         return .next
                     }
                     let f = body(&ctx)
@@ -276,7 +276,7 @@ struct Compiler {
         let table = self.table
         return { ctx in
             if ctx.callDepth >= Compiler.maxRouteDepth {
-                ctx.logger.log(.error, "route(\(name)) nesting exceeds \(Compiler.maxRouteDepth); stopping")
+                ctx.log(.error, "route(\(name)) nesting exceeds \(Compiler.maxRouteDepth); stopping")
                 return .exit
             }
             var params: [ScriptValue] = []
@@ -285,9 +285,12 @@ struct Compiler {
                 for a in argFns { params.append(a(&ctx)) }
             }
             swap(&ctx.params, &params)
+            let caller = ctx.route
+            ctx.route = RouteID(rawValue: id, kind: .request)
             ctx.callDepth += 1
             let f = table.bodies[id].run(&ctx)
             ctx.callDepth -= 1
+            ctx.route = caller
             swap(&ctx.params, &params)
             switch f {
             case .next, .breakOut: ctx.rc = 1; return .next

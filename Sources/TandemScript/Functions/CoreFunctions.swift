@@ -22,7 +22,7 @@ enum CoreFunctions {
                 }
                 guard l <= ctx.logLevel else { return 1 }
                 let text = fmt(&ctx).stringValue
-                ctx.logger.log(l, text)
+                ctx.logger.log(l, text, context: ctx.logContext())
                 return 1
             }
         }),

@@ -24,6 +24,10 @@ public struct ExecutionContext {
     public var maxWhileLoops: Int
     /// Statements executed so far (only counted by instrumented benchmark scripts).
     public internal(set) var statementCount: Int = 0
+    /// The route running (the innermost one for `route(x)` calls); nil before the first run.
+    public internal(set) var route: RouteID?
+    /// Log names of the script's routes, by `RouteID.rawValue`.
+    let routeLabels: [String]
     var pendingAsync: AsyncRequest?
     var callDepth = 0
 
@@ -47,7 +51,8 @@ public struct ExecutionContext {
         self.stats = stats
         self.avps = AVPStore(count: script.avpNames.count)
         self.vars = Array(repeating: .null, count: script.varNames.count)
-        self.logLevel = ExecutionContext.level(for: script.config.logLevel)
+        self.logLevel = logger.maximumLevel ?? ExecutionContext.level(for: script.config.logLevel)
+        self.routeLabels = script.routeLabels
         self.maxWhileLoops = script.config.maxWhileLoops
     }
 
@@ -62,5 +67,28 @@ public struct ExecutionContext {
         launches.removeAll(keepingCapacity: true)
         pendingAsync = nil
         callDepth = 0
+    }
+
+    /// The log name of the route running (`request`, `route[x]`, `failure_route[x]`, …).
+    public var routeLabel: String {
+        guard let route, route.rawValue >= 0, route.rawValue < routeLabels.count else { return "" }
+        return routeLabels[route.rawValue]
+    }
+
+    /// What a log line written now concerns: the route and the message's Call-ID, branch, method, CSeq.
+    public func logContext() -> ScriptLogContext {
+        func text(_ value: ScriptValue) -> String? { value.isNull ? nil : value.stringValue }
+        let method = message.method
+        return ScriptLogContext(route: routeLabel,
+                                callID: text(message.get(.callID, name: nil, index: nil)),
+                                branch: message.transactionBranch,
+                                method: method.isEmpty ? nil : method,
+                                cseq: text(message.get(.cseq, name: nil, index: nil)))
+    }
+
+    /// Writes a log line if `level` passes `logLevel`; the text and context are only built then.
+    public func log(_ level: ScriptLogLevel, _ text: @autoclosure () -> String) {
+        guard level <= logLevel else { return }
+        logger.log(level, text(), context: logContext())
     }
 }

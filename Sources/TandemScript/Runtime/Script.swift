@@ -25,6 +25,9 @@ public final class Script: Sendable {
     public let errorRoute: RouteID?
     public let localRoute: RouteID?
     public let timerRoutes: [TimerRoute]
+    /// Log names of the routes, by `RouteID.rawValue`: `request` for the main route, `route[x]`,
+    /// `failure_route[x]`, `onreply_route` / `onreply_route[x]`, `startup_route`, `timer_route[x]`, ….
+    public let routeLabels: [String]
     /// `$var` names by slot.
     public let varNames: [String]
     /// `$avp` names by slot (`AVPStore` slot numbers).
@@ -41,6 +44,10 @@ public final class Script: Sendable {
         self.config = config
         self.registry = registry
         self.routeNames = routeNames
+        self.routeLabels = routeNames.map { route in
+            if route.name.isEmpty { return route.kind == .request ? "request" : route.kind.rawValue }
+            return "\(route.kind.rawValue)[\(route.name)]"
+        }
         self.table = table
         self.timerRoutes = timerRoutes
         self.varNames = varNames

@@ -25,4 +25,10 @@ public protocol ScriptMessage: AnyObject {
     func isHeaderPresent(named name: String) -> Bool
     /// Replaces the value of the first header with this name; false if absent.
     func replaceHeader(named name: String, value: String) -> Bool
+    /// The branch of the transaction the message belongs to, for log lines (nil when unknown).
+    var transactionBranch: String? { get }
+}
+
+extension ScriptMessage {
+    public var transactionBranch: String? { nil }
 }

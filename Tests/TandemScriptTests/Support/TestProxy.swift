@@ -35,7 +35,10 @@ final class TestProxy: ScriptProxy {
 
 /// Collects xlog output.
 final class TestLogger: ScriptLogger {
-    private let lines = Mutex<[String]>([])
-    func log(_ level: ScriptLogLevel, _ message: String) { lines.withLock { $0.append(message) } }
-    var messages: [String] { lines.withLock { $0 } }
+    private let lines = Mutex<[(message: String, context: ScriptLogContext)]>([])
+    func log(_ level: ScriptLogLevel, _ message: String, context: ScriptLogContext) {
+        lines.withLock { $0.append((message, context)) }
+    }
+    var messages: [String] { lines.withLock { $0.map(\.message) } }
+    var contexts: [ScriptLogContext] { lines.withLock { $0.map(\.context) } }
 }
