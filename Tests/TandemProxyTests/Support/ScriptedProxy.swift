@@ -11,7 +11,8 @@ final class ScriptedProxy {
     var address: String { "127.0.0.1:\(port)" }
 
     /// `body` is the script after the global section; `globals` are extra lines for it.
-    init(routes body: String, globals: String = "", workers: Int = 2) throws {
+    /// `logger` receives the server's log lines (default: errors only, to the process's handler).
+    init(routes body: String, globals: String = "", workers: Int = 2, logger: Logger? = nil) throws {
         port = Ports.free()
         let source = """
             log_level = 1
@@ -25,9 +26,9 @@ final class ScriptedProxy {
             \(globals)
             \(body)
             """
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        let loaded = TandemServer.load(source: source, fileName: "test.cfg", logger: logger)
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .error
+        let loaded = TandemServer.load(source: source, fileName: "test.cfg", logger: logger ?? quiet)
         guard let server = loaded.server else {
             throw ScriptError(diagnostics: loaded.diagnostics.map(\.description))
         }
