@@ -142,6 +142,9 @@ private struct Worker {
             if datagram.truncated {
                 core.counters.datagramsReceived.add(1, ordering: .relaxed)
                 core.counters.parseErrors.add(1, ordering: .relaxed)
+                core.logger.debug("dropping oversize datagram", metadata: [
+                    LogMetadataKey.peer: "\(datagram.from)", LogMetadataKey.error: "message too large",
+                ])
                 continue
             }
             let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<datagram.count]))

@@ -15,6 +15,7 @@ enum LogSetup {
         let level = LogConfiguration.level(logLevel: config.logLevel, verbose: verbose)
         let chosen = format ?? LogConfiguration.format(for: config).0 ?? .text
         LoggingSystem.bootstrap(LogConfiguration.makeHandler(format: chosen, level: level))
+        DriverLogs.install(Logger(label: "tandem.mongodb"))
         return level
     }
 }
