@@ -44,11 +44,11 @@ extension ProxyCore {
                                           worker: worker)
                 }
             case .timeout:
-                logger.info("no final reply from next hop; branch fails with 408",
+                logger.debug("no final reply from next hop; branch fails with 408",
                             metadata: Self.metadata(for: txn, state: state, branch: index, status: 408))
                 post = branchFailed(index, status: 408, txn: txn, state: &state, worker: worker)
             case .transportError:
-                logger.info("next hop unreachable; branch fails with 503",
+                logger.debug("next hop unreachable; branch fails with 503",
                             metadata: Self.metadata(for: txn, state: state, branch: index, status: 503))
                 post = branchFailed(index, status: 503, txn: txn, state: &state, worker: worker)
             case .timerCExpired:

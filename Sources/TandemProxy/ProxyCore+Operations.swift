@@ -44,7 +44,7 @@ extension ProxyCore {
         guard let method = context.message.method else { return -1 }
         if method == .ack || method == .cancel { return forwardStatelessly(context, to: destination) }
         if let maxForwards = try? context.message.maxForwards(), maxForwards <= 0 {
-            logger.info("Max-Forwards exhausted; 483", metadata: Self.metadata(for: context.message, peer: context.source))
+            logger.debug("Max-Forwards exhausted; 483", metadata: Self.metadata(for: context.message, peer: context.source))
             _ = reply(context, status: 483, reason: "Too Many Hops")
             return -1
         }

@@ -115,7 +115,7 @@ struct LoggingTests {
         let capture = LogCapture()
         let deadPort = Ports.free()
         let proxy = try ScriptedProxy(routes: "route { t_relay(\"udp:127.0.0.1:\(deadPort)\"); }",
-                                      logger: capture.logger(level: .info))
+                                      logger: capture.logger(level: .debug))
         let client = try SIPTestClient(proxyPort: proxy.port)
         try client.send(client.request("INVITE", branch: "z9hG4bK-dead-1", callID: "dead-1"))
         #expect(client.waitFor(timeout: 3) { $0 >= 200 }.match?.statusCode == 503)
