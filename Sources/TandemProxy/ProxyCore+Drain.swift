@@ -32,7 +32,7 @@ extension ProxyCore {
         let retryAfter = drainRetryAfter.load(ordering: .relaxed)
         sendStatelessReply(to: message, source: source, socketIndex: socketIndex, status: 503,
                            reason: "Service Unavailable", worker: worker,
-                           extraHeaders: [(.other("Retry-After"), String(retryAfter))])
+                           extraHeaders: [(.retryAfter, String(retryAfter))])
         return true
     }
 }
