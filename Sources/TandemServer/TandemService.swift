@@ -49,6 +49,7 @@ public struct TandemService: Service, CustomStringConvertible {
 
     public func run() async throws {
         let (aborts, abortContinuation) = AsyncStream.makeStream(of: UnixSignal.self)
+        let (firstSignal, firstContinuation) = AsyncStream.makeStream(of: UnixSignal.self)
         // Registered before the server starts, so that no signal is missed once it runs.
         let watched = await UnixSignalsSequence(trapping: signals)
         try server.start()
@@ -60,6 +61,8 @@ public struct TandemService: Service, CustomStringConvertible {
                     seen += 1
                     if seen == 1 {
                         logger.notice("shutdown requested", metadata: ["signal": "\(signal)"])
+                        firstContinuation.yield(signal)
+                        firstContinuation.finish()
                     } else {
                         abortContinuation.yield(signal)
                     }
@@ -74,6 +77,10 @@ public struct TandemService: Service, CustomStringConvertible {
                 let left = server.drainProgress
                 server.stop()
                 throw TandemShutdownError.cancelled(abandoned: left)
+            }
+            // The group reacts to the same signal as the watcher: let the watcher's log line come first.
+            if await Self.first(of: firstSignal, within: .milliseconds(200)) == nil {
+                logger.notice("shutdown requested", metadata: ["signal": "none (service group)"])
             }
             try await drainAndStop(aborts: aborts)
         }
@@ -115,6 +122,23 @@ public struct TandemService: Service, CustomStringConvertible {
                 "abandoned": "\(left.outstanding)", "elapsed": "\(elapsed)",
             ])
             throw TandemShutdownError.cancelled(abandoned: left)
+        }
+    }
+
+    /// The first element of `stream`, or nil if none comes within `timeout`.
+    static func first(of stream: AsyncStream<UnixSignal>, within timeout: Duration) async -> UnixSignal? {
+        await withTaskGroup(of: UnixSignal?.self) { group in
+            group.addTask {
+                for await signal in stream { return signal }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
     }
 
