@@ -78,6 +78,7 @@ public struct TandemService: Service, CustomStringConvertible {
                 server.stop()
                 throw TandemShutdownError.cancelled(abandoned: left)
             }
+            server.beginDrain(retryAfterSeconds: retryAfterSeconds)
             // The group reacts to the same signal as the watcher: let the watcher's log line come first.
             if await Self.first(of: firstSignal, within: .milliseconds(200)) == nil {
                 logger.notice("shutdown requested", metadata: ["signal": "none (service group)"])
@@ -86,9 +87,8 @@ public struct TandemService: Service, CustomStringConvertible {
         }
     }
 
-    /// Drains, stops the server and reports how it ended.
+    /// Waits for the drain (already begun), stops the server and reports how it ended.
     func drainAndStop(aborts: AsyncStream<UnixSignal>) async throws {
-        server.beginDrain(retryAfterSeconds: retryAfterSeconds)
         let start = ContinuousClock.now
         let atStart = server.drainProgress
         logger.notice("draining", metadata: [
