@@ -33,6 +33,8 @@ extension ProxyCore {
         context.transaction = txn
         txn.state.withLock { state in
             state.flags = context.flags
+            state.awaitingFinal = true
+            counters.awaitingFinalNow.add(1, ordering: .relaxed)
             serverEvent(.start, response: nil, txn: txn, state: &state, worker: context.worker)
         }
         return 1

@@ -59,6 +59,10 @@ extension ProxyCore {
                 }
             }
         }
+        if drainRetryAfter.load(ordering: .relaxed) > 0,
+           rejectWhileDraining(message, method: method, source: source, socketIndex: socketIndex, worker: worker) {
+            return
+        }
         let context = RequestContext(message: message, source: source, socketIndex: socketIndex,
                                      worker: worker, core: self)
         router.routeRequest(context)
@@ -151,10 +155,10 @@ extension ProxyCore {
     /// Sends a reply to `request` without a transaction (sl_send_reply, 400 for malformed requests,
     /// 200 for CANCEL).
     func sendStatelessReply(to request: SIPMessage, source: SocketAddress, socketIndex: Int, status: Int,
-                            reason: String?, worker: WorkerContext) {
+                            reason: String?, worker: WorkerContext, extraHeaders: [(HeaderName, String)] = []) {
         guard let via = try? request.topVia() else { return }
         let destination = MessageBuilders.responseAddress(for: via) ?? source
-        var extra: [(HeaderName, String)] = []
+        var extra = extraHeaders
         if let server = settings.serverHeader { extra.append((.other("Server"), server)) }
         let bytes = SIPMessage.makeResponse(to: request, status: status, reason: reason,
                                             toTag: status > 100 ? statelessTag(for: request) : nil,

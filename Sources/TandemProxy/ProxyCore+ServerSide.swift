@@ -32,6 +32,7 @@ extension ProxyCore {
                 }
                 if case .response(let status) = event, status >= 200, state.finalStatus == 0 {
                     state.finalStatus = status
+                    settleAwaitingFinal(&state)
                     state.compactAfterFinal(isInvite: txn.isInvite)
                 }
             case .retransmitResponse:
@@ -52,11 +53,20 @@ extension ProxyCore {
                 break
             case .terminated:
                 state.serverTerminated = true
+                settleAwaitingFinal(&state)
                 serverTable.remove(txn.key)
                 // Free what only the server side needed.
                 state.lastResponse = nil
             }
         }
+    }
+
+    /// The transaction no longer waits for a final reply (it sent one, or it ended): it leaves
+    /// `awaitingFinalNow`, once.
+    func settleAwaitingFinal(_ state: inout ProxyTransaction.State) {
+        guard state.awaitingFinal else { return }
+        state.awaitingFinal = false
+        counters.awaitingFinalNow.add(-1, ordering: .relaxed)
     }
 
     /// Sends a response upstream through the server transaction (it becomes the last response).

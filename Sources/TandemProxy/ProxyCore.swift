@@ -29,6 +29,9 @@ public final class ProxyCore: Sendable {
     let recordRouteValue: [String]
     /// Salt for stateless to-tags.
     let tagSalt = UInt64.random(in: 1...UInt64.max)
+    /// 0 while serving; once draining for shutdown, the Retry-After seconds of the 503 that new
+    /// requests get (one relaxed load per routed request).
+    let drainRetryAfter = Atomic<Int>(0)
 
     public init(settings: ProxySettings, router: any RequestRouter, logger: Logger = Logger(label: "tandem.proxy")) {
         self.settings = settings

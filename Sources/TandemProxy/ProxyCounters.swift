@@ -28,6 +28,11 @@ public final class ProxyCounters: Sendable {
 
     /// Transactions suspended on an async operation right now.
     public let suspendedNow = Atomic<Int>(0)
+    /// Server transactions waiting for their final reply right now (lingering ones that only absorb
+    /// retransmissions after it are not counted).
+    public let awaitingFinalNow = Atomic<Int>(0)
+    /// New requests answered 503 (with Retry-After) because the proxy was draining for shutdown.
+    public let drainRejected = Atomic<Int>(0)
 
     public init() {}
 
@@ -45,6 +50,8 @@ public final class ProxyCounters: Sendable {
             ("server_transactions_created", serverTransactionsCreated.load(ordering: .relaxed)),
             ("client_transactions_created", clientTransactionsCreated.load(ordering: .relaxed)),
             ("suspended_now", suspendedNow.load(ordering: .relaxed)),
+            ("awaiting_final_now", awaitingFinalNow.load(ordering: .relaxed)),
+            ("drain_rejected", drainRejected.load(ordering: .relaxed)),
         ]
     }
 }

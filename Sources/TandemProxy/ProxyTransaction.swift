@@ -51,6 +51,9 @@ public final class ProxyTransaction: Sendable {
         var suspended: SuspendedRequest?
         /// Called when a CANCEL arrives while suspended (cancels the async operation at its driver).
         var onCancel: (@Sendable () -> Void)?
+        /// Counted in `ProxyCounters.awaitingFinalNow`: no final reply went upstream yet and the server
+        /// transaction is alive (a graceful shutdown waits for these).
+        var awaitingFinal = false
 
         /// Frees what only mattered until the final reply: the request copies, the branches' stored
         /// replies and, for INVITE 2xx (RFC 6026: retransmissions come from downstream), the last reply.

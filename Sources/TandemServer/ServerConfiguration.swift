@@ -96,7 +96,7 @@ extension ServerConfiguration {
     /// Module parameters Tandem acts on, by module.
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
-        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "log_format"],
+        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "log_format", "drain_time"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
         "rest_client": ["connection_timeout", "curl_timeout", "ssl_verifypeer", "ssl_verifyhost",
@@ -142,6 +142,21 @@ extension ServerConfiguration {
                 severity: .warning))
         }
         return warnings
+    }
+
+    /// Seconds a graceful shutdown waits for transactions to finish when the script does not say.
+    public static let defaultDrainTime = 30
+
+    /// The longest a graceful shutdown (SIGTERM/SIGINT) drains: `modparam("tandem", "drain_time", SECONDS)`,
+    /// 0 to 86400, default 30. 0 stops without waiting.
+    public static func drainTime(for config: ScriptConfig) -> (Int?, [Diagnostic]) {
+        guard let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "drain_time" }) else {
+            return (defaultDrainTime, [])
+        }
+        guard let seconds = decl.value.intValue, (0...86_400).contains(seconds) else {
+            return (nil, [Diagnostic(decl.location, "tandem drain_time must be a number of seconds from 0 to 86400")])
+        }
+        return (seconds, [])
     }
 
     /// MongoDB operations running at once when `offload_limit` does not say (libmongoc can only block).

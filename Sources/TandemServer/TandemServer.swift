@@ -31,9 +31,13 @@ public final class TandemServer: Sendable {
     /// The async engine (offload pool, per-driver counters).
     public let engine: AsyncEngine
 
+    /// The longest a graceful shutdown drains, in seconds (`modparam("tandem", "drain_time", N)`).
+    public let drainTimeSeconds: Int
+
     init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, databases: DatabaseConfiguration,
-         ldap: LDAPConfiguration, logger: Logger) {
+         ldap: LDAPConfiguration, drainTimeSeconds: Int, logger: Logger) {
         self.script = script
+        self.drainTimeSeconds = drainTimeSeconds
         let engine = AsyncEngine(configuration: engine)
         self.engine = engine
         let router = ScriptRouter(script: script, workers: settings.workers, logger: logger)
@@ -62,13 +66,15 @@ public final class TandemServer: Sendable {
         let (http, httpProblems) = ServerConfiguration.httpSettings(for: result.config)
         let (ldap, ldapProblems) = LDAPConfiguration.parse(result.config)
         let (_, logProblems) = LogConfiguration.format(for: result.config)
+        let (drainTime, drainProblems) = ServerConfiguration.drainTime(for: result.config)
         let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems + logProblems
+            + drainProblems
         loaded.diagnostics += errors + ServerConfiguration.ignoredParameters(in: result.config)
-        if let settings, let engine, let http, errors.isEmpty {
+        if let settings, let engine, let http, let drainTime, errors.isEmpty {
             // Each worker's curl multi reads these when first used, after start().
             HTTPDriverSettings.install(http)
             loaded.server = TandemServer(script: script, settings: settings, engine: engine, databases: databases,
-                                         ldap: ldap, logger: logger)
+                                         ldap: ldap, drainTimeSeconds: drainTime, logger: logger)
         }
         return loaded
     }
@@ -84,6 +90,18 @@ public final class TandemServer: Sendable {
         proxy.stop()
         engine.shutdown()
     }
+
+    /// True once a graceful shutdown began draining (new requests get 503): report not ready.
+    public var isDraining: Bool { proxy.core.isDraining }
+
+    /// Starts draining: new initial requests get 503 with `Retry-After`, existing transactions and
+    /// dialogs go on. See `ProxyCore.beginDrain(retryAfterSeconds:)`.
+    public func beginDrain(retryAfterSeconds: Int = 5) {
+        proxy.core.beginDrain(retryAfterSeconds: retryAfterSeconds)
+    }
+
+    /// What is still outstanding (suspended transactions, transactions awaiting a final reply).
+    public var drainProgress: DrainProgress { proxy.core.drainProgress }
 
     /// The script's `update_stat` counters.
     public var statistics: ScriptStatistics { router.statistics }

@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import Logging
+import ServiceLifecycle
 import TandemScript
 import TandemServer
+import UnixSignals
 
-/// `tandem run -f FILE`: runs the proxy in the foreground, logging to stderr, until SIGINT/SIGTERM.
-struct Run: ParsableCommand {
+/// `tandem run -f FILE`: runs the proxy in the foreground, logging to stderr. SIGTERM or SIGINT drains it
+/// (new requests get 503, running transactions finish, up to the drain time) and exits 0; a drain that runs
+/// out of time, or a second signal while draining, exits 1 at once.
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the proxy in the foreground (logs to stderr).")
 
     @OptionGroup var options: ConfigOptions
@@ -17,7 +20,16 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Log line format: text or json (default: the config's tandem log_format, else text).")
     var logFormat: LogFormat?
 
-    func run() throws {
+    @Option(name: .long, help: "Longest graceful-shutdown drain in seconds (overrides modparam tandem drain_time).")
+    var drainTime: Int?
+
+    func validate() throws {
+        if let drainTime, !(0...86_400).contains(drainTime) {
+            throw ValidationError("--drain-time must be a number of seconds from 0 to 86400")
+        }
+    }
+
+    func run() async throws {
         let source = try ConfigFile.readOrExit(options.file)
         // Parse first with a quiet logger to learn log_level, then bootstrap logging once.
         let probe = TandemServer.load(source: source, fileName: options.file, logger: Logger(label: "probe") { _ in SwiftLogNoOpLogHandler() })
@@ -31,22 +43,22 @@ struct Run: ParsableCommand {
             logger.critical("config has errors; not starting", metadata: ["file": "\(options.file)"])
             throw ExitCode(1)
         }
-        // Workers inherit the blocked mask; the main thread collects the signal with sigwait.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let drain = Duration.seconds(drainTime ?? server.drainTimeSeconds)
+        let service = TandemService(server: server, drainTime: drain, logger: logger)
+        var configuration = ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger)
+        // A backstop only: the service ends its own drain at `drain`.
+        configuration.maximumGracefulShutdownDuration = drain + .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
         do {
-            try server.start()
+            try await group.run()
+        } catch let error as TandemShutdownError {
+            logger.notice("tandem exiting", metadata: ["status": "1", "reason": "\(error)"])
+            throw ExitCode(1)
         } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            logger.critical("cannot run", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        logger.notice("tandem running", metadata: ["config": "\(options.file)"])
-        var received: Int32 = 0
-        sigwait(&signals, &received)
-        logger.notice("stopping", metadata: ["signal": "\(received == SIGINT ? "SIGINT" : "SIGTERM")"])
-        server.stop()
+        logger.notice("tandem exiting", metadata: ["status": "0"])
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `tandem` command: run the proxy or check a config.
 @main
-struct Tandem: ParsableCommand {
+struct Tandem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tandem: a stateful SIP proxy with an OpenSIPS-compatible routing script.",
         subcommands: [Run.self, Check.self, BenchScript.self],
