@@ -12,6 +12,7 @@ extension ProxyCore {
             counters.parseErrors.add(1, ordering: .relaxed)
             return
         }
+        counters.repliesReceivedByCode.increment(status - 100)
         let isCancel = cseq.method == .cancel
         guard let branch = via.branch, let txn = clientTable.lookup(ClientKey(branch: branch, isCancel: isCancel)) else {
             forwardStrayResponse(message, topVia: via, worker: worker)
@@ -72,6 +73,7 @@ extension ProxyCore {
         guard let next = try? forward.topVia(), let destination = MessageBuilders.responseAddress(for: next) else {
             return
         }
+        if let status = message.statusCode { counters.countReplySent(status) }
         worker.send(forward.serialize(), to: destination, socketIndex: socketIndex)
     }
 

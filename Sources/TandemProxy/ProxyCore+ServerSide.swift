@@ -22,11 +22,13 @@ extension ProxyCore {
             case .sendTrying:
                 let trying = localResponse(to: state, status: 100, reason: nil)
                 state.lastResponse = trying
+                counters.countReplySent(100)
                 worker.send(trying, to: state.upstream, socketIndex: state.socketIndex)
             case .sendResponse:
                 guard let response else { continue }
                 state.lastResponse = response
                 worker.send(response, to: state.upstream, socketIndex: state.socketIndex)
+                if case .response(let status) = event { counters.countReplySent(status) }
                 if case .response(let status) = event, status >= 200, state.finalStatus == 0 {
                     state.finalStatus = status
                     state.compactAfterFinal(isInvite: txn.isInvite)

@@ -1,7 +1,9 @@
+import Glibc
 import Logging
 import Reactor
 import HTTPDriver
 import TandemAsync
+import TandemOperations
 import TandemProxy
 import TandemScript
 
@@ -31,14 +33,35 @@ public final class TandemServer: Sendable {
     /// The async engine (offload pool, per-driver counters).
     public let engine: AsyncEngine
 
+    /// The operations endpoint (`/metrics`, `/health`, `/stats`), when the config loads httpd.
+    public let operations: OperationsEndpoint?
+
+    /// What `/health` and `/stats` report as readiness and state.
+    /// TODO(lead): wire draining here (e.g. `(false, "draining")` once graceful shutdown starts).
+    static let operationsReadiness: OperationsSources.Readiness = { (true, "running") }
+
     init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, databases: DatabaseConfiguration,
-         ldap: LDAPConfiguration, logger: Logger) {
+         ldap: LDAPConfiguration, operations: OperationsConfiguration?, logger: Logger) {
         self.script = script
-        let engine = AsyncEngine(configuration: engine)
+        // Metrics are published only when /metrics is served; then async latencies also feed its histograms.
+        let publisher = operations?.metricsPath != nil ? MetricsPublisher() : nil
+        let engine = AsyncEngine(configuration: engine, latencyRecorders: publisher?.latencyRecorders)
         self.engine = engine
         let router = ScriptRouter(script: script, workers: settings.workers, logger: logger)
         self.router = router
-        self.proxy = ProxyServer(core: ProxyCore(settings: settings, router: router, logger: logger), logger: logger,
+        let core = ProxyCore(settings: settings, router: router, logger: logger)
+        self.operations = operations.map { configuration in
+            OperationsEndpoint(
+                configuration: configuration,
+                sources: OperationsSources(
+                    counters: core.counters,
+                    transactionsInUse: { core.transactionCount + core.clientTransactionCount },
+                    engine: engine,
+                    scriptCounters: { router.statistics.snapshot() },
+                    readiness: TandemServer.operationsReadiness),
+                publisher: publisher)
+        }
+        self.proxy = ProxyServer(core: core, logger: logger,
                                  onWorkerStart: { worker in
                                      worker.attachment = WorkerServices(
                                          asyncWorker: engine.makeWorker(reactor: worker.reactor), databases: databases,
@@ -61,27 +84,46 @@ public final class TandemServer: Sendable {
         let (databases, databaseProblems) = DatabaseConfiguration.parse(result.config, mongoLimit: mongoLimit)
         let (http, httpProblems) = ServerConfiguration.httpSettings(for: result.config)
         let (ldap, ldapProblems) = LDAPConfiguration.parse(result.config)
+        let (operations, operationsProblems) = ServerConfiguration.operations(for: result.config)
         let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems
-        loaded.diagnostics += errors + ServerConfiguration.ignoredParameters(in: result.config)
+            + operationsProblems.filter { $0.severity == .error }
+        loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
+            + ServerConfiguration.ignoredParameters(in: result.config)
         if let settings, let engine, let http, errors.isEmpty {
             // Each worker's curl multi reads these when first used, after start().
             HTTPDriverSettings.install(http)
             loaded.server = TandemServer(script: script, settings: settings, engine: engine, databases: databases,
-                                         ldap: ldap, logger: logger)
+                                         ldap: ldap, operations: operations, logger: logger)
         }
         return loaded
     }
 
-    /// Runs `startup_route`, binds the sockets and starts the workers (timer routes run on worker 0).
+    /// Opens the operations endpoint (if configured), runs `startup_route`, binds the sockets and starts
+    /// the workers (timer routes run on worker 0). A busy or unusable httpd address fails like a busy
+    /// SIP port: an `IOError` naming the address.
     public func start() throws(IOError) {
+        if let operations {
+            do {
+                try operations.start()
+            } catch {
+                throw IOError(errno: error.errno ?? EADDRNOTAVAIL,
+                              function: "httpd listen on \(operations.configuration.authority)")
+            }
+        }
         router.runStartupRoute()
-        try proxy.start()
+        do {
+            try proxy.start()
+        } catch {
+            operations?.stop()
+            throw error
+        }
     }
 
     /// Stops the workers and the offload pool.
     public func stop() {
         proxy.stop()
         engine.shutdown()
+        operations?.stop()
     }
 
     /// The script's `update_stat` counters.
