@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -60,9 +61,9 @@ public enum OperationsClient {
     }
 
     private static func describe(_ error: any Error) -> String {
-        if let io = error as? IOError { return io.description }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
         if let connect = error as? NIOConnectionError {
-            if let first = connect.connectionErrors.first { return "cannot connect: \(first.error)" }
+            if let first = connect.connectionErrors.first { return "cannot connect: \(describe(first.error))" }
             return "cannot connect: \(connect)"
         }
         if error is ChannelError { return "connection failed: \(error)" }
