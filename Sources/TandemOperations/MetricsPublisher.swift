@@ -136,6 +136,9 @@ public final class MetricsPublisher: Sendable {
         }
     }
 
+    /// The registry in the Prometheus text format, as last published.
+    public func exposition() -> String { registry.emitToString() }
+
     /// Publishes `snapshot` and renders the registry in the Prometheus text format.
     public func scrape(_ snapshot: OperationsSnapshot) -> [UInt8] {
         publish(snapshot)

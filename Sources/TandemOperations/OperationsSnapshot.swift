@@ -68,6 +68,28 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
         /// Replies sent upstream (relayed and local, not retransmissions), by status code.
         public var repliesSentByCode: [String: Int]
 
+        public init(datagramsReceived: Int, parseErrors: Int, requestsReceived: Int, responsesReceived: Int,
+                    retransmissionsAbsorbed: Int, strayResponses: Int, localReplies: Int, sendErrors: Int,
+                    serverTransactionsCreated: Int, clientTransactionsCreated: Int, transactionsInUse: Int,
+                    suspendedNow: Int, requestsByMethod: [String: Int], repliesReceivedByCode: [String: Int],
+                    repliesSentByCode: [String: Int]) {
+            self.datagramsReceived = datagramsReceived
+            self.parseErrors = parseErrors
+            self.requestsReceived = requestsReceived
+            self.responsesReceived = responsesReceived
+            self.retransmissionsAbsorbed = retransmissionsAbsorbed
+            self.strayResponses = strayResponses
+            self.localReplies = localReplies
+            self.sendErrors = sendErrors
+            self.serverTransactionsCreated = serverTransactionsCreated
+            self.clientTransactionsCreated = clientTransactionsCreated
+            self.transactionsInUse = transactionsInUse
+            self.suspendedNow = suspendedNow
+            self.requestsByMethod = requestsByMethod
+            self.repliesReceivedByCode = repliesReceivedByCode
+            self.repliesSentByCode = repliesSentByCode
+        }
+
         enum CodingKeys: String, CodingKey {
             case datagramsReceived = "datagrams_received"
             case parseErrors = "parse_errors"
@@ -91,6 +113,11 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     public struct Async: Codable, Sendable, Equatable {
         public var drivers: [Driver]
         public var offload: Offload
+
+        public init(drivers: [Driver], offload: Offload) {
+            self.drivers = drivers
+            self.offload = offload
+        }
 
         /// The entry of driver `name`.
         public func driver(_ name: String) -> Driver? { drivers.first { $0.driver == name } }
@@ -191,6 +218,11 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
         /// Upper bound in milliseconds, or `"+Inf"`.
         public var le: String
         public var count: Int
+
+        public init(le: String, count: Int) {
+            self.le = le
+            self.count = count
+        }
     }
 
     /// The offload pool's thread figures.
@@ -200,6 +232,13 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
         public var threadsBusy: Int
         /// Sum of the limits of the lanes in use (the bound on threads).
         public var threadLimit: Int
+
+        public init(threads: Int, threadsPeak: Int, threadsBusy: Int, threadLimit: Int) {
+            self.threads = threads
+            self.threadsPeak = threadsPeak
+            self.threadsBusy = threadsBusy
+            self.threadLimit = threadLimit
+        }
 
         enum CodingKeys: String, CodingKey {
             case threads
@@ -212,6 +251,10 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     /// The script's `update_stat` counters by name.
     public struct Script: Codable, Sendable, Equatable {
         public var counters: [String: Int]
+
+        public init(counters: [String: Int]) {
+            self.counters = counters
+        }
     }
 }
 
