@@ -14,6 +14,22 @@ import TandemAsync
 ///
 /// Each publisher has its own registry and factory, passed explicitly to every metric: nothing is
 /// bootstrapped globally, so many servers can run in one process.
+///
+/// Metrics (counters end in `_total`):
+/// - `tandem_uptime_seconds`, `tandem_ready` (gauges)
+/// - `tandem_sip_datagrams_received_total`, `tandem_sip_parse_errors_total`,
+///   `tandem_sip_retransmissions_absorbed_total`, `tandem_sip_stray_responses_total`,
+///   `tandem_sip_local_replies_total`, `tandem_sip_send_errors_total`,
+///   `tandem_sip_transactions_created_total{side="server"|"client"}`,
+///   `tandem_sip_requests_received_total{method}`, `tandem_sip_replies_received_total{code}`,
+///   `tandem_sip_replies_sent_total{code}`
+/// - `tandem_sip_transactions_in_use`, `tandem_sip_suspended_transactions` (gauges)
+/// - per driver: `tandem_async_{started,completed,timed_out,cancelled,rejected,late_dropped}_total{driver}`,
+///   gauges `tandem_async_{in_flight,queued,offload_busy,offload_limit}{driver}`, histogram
+///   `tandem_async_latency_seconds{driver}`
+/// - offload pool gauges: `tandem_offload_threads`, `tandem_offload_threads_peak`,
+///   `tandem_offload_threads_busy`, `tandem_offload_thread_limit`
+/// - `tandem_script_stat{name}`: each `update_stat` counter (a gauge: updates may be negative)
 public final class MetricsPublisher: Sendable {
     /// Name of the async latency histogram (seconds, label `driver`).
     public static let latencyMetric = "tandem_async_latency_seconds"
@@ -60,8 +76,9 @@ public final class MetricsPublisher: Sendable {
         }
     }
 
-    /// Records `snapshot` into swift-metrics (see the type's description for the metric names).
-    public func publish(_ snapshot: OperationsSnapshot) {
+    /// Records `snapshot` into swift-metrics (see the type's description for the metric names);
+    /// `ready` (from the readiness hook) becomes `tandem_ready`, else `state == "running"` does.
+    public func publish(_ snapshot: OperationsSnapshot, ready: Bool? = nil) {
         published.withLock { state in
             func counter(_ name: String, _ labels: [(String, String)] = [], _ value: Int) {
                 let key = MetricKey(name, labels)
@@ -88,7 +105,7 @@ public final class MetricsPublisher: Sendable {
             }
 
             gauge("tandem_uptime_seconds", [], snapshot.uptimeSeconds)
-            gauge("tandem_ready", [], snapshot.state == "running" ? 1 : 0)
+            gauge("tandem_ready", [], (ready ?? (snapshot.state == "running")) ? 1 : 0)
             let sip = snapshot.sip
             counter("tandem_sip_datagrams_received_total", [], sip.datagramsReceived)
             counter("tandem_sip_parse_errors_total", [], sip.parseErrors)
@@ -140,8 +157,8 @@ public final class MetricsPublisher: Sendable {
     public func exposition() -> String { registry.emitToString() }
 
     /// Publishes `snapshot` and renders the registry in the Prometheus text format.
-    public func scrape(_ snapshot: OperationsSnapshot) -> [UInt8] {
-        publish(snapshot)
+    public func scrape(_ snapshot: OperationsSnapshot, ready: Bool? = nil) -> [UInt8] {
+        publish(snapshot, ready: ready)
         return registry.emitToBuffer()
     }
 }

@@ -37,7 +37,7 @@ public struct OperationsRouter: Sendable {
         guard method == "GET" else { return .text(405, "method not allowed: \(method)", headers: [("Allow", "GET")]) }
         if let metricsPath = configuration.metricsPath, path == metricsPath, let publisher {
             return OperationsResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                                      body: publisher.scrape(snapshot()))
+                                      body: publisher.scrape(snapshot(), ready: sources.readiness().ready))
         }
         if path == "/health" { return Self.json(sources.health()) }
         return Self.json(snapshot())
