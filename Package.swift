@@ -62,12 +62,26 @@ let package = Package(
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         // LDAP driver for the async engine (OpenSIPS ldap semantics): per-worker async-bind pool + search operation.
         .target(name: "LDAPDriver", dependencies: ["CLDAP", "TandemAsync", "Reactor"], swiftSettings: strict),
+        // Operations endpoint: metrics (swift-metrics → Prometheus), /stats and /health over HTTP (NIO).
+        .target(
+            name: "TandemOperations",
+            dependencies: [
+                "TandemProxy", "TandemAsync",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Wires the script to the proxy core and runs the server.
         .target(
             name: "TandemServer",
             dependencies: [
                 "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "HTTPDriver", "MongoDriver", "LDAPDriver",
-                "SIPCore", "Reactor",
+                "TandemOperations", "SIPCore", "Reactor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -77,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "tandem",
             dependencies: [
-                "TandemServer", "TandemScript",
+                "TandemServer", "TandemScript", "TandemOperations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,7 +110,8 @@ let package = Package(
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
-            dependencies: ["TandemProxy", "TandemServer", "SIPCore", "Reactor", "SIPTransaction", "MongoDriver", "LDAPDriver"],
+            dependencies: ["TandemProxy", "TandemServer", "TandemOperations", "SIPCore", "Reactor", "SIPTransaction",
+                           "MongoDriver", "LDAPDriver"],
             swiftSettings: strict
         ),
     ]

@@ -22,9 +22,11 @@ public final class AsyncDriverCounters: @unchecked Sendable {
     let offloadBusy = Atomic<Int>(0)
     private let buckets: UnsafeMutablePointer<Atomic<Int>>
     private let bucketCount: Int
+    private let latencyRecorder: AsyncLatencyRecorder?
 
-    init(driver: String) {
+    init(driver: String, latencyRecorder: AsyncLatencyRecorder? = nil) {
         self.driver = driver
+        self.latencyRecorder = latencyRecorder
         bucketCount = Self.latencyBucketsMs.count + 1
         buckets = .allocate(capacity: bucketCount)
         for i in 0..<bucketCount { (buckets + i).initialize(to: Atomic(0)) }
@@ -35,37 +37,56 @@ public final class AsyncDriverCounters: @unchecked Sendable {
         buckets.deallocate()
     }
 
-    /// Records the latency of a completed job.
+    /// Records the latency of a completed job (bucket bounds compared exactly, in nanoseconds, as a
+    /// Prometheus histogram does), and hands it to the latency recorder if there is one.
     func recordLatency(nanoseconds: UInt64) {
-        let ms = nanoseconds / 1_000_000
         var index = Self.latencyBucketsMs.count
-        for (i, bound) in Self.latencyBucketsMs.enumerated() where ms <= bound {
+        for (i, bound) in Self.latencyBucketsMs.enumerated() where nanoseconds <= bound &* 1_000_000 {
             index = i
             break
         }
         buckets[index].add(1, ordering: .relaxed)
+        latencyRecorder?(nanoseconds)
     }
 
-    /// A consistent-enough copy of the counters (each field is read atomically).
+    /// A copy of the counters (each field read atomically).
+    ///
+    /// The outcome totals are read first, then `inFlight`, then `started` last. A job bumps `started`
+    /// before `inFlight`, and drops `inFlight` before bumping its outcome, so a snapshot taken under
+    /// load satisfies `started >= completed + timedOut + cancelled + rejected + inFlight`, with
+    /// equality once no job starts or resolves.
     public func snapshot() -> AsyncDriverSnapshot {
+        let completed = completed.load(ordering: .acquiring)
+        let timedOut = timedOut.load(ordering: .acquiring)
+        let cancelled = cancelled.load(ordering: .acquiring)
+        let rejected = rejected.load(ordering: .acquiring)
+        let inFlight = inFlight.load(ordering: .acquiring)
+        let started = started.load(ordering: .acquiring)
         var histogram: [Int] = []
         histogram.reserveCapacity(bucketCount)
         for i in 0..<bucketCount { histogram.append(buckets[i].load(ordering: .relaxed)) }
         return AsyncDriverSnapshot(
             driver: driver,
-            started: started.load(ordering: .relaxed),
-            completed: completed.load(ordering: .relaxed),
-            timedOut: timedOut.load(ordering: .relaxed),
-            cancelled: cancelled.load(ordering: .relaxed),
-            rejected: rejected.load(ordering: .relaxed),
+            started: started,
+            completed: completed,
+            timedOut: timedOut,
+            cancelled: cancelled,
+            rejected: rejected,
             lateDropped: lateDropped.load(ordering: .relaxed),
-            inFlight: inFlight.load(ordering: .relaxed),
+            inFlight: inFlight,
             queued: queued.load(ordering: .relaxed),
             offloadBusy: offloadBusy.load(ordering: .relaxed),
             latencyHistogram: histogram
         )
     }
 }
+
+/// Receives the latency (nanoseconds) of every job of one driver that completed, e.g. to feed a
+/// metrics histogram. Runs on the worker's loop thread for each completion: keep it cheap.
+public typealias AsyncLatencyRecorder = @Sendable (_ nanoseconds: UInt64) -> Void
+
+/// Makes the ``AsyncLatencyRecorder`` of a driver (called once per driver, when its counters are created).
+public typealias AsyncLatencyRecorderFactory = @Sendable (_ driver: String) -> AsyncLatencyRecorder?
 
 /// A copy of one driver's counters, for metrics.
 public struct AsyncDriverSnapshot: Sendable, Equatable {
@@ -96,14 +117,17 @@ public struct AsyncDriverSnapshot: Sendable, Equatable {
 /// The per-driver counter registry of one ``AsyncEngine``.
 public final class AsyncCounters: Sendable {
     private let drivers = Mutex<[String: AsyncDriverCounters]>([:])
+    private let latencyRecorders: AsyncLatencyRecorderFactory?
 
-    init() {}
+    init(latencyRecorders: AsyncLatencyRecorderFactory? = nil) {
+        self.latencyRecorders = latencyRecorders
+    }
 
     /// The counters of `driver` (created on first use).
     public func counters(for driver: String) -> AsyncDriverCounters {
         drivers.withLock { table in
             if let existing = table[driver] { return existing }
-            let created = AsyncDriverCounters(driver: driver)
+            let created = AsyncDriverCounters(driver: driver, latencyRecorder: latencyRecorders?(driver))
             table[driver] = created
             return created
         }

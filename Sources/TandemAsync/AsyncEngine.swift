@@ -10,12 +10,16 @@ public final class AsyncEngine: Sendable {
     /// The pool running blocking forms.
     public let pool: OffloadPool
     /// Per-driver counters.
-    public let counters = AsyncCounters()
+    public let counters: AsyncCounters
     private let nextWorker = Atomic<UInt32>(0)
 
     /// Creates the engine (no thread is started until an offload job arrives).
-    public init(configuration: AsyncEngineConfiguration = AsyncEngineConfiguration()) {
+    /// - Parameter latencyRecorders: makes, per driver, a hook that also receives each completed
+    ///   job's latency (metrics histograms); `nil` keeps only the built-in buckets.
+    public init(configuration: AsyncEngineConfiguration = AsyncEngineConfiguration(),
+                latencyRecorders: AsyncLatencyRecorderFactory? = nil) {
         self.configuration = configuration
+        self.counters = AsyncCounters(latencyRecorders: latencyRecorders)
         self.pool = OffloadPool(configuration: configuration.offload)
     }
 

@@ -65,6 +65,9 @@ public final class OffloadPool: Sendable {
     /// Sum of the limits of the lanes created so far (the thread bound).
     public var maxThreads: Int { lanes.withLock { $0.values.reduce(0) { $0 + $1.limit } } }
 
+    /// The drivers that have an offload lane (that ran at least one job on the pool).
+    public var laneDrivers: Set<String> { lanes.withLock { Set($0.keys) } }
+
     /// The limit applied to `driver`.
     public func limit(for driver: String) -> Int { configuration.limits[driver] ?? configuration.defaultLimit }
     /// The queue bound applied to `driver`.

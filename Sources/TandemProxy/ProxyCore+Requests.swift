@@ -9,6 +9,7 @@ extension ProxyCore {
     /// transaction, and hand everything else to the router.
     func handleRequest(_ parsed: SIPMessage, from source: SocketAddress, socketIndex: Int, worker: WorkerContext) {
         counters.requestsReceived.add(1, ordering: .relaxed)
+        counters.countRequest(parsed.method)
         var message = parsed
         do {
             try message.validateForProxy()
@@ -164,6 +165,7 @@ extension ProxyCore {
                                             toTag: status > 100 ? statelessTag(for: request) : nil,
                                             extraHeaders: extra)
         counters.localReplies.add(1, ordering: .relaxed)
+        counters.countReplySent(status)
         worker.send(bytes, to: destination, socketIndex: socketIndex)
     }
 

@@ -13,6 +13,7 @@ extension ProxyCore {
             logger.debug("dropping response without Via or CSeq", metadata: Self.metadata(for: message, peer: source))
             return
         }
+        counters.repliesReceivedByCode.increment(status - 100)
         let isCancel = cseq.method == .cancel
         guard let branch = via.branch, let txn = clientTable.lookup(ClientKey(branch: branch, isCancel: isCancel)) else {
             forwardStrayResponse(message, topVia: via, worker: worker)
@@ -82,6 +83,7 @@ extension ProxyCore {
         guard let next = try? forward.topVia(), let destination = MessageBuilders.responseAddress(for: next) else {
             return
         }
+        if let status = message.statusCode { counters.countReplySent(status) }
         worker.send(forward.serialize(), to: destination, socketIndex: socketIndex)
     }
 

@@ -22,6 +22,7 @@ extension ProxyCore {
             case .sendTrying:
                 let trying = localResponse(to: state, status: 100, reason: nil)
                 state.lastResponse = trying
+                counters.countReplySent(100)
                 worker.send(trying, to: state.upstream, socketIndex: state.socketIndex)
             case .sendResponse:
                 guard let response else { continue }
@@ -30,6 +31,7 @@ extension ProxyCore {
                     logger.warning("cannot send response upstream", metadata: Self.metadata(for: txn, state: state)
                         .merging([LogMetadataKey.destination: .string("\(state.upstream)")]) { _, new in new })
                 }
+                if case .response(let status) = event { counters.countReplySent(status) }
                 if case .response(let status) = event, status >= 200, state.finalStatus == 0 {
                     state.finalStatus = status
                     settleAwaitingFinal(&state)

@@ -46,6 +46,9 @@ public final class ProxyCore: Sendable {
     /// Number of live server transactions.
     public var transactionCount: Int { serverTable.count }
 
+    /// Number of live client transactions (branches and CANCELs).
+    public var clientTransactionCount: Int { clientTable.count }
+
     /// Entry point for every datagram a worker receives on listen socket `socketIndex`.
     public func handleDatagram(_ bytes: [UInt8], from source: SocketAddress, socketIndex: Int, worker: WorkerContext) {
         counters.datagramsReceived.add(1, ordering: .relaxed)

@@ -1,4 +1,5 @@
 import Synchronization
+import SIPCore
 
 /// Process-wide counters of the proxy core, updated lock-free from every worker.
 ///
@@ -34,7 +35,75 @@ public final class ProxyCounters: Sendable {
     /// New requests answered 503 (with Retry-After) because the proxy was draining for shutdown.
     public let drainRejected = Atomic<Int>(0)
 
+    /// Requests received, per method (index ``methodIndex(_:)``, names ``methodNames``).
+    public let requestsByMethod = AtomicCounterArray(count: ProxyCounters.methodNames.count)
+    /// Responses received from downstream, per status code (index `code - 100`, codes 100...699).
+    public let repliesReceivedByCode = AtomicCounterArray(count: 600)
+    /// Replies sent upstream, relayed or generated here, per status code (index `code - 100`).
+    /// Retransmissions of a reply by the server transaction are not counted.
+    public let repliesSentByCode = AtomicCounterArray(count: 600)
+
+    /// The method names of ``requestsByMethod`` in index order; the last one, `"other"`, counts every
+    /// extension method.
+    public static let methodNames = [
+        "INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH",
+        "INFO", "REFER", "MESSAGE", "UPDATE", "other",
+    ]
+
+    /// The ``requestsByMethod`` index of `method`.
+    @inline(__always)
+    public static func methodIndex(_ method: SIPMethod) -> Int {
+        switch method {
+        case .invite: 0
+        case .ack: 1
+        case .bye: 2
+        case .cancel: 3
+        case .register: 4
+        case .options: 5
+        case .prack: 6
+        case .subscribe: 7
+        case .notify: 8
+        case .publish: 9
+        case .info: 10
+        case .refer: 11
+        case .message: 12
+        case .update: 13
+        case .other: 14
+        }
+    }
+
     public init() {}
+
+    /// Counts a received request by method.
+    @inline(__always)
+    func countRequest(_ method: SIPMethod?) {
+        guard let method else { return }
+        requestsByMethod.increment(Self.methodIndex(method))
+    }
+
+    /// Counts a reply sent upstream (relayed or local).
+    @inline(__always)
+    func countReplySent(_ status: Int) { repliesSentByCode.increment(status - 100) }
+
+    /// Requests received per method name (methods never seen are left out).
+    public func requestsByMethodSnapshot() -> [String: Int] {
+        var result: [String: Int] = [:]
+        for (i, name) in Self.methodNames.enumerated() {
+            let value = requestsByMethod.value(at: i)
+            if value != 0 { result[name] = value }
+        }
+        return result
+    }
+
+    /// Non-zero counts of `codes` (``repliesReceivedByCode`` or ``repliesSentByCode``) by status code.
+    public static func byCode(_ codes: AtomicCounterArray) -> [Int: Int] {
+        var result: [Int: Int] = [:]
+        for i in 0..<codes.count {
+            let value = codes.value(at: i)
+            if value != 0 { result[i + 100] = value }
+        }
+        return result
+    }
 
     /// A snapshot of all counters by name.
     public func snapshot() -> [(String, Int)] {

@@ -99,6 +99,7 @@ extension ServerConfiguration {
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "log_format", "drain_time"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
+        "httpd": ["ip", "port"], "prometheus": ["root"],
         "rest_client": ["connection_timeout", "curl_timeout", "ssl_verifypeer", "ssl_verifyhost",
                         "max_transfer_size", "max_async_transfers"],
     ]

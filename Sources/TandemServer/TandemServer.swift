@@ -1,7 +1,9 @@
+import Glibc
 import Logging
 import Reactor
 import HTTPDriver
 import TandemAsync
+import TandemOperations
 import TandemProxy
 import TandemScript
 
@@ -34,15 +36,32 @@ public final class TandemServer: Sendable {
     /// The longest a graceful shutdown drains, in seconds (`modparam("tandem", "drain_time", N)`).
     public let drainTimeSeconds: Int
 
+    /// The operations endpoint (`/metrics`, `/health`, `/stats`), when the config loads httpd.
+    public let operations: OperationsEndpoint?
+
     init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, databases: DatabaseConfiguration,
-         ldap: LDAPConfiguration, drainTimeSeconds: Int, logger: Logger) {
+         ldap: LDAPConfiguration, operations: OperationsConfiguration?, drainTimeSeconds: Int, logger: Logger) {
         self.script = script
         self.drainTimeSeconds = drainTimeSeconds
-        let engine = AsyncEngine(configuration: engine)
+        // Metrics are published only when /metrics is served; then async latencies also feed its histograms.
+        let publisher = operations?.metricsPath != nil ? MetricsPublisher() : nil
+        let engine = AsyncEngine(configuration: engine, latencyRecorders: publisher?.latencyRecorders)
         self.engine = engine
         let router = ScriptRouter(script: script, workers: settings.workers, logger: logger)
         self.router = router
-        self.proxy = ProxyServer(core: ProxyCore(settings: settings, router: router, logger: logger), logger: logger,
+        let core = ProxyCore(settings: settings, router: router, logger: logger)
+        self.operations = operations.map { configuration in
+            OperationsEndpoint(
+                configuration: configuration,
+                sources: OperationsSources(
+                    counters: core.counters,
+                    transactionsInUse: { core.transactionCount + core.clientTransactionCount },
+                    engine: engine,
+                    scriptCounters: { router.statistics.snapshot() },
+                    readiness: { core.isDraining ? (false, "draining") : (true, "running") }),
+                publisher: publisher)
+        }
+        self.proxy = ProxyServer(core: core, logger: logger,
                                  onWorkerStart: { worker in
                                      worker.attachment = WorkerServices(
                                          asyncWorker: engine.makeWorker(reactor: worker.reactor), databases: databases,
@@ -67,28 +86,47 @@ public final class TandemServer: Sendable {
         let (ldap, ldapProblems) = LDAPConfiguration.parse(result.config)
         let (_, logProblems) = LogConfiguration.format(for: result.config)
         let (drainTime, drainProblems) = ServerConfiguration.drainTime(for: result.config)
+        let (operations, operationsProblems) = ServerConfiguration.operations(for: result.config)
         let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems + logProblems
-            + drainProblems
-        loaded.diagnostics += errors + ServerConfiguration.ignoredParameters(in: result.config)
+            + drainProblems + operationsProblems.filter { $0.severity == .error }
+        loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
+            + ServerConfiguration.ignoredParameters(in: result.config)
         if let settings, let engine, let http, let drainTime, errors.isEmpty {
             // Each worker's curl multi reads these when first used, after start().
             HTTPDriverSettings.install(http)
             loaded.server = TandemServer(script: script, settings: settings, engine: engine, databases: databases,
-                                         ldap: ldap, drainTimeSeconds: drainTime, logger: logger)
+                                         ldap: ldap, operations: operations, drainTimeSeconds: drainTime,
+                                         logger: logger)
         }
         return loaded
     }
 
-    /// Runs `startup_route`, binds the sockets and starts the workers (timer routes run on worker 0).
+    /// Opens the operations endpoint (if configured), runs `startup_route`, binds the sockets and starts
+    /// the workers (timer routes run on worker 0). A busy or unusable httpd address fails like a busy
+    /// SIP port: an `IOError` naming the address.
     public func start() throws(IOError) {
+        if let operations {
+            do {
+                try operations.start()
+            } catch {
+                throw IOError(errno: error.errno ?? EADDRNOTAVAIL,
+                              function: "httpd listen on \(operations.configuration.authority)")
+            }
+        }
         router.runStartupRoute()
-        try proxy.start()
+        do {
+            try proxy.start()
+        } catch {
+            operations?.stop()
+            throw error
+        }
     }
 
     /// Stops the workers and the offload pool.
     public func stop() {
         proxy.stop()
         engine.shutdown()
+        operations?.stop()
     }
 
     /// True once a graceful shutdown began draining (new requests get 503): report not ready.

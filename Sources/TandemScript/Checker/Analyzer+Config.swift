@@ -12,6 +12,7 @@ extension Analyzer {
                     unavailableModules.insert(m)
                 } else if !config.modules.contains(m) {
                     config.modules.append(m)
+                    config.moduleLocations[m] = l
                 }
             default: break
             }

@@ -76,6 +76,8 @@ public struct ScriptConfig: Sendable {
     public var mpath: String?
     /// Loaded module names (without `.so`), in order.
     public var modules: [String] = []
+    /// Where each loaded module's `loadmodule` is (first one), for diagnostics about the module.
+    public var moduleLocations: [String: SourceLocation] = [:]
     public var modparams: [ModParamDecl] = []
 
     public init() {}
