@@ -39,15 +39,19 @@ public struct OperationsRouter: Sendable {
             return OperationsResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
                                       body: publisher.scrape(snapshot(), ready: sources.readiness().ready))
         }
-        if path == "/health" { return Self.json(sources.health()) }
+        if path == "/health" {
+            // 503 while not ready (draining), so load balancers and probes that read only the status act on it.
+            let health = sources.health()
+            return Self.json(health, status: health.ready ? 200 : 503)
+        }
         return Self.json(snapshot())
     }
 
-    static func json(_ value: some Encodable) -> OperationsResponse {
+    static func json(_ value: some Encodable, status: Int = 200) -> OperationsResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         do {
-            return OperationsResponse(status: 200, contentType: "application/json",
+            return OperationsResponse(status: status, contentType: "application/json",
                                       body: Array(try encoder.encode(value)) + [UInt8(ascii: "\n")])
         } catch {
             return .text(500, "cannot encode: \(error)")

@@ -230,6 +230,20 @@ struct OperationsEndpointTests {
         _ = proxy
     }
 
+    @Test("While draining, /health answers 503 with ready false and /stats says draining")
+    func healthWhileDraining() throws {
+        let httpPort = Ports.free()
+        let proxy = try ScriptedProxy(routes: "route { sl_send_reply(200, \"OK\"); }",
+                                      globals: Self.globals(httpPort: httpPort))
+        #expect(try Self.get(httpPort, "/health").status == 200)
+        proxy.server.beginDrain()
+        let reply = try Self.get(httpPort, "/health")
+        #expect(reply.status == 503)
+        let health = try JSONDecoder().decode(OperationsHealth.self, from: Data(reply.body))
+        #expect(health == OperationsHealth(live: true, ready: false, state: "draining"))
+        #expect(try Self.stats(httpPort).state == "draining")
+    }
+
     /// Writes `request` on one TCP connection and reads until the server closes it.
     static func rawExchange(port: UInt16, _ request: String) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
