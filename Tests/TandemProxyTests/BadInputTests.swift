@@ -6,7 +6,7 @@ import Testing
 @testable import TandemProxy
 
 /// Garbage on the SIP port must cost nothing but a counter increment.
-@Suite(.serialized, .enabled(if: SIPp.isAvailable, "sipp not installed"))
+@Suite(.serialized, .exclusiveLoad, .enabled(if: SIPp.isAvailable, "sipp not installed"))
 struct BadInputTests {
     /// Datagrams that are not SIP, or not whole SIP, or too big.
     static func junk(_ i: Int, maxSize: Int) -> [UInt8] {

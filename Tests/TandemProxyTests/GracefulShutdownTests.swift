@@ -5,7 +5,7 @@ import Testing
 
 /// Graceful shutdown of the real `tandem run` process (issue 8): SIGTERM drains and exits 0, a second
 /// signal exits at once, a drain that runs out of time exits 1.
-@Suite(.serialized, .enabled(if: TandemProcess.isAvailable, "tandem binary not built"))
+@Suite(.serialized, .exclusiveLoad, .enabled(if: TandemProcess.isAvailable, "tandem binary not built"))
 struct GracefulShutdownTests {
     /// A config whose initial requests wait `sleep` seconds in async() and are then relayed.
     static func config(port: UInt16, sleep: Int, relayTo: String? = nil, extra: String = "") -> String {

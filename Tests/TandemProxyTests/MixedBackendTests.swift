@@ -6,7 +6,7 @@ import Testing
 @testable import TandemProxy
 
 /// One call touching PostgreSQL, then HTTP, then MongoDB through chained async(), under SIPp load.
-@Suite(.serialized, .enabled(if: SIPp.isAvailable && TestPostgres.url != nil && TestHTTP.url != nil && TestMongo.url != nil,
+@Suite(.serialized, .exclusiveLoad, .enabled(if: SIPp.isAvailable && TestPostgres.url != nil && TestHTTP.url != nil && TestMongo.url != nil,
                              "needs sipp and the postgres, http and mongo test servers"))
 struct MixedBackendTests {
     @Test("PostgreSQL → HTTP → MongoDB per call, chained async(): 1,000 calls, 0 failed")

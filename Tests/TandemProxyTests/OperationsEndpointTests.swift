@@ -62,7 +62,7 @@ struct OperationsEndpointTests {
 
     // MARK: - (a) figures under load
 
-    @Test("Under a SIPp load with async(usleep) and update_stat, /stats and /metrics add up during and after",
+    @Test("Under a SIPp load with async(usleep) and update_stat, /stats and /metrics add up during and after", .exclusiveLoad,
           .enabled(if: SIPp.isAvailable, "sipp not installed"))
     func figuresUnderLoad() throws {
         let calls = 1500

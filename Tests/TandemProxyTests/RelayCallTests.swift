@@ -5,7 +5,7 @@ import Testing
 @testable import TandemProxy
 
 /// Calls through the proxy with SIPp on both sides: what a SIP operator relies on first.
-@Suite(.serialized, .enabled(if: SIPp.isAvailable, "sipp not installed"))
+@Suite(.serialized, .exclusiveLoad, .enabled(if: SIPp.isAvailable, "sipp not installed"))
 struct RelayCallTests {
     @Test("5,000 record-routed calls (INVITE/180/200/ACK/BYE/200) through the routing script, 0 failed")
     func basicCalls() throws {

@@ -5,7 +5,7 @@ import Testing
 @testable import TandemProxy
 
 /// Many transactions waiting at once on async() under a SIPp load.
-@Suite(.serialized, .enabled(if: SIPp.isAvailable, "sipp not installed"))
+@Suite(.serialized, .exclusiveLoad, .enabled(if: SIPp.isAvailable, "sipp not installed"))
 struct SuspendedLoadTests {
     @Test("10,000 suspended transactions (sleep 5 s at 2,000 calls/s): 0 failed calls")
     func tenThousandSuspended() throws {
