@@ -406,6 +406,8 @@ class Runner:
             # Wait for SIPp; every second, look at its statistics: a step whose failed calls or retransmissions
             # already exceed what the whole step may have cannot pass any more (stopped early, saves the drain).
             next_look = t0 + 1.5
+            rtt_path = self.outdir / "sipp" / f"uac_perf_{uac.pid}_rtt.csv"
+            slow = SlowCounter(rtt_path, st.p90_limit_ms)
             while True:
                 rc = uac.poll()
                 if rc is not None:
@@ -419,6 +421,8 @@ class Runner:
                 if a.early_stop and now >= next_look:
                     next_look = now + 1.0
                     early = early_stop_reason(read_stat_csv(uac_csv), calls, a.max_failed, a.max_retrans)
+                    if not early and slow.limit_ms and slow.count() > 0.1 * calls:
+                        early = f"over 10% of the calls above {slow.limit_ms:g} ms"
                     if early:
                         terminate(uac)
                         st.uac_rc = uac.returncode
@@ -476,7 +480,7 @@ class Runner:
             return
         vals.sort()
         st.rtt_samples = len(vals)
-        pick = lambda q: vals[min(len(vals) - 1, int(q * len(vals)))]
+        pick = lambda q: round(vals[min(len(vals) - 1, int(q * len(vals)))], 1)
         st.rtt_p50_ms, st.rtt_p90_ms, st.rtt_p99_ms = pick(0.5), pick(0.9), pick(0.99)
 
     def _fill(self, st: Step, uac_csv: Path, uas_csv: Path, before: ProcSample | None,
@@ -608,6 +612,36 @@ def limit_reason(steps: list, max_rate: int) -> str:
     parts = [p for p in (worst.get("reason") or "").split("; ") if p]
     short = "; ".join(parts[:2]) + (" ..." if len(parts) > 2 else "")
     return f"{worst['rate']}: {short}"
+
+
+class SlowCounter:
+    """Counts, while SIPp runs, the -trace_rtt samples above a latency bound (reading only what was appended
+    since the last look). Once more than 10% of a step's planned calls are slower than the bound, its p90 cannot
+    end below it, so the step can stop early."""
+
+    def __init__(self, path: Path, limit_ms: float | None):
+        self.path, self.limit_ms = path, limit_ms
+        self.offset, self.slow, self.partial = 0, 0, ""
+
+    def count(self) -> int:
+        try:
+            with open(self.path, errors="replace") as f:
+                f.seek(self.offset)
+                data = f.read()
+                self.offset = f.tell()
+        except OSError:
+            return self.slow
+        lines = (self.partial + data).split("\n")
+        self.partial = lines.pop()  # an unfinished last line waits for the next look
+        for line in lines:
+            parts = line.split(";")
+            if len(parts) >= 2:
+                try:
+                    if float(parts[1]) > (self.limit_ms or float("inf")):
+                        self.slow += 1
+                except ValueError:
+                    pass  # the header
+        return self.slow
 
 
 def safe_name(name: str) -> str:

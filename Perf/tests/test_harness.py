@@ -59,6 +59,17 @@ class PassRuleTests(unittest.TestCase):
         self.assertEqual(h.early_stop_reason(rows, 4000, 0.001, 0.01), "failed calls 5 > 4")
         self.assertEqual(h.early_stop_reason([], 4000, 0.001, 0.01), "")
 
+    def test_slow_counter_reads_appended_samples(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "rtt.csv"
+            c = h.SlowCounter(path, 90.0)
+            self.assertEqual(c.count(), 0)  # no file yet
+            path.write_text("Date_ms;response_time_ms;rtd_no\n1;20.0;1\n2;120.0;1\n3;9")
+            self.assertEqual(c.count(), 1)
+            with open(path, "a") as f:
+                f.write("5.0;1\n4;300;1\n")
+            self.assertEqual(c.count(), 3)  # the line split across looks counts once: 95.0
+
     def test_limit_reason_first_failure_above_best(self):
         steps = [step(1000, ok=True), step(2000, ok=False, reason="p90 120 ms > 90 ms; late (6 s for 4 s); x"),
                  step(1500, ok=False, reason="failed calls 9"), step(1250, ok=True)]
