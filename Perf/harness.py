@@ -1656,7 +1656,7 @@ def matrix_defaults(a) -> None:
             a.only = QUICK_ONLY
     elif a.full:
         preset = dict(duration=4.0, precision=0.2, max_steps=5, budget=35.0, start_rate=1000, ramp=1.5,
-                      confirm_duration=10.0, est_steps=3.5)
+                      confirm_duration=10.0, est_steps=4.0)
     else:
         preset = dict(duration=10.0, precision=0.15, max_steps=8, budget=150.0, start_rate=1000, ramp=2.0,
                       confirm_duration=0.0, est_steps=5.0)
