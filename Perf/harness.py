@@ -8,12 +8,20 @@ Subcommands
            or one unnamed --proxy-cmd) is started fresh, searched, and stopped before the next one; its CPU
            time (/proc/PID/stat) and peak RSS (/proc/PID/status VmHWM) are recorded.
   compare  Print ratios between two results.json files.
+  matrix   The relay search over backend x async mode x delay x udp_workers scenarios with generated Tandem
+           configs (--quick, --full, --list prints the run order and a run-time estimate; see Perf/README.md).
+  chart    Re-render the SVG charts of a results.json.
 
-A rate R passes when, over a run of D seconds at R calls/s (R*D calls):
-  * every call was created and the run finished in time (achieved rate >= 95% of R),
-  * failed calls < 0.1% (--max-failed) and successful calls >= 99.9%,
+A rate R passes when, over a run of D seconds at R calls/s (R*D calls) (judge()):
+  * failed calls < 0.1% (--max-failed), every call created and >= 99.9% successful,
+  * INVITE->200 p90 (SIPp -trace_rtt) <= the latency bound: --max-p90-ms (50) for relay targets (per proxy:
+    --max-p90-for); in the matrix 50 ms + --p90-factor (2) x backend delay x backend calls per call,
   * retransmissions are not growing (second half of the run <= 2x first half + slack) and stay under 1% of
-    calls (--max-retrans).
+    calls (--max-retrans; at least 2 allowed),
+  * the run took <= 1.15 x D + --late-slack (2) seconds.
+A step that can no longer pass (failed calls or retransmissions over the limit, > 10% of its calls above the
+latency bound) is stopped early. Each failing step records its reasons; the summary's "limit" column shows the
+first failed step above the max rate and why.
 Search: exponential ramp (x2) from --start-rate until the first failure or --max-rate, then bisection until
 the gap is below --precision; every loop is bounded in steps (--max-steps) and time (--budget per search).
 
