@@ -890,8 +890,9 @@ def write_reports(outdir: Path, result: dict, baseline: Search | None, searches:
             ("; incomplete" if pr.get("incomplete") else "")
         acell = ""
         if with_async:
+            ep = pr.get("stats_endpoint")
             acell = f" {tandem_stats.cell(b.stats) if b else '-'}" + \
-                (" (stats off)" if pr.get("stats_endpoint") not in (None, "ok") and not (b and b.stats) else "") + " |"
+                (f" (/stats {ep})" if ep not in (None, "ok") and not (b and b.stats) else "") + " |"
         md.append(f"| {s.target} | {s.max_rate} | {fmt_ratio(pr.get('ratio_to_baseline'))} | "
                   f"{fmt_ratio(pr.get('ratio_to_first'))} | {s.first_fail or '-'} | {len(s.steps)} | {cpu} | {us} | "
                   f"{rss} | {rtt_cell(b)} | {limit_reason(s.steps, s.max_rate) or '-'} |{acell} {stopped} |")
