@@ -8,12 +8,20 @@ Subcommands
            or one unnamed --proxy-cmd) is started fresh, searched, and stopped before the next one; its CPU
            time (/proc/PID/stat) and peak RSS (/proc/PID/status VmHWM) are recorded.
   compare  Print ratios between two results.json files.
+  matrix   The relay search over backend x async mode x delay x udp_workers scenarios with generated Tandem
+           configs (--quick, --full, --list prints the run order and a run-time estimate; see Perf/README.md).
+  chart    Re-render the SVG charts of a results.json.
 
-A rate R passes when, over a run of D seconds at R calls/s (R*D calls):
-  * every call was created and the run finished in time (achieved rate >= 95% of R),
-  * failed calls < 0.1% (--max-failed) and successful calls >= 99.9%,
+A rate R passes when, over a run of D seconds at R calls/s (R*D calls) (judge()):
+  * failed calls < 0.1% (--max-failed), every call created and >= 99.9% successful,
+  * INVITE->200 p90 (SIPp -trace_rtt) <= the latency bound: --max-p90-ms (50) for relay targets (per proxy:
+    --max-p90-for); in the matrix 50 ms + --p90-factor (2) x backend delay x backend calls per call,
   * retransmissions are not growing (second half of the run <= 2x first half + slack) and stay under 1% of
-    calls (--max-retrans).
+    calls (--max-retrans; at least 2 allowed),
+  * the run took <= 1.15 x D + --late-slack (2) seconds.
+A step that can no longer pass (failed calls or retransmissions over the limit, > 10% of its calls above the
+latency bound) is stopped early. Each failing step records its reasons; the summary's "limit" column shows the
+first failed step above the max rate and why.
 Search: exponential ramp (x2) from --start-rate until the first failure or --max-rate, then bisection until
 the gap is below --precision; every loop is bounded in steps (--max-steps) and time (--budget per search).
 
@@ -51,7 +59,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from svgchart import latency_of, write_charts  # noqa: E402  (Perf/svgchart.py, stdlib only)
+from svgchart import best_step_dict, latency_of, write_charts  # noqa: E402  (Perf/svgchart.py, stdlib only)
+import tandem_stats  # noqa: E402  (Perf/tandem_stats.py: Tandem's GET /stats)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "Tests" / "sipp"
@@ -287,6 +296,19 @@ class Step:
     rtt_p90_ms: float | None = None
     rtt_p99_ms: float | None = None
     rtt_hist: list | None = None
+    # The latency bound this step was judged against (None: no bound), and whether it confirmed a search's best
+    # rate (a longer step run after the search, see search()).
+    p90_limit_ms: float | None = None
+    confirm: bool = False
+    # Tandem's GET /stats around the step (tandem_stats.Poller.result(): per-driver counter deltas, gauge peaks),
+    # None when the endpoint was off or unreachable; the async_* / peak_* fields flatten it for steps.csv.
+    stats: dict | None = None
+    async_started: float | None = None
+    async_completed: float | None = None
+    async_timed_out: float | None = None
+    async_rejected: float | None = None  # rejected + cancelled
+    peak_suspended: float | None = None
+    peak_offload_busy: float | None = None
 
 
 def read_stat_csv(path: Path) -> list[dict[str, str]]:
@@ -325,6 +347,8 @@ class Runner:
     def __init__(self, args, outdir: Path, proxy: Proxy | None):
         # Absolute: SIPp runs with the sipp/ folder as its working directory (for its -trace_rtt files).
         self.args, self.outdir, self.proxy = args, outdir.resolve(), proxy
+        self.p90_limit_ms: float | None = None  # latency bound of the steps run now (set per target)
+        self.stats_url: str | None = None  # Tandem's GET /stats of the proxy under test, when enabled
         taken: set[int] = set()
         if args.proxy_addr:
             taken.add(parse_addr(args.proxy_addr)[1])
@@ -344,22 +368,24 @@ class Runner:
         self.uac_xml.write_text((SCENARIOS / "uac.xml").read_text())
         log(f"ports: uas {self.uas_port} uac {self.uac_port} control {self.cp_uas}/{self.cp_uac}")
 
-    def run(self, rate: int, target: str | None) -> Step:
-        """One step at `rate`; `target` is the proxy's name, or None for SIPp uac <-> uas directly."""
+    def run(self, rate: int, target: str | None, duration: float | None = None, confirm: bool = False) -> Step:
+        """One step at `rate`; `target` is the proxy's name, or None for SIPp uac <-> uas directly; `duration`
+        overrides --duration (confirmation steps)."""
         a = self.args
         via_proxy = target is not None
         target = target or "baseline"
-        dur = a.duration
+        dur = duration or a.duration
         calls = max(1, int(round(rate * dur)))
-        st = Step(target=target, rate=rate, duration_s=dur, calls=calls)
-        tag = f"{safe_name(target)}-{rate}"
+        st = Step(target=target, rate=rate, duration_s=dur, calls=calls, confirm=confirm,
+                  p90_limit_ms=self.p90_limit_ms or None)
+        tag = f"{safe_name(target)}-{rate}" + ("-confirm" if confirm else "")
         uac_csv = self.outdir / "sipp" / f"{tag}-uac.csv"
         uas_csv = self.outdir / "sipp" / f"{tag}-uas.csv"
         for p in (uac_csv, uas_csv):
             p.unlink(missing_ok=True)
-        drain = a.drain
-        # A step slower than dur*1.15+2 s fails anyway (see _fill): stop waiting shortly after that.
-        uac_timeout = int(min(dur * 1.2 + drain, dur * 1.15 + 4))
+        # A step slower than late_limit() fails anyway (see judge()): stop waiting shortly after that.
+        wait_s = min(dur * 1.2 + a.drain, late_limit(dur, a.late_slack) + 0.5)
+        uac_timeout = int(wait_s) + 2  # SIPp's own -timeout: a safety net behind the harness's kill
         big = ["-buff_size", "4194304"] if rate > 3000 else []
         loops = ["-max_recv_loops", "10000", "-max_sched_loops", "10000"] if rate > 3000 else []
         common = ["-nostdin", "-i", "127.0.0.1", "-trace_stat", "-fd", "1"] + big + loops
@@ -368,37 +394,76 @@ class Runner:
         uac_cmd = [a.sipp, "-sf", str(self.uac_xml), f"127.0.0.1:{self.uas_port}", "-p", str(self.uac_port),
                    "-cp", str(self.cp_uac), "-r", str(rate), "-m", str(calls), "-l", str(max(1000, rate * 4)),
                    "-timeout", str(uac_timeout), "-stf", str(uac_csv),
-                   "-trace_rtt", "-rtt_freq", str(max(100, min(rate, 5000)))] + common
+                   "-trace_rtt", "-rtt_freq", str(rtt_freq(rate))] + common
         if via_proxy:
             uac_cmd[4:4] = ["-rsa", a.proxy_addr]
         devnull = subprocess.DEVNULL
         uas = subprocess.Popen(uas_cmd, stdin=devnull, stdout=devnull, stderr=devnull, start_new_session=True)
+        poller = tandem_stats.Poller(self.stats_url) if (via_proxy and self.stats_url) else None
+        early = ""
         try:
             t_bind = time.monotonic() + 5
             while port_free(self.uas_port) and time.monotonic() < t_bind and uas.poll() is None:
                 time.sleep(0.02)
+            if poller:
+                poller.start()
             before = self.proxy.sample() if (via_proxy and self.proxy) else None
             t0 = time.monotonic()
             uac = subprocess.Popen(uac_cmd, stdin=devnull, stdout=devnull, stderr=devnull, start_new_session=True,
                                    cwd=self.outdir / "sipp")
-            try:
-                st.uac_rc = uac.wait(timeout=uac_timeout + 3)
-            except subprocess.TimeoutExpired:
-                terminate(uac)
-                st.uac_rc = None
+            # Wait for SIPp; every second, look at its statistics: a step whose failed calls or retransmissions
+            # already exceed what the whole step may have cannot pass any more (stopped early, saves the drain).
+            next_look = t0 + 1.5
+            rtt_path = self.outdir / "sipp" / f"uac_perf_{uac.pid}_rtt.csv"
+            slow = SlowCounter(rtt_path, st.p90_limit_ms)
+            while True:
+                rc = uac.poll()
+                if rc is not None:
+                    st.uac_rc = rc
+                    break
+                now = time.monotonic()
+                if now - t0 > wait_s:
+                    terminate(uac)
+                    st.uac_rc = None
+                    break
+                if a.early_stop and now >= next_look:
+                    next_look = now + 1.0
+                    early = early_stop_reason(read_stat_csv(uac_csv), calls, a.max_failed, a.max_retrans)
+                    if not early and slow.limit_ms and slow.count() > 0.1 * calls:
+                        early = f"over 10% of the calls above {slow.limit_ms:g} ms"
+                    if early:
+                        terminate(uac)
+                        st.uac_rc = uac.returncode
+                        break
+                time.sleep(0.05)
             st.wall_s = round(time.monotonic() - t0, 3)
             after = self.proxy.sample() if (via_proxy and self.proxy) else None
         finally:
+            if poller:
+                st.stats = poller.stop()
             time.sleep(0.2)
             terminate(uas)
         self._fill(st, uac_csv, uas_csv, before, after)
         self._rtt(st, self.outdir / "sipp" / f"uac_perf_{uac.pid}_rtt.csv")
+        flatten_stats(st)
+        proxy_dead = self.proxy is not None and via_proxy and not self.proxy.alive()
+        reasons = judge(st, a.max_failed, a.max_retrans, a.late_slack, stats_seen=bool(read_stat_csv(uac_csv)),
+                        proxy_dead=proxy_dead)
+        if early:  # judge() names the cause again with the final figures
+            reasons.append(f"stopped early at {st.wall_s:.1f} s")
+        st.ok = not reasons
+        st.reason = "; ".join(reasons)
         verdict = "PASS" if st.ok else f"FAIL ({st.reason})"
         extra = ""
         if st.proxy_cpu_pct is not None:
             extra = f" proxy cpu {st.proxy_cpu_pct:.0f}% rss {st.proxy_rss_kb} kB"
-        log(f"{target:8s} {rate:6d} cps x {dur:g}s: ok {st.successful}/{calls} failed {st.failed} "
-            f"retrans {st.retransmissions} achieved {st.achieved_rate:.0f} cps wall {st.wall_s:.1f}s{extra} -> {verdict}")
+        if st.rtt_p90_ms is not None:
+            extra += f" p90 {st.rtt_p90_ms:g} ms"
+        if st.stats is not None:
+            extra += f" async {tandem_stats.cell(st.stats)}"
+        log(f"{target:8s} {rate:6d} cps x {dur:g}s{' (confirm)' if confirm else ''}: ok {st.successful}/{calls} "
+            f"failed {st.failed} retrans {st.retransmissions} achieved {st.achieved_rate:.0f} cps wall "
+            f"{st.wall_s:.1f}s{extra} -> {verdict}")
         return st
 
     @staticmethod
@@ -423,12 +488,12 @@ class Runner:
             return
         vals.sort()
         st.rtt_samples = len(vals)
-        pick = lambda q: vals[min(len(vals) - 1, int(q * len(vals)))]
+        pick = lambda q: round(vals[min(len(vals) - 1, int(q * len(vals)))], 1)
         st.rtt_p50_ms, st.rtt_p90_ms, st.rtt_p99_ms = pick(0.5), pick(0.9), pick(0.99)
 
     def _fill(self, st: Step, uac_csv: Path, uas_csv: Path, before: ProcSample | None,
               after: ProcSample | None) -> None:
-        a = self.args
+        """SIPp's and the proxy's figures of a finished step (judge() gives the verdict)."""
         rows = read_stat_csv(uac_csv)
         if rows:
             last = rows[-1]
@@ -453,28 +518,138 @@ class Runner:
             st.proxy_cpu_pct = round(100.0 * d_cpu / d_t, 1)
             st.proxy_cpu_us_per_call = round(1e6 * d_cpu / st.successful, 1) if st.successful else None
             st.proxy_rss_kb, st.proxy_hwm_kb = after.rss_kb, after.hwm_kb
-        slack = max(10, int(0.001 * st.calls))
-        reasons = []
-        if not rows:
-            reasons.append("no SIPp statistics")
-        if st.uac_rc is None:
-            reasons.append("killed after time limit")
-        if st.created < st.calls:
-            reasons.append(f"created {st.created}/{st.calls}")
-        if st.failed > a.max_failed * st.calls:
-            reasons.append(f"failed {st.failed}")
-        if st.successful < (1 - a.max_failed) * st.calls:
-            reasons.append(f"successful {st.successful}")
-        if st.wall_s > st.duration_s * 1.15 + 2.0:
-            reasons.append(f"too slow ({st.wall_s:.1f}s for {st.duration_s:g}s)")
-        if st.retrans_second_half > 2 * st.retrans_first_half + slack:
-            reasons.append(f"retrans growing {st.retrans_first_half}->{st.retrans_second_half}")
-        if st.retransmissions > a.max_retrans * st.calls:
-            reasons.append(f"retrans {st.retransmissions}")
-        if self.proxy is not None and st.target != "baseline" and not self.proxy.alive():
-            reasons.append("proxy died")
-        st.ok = not reasons
-        st.reason = "; ".join(reasons)
+
+
+# ------------------------------------------------------------------------------------------------ pass rule
+
+def late_limit(duration_s: float, slack_s: float) -> float:
+    """Longest wall time of a passing step: 1.15 x its duration + slack (SIPp start, last calls' completion)."""
+    return duration_s * 1.15 + slack_s
+
+
+def retrans_allowed(calls: int, max_retrans: float) -> float:
+    """Retransmissions a step may have: max_retrans per call, at least 2 (one lost packet in a 40-call step of a
+    slow scenario is not a limit)."""
+    return max(2.0, max_retrans * calls)
+
+
+def rtt_freq(rate: int) -> int:
+    """SIPp -rtt_freq: samples are written in batches of this size and a last partial batch is lost, so keep it
+    small (the last calls of an overloaded step are the slow ones): rate / 20, 1..100."""
+    return max(1, min(100, rate // 20))
+
+
+def p90_limit(delay_ms: float, backend_calls: int, base_ms: float, factor: float) -> float | None:
+    """The pass rule's latency bound on INVITE->200 p90: base + factor x (delay x backend calls per call), e.g.
+    50 + 2 x 20 ms = 90 ms for one 20 ms backend wait, 50 ms for a plain relay; None (no bound) when base is 0."""
+    if not base_ms or base_ms <= 0:
+        return None
+    return round(base_ms + factor * delay_ms * backend_calls, 1)
+
+
+def early_stop_reason(rows: list[dict[str, str]], calls: int, max_failed: float, max_retrans: float) -> str:
+    """Why a running step can no longer pass, from SIPp's periodic statistics so far ('' while it still can)."""
+    if not rows:
+        return ""
+    last = rows[-1]
+    failed, retrans = as_int(last, "FailedCall(C)"), as_int(last, "Retransmissions(C)")
+    if failed > max_failed * calls:
+        return f"failed calls {failed} > {max_failed * calls:g}"
+    if retrans > retrans_allowed(calls, max_retrans):
+        return f"retransmissions {retrans} > {retrans_allowed(calls, max_retrans):g}"
+    return ""
+
+
+def judge(st: Step, max_failed: float, max_retrans: float, late_slack: float, stats_seen: bool = True,
+          proxy_dead: bool = False) -> list[str]:
+    """The pass rule: the reasons a finished step fails, most telling first (empty: it passed).
+
+    A step passes when every call was created, < max_failed of them failed and >= 1 - max_failed succeeded, it
+    took <= late_limit() seconds, retransmissions stay under retrans_allowed() and are not growing (second
+    half <= 2 x first half + slack), and INVITE->200 p90 <= st.p90_limit_ms (when set and samples exist)."""
+    reasons = []
+    if proxy_dead:
+        reasons.append("proxy died")
+    if not stats_seen:
+        reasons.append("no SIPp statistics")
+    if st.failed > max_failed * st.calls:
+        reasons.append(f"failed calls {st.failed}")
+    if st.p90_limit_ms and st.rtt_p90_ms is not None and st.rtt_p90_ms > st.p90_limit_ms:
+        reasons.append(f"p90 {st.rtt_p90_ms:g} ms > {st.p90_limit_ms:g} ms")
+    slack = max(10, int(0.001 * st.calls))
+    if st.retrans_second_half > 2 * st.retrans_first_half + slack:
+        reasons.append(f"retransmissions growing {st.retrans_first_half}->{st.retrans_second_half}")
+    if st.retransmissions > retrans_allowed(st.calls, max_retrans):
+        reasons.append(f"retransmissions {st.retransmissions}")
+    if st.uac_rc is None:
+        reasons.append("late (killed at time limit)")
+    elif st.wall_s > late_limit(st.duration_s, late_slack):
+        reasons.append(f"late ({st.wall_s:.1f} s for {st.duration_s:g} s)")
+    if st.created < st.calls:
+        reasons.append(f"created {st.created}/{st.calls}")
+    if st.successful < (1 - max_failed) * st.calls:
+        reasons.append(f"successful {st.successful}/{st.calls}")
+    return reasons
+
+
+def flatten_stats(st: Step) -> None:
+    """Copies the /stats step deltas and peaks into the flat async_* / peak_* fields (for steps.csv)."""
+    if not st.stats:
+        return
+    t = tandem_stats.totals(st.stats.get("delta"))
+    if t is not None:
+        st.async_started, st.async_completed = t["started"], t["completed"]
+        st.async_timed_out, st.async_rejected = t["timed_out"], t["rejected"]
+    peaks = st.stats.get("peaks") or {}
+    st.peak_suspended = peaks.get("suspended_now")
+    st.peak_offload_busy = peaks.get("offload_threads_busy")
+
+
+def limit_reason(steps: list, max_rate: int) -> str:
+    """Why a search stops where it does: the reason of the lowest-rate failed step above `max_rate` (the
+    latest such step on ties), shortened to its first two causes. Steps are Step objects or their dicts."""
+    worst = None
+    for st in steps:
+        d = st if isinstance(st, dict) else asdict(st)
+        if d.get("ok") or (d.get("rate") or 0) <= max_rate:
+            continue
+        if worst is None or d["rate"] <= worst["rate"]:
+            worst = d
+    if worst is None:
+        return ""
+    parts = [p for p in (worst.get("reason") or "").split("; ") if p]
+    short = "; ".join(parts[:2]) + (" ..." if len(parts) > 2 else "")
+    return f"{worst['rate']}: {short}"
+
+
+class SlowCounter:
+    """Counts, while SIPp runs, the -trace_rtt samples above a latency bound (reading only what was appended
+    since the last look). Once more than 10% of a step's planned calls are slower than the bound, its p90 cannot
+    end below it, so the step can stop early."""
+
+    def __init__(self, path: Path, limit_ms: float | None):
+        self.path, self.limit_ms = path, limit_ms
+        self.offset, self.slow, self.partial = 0, 0, ""
+
+    def count(self) -> int:
+        try:
+            with open(self.path, errors="replace") as f:
+                f.seek(self.offset)
+                data = f.read()
+                self.offset = f.tell()
+        except OSError:
+            return self.slow
+        lines = (self.partial + data).split("\n")
+        self.partial = lines.pop()  # an unfinished last line waits for the next look
+        for line in lines:
+            parts = line.split(";")
+            if len(parts) >= 2:
+                try:
+                    if float(parts[1]) > (self.limit_ms or float("inf")):
+                        self.slow += 1
+                except ValueError:
+                    pass  # the header
+        return self.slow
 
 
 def safe_name(name: str) -> str:
@@ -498,20 +673,39 @@ def terminate(p: subprocess.Popen) -> None:
 
 @dataclass
 class Search:
-    """Result of a rate search: the highest passing rate and every step run."""
+    """Result of a rate search: the highest passing (and, with confirmation, confirmed) rate and every step run."""
     target: str
     max_rate: int = 0
     first_fail: int | None = None
     stopped_by: str = ""
     steps: list[Step] = field(default_factory=list)
+    # The search ran into the invocation's total deadline: its figure is partial (matrix --resume reruns it).
+    incomplete: bool = False
+    # Highest rate that passed a (short) search step, before confirmation.
+    search_max_rate: int = 0
+
+
+def tidy_rate(rate: float) -> int:
+    """A rate rounded to 50 above 1,000 cps, to 10 above 100, to 1 below (at least 1)."""
+    gran = 50 if rate > 1000 else (10 if rate > 100 else 1)
+    return max(1, int(round(rate / gran)) * gran)
 
 
 def search(runner: Runner, name: str | None, start: int, max_rate: int, precision: float, max_steps: int,
-           budget_s: float, min_rate: int = 50) -> Search:
-    """Rate search against proxy `name` (None: the SIPp-alone baseline); bounded by max_steps and budget_s."""
+           budget_s: float, min_rate: int = 50, ramp: float = 2.0, confirm_s: float = 0.0, confirm_tries: int = 2,
+           hard_deadline: float | None = None) -> Search:
+    """Rate search against proxy `name` (None: the SIPp-alone baseline); bounded by max_steps and budget_s.
+
+    Ramp x`ramp` from `start` while steps pass (down by the same factor while the start fails, not below
+    `min_rate`), then bisection until (fail - pass) / pass <= precision. With `confirm_s`, the best rate is then
+    run once more for confirm_s seconds; when that fails, a lower rate (the next lower passing search rate, or
+    0.8 x) is tried, up to `confirm_tries` confirmations, so the reported rate is never a lucky short step.
+    `hard_deadline` (monotonic) is the invocation's: reaching it marks the search incomplete."""
     target = name or "baseline"
     res = Search(target=target)
     deadline = time.monotonic() + budget_s
+    if hard_deadline is not None:
+        deadline = min(deadline, hard_deadline)
     lo, hi = 0, None
 
     def step(rate: int) -> bool:
@@ -525,24 +719,26 @@ def search(runner: Runner, name: str | None, start: int, max_rate: int, precisio
             return True
         if time.monotonic() >= deadline:
             res.stopped_by = "time budget"
+            if hard_deadline is not None and time.monotonic() >= hard_deadline:
+                res.incomplete = True
             return True
         return False
 
     rate = min(start, max_rate)
-    # Exponential ramp.
+    # Ramp up.
     while not out_of_budget():
         if step(rate):
             lo = rate
             if rate >= max_rate:
                 res.stopped_by = "reached max rate"
                 break
-            rate = min(rate * 2, max_rate)
+            rate = min(max(rate + 1, tidy_rate(rate * ramp)), max_rate)
         else:
             hi = rate
             break
-    # The start rate already failed: halve until something passes.
+    # The start rate already failed: step down until something passes.
     while lo == 0 and hi is not None and hi > min_rate and not out_of_budget():
-        rate = max(min(min_rate, start), hi // 2)
+        rate = max(min(min_rate, start), min(hi - 1, tidy_rate(hi / ramp)))
         if step(rate):
             lo = rate
         else:
@@ -562,6 +758,28 @@ def search(runner: Runner, name: str | None, start: int, max_rate: int, precisio
             res.stopped_by = "nothing passed"
         else:
             res.stopped_by = "precision reached" if hi is not None else "ramp ended"
+    res.search_max_rate = lo
+    # Confirmation of the best rate with a longer step.
+    if confirm_s > 0 and lo > 0 and not res.incomplete:
+        passed = sorted({st.rate for st in res.steps if st.ok and st.rate < lo})
+        cand, confirmed = lo, 0
+        for i in range(max(1, confirm_tries)):
+            if hard_deadline is not None and time.monotonic() >= hard_deadline:
+                res.incomplete = True
+                break
+            st = runner.run(cand, name, duration=confirm_s, confirm=True)
+            res.steps.append(st)
+            if st.ok:
+                confirmed = cand
+                break
+            hi = cand if hi is None else min(hi, cand)
+            lower = [r for r in passed if r < cand] + [tidy_rate(cand * 0.8)]
+            cand = max(r for r in lower if r < cand) if any(r < cand for r in lower) else 0
+            if cand <= 0:
+                break
+        lo = confirmed
+        res.stopped_by += (f"; confirmed {confirm_s:g} s" if confirmed == res.search_max_rate else
+                           f"; confirmed {confirmed} at {confirm_s:g} s" if confirmed else "; not confirmed")
     res.max_rate, res.first_fail = lo, hi
     log(f"{target}: highest passing rate {lo} cps (first failing {hi}), {len(res.steps)} steps, {res.stopped_by}")
     return res
@@ -587,9 +805,10 @@ def git_rev() -> str:
 
 
 def best_step(s: Search | None) -> Step | None:
+    """The step behind a search's max rate: the last passing one at that rate (its confirmation, if any)."""
     if not s or not s.max_rate:
         return None
-    for st in s.steps:
+    for st in reversed(s.steps):
         if st.ok and st.rate == s.max_rate:
             return st
     return None
@@ -609,8 +828,18 @@ def rtt_cell(st: Step | None) -> str:
     return f"{le}{d['p50']:g} / {le}{d['p90']:g} / {le}{d['p99']:g}"
 
 
+def csv_value(v):
+    """A steps.csv cell: dicts and lists (rtt_hist, stats) as JSON, None as empty."""
+    if v is None:
+        return ""
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, separators=(",", ":"))
+    return v
+
+
 def write_reports(outdir: Path, result: dict, baseline: Search | None, searches: list[Search],
-                  title: str = "Tandem relay benchmark") -> None:
+                  title: str = "Tandem relay benchmark", sections: list[str] | None = None) -> None:
+    """results.json, steps.csv, summary.md (+ charts); `sections` are Markdown lines put after the main table."""
     (outdir / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     steps = (baseline.steps if baseline else []) + [st for s in searches for st in s.steps]
     names = list(Step.__dataclass_fields__)
@@ -619,45 +848,71 @@ def write_reports(outdir: Path, result: dict, baseline: Search | None, searches:
         w.writerow(names)
         for st in steps:
             d = asdict(st)
-            w.writerow([d[n] for n in names])
+            w.writerow([csv_value(d[n]) for n in names])
     proxies = {p["name"]: p for p in result.get("proxies", [])}
     first = result["proxies"][0]["name"] if result.get("proxies") else None
+    params = result["params"]
+    lat = ""
+    if params.get("max_p90_ms"):
+        lat = (f", INVITE->200 p90 <= {params['max_p90_ms']:g} ms" +
+               (f" + {params['p90_factor']:g} x backend delay x backend calls" if params.get("p90_factor") else ""))
+    confirm = (f"; the best rate is confirmed by one {params['confirm_s']:g} s step"
+               if params.get("confirm_s") else "")
     md = [f"# {title} {result['timestamp']}", "",
           f"Commit `{result['git']}`, {result['host']['cpus']} CPUs, {result['host']['sipp']}, "
-          f"{result['params']['duration_s']:g} s per step, pass = <{100 * result['params']['max_failed']:g}% failed, "
-          f"retransmissions not growing.", ""]
+          f"{params['duration_s']:g} s per step{confirm}, pass = <{100 * params['max_failed']:g}% failed, "
+          f"retransmissions not growing, on time{lat}.", ""]
     charts = write_charts(outdir, result)
     if charts:
         md += [" ".join(f"![{c[:-4]}]({c})" for c in charts), "",
                "INVITE->200 ms p50 / p90 / p99 at the max sustained rate: from SIPp `-trace_rtt` samples (1 ms "
                "resolution); `<=` marks upper bounds from SIPp's response-time histogram when no samples exist.", ""]
     if first is not None:
-        md += [f"Ratios: `x baseline` = max cps / SIPp-alone max cps; `x {first}` = max cps / the first proxy's.", ""]
+        md += [f"Ratios: `x baseline` = max cps / SIPp-alone max cps; `x {first}` = max cps / the first proxy's. "
+               "`limit`: the first failed step above the max rate and why it failed.", ""]
+    with_async = any(st.stats is not None for s in searches for st in s.steps) or result.get("kind") == "matrix"
+    acol, asep = (" async at max (/stats) |", "---|") if with_async else ("", "")
     md += [f"| target | max sustained cps | x baseline | x {first or 'first'} | first failing cps | steps | "
-           "proxy CPU at max | CPU us/call | peak RSS | INVITE->200 ms p50/p90/p99 | stopped by |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+           f"proxy CPU at max | CPU us/call | peak RSS | INVITE->200 ms p50/p90/p99 | limit |{acol} stopped by |",
+           f"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|{asep}---|"]
     if baseline is not None:
         md.append(f"| baseline | {baseline.max_rate} | - | - | {baseline.first_fail or '-'} | {len(baseline.steps)} "
-                  f"| - | - | - | {rtt_cell(best_step(baseline))} | {baseline.stopped_by} |")
+                  f"| - | - | - | {rtt_cell(best_step(baseline))} | "
+                  f"{limit_reason(baseline.steps, baseline.max_rate) or '-'} |{' - |' if with_async else ''} "
+                  f"{baseline.stopped_by} |")
     for s in searches:
         pr = proxies.get(s.target, {})
         b = best_step(s)
         cpu = f"{b.proxy_cpu_pct:.0f}%" if b and b.proxy_cpu_pct is not None else "-"
         us = f"{b.proxy_cpu_us_per_call:.1f}" if b and b.proxy_cpu_us_per_call is not None else "-"
         rss = f"{pr['peak_rss_kb'] / 1024:.1f} MiB" if pr.get("peak_rss_kb") else "-"
-        stopped = s.stopped_by + (f"; {pr['error']}" if pr.get("error") else "")
+        stopped = s.stopped_by + (f"; {pr['error']}" if pr.get("error") else "") + \
+            ("; incomplete" if pr.get("incomplete") else "")
+        acell = ""
+        if with_async:
+            ep = pr.get("stats_endpoint")
+            acell = f" {tandem_stats.cell(b.stats) if b else '-'}" + \
+                (f" (/stats {ep})" if ep not in (None, "ok") and not (b and b.stats) else "") + " |"
         md.append(f"| {s.target} | {s.max_rate} | {fmt_ratio(pr.get('ratio_to_baseline'))} | "
                   f"{fmt_ratio(pr.get('ratio_to_first'))} | {s.first_fail or '-'} | {len(s.steps)} | {cpu} | {us} | "
-                  f"{rss} | {rtt_cell(b)} | {stopped} |")
+                  f"{rss} | {rtt_cell(b)} | {limit_reason(s.steps, s.max_rate) or '-'} |{acell} {stopped} |")
+    if sections:
+        md += [""] + sections
     if proxies:
         md += ["", "Proxy commands:", ""]
         md += [f"- `{n}`: `{p.get('cmd') or '(already running)'}`" for n, p in proxies.items()]
-    md += ["", "## Steps", "", "| target | rate | ok | successful | failed | retrans | achieved cps | wall s | proxy CPU | reason |",
-           "|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+    md += ["", "## Steps", "",
+           "| target | rate | s | ok | successful | failed | retrans | achieved cps | wall s | proxy CPU | p90 ms "
+           "(limit) | reason |",
+           "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for st in steps:
         cpu = f"{st.proxy_cpu_pct:.0f}%" if st.proxy_cpu_pct is not None else "-"
-        md.append(f"| {st.target} | {st.rate} | {'yes' if st.ok else 'no'} | {st.successful}/{st.calls} | {st.failed} | "
-                  f"{st.retransmissions} | {st.achieved_rate:.0f} | {st.wall_s:.1f} | {cpu} | {st.reason} |")
+        p90 = "-" if st.rtt_p90_ms is None else f"{st.rtt_p90_ms:g}"
+        if st.p90_limit_ms:
+            p90 += f" ({st.p90_limit_ms:g})"
+        md.append(f"| {st.target} | {st.rate} | {st.duration_s:g}{' c' if st.confirm else ''} | "
+                  f"{'yes' if st.ok else 'no'} | {st.successful}/{st.calls} | {st.failed} | "
+                  f"{st.retransmissions} | {st.achieved_rate:.0f} | {st.wall_s:.1f} | {cpu} | {p90} | {st.reason} |")
     (outdir / "summary.md").write_text("\n".join(md) + "\n")
 
 
@@ -764,6 +1019,10 @@ def cmd_relay(a) -> int:
     unknown = set(starts) - {n for n, _ in plist}
     if unknown:
         raise SystemExit(f"--start-rate-for: no proxy named {', '.join(sorted(unknown))}")
+    p90_for = {n: float(v) for n, v in parse_named(a.max_p90_for, "--max-p90-for")}
+    unknown = set(p90_for) - {n for n, _ in plist}
+    if unknown:
+        raise SystemExit(f"--max-p90-for: no proxy named {', '.join(sorted(unknown))}")
     n_searches = len(plist) + (0 if a.skip_baseline else 1)
     a.total_budget = a.total_budget or ((150.0 if a.quick else 2400.0) if n_searches <= 2 else a.budget * n_searches)
 
@@ -783,6 +1042,7 @@ def cmd_relay(a) -> int:
     _, proxy_port = parse_addr(a.proxy_addr)
     try:
         if not a.skip_baseline:
+            runner.p90_limit_ms = a.max_p90_ms or None
             baseline = search(runner, None, a.start_rate, a.max_rate, a.precision, a.max_steps,
                               min(a.budget, a.total_budget))
         cap = a.max_rate
@@ -816,6 +1076,7 @@ def cmd_relay(a) -> int:
                     log(f"{name}: {e}")
                     continue
             runner.proxy = proxy
+            runner.p90_limit_ms = p90_for.get(name, a.max_p90_ms) or None
             s = None
             try:
                 start = min(starts.get(name, a.start_rate), cap)
@@ -864,7 +1125,9 @@ def cmd_relay(a) -> int:
         "params": {"quick": a.quick, "duration_s": a.duration, "precision": a.precision, "max_steps": a.max_steps,
                    "budget_s": a.budget, "total_budget_s": a.total_budget, "start_rate": a.start_rate,
                    "start_rate_for": starts, "max_rate": a.max_rate, "max_failed": a.max_failed,
-                   "max_retrans": a.max_retrans, "proxy_addr": a.proxy_addr, "uas_port": runner.uas_port,
+                   "max_retrans": a.max_retrans, "max_p90_ms": a.max_p90_ms, "max_p90_for": p90_for,
+                   "late_slack_s": a.late_slack, "early_stop": a.early_stop,
+                   "proxy_addr": a.proxy_addr, "uas_port": runner.uas_port,
                    "uac_port": runner.uac_port},
         "interrupted": interrupted,
         "elapsed_s": round(time.monotonic() - t_start, 1),
@@ -945,25 +1208,31 @@ def cmd_chart(a) -> int:
 
 # -------------------------------------------------------------------------------------------------- matrix
 
-BACKENDS = ("none", "sleep", "exec", "http", "postgres", "ldap", "mongodb")
+BACKENDS = ("none", "sleep", "exec", "http", "postgres", "ldap", "mongodb", "mixed")
 MODES = ("sync", "native", "offload")
-#: Backend -> (driver name for async_mode/offload_limit, modes it has, test server script or None).
+#: Order of the modes within a group of a run: the async modes first (their figures seed each other's start).
+RUN_MODE_ORDER = ("native", "offload", "sync")
+#: Backend -> (driver names for async_mode/offload_limit, modes it has, test server scripts). A "mixed" call waits
+#: on PostgreSQL, then HTTP, then LDAP (chained async(), each with the scenario's delay).
 BACKEND_INFO = {
-    "none": (None, (), None),
-    "sleep": ("usleep", MODES, None),
-    "exec": ("exec", MODES, None),
-    "http": ("http", MODES, "http"),
-    "postgres": ("postgres", MODES, "postgres"),
-    "ldap": ("ldap", MODES, "slapd"),
-    "mongodb": ("mongodb", ("sync", "offload"), "mongo"),  # the MongoDB driver has no native path
+    "none": ((), (), ()),
+    "sleep": (("usleep",), MODES, ()),
+    "exec": (("exec",), MODES, ()),
+    "http": (("http",), MODES, ("http",)),
+    "postgres": (("postgres",), MODES, ("postgres",)),
+    "ldap": (("ldap",), MODES, ("slapd",)),
+    "mongodb": (("mongodb",), ("sync", "offload"), ("mongo",)),  # the MongoDB driver has no native path
+    "mixed": (("postgres", "http", "ldap"), MODES, ("postgres", "http", "slapd")),
 }
+BACKEND_LABEL = {"sleep": "Sleep", "exec": "Exec", "http": "HTTP", "postgres": "PostgreSQL", "ldap": "LDAP",
+                 "mongodb": "MongoDB"}
 SERVER_PORT_ENV = {"http": "TANDEM_TEST_HTTP_PORT", "postgres": "TANDEM_TEST_PG_PORT",
                    "slapd": "TANDEM_TEST_LDAP_PORT", "mongo": "TANDEM_TEST_MONGO_PORT"}
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """One matrix cell: a backend wait per initial INVITE, its async mode, the backend delay, UDP workers."""
+    """One matrix cell: backend waits per initial INVITE, their async mode, the backend delay, UDP workers."""
     backend: str
     mode: str  # "-" for backend none
     delay_ms: int  # 0 for backend none
@@ -974,6 +1243,11 @@ class Scenario:
         if self.backend == "none":
             return f"none-w{self.workers}"
         return f"{self.backend}-{self.mode}-{self.delay_ms}ms-w{self.workers}"
+
+    @property
+    def backend_calls(self) -> int:
+        """Backend waits per call (each of delay_ms)."""
+        return len(BACKEND_INFO[self.backend][0])
 
     def fields(self) -> dict[str, str]:
         return {"backend": self.backend, "mode": self.mode, "delay": str(self.delay_ms),
@@ -999,6 +1273,19 @@ def all_scenarios(backends, modes, delays, workers) -> list[Scenario]:
                 for d in delays:
                     out.append(Scenario(b, m, d, w))
     return out
+
+
+def run_order(scenarios: list[Scenario], delay_order: list[int], first_workers: int = 2) -> list[Scenario]:
+    """The order scenarios run in: `none` first (its rates seed the others' starts), then by delay in
+    `delay_order` (default 20, 1, 100: the 20 ms verdict first, so a time-boxed run yields it), within a delay
+    `first_workers` first, then backend, then native, offload, sync (test servers stay up once started)."""
+    def key(sc: Scenario):
+        if sc.backend == "none":
+            return (0, 0, sc.workers != first_workers, sc.workers, 0, 0)
+        d = delay_order.index(sc.delay_ms) if sc.delay_ms in delay_order else len(delay_order) + sc.delay_ms
+        return (1, d, sc.workers != first_workers, sc.workers, BACKENDS.index(sc.backend),
+                RUN_MODE_ORDER.index(sc.mode))
+    return sorted(scenarios, key=key)
 
 
 def parse_filters(values: list[str] | None) -> list[dict[str, set[str]]]:
@@ -1035,6 +1322,13 @@ loadmodule "sl.so"
 loadmodule "maxfwd.so"
 loadmodule "sipmsgops.so"
 """
+# Tandem's management endpoint (GET /stats), read by the harness around every step.
+CFG_STATS = """loadmodule "httpd.so"
+modparam("httpd", "ip", "127.0.0.1")
+modparam("httpd", "port", {port})
+loadmodule "mi_http.so"
+loadmodule "prometheus.so"
+"""
 CFG_ROUTE = """route {{
     if (!mf_process_maxfwd_header(70)) {{ sl_send_reply(483, "Too Many Hops"); exit; }}
     if (has_totag()) {{ if (loose_route()) {{ t_relay(); exit; }} sl_send_reply(404, "Not Here"); exit; }}
@@ -1044,52 +1338,74 @@ CFG_ROUTE = """route {{
 """
 # $rc < 0 (mongodb: -1/-3/-4; 0 rows is -2 there, still a completed wait): the wait did not happen (offload
 # queue full, backend error): refuse the call rather than relay it without the delay.
-CFG_RESUME = """route[resume] {{
-    if ({fail}) {{ t_reply(503, "Backend Failed"); exit; }}
-    t_relay();
+CFG_RESUME = """route[{route}] {{
+    if ({fail}) {{ t_reply(503, "{what} Failed"); exit; }}
+{next}
 }}
 """
 
 
-def scenario_config(sc: Scenario, port: int, env: dict[str, str], outdir: Path, offload_limit: int) -> str:
-    """The Tandem configuration of a scenario (written to OUT/configs/<name>.cfg)."""
-    driver = BACKEND_INFO[sc.backend][0]
-    text = CFG_HEAD.format(name=sc.name, workers=sc.workers, port=port)
-    fail = "$rc < 0"
-    d = sc.delay_ms
-    if sc.backend == "none":
-        return text + CFG_ROUTE.format(wait="    t_relay();")
-    if sc.backend == "sleep":
-        call = f"usleep({d * 1000})"
-        text += 'loadmodule "cfgutils.so"\n'
-    elif sc.backend == "exec":
-        call = f'exec("sleep {d / 1000:.3f}")'
-        text += 'loadmodule "exec.so"\n'
-    elif sc.backend == "http":
-        call = f'rest_get("http://127.0.0.1:{env["port"]}/route?delay_ms={d}", $var(b))'
-        text += 'loadmodule "rest_client.so"\n'
-    elif sc.backend == "postgres":
-        call = f'avp_db_query("SELECT pg_sleep({d / 1000:.3f}), 1")'
-        text += ('loadmodule "avpops.so"\n'
-                 f'modparam("avpops", "db_url", "postgres://postgres@127.0.0.1:{env["port"]}/tandem")\n')
-    elif sc.backend == "ldap":
+def _backend_call(backend: str, d: int, env: dict[str, str], sc: Scenario, outdir: Path) -> tuple[str, str, str]:
+    """(module lines, the async function call, the $rc condition meaning 'the wait did not happen') of one
+    backend wait of d ms."""
+    if backend == "sleep":
+        return 'loadmodule "cfgutils.so"\n', f"usleep({d * 1000})", "$rc < 0"
+    if backend == "exec":
+        return 'loadmodule "exec.so"\n', f'exec("sleep {d / 1000:.3f}")', "$rc < 0"
+    if backend == "http":
+        return ('loadmodule "rest_client.so"\n',
+                f'rest_get("http://127.0.0.1:{env["http_port"]}/route?delay_ms={d}", $var(b))', "$rc < 0")
+    if backend == "postgres":
+        return ('loadmodule "avpops.so"\n'
+                f'modparam("avpops", "db_url", "postgres://postgres@127.0.0.1:{env["postgres_port"]}/tandem")\n',
+                f'avp_db_query("SELECT pg_sleep({d / 1000:.3f}), 1")', "$rc < 0")
+    if backend == "ldap":
         conf = outdir / "configs" / f"{sc.name}-ldap.conf"
         conf.write_text(f'[people]\nldap_server_url = "ldap://127.0.0.1:{env["delay_port"]}"\n'
                         'ldap_bind_dn = "cn=admin,dc=example,dc=com"\nldap_bind_password = "secret"\n'
                         'ldap_network_timeout = 2000\nldap_client_bind_timeout = 2000\n')
-        call = 'ldap_search("ldap://people/ou=people,dc=example,dc=com?telephoneNumber?sub?(uid=alice)")'
-        text += f'loadmodule "ldap.so"\nmodparam("ldap", "config_file", "{conf}")\n'
-    elif sc.backend == "mongodb":
-        call = 'avp_db_query("{\\"find\\": \\"subscriber\\", \\"filter\\": {\\"username\\": \\"$fU\\"}}", "$avp(u)")'
-        text += ('loadmodule "avpops.so"\n'
-                 f'modparam("avpops", "db_url", "mongodb://127.0.0.1:{env["delay_port"]}/tandem")\n')
-        fail = "$rc == -1 || $rc == -3 || $rc == -4"
-    else:
-        raise SystemExit(f"no template for backend {sc.backend}")
-    text += f'modparam("tandem", "async_mode", "{driver}={sc.mode}")\n'
+        return (f'loadmodule "ldap.so"\nmodparam("ldap", "config_file", "{conf}")\n',
+                'ldap_search("ldap://people/ou=people,dc=example,dc=com?telephoneNumber?sub?(uid=alice)")', "$rc < 0")
+    if backend == "mongodb":
+        return ('loadmodule "avpops.so"\n'
+                f'modparam("avpops", "db_url", "mongodb://127.0.0.1:{env["delay_port"]}/tandem")\n',
+                'avp_db_query("{\\"find\\": \\"subscriber\\", \\"filter\\": {\\"username\\": \\"$fU\\"}}", "$avp(u)")',
+                "$rc == -1 || $rc == -3 || $rc == -4")
+    raise SystemExit(f"no template for backend {backend}")
+
+
+def scenario_config(sc: Scenario, port: int, env: dict[str, str], outdir: Path, offload_limit: int,
+                    stats_port: int | None = None) -> str:
+    """The Tandem configuration of a scenario (written to OUT/configs/<name>.cfg); with `stats_port`, the
+    management endpoint (GET /stats) listens on 127.0.0.1:stats_port."""
+    text = CFG_HEAD.format(name=sc.name, workers=sc.workers, port=port)
+    if stats_port:
+        text += CFG_STATS.format(port=stats_port)
+    if sc.backend == "none":
+        return text + CFG_ROUTE.format(wait="    t_relay();")
+    env = dict(env)
+    if sc.backend != "mixed" and "port" in env:  # single-backend scenarios: the server's port
+        env.setdefault(f"{sc.backend}_port", env["port"])
+    parts = [("sleep", "usleep")] if sc.backend == "sleep" else [(b, b) for b in BACKEND_INFO[sc.backend][0]]
+    modules: list[str] = []
+    calls: list[tuple[str, str, str]] = []
+    for backend, driver in parts:
+        mods, call, fail = _backend_call(backend, sc.delay_ms, env, sc, outdir)
+        if mods not in modules:
+            modules.append(mods)
+        calls.append((backend, call, fail))
+    text += "".join(modules)
+    drivers = [d for _, d in parts]
+    text += f'modparam("tandem", "async_mode", "{";".join(f"{d}={sc.mode}" for d in drivers)}")\n'
     if sc.mode == "offload":
-        text += f'modparam("tandem", "offload_limit", "{driver}={offload_limit}")\n'
-    return text + CFG_ROUTE.format(wait=f"    async({call}, resume);") + CFG_RESUME.format(fail=fail)
+        text += f'modparam("tandem", "offload_limit", "{";".join(f"{d}={offload_limit}" for d in drivers)}")\n'
+    # One call: async(call, resume). Several: route -> after_<first> -> ... -> resume, each checking $rc.
+    routes = [f"after_{b}" for b, _, _ in calls[:-1]] + ["resume"]
+    text += CFG_ROUTE.format(wait=f"    async({calls[0][1]}, {routes[0]});")
+    for i, (backend, _, fail) in enumerate(calls):
+        nxt = "    t_relay();" if i + 1 == len(calls) else f"    async({calls[i + 1][1]}, {routes[i + 1]});"
+        text += CFG_RESUME.format(route=routes[i], fail=fail, what=BACKEND_LABEL.get(backend, "Backend"), next=nxt)
+    return text
 
 
 class Backends:
@@ -1151,12 +1467,17 @@ class Backends:
             self.delay = None
 
     def env_for(self, sc: Scenario) -> dict[str, str]:
-        script = BACKEND_INFO[sc.backend][2]
-        if script is None:
-            return {}
-        env = dict(self.server(script))
-        if sc.backend in ("ldap", "mongodb"):
-            env["delay_port"] = str(self.delay_proxy(int(env["port"]), sc.delay_ms))
+        """Ports of the scenario's servers: `<backend>_port` each (postgres_port, http_port, ...), `port` for a
+        single-backend scenario, `delay_port` for the delay proxy in front of slapd or the MongoDB server."""
+        scripts = BACKEND_INFO[sc.backend][2]
+        env: dict[str, str] = {}
+        for script, backend in zip(scripts, [b for b in BACKEND_INFO[sc.backend][0]]):
+            senv = self.server(script)
+            env[f"{backend}_port"] = senv["port"]
+            if len(scripts) == 1:
+                env.update(senv)
+            if script in ("slapd", "mongo"):
+                env["delay_port"] = str(self.delay_proxy(int(senv["port"]), sc.delay_ms))
         return env
 
     def close(self) -> None:
@@ -1169,54 +1490,208 @@ class Backends:
             del self.started[script]
 
 
-def start_rate_for(sc: Scenario, default: int, offload_limit: int) -> int:
-    """First ramp rate: about half of the scenario's theoretical bound, so blocking modes do not start far
-    above what they can do (each failing step costs a full step plus drain)."""
+# ------------------------------------------------------------------------------ matrix: start rates, time
+
+def blocking_bound(sc: Scenario, offload_limit: int) -> float | None:
+    """Theoretical ceiling of a blocking mode in calls/s: sync blocks a worker for delay x backend calls
+    (workers x 1000 / (delay x calls)); offload keeps at most `offload_limit` jobs per driver pool, each for
+    one delay (limit x 1000 / delay: the pools of a mixed call work in sequence). None for native and none."""
     if sc.backend == "none" or sc.mode == "native":
-        return default if sc.delay_ms < 100 else max(50, default // 2)
+        return None
+    d = max(1, sc.delay_ms)
     if sc.mode == "sync":
-        bound = sc.workers * 1000 / max(1, sc.delay_ms)
+        return sc.workers * 1000 / (d * sc.backend_calls)
+    return offload_limit * 1000 / d
+
+
+def _known_rate(rec: dict | None) -> int | None:
+    if not rec or rec.get("error") or rec.get("incomplete") or not rec.get("max_rate"):
+        return None
+    return int(rec["max_rate"])
+
+
+def predict_start(sc: Scenario, known: dict[str, dict], default: int, offload_limit: int) -> tuple[int, str]:
+    """(first ramp rate, why) of a scenario, from what this run (or the resumed folder) already measured:
+    sync: a known sync rate of the same backend and delay scaled by workers, else half its bound (sync holds
+    about half of it: an INVITE retransmitted while blocked runs the script again); native/offload: the same
+    backend and mode at the same delay (other workers), else at another delay, else the other async mode,
+    else half the relay rate (none-wN); offload is capped at 0.9 x its bound; everything at the relay rate."""
+    def rate(b: str, m: str, d: int, w: int) -> int | None:
+        return _known_rate(known.get(Scenario(b, m, d, w).name))
+
+    relay = rate("none", "-", 0, sc.workers) or max(
+        [r for r in (rate("none", "-", 0, w) for w in (1, 2, 4, 8)) if r] or [0]) or None
+    if sc.backend == "none":
+        others = [(w, r) for w in (2, 1, 4, 8) if w != sc.workers and (r := rate("none", "-", 0, w))]
+        return (others[0][1], f"none-w{others[0][0]}") if others else (default, "default")
+    bound = blocking_bound(sc, offload_limit)
+    ws = sorted({1, 2, 4, 8, sc.workers} - {sc.workers}, key=lambda w: (abs(w - sc.workers), w))
+    guess: float | None = None
+    why = "default"
+    if sc.mode == "sync":
+        for w in ws:
+            r = rate(sc.backend, "sync", sc.delay_ms, w)
+            if r:
+                guess, why = r * sc.workers / w, f"{Scenario(sc.backend, 'sync', sc.delay_ms, w).name} x workers"
+                break
+        if guess is None and bound:
+            guess, why = bound / 2, f"half the sync bound {bound:.0f}"
     else:
-        bound = offload_limit * 1000 / max(1, sc.delay_ms)
-    return int(max(5, min(default, bound / 2)))
+        delays = sorted({1, 20, 100, sc.delay_ms} - {sc.delay_ms}, key=lambda d: abs(d - sc.delay_ms))
+        cands = [(sc.mode, sc.delay_ms, w) for w in ws] + [(sc.mode, d, w) for d in delays
+                                                          for w in [sc.workers] + ws]
+        other = "offload" if sc.mode == "native" else "native"
+        if other in BACKEND_INFO[sc.backend][1]:
+            cands += [(other, sc.delay_ms, w) for w in [sc.workers] + ws]
+        for m, d, w in cands:
+            r = rate(sc.backend, m, d, w)
+            if r:
+                guess, why = float(r), Scenario(sc.backend, m, d, w).name
+                break
+        if guess is None:
+            if relay:
+                guess, why = relay / 2, "half the relay rate"
+            else:
+                guess = default if sc.delay_ms < 100 else default / 2
+        if bound and guess > 0.9 * bound:
+            guess, why = 0.9 * bound, f"0.9 x offload bound {bound:.0f}"
+    if relay and guess and guess > relay:
+        guess, why = relay, why + ", capped at the relay rate"
+    return tidy_rate(max(1.0, guess or default)), why
+
+
+# Calibration of the run-time estimate (seconds), from a quick matrix on this 2-vCPU machine (41 steps, 11
+# scenarios): beyond its duration a step costs ~0.5 s (SIPp start/stop, the call tail); a failing step ends at
+# ~0.6 x its duration on average (early stop on failed calls/retransmissions at 1.5-2.5 s, or late at ~1.1 x);
+# ~1 s per scenario for the proxy's start and stop; the first start of each test server.
+EST_STEP_OVERHEAD_S = 0.5
+EST_FAIL_FRACTION = 0.6
+EST_SCENARIO_OVERHEAD_S = 1.0
+EST_SERVER_START_S = {"postgres": 4.0, "http": 1.5, "slapd": 1.5, "mongo": 8.0}
+
+
+def estimate_scenario_s(sc: Scenario, a) -> float:
+    """Expected seconds of one scenario: `est_steps` search steps, half passing (duration + tail), half failing
+    (EST_FAIL_FRACTION x duration), plus the confirmation (+ a 20% chance of a second one)."""
+    tail = sc.delay_ms * max(1, sc.backend_calls) / 1000
+    pass_s = a.duration + EST_STEP_OVERHEAD_S + tail
+    fail_s = EST_FAIL_FRACTION * a.duration + EST_STEP_OVERHEAD_S
+    steps = min(a.max_steps, a.est_steps)
+    search_s = min(a.budget + pass_s, steps * (pass_s + fail_s) / 2)
+    confirm_s = 1.2 * (a.confirm_duration + EST_STEP_OVERHEAD_S + tail) if a.confirm_duration else 0.0
+    return EST_SCENARIO_OVERHEAD_S + search_s + confirm_s
+
+
+def estimate_run_s(scenarios: list[Scenario], a, with_baseline: bool) -> float:
+    servers = {s for sc in scenarios for s in BACKEND_INFO[sc.backend][2]}
+    total = sum(estimate_scenario_s(sc, a) for sc in scenarios) + sum(EST_SERVER_START_S.get(s, 3) for s in servers)
+    if with_baseline:
+        total += min(a.budget, a.max_steps * (a.duration + EST_STEP_OVERHEAD_S))
+    return total
+
+
+# ---------------------------------------------------------------------------------- matrix: the verdict
+
+def verdict_rows(records: list[dict], delay_ms: int, margin: float) -> list[dict]:
+    """Per backend at `delay_ms`: the best async scenario (native or offload, any workers) against the best sync
+    one, their ratio, and PASS when async >= margin x sync (FAIL with the reason otherwise, n/a when a side was
+    not measured)."""
+    best: dict[str, dict[str, dict]] = {}
+    for r in records:
+        sc = r.get("scenario") or {}
+        if sc.get("delay_ms") != delay_ms or sc.get("backend") in (None, "none") or not r.get("steps"):
+            continue
+        side = "sync" if sc.get("mode") == "sync" else "async"
+        cur = best.setdefault(sc["backend"], {}).get(side)
+        if cur is None or (r.get("max_rate") or 0) > (cur.get("max_rate") or 0):
+            best[sc["backend"]][side] = r
+    rows = []
+    for b in [x for x in BACKENDS if x in best]:
+        a_rec, s_rec = best[b].get("async"), best[b].get("sync")
+        row = {"backend": b, "async": a_rec and a_rec["name"], "async_rate": a_rec and (a_rec.get("max_rate") or 0),
+               "sync": s_rec and s_rec["name"], "sync_rate": s_rec and (s_rec.get("max_rate") or 0),
+               "ratio": None, "verdict": "n/a", "reason": ""}
+        if a_rec is None or s_rec is None:
+            row["reason"] = f"{'async' if a_rec is None else 'sync'} not measured"
+        elif not row["async_rate"]:
+            row.update(verdict="FAIL", reason=f"async: nothing passed ({a_rec.get('limit') or a_rec.get('stopped_by')})")
+        else:
+            ratio = row["async_rate"] / row["sync_rate"] if row["sync_rate"] else float("inf")
+            row["ratio"] = round(ratio, 2) if ratio != float("inf") else None
+            if ratio >= margin:
+                row["verdict"] = "PASS"
+                if not row["sync_rate"]:
+                    row["reason"] = "sync: nothing passed"
+            else:
+                row["verdict"] = "FAIL"
+                row["reason"] = (f"{ratio:.1f}x < {margin:g}x; async limited by "
+                                 f"{a_rec.get('limit') or a_rec.get('stopped_by') or '?'}")
+        if any(x and x.get("incomplete") for x in (a_rec, s_rec)):
+            row["reason"] += ("; " if row["reason"] else "") + "incomplete search"
+        rows.append(row)
+    return rows
+
+
+def verdict_md(rows: list[dict], delay_ms: int, margin: float) -> list[str]:
+    out = [f"## {delay_ms} ms verdict", "",
+           f"Per backend at {delay_ms} ms: the best async scenario (native or offload, any `udp_workers`) against the "
+           f"best sync one; PASS when async >= {margin:g}x sync (`--margin`).", "",
+           "| backend | best async | cps | best sync | cps | async / sync | verdict | reason |",
+           "|---|---|---:|---|---:|---:|---|---|"]
+    for r in rows:
+        ratio = ("-" if r["async_rate"] is None or r["sync_rate"] is None else
+                 "inf" if r["ratio"] is None and r["async_rate"] else
+                 f"{r['ratio']:.1f}x" if r["ratio"] is not None else "-")
+        out.append(f"| {r['backend']} | {r['async'] or '-'} | {r['async_rate'] if r['async_rate'] is not None else '-'}"
+                   f" | {r['sync'] or '-'} | {r['sync_rate'] if r['sync_rate'] is not None else '-'} | {ratio} | "
+                   f"**{r['verdict']}** | {r['reason'] or ''} |")
+    if not rows:
+        out.append("| (no scenario at this delay) | | | | | | | |")
+    return out
 
 
 QUICK_ONLY = ["name=none-w2", "name=sleep-native-20ms-w2", "name=sleep-sync-20ms-w2", "name=http-native-20ms-w2"]
 
 
-def cmd_matrix(a) -> int:
+def matrix_defaults(a) -> None:
+    """Fills the unset search parameters for --quick, --full or the default (long) matrix."""
+    if a.quick and a.full:
+        raise SystemExit("--quick and --full exclude each other")
     if a.quick:
-        a.duration = a.duration or 4.0
-        a.precision = a.precision or 0.5
-        a.max_steps = a.max_steps or 4
-        a.budget = a.budget or 30.0
-        a.start_rate = a.start_rate or 1000
-        a.total_budget = a.total_budget or 165.0
+        preset = dict(duration=4.0, precision=0.5, max_steps=4, budget=30.0, start_rate=1000, ramp=2.0,
+                      confirm_duration=0.0, est_steps=3.5)
         a.drain = min(a.drain, 3.0)
         if not a.only:
             a.only = QUICK_ONLY
+    elif a.full:
+        preset = dict(duration=4.0, precision=0.2, max_steps=5, budget=35.0, start_rate=1000, ramp=1.5,
+                      confirm_duration=10.0, est_steps=4.0)
     else:
-        a.duration = a.duration or 10.0
-        a.precision = a.precision or 0.15
-        a.max_steps = a.max_steps or 8
-        a.budget = a.budget or 150.0
-        a.start_rate = a.start_rate or 1000
-    if not shutil.which(a.sipp):
+        preset = dict(duration=10.0, precision=0.15, max_steps=8, budget=150.0, start_rate=1000, ramp=2.0,
+                      confirm_duration=0.0, est_steps=5.0)
+    for k, v in preset.items():
+        if getattr(a, k, None) is None:
+            setattr(a, k, v)
+
+
+def stats_wait(url: str, timeout: float = 2.0) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while True:
+        doc = tandem_stats.fetch(url, timeout=0.5)
+        if doc is not None or time.monotonic() >= deadline:
+            return doc
+        time.sleep(0.2)
+
+
+def cmd_matrix(a) -> int:
+    matrix_defaults(a)
+    if not shutil.which(a.sipp) and not a.list:
         raise SystemExit(f"{a.sipp} not found (apt-get install sip-tester)")
     split = lambda v, conv=str: [conv(x) for x in v.split(",") if x.strip()]
-    scenarios = [sc for sc in all_scenarios(split(a.backends), split(a.modes), split(a.delays, int),
-                                            split(a.workers, int)) if matches(sc, parse_filters(a.only))]
-    if a.list:
-        print("\n".join(sc.name for sc in scenarios))
-        return 0
-    tandem = Path(a.tandem)
-    if not tandem.is_absolute():
-        tandem = ROOT / tandem
-    if not tandem.exists():
-        raise SystemExit(f"{tandem} not found: swift build -c release (or give --tandem PATH)")
-    if not scenarios:
-        raise SystemExit("no scenario left after --only")
-
+    delay_order = split(a.delay_order, int)
+    scenarios = run_order([sc for sc in all_scenarios(split(a.backends), split(a.modes), split(a.delays, int),
+                                                       split(a.workers, int)) if matches(sc, parse_filters(a.only))],
+                          delay_order)
     prior: dict = {}
     if a.resume:
         outdir = Path(a.resume).resolve()
@@ -1225,32 +1700,63 @@ def cmd_matrix(a) -> int:
             prior = json.loads(rp.read_text())
     else:
         outdir = Path(a.out) / ("matrix-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
-    outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "configs").mkdir(exist_ok=True)
-    # Kept from DIR: scenarios that ran (not those that did not start or only got "no SIPp statistics").
+    # Kept from DIR: scenarios that ran to the end (not those that did not start, were cut by the total budget,
+    # or only got "no SIPp statistics").
     done = {p["name"]: p for p in prior.get("proxies", []) if p.get("steps") and not p.get("error")
+            and not p.get("incomplete")
             and not all(st.get("reason", "").startswith("no SIPp statistics") for st in p["steps"])}
     todo = [sc for sc in scenarios if sc.name not in done]
-    a.total_budget = a.total_budget or a.budget * (len(todo) + 1)
+    need_baseline = not a.skip_baseline and not prior.get("baseline")
+    est = estimate_run_s(todo, a, need_baseline)
+    if a.full and not a.total_budget:
+        a.total_budget = round(est * 1.25 / 60) * 60
+    a.total_budget = a.total_budget or (165.0 if a.quick else a.budget * (len(todo) + 1))
+    est_line = (f"{len(scenarios)} scenarios ({len(scenarios) - len(todo)} already done), {len(todo)} to run: "
+                f"estimated {est / 60:.0f} min ({a.duration:g} s steps, ~{min(a.est_steps, a.max_steps):g} search "
+                f"steps each" + (f", one {a.confirm_duration:g} s confirmation" if a.confirm_duration else "") +
+                f"); total budget {a.total_budget / 60:.0f} min")
+    if a.list:
+        for sc in scenarios:
+            lim = p90_limit(sc.delay_ms, sc.backend_calls, a.max_p90_ms, a.p90_factor)
+            print(f"{sc.name:28s} p90 <= {lim or '-'} ms  ~{estimate_scenario_s(sc, a):.0f} s"
+                  + ("  (done)" if sc.name in done else ""))
+        print(f"estimate: {est_line}")
+        return 0
+    tandem = Path(a.tandem)
+    if not tandem.is_absolute():
+        tandem = ROOT / tandem
+    if not tandem.exists():
+        raise SystemExit(f"{tandem} not found: swift build -c release (or give --tandem PATH)")
+    if not scenarios:
+        raise SystemExit("no scenario left after --only")
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "configs").mkdir(exist_ok=True)
     t_start = time.monotonic()
     deadline = t_start + a.total_budget
-    log(f"matrix: {len(scenarios)} scenarios selected, {len(scenarios) - len(todo)} already in {outdir}, "
-        f"{len(todo)} to run; total budget {a.total_budget:.0f} s")
+    log(f"matrix: {est_line}; results in {outdir}")
 
     taken: set[int] = set()
     proxy_port = free_port(a.proxy_port, taken)
     a.proxy_addr = f"127.0.0.1:{proxy_port}"
     a.uas_port = max(a.uas_port, 0)
     runner = Runner(a, outdir, None)
+    # The /stats endpoint: "on" until Tandem refuses the modules or the endpoint does not answer (then "refused"
+    # or "unreachable" for the rest of the run: same binary), "off" with --no-stats.
+    stats_state = "off" if a.no_stats else "on"
+    stats_port = None if a.no_stats else free_port(a.stats_port, taken)
     stamp = prior.get("timestamp") or outdir.name.removeprefix("matrix-")
     result: dict = {
         "schema": 2, "kind": "matrix", "timestamp": stamp, "git": git_rev(),
         "host": {"cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
                  "sipp": sipp_version(a.sipp)},
-        "params": {"quick": a.quick, "duration_s": a.duration, "precision": a.precision, "max_steps": a.max_steps,
-                   "budget_s": a.budget, "total_budget_s": a.total_budget, "start_rate": a.start_rate,
-                   "max_rate": a.max_rate, "max_failed": a.max_failed, "max_retrans": a.max_retrans,
-                   "offload_limit": a.offload_limit, "tandem": str(tandem)},
+        "params": {"quick": a.quick, "full": a.full, "duration_s": a.duration, "confirm_s": a.confirm_duration,
+                   "confirm_tries": a.confirm_tries, "ramp": a.ramp, "precision": a.precision,
+                   "max_steps": a.max_steps, "budget_s": a.budget, "total_budget_s": a.total_budget,
+                   "start_rate": a.start_rate, "max_rate": a.max_rate, "max_failed": a.max_failed,
+                   "max_retrans": a.max_retrans, "max_p90_ms": a.max_p90_ms, "p90_factor": a.p90_factor,
+                   "late_slack_s": a.late_slack, "early_stop": a.early_stop, "offload_limit": a.offload_limit,
+                   "margin": a.margin, "verdict_delay_ms": a.verdict_delay, "delay_order": delay_order,
+                   "stats": not a.no_stats, "tandem": str(tandem), "estimate_s": round(est)},
         "runs": prior.get("runs", []) + [{"git": git_rev(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                      time.gmtime())}],
         "interrupted": False,
@@ -1259,6 +1765,7 @@ def cmd_matrix(a) -> int:
         result["baseline"] = prior["baseline"]
     records: dict[str, dict] = dict(done)
     order = [sc.name for sc in scenarios] + [n for n in done if n not in {sc.name for sc in scenarios}]
+    skipped: list[str] = []
 
     def save() -> None:
         base = search_from_dict("baseline", result.get("baseline"))
@@ -1271,45 +1778,56 @@ def cmd_matrix(a) -> int:
                 first_rate = rec["max_rate"]
             rec["ratio_to_first"] = round((rec.get("max_rate") or 0) / first_rate, 3) if first_rate else None
         result["proxies"] = recs
+        result["skipped"] = skipped
         result["elapsed_s"] = round(time.monotonic() - t_start, 1)
+        rows = verdict_rows(recs, a.verdict_delay, a.margin)
+        result["verdict"] = {"delay_ms": a.verdict_delay, "margin": a.margin, "rows": rows}
+        sections = verdict_md(rows, a.verdict_delay, a.margin)
+        if skipped:
+            sections += ["", f"Not run (total budget spent; `--resume {outdir}`): {', '.join(skipped)}"]
         searches = [search_from_dict(r["name"], r) for r in recs]
-        write_reports(outdir, result, base, searches, title="Tandem scenario matrix")
+        write_reports(outdir, result, base, searches, title="Tandem scenario matrix", sections=sections)
         with open(outdir / "matrix.csv", "w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["scenario", "backend", "mode", "delay_ms", "udp_workers", "max_rate", "first_fail",
+            w.writerow(["scenario", "backend", "mode", "delay_ms", "udp_workers", "max_rate", "first_fail", "limit",
                         "ratio_to_baseline", "cpu_pct_at_max", "cpu_us_per_call_at_max", "peak_rss_kb",
-                        "rtt_p50_ms", "rtt_p90_ms", "rtt_p99_ms", "stopped_by", "error"])
+                        "rtt_p50_ms", "rtt_p90_ms", "rtt_p99_ms", "p90_limit_ms", "async_completed",
+                        "async_timed_out", "async_rejected", "peak_suspended", "start_rate", "stopped_by",
+                        "incomplete", "error"])
             for r in recs:
                 sc = r.get("scenario", {})
-                b = next((st for st in r.get("steps", []) if st.get("ok") and st.get("rate") == r.get("max_rate")),
-                         {})
+                b = best_step_dict(r) or {}
                 w.writerow([r["name"], sc.get("backend"), sc.get("mode"), sc.get("delay_ms"), sc.get("workers"),
-                            r.get("max_rate"), r.get("first_fail"), r.get("ratio_to_baseline"),
+                            r.get("max_rate"), r.get("first_fail"), r.get("limit", ""), r.get("ratio_to_baseline"),
                             r.get("cpu_pct_at_max"), r.get("cpu_us_per_call_at_max"), r.get("peak_rss_kb"),
-                            b.get("rtt_p50_ms"), b.get("rtt_p90_ms"), b.get("rtt_p99_ms"), r.get("stopped_by"),
-                            r.get("error", "")])
+                            b.get("rtt_p50_ms"), b.get("rtt_p90_ms"), b.get("rtt_p99_ms"), r.get("p90_limit_ms"),
+                            b.get("async_completed"), b.get("async_timed_out"), b.get("async_rejected"),
+                            b.get("peak_suspended"), r.get("start_rate"), r.get("stopped_by"),
+                            r.get("incomplete", False), r.get("error", "")])
 
     backends = Backends(outdir)
     broken = False
     try:
         if not a.skip_baseline and not result.get("baseline"):
-            bs = search(runner, None, a.start_rate, a.max_rate, a.precision, a.max_steps,
-                        min(a.budget, max(10.0, deadline - time.monotonic())))
+            runner.p90_limit_ms = a.max_p90_ms or None
+            bs = search(runner, None, max(a.start_rate, 2000) if a.full else a.start_rate, a.max_rate, a.precision,
+                        a.max_steps + (1 if a.full else 0), min(a.budget, max(10.0, deadline - time.monotonic())))
             result["baseline"] = {"max_rate": bs.max_rate, "first_fail": bs.first_fail, "stopped_by": bs.stopped_by,
+                                  "limit": limit_reason(bs.steps, bs.max_rate),
                                   "steps": [asdict(s) for s in bs.steps]}
             save()
         base = result.get("baseline") or {}
         cap = a.max_rate
         if base.get("max_rate") and base.get("first_fail"):
             cap = min(cap, base["first_fail"])
-        # Group by backend so each test server starts once.
-        for sc in sorted(todo, key=lambda s: (BACKENDS.index(s.backend), s.delay_ms, MODES.index(s.mode)
-                                              if s.mode in MODES else -1, s.workers)):
+        for idx, sc in enumerate(todo):
             left = deadline - time.monotonic()
+            if left < max(5.0, 0.6 * estimate_scenario_s(sc, a)):
+                skipped.extend(s.name for s in todo[idx:])
+                log(f"total budget spent: {len(todo) - idx} scenarios left, from {sc.name} (run again with "
+                    f"--resume {outdir})")
+                break
             rec: dict = {"name": sc.name, "scenario": asdict(sc)}
-            if left <= 5:
-                log(f"{sc.name}: skipped, total budget spent (run again with --resume {outdir})")
-                continue
             records[sc.name] = rec
             try:
                 env = backends.env_for(sc)
@@ -1320,31 +1838,69 @@ def cmd_matrix(a) -> int:
                 save()
                 continue
             cfg = outdir / "configs" / f"{sc.name}.cfg"
-            cfg.write_text(scenario_config(sc, proxy_port, env, outdir, a.offload_limit))
-            rec["cmd"] = f"{tandem} run -f {cfg}"
             if not wait_port_free(proxy_port):
                 rec.update({"error": f"port {proxy_port} still busy", "max_rate": 0, "stopped_by": "not started",
                             "steps": []})
                 broken = True
                 save()
                 continue
+            use_stats = stats_state == "on"
+            if use_stats and not wait_port_free(stats_port, 5.0):
+                stats_port = free_port(stats_port + 1, taken)
+            cfg.write_text(scenario_config(sc, proxy_port, env, outdir, a.offload_limit,
+                                           stats_port if use_stats else None))
+            rec["cmd"] = f"{tandem} run -f {cfg}"
             proxy = Proxy(rec["cmd"], a.proxy_addr, outdir / f"proxy-{sc.name}.log")
             try:
-                proxy.start()
+                try:
+                    proxy.start()
+                except SystemExit as e:
+                    if not use_stats:
+                        raise
+                    # Perhaps a Tandem without the management endpoint: the same scenario without it.
+                    log(f"{sc.name}: {e}; retrying without the /stats modules")
+                    cfg.write_text(scenario_config(sc, proxy_port, env, outdir, a.offload_limit, None))
+                    plog = outdir / f"proxy-{sc.name}.log"
+                    if plog.exists():
+                        plog.rename(outdir / f"proxy-{sc.name}.with-stats.log")
+                    wait_port_free(proxy_port)
+                    proxy = Proxy(rec["cmd"], a.proxy_addr, outdir / f"proxy-{sc.name}.log")
+                    proxy.start()
+                    stats_state = "refused"
+                    use_stats = False
+                    log("tandem refused the httpd/mi_http/prometheus modules: no /stats for the rest of the run")
             except SystemExit as e:
                 rec.update({"error": str(e), "max_rate": 0, "stopped_by": "not started", "steps": []})
                 log(f"{sc.name}: {e}")
                 broken = True
                 save()
                 continue
+            runner.stats_url = None
+            if use_stats:
+                url = f"http://127.0.0.1:{stats_port}/stats"
+                if stats_wait(url) is not None:
+                    runner.stats_url = url
+                else:
+                    stats_state = "unreachable"
+                    log(f"{sc.name}: {url} does not answer: no /stats for the rest of the run")
+            rec["stats_endpoint"] = "ok" if runner.stats_url else ("off (--no-stats)" if a.no_stats else stats_state)
             runner.proxy = proxy
+            lim = p90_limit(sc.delay_ms, sc.backend_calls, a.max_p90_ms, a.p90_factor)
+            runner.p90_limit_ms = lim
+            known = {**records, **done}
+            start, why = predict_start(sc, known, a.start_rate, a.offload_limit)
+            start = min(start, cap)
+            rec.update({"p90_limit_ms": lim, "start_rate": start, "start_why": why})
+            log(f"{sc.name}: start {start} cps ({why}), p90 bound {lim} ms")
             s = None
             try:
-                start = min(start_rate_for(sc, a.start_rate, a.offload_limit), cap)
-                s = search(runner, sc.name, start, cap, a.precision, a.max_steps, max(10.0, min(a.budget, left)))
+                s = search(runner, sc.name, start, cap, a.precision, a.max_steps,
+                           max(10.0, min(a.budget, deadline - time.monotonic())), min_rate=1, ramp=a.ramp,
+                           confirm_s=a.confirm_duration, confirm_tries=a.confirm_tries, hard_deadline=deadline)
             finally:
                 proxy.stop()
                 runner.proxy = None
+                runner.stats_url = None
                 if proxy.last:
                     rec["peak_rss_kb"] = proxy.last.hwm_kb
                     rec["cpu_seconds_total"] = round(proxy.last.cpu_s, 3)
@@ -1352,9 +1908,13 @@ def cmd_matrix(a) -> int:
                 rec["exit_code"] = proxy.proc.returncode if proxy.proc else None
             b = best_step(s)
             rec.update({"max_rate": s.max_rate, "first_fail": s.first_fail, "stopped_by": s.stopped_by,
+                        "search_max_rate": s.search_max_rate, "limit": limit_reason(s.steps, s.max_rate),
                         "cpu_pct_at_max": b.proxy_cpu_pct if b else None,
                         "cpu_us_per_call_at_max": b.proxy_cpu_us_per_call if b else None,
+                        "async_at_max": b.stats if b else None,
                         "steps": [asdict(st) for st in s.steps]})
+            if s.incomplete:
+                rec["incomplete"] = True
             if any("proxy died" in st.reason for st in s.steps):
                 rec["error"] = "proxy died during the search"
                 broken = True
@@ -1366,7 +1926,7 @@ def cmd_matrix(a) -> int:
         backends.close()
     save()
     print((outdir / "summary.md").read_text())
-    log(f"done in {result['elapsed_s']} s; results in {outdir} (resume with --resume {outdir})")
+    log(f"done in {result['elapsed_s']} s (estimate {est:.0f} s); results in {outdir} (resume with --resume {outdir})")
     if result["interrupted"]:
         return 130
     return 2 if broken else 0
@@ -1407,6 +1967,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--drain", type=float, default=6.0, help="seconds allowed after the last call is created")
     r.add_argument("--max-failed", type=float, default=0.001, help="allowed failed-call ratio (default 0.1%%)")
     r.add_argument("--max-retrans", type=float, default=0.01, help="allowed retransmissions per call")
+    r.add_argument("--max-p90-ms", type=float, default=50.0,
+                   help="a step fails when INVITE->200 p90 exceeds this (default %(default)s ms; 0: no bound)")
+    r.add_argument("--max-p90-for", action="append", metavar="NAME=MS",
+                   help="the p90 bound of one proxy, e.g. a config with a 20 ms wait: usleep-async=90; repeatable")
+    r.add_argument("--late-slack", type=float, default=2.0,
+                   help="a step fails when it takes more than 1.15 x duration + this many s (default %(default)s)")
+    r.add_argument("--no-early-stop", dest="early_stop", action="store_false",
+                   help="run every step to its end even when its failed calls already exceed --max-failed")
     r.add_argument("--uas-port", type=int, default=15070)
     r.add_argument("--uac-port", type=int, default=15080)
     r.add_argument("--control-port", type=int, default=18870, help="first SIPp control port (-cp)")
@@ -1428,26 +1996,54 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--modes", default=",".join(MODES), help="comma list (default %(default)s; mongodb has no native)")
     m.add_argument("--delays", default="1,20,100", help="backend delays in ms (default %(default)s)")
     m.add_argument("--workers", default="1,2,4", help="udp_workers values (default %(default)s)")
+    m.add_argument("--delay-order", default="20,1,100",
+                   help="run order of the delays (default %(default)s: the verdict's 20 ms first)")
     m.add_argument("--only", action="append", metavar="KEY=V[,KEY=V]",
                    help="keep scenarios matching all pairs (keys backend, mode, delay, workers, name; values may "
                         "be V1|V2); repeatable: any --only matches")
     m.add_argument("--resume", metavar="DIR", help="write into DIR and skip the scenarios its results.json has")
-    m.add_argument("--list", action="store_true", help="print the selected scenario names and exit")
+    m.add_argument("--list", action="store_true",
+                   help="print the selected scenarios in run order, their p90 bound, and the run-time estimate")
     m.add_argument("--quick", action="store_true",
                    help="4 scenarios (none, usleep native/sync, http native; 2 workers, 20 ms), 4 s steps, "
                         "under 3 minutes")
+    m.add_argument("--full", action="store_true",
+                   help="every scenario in about 85 minutes: 4 s steps, x1.5 ramp from predicted start rates, "
+                        "precision 0.2, at most 5 search steps or 35 s per search, then a 10 s confirmation")
     m.add_argument("--tandem", default=".build/release/tandem", help="Tandem binary (default %(default)s)")
     m.add_argument("--offload-limit", type=int, default=64, help="offload_limit for offload scenarios")
     m.add_argument("--proxy-port", type=int, default=15160, help="first port tried for the proxy")
+    m.add_argument("--no-stats", action="store_true",
+                   help="do not enable Tandem's /stats endpoint (httpd/mi_http/prometheus modules) in the configs")
+    m.add_argument("--stats-port", type=int, default=18990, help="first port tried for /stats")
     m.add_argument("--skip-baseline", action="store_true")
-    m.add_argument("--duration", type=float, help="seconds per step (quick 4, full 10)")
-    m.add_argument("--start-rate", type=int, help="first ramp rate (blocking modes start lower, see README)")
+    m.add_argument("--duration", type=float, help="seconds per step (quick 4, full 4, default 10)")
+    m.add_argument("--confirm-duration", type=float,
+                   help="seconds of the confirmation step at the best rate (full 10; 0: none, quick/default)")
+    m.add_argument("--confirm-tries", type=int, default=2,
+                   help="confirmations tried, each at a lower rate after a failure (default %(default)s)")
+    m.add_argument("--ramp", type=float, help="ramp factor (full 1.5, else 2)")
+    m.add_argument("--start-rate", type=int,
+                   help="first ramp rate when nothing predicts one (default 1000; see README: start rates)")
     m.add_argument("--max-rate", type=int, default=40000)
-    m.add_argument("--precision", type=float, help="bisection precision (quick 0.5, full 0.15)")
-    m.add_argument("--max-steps", type=int, help="steps per search (quick 4, full 8)")
-    m.add_argument("--budget", type=float, help="seconds per search (quick 30, full 150)")
-    m.add_argument("--total-budget", type=float, help="seconds for the whole invocation (quick 165; full: "
-                   "budget x (scenarios + 1)); scenarios left are skipped, resume later")
+    m.add_argument("--precision", type=float, help="bisection precision (quick 0.5, full 0.2, default 0.15)")
+    m.add_argument("--max-steps", type=int, help="search steps per scenario (quick 4, full 5, default 8)")
+    m.add_argument("--budget", type=float, help="seconds per search (quick 30, full 35, default 150), "
+                   "confirmation not included")
+    m.add_argument("--total-budget", type=float, help="seconds for the whole invocation (quick 165; full: 1.25 x "
+                   "the estimate; default: budget x (scenarios + 1)); scenarios left are skipped, resume later")
+    m.add_argument("--est-steps", type=float, help=argparse.SUPPRESS)  # search steps the estimate assumes
+    m.add_argument("--max-p90-ms", type=float, default=50.0,
+                   help="latency bound base: a step fails when INVITE->200 p90 > this + --p90-factor x delay x "
+                        "backend calls (default %(default)s ms; 0: no latency bound)")
+    m.add_argument("--p90-factor", type=float, default=2.0, help="see --max-p90-ms (default %(default)s)")
+    m.add_argument("--late-slack", type=float, default=2.0,
+                   help="a step fails when it takes more than 1.15 x duration + this many s (default %(default)s)")
+    m.add_argument("--no-early-stop", dest="early_stop", action="store_false",
+                   help="run every step to its end even when its failed calls already exceed --max-failed")
+    m.add_argument("--margin", type=float, default=5.0,
+                   help="the verdict's PASS margin: best async >= this x best sync (default %(default)s)")
+    m.add_argument("--verdict-delay", type=int, default=20, help="delay (ms) of the verdict table (default 20)")
     m.add_argument("--drain", type=float, default=6.0)
     m.add_argument("--max-failed", type=float, default=0.001)
     m.add_argument("--max-retrans", type=float, default=0.01)

@@ -129,9 +129,11 @@ def _targets(result: dict) -> list[tuple[str, dict | None, dict]]:
 
 
 def best_step_dict(s: dict | None) -> dict | None:
+    """The step that gave a search its max rate: the last passing one at that rate (a confirmation step when
+    there is one)."""
     if not s or not s.get("max_rate"):
         return None
-    for st in s.get("steps", []):
+    for st in reversed(s.get("steps", [])):
         if st.get("ok") and st.get("rate") == s["max_rate"]:
             return st
     return None
