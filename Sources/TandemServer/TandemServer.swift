@@ -43,6 +43,7 @@ public final class TandemServer: Sendable {
          ldap: LDAPConfiguration, operations: OperationsConfiguration?, drainTimeSeconds: Int, logger: Logger) {
         self.script = script
         self.drainTimeSeconds = drainTimeSeconds
+        self.logger = logger
         // Metrics are published only when /metrics is served; then async latencies also feed its histograms.
         let publisher = operations?.metricsPath != nil ? MetricsPublisher() : nil
         let engine = AsyncEngine(configuration: engine, latencyRecorders: publisher?.latencyRecorders)
@@ -71,6 +72,7 @@ public final class TandemServer: Sendable {
     }
 
     let router: ScriptRouter
+    let logger: Logger
 
     /// Checks `source`, and when it is clean builds a server (not started).
     public static func load(source: String, fileName: String,
@@ -112,6 +114,11 @@ public final class TandemServer: Sendable {
                 throw IOError(errno: error.errno ?? EADDRNOTAVAIL,
                               function: "httpd listen on \(operations.configuration.authority)")
             }
+            let paths = [operations.configuration.metricsPath].compactMap { $0 }
+                + (operations.configuration.management ? ["/health", "/stats"] : [])
+            logger.info("operations endpoint listening", metadata: [
+                "address": "\(operations.configuration.authority)", "paths": "\(paths.joined(separator: ","))",
+            ])
         }
         router.runStartupRoute()
         do {
