@@ -57,6 +57,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from svgchart import best_step_dict, latency_of, write_charts  # noqa: E402  (Perf/svgchart.py, stdlib only)
@@ -192,9 +193,9 @@ class Proxy:
         self.first: ProcSample | None = None
         self.last: ProcSample | None = None
 
-    def start(self, ready_timeout: float = 30.0) -> None:
+    def start(self, ready_timeout: float = 30.0, append: bool = False) -> None:
         log(f"starting proxy: {self.cmd}")
-        self.logf = open(self.log_path, "wb")
+        self.logf = open(self.log_path, "ab" if append else "wb")
         self.proc = subprocess.Popen(shlex.split(self.cmd), cwd=ROOT, stdout=self.logf, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         host, port = parse_addr(self.addr)
@@ -225,12 +226,24 @@ class Proxy:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self) -> None:
+    def restart(self) -> None:
+        """A fresh process of the same command (its log appended): stopped at once, not drained."""
+        self.stop(at_once=True)
+        wait_port_free(parse_addr(self.addr)[1])
+        self.start(append=True)
+
+    def stop(self, at_once: bool = False) -> None:
         if self.proc is None:
             return
         self.sample()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+            if at_once:
+                # Tandem drains on the first SIGTERM and exits at once on a second one.
+                try:
+                    self.proc.wait(timeout=0.3)
+                except subprocess.TimeoutExpired:
+                    self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -693,14 +706,16 @@ def tidy_rate(rate: float) -> int:
 
 def search(runner: Runner, name: str | None, start: int, max_rate: int, precision: float, max_steps: int,
            budget_s: float, min_rate: int = 50, ramp: float = 2.0, confirm_s: float = 0.0, confirm_tries: int = 2,
-           hard_deadline: float | None = None) -> Search:
+           hard_deadline: float | None = None, reset: Callable[[], None] | None = None) -> Search:
     """Rate search against proxy `name` (None: the SIPp-alone baseline); bounded by max_steps and budget_s.
 
     Ramp x`ramp` from `start` while steps pass (down by the same factor while the start fails, not below
     `min_rate`), then bisection until (fail - pass) / pass <= precision. With `confirm_s`, the best rate is then
     run once more for confirm_s seconds; when that fails, a lower rate (the next lower passing search rate, or
     0.8 x) is tried, up to `confirm_tries` confirmations, so the reported rate is never a lucky short step.
-    `hard_deadline` (monotonic) is the invocation's: reaching it marks the search incomplete."""
+    `hard_deadline` (monotonic) is the invocation's: reaching it marks the search incomplete. `reset`, when
+    given, is called before any step that follows a failed one (the matrix restarts the proxy there, so a step
+    never inherits the previous overload's backlog of queued and suspended calls)."""
     target = name or "baseline"
     res = Search(target=target)
     deadline = time.monotonic() + budget_s
@@ -708,7 +723,12 @@ def search(runner: Runner, name: str | None, start: int, max_rate: int, precisio
         deadline = min(deadline, hard_deadline)
     lo, hi = 0, None
 
+    def fresh() -> None:
+        if reset is not None and res.steps and not res.steps[-1].ok:
+            reset()
+
     def step(rate: int) -> bool:
+        fresh()
         st = runner.run(rate, name)
         res.steps.append(st)
         return st.ok
@@ -767,6 +787,7 @@ def search(runner: Runner, name: str | None, start: int, max_rate: int, precisio
             if hard_deadline is not None and time.monotonic() >= hard_deadline:
                 res.incomplete = True
                 break
+            fresh()
             st = runner.run(cand, name, duration=confirm_s, confirm=True)
             res.steps.append(st)
             if st.ok:
@@ -1523,7 +1544,8 @@ def predict_start(sc: Scenario, known: dict[str, dict], default: int, offload_li
         [r for r in (rate("none", "-", 0, w) for w in (1, 2, 4, 8)) if r] or [0]) or None
     if sc.backend == "none":
         others = [(w, r) for w in (2, 1, 4, 8) if w != sc.workers and (r := rate("none", "-", 0, w))]
-        return (others[0][1], f"none-w{others[0][0]}") if others else (default, "default")
+        # A plain relay holds thousands of calls/s here: start high enough for the ramp to reach it.
+        return (others[0][1], f"none-w{others[0][0]}") if others else (max(default, 4000), "relay default")
     bound = blocking_bound(sc, offload_limit)
     ws = sorted({1, 2, 4, 8, sc.workers} - {sc.workers}, key=lambda w: (abs(w - sc.workers), w))
     guess: float | None = None
@@ -1893,10 +1915,21 @@ def cmd_matrix(a) -> int:
             rec.update({"p90_limit_ms": lim, "start_rate": start, "start_why": why})
             log(f"{sc.name}: start {start} cps ({why}), p90 bound {lim} ms")
             s = None
+            restarts = 0
+
+            def reset() -> None:
+                # A step after a failed one runs on a fresh proxy: no backlog from the overload.
+                nonlocal restarts
+                restarts += 1
+                proxy.restart()
+                if runner.stats_url and stats_wait(runner.stats_url) is None:
+                    runner.stats_url = None
+
             try:
                 s = search(runner, sc.name, start, cap, a.precision, a.max_steps,
                            max(10.0, min(a.budget, deadline - time.monotonic())), min_rate=1, ramp=a.ramp,
-                           confirm_s=a.confirm_duration, confirm_tries=a.confirm_tries, hard_deadline=deadline)
+                           confirm_s=a.confirm_duration, confirm_tries=a.confirm_tries, hard_deadline=deadline,
+                           reset=reset)
             finally:
                 proxy.stop()
                 runner.proxy = None
@@ -1906,6 +1939,7 @@ def cmd_matrix(a) -> int:
                     rec["cpu_seconds_total"] = round(proxy.last.cpu_s, 3)
                     rec["threads"] = proxy.last.threads
                 rec["exit_code"] = proxy.proc.returncode if proxy.proc else None
+                rec["proxy_restarts"] = restarts
             b = best_step(s)
             rec.update({"max_rate": s.max_rate, "first_fail": s.first_fail, "stopped_by": s.stopped_by,
                         "search_max_rate": s.search_max_rate, "limit": limit_reason(s.steps, s.max_rate),
