@@ -1921,7 +1921,18 @@ def cmd_matrix(a) -> int:
                 # A step after a failed one runs on a fresh proxy: no backlog from the overload.
                 nonlocal restarts
                 restarts += 1
-                proxy.restart()
+                for attempt in range(3):
+                    try:
+                        if use_stats:
+                            # The old process (or a child it spawned) may hold the /stats port for a moment.
+                            wait_port_free(stats_port, 5.0)
+                        proxy.restart()
+                        break
+                    except SystemExit as e:
+                        if attempt == 2:
+                            raise
+                        log(f"{sc.name}: restart failed ({e}); retrying")
+                        time.sleep(1.0)
                 if runner.stats_url and stats_wait(runner.stats_url) is None:
                     runner.stats_url = None
 
