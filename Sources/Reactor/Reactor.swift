@@ -133,11 +133,15 @@ public final class Reactor: @unchecked Sendable {
         return id
     }
 
-    /// Changes what a registration is watched for. Throws `ENOENT` for a stale id.
+    /// Changes what a registration is watched for. Throws `ENOENT` for a stale id, `EINVAL` for an
+    /// ``Interest/exclusive`` registration (or a change to or from it).
     public func modify(_ id: RegistrationID, interest: Interest) throws(IOError) {
         assertOwner()
         try checkOpen("epoll_ctl")
         guard isLive(id) else { throw IOError(errno: ENOENT, function: "Reactor.modify") }
+        if interest.contains(.exclusive) || registrations[Int(id.index)].interest.contains(.exclusive) {
+            throw IOError(errno: EINVAL, function: "Reactor.modify")
+        }
         let fd = registrations[Int(id.index)].fd
         try System.epollControl(epollFD, EPOLL_CTL_MOD, fd: fd, events: interest.epollEvents, data: id.epollData)
         registrations[Int(id.index)].interest = interest

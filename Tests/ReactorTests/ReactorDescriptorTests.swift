@@ -163,4 +163,25 @@ import Testing
         #expect(throws: IOError.self) { try reactor.runOnce(timeoutMs: 0) }
         reactor.close()  // idempotent
     }
+
+    @Test("an exclusive registration lets several reactors watch one descriptor; it cannot be modified")
+    func exclusiveRegistration() throws {
+        let first = try Reactor()
+        let second = try Reactor()
+        let (r, w) = try System.pipe()
+        defer { try? System.close(r); try? System.close(w) }
+        let seen = Box<[Int]>([])
+        let a = try first.register(fd: r, interest: [.read, .exclusive]) { _ in seen.value.append(1) }
+        let b = try second.register(fd: r, interest: [.read, .exclusive]) { _ in seen.value.append(2) }
+        try writeBytes(w, [1])
+        // Neither loop was blocked in epoll_wait, so the event is queued for both (level-triggered).
+        #expect(try first.runOnce(timeoutMs: 1000) == 1)
+        #expect(try second.runOnce(timeoutMs: 1000) == 1)
+        #expect(seen.value == [1, 2])
+        #expect(first.interest(of: a) == [.read, .exclusive])
+        #expect(throws: IOError.self) { try first.modify(a, interest: .read) }
+        #expect(throws: IOError.self) { try second.modify(b, interest: [.read, .write, .exclusive]) }
+        #expect(first.deregister(a))
+        #expect(second.deregister(b))
+    }
 }
