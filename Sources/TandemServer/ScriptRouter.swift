@@ -9,21 +9,23 @@ import TandemScript
 /// `failure_route[...]` when every branch failed, resume routes after `async()` and report routes
 /// after `launch()`.
 ///
-/// `@unchecked Sendable`: `slots[i]` is only touched by worker `i` (the worker index of the
-/// `RequestContext`), so no two threads share a slot.
+/// `@unchecked Sendable`: `slots` is never mutated after `init`; the slot object `slots[i]` is only
+/// touched by worker `i` (the worker index of the `RequestContext`), so no two threads share one.
+/// (An array of values mutated in place by several workers would not do: each element write checks
+/// and may copy the shared buffer.)
 final class ScriptRouter: RequestRouter, @unchecked Sendable {
     let script: Script
     let cache = LocalCache()
     let statistics = ScriptStatistics()
     let logger: Logger
     let scriptLogger: SwiftLogScriptLogger
-    private var slots: [ExecutionContext?]
+    private let slots: [IdleExecution]
 
     init(script: Script, workers: Int, logger: Logger) {
         self.script = script
         self.logger = logger
         self.scriptLogger = SwiftLogScriptLogger(logger: logger)
-        self.slots = Array(repeating: nil, count: max(1, workers))
+        self.slots = (0..<max(1, workers)).map { _ in IdleExecution() }
     }
 
     /// `update_stat` lands in `statistics`.
@@ -257,9 +259,9 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         let message = RequestMessageAdapter(context: context, local: local)
         let proxy = RequestProxyAdapter(context: context, script: script)
         var execution: ExecutionContext
-        if let existing = slots[index] {
+        if let existing = slots[index].execution {
             execution = existing
-            slots[index] = nil
+            slots[index].execution = nil
             execution.reset(message: message)
             execution.proxy = proxy
         } else {
@@ -275,8 +277,14 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         execution.proxy = NullProxy.shared
         execution.message = EmptyScriptMessage()
         let index = worker.index < slots.count ? worker.index : 0
-        slots[index] = execution
+        slots[index].execution = execution
     }
+}
+
+/// One worker's idle execution context, reused from one route run to the next (saves the
+/// allocations of a fresh context per request). Only its worker's thread touches it.
+private final class IdleExecution {
+    var execution: ExecutionContext?
 }
 
 /// Lets a CANCEL arriving on another worker reach the async worker that owns the job.
