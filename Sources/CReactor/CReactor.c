@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <spawn.h>
 #include "CReactor.h"
 
 int creactor_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
@@ -12,4 +13,8 @@ int creactor_pthread_getname(pthread_t thread, char *name, size_t length) { retu
 _Static_assert(sizeof(struct creactor_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr layout");
 int creactor_recvmmsg(int fd, struct creactor_mmsghdr *vector, unsigned int length, int flags) {
     return recvmmsg(fd, (struct mmsghdr *)vector, length, flags, NULL);
+}
+
+int creactor_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }

@@ -41,6 +41,13 @@ public enum System {
 
     // MARK: - Sockets
 
+    /// Makes a `posix_spawn` child close every descriptor from `lowest` up before it runs the program
+    /// (`posix_spawn_file_actions_addclosefrom_np`, glibc 2.34+).
+    public static func spawnCloseFrom(_ actions: inout posix_spawn_file_actions_t, lowest: Int32) throws(IOError) {
+        let rc = creactor_spawn_addclosefrom(&actions, lowest)
+        if rc != 0 { throw IOError(errno: rc, function: "posix_spawn_file_actions_addclosefrom_np") }
+    }
+
     /// `socket(2)`; always adds `SOCK_NONBLOCK | SOCK_CLOEXEC`.
     @inline(never)
     public static func socket(domain: Int32, type: Int32, protocol proto: Int32 = 0) throws(IOError) -> Int32 {

@@ -51,6 +51,18 @@ import Testing
         #expect(ignored.rc == 1, "a child that ignores stdin does not break (no SIGPIPE)")
     }
 
+    @Test("the child gets stdin, stdout and stderr only, not descriptors the process left inheritable")
+    func childInheritsOnlyStandardDescriptors() throws {
+        // A descriptor without O_CLOEXEC, as a C library's socket may be.
+        let leaky = open("/dev/null", O_RDONLY)
+        try #require(leaky > 2)
+        defer { close(leaky) }
+        let (result, _, _) = try run(ExecOperation(command: "ls /proc/$$/fd"))
+        #expect(result.rc == 1)
+        let descriptors = (result.output("stdout")?.stringValue ?? "").split(separator: "\n").map(String.init)
+        #expect(descriptors == ["0", "1", "2"])
+    }
+
     @Test func environmentIsReplacedWhenGiven() throws {
         let (result, _, _) = try run(ExecOperation(command: "echo $TANDEM_X", environment: ["TANDEM_X=42", "PATH=/usr/bin:/bin"]))
         #expect(result.output("stdout") == .string("42\n"))

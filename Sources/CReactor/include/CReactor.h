@@ -12,6 +12,7 @@
 #include <linux/errqueue.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <spawn.h>
 
 /// pipe2(2).
 int creactor_pipe2(int fds[2], int flags);
@@ -27,5 +28,8 @@ struct creactor_mmsghdr {
 };
 /// recvmmsg(2) without timeout.
 int creactor_recvmmsg(int fd, struct creactor_mmsghdr *vector, unsigned int length, int flags);
+
+/// posix_spawn_file_actions_addclosefrom_np(3) (glibc 2.34+): the child closes every descriptor >= `from`.
+int creactor_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
 #endif

@@ -57,7 +57,14 @@ struct ChildProcess {
         }
         posix_spawn_file_actions_adddup2(&actions, out.write, 1)
         posix_spawn_file_actions_adddup2(&actions, err.write, 2)
-        // Every other descriptor of ours is O_CLOEXEC and disappears at exec.
+        // Nothing else reaches the child: Tandem's own descriptors are O_CLOEXEC, but a C library's
+        // need not be.
+        do throws(IOError) {
+            try System.spawnCloseFrom(&actions, lowest: 3)
+        } catch {
+            closeAll()
+            throw error
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
