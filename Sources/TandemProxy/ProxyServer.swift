@@ -2,8 +2,9 @@ import Logging
 import Reactor
 import Synchronization
 
-/// Runs the proxy: one worker thread per `udp_workers`, each with its own epoll reactor and its own
-/// `SO_REUSEPORT` socket per listen address, all feeding one `ProxyCore`.
+/// Runs the proxy: one worker thread per `udp_workers`, each with its own epoll reactor, all feeding one
+/// `ProxyCore`. The workers either share one socket per listen address (each reactor watches it with an
+/// exclusive wake-up) or each bind their own `SO_REUSEPORT` socket (``UDPSocketLayout``).
 public final class ProxyServer: Sendable {
     /// The proxy core the workers feed.
     public let core: ProxyCore
@@ -24,23 +25,28 @@ public final class ProxyServer: Sendable {
     public func start() throws(IOError) {
         let settings = core.settings
         // SO_REUSEPORT would let a second process (another Tandem on the same port) share the address
-        // silently and take half the traffic: probe each address without it first.
-        for address in settings.listen {
+        // silently and take half the traffic: probe each address without it first. (A shared socket is
+        // bound without it, so the probe only costs a socket there.)
+        for address in settings.listen where settings.socketLayout == .perWorker {
             let probe = try UDPSocket(family: address.family)
             try probe.bind(to: address, reusePort: false)
             probe.close()
         }
-        var socketsPerWorker: [[UDPSocket]] = []
-        for _ in 0..<settings.workers {
-            var sockets: [UDPSocket] = []
-            for address in settings.listen {
-                let socket = try UDPSocket(bindingTo: address, reusePort: true,
-                                           receiveBufferSize: settings.receiveBufferBytes > 0 ? settings.receiveBufferBytes : nil)
-                // ICMP errors for our sends come back on the error queue (503 for a dead next hop).
-                try socket.enableErrorQueue()
-                sockets.append(socket)
+        let socketsPerWorker: [[UDPSocket]]
+        switch settings.socketLayout {
+        case .shared:
+            let sockets = try settings.listen.map { address throws(IOError) in
+                try Self.openSocket(address, reusePort: false, settings: settings)
             }
-            socketsPerWorker.append(sockets)
+            socketsPerWorker = Array(repeating: sockets, count: settings.workers)
+        case .perWorker:
+            var perWorker: [[UDPSocket]] = []
+            for _ in 0..<settings.workers {
+                perWorker.append(try settings.listen.map { address throws(IOError) in
+                    try Self.openSocket(address, reusePort: true, settings: settings)
+                })
+            }
+            socketsPerWorker = perWorker
         }
         var started: [(WorkerThread, ReactorHandle)] = []
         for (index, sockets) in socketsPerWorker.enumerated() {
@@ -59,7 +65,18 @@ public final class ProxyServer: Sendable {
         logger.info("listening", metadata: [
             "sockets": "\(settings.listen.map { "udp:\($0)" }.joined(separator: ","))",
             "udp_workers": "\(settings.workers)",
+            "udp_sockets": "\(settings.socketLayout.rawValue)",
         ])
+    }
+
+    /// Opens and binds one listen socket with the configured receive buffer and the ICMP error queue on.
+    private static func openSocket(_ address: SocketAddress, reusePort: Bool,
+                                   settings: ProxySettings) throws(IOError) -> UDPSocket {
+        let socket = try UDPSocket(bindingTo: address, reusePort: reusePort,
+                                   receiveBufferSize: settings.receiveBufferBytes > 0 ? settings.receiveBufferBytes : nil)
+        // ICMP errors for our sends come back on the error queue (503 for a dead next hop).
+        try socket.enableErrorQueue()
+        return socket
     }
 
     /// Stops every worker and waits for its thread to end.
@@ -85,7 +102,8 @@ private final class WorkerBox: @unchecked Sendable {
     }
 }
 
-/// The loop of one worker thread: read datagrams until the socket is drained, hand each to the core.
+/// The loop of one worker thread: read a batch of datagrams when a socket is readable, hand each to
+/// the core. A shared socket is watched with an exclusive wake-up, so a datagram wakes one idle worker.
 private struct Worker {
     let index: Int
     let box: WorkerBox
@@ -102,7 +120,8 @@ private struct Worker {
         defer { buffer.deallocate() }
         for (socketIndex, socket) in box.sockets.enumerated() {
             do {
-                _ = try reactor.register(fd: socket.fd, interest: .read) { [core] events in
+                let interest: Interest = core.settings.socketLayout == .shared ? [.read, .exclusive] : .read
+                _ = try reactor.register(fd: socket.fd, interest: interest) { [core] events in
                     if events.contains(.error) { Worker.drainErrors(socket, core: core, context: context) }
                     Worker.drain(socket, socketIndex: socketIndex, buffer: buffer, core: core, context: context)
                 }

@@ -15,8 +15,10 @@ public struct ProxySettings: Sendable {
     public var serverHeader: String?
     /// Extra host names (`alias=`) that count as this proxy for `is_myself` and loose routing.
     public var aliases: [String]
-    /// Socket receive buffer size to request per worker socket (0: kernel default).
+    /// Socket receive buffer size to request per socket (0: kernel default).
     public var receiveBufferBytes: Int
+    /// Whether the workers read one shared socket per listen address or one socket each.
+    public var socketLayout: UDPSocketLayout
 
     public init(
         listen: [SocketAddress],
@@ -25,7 +27,8 @@ public struct ProxySettings: Sendable {
         maxDatagramSize: Int = 65_535,
         serverHeader: String? = "Tandem",
         aliases: [String] = [],
-        receiveBufferBytes: Int = 4 << 20
+        receiveBufferBytes: Int = 4 << 20,
+        socketLayout: UDPSocketLayout = .shared
     ) {
         self.listen = listen
         self.workers = max(1, workers)
@@ -34,5 +37,6 @@ public struct ProxySettings: Sendable {
         self.serverHeader = serverHeader
         self.aliases = aliases
         self.receiveBufferBytes = receiveBufferBytes
+        self.socketLayout = socketLayout
     }
 }

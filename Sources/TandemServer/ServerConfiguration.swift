@@ -76,12 +76,22 @@ public enum ServerConfiguration {
                 break
             }
         }
+        var socketLayout = UDPSocketLayout.shared
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "udp_sockets" }) {
+            if let layout = UDPSocketLayout(rawValue: decl.value.plainText) {
+                socketLayout = layout
+            } else {
+                diagnostics.append(Diagnostic(decl.location,
+                    "tandem udp_sockets must be \"shared\" (one socket all workers read) or \"per_worker\" (SO_REUSEPORT, peers hashed to workers), not '\(decl.value.plainText)'"))
+            }
+        }
         guard diagnostics.isEmpty else { return (nil, diagnostics) }
         let settings = ProxySettings(
             listen: listen,
             workers: config.udpWorkers,
             timers: TimerSettings(t1: t1, t2: t2, t4: t4, timerC: timerC),
-            aliases: config.aliases)
+            aliases: config.aliases,
+            socketLayout: socketLayout)
         return (settings, [])
     }
 }
@@ -96,7 +106,8 @@ extension ServerConfiguration {
     /// Module parameters Tandem acts on, by module.
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
-        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "log_format", "drain_time"],
+        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "log_format", "drain_time",
+                   "udp_sockets"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
         "httpd": ["ip", "port"], "prometheus": ["root"],
