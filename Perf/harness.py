@@ -1822,6 +1822,52 @@ def stats_wait(url: str, timeout: float = 2.0) -> dict | None:
         time.sleep(0.2)
 
 
+def write_matrix_reports(outdir: Path, result: dict, recs: list[dict], skipped: list[str], verdict_delay: int,
+                         margin: float) -> None:
+    """results.json, steps.csv, summary.md (+ charts) and matrix.csv of a matrix run: `recs` are the scenario
+    records in run order (their ratios are filled in); the verdict uses only shared-socket scenarios when the
+    run has both layouts, which also get a "shared vs per_worker" table."""
+    base = search_from_dict("baseline", result.get("baseline"))
+    first_rate = None
+    for rec in recs:
+        if base and base.max_rate and rec.get("steps"):
+            rec["ratio_to_baseline"] = round((rec.get("max_rate") or 0) / base.max_rate, 3)
+        if first_rate is None and rec.get("max_rate"):
+            first_rate = rec["max_rate"]
+        rec["ratio_to_first"] = round((rec.get("max_rate") or 0) / first_rate, 3) if first_rate else None
+    result["proxies"] = recs
+    result["skipped"] = skipped
+    vs = verdict_sockets(recs)
+    rows = verdict_rows(recs, verdict_delay, margin, vs)
+    result["verdict"] = {"delay_ms": verdict_delay, "margin": margin, "rows": rows, "udp_sockets": vs or "all"}
+    sections = verdict_md(rows, verdict_delay, margin, vs)
+    pairs = sockets_pairs(recs)
+    result["sockets_pairs"] = pairs
+    if pairs:
+        sections += [""] + sockets_md(pairs)
+    if skipped:
+        sections += ["", f"Not run (total budget spent; `--resume {outdir}`): {', '.join(skipped)}"]
+    searches = [search_from_dict(r["name"], r) for r in recs]
+    write_reports(outdir, result, base, searches, title="Tandem scenario matrix", sections=sections)
+    with open(outdir / "matrix.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["scenario", "backend", "mode", "delay_ms", "udp_workers", "udp_sockets", "max_rate", "first_fail",
+                    "limit", "ratio_to_baseline", "cpu_pct_at_max", "cpu_us_per_call_at_max", "peak_rss_kb",
+                    "rtt_p50_ms", "rtt_p90_ms", "rtt_p99_ms", "p90_limit_ms", "async_completed",
+                    "async_timed_out", "async_rejected", "peak_suspended", "start_rate", "stopped_by",
+                    "incomplete", "error"])
+        for r in recs:
+            sc = r.get("scenario", {})
+            b = best_step_dict(r) or {}
+            w.writerow([r["name"], sc.get("backend"), sc.get("mode"), sc.get("delay_ms"), sc.get("workers"),
+                        rec_sockets(r) if sc else None, r.get("max_rate"), r.get("first_fail"), r.get("limit", ""),
+                        r.get("ratio_to_baseline"), r.get("cpu_pct_at_max"), r.get("cpu_us_per_call_at_max"),
+                        r.get("peak_rss_kb"), b.get("rtt_p50_ms"), b.get("rtt_p90_ms"), b.get("rtt_p99_ms"),
+                        r.get("p90_limit_ms"), b.get("async_completed"), b.get("async_timed_out"),
+                        b.get("async_rejected"), b.get("peak_suspended"), r.get("start_rate"), r.get("stopped_by"),
+                        r.get("incomplete", False), r.get("error", "")])
+
+
 def resume_sockets(prior: dict, requested: str | None, sockets: list[str]) -> tuple[bool, list[str]]:
     """(legacy, socket layouts to run) for a run resumed from `prior` (its results.json, {} for a new run).
     A run made before udp_sockets (params without it, or marked legacy_socket_names) is legacy: its scenarios
@@ -1934,48 +1980,9 @@ def cmd_matrix(a) -> int:
     skipped: list[str] = []
 
     def save() -> None:
-        base = search_from_dict("baseline", result.get("baseline"))
-        recs = [records[n] for n in order if n in records]
-        first_rate = None
-        for rec in recs:
-            if base and base.max_rate and rec.get("steps"):
-                rec["ratio_to_baseline"] = round((rec.get("max_rate") or 0) / base.max_rate, 3)
-            if first_rate is None and rec.get("max_rate"):
-                first_rate = rec["max_rate"]
-            rec["ratio_to_first"] = round((rec.get("max_rate") or 0) / first_rate, 3) if first_rate else None
-        result["proxies"] = recs
-        result["skipped"] = skipped
         result["elapsed_s"] = round(time.monotonic() - t_start, 1)
-        vs = verdict_sockets(recs)
-        rows = verdict_rows(recs, a.verdict_delay, a.margin, vs)
-        result["verdict"] = {"delay_ms": a.verdict_delay, "margin": a.margin, "rows": rows,
-                             "udp_sockets": vs or "all"}
-        sections = verdict_md(rows, a.verdict_delay, a.margin, vs)
-        pairs = sockets_pairs(recs)
-        result["sockets_pairs"] = pairs
-        if pairs:
-            sections += [""] + sockets_md(pairs)
-        if skipped:
-            sections += ["", f"Not run (total budget spent; `--resume {outdir}`): {', '.join(skipped)}"]
-        searches = [search_from_dict(r["name"], r) for r in recs]
-        write_reports(outdir, result, base, searches, title="Tandem scenario matrix", sections=sections)
-        with open(outdir / "matrix.csv", "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["scenario", "backend", "mode", "delay_ms", "udp_workers", "udp_sockets", "max_rate", "first_fail", "limit",
-                        "ratio_to_baseline", "cpu_pct_at_max", "cpu_us_per_call_at_max", "peak_rss_kb",
-                        "rtt_p50_ms", "rtt_p90_ms", "rtt_p99_ms", "p90_limit_ms", "async_completed",
-                        "async_timed_out", "async_rejected", "peak_suspended", "start_rate", "stopped_by",
-                        "incomplete", "error"])
-            for r in recs:
-                sc = r.get("scenario", {})
-                b = best_step_dict(r) or {}
-                w.writerow([r["name"], sc.get("backend"), sc.get("mode"), sc.get("delay_ms"), sc.get("workers"),
-                            rec_sockets(r) if sc else None, r.get("max_rate"), r.get("first_fail"), r.get("limit", ""), r.get("ratio_to_baseline"),
-                            r.get("cpu_pct_at_max"), r.get("cpu_us_per_call_at_max"), r.get("peak_rss_kb"),
-                            b.get("rtt_p50_ms"), b.get("rtt_p90_ms"), b.get("rtt_p99_ms"), r.get("p90_limit_ms"),
-                            b.get("async_completed"), b.get("async_timed_out"), b.get("async_rejected"),
-                            b.get("peak_suspended"), r.get("start_rate"), r.get("stopped_by"),
-                            r.get("incomplete", False), r.get("error", "")])
+        write_matrix_reports(outdir, result, [records[n] for n in order if n in records], skipped,
+                             a.verdict_delay, a.margin)
 
     backends = Backends(outdir)
     broken = False
