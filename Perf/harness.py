@@ -8,8 +8,8 @@ Subcommands
            or one unnamed --proxy-cmd) is started fresh, searched, and stopped before the next one; its CPU
            time (/proc/PID/stat) and peak RSS (/proc/PID/status VmHWM) are recorded.
   compare  Print ratios between two results.json files.
-  matrix   The relay search over backend x async mode x delay x udp_workers scenarios with generated Tandem
-           configs (--quick, --full, --list prints the run order and a run-time estimate; see Perf/README.md).
+  matrix   The relay search over backend x async mode x delay x udp_workers x udp_sockets scenarios with
+           generated Tandem configs (--quick, --full, --list prints the run order and a run-time estimate; see Perf/README.md).
   chart    Re-render the SVG charts of a results.json.
 
 A rate R passes when, over a run of D seconds at R calls/s (R*D calls) (judge()):
@@ -1251,19 +1251,46 @@ SERVER_PORT_ENV = {"http": "TANDEM_TEST_HTTP_PORT", "postgres": "TANDEM_TEST_PG_
                    "slapd": "TANDEM_TEST_LDAP_PORT", "mongo": "TANDEM_TEST_MONGO_PORT"}
 
 
+#: Values of modparam("tandem", "udp_sockets"): "shared" (one socket per listen address, read by every UDP
+#: worker: any idle worker takes the next datagram) and "per_worker" (one SO_REUSEPORT socket per worker: the
+#: kernel hashes the peer address, so the single SIPp peer always lands on one worker). Also the run order of
+#: a scenario's twins.
+SOCKETS = ("shared", "per_worker")
+#: Layout of records without a "sockets" field: runs made before the option existed, when Tandem always used
+#: one SO_REUSEPORT socket per worker.
+LEGACY_SOCKETS = "per_worker"
+
+
 @dataclass(frozen=True)
 class Scenario:
-    """One matrix cell: backend waits per initial INVITE, their async mode, the backend delay, UDP workers."""
+    """One matrix cell: backend waits per initial INVITE, their async mode, the backend delay, UDP workers and
+    their socket layout ("shared" or "per_worker"; the latter's name ends in -pw)."""
     backend: str
     mode: str  # "-" for backend none
     delay_ms: int  # 0 for backend none
     workers: int
+    sockets: str = "shared"
+    #: Resuming a run made before udp_sockets existed: per_worker scenarios keep that run's names (no -pw).
+    legacy_name: bool = False
 
     @property
     def name(self) -> str:
+        suffix = "-pw" if self.sockets == "per_worker" and not self.legacy_name else ""
         if self.backend == "none":
-            return f"none-w{self.workers}"
-        return f"{self.backend}-{self.mode}-{self.delay_ms}ms-w{self.workers}"
+            return f"none-w{self.workers}{suffix}"
+        return f"{self.backend}-{self.mode}-{self.delay_ms}ms-w{self.workers}{suffix}"
+
+    @property
+    def spread_workers(self) -> int:
+        """Workers the single SIPp peer's requests spread over: all with shared sockets, one with per_worker."""
+        return self.workers if self.sockets == "shared" else 1
+
+    def record(self) -> dict:
+        """The scenario as stored in results.json (`legacy_name` only when set)."""
+        d = asdict(self)
+        if not self.legacy_name:
+            del d["legacy_name"]
+        return d
 
     @property
     def backend_calls(self) -> int:
@@ -1273,10 +1300,41 @@ class Scenario:
     def fields(self) -> dict[str, str]:
         return {"backend": self.backend, "mode": self.mode, "delay": str(self.delay_ms),
                 "delay_ms": str(self.delay_ms), "workers": str(self.workers), "udp_workers": str(self.workers),
-                "name": self.name}
+                "sockets": self.sockets, "udp_sockets": self.sockets, "name": self.name}
 
 
-def all_scenarios(backends, modes, delays, workers) -> list[Scenario]:
+def rec_sockets(rec: dict | None) -> str:
+    """The socket layout of a results.json record (records made before the option: LEGACY_SOCKETS)."""
+    return ((rec or {}).get("scenario") or {}).get("sockets") or LEGACY_SOCKETS
+
+
+def parse_sockets(value: str | None) -> list[str]:
+    """--udp-sockets: a comma list of SOCKETS values (None: shared), deduplicated, in the given order."""
+    out: list[str] = []
+    for v in (value or "shared").split(","):
+        v = v.strip()
+        if not v:
+            continue
+        if v not in SOCKETS:
+            raise SystemExit(f"--udp-sockets wants a comma list of {' and '.join(SOCKETS)} (got {v!r})")
+        if v not in out:
+            out.append(v)
+    if not out:
+        raise SystemExit(f"--udp-sockets wants a comma list of {' and '.join(SOCKETS)} (got {value!r})")
+    return out
+
+
+def all_scenarios(backends, modes, delays, workers, sockets=("shared",), legacy_names: bool = False) -> list[Scenario]:
+    """The product backend x mode x delay x workers x sockets (`none`: workers x sockets); `legacy_names`: the
+    scenarios of a run made before udp_sockets (per_worker, names without -pw)."""
+    for so in sockets:
+        if so not in SOCKETS:
+            raise SystemExit(f"unknown udp_sockets {so!r} (one of {', '.join(SOCKETS)})")
+    return [Scenario(sc.backend, sc.mode, sc.delay_ms, sc.workers, so, legacy_names)
+            for sc in _cells(backends, modes, delays, workers) for so in sockets]
+
+
+def _cells(backends, modes, delays, workers) -> list[Scenario]:
     out: list[Scenario] = []
     for b in backends:
         if b not in BACKEND_INFO:
@@ -1299,13 +1357,15 @@ def all_scenarios(backends, modes, delays, workers) -> list[Scenario]:
 def run_order(scenarios: list[Scenario], delay_order: list[int], first_workers: int = 2) -> list[Scenario]:
     """The order scenarios run in: `none` first (its rates seed the others' starts), then by delay in
     `delay_order` (default 20, 1, 100: the 20 ms verdict first, so a time-boxed run yields it), within a delay
-    `first_workers` first, then backend, then native, offload, sync (test servers stay up once started)."""
+    `first_workers` first, then backend, then native, offload, sync (test servers stay up once started); a
+    per_worker scenario right after its shared twin (the pair runs back to back, under the same conditions)."""
     def key(sc: Scenario):
+        so = SOCKETS.index(sc.sockets)
         if sc.backend == "none":
-            return (0, 0, sc.workers != first_workers, sc.workers, 0, 0)
+            return (0, 0, sc.workers != first_workers, sc.workers, 0, 0, so)
         d = delay_order.index(sc.delay_ms) if sc.delay_ms in delay_order else len(delay_order) + sc.delay_ms
         return (1, d, sc.workers != first_workers, sc.workers, BACKENDS.index(sc.backend),
-                RUN_MODE_ORDER.index(sc.mode))
+                RUN_MODE_ORDER.index(sc.mode), so)
     return sorted(scenarios, key=key)
 
 
@@ -1318,9 +1378,10 @@ def parse_filters(values: list[str] | None) -> list[dict[str, set[str]]]:
         for part in v.split(","):
             k, sep, val = part.partition("=")
             k = k.strip()
-            if not sep or k not in ("backend", "mode", "delay", "delay_ms", "workers", "udp_workers", "name"):
-                raise SystemExit(f"--only wants KEY=VALUE[,KEY=VALUE] with KEY backend|mode|delay|workers|name "
-                                 f"(got {v!r})")
+            if not sep or k not in ("backend", "mode", "delay", "delay_ms", "workers", "udp_workers", "sockets",
+                                    "udp_sockets", "name"):
+                raise SystemExit(f"--only wants KEY=VALUE[,KEY=VALUE] with KEY backend|mode|delay|workers|sockets|"
+                                 f"name (got {v!r})")
             f[k] = {x.strip().removesuffix("ms") if k.startswith("delay") else x.strip() for x in val.split("|")}
         out.append(f)
     return out
@@ -1400,6 +1461,7 @@ def scenario_config(sc: Scenario, port: int, env: dict[str, str], outdir: Path, 
     """The Tandem configuration of a scenario (written to OUT/configs/<name>.cfg); with `stats_port`, the
     management endpoint (GET /stats) listens on 127.0.0.1:stats_port."""
     text = CFG_HEAD.format(name=sc.name, workers=sc.workers, port=port)
+    text += f'modparam("tandem", "udp_sockets", "{sc.sockets}")\n'
     if stats_port:
         text += CFG_STATS.format(port=stats_port)
     if sc.backend == "none":
@@ -1515,13 +1577,13 @@ class Backends:
 
 def blocking_bound(sc: Scenario, offload_limit: int) -> float | None:
     """Theoretical ceiling of a blocking mode in calls/s: sync blocks a worker for delay x backend calls
-    (workers x 1000 / (delay x calls)); offload keeps at most `offload_limit` jobs per driver pool, each for
+    (workers x 1000 / (delay x calls); per_worker sockets: one worker, the one SIPp's address hashes to); offload keeps at most `offload_limit` jobs per driver pool, each for
     one delay (limit x 1000 / delay: the pools of a mixed call work in sequence). None for native and none."""
     if sc.backend == "none" or sc.mode == "native":
         return None
     d = max(1, sc.delay_ms)
     if sc.mode == "sync":
-        return sc.workers * 1000 / (d * sc.backend_calls)
+        return sc.spread_workers * 1000 / (d * sc.backend_calls)
     return offload_limit * 1000 / d
 
 
@@ -1532,20 +1594,26 @@ def _known_rate(rec: dict | None) -> int | None:
 
 
 def predict_start(sc: Scenario, known: dict[str, dict], default: int, offload_limit: int) -> tuple[int, str]:
-    """(first ramp rate, why) of a scenario, from what this run (or the resumed folder) already measured:
+    """(first ramp rate, why) of a scenario, from what this run (or the resumed folder) already measured, only
+    from scenarios of the same socket layout (`sockets`; per_worker sync does not scale with workers: one peer,
+    one worker):
     sync: a known sync rate of the same backend and delay scaled by workers, else half its bound (sync holds
     about half of it: an INVITE retransmitted while blocked runs the script again); native/offload: the same
     backend and mode at the same delay (other workers), else at another delay, else the other async mode,
     else half the relay rate (none-wN); offload is capped at 0.9 x its bound; everything at the relay rate."""
+    def twin(b: str, m: str, d: int, w: int) -> Scenario:
+        return Scenario(b, m, d, w, sc.sockets, sc.legacy_name)
+
     def rate(b: str, m: str, d: int, w: int) -> int | None:
-        return _known_rate(known.get(Scenario(b, m, d, w).name))
+        return _known_rate(known.get(twin(b, m, d, w).name))
 
     relay = rate("none", "-", 0, sc.workers) or max(
         [r for r in (rate("none", "-", 0, w) for w in (1, 2, 4, 8)) if r] or [0]) or None
     if sc.backend == "none":
         others = [(w, r) for w in (2, 1, 4, 8) if w != sc.workers and (r := rate("none", "-", 0, w))]
         # A plain relay holds thousands of calls/s here: start high enough for the ramp to reach it.
-        return (others[0][1], f"none-w{others[0][0]}") if others else (max(default, 4000), "relay default")
+        return ((others[0][1], twin("none", "-", 0, others[0][0]).name) if others
+                else (max(default, 4000), "relay default"))
     bound = blocking_bound(sc, offload_limit)
     ws = sorted({1, 2, 4, 8, sc.workers} - {sc.workers}, key=lambda w: (abs(w - sc.workers), w))
     guess: float | None = None
@@ -1554,7 +1622,9 @@ def predict_start(sc: Scenario, known: dict[str, dict], default: int, offload_li
         for w in ws:
             r = rate(sc.backend, "sync", sc.delay_ms, w)
             if r:
-                guess, why = r * sc.workers / w, f"{Scenario(sc.backend, 'sync', sc.delay_ms, w).name} x workers"
+                other = twin(sc.backend, "sync", sc.delay_ms, w)
+                guess = r * sc.spread_workers / other.spread_workers
+                why = other.name + (" x workers" if sc.sockets == "shared" else "")
                 break
         if guess is None and bound:
             guess, why = bound / 2, f"half the sync bound {bound:.0f}"
@@ -1568,7 +1638,7 @@ def predict_start(sc: Scenario, known: dict[str, dict], default: int, offload_li
         for m, d, w in cands:
             r = rate(sc.backend, m, d, w)
             if r:
-                guess, why = float(r), Scenario(sc.backend, m, d, w).name
+                guess, why = float(r), twin(sc.backend, m, d, w).name
                 break
         if guess is None:
             if relay:
@@ -1614,14 +1684,22 @@ def estimate_run_s(scenarios: list[Scenario], a, with_baseline: bool) -> float:
 
 # ---------------------------------------------------------------------------------- matrix: the verdict
 
-def verdict_rows(records: list[dict], delay_ms: int, margin: float) -> list[dict]:
+def verdict_sockets(records: list[dict]) -> str | None:
+    """The socket layout the verdict uses: "shared" when the records hold more than one layout, else None (all)."""
+    layouts = {rec_sockets(r) for r in records if r.get("scenario")}
+    return "shared" if len(layouts) > 1 and "shared" in layouts else None
+
+
+def verdict_rows(records: list[dict], delay_ms: int, margin: float, sockets: str | None = None) -> list[dict]:
     """Per backend at `delay_ms`: the best async scenario (native or offload, any workers) against the best sync
     one, their ratio, and PASS when async >= margin x sync (FAIL with the reason otherwise, n/a when a side was
-    not measured)."""
+    not measured); with `sockets`, only the scenarios of that socket layout."""
     best: dict[str, dict[str, dict]] = {}
     for r in records:
         sc = r.get("scenario") or {}
         if sc.get("delay_ms") != delay_ms or sc.get("backend") in (None, "none") or not r.get("steps"):
+            continue
+        if sockets is not None and rec_sockets(r) != sockets:
             continue
         side = "sync" if sc.get("mode") == "sync" else "async"
         cur = best.setdefault(sc["backend"], {}).get(side)
@@ -1654,10 +1732,12 @@ def verdict_rows(records: list[dict], delay_ms: int, margin: float) -> list[dict
     return rows
 
 
-def verdict_md(rows: list[dict], delay_ms: int, margin: float) -> list[str]:
-    out = [f"## {delay_ms} ms verdict", "",
+def verdict_md(rows: list[dict], delay_ms: int, margin: float, sockets: str | None = None) -> list[str]:
+    only = (f" Only `udp_sockets={sockets}` scenarios (this run also measured another layout: see "
+            f"\"shared vs per_worker\")." if sockets else "")
+    out = [f"## {delay_ms} ms verdict" + (f" ({sockets} sockets)" if sockets else ""), "",
            f"Per backend at {delay_ms} ms: the best async scenario (native or offload, any `udp_workers`) against the "
-           f"best sync one; PASS when async >= {margin:g}x sync (`--margin`).", "",
+           f"best sync one; PASS when async >= {margin:g}x sync (`--margin`).{only}", "",
            "| backend | best async | cps | best sync | cps | async / sync | verdict | reason |",
            "|---|---|---:|---|---:|---:|---|---|"]
     for r in rows:
@@ -1672,7 +1752,44 @@ def verdict_md(rows: list[dict], delay_ms: int, margin: float) -> list[str]:
     return out
 
 
-QUICK_ONLY = ["name=none-w2", "name=sleep-native-20ms-w2", "name=sleep-sync-20ms-w2", "name=http-native-20ms-w2"]
+def sockets_pairs(records: list[dict]) -> list[dict]:
+    """Per scenario measured with both socket layouts (same backend, mode, delay, workers), in record order:
+    the two records' names and max rates and shared / per_worker (None when per_worker passed nothing)."""
+    cells: dict[tuple, dict[str, dict]] = {}
+    for r in records:
+        sc = r.get("scenario") or {}
+        if not sc or not r.get("steps"):
+            continue
+        key = (sc.get("backend"), sc.get("mode"), sc.get("delay_ms"), sc.get("workers"))
+        cells.setdefault(key, {})[rec_sockets(r)] = r
+    rows = []
+    for key, by in cells.items():
+        sh, pw = by.get("shared"), by.get("per_worker")
+        if sh is None or pw is None:
+            continue
+        a, b = sh.get("max_rate") or 0, pw.get("max_rate") or 0
+        rows.append({"shared": sh["name"], "per_worker": pw["name"], "shared_rate": a, "per_worker_rate": b,
+                     "ratio": round(a / b, 2) if b else None,
+                     "incomplete": bool(sh.get("incomplete") or pw.get("incomplete"))})
+    return rows
+
+
+def sockets_md(rows: list[dict]) -> list[str]:
+    out = ["## shared vs per_worker", "",
+           "Max sustained cps of each scenario measured with both `udp_sockets` layouts (run back to back): "
+           "`shared` = one socket read by every UDP worker, `per_worker` = one SO_REUSEPORT socket per worker "
+           "(SIPp's single address hashes to one worker).", "",
+           "| shared | cps | per_worker | cps | shared / per_worker |", "|---|---:|---|---:|---:|"]
+    for r in rows:
+        ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else ("inf" if r["shared_rate"] else "-")
+        out.append(f"| {r['shared']} | {r['shared_rate']} | {r['per_worker']} | {r['per_worker_rate']} | {ratio}"
+                   f"{' (incomplete)' if r['incomplete'] else ''} |")
+    return out
+
+
+# Field filters (not names): with --udp-sockets shared,per_worker they keep both twins.
+QUICK_ONLY = ["backend=none,workers=2", "backend=sleep,mode=native,delay=20,workers=2",
+              "backend=sleep,mode=sync,delay=20,workers=2", "backend=http,mode=native,delay=20,workers=2"]
 
 
 def matrix_defaults(a) -> None:
@@ -1705,15 +1822,74 @@ def stats_wait(url: str, timeout: float = 2.0) -> dict | None:
         time.sleep(0.2)
 
 
+def write_matrix_reports(outdir: Path, result: dict, recs: list[dict], skipped: list[str], verdict_delay: int,
+                         margin: float) -> None:
+    """results.json, steps.csv, summary.md (+ charts) and matrix.csv of a matrix run: `recs` are the scenario
+    records in run order (their ratios are filled in); the verdict uses only shared-socket scenarios when the
+    run has both layouts, which also get a "shared vs per_worker" table."""
+    base = search_from_dict("baseline", result.get("baseline"))
+    first_rate = None
+    for rec in recs:
+        if base and base.max_rate and rec.get("steps"):
+            rec["ratio_to_baseline"] = round((rec.get("max_rate") or 0) / base.max_rate, 3)
+        if first_rate is None and rec.get("max_rate"):
+            first_rate = rec["max_rate"]
+        rec["ratio_to_first"] = round((rec.get("max_rate") or 0) / first_rate, 3) if first_rate else None
+    result["proxies"] = recs
+    result["skipped"] = skipped
+    vs = verdict_sockets(recs)
+    rows = verdict_rows(recs, verdict_delay, margin, vs)
+    result["verdict"] = {"delay_ms": verdict_delay, "margin": margin, "rows": rows, "udp_sockets": vs or "all"}
+    sections = verdict_md(rows, verdict_delay, margin, vs)
+    pairs = sockets_pairs(recs)
+    result["sockets_pairs"] = pairs
+    if pairs:
+        sections += [""] + sockets_md(pairs)
+    if skipped:
+        sections += ["", f"Not run (total budget spent; `--resume {outdir}`): {', '.join(skipped)}"]
+    searches = [search_from_dict(r["name"], r) for r in recs]
+    write_reports(outdir, result, base, searches, title="Tandem scenario matrix", sections=sections)
+    with open(outdir / "matrix.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["scenario", "backend", "mode", "delay_ms", "udp_workers", "udp_sockets", "max_rate", "first_fail",
+                    "limit", "ratio_to_baseline", "cpu_pct_at_max", "cpu_us_per_call_at_max", "peak_rss_kb",
+                    "rtt_p50_ms", "rtt_p90_ms", "rtt_p99_ms", "p90_limit_ms", "async_completed",
+                    "async_timed_out", "async_rejected", "peak_suspended", "start_rate", "stopped_by",
+                    "incomplete", "error"])
+        for r in recs:
+            sc = r.get("scenario", {})
+            b = best_step_dict(r) or {}
+            w.writerow([r["name"], sc.get("backend"), sc.get("mode"), sc.get("delay_ms"), sc.get("workers"),
+                        rec_sockets(r) if sc else None, r.get("max_rate"), r.get("first_fail"), r.get("limit", ""),
+                        r.get("ratio_to_baseline"), r.get("cpu_pct_at_max"), r.get("cpu_us_per_call_at_max"),
+                        r.get("peak_rss_kb"), b.get("rtt_p50_ms"), b.get("rtt_p90_ms"), b.get("rtt_p99_ms"),
+                        r.get("p90_limit_ms"), b.get("async_completed"), b.get("async_timed_out"),
+                        b.get("async_rejected"), b.get("peak_suspended"), r.get("start_rate"), r.get("stopped_by"),
+                        r.get("incomplete", False), r.get("error", "")])
+
+
+def resume_sockets(prior: dict, requested: str | None, sockets: list[str]) -> tuple[bool, list[str]]:
+    """(legacy, socket layouts to run) for a run resumed from `prior` (its results.json, {} for a new run).
+    A run made before udp_sockets (params without it, or marked legacy_socket_names) is legacy: its scenarios
+    were measured with per-worker sockets under names without -pw, so the rest of it runs per_worker under the
+    same names; asking for another layout (`requested`, the raw --udp-sockets) is refused."""
+    params = prior.get("params")
+    if params is None or ("udp_sockets" in params and not params.get("legacy_socket_names")):
+        return False, sockets
+    if requested is not None and sockets != ["per_worker"]:
+        raise SystemExit("--resume: this run was made before udp_sockets existed (per-worker sockets, scenario "
+                         "names without -pw); it can only go on with --udp-sockets per_worker (or no "
+                         "--udp-sockets). Start a new run to measure shared sockets.")
+    return True, ["per_worker"]
+
+
 def cmd_matrix(a) -> int:
     matrix_defaults(a)
     if not shutil.which(a.sipp) and not a.list:
         raise SystemExit(f"{a.sipp} not found (apt-get install sip-tester)")
     split = lambda v, conv=str: [conv(x) for x in v.split(",") if x.strip()]
     delay_order = split(a.delay_order, int)
-    scenarios = run_order([sc for sc in all_scenarios(split(a.backends), split(a.modes), split(a.delays, int),
-                                                       split(a.workers, int)) if matches(sc, parse_filters(a.only))],
-                          delay_order)
+    sockets = parse_sockets(a.udp_sockets)
     prior: dict = {}
     if a.resume:
         outdir = Path(a.resume).resolve()
@@ -1722,6 +1898,16 @@ def cmd_matrix(a) -> int:
             prior = json.loads(rp.read_text())
     else:
         outdir = Path(a.out) / ("matrix-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    legacy, sockets = resume_sockets(prior, a.udp_sockets, sockets)
+    if legacy:
+        log(f"{outdir.name} was made before udp_sockets existed (per-worker sockets): its remaining scenarios run "
+            f"with udp_sockets=per_worker and keep its names (no -pw)")
+        for p in prior.get("proxies", []):
+            if p.get("scenario"):
+                p["scenario"].setdefault("sockets", LEGACY_SOCKETS)
+    scenarios = run_order([sc for sc in all_scenarios(split(a.backends), split(a.modes), split(a.delays, int),
+                                                       split(a.workers, int), sockets, legacy)
+                           if matches(sc, parse_filters(a.only))], delay_order)
     # Kept from DIR: scenarios that ran to the end (not those that did not start, were cut by the total budget,
     # or only got "no SIPp statistics").
     done = {p["name"]: p for p in prior.get("proxies", []) if p.get("steps") and not p.get("error")
@@ -1778,11 +1964,15 @@ def cmd_matrix(a) -> int:
                    "max_retrans": a.max_retrans, "max_p90_ms": a.max_p90_ms, "p90_factor": a.p90_factor,
                    "late_slack_s": a.late_slack, "early_stop": a.early_stop, "offload_limit": a.offload_limit,
                    "margin": a.margin, "verdict_delay_ms": a.verdict_delay, "delay_order": delay_order,
-                   "stats": not a.no_stats, "tandem": str(tandem), "estimate_s": round(est)},
+                   "stats": not a.no_stats, "tandem": str(tandem), "estimate_s": round(est),
+                   "udp_sockets": [so for so in SOCKETS
+                                   if so in sockets or so in (prior.get("params") or {}).get("udp_sockets", [])]},
         "runs": prior.get("runs", []) + [{"git": git_rev(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                      time.gmtime())}],
         "interrupted": False,
     }
+    if legacy:
+        result["params"]["legacy_socket_names"] = True
     if prior.get("baseline"):
         result["baseline"] = prior["baseline"]
     records: dict[str, dict] = dict(done)
@@ -1790,42 +1980,9 @@ def cmd_matrix(a) -> int:
     skipped: list[str] = []
 
     def save() -> None:
-        base = search_from_dict("baseline", result.get("baseline"))
-        recs = [records[n] for n in order if n in records]
-        first_rate = None
-        for rec in recs:
-            if base and base.max_rate and rec.get("steps"):
-                rec["ratio_to_baseline"] = round((rec.get("max_rate") or 0) / base.max_rate, 3)
-            if first_rate is None and rec.get("max_rate"):
-                first_rate = rec["max_rate"]
-            rec["ratio_to_first"] = round((rec.get("max_rate") or 0) / first_rate, 3) if first_rate else None
-        result["proxies"] = recs
-        result["skipped"] = skipped
         result["elapsed_s"] = round(time.monotonic() - t_start, 1)
-        rows = verdict_rows(recs, a.verdict_delay, a.margin)
-        result["verdict"] = {"delay_ms": a.verdict_delay, "margin": a.margin, "rows": rows}
-        sections = verdict_md(rows, a.verdict_delay, a.margin)
-        if skipped:
-            sections += ["", f"Not run (total budget spent; `--resume {outdir}`): {', '.join(skipped)}"]
-        searches = [search_from_dict(r["name"], r) for r in recs]
-        write_reports(outdir, result, base, searches, title="Tandem scenario matrix", sections=sections)
-        with open(outdir / "matrix.csv", "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["scenario", "backend", "mode", "delay_ms", "udp_workers", "max_rate", "first_fail", "limit",
-                        "ratio_to_baseline", "cpu_pct_at_max", "cpu_us_per_call_at_max", "peak_rss_kb",
-                        "rtt_p50_ms", "rtt_p90_ms", "rtt_p99_ms", "p90_limit_ms", "async_completed",
-                        "async_timed_out", "async_rejected", "peak_suspended", "start_rate", "stopped_by",
-                        "incomplete", "error"])
-            for r in recs:
-                sc = r.get("scenario", {})
-                b = best_step_dict(r) or {}
-                w.writerow([r["name"], sc.get("backend"), sc.get("mode"), sc.get("delay_ms"), sc.get("workers"),
-                            r.get("max_rate"), r.get("first_fail"), r.get("limit", ""), r.get("ratio_to_baseline"),
-                            r.get("cpu_pct_at_max"), r.get("cpu_us_per_call_at_max"), r.get("peak_rss_kb"),
-                            b.get("rtt_p50_ms"), b.get("rtt_p90_ms"), b.get("rtt_p99_ms"), r.get("p90_limit_ms"),
-                            b.get("async_completed"), b.get("async_timed_out"), b.get("async_rejected"),
-                            b.get("peak_suspended"), r.get("start_rate"), r.get("stopped_by"),
-                            r.get("incomplete", False), r.get("error", "")])
+        write_matrix_reports(outdir, result, [records[n] for n in order if n in records], skipped,
+                             a.verdict_delay, a.margin)
 
     backends = Backends(outdir)
     broken = False
@@ -1849,7 +2006,7 @@ def cmd_matrix(a) -> int:
                 log(f"total budget spent: {len(todo) - idx} scenarios left, from {sc.name} (run again with "
                     f"--resume {outdir})")
                 break
-            rec: dict = {"name": sc.name, "scenario": asdict(sc)}
+            rec: dict = {"name": sc.name, "scenario": sc.record()}
             records[sc.name] = rec
             try:
                 env = backends.env_for(sc)
@@ -2036,15 +2193,21 @@ def main(argv: list[str] | None = None) -> int:
     ch = sub.add_parser("chart", help="re-render throughput.svg / latency.svg from a results.json")
     ch.add_argument("results", help="results.json (or its folder)")
     ch.set_defaults(func=cmd_chart)
-    m = sub.add_parser("matrix", help="relay searches over backend x mode x delay x udp_workers scenarios")
+    m = sub.add_parser("matrix", help="relay searches over backend x mode x delay x udp_workers x udp_sockets "
+                       "scenarios")
     m.add_argument("--backends", default=",".join(BACKENDS), help="comma list (default: all: %(default)s)")
     m.add_argument("--modes", default=",".join(MODES), help="comma list (default %(default)s; mongodb has no native)")
     m.add_argument("--delays", default="1,20,100", help="backend delays in ms (default %(default)s)")
     m.add_argument("--workers", default="1,2,4", help="udp_workers values (default %(default)s)")
+    m.add_argument("--udp-sockets", metavar="LIST",
+                   help="comma list of udp_sockets layouts: shared (one socket read by every UDP worker), "
+                        "per_worker (one SO_REUSEPORT socket per worker; names end in -pw); default shared. "
+                        "Both: each per_worker scenario runs right after its shared twin")
     m.add_argument("--delay-order", default="20,1,100",
                    help="run order of the delays (default %(default)s: the verdict's 20 ms first)")
     m.add_argument("--only", action="append", metavar="KEY=V[,KEY=V]",
-                   help="keep scenarios matching all pairs (keys backend, mode, delay, workers, name; values may "
+                   help="keep scenarios matching all pairs (keys backend, mode, delay, workers, sockets, name; "
+                        "values may "
                         "be V1|V2); repeatable: any --only matches")
     m.add_argument("--resume", metavar="DIR", help="write into DIR and skip the scenarios its results.json has")
     m.add_argument("--list", action="store_true",
