@@ -3,8 +3,9 @@ import Glibc
 
 /// A nonblocking UDP socket (IPv4 or IPv6) for SIP transport.
 ///
-/// - Bind with `reusePort: true` (SO_REUSEPORT) so each worker binds its own socket to the same IP:port
-///   and the kernel spreads datagrams across them.
+/// - One socket may be read by several threads (Tandem's workers share one per listen address); or
+///   bind with `reusePort: true` (SO_REUSEPORT) so several sockets share one IP:port and the kernel
+///   spreads datagrams across them by peer.
 /// - ``receive(into:)`` fills a caller-owned buffer and never allocates per datagram.
 /// - ``send(_:to:)`` reports a full send buffer as ``IOResult/wouldBlock``.
 ///
@@ -20,8 +21,8 @@ import Glibc
 /// call once), so ICMP errors reach the caller only through ``readError()``.
 ///
 /// `@unchecked Sendable`: the socket is only a descriptor, and socket syscalls are thread-safe. The
-/// invariant is that ``close()`` must not race with other use (in Tandem each socket is owned by one
-/// worker loop).
+/// invariant is that ``close()`` must not race with other use (in Tandem a socket is closed only when
+/// the last worker holding it is gone).
 public final class UDPSocket: @unchecked Sendable {
     /// Result of one successful ``UDPSocket/receive(into:)``.
     public struct Datagram: Sendable, Hashable {
