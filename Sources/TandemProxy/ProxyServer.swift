@@ -48,18 +48,33 @@ public final class ProxyServer: Sendable {
             }
             socketsPerWorker = perWorker
         }
-        var started: [(WorkerThread, ReactorHandle)] = []
+        // Every worker's reactor watches its sockets before any thread starts, so a socket that cannot
+        // be watched fails the start instead of leaving a deaf worker.
+        var boxes: [WorkerBox] = []
         for (index, sockets) in socketsPerWorker.enumerated() {
-            let reactor = try Reactor()
-            let handle = reactor.handle
-            let box = WorkerBox(reactor: reactor, sockets: sockets)
+            do {
+                boxes.append(try WorkerBox(index: index, sockets: sockets, core: core))
+            } catch {
+                for box in boxes { box.close() }
+                throw error
+            }
+        }
+        var started: [(WorkerThread, ReactorHandle)] = []
+        for box in boxes {
             let core = self.core
             let logger = self.logger
             let onWorkerStart = self.onWorkerStart
-            let thread = try WorkerThread(name: "tandem-udp-\(index)") {
-                Worker(index: index, box: box, core: core, logger: logger, onStart: onWorkerStart).run()
+            do {
+                let thread = try WorkerThread(name: "tandem-udp-\(box.context.index)") {
+                    Worker(box: box, core: core, logger: logger, onStart: onWorkerStart).run()
+                }
+                started.append((thread, box.reactor.handle))
+            } catch {
+                for (_, handle) in started { handle.stop() }
+                for (thread, _) in started { thread.join() }
+                for box in boxes[started.count...] { box.close() }
+                throw error
             }
-            started.append((thread, handle))
         }
         running.withLock { $0 = started.map { (thread: $0.0, handle: $0.1) } }
         logger.info("listening", metadata: [
@@ -91,51 +106,56 @@ public final class ProxyServer: Sendable {
     }
 }
 
-/// Hands a reactor and its sockets to the worker thread that will own them.
+/// One worker's reactor, context and receive buffer, set up on the starting thread (the reactor
+/// already watches the worker's sockets) and handed to the worker thread.
 /// `@unchecked Sendable`: created on the starting thread and used only by the worker afterwards.
 private final class WorkerBox: @unchecked Sendable {
     let reactor: Reactor
-    let sockets: [UDPSocket]
-    init(reactor: Reactor, sockets: [UDPSocket]) {
-        self.reactor = reactor
-        self.sockets = sockets
+    let context: WorkerContext
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    init(index: Int, sockets: [UDPSocket], core: ProxyCore) throws(IOError) {
+        reactor = try Reactor()
+        context = WorkerContext(index: index, reactor: reactor, sockets: sockets, counters: core.counters)
+        buffer = .allocate(byteCount: core.settings.maxDatagramSize + 1, alignment: 16)
+        let interest: Interest = core.settings.socketLayout == .shared ? [.read, .exclusive] : .read
+        for (socketIndex, socket) in sockets.enumerated() {
+            do {
+                _ = try reactor.register(fd: socket.fd, interest: interest) { [core, context, buffer] events in
+                    if events.contains(.error) { Worker.drainErrors(socket, core: core, context: context) }
+                    Worker.drain(socket, socketIndex: socketIndex, buffer: buffer, core: core, context: context)
+                }
+            } catch {
+                reactor.close()
+                buffer.deallocate()
+                throw error
+            }
+        }
+    }
+
+    /// Ends the worker: drops the registrations (their callbacks use the buffer), then frees the buffer.
+    func close() {
+        reactor.close()
+        buffer.deallocate()
     }
 }
 
 /// The loop of one worker thread: read a batch of datagrams when a socket is readable, hand each to
 /// the core. A shared socket is watched with an exclusive wake-up, so a datagram wakes one idle worker.
 private struct Worker {
-    let index: Int
     let box: WorkerBox
     let core: ProxyCore
     let logger: Logger
     let onStart: (@Sendable (WorkerContext) -> Void)?
 
     func run() {
-        let reactor = box.reactor
-        let context = WorkerContext(index: index, reactor: reactor, sockets: box.sockets, counters: core.counters)
-        onStart?(context)
-        let capacity = core.settings.maxDatagramSize + 1
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
-        defer { buffer.deallocate() }
-        for (socketIndex, socket) in box.sockets.enumerated() {
-            do {
-                let interest: Interest = core.settings.socketLayout == .shared ? [.read, .exclusive] : .read
-                _ = try reactor.register(fd: socket.fd, interest: interest) { [core] events in
-                    if events.contains(.error) { Worker.drainErrors(socket, core: core, context: context) }
-                    Worker.drain(socket, socketIndex: socketIndex, buffer: buffer, core: core, context: context)
-                }
-            } catch {
-                logger.error("cannot watch socket", metadata: ["error": "\(error)"])
-                return
-            }
-        }
+        onStart?(box.context)
         do {
-            try reactor.run()
+            try box.reactor.run()
         } catch {
-            logger.critical("worker reactor failed", metadata: ["worker": "\(index)", "error": "\(error)"])
+            logger.critical("worker reactor failed", metadata: ["worker": "\(box.context.index)", "error": "\(error)"])
         }
-        reactor.close()
+        box.close()
     }
 
     /// Reads the socket's error queue (ICMP unreachable for datagrams we sent) and tells the core.
