@@ -39,7 +39,7 @@ public enum System {
         }
     }
 
-    // MARK: - Sockets
+    // MARK: - Processes
 
     /// Makes a `posix_spawn` child close every descriptor from `lowest` up before it runs the program
     /// (`posix_spawn_file_actions_addclosefrom_np`, glibc 2.34+).
@@ -47,6 +47,8 @@ public enum System {
         let rc = creactor_spawn_addclosefrom(&actions, lowest)
         if rc != 0 { throw IOError(errno: rc, function: "posix_spawn_file_actions_addclosefrom_np") }
     }
+
+    // MARK: - Sockets
 
     /// `socket(2)`; always adds `SOCK_NONBLOCK | SOCK_CLOEXEC`.
     @inline(never)
