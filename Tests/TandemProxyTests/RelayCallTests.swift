@@ -13,7 +13,7 @@ struct RelayCallTests {
         let uasPort = Ports.free()
         let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "5000"])
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
-                               controlPort: Ports.free(), calls: 5000, rate: 500)
+                               controlPort: Ports.free(), calls: 5000, rate: 200)
         let client = uac.wait(seconds: 90)
         let server = uas.wait(seconds: 10)
         #expect(client.successful == 5000, "\(client.output)")
@@ -33,7 +33,7 @@ struct RelayCallTests {
         let lenient = ["-lost", "5", "-default_behaviors", "all,-abortunexp"]
         let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "5000"] + lenient)
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
-                               controlPort: Ports.free(), calls: 5000, rate: 500, extra: lenient)
+                               controlPort: Ports.free(), calls: 5000, rate: 200, extra: lenient)
         let client = uac.wait(seconds: 110)
         let server = uas.wait(seconds: 40)
         // At most 0.1% (5 calls) may fail, for a SIPp artefact: when its simulated loss drops the UAS's
