@@ -46,7 +46,7 @@ struct BadInputTests {
             usleep(5_000)
         }
         let client = uac.wait(seconds: 60)
-        let server = uas.wait(seconds: 10)
+        let server = uas.wait(seconds: 30)
         #expect(client.successful == 1000, "\(client.output)")
         #expect(client.failed == 0)
         #expect(server.failed == 0)

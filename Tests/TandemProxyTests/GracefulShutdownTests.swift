@@ -86,7 +86,7 @@ struct GracefulShutdownTests {
         let status = tandem.waitForExit(timeout: 30)
         let exited = tandem.exitedAt ?? Date()
         let client = uac.wait(seconds: 20)
-        let server = uas.wait(seconds: 10)
+        let server = uas.wait(seconds: 30)
         let log = tandem.log
         #expect(status == 0, "\(log)")
         #expect(client.successful == 1000, "\(client.output)")

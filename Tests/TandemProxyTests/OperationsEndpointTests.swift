@@ -114,7 +114,7 @@ struct OperationsEndpointTests {
             usleep(150_000)
         }
         let client = uac.wait(seconds: 60)
-        let server = uas.wait(seconds: 20)
+        let server = uas.wait(seconds: 30)
         #expect(client.successful == calls, "\(client.output)")
         #expect(client.failed == 0)
         #expect(server.failed == 0, "\(server.output)")

@@ -42,7 +42,7 @@ struct SuspendedLoadTests {
             usleep(50_000)
         }
         let client = uac.wait(seconds: 90)
-        let server = uas.wait(seconds: 20)
+        let server = uas.wait(seconds: 30)
         #expect(client.successful == 10_000, "\(client.output)")
         #expect(client.failed == 0)
         #expect(server.failed == 0, "\(server.output)")
