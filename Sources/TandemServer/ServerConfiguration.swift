@@ -107,7 +107,7 @@ extension ServerConfiguration {
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "log_format", "drain_time",
-                   "udp_sockets"],
+                   "udp_sockets", "offload_lanes"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
         "httpd": ["ip", "port"], "prometheus": ["root"],
@@ -196,6 +196,13 @@ extension ServerConfiguration {
                     }
                 } catch {
                     diagnostics.append(Diagnostic(decl.location, "tandem \(decl.param): \(error)"))
+                }
+            case "offload_lanes":
+                if let lanes = OffloadPool.Lanes(rawValue: text.trimmingSpaces()) {
+                    configuration.offload.lanes = lanes
+                } else {
+                    diagnostics.append(Diagnostic(decl.location,
+                        "tandem offload_lanes: '\(text)' must be one of \(OffloadPool.Lanes.allCases.map(\.rawValue).joined(separator: ", "))"))
                 }
             case "async_mode":
                 for entry in text.split(separator: ";") where !entry.isEmpty {
