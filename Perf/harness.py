@@ -430,7 +430,7 @@ class Runner:
             # Wait for SIPp; every second, look at its statistics: a step whose failed calls or retransmissions
             # already exceed what the whole step may have cannot pass any more (stopped early, saves the drain).
             next_look = t0 + 1.5
-            next_threads = t0
+            next_threads = t0  # the first look at once (the proxy's threads before the calls)
             rtt_path = self.outdir / "sipp" / f"uac_perf_{uac.pid}_rtt.csv"
             slow = SlowCounter(rtt_path, st.p90_limit_ms)
             while True:
@@ -458,9 +458,8 @@ class Runner:
                 time.sleep(0.05)
             st.wall_s = round(time.monotonic() - t0, 3)
             after = self.proxy.sample() if (via_proxy and self.proxy) else None
-            for sample in (before, after):
-                if sample is not None:
-                    st.proxy_peak_threads = max(st.proxy_peak_threads or 0, sample.threads)
+            if via_proxy and self.proxy and self.proxy.proc:
+                self._threads(st, self.proxy.proc.pid)
         finally:
             if poller:
                 st.stats = poller.stop()
@@ -1129,7 +1128,9 @@ def cmd_relay(a) -> int:
             s = None
             try:
                 start = min(starts.get(name, a.start_rate), cap)
-                s = search(runner, name, start, cap, a.precision, a.max_steps, max(10.0, min(a.budget, left)))
+                reset = proxy.restart if (proxy and a.restart_after_failure) else None
+                s = search(runner, name, start, cap, a.precision, a.max_steps, max(10.0, min(a.budget, left)),
+                           reset=reset)
                 searches.append(s)
             finally:
                 if proxy:
@@ -2187,6 +2188,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--proxy-running", action="store_true", help="the proxy is already running at --proxy-addr")
     r.add_argument("--no-proxy", action="store_true", help="only the SIPp uac <-> uas baseline")
     r.add_argument("--skip-baseline", action="store_true", help="only the proxy searches")
+    r.add_argument("--restart-after-failure", action="store_true",
+                   help="a step that follows a failed one runs on a freshly started proxy (as in matrix)")
     r.add_argument("--quick", action="store_true", help="6 s steps, coarse search: under 3 minutes for one proxy")
     r.add_argument("--duration", type=float, help="seconds per step (quick 6, full 30)")
     r.add_argument("--start-rate", type=int, help="first rate of the ramp (quick 1000, full 500)")

@@ -6,7 +6,7 @@ back to back so that they meet the same machine conditions.
     python3 Perf/offload_lanes.py --lanes threads,dispatch --backends exec,postgres,mongodb -- --duration 5
 
 Starts the test servers the backends need (and Perf/delay_proxy.py for MongoDB), writes the configs to
-OUT/configs/, runs `harness.py relay --skip-baseline` with one --proxy per backend x lanes value (named
+OUT/configs/, runs `harness.py relay --skip-baseline --restart-after-failure` with one --proxy per backend x lanes value (named
 `<backend>-<lanes>`), stops the servers. Arguments after `--` go to `harness.py relay` (search bounds, step
 duration). Each record of its results.json has `peak_threads` / `peak_threads_at_max` (/proc/PID/stat)."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
-START = {"sleep": 2000, "exec": 700, "http": 1200, "postgres": 800, "ldap": 2000, "mongodb": 1800}
+START = {"sleep": 1500, "exec": 400, "http": 800, "postgres": 500, "ldap": 1500, "mongodb": 1200}
 
 
 def main() -> int:
@@ -58,7 +58,7 @@ def main() -> int:
                 starts += ["--max-p90-for", f"{name}={bound}"]
         for s in a.start_rate_for:
             starts += ["--start-rate-for", s]
-        cmd = [sys.executable, str(harness.ROOT / "Perf" / "harness.py"), "relay", "--skip-baseline",
+        cmd = [sys.executable, str(harness.ROOT / "Perf" / "harness.py"), "relay", "--skip-baseline", "--restart-after-failure",
                "--proxy-addr", f"127.0.0.1:{a.port}", "--out", str(out / "relay")] + proxies + starts + relay_args
         harness.log("running: " + " ".join(cmd))
         return subprocess.run(cmd, cwd=harness.ROOT).returncode
