@@ -1,16 +1,6 @@
 import Dispatch
 import Synchronization
 
-/// What the ``OffloadPool`` needs from a lane, whatever runs its jobs.
-protocol OffloadLaneProtocol: AnyObject, Sendable {
-    /// Jobs of this lane running at once, at most.
-    var limit: Int { get }
-    /// Queues `ticket`; `false` (nothing runs) if the lane is full or shutting down.
-    func submit(_ ticket: OffloadTicket) -> Bool
-    /// Stops accepting jobs; the queued ones still run.
-    func shutdown()
-}
-
 /// One driver's share of the ``OffloadPool`` on Dispatch: a FIFO of tickets, `limit` slots, and admission
 /// control (a job is refused when `waiting + running >= limit + queueBound`, the `-4` of `async()`).
 ///
@@ -38,7 +28,7 @@ protocol OffloadLaneProtocol: AnyObject, Sendable {
 /// not change the threads' scheduling priority.
 ///
 /// A job whose owner timed out keeps its slot until the blocking call returns.
-final class OffloadLane: OffloadLaneProtocol {
+final class OffloadLane: Sendable {
     let driver: String
     let limit: Int
     let queueBound: Int
@@ -59,26 +49,19 @@ final class OffloadLane: OffloadLaneProtocol {
         var waiting: Int { fifo.count - head }
     }
 
-    /// `concurrentQueue`: all slots share one concurrent queue targeting `DispatchQueue.global(qos:)` (only
-    /// to measure that form against the serial slot queues).
-    init(driver: String, limit: Int, queueBound: Int, counters: AsyncDriverCounters, gauges: OffloadGauges,
-         concurrentQueue: Bool = false) {
+    init(driver: String, limit: Int, queueBound: Int, counters: AsyncDriverCounters, gauges: OffloadGauges) {
         self.driver = driver
         self.limit = max(1, limit)
         self.queueBound = max(0, queueBound)
         self.counters = counters
         self.gauges = gauges
-        if concurrentQueue {
-            let qos = DispatchQoS.userInitiated
-            queues = [DispatchQueue(label: "tandem.offload.\(driver)", qos: qos, attributes: .concurrent,
-                                    target: .global(qos: qos.qosClass))]
-        } else {
-            queues = (0..<self.limit).map { DispatchQueue(label: "tandem.offload.\(driver).\($0)", qos: .userInitiated) }
-        }
+        // No target: libdispatch's overcommit root queue of the QoS (see above).
+        queues = (0..<self.limit).map { DispatchQueue(label: "tandem.offload.\(driver).\($0)", qos: .userInitiated) }
         // Popped from the end: slot 0 is used first.
         state = Mutex(State(freeSlots: Array((0..<self.limit).reversed())))
     }
 
+    /// Queues `ticket`; `false` (nothing runs) if the lane is full or shutting down.
     func submit(_ ticket: OffloadTicket) -> Bool {
         let (accepted, slot) = state.withLock { s -> (Bool, Int?) in
             if s.shuttingDown || s.waiting + s.running >= limit + queueBound { return (false, nil) }
@@ -88,10 +71,11 @@ final class OffloadLane: OffloadLaneProtocol {
             gauges.threadStarted()
             return (true, slot)
         }
-        if let slot { queues[slot % queues.count].async { [self] in drain(slot: slot) } }
+        if let slot { queues[slot].async { [self] in drain(slot: slot) } }
         return accepted
     }
 
+    /// Stops accepting jobs; the queued ones still run.
     func shutdown() {
         state.withLock { $0.shuttingDown = true }
     }
@@ -144,9 +128,8 @@ final class OffloadLane: OffloadLaneProtocol {
     }
 }
 
-/// Pool-wide gauges (current and peak), shared by every lane: `threads` counts the lanes' threads — the
-/// slots whose drain is in Dispatch (each holds at most one Dispatch thread), or the pthreads of
-/// ``ThreadOffloadLane``; `busy` counts jobs running.
+/// Pool-wide gauges (current and peak), shared by every lane: `threads` counts the slots whose drain is in
+/// Dispatch (each holds at most one Dispatch thread), `busy` the jobs running.
 final class OffloadGauges: Sendable {
     let threads = Atomic<Int>(0)
     let peakThreads = Atomic<Int>(0)

@@ -11,8 +11,9 @@ import Synchronization
 /// sum of the limits — Dispatch adds threads when work items block, but it never has more of our work
 /// items than that. Jobs beyond the limit wait in the lane's own bounded queue. The lanes use serial
 /// queues on libdispatch's overcommit pool with QoS `.userInitiated` (why: ``OffloadLane``); idle
-/// threads are Dispatch's to keep or end. A job whose owner timed out keeps its slot until the blocking
-/// call returns.
+/// threads are Dispatch's to keep or end. That pool starts at most 255 threads on Linux (libdispatch's
+/// cap), so limits adding up to more run at most 255 jobs at once (`tandem check` warns). A job whose
+/// owner timed out keeps its slot until the blocking call returns.
 public final class OffloadPool: Sendable {
     /// Limits and bounds of the pool.
     public struct Configuration: Sendable {
@@ -24,37 +25,20 @@ public final class OffloadPool: Sendable {
         public var defaultLimit: Int
         /// Queue bound for drivers not listed in ``queueBounds``.
         public var defaultQueueBound: Int
-        /// Idle offload threads exit after this long (``Lanes/threads`` only).
-        public var idleThreadTimeoutMs: UInt64
-        /// What runs the lanes' jobs (`offload_lanes`).
-        public var lanes: Lanes
 
         /// Creates a configuration.
         public init(limits: OffloadLimits = OffloadLimits(), queueBounds: OffloadLimits = OffloadLimits(),
-                    defaultLimit: Int = 4, defaultQueueBound: Int = 1024, idleThreadTimeoutMs: UInt64 = 10_000,
-                    lanes: Lanes = .dispatch) {
+                    defaultLimit: Int = 4, defaultQueueBound: Int = 1024) {
             self.limits = limits
             self.queueBounds = queueBounds
             self.defaultLimit = defaultLimit
             self.defaultQueueBound = defaultQueueBound
-            self.idleThreadTimeoutMs = idleThreadTimeoutMs
-            self.lanes = lanes
         }
-    }
-
-    /// What runs the lanes' jobs (`modparam("tandem", "offload_lanes", …)`).
-    public enum Lanes: String, Sendable, CaseIterable {
-        /// Serial Dispatch queues, one per slot (``OffloadLane``).
-        case dispatch
-        /// One concurrent Dispatch queue per lane targeting `DispatchQueue.global(qos:)`.
-        case dispatchConcurrent = "dispatch_concurrent"
-        /// The lane's own pthreads (``ThreadOffloadLane``).
-        case threads
     }
 
     /// The configuration.
     public let configuration: Configuration
-    private let lanes = Mutex<[String: any OffloadLaneProtocol]>([:])
+    private let lanes = Mutex<[String: OffloadLane]>([:])
     let gauges = OffloadGauges()
 
     /// Creates an idle pool (lanes are made on a driver's first job).
@@ -95,20 +79,11 @@ public final class OffloadPool: Sendable {
         for lane in lanes.withLock({ Array($0.values) }) { lane.shutdown() }
     }
 
-    private func lane(for driver: String, counters: AsyncDriverCounters) -> any OffloadLaneProtocol {
+    private func lane(for driver: String, counters: AsyncDriverCounters) -> OffloadLane {
         lanes.withLock { table in
             if let lane = table[driver] { return lane }
-            let lane: any OffloadLaneProtocol
-            switch configuration.lanes {
-            case .dispatch, .dispatchConcurrent:
-                lane = OffloadLane(driver: driver, limit: limit(for: driver), queueBound: queueBound(for: driver),
-                                   counters: counters, gauges: gauges,
-                                   concurrentQueue: configuration.lanes == .dispatchConcurrent)
-            case .threads:
-                lane = ThreadOffloadLane(driver: driver, limit: limit(for: driver), queueBound: queueBound(for: driver),
-                                         idleTimeoutMs: configuration.idleThreadTimeoutMs, counters: counters,
-                                         gauges: gauges)
-            }
+            let lane = OffloadLane(driver: driver, limit: limit(for: driver), queueBound: queueBound(for: driver),
+                                   counters: counters, gauges: gauges)
             table[driver] = lane
             return lane
         }

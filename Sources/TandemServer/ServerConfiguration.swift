@@ -107,7 +107,7 @@ extension ServerConfiguration {
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "log_format", "drain_time",
-                   "udp_sockets", "offload_lanes"],
+                   "udp_sockets"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
         "httpd": ["ip", "port"], "prometheus": ["root"],
@@ -156,6 +156,23 @@ extension ServerConfiguration {
         return warnings
     }
 
+    /// Offload jobs that can run at once in a process: the lanes' Dispatch pool (libdispatch's overcommit pool
+    /// of one QoS) starts at most this many threads.
+    public static let dispatchThreadCap = 255
+
+    /// A warning when the `offload_limit` values (with MongoDB's default) add up to more than
+    /// ``dispatchThreadCap``: the lanes then run fewer jobs at once than their limits allow.
+    public static func offloadWarnings(for engine: AsyncEngineConfiguration, config: ScriptConfig) -> [Diagnostic] {
+        let sum = engine.offload.limits.values.values.reduce(0, +)
+        guard sum > dispatchThreadCap,
+              let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "offload_limit" }) else {
+            return []
+        }
+        return [Diagnostic(decl.location,
+            "tandem offload_limit: the limits add up to \(sum), but the offload lanes share one Dispatch pool of at most \(dispatchThreadCap) threads: no more than \(dispatchThreadCap) offload jobs run at once",
+            severity: .warning)]
+    }
+
     /// Seconds a graceful shutdown waits for transactions to finish when the script does not say.
     public static let defaultDrainTime = 30
 
@@ -196,13 +213,6 @@ extension ServerConfiguration {
                     }
                 } catch {
                     diagnostics.append(Diagnostic(decl.location, "tandem \(decl.param): \(error)"))
-                }
-            case "offload_lanes":
-                if let lanes = OffloadPool.Lanes(rawValue: text.trimmingSpaces()) {
-                    configuration.offload.lanes = lanes
-                } else {
-                    diagnostics.append(Diagnostic(decl.location,
-                        "tandem offload_lanes: '\(text)' must be one of \(OffloadPool.Lanes.allCases.map(\.rawValue).joined(separator: ", "))"))
                 }
             case "async_mode":
                 for entry in text.split(separator: ";") where !entry.isEmpty {

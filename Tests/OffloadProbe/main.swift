@@ -1,7 +1,7 @@
 // offload-probe: runs blocking jobs on one offload lane in a process of its own and prints what it saw, so that
 // OffloadTests can count the process's threads (/proc/self/task) without the other tests' threads.
 //
-// Usage: offload-probe LIMIT JOBS JOB_MS [dispatch|threads]
+// Usage: offload-probe LIMIT JOBS JOB_MS
 // Prints one line: baseline=B peak_threads=P peak_running=R completed=C job_threads=D
 //   B: threads before the first job; P: most threads seen while jobs ran (sampled by every job at its start
 //   and end, and by the loop every millisecond); R: most jobs running at once; D: distinct threads that ran jobs.
@@ -65,15 +65,13 @@ final class ProbeJob: AsyncOperation {
 func probe() throws -> Int32 {
     let args = CommandLine.arguments
     guard args.count >= 4, let limit = Int(args[1]), let jobs = Int(args[2]), let jobMs = Int(args[3]) else {
-        print("usage: offload-probe LIMIT JOBS JOB_MS [dispatch|threads]")
+        print("usage: offload-probe LIMIT JOBS JOB_MS")
         return 2
     }
-    let lanes = OffloadPool.Lanes(rawValue: args.count > 4 ? args[4] : "dispatch") ?? .dispatch
     let reactor = try Reactor()
     let engine = AsyncEngine(configuration: AsyncEngineConfiguration(
         defaultTimeoutMs: 60_000,
-        offload: OffloadPool.Configuration(limits: OffloadLimits(["probe": limit]), queueBounds: OffloadLimits(["probe": jobs]),
-                                           lanes: lanes)))
+        offload: OffloadPool.Configuration(limits: OffloadLimits(["probe": limit]), queueBounds: OffloadLimits(["probe": jobs]))))
     let worker = engine.makeWorker(reactor: reactor)
     let figures = Figures()
     let baseline = threadCount()
