@@ -1,14 +1,23 @@
 #!/usr/bin/env python3
-"""Offload lanes side by side: one `harness.py relay` run over the matrix's offload scenarios (same configs as
-`harness.py matrix`), each once per `modparam("tandem", "offload_lanes", ...)` value, the values of one backend
-back to back so that they meet the same machine conditions.
+"""Offload variants side by side: one `harness.py relay` run over the matrix's offload scenarios (same configs as
+`harness.py matrix`), each once per variant (a Tandem binary plus extra `modparam("tandem", ...)` lines), the
+variants of one backend back to back so that they meet the same machine conditions.
 
-    python3 Perf/offload_lanes.py --lanes threads,dispatch --backends exec,postgres,mongodb -- --duration 5
+    python3 Perf/offload_lanes.py --variant dispatch=.build/release/tandem \
+        --variant threads=.build-main/release/tandem --backends exec,postgres,mongodb -- --duration 5
 
+`--variant NAME=BINARY[,PARAM=VALUE...]`: PARAM=VALUE pairs become `modparam("tandem", "PARAM", "VALUE")`.
 Starts the test servers the backends need (and Perf/delay_proxy.py for MongoDB), writes the configs to
-OUT/configs/, runs `harness.py relay --skip-baseline --restart-after-failure` with one --proxy per backend x lanes value (named
-`<backend>-<lanes>`), stops the servers. Arguments after `--` go to `harness.py relay` (search bounds, step
-duration). Each record of its results.json has `peak_threads` / `peak_threads_at_max` (/proc/PID/stat)."""
+OUT/configs/, runs `harness.py relay --skip-baseline --restart-after-failure` with one --proxy per backend x
+variant (named `<backend>-<variant>`), stops the servers. Arguments after `--` go to `harness.py relay` (search
+bounds, step duration). Each record of its results.json has `peak_threads` / `peak_threads_at_max` (the proxy's
+threads, /proc/PID/stat, sampled every 0.25 s during each step).
+
+The committed runs `results/lanes-20261203T131856Z` and `lanes-20261203T132219Z` were made with this script's
+first form, `--lanes threads,dispatch` (and `dispatch,threads`): one binary whose `modparam("tandem",
+"offload_lanes", ...)` chose pthread or Dispatch lanes; that modparam is gone since. To measure the pthread
+lanes again, build a commit before Dispatch lanes into a separate checkout's `.build-main` and pass it as a
+variant."""
 from __future__ import annotations
 
 import argparse
@@ -25,13 +34,13 @@ START = {"sleep": 1500, "exec": 400, "http": 800, "postgres": 500, "ldap": 1500,
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--lanes", default="threads,dispatch", help="offload_lanes values (default %(default)s)")
+    p.add_argument("--variant", action="append", required=True, metavar="NAME=BINARY[,PARAM=VALUE...]",
+                   help="a Tandem binary and extra tandem modparams; several, run in the order given")
     p.add_argument("--backends", default="exec,postgres,mongodb", help="matrix backends (default %(default)s)")
     p.add_argument("--delay", type=int, default=20, help="backend delay in ms (default %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="udp_workers (default %(default)s)")
     p.add_argument("--offload-limit", type=int, default=64, help="offload_limit per driver (default %(default)s)")
     p.add_argument("--start-rate-for", action="append", default=[], metavar="NAME=RATE", help="passed to relay")
-    p.add_argument("--tandem", default=".build/release/tandem")
     p.add_argument("--port", type=int, default=15160, help="proxy port (default %(default)s)")
     p.add_argument("--out", default=str(harness.ROOT / "Perf" / "results"))
     p.add_argument("relay_args", nargs=argparse.REMAINDER, help="after --: arguments of harness.py relay")
@@ -48,11 +57,14 @@ def main() -> int:
             sc = harness.Scenario(backend=backend, mode="offload", delay_ms=a.delay, workers=a.workers)
             env = backends.env_for(sc)
             base = harness.scenario_config(sc, a.port, env, out, a.offload_limit)
-            for lanes in a.lanes.split(","):
-                name = f"{backend}-{lanes}"
+            for variant in a.variant:
+                label, _, spec = variant.partition("=")
+                binary, *params = spec.split(",")
+                name = f"{backend}-{label}"
                 cfg = out / "configs" / f"{name}.cfg"
-                cfg.write_text(base + f'modparam("tandem", "offload_lanes", "{lanes}")\n')
-                proxies += ["--proxy", f"{name}={a.tandem} run -f {cfg}"]
+                extra = "".join(f'modparam("tandem", "{k}", "{v}")\n' for k, _, v in (q.partition("=") for q in params))
+                cfg.write_text(base + extra)
+                proxies += ["--proxy", f"{name}={binary} run -f {cfg}"]
                 starts += ["--start-rate-for", f"{name}={START.get(backend, 1000)}"]
                 bound = 50 + 2 * a.delay  # the matrix bound for one wait
                 starts += ["--max-p90-for", f"{name}={bound}"]
