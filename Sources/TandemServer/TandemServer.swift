@@ -93,6 +93,7 @@ public final class TandemServer: Sendable {
             + drainProblems + operationsProblems.filter { $0.severity == .error }
         loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
             + ServerConfiguration.ignoredParameters(in: result.config)
+            + (engine.map { ServerConfiguration.offloadWarnings(for: $0, config: result.config) } ?? [])
         if let settings, let engine, let http, let drainTime, errors.isEmpty {
             // Each worker's curl multi reads these when first used, after start().
             HTTPDriverSettings.install(http)
