@@ -76,6 +76,13 @@ struct PostgresQueryTests {
             if let pid = r?.column(1).first, let pid { backends.insert(pid) }
         }
         #expect(backends.count <= 4 && backends.count >= 1)
+        // On a busy machine the queries can all be answered before the last connection finished its
+        // handshake: let the connects that are still under way end before counting them.
+        try h.spin(limitMs: 10_000) {
+            let s = h.pool.statistics
+            return s.connectsSucceeded + s.connectFailures == s.connectAttempts
+                && h.pool.idleConnectionCount == h.pool.connectionCount
+        }
         #expect(h.pool.statistics.connectAttempts <= 4)
         #expect(h.pool.statistics.connectsSucceeded == h.pool.statistics.connectAttempts)
         #expect(h.pool.queuedCount == 0 && h.pool.idleConnectionCount == h.pool.connectionCount)
