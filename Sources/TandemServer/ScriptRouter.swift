@@ -46,17 +46,25 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     var runsReplyRoutes: Bool { script.mainReplyRoute != nil || script.routeNames.contains { $0.kind == .onReply } }
 
     func routeReply(_ route: Int?, _ context: ReplyContext) -> ReplyVerdict {
-        let message = ReplyMessageAdapter(context: context, local: nil)
-        var execution = ExecutionContext(script: script, message: message, proxy: NullProxy.shared,
-                                         logger: scriptLogger, cache: cache, stats: statisticsSink)
+        var execution = replyExecution(context, avps: context.transactionScriptState as? AVPStore)
         var routes: [RouteID] = []
         if let main = script.mainReplyRoute { routes.append(main) }
         if let route, let id = routeID(route) { routes.append(id) }
         return runReplyRoutes(routes[...], context: context, execution: &execution)
     }
 
+    /// A context for reply routes of `context`'s reply, with the transaction's AVPs.
+    private func replyExecution(_ context: ReplyContext, avps: AVPStore?) -> ExecutionContext {
+        let message = ReplyMessageAdapter(context: context, local: nil)
+        var execution = ExecutionContext(script: script, message: message, proxy: NullProxy.shared,
+                                         logger: scriptLogger, cache: cache, stats: statisticsSink)
+        if let avps { execution.avps = avps }
+        return execution
+    }
+
     /// Runs reply routes in turn; an `async()` in one of them suspends the reply, and its resume route
-    /// (then the remaining reply routes) runs when the operation completes.
+    /// (then the remaining reply routes) runs when the operation completes. The AVPs belong to the
+    /// transaction: every reply route sees them, and what they set is kept with it.
     private func runReplyRoutes(_ routes: ArraySlice<RouteID>, context: ReplyContext,
                                 execution: inout ExecutionContext) -> ReplyVerdict {
         var remaining = routes
@@ -65,19 +73,25 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             startLaunches(&execution, worker: context.worker)
             switch outcome {
             case .dropped:
+                context.transactionScriptState = execution.avps
                 return .drop
             case .suspended(let request):
-                suspendReply(request, context: context, then: remaining)
+                suspendReply(request, avps: execution.avps, context: context, then: remaining)
                 return .suspended
             case .finished, .exited:
+                let avps = execution.avps
                 execution.reset(message: execution.message)
+                execution.avps = avps
             }
         }
+        context.transactionScriptState = execution.avps
         return .relay
     }
 
-    /// `async()` in an `onreply_route`: the reply waits; the resume route runs with `$rc` on this worker.
-    private func suspendReply(_ request: AsyncRequest, context: ReplyContext, then remaining: ArraySlice<RouteID>) {
+    /// `async()` in an `onreply_route`: the reply waits; the resume route runs with `$rc` and the
+    /// AVPs the reply route had on this worker.
+    private func suspendReply(_ request: AsyncRequest, avps: AVPStore, context: ReplyContext,
+                              then remaining: ArraySlice<RouteID>) {
         guard let services = context.worker.attachment as? WorkerServices else {
             context.core.resumeReply(context, drop: false)
             return
@@ -85,9 +99,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         let operation = AsyncFunctions.operation(name: request.name, args: request.args, services: services)
         let timeoutMs = request.timeoutMilliseconds.map { UInt64(max(0, $0)) }
         services.asyncWorker.start(operation, timeoutMs: timeoutMs) { [self] result in
-            let message = ReplyMessageAdapter(context: context, local: nil)
-            var execution = ExecutionContext(script: script, message: message, proxy: NullProxy.shared,
-                                             logger: scriptLogger, cache: cache, stats: statisticsSink)
+            var execution = replyExecution(context, avps: avps)
             AsyncFunctions.complete(request.name, args: request.args, result: result, script: script,
                                     services: services, into: &execution)
             switch runReplyRoutes([request.resumeRoute][...] + remaining, context: context, execution: &execution) {
@@ -185,8 +197,21 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             return
         }
         let asyncWorker = services.asyncWorker
+        if context.transaction == nil {
+            let created = context.core.newTransaction(context)
+            if created == 0 {
+                // Another copy of the request owns the transaction: this one was absorbed.
+                return
+            }
+            if created < 0 {
+                // No transaction for this request (a 2xx ACK, …): as OpenSIPS, the resume route still
+                // runs, on this request as the script left it; t_relay there forwards statelessly.
+                runWithoutTransaction(request, avps: avps, context: context, services: services)
+                return
+            }
+        }
         guard context.core.suspend(context), let transaction = context.transaction else {
-            logger.info("async(): the request cannot be suspended (no transaction); resume route skipped",
+            logger.info("async(): the request cannot be suspended; resume route skipped",
                         metadata: Self.metadata(context, request))
             return
         }
@@ -201,6 +226,24 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         let owner = AsyncWorkerRef(asyncWorker)
         transaction.setCancelHandler {
             _ = owner.worker.reactor.handle.execute { owner.worker.cancel(job) }
+        }
+    }
+
+    /// `async()` for a request that has no transaction: the operation runs, then the resume route runs
+    /// on the same request context (its message, `$du`, flags) with the AVPs it had.
+    private func runWithoutTransaction(_ request: AsyncRequest, avps: AVPStore, context: RequestContext,
+                                       services: WorkerServices) {
+        let operation = AsyncFunctions.operation(name: request.name, args: request.args, services: services)
+        let timeoutMs = request.timeoutMilliseconds.map { UInt64(max(0, $0)) }
+        services.asyncWorker.start(operation, timeoutMs: timeoutMs) { [self] result in
+            var execution = takeExecution(for: context)
+            execution.avps = avps
+            AsyncFunctions.complete(request.name, args: request.args, result: result, script: script,
+                                    services: services, into: &execution)
+            let outcome = script.run(route: request.resumeRoute, context: &execution)
+            finish(outcome, execution: &execution, context: context)
+            park(execution, worker: context.worker)
+            context.core.routeFinished(context)
         }
     }
 

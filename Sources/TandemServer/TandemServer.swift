@@ -89,8 +89,10 @@ public final class TandemServer: Sendable {
         let (_, logProblems) = LogConfiguration.format(for: result.config)
         let (drainTime, drainProblems) = ServerConfiguration.drainTime(for: result.config)
         let (operations, operationsProblems) = ServerConfiguration.operations(for: result.config)
+        let callProblems = databaseProblems.isEmpty && ldapProblems.isEmpty
+            ? DriverCallChecks.diagnostics(ast: result.ast, databases: databases, ldap: ldap) : []
         let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems + logProblems
-            + drainProblems + operationsProblems.filter { $0.severity == .error }
+            + drainProblems + callProblems + operationsProblems.filter { $0.severity == .error }
         loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
             + ServerConfiguration.ignoredParameters(in: result.config)
         if let settings, let engine, let http, let drainTime, errors.isEmpty {

@@ -116,11 +116,52 @@ struct Compiler {
     }
 
     private mutating func compileStatement(_ s: Statement) -> StmtFn {
-        let fn = compileStatementBody(s)
+        var fn = compileStatementBody(s)
+        if Compiler.evaluatesRouteCall(s) {
+            // A route(x) inside an expression that ended with exit, drop or async() stops the script here.
+            let body = fn
+            fn = { ctx in
+                let flow = body(&ctx)
+                guard let stopped = ctx.stoppedFlow else { return flow }
+                ctx.stoppedFlow = nil
+                return stopped
+            }
+        }
         guard instrument else { return fn }
         return { ctx in
             ctx.statementCount &+= 1
             return fn(&ctx)
+        }
+    }
+
+    /// Whether a statement evaluates `route(x)` inside an expression of its own (not in nested blocks).
+    static func evaluatesRouteCall(_ s: Statement) -> Bool {
+        switch s.kind {
+        case .assign(_, _, let value): return containsRouteCall(value)
+        case .returnStatement(let value): return value.map(containsRouteCall) ?? false
+        case .call(let call): return call.args.contains(where: containsRouteCall)
+        default: return false
+        }
+    }
+
+    /// Whether `route(x)` appears in `e` where its value (not its condition) is used.
+    static func containsRouteCall(_ e: Expr) -> Bool {
+        switch e.kind {
+        case .routeCall: return true
+        case .binary(_, let a, let b): return containsRouteCall(a) || containsRouteCall(b)
+        case .unary(_, let a): return containsRouteCall(a)
+        case .call(let call): return call.args.contains(where: containsRouteCall)
+        default: return false
+        }
+    }
+
+    /// A condition that stops with the flow of a `route(x)` evaluated for its value inside it.
+    static func stoppingCondition(_ cond: @escaping CondFn) -> CondFn {
+        { ctx in
+            let result = cond(&ctx)
+            guard let stopped = ctx.stoppedFlow else { return result }
+            ctx.stoppedFlow = nil
+            return .stop(stopped)
         }
     }
 
@@ -138,7 +179,8 @@ struct Compiler {
         case .assign(let target, let op, let value):
             return compileAssign(target, op, value)
         case .ifElse(let c, let t, let e):
-            let cond = compileCond(c)
+            var cond = compileCond(c)
+            if Compiler.containsRouteCall(c) { cond = Compiler.stoppingCondition(cond) }
             let then = compileBlock(t)
             guard let e else {
                 return { ctx in
@@ -158,7 +200,8 @@ struct Compiler {
                 }
             }
         case .whileLoop(let c, let b):
-            let cond = compileCond(c)
+            var cond = compileCond(c)
+            if Compiler.containsRouteCall(c) { cond = Compiler.stoppingCondition(cond) }
             let body = compileBlock(b)
             let line = s.location.line
             return { ctx in
@@ -254,6 +297,10 @@ struct Compiler {
         let fallback = defaultEntry ?? body.count
         return { ctx in
             let v = subj(&ctx)
+            if let stopped = ctx.stoppedFlow {
+                ctx.stoppedFlow = nil
+                return stopped
+            }
             var i = fallback
             for (label, idx) in entries where Operators.compare(.equal, v, label) {
                 i = idx
