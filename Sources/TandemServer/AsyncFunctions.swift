@@ -52,6 +52,20 @@ enum AsyncFunctions {
         return values.count
     }
 
+    /// A host-run function called outside `async()`/`launch()`: it runs on this thread and blocks it, as
+    /// in OpenSIPS, bounded by `async_timeout`. Without the worker's services (no engine) it fails.
+    static func invokeSynchronously(_ call: ExternalCall, services: WorkerServices?, script: Script,
+                                    into execution: inout ExecutionContext) -> Int {
+        if call.name == "ldap_result" {
+            return ldapResult(args: call.args, services: services, script: script, into: &execution)
+        }
+        guard let services else { return AsyncResult.rcError }
+        let operation = operation(name: call.name, args: call.args, services: services)
+        let result = services.asyncWorker.runSynchronously(operation)
+        complete(call.name, args: call.args, result: result, script: script, services: services, into: &execution)
+        return execution.rc
+    }
+
     /// The operation for `name(args)`, or one that fails at once when Tandem has no driver for it yet.
     static func operation(name: String, args: [ScriptValue], services: WorkerServices?) -> any AsyncOperation {
         switch name {

@@ -20,6 +20,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     let logger: Logger
     let scriptLogger: SwiftLogScriptLogger
     private let slots: [IdleExecution]
+    /// Rounds of report routes that launch again, run at start-up before giving up.
+    static let maxLaunchRounds = 100
 
     init(script: Script, workers: Int, logger: Logger) {
         self.script = script
@@ -56,7 +58,9 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// A context for reply routes of `context`'s reply, with the transaction's AVPs.
     private func replyExecution(_ context: ReplyContext, avps: AVPStore?) -> ExecutionContext {
         let message = ReplyMessageAdapter(context: context, local: nil)
-        var execution = ExecutionContext(script: script, message: message, proxy: NullProxy.shared,
+        var execution = ExecutionContext(script: script, message: message,
+                                         proxy: HostProxy(services: context.worker.attachment as? WorkerServices,
+                                                          script: script),
                                          logger: scriptLogger, cache: cache, stats: statisticsSink)
         if let avps { execution.avps = avps }
         return execution
@@ -117,17 +121,59 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         var execution = ExecutionContext(script: script, message: message, proxy: proxy, logger: scriptLogger,
                                          cache: cache, stats: statisticsSink)
         if let saved = context.transaction?.scriptState as? AVPStore { execution.avps = saved }
-        if case .dropped = script.run(route: id, context: &execution) { return false }
+        let outcome = script.run(route: id, context: &execution)
+        startLaunches(&execution, worker: context.worker)
+        if case .dropped = outcome { return false }
         return true
     }
 
-    /// Runs `startup_route` once, before the workers start (no SIP message; cache_store and the like).
-    func runStartupRoute() {
+    /// Runs `startup_route` once, before the workers start (no SIP message). `services` belong to the
+    /// starting thread: functions such as avp_db_query run synchronously, and `launch()` jobs run to
+    /// their end (with their report routes) before the workers start.
+    func runStartupRoute(services: WorkerServices?) {
         guard let route = script.startupRoute else { return }
-        var execution = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
+        var execution = ExecutionContext(script: script, message: EmptyScriptMessage(),
+                                         proxy: HostProxy(services: services, script: script),
                                          logger: scriptLogger, cache: cache,
                                          stats: statisticsSink)
         _ = script.run(route: route, context: &execution)
+        runLaunchesSynchronously(&execution, services: services)
+    }
+
+    /// `launch()` where no reactor runs yet (startup_route): each job runs on this thread, then its
+    /// report route.
+    private func runLaunchesSynchronously(_ execution: inout ExecutionContext, services: WorkerServices?) {
+        var depth = 0
+        while !execution.launches.isEmpty, depth < ScriptRouter.maxLaunchRounds {
+            depth += 1
+            let launches = execution.launches
+            execution.launches.removeAll()
+            for launch in launches {
+                let result: AsyncResult
+                if let services {
+                    let operation = AsyncFunctions.operation(name: launch.name, args: launch.args, services: services)
+                    result = services.asyncWorker.runSynchronously(operation)
+                } else {
+                    result = .failure
+                }
+                guard let route = launch.reportRoute else { continue }
+                var report = reportExecution(launch, result: result, services: services)
+                _ = script.run(route: route, context: &report)
+                execution.launches += report.launches
+            }
+        }
+    }
+
+    /// The context of a launch report route: `$rc`, the outputs and `$param(1)`, no SIP message.
+    private func reportExecution(_ launch: LaunchRequest, result: AsyncResult,
+                                 services: WorkerServices?) -> ExecutionContext {
+        var report = ExecutionContext(script: script, message: EmptyScriptMessage(),
+                                      proxy: HostProxy(services: services, script: script),
+                                      logger: scriptLogger, cache: cache, stats: statisticsSink)
+        report.params = [launch.param]
+        AsyncFunctions.complete(launch.name, args: launch.args, result: result, script: script,
+                                services: services, into: &report)
+        return report
     }
 
     /// Schedules every `timer_route[name, seconds]` on `worker`'s reactor, each run `seconds` apart.
@@ -141,9 +187,11 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         let interval = UInt64(max(1, timer.interval)) * 1000
         _ = worker.reactor.schedule(afterMilliseconds: interval) { [weak worker, self] in
             guard let worker else { return }
-            var execution = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
+            var execution = ExecutionContext(script: script, message: EmptyScriptMessage(),
+                                             proxy: HostProxy(services: worker.attachment as? WorkerServices,
+                                                              script: script),
                                              logger: scriptLogger, cache: cache,
-                                         stats: statisticsSink)
+                                             stats: statisticsSink)
             _ = script.run(route: timer.route, context: &execution)
             startLaunches(&execution, worker: worker)
             scheduleTimerRoute(timer, on: worker)
@@ -278,17 +326,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             let operation = AsyncFunctions.operation(name: launch.name, args: launch.args, services: services)
             asyncWorker.start(operation) { [self] result in
                 guard let route = launch.reportRoute else { return }
-                var report = ExecutionContext(script: script, message: EmptyScriptMessage(), proxy: NullProxy.shared,
-                                              logger: scriptLogger, cache: cache,
-                                         stats: statisticsSink)
-                report.params = [launch.param]
-                AsyncFunctions.complete(launch.name, args: launch.args, result: result, script: script,
-                                        services: services, into: &report)
-                let outcome = script.run(route: route, context: &report)
-                if case .suspended = outcome {
-                    logger.warning("async() in a launch report route is ignored",
-                                   metadata: [LogMetadataKey.route: .string(routeLabel(route))])
-                }
+                var report = reportExecution(launch, result: result, services: services)
+                _ = script.run(route: route, context: &report)  // async() there is a check error
                 startLaunches(&report, worker: worker)
             }
         }
@@ -337,8 +376,35 @@ private final class AsyncWorkerRef: @unchecked Sendable {
     init(_ worker: AsyncWorker) { self.worker = worker }
 }
 
-/// Placeholder proxy kept in an idle execution context, and the proxy of launch report routes
-/// (which have no SIP message): every operation fails.
+/// The proxy of routes that have no request to act on (onreply, timer, startup and launch report
+/// routes): SIP operations fail; host-run functions (avp_db_query, rest_*, exec, ldap_search, …) run
+/// synchronously with the worker's services, blocking it as in OpenSIPS.
+final class HostProxy: ScriptProxy {
+    let services: WorkerServices?
+    let script: Script
+
+    init(services: WorkerServices?, script: Script) {
+        self.services = services
+        self.script = script
+    }
+
+    func slSendReply(code: Int, reason: String) -> Int { -1 }
+    func tRelay(flags: Int, destination: String?) -> Int { -1 }
+    func tNewTran() -> Int { -1 }
+    func tReply(code: Int, reason: String) -> Int { -1 }
+    func tCheckTrans() -> Int { -1 }
+    func tOnFailure(_ route: RouteID) {}
+    func tOnReply(_ route: RouteID) {}
+    func tOnBranch(_ route: RouteID) {}
+    func recordRoute() -> Int { -1 }
+    func looseRoute() -> Int { -1 }
+    func isMyself(host: String, port: Int) -> Bool { false }
+    func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int {
+        AsyncFunctions.invokeSynchronously(call, services: services, script: script, into: &context)
+    }
+}
+
+/// Placeholder proxy kept in an idle execution context: every operation fails.
 final class NullProxy: ScriptProxy, @unchecked Sendable {
     static let shared = NullProxy()
     func slSendReply(code: Int, reason: String) -> Int { -1 }

@@ -42,6 +42,8 @@ public final class TandemServer: Sendable {
     init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, databases: DatabaseConfiguration,
          ldap: LDAPConfiguration, operations: OperationsConfiguration?, drainTimeSeconds: Int, logger: Logger) {
         self.script = script
+        self.databases = databases
+        self.ldap = ldap
         self.drainTimeSeconds = drainTimeSeconds
         self.logger = logger
         // Metrics are published only when /metrics is served; then async latencies also feed its histograms.
@@ -73,6 +75,8 @@ public final class TandemServer: Sendable {
 
     let router: ScriptRouter
     let logger: Logger
+    let databases: DatabaseConfiguration
+    let ldap: LDAPConfiguration
 
     /// Checks `source`, and when it is clean builds a server (not started).
     public static func load(source: String, fileName: String,
@@ -122,13 +126,28 @@ public final class TandemServer: Sendable {
                 "address": "\(operations.configuration.authority)", "paths": "\(paths.joined(separator: ","))",
             ])
         }
-        router.runStartupRoute()
+        runStartupRoute()
         do {
             try proxy.start()
         } catch {
             operations?.stop()
             throw error
         }
+    }
+
+    /// Runs `startup_route` on this thread with services of its own (a reactor that only serves the
+    /// blocking calls; closed after).
+    private func runStartupRoute() {
+        guard script.startupRoute != nil else { return }
+        guard let reactor = try? Reactor() else {
+            logger.error("startup_route: cannot create a reactor; it runs without async functions")
+            router.runStartupRoute(services: nil)
+            return
+        }
+        let services = WorkerServices(asyncWorker: engine.makeWorker(reactor: reactor), databases: databases,
+                                      ldap: ldap)
+        router.runStartupRoute(services: services)
+        reactor.close()
     }
 
     /// Stops the workers and the offload pool.

@@ -1,6 +1,9 @@
 import Foundation
 import Glibc
 import SIPCore
+import Synchronization
+import TandemScript
+import TandemServer
 import Testing
 @testable import TandemProxy
 
@@ -20,6 +23,27 @@ struct AsyncRouteTests {
         }
         return nil
     }
+
+    /// Polls with OPTIONS to `sip:KEY@…` until the script's `keyProbe` answers 299 with the cached value.
+    static func fetched(_ client: SIPTestClient, key: String, tag: String, attempts: Int = 30) throws -> String? {
+        for attempt in 0..<attempts {
+            try client.send(client.request("OPTIONS", uri: "sip:\(key)@127.0.0.1:9", branch: "z9hG4bK-\(tag)-o\(attempt)",
+                                           callID: "\(tag)-o\(attempt)"))
+            let answer = client.waitFor(timeout: 1) { $0 >= 200 }.match
+            if answer?.statusCode == 299 { return answer?.reasonPhrase }
+            usleep(100_000)
+        }
+        return nil
+    }
+
+    /// Script lines answering OPTIONS with the cached value under the Request-URI's user (299) or 404.
+    static let keyProbe = """
+        if (is_method("OPTIONS")) {
+            if (cache_fetch("local", "$rU", $var(r))) { sl_send_reply(299, "$var(r)"); exit; }
+            sl_send_reply(404, "not yet");
+            exit;
+        }
+        """
 
     /// Script lines answering OPTIONS with the cached value of `key` (299) or 404.
     static func cacheProbe(_ key: String) -> String {
@@ -87,5 +111,123 @@ struct AsyncRouteTests {
         let (reply, _) = client.waitFor(timeout: 3) { $0 >= 200 }
         #expect(reply?.statusCode == 200)
         #expect(try Self.fetched(client, tag: "rep-1") == "rc=1 req=from-request rep=from-reply")
+    }
+
+    @Test("Synchronous avp_db_query/exec/… run (blocking) in startup_route, timer_route, onreply_route and launch report routes")
+    func synchronousCallsRunInEveryRoute() throws {
+        let uas = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            startup_route {
+                exec("printf boot", "", $var(o));
+                cache_store("local", "startup", "rc=$rc o=$var(o)");
+            }
+            timer_route[tick, 1] {
+                exec("printf tick", "", $var(o));
+                cache_store("local", "timer", "rc=$rc o=$var(o)");
+            }
+            route {
+                \(Self.keyProbe)
+                launch(usleep(1000), report);
+                t_on_reply("r");
+                $du = "sip:127.0.0.1:\(uas.port)";
+                t_relay();
+            }
+            onreply_route[r] {
+                exec("printf reply", "", $var(o));
+                cache_store("local", "reply", "rc=$rc o=$var(o)");
+            }
+            route[report] {
+                exec("printf report", "", $var(o));
+                cache_store("local", "report", "rc=$rc o=$var(o)");
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        #expect(try Self.fetched(client, key: "startup", tag: "sync-s") == "rc=1 o=boot")
+        try client.send(client.request("MESSAGE", branch: "z9hG4bK-sync-1", callID: "sync-1"))
+        let (request, peer) = try #require(uas.receive(timeout: 2))
+        try uas.reply(to: request, from: peer, status: 200)
+        #expect(client.waitFor(timeout: 3) { $0 >= 200 }.match?.statusCode == 200)
+        #expect(try Self.fetched(client, key: "reply", tag: "sync-r") == "rc=1 o=reply")
+        #expect(try Self.fetched(client, key: "report", tag: "sync-l") == "rc=1 o=report")
+        #expect(try Self.fetched(client, key: "timer", tag: "sync-t") == "rc=1 o=tick")
+    }
+
+    @Test("sync mode honours the per-call timeout; async_timeout bounds synchronous calls; async(f, r, 0) has no per-call limit")
+    func timeoutsInEveryMode() throws {
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                if ($rU == "sync") { async(sleep(10), resume, 1); }
+                if ($rU == "blocking") { sleep(10); t_reply(299, "rc=$rc"); exit; }
+                if ($rU == "zero") { async(usleep(300000), resume, 0); }
+                t_reply(404, "unknown case");
+            }
+            route[resume] {
+                t_reply(299, "rc=$rc");
+            }
+            """, globals: Self.modules + """
+
+            async_timeout = 2
+            modparam("tandem", "async_mode", "sleep=sync")
+            """)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        for (user, expected, limit) in [("sync", "rc=-3", 1.8), ("blocking", "rc=-3", 2.8), ("zero", "rc=1", 1.5)] {
+            let started = Date()
+            try client.send(client.request("MESSAGE", uri: "sip:\(user)@127.0.0.1:9", branch: "z9hG4bK-to-\(user)",
+                                           callID: "to-\(user)"))
+            let reply = client.waitFor(timeout: 12) { $0 >= 200 }.match
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(reply?.reasonPhrase == expected, "\(user)")
+            #expect(elapsed < limit, "\(user) took \(elapsed) s")
+        }
+    }
+
+    @Test("launch() runs from startup_route and branch_route")
+    func launchFromStartupAndBranchRoutes() throws {
+        let uas = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            startup_route {
+                launch(exec("printf boot", "", $var(o)), started, "s");
+            }
+            route[started] {
+                cache_store("local", "startup", "rc=$rc o=$var(o) p=$param(1)");
+            }
+            route {
+                \(Self.keyProbe)
+                t_on_branch("b");
+                $du = "sip:127.0.0.1:\(uas.port)";
+                t_relay();
+            }
+            branch_route[b] {
+                launch(exec("printf branch", "", $var(o)), branched, "b");
+            }
+            route[branched] {
+                cache_store("local", "branch", "rc=$rc o=$var(o) p=$param(1)");
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        #expect(try Self.fetched(client, key: "startup", tag: "launch-s") == "rc=1 o=boot p=s")
+        try client.send(client.request("MESSAGE", branch: "z9hG4bK-launch-b", callID: "launch-b"))
+        let (request, peer) = try #require(uas.receive(timeout: 2))
+        try uas.reply(to: request, from: peer, status: 200)
+        #expect(try Self.fetched(client, key: "branch", tag: "launch-b") == "rc=1 o=branch p=b")
+    }
+
+    @Test("tandem check: avp_db_query without db_url and ldap_search on an undefined session are errors with line and column")
+    func driverCallsNeedTheirConfiguration() {
+        let loaded = TandemServer.load(source: """
+            loadmodule "tm.so"
+            loadmodule "sl.so"
+            loadmodule "avpops.so"
+            loadmodule "ldap.so"
+            route {
+                avp_db_query("SELECT 1", "$avp(x)");
+                async(ldap_search("ldap://nosuch/dc=example?cn?sub?(uid=1)"), done);
+            }
+            route[done] { exit; }
+            """, fileName: "d.cfg")
+        let errors = loaded.diagnostics.filter { $0.severity == .error }.map(\.description)
+        #expect(loaded.server == nil)
+        #expect(errors.contains { $0.hasPrefix("d.cfg:6:5: ") && $0.contains("db_url") }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("d.cfg:7:23: ") && $0.contains("'nosuch'") }, "\(errors)")
     }
 }

@@ -116,10 +116,11 @@ struct Compiler {
     }
 
     private mutating func compileStatement(_ s: Statement) -> StmtFn {
-        var fn = compileStatementBody(s)
+        let compiled = compileStatementBody(s)
+        var fn = compiled
         if Compiler.evaluatesRouteCall(s) {
             // A route(x) inside an expression that ended with exit, drop or async() stops the script here.
-            let body = fn
+            let body = compiled
             fn = { ctx in
                 let flow = body(&ctx)
                 guard let stopped = ctx.stoppedFlow else { return flow }
@@ -128,9 +129,10 @@ struct Compiler {
             }
         }
         guard instrument else { return fn }
+        let counted = fn
         return { ctx in
             ctx.statementCount &+= 1
-            return fn(&ctx)
+            return counted(&ctx)
         }
     }
 
@@ -179,8 +181,7 @@ struct Compiler {
         case .assign(let target, let op, let value):
             return compileAssign(target, op, value)
         case .ifElse(let c, let t, let e):
-            var cond = compileCond(c)
-            if Compiler.containsRouteCall(c) { cond = Compiler.stoppingCondition(cond) }
+            let cond = Compiler.containsRouteCall(c) ? Compiler.stoppingCondition(compileCond(c)) : compileCond(c)
             let then = compileBlock(t)
             guard let e else {
                 return { ctx in
@@ -200,8 +201,7 @@ struct Compiler {
                 }
             }
         case .whileLoop(let c, let b):
-            var cond = compileCond(c)
-            if Compiler.containsRouteCall(c) { cond = Compiler.stoppingCondition(cond) }
+            let cond = Compiler.containsRouteCall(c) ? Compiler.stoppingCondition(compileCond(c)) : compileCond(c)
             let body = compileBlock(b)
             let line = s.location.line
             return { ctx in
