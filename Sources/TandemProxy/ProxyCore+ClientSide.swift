@@ -210,7 +210,13 @@ extension ProxyCore {
             return
         }
         guard let sent = try? SIPMessage(parsing: branch.request),
-              let bytes = MessageBuilders.cancel(for: sent) else { return }
+              var bytes = MessageBuilders.cancel(for: sent) else { return }
+        if router.runsLocalRoute, let cancel = try? SIPMessage(parsing: bytes) {
+            let local = RequestContext(message: cancel, source: branch.destination, socketIndex: branch.socketIndex,
+                                       worker: worker, core: self)
+            guard router.routeLocal(local) else { return }
+            bytes = local.message.serialize()
+        }
         state.branches[index].cancel = .sent(NonInviteClientTransaction(settings: settings.timers, reliable: false),
                                              bytes: bytes)
         clientTable.set(ClientKey(branch: branch.branchID, isCancel: true), txn)

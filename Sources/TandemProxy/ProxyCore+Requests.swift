@@ -15,7 +15,12 @@ extension ProxyCore {
             try message.validateForProxy()
         } catch {
             counters.parseErrors.add(1, ordering: .relaxed)
-            if error.shouldReply400, message.method != .ack {
+            if router.runsErrorRoute {
+                // error_route: the script decides what (if anything) to answer.
+                logger.debug("malformed request to error_route", metadata: Self.badInputMetadata(message, error, source))
+                router.routeError(RequestContext(message: message, source: source, socketIndex: socketIndex,
+                                                 worker: worker, core: self))
+            } else if error.shouldReply400, message.method != .ack {
                 logger.info("rejecting malformed request", metadata: Self.badInputMetadata(message, error, source))
                 replyToMalformed(message, error: error, source: source, socketIndex: socketIndex, worker: worker)
             } else {

@@ -22,6 +22,21 @@ public protocol RequestRouter: Sendable {
     /// Runs branch route `route` (armed by `t_on_branch`) on the copy of the request about to be sent
     /// on a new branch. Returns false to drop the branch.
     func routeBranch(_ route: Int, _ context: RequestContext) -> Bool
+
+    /// True if the router takes requests that fail to parse (`error_route`); the proxy then leaves the
+    /// reply (or none) to it instead of answering 400 itself.
+    var runsErrorRoute: Bool { get }
+
+    /// Runs `error_route` for a request that failed validation (`context.message` as far as it parsed).
+    func routeError(_ context: RequestContext)
+
+    /// True if the router has a `local_route` for requests the proxy generates itself.
+    var runsLocalRoute: Bool { get }
+
+    /// Runs `local_route` on a request the proxy generated (the CANCEL of a branch) just before it is
+    /// sent; the route may change `context.message`. Returns false to drop it. Runs under the
+    /// transaction's lock: the script must not relay or reply there (the checker refuses those).
+    func routeLocal(_ context: RequestContext) -> Bool
 }
 
 extension RequestRouter {
@@ -29,6 +44,10 @@ extension RequestRouter {
     public var runsReplyRoutes: Bool { false }
     public func routeReply(_ route: Int?, _ context: ReplyContext) -> ReplyVerdict { .relay }
     public func routeBranch(_ route: Int, _ context: RequestContext) -> Bool { true }
+    public var runsErrorRoute: Bool { false }
+    public func routeError(_ context: RequestContext) {}
+    public var runsLocalRoute: Bool { false }
+    public func routeLocal(_ context: RequestContext) -> Bool { true }
 }
 
 /// What a reply route decided about the reply it ran for.

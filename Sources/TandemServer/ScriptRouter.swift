@@ -127,6 +127,31 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         return true
     }
 
+    var runsErrorRoute: Bool { script.errorRoute != nil }
+
+    /// `error_route` for a request that failed to parse: it may answer (sl_send_reply) and launch jobs.
+    func routeError(_ context: RequestContext) {
+        guard let route = script.errorRoute else { return }
+        run(route, context)
+    }
+
+    var runsLocalRoute: Bool { script.localRoute != nil }
+
+    /// `local_route` on a request the proxy generated (the CANCEL of a branch): header changes go into
+    /// the request; `drop` discards it; `launch()` jobs start.
+    func routeLocal(_ context: RequestContext) -> Bool {
+        guard let route = script.localRoute else { return true }
+        let message = RequestMessageAdapter(context: context, local: nil)
+        var execution = ExecutionContext(script: script, message: message,
+                                         proxy: HostProxy(services: context.worker.attachment as? WorkerServices,
+                                                          script: script),
+                                         logger: scriptLogger, cache: cache, stats: statisticsSink)
+        let outcome = script.run(route: route, context: &execution)
+        startLaunches(&execution, worker: context.worker)
+        if case .dropped = outcome { return false }
+        return true
+    }
+
     /// Runs `startup_route` once, before the workers start (no SIP message). `services` belong to the
     /// starting thread: functions such as avp_db_query run synchronously, and `launch()` jobs run to
     /// their end (with their report routes) before the workers start.

@@ -230,4 +230,47 @@ struct AsyncRouteTests {
         #expect(errors.contains { $0.hasPrefix("d.cfg:6:5: ") && $0.contains("db_url") }, "\(errors)")
         #expect(errors.contains { $0.hasPrefix("d.cfg:7:23: ") && $0.contains("'nosuch'") }, "\(errors)")
     }
+
+    @Test("error_route runs for a request that fails to parse (it answers, launch() works); local_route runs on the CANCEL sent to a branch")
+    func errorAndLocalRoutesRun() throws {
+        let uas = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                \(Self.keyProbe)
+                if (is_method("CANCEL")) { t_relay(); exit; }
+                $du = "sip:127.0.0.1:\(uas.port)";
+                t_relay();
+            }
+            error_route {
+                launch(exec("printf bad", "", $var(o)), reported, "error");
+                sl_send_reply(400, "seen by error_route");
+                exit;
+            }
+            local_route {
+                append_hf("X-Local: $rm\\r\\n");
+                launch(exec("printf local", "", $var(o)), reported, "local");
+            }
+            route[reported] {
+                cache_store("local", "$param(1)", "rc=$rc o=$var(o)");
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        let good = String(decoding: client.request("MESSAGE", branch: "z9hG4bK-err-1", callID: "err-1"), as: UTF8.self)
+        let bad = good.replacingOccurrences(of: "CSeq: 1 MESSAGE", with: "CSeq: 1 INVITE")
+        try client.send(Array(bad.utf8))
+        let reply = client.waitFor(timeout: 2) { $0 >= 200 }.match
+        #expect(reply?.statusCode == 400)
+        #expect(reply?.reasonPhrase == "seen by error_route")
+        #expect(try Self.fetched(client, key: "error", tag: "err-e") == "rc=1 o=bad")
+
+        try client.send(client.request("INVITE", branch: "z9hG4bK-loc-1", callID: "loc-1"))
+        let (invite, peer) = try #require(uas.receive(timeout: 2))
+        try uas.reply(to: invite, from: peer, status: 180)
+        #expect(client.waitFor(timeout: 2) { $0 == 180 }.match != nil)
+        try client.send(client.request("CANCEL", branch: "z9hG4bK-loc-1", callID: "loc-1"))
+        let (cancel, _) = try #require(uas.receive(timeout: 2))
+        #expect(cancel.method == .cancel)
+        #expect(cancel.header(.other("X-Local")) == "CANCEL")
+        #expect(try Self.fetched(client, key: "local", tag: "loc-l") == "rc=1 o=local")
+    }
 }
