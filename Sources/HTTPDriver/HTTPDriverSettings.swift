@@ -16,6 +16,9 @@ public struct HTTPDriverSettings: Sendable, Equatable {
     public var maxResponseBytes = 10_240 * 1024
     /// `max_async_transfers`: transfers one worker runs at once; later ones wait in a FIFO (default 100).
     public var maxAsyncTransfers = 100
+    /// Transfers that may wait for one of the ``maxAsyncTransfers`` slots (`modparam("tandem",
+    /// "http_queue", N)`, default 256); a request beyond that gets rc -4 at once.
+    public var maxPendingTransfers = 256
     /// `max_host_connections` (`CURLMOPT_MAX_HOST_CONNECTIONS`): connections per host per worker; 0:
     /// unlimited. Transfers beyond it wait inside libcurl for a free connection.
     public var maxHostConnections = 0

@@ -24,6 +24,9 @@ struct DatabaseConfiguration: Sendable {
     /// Connections per database per worker (`modparam("tandem", "db_pool_size", N)`, default 16): with
     /// a 20 ms query one worker then serves about 800 queries/s. Mind the server's max_connections.
     var poolSize = 16
+    /// Queries that may wait for a connection, per database per worker (`modparam("tandem", "db_queue",
+    /// N)`, default 256); a query beyond that gets rc -4 at once instead of queueing behind a backlog.
+    var queueSize = 256
     /// The MongoDB pool of `cache_raw_query("mongodb", …)` (`modparam("cachedb_mongodb", "cachedb_url", …)`).
     var cacheMongo: MongoClientPool?
 
@@ -66,6 +69,13 @@ struct DatabaseConfiguration: Sendable {
                 configuration.poolSize = size
             } else {
                 diagnostics.append(Diagnostic(decl.location, "tandem db_pool_size must be a number from 1 to 1000"))
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "db_queue" }) {
+            if let size = decl.value.intValue, (0...100_000).contains(size) {
+                configuration.queueSize = size
+            } else {
+                diagnostics.append(Diagnostic(decl.location, "tandem db_queue must be a number from 0 to 100000"))
             }
         }
         for decl in config.modparams where decl.module == "cachedb_mongodb" && decl.param == "cachedb_url" {

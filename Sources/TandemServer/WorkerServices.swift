@@ -38,7 +38,8 @@ final class WorkerServices {
         }
         if let pool = postgresPools[database.id] { return pool }
         let pool = PostgresPool(settings: settings, reactor: asyncWorker.reactor,
-                                configuration: PostgresPoolConfiguration(size: databases.poolSize),
+                                configuration: PostgresPoolConfiguration(size: databases.poolSize,
+                                                                           maxQueue: databases.queueSize),
                                 blocking: blocking)
         postgresPools[database.id] = pool
         return pool
