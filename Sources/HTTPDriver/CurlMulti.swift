@@ -38,7 +38,7 @@ public final class CurlMulti {
     public private(set) var connectionsOpened = 0
 
     /// Creates the multi for `reactor` (call on its loop thread).
-    public init?(reactor: Reactor, settings: HTTPDriverSettings = .current) {
+    public init?(reactor: Reactor, settings: HTTPDriverSettings = HTTPDriverSettings()) {
         CurlGlobal.ensureInitialized()
         guard let multi = curl_multi_init() else { return nil }
         self.multi = multi

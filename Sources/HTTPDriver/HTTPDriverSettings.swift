@@ -1,8 +1,5 @@
-import Synchronization
-
-/// The HTTP driver's module parameters (rest_client's modparams), process-wide. Set once at startup
-/// with ``install(_:)``; requests copy the per-request part, each worker's ``CurlMulti`` reads the
-/// connection part when it is created.
+/// The HTTP driver's module parameters (rest_client's modparams). The server hands them to each
+/// worker: requests copy the per-request part, the worker's ``CurlMulti`` takes the connection part.
 public struct HTTPDriverSettings: Sendable, Equatable {
     /// `connection_timeout` in ms (rest_client: seconds, default 20).
     public var connectTimeoutMs: UInt64 = 20_000
@@ -28,14 +25,4 @@ public struct HTTPDriverSettings: Sendable, Equatable {
 
     /// The defaults above.
     public init() {}
-
-    private static let storage = Mutex(HTTPDriverSettings())
-
-    /// The installed settings (defaults until ``install(_:)``).
-    public static var current: HTTPDriverSettings { storage.withLock { $0 } }
-
-    /// Installs the settings (startup, before workers send requests).
-    public static func install(_ settings: HTTPDriverSettings) {
-        storage.withLock { $0 = settings }
-    }
 }

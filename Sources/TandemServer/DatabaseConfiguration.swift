@@ -1,22 +1,12 @@
 import MongoDriver
-import PostgresDriver
 import TandemScript
 
 /// The databases a script names with `modparam("sqlops"|"avpops"|"dbops", "db_url", "[id ]URL")`.
 struct DatabaseConfiguration: Sendable {
-    /// One database: its id (`avp_db_query`'s third argument) and how to reach it.
+    /// One database: its id (`avp_db_query`'s third argument) and the driver's backend for it.
     struct Database: Sendable {
-        /// The kinds of database Tandem talks to.
-        enum Backend: Sendable {
-            /// PostgreSQL: per-worker native pools are made from the settings; the blocking pool
-            /// serves the offload/sync modes.
-            case postgres(PostgresConnectionSettings, blocking: PostgresBlockingPool)
-            /// MongoDB: one shared libmongoc client pool, used from the offload pool only.
-            case mongo(MongoClientPool)
-        }
-
         let id: String
-        let backend: Backend
+        let backend: any DatabaseBackend
     }
 
     /// In declaration order; the first is the default.
@@ -49,15 +39,13 @@ struct DatabaseConfiguration: Sendable {
                 url = String(text[text.index(after: space)...]).trimmingSpaces()
             }
             do {
-                if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-                    let settings = try PostgresConnectionSettings(url)
-                    databases.append(Database(id: id, backend: .postgres(settings, blocking: PostgresBlockingPool(settings: settings))))
-                } else if url.hasPrefix("mongodb") {
-                    databases.append(Database(id: id, backend: .mongo(try mongoPool(url, limit: mongoLimit))))
+                if let driver = DatabaseBinding.driver(for: url) {
+                    databases.append(Database(id: id, backend: try driver.backend(url, mongoLimit)))
                 } else {
                     let scheme = url.split(separator: ":").first.map(String.init) ?? url
+                    let known = DatabaseBinding.databaseDrivers.compactMap(\.schemes.first).joined(separator: " or ")
                     diagnostics.append(Diagnostic(decl.location,
-                        "\(decl.module) db_url: '\(scheme)' databases are not supported (use postgres:// or mongodb://)"))
+                        "\(decl.module) db_url: '\(scheme)' databases are not supported (use \(known))"))
                 }
             } catch {
                 diagnostics.append(Diagnostic(decl.location, "\(decl.module) db_url: \(error)"))
@@ -80,17 +68,11 @@ struct DatabaseConfiguration: Sendable {
         }
         for decl in config.modparams where decl.module == "cachedb_mongodb" && decl.param == "cachedb_url" {
             do {
-                configuration.cacheMongo = try mongoPool(decl.value.plainText.trimmingSpaces(), limit: mongoLimit)
+                configuration.cacheMongo = try MongoDatabase.clientPool(decl.value.plainText.trimmingSpaces(), limit: mongoLimit)
             } catch {
                 diagnostics.append(Diagnostic(decl.location, "cachedb_mongodb cachedb_url: \(error)"))
             }
         }
         return (configuration, diagnostics)
-    }
-
-    /// The shared client pool for a MongoDB URL (`mongodb[:group]://host/db[.collection]`).
-    static func mongoPool(_ url: String, limit: Int) throws -> MongoClientPool {
-        let normalized = MongoURL(url)
-        return try MongoClientPool.shared(url: normalized.url, configuration: MongoPoolConfiguration(maxPoolSize: max(1, limit)))
     }
 }

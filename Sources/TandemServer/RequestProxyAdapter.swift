@@ -8,11 +8,14 @@ import TandemScript
 final class RequestProxyAdapter: ScriptProxy {
     let context: RequestContext
     let script: Script
+    /// The services of the worker running the route (nil: host-run functions fail).
+    let services: WorkerServices?
     private var core: ProxyCore { context.core }
 
-    init(context: RequestContext, script: Script) {
+    init(context: RequestContext, script: Script, services: WorkerServices?) {
         self.context = context
         self.script = script
+        self.services = services
     }
 
     func slSendReply(code: Int, reason: String) -> Int {
@@ -49,8 +52,7 @@ final class RequestProxyAdapter: ScriptProxy {
     /// An async-capable function called outside `async()`/`launch()` runs synchronously on the worker,
     /// as in OpenSIPS (its blocking form, bounded by `async_timeout`).
     func invoke(_ call: ExternalCall, context execution: inout ExecutionContext) -> Int {
-        AsyncFunctions.invokeSynchronously(call, services: context.worker.attachment as? WorkerServices,
-                                           script: script, into: &execution)
+        AsyncBindings.invokeSynchronously(call.name, call.arguments, services: services, into: &execution)
     }
 
     /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`.

@@ -194,7 +194,7 @@ extension ServerConfiguration {
             switch decl.param {
             case "offload_limit", "offload_queue":
                 do {
-                    let limits = try OffloadLimits.parse(text, knownDrivers: AsyncFunctions.knownDrivers,
+                    let limits = try OffloadLimits.parse(text, knownDrivers: AsyncBindings.knownDrivers,
                                                          minimum: decl.param == "offload_limit" ? 1 : 0)
                     if decl.param == "offload_limit" {
                         configuration.offload.limits = limits
@@ -207,10 +207,10 @@ extension ServerConfiguration {
             case "async_mode":
                 for entry in text.split(separator: ";") where !entry.isEmpty {
                     let parts = entry.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces() }
-                    guard parts.count == 2, AsyncFunctions.knownDrivers.contains(parts[0]),
+                    guard parts.count == 2, AsyncBindings.knownDrivers.contains(parts[0]),
                           let mode = AsyncMode(rawValue: parts[1]) else {
                         diagnostics.append(Diagnostic(decl.location,
-                            "tandem async_mode: '\(entry)' must be DRIVER=native|offload|sync with DRIVER one of \(AsyncFunctions.knownDrivers.joined(separator: ", "))"))
+                            "tandem async_mode: '\(entry)' must be DRIVER=native|offload|sync with DRIVER one of \(AsyncBindings.knownDrivers.joined(separator: ", "))"))
                         continue
                     }
                     configuration.modes[parts[0]] = mode

@@ -1,7 +1,6 @@
 import Glibc
 import Logging
 import Reactor
-import HTTPDriver
 import TandemAsync
 import TandemOperations
 import TandemProxy
@@ -39,11 +38,10 @@ public final class TandemServer: Sendable {
     /// The operations endpoint (`/metrics`, `/health`, `/stats`), when the config loads httpd.
     public let operations: OperationsEndpoint?
 
-    init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, databases: DatabaseConfiguration,
-         ldap: LDAPConfiguration, operations: OperationsConfiguration?, drainTimeSeconds: Int, logger: Logger) {
+    init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, drivers: DriverSettings,
+         operations: OperationsConfiguration?, drainTimeSeconds: Int, logger: Logger) {
         self.script = script
-        self.databases = databases
-        self.ldap = ldap
+        self.drivers = drivers
         self.drainTimeSeconds = drainTimeSeconds
         self.logger = logger
         // Metrics are published only when /metrics is served; then async latencies also feed its histograms.
@@ -66,17 +64,17 @@ public final class TandemServer: Sendable {
         }
         self.proxy = ProxyServer(core: core, logger: logger,
                                  onWorkerStart: { worker in
-                                     worker.attachment = WorkerServices(
-                                         asyncWorker: engine.makeWorker(reactor: worker.reactor), databases: databases,
-                                         ldap: ldap)
+                                     router.attach(WorkerServices(asyncWorker: engine.makeWorker(reactor: worker.reactor),
+                                                                  settings: drivers),
+                                                   toWorker: worker.index)
                                      if worker.index == 0 { router.scheduleTimerRoutes(on: worker) }
                                  })
     }
 
     let router: ScriptRouter
     let logger: Logger
-    let databases: DatabaseConfiguration
-    let ldap: LDAPConfiguration
+    /// The drivers' settings every worker's services get.
+    let drivers: DriverSettings
 
     /// Checks `source`, and when it is clean builds a server (not started).
     public static func load(source: String, fileName: String,
@@ -100,11 +98,9 @@ public final class TandemServer: Sendable {
         loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
             + ServerConfiguration.ignoredParameters(in: result.config)
         if let settings, let engine, let http, let drainTime, errors.isEmpty {
-            // Each worker's curl multi reads these when first used, after start().
-            HTTPDriverSettings.install(http)
-            loaded.server = TandemServer(script: script, settings: settings, engine: engine, databases: databases,
-                                         ldap: ldap, operations: operations, drainTimeSeconds: drainTime,
-                                         logger: logger)
+            loaded.server = TandemServer(script: script, settings: settings, engine: engine,
+                                         drivers: DriverSettings(databases: databases, ldap: ldap, http: http),
+                                         operations: operations, drainTimeSeconds: drainTime, logger: logger)
         }
         return loaded
     }
@@ -144,8 +140,7 @@ public final class TandemServer: Sendable {
             router.runStartupRoute(services: nil)
             return
         }
-        let services = WorkerServices(asyncWorker: engine.makeWorker(reactor: reactor), databases: databases,
-                                      ldap: ldap)
+        let services = WorkerServices(asyncWorker: engine.makeWorker(reactor: reactor), settings: drivers)
         router.runStartupRoute(services: services)
         reactor.close()
     }
