@@ -36,6 +36,13 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         slot(index).services = services
     }
 
+    /// Releases worker `index`'s services and idle context (on that worker's thread, after its loop
+    /// ended: its driver pools deregister from its reactor).
+    func detach(worker index: Int) {
+        slot(index).services = nil
+        slot(index).execution = nil
+    }
+
     private func slot(_ index: Int) -> WorkerSlot { slots[index >= 0 && index < slots.count ? index : 0] }
 
     /// The services of the worker running `worker`'s loop.

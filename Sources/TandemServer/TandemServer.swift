@@ -68,7 +68,8 @@ public final class TandemServer: Sendable {
                                                                   settings: drivers),
                                                    toWorker: worker.index)
                                      if worker.index == 0 { router.scheduleTimerRoutes(on: worker) }
-                                 })
+                                 },
+                                 onWorkerStop: { worker in router.detach(worker: worker.index) })
     }
 
     let router: ScriptRouter

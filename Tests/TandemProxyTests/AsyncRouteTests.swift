@@ -273,4 +273,22 @@ struct AsyncRouteTests {
         #expect(cancel.header(.other("X-Local")) == "CANCEL")
         #expect(try Self.fetched(client, key: "local", tag: "loc-l") == "rc=1 o=local")
     }
+
+    @Test("Output variables $du and $ru are written (async and synchronous calls); the message goes where they say")
+    func messageVariablesAsOutputs() throws {
+        let uas = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                async(exec("printf sip:127.0.0.1:\(uas.port)", "", $du), relay);
+            }
+            route[relay] {
+                exec("printf sip:carol@example.net", "", $ru);
+                t_relay();
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        try client.send(client.request("MESSAGE", branch: "z9hG4bK-out-1", callID: "out-1"))
+        let (request, _) = try #require(uas.receive(timeout: 3))
+        #expect(request.requestURIText == "sip:carol@example.net")
+    }
 }

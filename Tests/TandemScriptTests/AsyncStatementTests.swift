@@ -65,4 +65,22 @@ import Testing
         let errors = result.errors.map(\.description)
         #expect(errors.contains { $0.hasPrefix("t.cfg:3:5: ") && $0.contains("'tm'") }, "\(errors)")
     }
+
+    @Test("Output variables: $ru/$du are accepted; a read-only one ($hdr, $ci) is a check error with line and column")
+    func outputVariablesMustBeWritable() {
+        let ok = check(prelude + """
+        route { async(exec("printf x", "", $du, $ru), resume); }
+        route[resume] { exit; }
+        """, file: "o.cfg")
+        #expect(!ok.hasErrors, "\(ok.errors)")
+        let bad = check(prelude + """
+        route {
+            exec("printf x", "", $hdr(X-Out));
+            avp_db_query("SELECT 1", "$avp(a);$ci");
+        }
+        """, file: "o.cfg")
+        let errors = bad.errors.map(\.description)
+        #expect(errors.contains { $0.hasPrefix("o.cfg:14:26: ") && $0.contains("writable") }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("o.cfg:15:30: ") && $0.contains("not writable") }, "\(errors)")
+    }
 }
