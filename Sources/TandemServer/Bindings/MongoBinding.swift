@@ -2,8 +2,9 @@ import MongoDriver
 import TandemAsync
 import TandemScript
 
-/// MongoDB databases (`mongodb://`) for avp_db_query: a JSON command on the process's shared libmongoc
-/// client pool (blocking form only: the offload pool runs it). Values are JSON-escaped into it.
+/// MongoDB databases (`mongodb://`) for avp_db_query: a JSON command on the database's libmongoc client
+/// pool, made at load and owned by the server's settings (blocking form only: the offload pool runs it).
+/// Values are JSON-escaped into it.
 struct MongoDatabase: DatabaseBackend {
     static let driver = DatabaseDriver(schemes: ["mongodb"], driverNames: ["mongodb"]) { url, limit in
         MongoDatabase(pool: try clientPool(url, limit: limit))
@@ -11,9 +12,9 @@ struct MongoDatabase: DatabaseBackend {
 
     let pool: MongoClientPool
 
-    /// The shared client pool for a MongoDB URL (`mongodb[:group]://host/db[.collection]`).
+    /// A client pool for a MongoDB URL (`mongodb[:group]://host/db[.collection]`) with `limit` connections.
     static func clientPool(_ url: String, limit: Int) throws -> MongoClientPool {
-        try MongoClientPool.shared(url: MongoURL(url).url, configuration: MongoPoolConfiguration(maxPoolSize: max(1, limit)))
+        try MongoClientPool(url: MongoURL(url).url, configuration: MongoPoolConfiguration(maxPoolSize: max(1, limit)))
     }
 
     func queryOperation(id: String, query: String, parameters: [String?], worker: WorkerServices) -> any AsyncOperation {
