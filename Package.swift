@@ -103,6 +103,9 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"], swiftSettings: strict),
         .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor"], swiftSettings: strict),
+        // Runs offload jobs in a process of its own: OffloadTests counts that process's threads.
+        .executableTarget(name: "offload-probe", dependencies: ["TandemAsync", "Reactor"], path: "Tests/OffloadProbe",
+                          swiftSettings: strict),
         .testTarget(name: "PostgresDriverTests", dependencies: ["PostgresDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
         .testTarget(name: "MongoDriverTests", dependencies: ["MongoDriver", "TandemAsync", "Reactor"], swiftSettings: strict),

@@ -300,6 +300,9 @@ class Step:
     proxy_cpu_us_per_call: float | None = None
     proxy_rss_kb: int | None = None
     proxy_hwm_kb: int | None = None
+    # Most threads the proxy had during the step (/proc/PID/stat num_threads, i.e. /proc/PID/task entries, read
+    # every 0.25 s and at both ends; the main process only).
+    proxy_peak_threads: int | None = None
     ok: bool = False
     reason: str = ""
     # INVITE -> 200 response time (SIPp rtd): exact percentiles from -trace_rtt samples (1 ms resolution),
@@ -427,6 +430,7 @@ class Runner:
             # Wait for SIPp; every second, look at its statistics: a step whose failed calls or retransmissions
             # already exceed what the whole step may have cannot pass any more (stopped early, saves the drain).
             next_look = t0 + 1.5
+            next_threads = t0  # the first look at once (the proxy's threads before the calls)
             rtt_path = self.outdir / "sipp" / f"uac_perf_{uac.pid}_rtt.csv"
             slow = SlowCounter(rtt_path, st.p90_limit_ms)
             while True:
@@ -435,6 +439,9 @@ class Runner:
                     st.uac_rc = rc
                     break
                 now = time.monotonic()
+                if via_proxy and self.proxy and self.proxy.proc and now >= next_threads:
+                    next_threads = now + 0.25
+                    self._threads(st, self.proxy.proc.pid)
                 if now - t0 > wait_s:
                     terminate(uac)
                     st.uac_rc = None
@@ -451,6 +458,8 @@ class Runner:
                 time.sleep(0.05)
             st.wall_s = round(time.monotonic() - t0, 3)
             after = self.proxy.sample() if (via_proxy and self.proxy) else None
+            if via_proxy and self.proxy and self.proxy.proc:
+                self._threads(st, self.proxy.proc.pid)
         finally:
             if poller:
                 st.stats = poller.stop()
@@ -472,12 +481,21 @@ class Runner:
             extra = f" proxy cpu {st.proxy_cpu_pct:.0f}% rss {st.proxy_rss_kb} kB"
         if st.rtt_p90_ms is not None:
             extra += f" p90 {st.rtt_p90_ms:g} ms"
+        if st.proxy_peak_threads is not None:
+            extra += f" threads {st.proxy_peak_threads}"
         if st.stats is not None:
             extra += f" async {tandem_stats.cell(st.stats)}"
         log(f"{target:8s} {rate:6d} cps x {dur:g}s{' (confirm)' if confirm else ''}: ok {st.successful}/{calls} "
             f"failed {st.failed} retrans {st.retransmissions} achieved {st.achieved_rate:.0f} cps wall "
             f"{st.wall_s:.1f}s{extra} -> {verdict}")
         return st
+
+    @staticmethod
+    def _threads(st: Step, pid: int) -> None:
+        """Raises the step's proxy_peak_threads to the proxy's thread count now."""
+        stat = _read_stat(pid)
+        if stat is not None:
+            st.proxy_peak_threads = max(st.proxy_peak_threads or 0, stat[2])
 
     @staticmethod
     def _rtt(st: Step, path: Path) -> None:
@@ -696,6 +714,15 @@ class Search:
     incomplete: bool = False
     # Highest rate that passed a (short) search step, before confirmation.
     search_max_rate: int = 0
+
+
+def peak_threads_of(s: Search) -> dict[str, int | None]:
+    """`peak_threads`: most proxy threads seen in any step of the search; `peak_threads_at_max`: in its best
+    (highest passing) step."""
+    seen = [st.proxy_peak_threads for st in s.steps if st.proxy_peak_threads is not None]
+    b = best_step(s)
+    return {"peak_threads": max(seen) if seen else None,
+            "peak_threads_at_max": b.proxy_peak_threads if b else None}
 
 
 def tidy_rate(rate: float) -> int:
@@ -1101,7 +1128,9 @@ def cmd_relay(a) -> int:
             s = None
             try:
                 start = min(starts.get(name, a.start_rate), cap)
-                s = search(runner, name, start, cap, a.precision, a.max_steps, max(10.0, min(a.budget, left)))
+                reset = proxy.restart if (proxy and a.restart_after_failure) else None
+                s = search(runner, name, start, cap, a.precision, a.max_steps, max(10.0, min(a.budget, left)),
+                           reset=reset)
                 searches.append(s)
             finally:
                 if proxy:
@@ -1111,6 +1140,8 @@ def cmd_relay(a) -> int:
                         rec["cpu_seconds_total"] = round(proxy.last.cpu_s, 3)
                         rec["threads"] = proxy.last.threads
                     rec["exit_code"] = proxy.proc.returncode if proxy.proc else None
+                    if s is not None:
+                        rec.update(peak_threads_of(s))
                     if s is not None and any("proxy died" in st.reason for st in s.steps):
                         rec["error"] = "proxy died during the search"
                         broken = True
@@ -2108,6 +2139,7 @@ def cmd_matrix(a) -> int:
                     rec["threads"] = proxy.last.threads
                 rec["exit_code"] = proxy.proc.returncode if proxy.proc else None
                 rec["proxy_restarts"] = restarts
+            rec.update(peak_threads_of(s))
             b = best_step(s)
             rec.update({"max_rate": s.max_rate, "first_fail": s.first_fail, "stopped_by": s.stopped_by,
                         "search_max_rate": s.search_max_rate, "limit": limit_reason(s.steps, s.max_rate),
@@ -2156,6 +2188,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--proxy-running", action="store_true", help="the proxy is already running at --proxy-addr")
     r.add_argument("--no-proxy", action="store_true", help="only the SIPp uac <-> uas baseline")
     r.add_argument("--skip-baseline", action="store_true", help="only the proxy searches")
+    r.add_argument("--restart-after-failure", action="store_true",
+                   help="a step that follows a failed one runs on a freshly started proxy (as in matrix)")
     r.add_argument("--quick", action="store_true", help="6 s steps, coarse search: under 3 minutes for one proxy")
     r.add_argument("--duration", type=float, help="seconds per step (quick 6, full 30)")
     r.add_argument("--start-rate", type=int, help="first rate of the ramp (quick 1000, full 500)")

@@ -73,11 +73,11 @@ public final class AsyncEngine: Sendable {
 public struct AsyncEngineSnapshot: Sendable, Equatable {
     /// Per-driver counters, sorted by driver name.
     public var drivers: [AsyncDriverSnapshot]
-    /// Offload threads alive.
+    /// Dispatch threads the offload lanes hold (slots whose work item is in Dispatch).
     public var offloadThreads: Int
-    /// Highest number of offload threads alive at once.
+    /// Highest ``offloadThreads`` so far.
     public var offloadThreadsPeak: Int
-    /// Offload threads running a job.
+    /// Offload jobs running.
     public var offloadThreadsBusy: Int
     /// Sum of the limits of the lanes in use (bound on offload threads).
     public var offloadThreadLimit: Int

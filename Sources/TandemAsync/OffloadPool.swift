@@ -1,15 +1,19 @@
 import Synchronization
 
-/// Runs the blocking form of async operations on dedicated threads, never on a SIP worker.
+/// Runs the blocking form of async operations on Dispatch, never on a SIP worker.
 ///
 /// Each driver gets a lane with its own limit of jobs running at once and its own bounded queue;
-/// a full queue rejects the job at once (rc -4), so a slow driver cannot delay the others.
+/// a full queue rejects the job at once (rc -4), so a slow driver cannot delay the others. Results go
+/// back through the submitting worker's one ``CompletionQueue``.
 ///
-/// Threads are our own pthreads (not Dispatch's global pool): a lane starts a thread only when a job
-/// is waiting and no idle thread exists, never more than its limit, and idle threads exit after
-/// `idleThreadTimeoutMs`. So the pool never runs more threads than the sum of the lanes' limits — a
-/// hard bound that Dispatch (which adds threads when work items block) does not give.
-/// A job whose owner timed out keeps its slot until the blocking call returns.
+/// A lane (``OffloadLane``) hands Dispatch a work item only while fewer than its limit are in Dispatch, so
+/// the blocking jobs running at once never exceed the lane's limit and the pool never runs more than the
+/// sum of the limits — Dispatch adds threads when work items block, but it never has more of our work
+/// items than that. Jobs beyond the limit wait in the lane's own bounded queue. The lanes use serial
+/// queues on libdispatch's overcommit pool with QoS `.userInitiated` (why: ``OffloadLane``); idle
+/// threads are Dispatch's to keep or end. That pool starts at most 255 threads on Linux (libdispatch's
+/// cap), so limits adding up to more run at most 255 jobs at once (`tandem check` warns). A job whose
+/// owner timed out keeps its slot until the blocking call returns.
 public final class OffloadPool: Sendable {
     /// Limits and bounds of the pool.
     public struct Configuration: Sendable {
@@ -21,17 +25,14 @@ public final class OffloadPool: Sendable {
         public var defaultLimit: Int
         /// Queue bound for drivers not listed in ``queueBounds``.
         public var defaultQueueBound: Int
-        /// Idle offload threads exit after this long.
-        public var idleThreadTimeoutMs: UInt64
 
         /// Creates a configuration.
         public init(limits: OffloadLimits = OffloadLimits(), queueBounds: OffloadLimits = OffloadLimits(),
-                    defaultLimit: Int = 4, defaultQueueBound: Int = 1024, idleThreadTimeoutMs: UInt64 = 10_000) {
+                    defaultLimit: Int = 4, defaultQueueBound: Int = 1024) {
             self.limits = limits
             self.queueBounds = queueBounds
             self.defaultLimit = defaultLimit
             self.defaultQueueBound = defaultQueueBound
-            self.idleThreadTimeoutMs = idleThreadTimeoutMs
         }
     }
 
@@ -40,7 +41,7 @@ public final class OffloadPool: Sendable {
     private let lanes = Mutex<[String: OffloadLane]>([:])
     let gauges = OffloadGauges()
 
-    /// Creates an idle pool (threads start on demand).
+    /// Creates an idle pool (lanes are made on a driver's first job).
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }
@@ -54,11 +55,11 @@ public final class OffloadPool: Sendable {
         return lane(for: driver, counters: counters).submit(ticket) ? ticket : nil
     }
 
-    /// Offload threads alive now.
+    /// Threads the lanes hold now: slots whose work item is in Dispatch (each holds at most one thread).
     public var threadCount: Int { gauges.threads.load(ordering: .relaxed) }
-    /// Highest number of offload threads alive at once.
+    /// Highest ``threadCount`` so far.
     public var peakThreadCount: Int { gauges.peakThreads.load(ordering: .relaxed) }
-    /// Offload threads running a job now.
+    /// Jobs running now.
     public var busyCount: Int { gauges.busy.load(ordering: .relaxed) }
     /// Highest number of jobs running at once.
     public var peakBusyCount: Int { gauges.peakBusy.load(ordering: .relaxed) }
@@ -73,7 +74,7 @@ public final class OffloadPool: Sendable {
     /// The queue bound applied to `driver`.
     public func queueBound(for driver: String) -> Int { configuration.queueBounds[driver] ?? configuration.defaultQueueBound }
 
-    /// Stops accepting jobs; threads exit after draining their queues.
+    /// Stops accepting jobs; the jobs already queued still run.
     public func shutdown() {
         for lane in lanes.withLock({ Array($0.values) }) { lane.shutdown() }
     }
@@ -82,7 +83,7 @@ public final class OffloadPool: Sendable {
         lanes.withLock { table in
             if let lane = table[driver] { return lane }
             let lane = OffloadLane(driver: driver, limit: limit(for: driver), queueBound: queueBound(for: driver),
-                                   idleTimeoutMs: configuration.idleThreadTimeoutMs, counters: counters, gauges: gauges)
+                                   counters: counters, gauges: gauges)
             table[driver] = lane
             return lane
         }

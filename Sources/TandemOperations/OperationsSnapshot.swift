@@ -227,8 +227,11 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
 
     /// The offload pool's thread figures.
     public struct Offload: Codable, Sendable, Equatable {
+        /// Dispatch threads the offload lanes hold now (lane slots whose work item is in Dispatch).
         public var threads: Int
+        /// Highest ``threads`` since start.
         public var threadsPeak: Int
+        /// Offload jobs running now.
         public var threadsBusy: Int
         /// Sum of the limits of the lanes in use (the bound on threads).
         public var threadLimit: Int

@@ -163,6 +163,23 @@ extension ServerConfiguration {
         return warnings
     }
 
+    /// Offload jobs that can run at once in a process: the lanes' Dispatch pool (libdispatch's overcommit pool
+    /// of one QoS) starts at most this many threads.
+    public static let dispatchThreadCap = 255
+
+    /// A warning when the `offload_limit` values (with MongoDB's default) add up to more than
+    /// ``dispatchThreadCap``: the lanes then run fewer jobs at once than their limits allow.
+    public static func offloadWarnings(for engine: AsyncEngineConfiguration, config: ScriptConfig) -> [Diagnostic] {
+        let sum = engine.offload.limits.values.values.reduce(0, +)
+        guard sum > dispatchThreadCap,
+              let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "offload_limit" }) else {
+            return []
+        }
+        return [Diagnostic(decl.location,
+            "tandem offload_limit: the limits add up to \(sum), but the offload lanes share one Dispatch pool of at most \(dispatchThreadCap) threads: no more than \(dispatchThreadCap) offload jobs run at once",
+            severity: .warning)]
+    }
+
     /// Seconds a graceful shutdown waits for transactions to finish when the script does not say.
     public static let defaultDrainTime = 30
 

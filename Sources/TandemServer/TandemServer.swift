@@ -98,6 +98,7 @@ public final class TandemServer: Sendable {
             + drainProblems + callProblems + operationsProblems.filter { $0.severity == .error }
         loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
             + ServerConfiguration.ignoredParameters(in: result.config)
+            + (engine.map { ServerConfiguration.offloadWarnings(for: $0, config: result.config) } ?? [])
         if let settings, let engine, let http, let drainTime, errors.isEmpty {
             loaded.server = TandemServer(script: script, settings: settings, engine: engine,
                                          drivers: DriverSettings(databases: databases, ldap: ldap, http: http),

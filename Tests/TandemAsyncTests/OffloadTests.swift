@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Reactor
 import Synchronization
@@ -9,7 +10,7 @@ import Testing
         AsyncEngine(configuration: AsyncEngineConfiguration(
             defaultTimeoutMs: timeoutMs,
             offload: OffloadPool.Configuration(limits: OffloadLimits(limits), queueBounds: OffloadLimits(bounds),
-                                               defaultLimit: 2, defaultQueueBound: 64, idleThreadTimeoutMs: 200)))
+                                               defaultLimit: 2, defaultQueueBound: 64)))
     }
 
     @Test func limitHoldsAndJobsNeverRunOnTheWorker() throws {
@@ -77,6 +78,69 @@ import Testing
         #expect(engine.snapshot().offloadThreadsPeak <= 3, "threads ≤ sum of limits (1 + 2)")
     }
 
+    @Test func laneOfTwoNeverRunsMoreThanTwoOfSixtyBlockingJobs() throws {
+        let reactor = try Reactor()
+        let engine = engine(limits: ["two": 2], bounds: ["two": 100])
+        let worker = engine.makeWorker(reactor: reactor)
+        let gauge = Gauge()
+        let jobThreadsAtOnce = Shared<Set<UInt>>([])
+        let mostJobThreadsAtOnce = Shared(0)
+        let done = Box(0)
+        for _ in 0..<60 {
+            let op = BlockingOperation(driver: "two") {
+                gauge.enter()
+                let tid = pthread_self()
+                let now = jobThreadsAtOnce.mutate { $0.insert(tid); return $0.count }
+                mostJobThreadsAtOnce.mutate { $0 = max($0, now) }
+                sleepMs(3)
+                jobThreadsAtOnce.mutate { _ = $0.remove(tid) }
+                gauge.leave()
+                return AsyncResult(rc: 1)
+            }
+            worker.start(op, mode: .offload) { result in
+                #expect(result.rc == 1)
+                done.value += 1
+            }
+        }
+        try spin(reactor, limitMs: 10_000) { done.value == 60 }
+        #expect(done.value == 60)
+        #expect(gauge.peak.load(ordering: .relaxed) == 2, "2 at once, never more")
+        #expect(mostJobThreadsAtOnce.value <= 2, "never more than 2 threads in jobs at once")
+        #expect(engine.pool.peakBusyCount <= 2 && engine.pool.peakThreadCount <= 2)
+        let s = try #require(engine.snapshot().driver("two"))
+        #expect(s.completed == 60 && s.queued == 0 && s.offloadBusy == 0 && s.rejected == 0)
+    }
+
+    /// The process-wide bound, counted in `/proc/self/task` of `offload-probe` (a process running nothing but
+    /// one lane: this test process has the other tests' threads): a lane of limit 2 with 60 blocking jobs adds
+    /// at most 2 + 3 threads (3 to spare for libdispatch's own threads; exactly 2 were added on the 2-CPU box).
+    @Test func processThreadsStayWithinTheLimitPlusAFew() throws {
+        let probe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("offload-probe")
+        try #require(FileManager.default.isExecutableFile(atPath: probe.path),
+                     "\(probe.path) missing: build it with swift build --build-tests")
+        let process = Process()
+        process.executableURL = probe
+        process.arguments = ["2", "60", "10"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let line = String(decoding: data, as: UTF8.self)
+        var figures: [String: Int] = [:]
+        for pair in line.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let kv = pair.split(separator: "=")
+            if kv.count == 2, let v = Int(kv[1]) { figures[String(kv[0])] = v }
+        }
+        let baseline = try #require(figures["baseline"], "probe printed: \(line)")
+        let peak = try #require(figures["peak_threads"])
+        #expect(figures["completed"] == 60, "\(line)")
+        #expect(figures["peak_running"] == 2, "\(line)")
+        #expect(peak <= baseline + 2 + 3, "threads while the jobs ran: \(line)")
+    }
+
     @Test func poolThreadsNeverExceedSumOfLimits() throws {
         let reactor = try Reactor()
         let engine = engine(limits: ["a": 2, "b": 3, "c": 1])
@@ -91,7 +155,7 @@ import Testing
         #expect(engine.pool.peakThreadCount <= 6)
         #expect(engine.pool.peakBusyCount <= 6)
         #expect(engine.pool.maxThreads == 6)
-        // Idle threads go away.
+        // Every slot is given back.
         let deadline = System.monotonicNanoseconds() + 3_000_000_000
         while engine.pool.threadCount > 0 && System.monotonicNanoseconds() < deadline { sleepMs(20) }
         #expect(engine.pool.threadCount == 0)

@@ -37,7 +37,7 @@ struct BadInputTests {
         let uasPort = Ports.free()
         let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "1000"])
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
-                               controlPort: Ports.free(), calls: 1000, rate: 200)
+                               controlPort: Ports.free(), calls: 1000, rate: 150)
         let sender = try UDPSocket(bindingTo: SocketAddress(ip: "127.0.0.1", port: 0)!)
         let target = SocketAddress(ip: "127.0.0.1", port: proxy.port)!
         let junkCount = 400
@@ -46,7 +46,7 @@ struct BadInputTests {
             usleep(5_000)
         }
         let client = uac.wait(seconds: 60)
-        let server = uas.wait(seconds: 10)
+        let server = uas.wait(seconds: 30)
         #expect(client.successful == 1000, "\(client.output)")
         #expect(client.failed == 0)
         #expect(server.failed == 0)

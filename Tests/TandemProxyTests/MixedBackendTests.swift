@@ -53,7 +53,7 @@ struct MixedBackendTests {
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
                                controlPort: Ports.free(), calls: 1000, rate: 100)
         let client = uac.wait(seconds: 90)
-        let server = uas.wait(seconds: 20)
+        let server = uas.wait(seconds: 30)
         #expect(client.successful == 1000, "\(client.output)")
         #expect(client.failed == 0)
         #expect(server.failed == 0, "\(server.output)")

@@ -86,7 +86,7 @@ struct OperationsEndpointTests {
         let uasPort = Ports.free()
         let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "\(calls)"])
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
-                               controlPort: Ports.free(), calls: calls, rate: 300)
+                               controlPort: Ports.free(), calls: calls, rate: 150)
 
         // Sample both endpoints while the load runs: totals never go back, started never falls behind
         // completed + timed_out + cancelled + rejected + in_flight.
@@ -114,7 +114,7 @@ struct OperationsEndpointTests {
             usleep(150_000)
         }
         let client = uac.wait(seconds: 60)
-        let server = uas.wait(seconds: 20)
+        let server = uas.wait(seconds: 30)
         #expect(client.successful == calls, "\(client.output)")
         #expect(client.failed == 0)
         #expect(server.failed == 0, "\(server.output)")

@@ -13,9 +13,9 @@ struct RelayCallTests {
         let uasPort = Ports.free()
         let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "5000"])
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
-                               controlPort: Ports.free(), calls: 5000, rate: 500)
+                               controlPort: Ports.free(), calls: 5000, rate: 200)
         let client = uac.wait(seconds: 90)
-        let server = uas.wait(seconds: 10)
+        let server = uas.wait(seconds: 30)
         #expect(client.successful == 5000, "\(client.output)")
         #expect(client.failed == 0)
         #expect(server.successful == 5000, "\(server.output)")
@@ -33,7 +33,7 @@ struct RelayCallTests {
         let lenient = ["-lost", "5", "-default_behaviors", "all,-abortunexp"]
         let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "5000"] + lenient)
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
-                               controlPort: Ports.free(), calls: 5000, rate: 500, extra: lenient)
+                               controlPort: Ports.free(), calls: 5000, rate: 200, extra: lenient)
         let client = uac.wait(seconds: 110)
         let server = uas.wait(seconds: 40)
         // At most 0.1% (5 calls) may fail, for a SIPp artefact: when its simulated loss drops the UAS's
@@ -54,7 +54,7 @@ struct RelayCallTests {
         let uac = try SIPp.uac("uac_cancel.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address,
                                port: Ports.free(), controlPort: Ports.free(), calls: 200, rate: 100)
         let client = uac.wait(seconds: 60)
-        let server = uas.wait(seconds: 20)
+        let server = uas.wait(seconds: 30)
         #expect(client.successful == 200, "\(client.output)")
         #expect(client.failed == 0)
         #expect(server.successful == 200, "\(server.output)")
@@ -89,8 +89,8 @@ struct RelayCallTests {
         let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(busyPort)", proxy: proxy.address, port: Ports.free(),
                                controlPort: Ports.free(), calls: 100, rate: 50)
         let client = uac.wait(seconds: 60)
-        let busyStats = busy.wait(seconds: 10)
-        let okStats = ok.wait(seconds: 10)
+        let busyStats = busy.wait(seconds: 30)
+        let okStats = ok.wait(seconds: 30)
         #expect(client.successful == 100, "\(client.output)")
         #expect(client.failed == 0)
         #expect(busyStats.successful == 100, "\(busyStats.output)")

@@ -55,6 +55,9 @@ struct SIPp {
         }
 
         /// Waits up to `seconds` for SIPp to exit (then kills it) and reads its last statistics row.
+        /// A UAS with `-m` exits only after its last call's `timewait` (8 s in uas.xml), and a killed SIPp
+        /// may not write a final row (rows are written once a second): give a UAS 30 s, which costs
+        /// nothing when it exits on time, so a busy machine does not turn a slow exit into a missing call.
         func wait(seconds: Double) -> Stats {
             let deadline = Date().addingTimeInterval(seconds)
             while process.isRunning && Date() < deadline { usleep(50_000) }
