@@ -242,9 +242,8 @@ extension ProxyCore {
             let context = RequestContext(message: request, source: source, socketIndex: socketIndex, worker: worker,
                                          core: self, transaction: txn, inFailureRoute: true, failureStatus: status)
             context.flags = flags
-            router.routeFailure(route, context)
             // Suspended by async(): the failure route goes on in its resume route (routeFinished).
-            if context.suspended { return }
+            if router.routeFailure(route, context) == .suspended { return }
             post = txn.state.withLock { state in
                 state.failureRouteRunning = false
                 if let armed = context.failureRoute, context.relayed { state.failureRoute = armed }

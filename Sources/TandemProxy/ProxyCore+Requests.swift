@@ -71,8 +71,7 @@ extension ProxyCore {
         }
         let context = RequestContext(message: message, source: source, socketIndex: socketIndex,
                                      worker: worker, core: self)
-        router.routeRequest(context)
-        finishRoute(context)
+        if router.routeRequest(context) != .suspended { finishRoute(context) }
     }
 
     /// RFC 3261 §8.2.2.1 / §21.5.20: an unsupported SIP version gets 505, other malformed requests a 400

@@ -62,13 +62,13 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
 
     // MARK: - Request routes
 
-    func routeRequest(_ context: RequestContext) {
+    func routeRequest(_ context: RequestContext) -> RouteVerdict {
         run(script.mainRoute, context)
     }
 
-    func routeFailure(_ route: Int, _ context: RequestContext) {
-        guard let id = routeID(route) else { return }
-        run(id, context)
+    func routeFailure(_ route: Int, _ context: RequestContext) -> RouteVerdict {
+        guard let id = routeID(route) else { return .finished }
+        return run(id, context)
     }
 
     var runsErrorRoute: Bool { script.errorRoute != nil }
@@ -76,7 +76,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// `error_route` for a request that failed to parse: it may answer (sl_send_reply) and launch jobs.
     func routeError(_ context: RequestContext) {
         guard let route = script.errorRoute else { return }
-        run(route, context)
+        _ = run(route, context)
     }
 
     func routeBranch(_ route: Int, _ context: RequestContext) -> Bool {
@@ -107,20 +107,25 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     }
 
     /// Runs `route` for `context`; AVPs come from and go back to the transaction.
-    private func run(_ route: RouteID, _ context: RequestContext) {
+    private func run(_ route: RouteID, _ context: RequestContext) -> RouteVerdict {
         var execution = takeExecution(for: context)
         let outcome = script.run(route: route, context: &execution)
-        finish(outcome, execution: &execution, context: context)
+        let verdict = finish(outcome, execution: &execution, context: context)
         park(execution, worker: context.worker)
+        return verdict
     }
 
     /// After a route run: start launched jobs, suspend on `async()`, keep the AVPs with the transaction.
-    private func finish(_ outcome: ScriptOutcome, execution: inout ExecutionContext, context: RequestContext) {
+    private func finish(_ outcome: ScriptOutcome, execution: inout ExecutionContext,
+                        context: RequestContext) -> RouteVerdict {
         startLaunches(&execution, worker: context.worker)
-        if case .suspended(let request) = outcome {
-            suspend(request, avps: execution.avps, context: context)
-        } else if let transaction = context.transaction {
-            transaction.scriptState = execution.avps
+        switch outcome {
+        case .suspended(let request):
+            return suspend(request, avps: execution.avps, context: context)
+        case .dropped, .finished, .exited:
+            if let transaction = context.transaction { transaction.scriptState = execution.avps }
+            if case .dropped = outcome { return .dropped }
+            return .finished
         }
     }
 
@@ -128,7 +133,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
 
     var runsReplyRoutes: Bool { script.mainReplyRoute != nil || script.routeNames.contains { $0.kind == .onReply } }
 
-    func routeReply(_ route: Int?, _ context: ReplyContext) -> ReplyVerdict {
+    func routeReply(_ route: Int?, _ context: ReplyContext) -> RouteVerdict {
         var execution = replyExecution(context, avps: context.transactionScriptState as? AVPStore)
         var routes: [RouteID] = []
         if let main = script.mainReplyRoute { routes.append(main) }
@@ -148,7 +153,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// (then the remaining reply routes) runs when the operation completes. The AVPs belong to the
     /// transaction: every reply route sees them, and what they set is kept with it.
     private func runReplyRoutes(_ routes: ArraySlice<RouteID>, context: ReplyContext,
-                                execution: inout ExecutionContext) -> ReplyVerdict {
+                                execution: inout ExecutionContext) -> RouteVerdict {
         var remaining = routes
         while let route = remaining.popFirst() {
             let outcome = script.run(route: route, context: &execution)
@@ -156,7 +161,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             switch outcome {
             case .dropped:
                 context.transactionScriptState = execution.avps
-                return .drop
+                return .dropped
             case .suspended(let request):
                 suspendReply(request, avps: execution.avps, context: context, then: remaining)
                 return .suspended
@@ -167,7 +172,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             }
         }
         context.transactionScriptState = execution.avps
-        return .relay
+        return .finished
     }
 
     /// `async()` in an `onreply_route`: the reply waits; the resume route runs with `$rc` and the
@@ -183,8 +188,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             AsyncBindings.complete(request.name, request.arguments, result: result, services: services,
                                    into: &execution)
             switch runReplyRoutes([request.resumeRoute][...] + remaining, context: context, execution: &execution) {
-            case .relay: context.core.resumeReply(context, drop: false)
-            case .drop: context.core.resumeReply(context, drop: true)
+            case .finished: context.core.resumeReply(context, drop: false)
+            case .dropped: context.core.resumeReply(context, drop: true)
             case .suspended: break
             }
         }
@@ -253,16 +258,16 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
 
     /// `async(f(...), resume_route, timeout)`: the transaction waits, the operation runs, and the
     /// resume route runs on this worker when it completes (or times out, or the call is cancelled).
-    private func suspend(_ request: AsyncRequest, avps: AVPStore, context: RequestContext) {
+    private func suspend(_ request: AsyncRequest, avps: AVPStore, context: RequestContext) -> RouteVerdict {
         guard let services = services(context.worker) else {
             logger.error("async() without an async engine on this worker", metadata: Self.metadata(context, request))
-            return
+            return .finished
         }
         if context.transaction == nil {
             let created = context.core.newTransaction(context)
             if created == 0 {
                 // Another copy of the request owns the transaction: this one was absorbed.
-                return
+                return .finished
             }
             if created < 0 {
                 // No transaction for this request (a 2xx ACK, …): as OpenSIPS, the resume route still
@@ -270,13 +275,13 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
                 startOperation(request, services: services) { [self] result in
                     resume(context, avps: avps, request: request, result: result, services: services)
                 }
-                return
+                return .suspended
             }
         }
         guard context.core.suspend(context), let transaction = context.transaction else {
             logger.info("async(): the request cannot be suspended; resume route skipped",
                         metadata: Self.metadata(context, request))
-            return
+            return .finished
         }
         transaction.scriptState = avps
         let worker = context.worker
@@ -297,6 +302,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         transaction.setCancelHandler {
             _ = owner.worker.reactor.handle.execute { owner.worker.cancel(job) }
         }
+        return .suspended
     }
 
     /// The one resume entry of request-side routes: the resume route runs on `context` (the suspended
@@ -307,9 +313,9 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         if let avps { execution.avps = avps }
         AsyncBindings.complete(request.name, request.arguments, result: result, services: services, into: &execution)
         let outcome = script.run(route: request.resumeRoute, context: &execution)
-        finish(outcome, execution: &execution, context: context)
+        let verdict = finish(outcome, execution: &execution, context: context)
         park(execution, worker: context.worker)
-        context.core.routeFinished(context)
+        if verdict != .suspended { context.core.routeFinished(context) }
     }
 
     /// `launch(f(...), report_route, "param")`: each job runs in parallel with the script; its report
