@@ -127,8 +127,8 @@ extension ProxyCore {
         txn.state.withLock { state in
             guard state.finalStatus == 0, !state.cancelled else { return }
             state.cancelled = true
-            if let onCancel = state.onCancel {
-                state.onCancel = nil
+            if let onCancel = state.suspended?.onCancel {
+                state.suspended?.onCancel = nil
                 onCancel()
             }
             // Nothing out yet, or every branch failed and the script waits in an async() of its
