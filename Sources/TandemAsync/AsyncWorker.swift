@@ -52,8 +52,8 @@ public final class AsyncWorker {
 
     /// Starts `operation` and returns at once. `completion` runs exactly once, on this loop thread and
     /// never inside this call: with the driver's result, with rc -3 after `timeoutMs` (nil or 0: no
-    /// per-call limit; `async_timeout` bounds every job), with rc -4 if the offload queue is full, or with rc -1 (`isCancelled`) inside
-    /// ``cancel(_:)``.
+    /// per-call limit; `async_timeout` bounds every job), with rc -4 if the offload queue is full, or
+    /// with rc -1 (`isCancelled`) inside ``cancel(_:)``.
     /// - Parameters:
     ///   - mode: overrides the configured mode of the driver (falls back if the path is missing).
     @discardableResult
