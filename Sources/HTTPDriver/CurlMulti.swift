@@ -22,6 +22,8 @@ public final class CurlMulti {
     public let reactor: Reactor
     /// At most this many transfers run at once; later ones wait in ``pendingCount`` (FIFO).
     public let maxActiveTransfers: Int
+    /// At most this many transfers wait for a slot; ``add(_:)`` refuses more (the caller answers rc -4).
+    public let maxPendingTransfers: Int
     private let multi: UnsafeMutableRawPointer
     private var sockets: [Int32: RegistrationID] = [:]
     private var timer: TimerID?
@@ -36,12 +38,13 @@ public final class CurlMulti {
     public private(set) var connectionsOpened = 0
 
     /// Creates the multi for `reactor` (call on its loop thread).
-    public init?(reactor: Reactor, settings: HTTPDriverSettings = .current) {
+    public init?(reactor: Reactor, settings: HTTPDriverSettings = HTTPDriverSettings()) {
         CurlGlobal.ensureInitialized()
         guard let multi = curl_multi_init() else { return nil }
         self.multi = multi
         self.reactor = reactor
         self.maxActiveTransfers = max(1, settings.maxAsyncTransfers)
+        self.maxPendingTransfers = max(0, settings.maxPendingTransfers)
         let me = Unmanaged.passUnretained(self).toOpaque()
         tandem_multi_setopt_socket_function(multi, CurlMulti.socketCallback)
         tandem_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
@@ -88,15 +91,26 @@ public final class CurlMulti {
 
     // MARK: - Transfers
 
+    /// What ``add(_:)`` did with a transfer.
+    enum AddOutcome {
+        /// Running, or waiting for a slot: `onDone` will run.
+        case accepted
+        /// ``maxPendingTransfers`` already wait: refused at once.
+        case queueFull
+        /// libcurl refused it (or the multi is closed).
+        case failed
+    }
+
     /// Starts `transfer` (or queues it when ``maxActiveTransfers`` are running). Its `onDone` runs on
-    /// the loop thread, from a reactor callback, once. Returns `false` if libcurl refused it.
-    func add(_ transfer: HTTPTransfer) -> Bool {
-        if closed { return false }
+    /// the loop thread, from a reactor callback, once, unless it was not accepted.
+    func add(_ transfer: HTTPTransfer) -> AddOutcome {
+        if closed { return .failed }
         if active.count >= maxActiveTransfers {
+            guard pendingCount < maxPendingTransfers else { return .queueFull }
             pending.append(transfer)
-            return true
+            return .accepted
         }
-        return attach(transfer)
+        return attach(transfer) ? .accepted : .failed
     }
 
     private func attach(_ transfer: HTTPTransfer) -> Bool {

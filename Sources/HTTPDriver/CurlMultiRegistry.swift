@@ -38,7 +38,7 @@ final class CurlMultiRegistry {
 }
 
 extension CurlMulti {
-    /// The multi of `reactor`, created on first use with ``HTTPDriverSettings/current`` (loop thread of
+    /// The multi of `reactor`, created on first use with the default settings (loop thread of
     /// `reactor`). It lives until ``releaseShared(for:)``.
     public static func shared(for reactor: Reactor) -> CurlMulti? {
         CurlMultiRegistry.current.multi(for: reactor)

@@ -1,8 +1,5 @@
-import Synchronization
-
-/// The HTTP driver's module parameters (rest_client's modparams), process-wide. Set once at startup
-/// with ``install(_:)``; requests copy the per-request part, each worker's ``CurlMulti`` reads the
-/// connection part when it is created.
+/// The HTTP driver's module parameters (rest_client's modparams). The server hands them to each
+/// worker: requests copy the per-request part, the worker's ``CurlMulti`` takes the connection part.
 public struct HTTPDriverSettings: Sendable, Equatable {
     /// `connection_timeout` in ms (rest_client: seconds, default 20).
     public var connectTimeoutMs: UInt64 = 20_000
@@ -16,6 +13,9 @@ public struct HTTPDriverSettings: Sendable, Equatable {
     public var maxResponseBytes = 10_240 * 1024
     /// `max_async_transfers`: transfers one worker runs at once; later ones wait in a FIFO (default 100).
     public var maxAsyncTransfers = 100
+    /// Transfers that may wait for one of the ``maxAsyncTransfers`` slots (`modparam("tandem",
+    /// "http_queue", N)`, default 256); a request beyond that gets rc -4 at once.
+    public var maxPendingTransfers = 256
     /// `max_host_connections` (`CURLMOPT_MAX_HOST_CONNECTIONS`): connections per host per worker; 0:
     /// unlimited. Transfers beyond it wait inside libcurl for a free connection.
     public var maxHostConnections = 0
@@ -25,14 +25,4 @@ public struct HTTPDriverSettings: Sendable, Equatable {
 
     /// The defaults above.
     public init() {}
-
-    private static let storage = Mutex(HTTPDriverSettings())
-
-    /// The installed settings (defaults until ``install(_:)``).
-    public static var current: HTTPDriverSettings { storage.withLock { $0 } }
-
-    /// Installs the settings (startup, before workers send requests).
-    public static func install(_ settings: HTTPDriverSettings) {
-        storage.withLock { $0 = settings }
-    }
 }

@@ -23,9 +23,9 @@ public struct HTTPRequest: Sendable, Equatable {
     /// 0: unlimited.
     public var maxResponseBytes: Int
 
-    /// Creates a request; the settings default to ``HTTPDriverSettings/current``.
+    /// Creates a request; the settings default to rest_client's defaults.
     public init(method: HTTPMethod, url: String, body: [UInt8] = [], contentType: String? = nil,
-                headers: [String] = [], settings: HTTPDriverSettings = .current) {
+                headers: [String] = [], settings: HTTPDriverSettings = HTTPDriverSettings()) {
         self.method = method
         self.url = url
         self.body = body
@@ -40,7 +40,7 @@ public struct HTTPRequest: Sendable, Equatable {
 
     /// Creates a request with a string body.
     public init(method: HTTPMethod, url: String, body: String, contentType: String? = nil,
-                headers: [String] = [], settings: HTTPDriverSettings = .current) {
+                headers: [String] = [], settings: HTTPDriverSettings = HTTPDriverSettings()) {
         self.init(method: method, url: url, body: Array(body.utf8), contentType: contentType,
                   headers: headers, settings: settings)
     }

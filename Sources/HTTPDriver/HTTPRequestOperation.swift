@@ -46,7 +46,14 @@ public final class HTTPRequestOperation: AsyncOperation {
             self.multi = nil
             context.complete(result)
         }
-        if !multi.add(transfer) {
+        switch multi.add(transfer) {
+        case .accepted:
+            break
+        case .queueFull:
+            self.transfer = nil
+            self.multi = nil
+            context.complete(.rejected(reason: "http pending queue is full"))
+        case .failed:
             self.transfer = nil
             self.multi = nil
             context.complete(AsyncResult(rc: HTTPResultCode.error))

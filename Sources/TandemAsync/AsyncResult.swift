@@ -53,6 +53,14 @@ public struct AsyncResult: Sendable, Equatable {
     /// The offload queue of the driver was full (rc -4).
     public static let rejected = AsyncResult(rc: rcRejected, status: .rejected)
 
+    /// A driver's own queue (connection pool, pending transfers) was full: rc -4 at once, counted as
+    /// rejected; `reason` goes into the `"error"` output.
+    public static func rejected(reason: String) -> AsyncResult {
+        var result = AsyncResult.rejected
+        result.outputs = [AsyncOutput("error", .string(reason))]
+        return result
+    }
+
     /// `rc > 0`.
     public var isSuccess: Bool { rc > 0 }
     /// Whether the job was cancelled explicitly.

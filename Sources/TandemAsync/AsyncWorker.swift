@@ -51,9 +51,9 @@ public final class AsyncWorker {
     public func isActive(_ id: AsyncJobID) -> Bool { id.worker == index && jobs[id.sequence] != nil }
 
     /// Starts `operation` and returns at once. `completion` runs exactly once, on this loop thread and
-    /// never inside this call: with the driver's result, with rc -3 after `timeoutMs` (default:
-    /// `async_timeout`), with rc -4 if the offload queue is full, or with rc -1 (`isCancelled`) inside
-    /// ``cancel(_:)``.
+    /// never inside this call: with the driver's result, with rc -3 after `timeoutMs` (nil or 0: no
+    /// per-call limit; `async_timeout` bounds every job), with rc -4 if the offload queue is full, or
+    /// with rc -1 (`isCancelled`) inside ``cancel(_:)``.
     /// - Parameters:
     ///   - mode: overrides the configured mode of the driver (falls back if the path is missing).
     @discardableResult
@@ -68,7 +68,7 @@ public final class AsyncWorker {
         counters.inFlight.add(1, ordering: .relaxed)
         let job = Job(sequence: sequence, counters: counters, completion: completion, startedAt: reactor.now)
         jobs[sequence] = job
-        let timeout = timeoutMs ?? engine.configuration.defaultTimeoutMs
+        let timeout = effectiveTimeout(requestedMs: timeoutMs)
 
         guard let resolved = engine.resolveMode(mode, driver: driver, supported: operation.supportedPaths) else {
             completions.post(sequence: sequence, result: .failure, counters: counters)
@@ -102,11 +102,51 @@ public final class AsyncWorker {
                 completions.post(sequence: sequence, result: .failure, counters: counters)
                 return id
             }
-            var result = body()
-            result.status = .completed
-            completions.post(sequence: sequence, result: result, counters: counters)
+            completions.post(sequence: sequence, result: runBlocking(body, timeoutMs: timeout), counters: counters)
         }
         return id
+    }
+
+    /// The timeout a call gets: `requestedMs` (a per-call limit; nil or 0 = none) bounded by
+    /// `async_timeout`, which always applies.
+    public func effectiveTimeout(requestedMs: UInt64?) -> UInt64 {
+        guard let requestedMs, requestedMs > 0 else { return engine.configuration.defaultTimeoutMs }
+        return min(requestedMs, engine.configuration.defaultTimeoutMs)
+    }
+
+    /// Runs `operation`'s blocking form on this thread (a function called outside `async()`/`launch()`,
+    /// as OpenSIPS runs it: the worker waits). Bounded by ``effectiveTimeout(requestedMs:)``; a body
+    /// that returns after it gives rc -3. Counted like any other job of the driver.
+    public func runSynchronously(_ operation: any AsyncOperation, timeoutMs: UInt64? = nil) -> AsyncResult {
+        let counters = driverCounters(operation.driver)
+        let timeout = effectiveTimeout(requestedMs: timeoutMs)
+        counters.started.add(1, ordering: .relaxed)
+        guard let body = operation.makeBlocking(timeoutMs: timeout) else {
+            counters.completed.add(1, ordering: .relaxed)
+            return .failure
+        }
+        counters.inFlight.add(1, ordering: .relaxed)
+        let startedAt = reactor.now
+        let result = runBlocking(body, timeoutMs: timeout)
+        counters.inFlight.subtract(1, ordering: .relaxed)
+        if result.status == .timedOut {
+            counters.timedOut.add(1, ordering: .relaxed)
+        } else {
+            counters.completed.add(1, ordering: .relaxed)
+            counters.recordLatency(nanoseconds: startedAt.nanoseconds(until: reactor.now))
+        }
+        return result
+    }
+
+    /// Runs a blocking body inline; a result that comes after `timeoutMs` is a timeout (rc -3).
+    private func runBlocking(_ body: @Sendable () -> AsyncResult, timeoutMs: UInt64) -> AsyncResult {
+        let startedAt = reactor.now
+        var result = body()
+        if result.status == .timedOut || startedAt.nanoseconds(until: reactor.now) / 1_000_000 >= timeoutMs {
+            return .timedOut
+        }
+        result.status = .completed
+        return result
     }
 
     /// Cancels a job (e.g. CANCEL of the suspended transaction): the driver is cancelled and the job's

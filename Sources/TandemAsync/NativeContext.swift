@@ -85,7 +85,8 @@ public final class NativeContext {
         if completed { return }
         completed = true
         var result = result
-        result.status = .completed
+        // A driver may refuse the job (its queue is full): counted as rejected, not completed.
+        if result.status != .rejected { result.status = .completed }
         queue.post(sequence: jobID.sequence, result: result, counters: counters)
     }
 

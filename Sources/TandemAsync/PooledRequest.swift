@@ -21,8 +21,7 @@ public final class PooledRequest {
             if !finished { id = submitted }
         } else {
             finished = true
-            context.complete(AsyncResult(rc: AsyncResult.rcRejected,
-                                         outputs: [AsyncOutput("error", .string("\(driver) pool queue is full"))]))
+            context.complete(AsyncResult.rejected(reason: "\(driver) pool queue is full"))
         }
     }
 

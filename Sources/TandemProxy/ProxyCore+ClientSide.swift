@@ -210,7 +210,13 @@ extension ProxyCore {
             return
         }
         guard let sent = try? SIPMessage(parsing: branch.request),
-              let bytes = MessageBuilders.cancel(for: sent) else { return }
+              var bytes = MessageBuilders.cancel(for: sent) else { return }
+        if router.runsLocalRoute, let cancel = try? SIPMessage(parsing: bytes) {
+            let local = RequestContext(message: cancel, source: branch.destination, socketIndex: branch.socketIndex,
+                                       worker: worker, core: self)
+            guard router.routeLocal(local) else { return }
+            bytes = local.message.serialize()
+        }
         state.branches[index].cancel = .sent(NonInviteClientTransaction(settings: settings.timers, reliable: false),
                                              bytes: bytes)
         clientTable.set(ClientKey(branch: branch.branchID, isCancel: true), txn)
@@ -236,9 +242,8 @@ extension ProxyCore {
             let context = RequestContext(message: request, source: source, socketIndex: socketIndex, worker: worker,
                                          core: self, transaction: txn, inFailureRoute: true, failureStatus: status)
             context.flags = flags
-            router.routeFailure(route, context)
             // Suspended by async(): the failure route goes on in its resume route (routeFinished).
-            if context.suspended { return }
+            if router.routeFailure(route, context) == .suspended { return }
             post = txn.state.withLock { state in
                 state.failureRouteRunning = false
                 if let armed = context.failureRoute, context.relayed { state.failureRoute = armed }

@@ -55,6 +55,12 @@ extension ProxyCore {
 extension ReplyContext {
     /// The branch of the server transaction the reply belongs to (for log lines).
     public var transactionBranch: String { transaction.key.branch }
+
+    /// What the routing layer keeps with the reply's transaction (its AVPs), shared with the request side.
+    public var transactionScriptState: (any Sendable)? {
+        get { transaction.scriptState }
+        set { transaction.scriptState = newValue }
+    }
 }
 
 extension ProxyCore {

@@ -15,7 +15,12 @@ extension ProxyCore {
             try message.validateForProxy()
         } catch {
             counters.parseErrors.add(1, ordering: .relaxed)
-            if error.shouldReply400, message.method != .ack {
+            if router.runsErrorRoute {
+                // error_route: the script decides what (if anything) to answer.
+                logger.debug("malformed request to error_route", metadata: Self.badInputMetadata(message, error, source))
+                router.routeError(RequestContext(message: message, source: source, socketIndex: socketIndex,
+                                                 worker: worker, core: self))
+            } else if error.shouldReply400, message.method != .ack {
                 logger.info("rejecting malformed request", metadata: Self.badInputMetadata(message, error, source))
                 replyToMalformed(message, error: error, source: source, socketIndex: socketIndex, worker: worker)
             } else {
@@ -66,8 +71,7 @@ extension ProxyCore {
         }
         let context = RequestContext(message: message, source: source, socketIndex: socketIndex,
                                      worker: worker, core: self)
-        router.routeRequest(context)
-        finishRoute(context)
+        if router.routeRequest(context) != .suspended { finishRoute(context) }
     }
 
     /// RFC 3261 §8.2.2.1 / §21.5.20: an unsupported SIP version gets 505, other malformed requests a 400
@@ -123,8 +127,8 @@ extension ProxyCore {
         txn.state.withLock { state in
             guard state.finalStatus == 0, !state.cancelled else { return }
             state.cancelled = true
-            if let onCancel = state.onCancel {
-                state.onCancel = nil
+            if let onCancel = state.suspended?.onCancel {
+                state.suspended?.onCancel = nil
                 onCancel()
             }
             // Nothing out yet, or every branch failed and the script waits in an async() of its

@@ -28,13 +28,13 @@ extension ProxyCore {
                 let context = ReplyContext(message: message, source: source, worker: worker, branchIndex: armed.index,
                                            core: self, transaction: txn, branchID: branch, status: status)
                 switch router.routeReply(armed.route, context) {
-                case .relay: break
-                case .drop where status < 200:
+                case .finished: break
+                case .dropped where status < 200:
                     logger.debug("onreply_route dropped a provisional reply",
                                  metadata: Self.metadata(for: txn).merging(
                                      [LogMetadataKey.status: .stringConvertible(status)]) { _, new in new })
                     return
-                case .drop: break
+                case .dropped: break
                 case .suspended: return
                 }
                 deliverResponse(context.message, status: status, branch: branch, isCancel: false, txn: txn,

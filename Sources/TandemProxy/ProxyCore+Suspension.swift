@@ -3,7 +3,9 @@ import SIPCore
 import Synchronization
 
 /// What a suspended request keeps in its transaction while an async operation runs: the message
-/// with every change the script made, `$du`, flags and armed routes.
+/// with every change the script made, `$du`, flags and armed routes, and the hook that cancels the
+/// operation when a CANCEL arrives. (The AVPs are the transaction's `scriptState`, which every route
+/// of the transaction shares, suspended or not.)
 struct SuspendedRequest: Sendable {
     var message: SIPMessage
     var destinationURI: String?
@@ -14,6 +16,8 @@ struct SuspendedRequest: Sendable {
     /// Suspended inside a failure route: the final reply waits for the resume route.
     var inFailureRoute: Bool
     var failureStatus: Int
+    /// Called (once) when a CANCEL arrives while suspended: cancels the operation at its driver.
+    var onCancel: (@Sendable () -> Void)?
 }
 
 /// Suspending a request's transaction while the script waits for an async operation, and resuming it.
@@ -85,11 +89,12 @@ extension ProxyCore {
 
 extension ProxyTransaction {
     /// Registers what to do when a CANCEL arrives while the transaction waits (cancel the operation
-    /// at its driver). Runs at once if the CANCEL already came.
+    /// at its driver), in its suspension. Runs at once if the CANCEL already came; ignored when the
+    /// transaction is not suspended.
     public func setCancelHandler(_ handler: (@Sendable () -> Void)?) {
         let runNow = state.withLock { state -> Bool in
             if state.cancelled { return true }
-            state.onCancel = handler
+            state.suspended?.onCancel = handler
             return false
         }
         if runNow { handler?() }

@@ -12,12 +12,17 @@ public final class ProxyServer: Sendable {
     private let running = Mutex<[(thread: WorkerThread, handle: ReactorHandle)]>([])
     /// Runs on each worker thread before its loop starts (the server attaches per-worker state).
     private let onWorkerStart: (@Sendable (WorkerContext) -> Void)?
+    /// Runs on each worker thread after its loop ended, before its reactor closes (the server releases
+    /// per-worker state there, on the thread that owns it).
+    private let onWorkerStop: (@Sendable (WorkerContext) -> Void)?
 
     public init(core: ProxyCore, logger: Logger = Logger(label: "tandem.server"),
-                onWorkerStart: (@Sendable (WorkerContext) -> Void)? = nil) {
+                onWorkerStart: (@Sendable (WorkerContext) -> Void)? = nil,
+                onWorkerStop: (@Sendable (WorkerContext) -> Void)? = nil) {
         self.core = core
         self.logger = logger
         self.onWorkerStart = onWorkerStart
+        self.onWorkerStop = onWorkerStop
     }
 
     /// Binds every worker socket (so address errors surface here, before any thread starts) and starts
@@ -64,9 +69,10 @@ public final class ProxyServer: Sendable {
             let core = self.core
             let logger = self.logger
             let onWorkerStart = self.onWorkerStart
+            let onWorkerStop = self.onWorkerStop
             do {
                 let thread = try WorkerThread(name: "tandem-udp-\(box.context.index)") {
-                    Worker(box: box, core: core, logger: logger, onStart: onWorkerStart).run()
+                    Worker(box: box, core: core, logger: logger, onStart: onWorkerStart, onStop: onWorkerStop).run()
                 }
                 started.append((thread, box.reactor.handle))
             } catch {
@@ -147,6 +153,7 @@ private struct Worker {
     let core: ProxyCore
     let logger: Logger
     let onStart: (@Sendable (WorkerContext) -> Void)?
+    let onStop: (@Sendable (WorkerContext) -> Void)?
 
     func run() {
         onStart?(box.context)
@@ -155,6 +162,7 @@ private struct Worker {
         } catch {
             logger.critical("worker reactor failed", metadata: ["worker": "\(box.context.index)", "error": "\(error)"])
         }
+        onStop?(box.context)
         box.close()
     }
 

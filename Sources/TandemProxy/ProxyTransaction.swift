@@ -47,10 +47,8 @@ public final class ProxyTransaction: Sendable {
         var flags: UInt64 = 0
         var scriptState: (any Sendable)?
         var serverTerminated = false
-        /// Set while the script waits for an async operation (`async()`).
+        /// Set while the script waits for an async operation (`async()`): the one value of a suspension.
         var suspended: SuspendedRequest?
-        /// Called when a CANCEL arrives while suspended (cancels the async operation at its driver).
-        var onCancel: (@Sendable () -> Void)?
         /// Counted in `ProxyCounters.awaitingFinalNow`: no final reply went upstream yet and the server
         /// transaction is alive (a graceful shutdown waits for these).
         var awaitingFinal = false

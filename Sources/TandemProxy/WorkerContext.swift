@@ -14,8 +14,6 @@ public final class WorkerContext: @unchecked Sendable {
     /// One socket per listen address, in `ProxySettings.listen` order.
     let sockets: [UDPSocket]
     let counters: ProxyCounters
-    /// Per-worker state of the layers above the proxy core (the async engine's worker part).
-    public var attachment: AnyObject?
 
     init(index: Int, reactor: Reactor, sockets: [UDPSocket], counters: ProxyCounters) {
         self.index = index

@@ -1,22 +1,12 @@
 import MongoDriver
-import PostgresDriver
 import TandemScript
 
 /// The databases a script names with `modparam("sqlops"|"avpops"|"dbops", "db_url", "[id ]URL")`.
 struct DatabaseConfiguration: Sendable {
-    /// One database: its id (`avp_db_query`'s third argument) and how to reach it.
+    /// One database: its id (`avp_db_query`'s third argument) and the driver's backend for it.
     struct Database: Sendable {
-        /// The kinds of database Tandem talks to.
-        enum Backend: Sendable {
-            /// PostgreSQL: per-worker native pools are made from the settings; the blocking pool
-            /// serves the offload/sync modes.
-            case postgres(PostgresConnectionSettings, blocking: PostgresBlockingPool)
-            /// MongoDB: one shared libmongoc client pool, used from the offload pool only.
-            case mongo(MongoClientPool)
-        }
-
         let id: String
-        let backend: Backend
+        let backend: any DatabaseBackend
     }
 
     /// In declaration order; the first is the default.
@@ -24,6 +14,9 @@ struct DatabaseConfiguration: Sendable {
     /// Connections per database per worker (`modparam("tandem", "db_pool_size", N)`, default 16): with
     /// a 20 ms query one worker then serves about 800 queries/s. Mind the server's max_connections.
     var poolSize = 16
+    /// Queries that may wait for a connection, per database per worker (`modparam("tandem", "db_queue",
+    /// N)`, default 256); a query beyond that gets rc -4 at once instead of queueing behind a backlog.
+    var queueSize = 256
     /// The MongoDB pool of `cache_raw_query("mongodb", …)` (`modparam("cachedb_mongodb", "cachedb_url", …)`).
     var cacheMongo: MongoClientPool?
 
@@ -46,15 +39,13 @@ struct DatabaseConfiguration: Sendable {
                 url = String(text[text.index(after: space)...]).trimmingSpaces()
             }
             do {
-                if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-                    let settings = try PostgresConnectionSettings(url)
-                    databases.append(Database(id: id, backend: .postgres(settings, blocking: PostgresBlockingPool(settings: settings))))
-                } else if url.hasPrefix("mongodb") {
-                    databases.append(Database(id: id, backend: .mongo(try mongoPool(url, limit: mongoLimit))))
+                if let driver = DatabaseBinding.driver(for: url) {
+                    databases.append(Database(id: id, backend: try driver.backend(url, mongoLimit)))
                 } else {
                     let scheme = url.split(separator: ":").first.map(String.init) ?? url
+                    let known = DatabaseBinding.databaseDrivers.compactMap(\.schemes.first).joined(separator: " or ")
                     diagnostics.append(Diagnostic(decl.location,
-                        "\(decl.module) db_url: '\(scheme)' databases are not supported (use postgres:// or mongodb://)"))
+                        "\(decl.module) db_url: '\(scheme)' databases are not supported (use \(known))"))
                 }
             } catch {
                 diagnostics.append(Diagnostic(decl.location, "\(decl.module) db_url: \(error)"))
@@ -68,19 +59,20 @@ struct DatabaseConfiguration: Sendable {
                 diagnostics.append(Diagnostic(decl.location, "tandem db_pool_size must be a number from 1 to 1000"))
             }
         }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "db_queue" }) {
+            if let size = decl.value.intValue, (0...100_000).contains(size) {
+                configuration.queueSize = size
+            } else {
+                diagnostics.append(Diagnostic(decl.location, "tandem db_queue must be a number from 0 to 100000"))
+            }
+        }
         for decl in config.modparams where decl.module == "cachedb_mongodb" && decl.param == "cachedb_url" {
             do {
-                configuration.cacheMongo = try mongoPool(decl.value.plainText.trimmingSpaces(), limit: mongoLimit)
+                configuration.cacheMongo = try MongoDatabase.clientPool(decl.value.plainText.trimmingSpaces(), limit: mongoLimit)
             } catch {
                 diagnostics.append(Diagnostic(decl.location, "cachedb_mongodb cachedb_url: \(error)"))
             }
         }
         return (configuration, diagnostics)
-    }
-
-    /// The shared client pool for a MongoDB URL (`mongodb[:group]://host/db[.collection]`).
-    static func mongoPool(_ url: String, limit: Int) throws -> MongoClientPool {
-        let normalized = MongoURL(url)
-        return try MongoClientPool.shared(url: normalized.url, configuration: MongoPoolConfiguration(maxPoolSize: max(1, limit)))
     }
 }

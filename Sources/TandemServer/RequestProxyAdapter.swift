@@ -8,11 +8,14 @@ import TandemScript
 final class RequestProxyAdapter: ScriptProxy {
     let context: RequestContext
     let script: Script
+    /// The services of the worker running the route (nil: host-run functions fail).
+    let services: WorkerServices?
     private var core: ProxyCore { context.core }
 
-    init(context: RequestContext, script: Script) {
+    init(context: RequestContext, script: Script, services: WorkerServices?) {
         self.context = context
         self.script = script
+        self.services = services
     }
 
     func slSendReply(code: Int, reason: String) -> Int {
@@ -47,17 +50,9 @@ final class RequestProxyAdapter: ScriptProxy {
     }
 
     /// An async-capable function called outside `async()`/`launch()` runs synchronously on the worker,
-    /// as in OpenSIPS (its blocking form, bounded by the engine's default timeout).
+    /// as in OpenSIPS (its blocking form, bounded by `async_timeout`).
     func invoke(_ call: ExternalCall, context execution: inout ExecutionContext) -> Int {
-        let services = context.worker.attachment as? WorkerServices
-        if call.name == "ldap_result" {
-            return AsyncFunctions.ldapResult(args: call.args, services: services, script: script, into: &execution)
-        }
-        let operation = AsyncFunctions.operation(name: call.name, args: call.args, services: services)
-        guard let body = operation.makeBlocking(timeoutMs: 30_000) else { return AsyncResult.rcError }
-        AsyncFunctions.complete(call.name, args: call.args, result: body(), script: script, services: services,
-                                into: &execution)
-        return execution.rc
+        AsyncBindings.invokeSynchronously(call.name, call.arguments, services: services, into: &execution)
     }
 
     /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`.

@@ -106,8 +106,8 @@ extension ServerConfiguration {
     /// Module parameters Tandem acts on, by module.
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
-        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "log_format", "drain_time",
-                   "udp_sockets"],
+        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "db_queue", "http_queue",
+                   "log_format", "drain_time", "udp_sockets"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
         "httpd": ["ip", "port"], "prometheus": ["root"],
@@ -135,6 +135,13 @@ extension ServerConfiguration {
             case "max_transfer_size": settings.maxResponseBytes = max(1, value) * 1024
             case "max_async_transfers": settings.maxAsyncTransfers = max(1, value)
             default: break
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "http_queue" }) {
+            if let value = decl.value.intValue, (0...100_000).contains(value) {
+                settings.maxPendingTransfers = value
+            } else {
+                diagnostics.append(Diagnostic(decl.location, "tandem http_queue must be a number from 0 to 100000"))
             }
         }
         return diagnostics.isEmpty ? (settings, []) : (nil, diagnostics)
@@ -204,7 +211,7 @@ extension ServerConfiguration {
             switch decl.param {
             case "offload_limit", "offload_queue":
                 do {
-                    let limits = try OffloadLimits.parse(text, knownDrivers: AsyncFunctions.knownDrivers,
+                    let limits = try OffloadLimits.parse(text, knownDrivers: AsyncBindings.knownDrivers,
                                                          minimum: decl.param == "offload_limit" ? 1 : 0)
                     if decl.param == "offload_limit" {
                         configuration.offload.limits = limits
@@ -217,10 +224,10 @@ extension ServerConfiguration {
             case "async_mode":
                 for entry in text.split(separator: ";") where !entry.isEmpty {
                     let parts = entry.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces() }
-                    guard parts.count == 2, AsyncFunctions.knownDrivers.contains(parts[0]),
+                    guard parts.count == 2, AsyncBindings.knownDrivers.contains(parts[0]),
                           let mode = AsyncMode(rawValue: parts[1]) else {
                         diagnostics.append(Diagnostic(decl.location,
-                            "tandem async_mode: '\(entry)' must be DRIVER=native|offload|sync with DRIVER one of \(AsyncFunctions.knownDrivers.joined(separator: ", "))"))
+                            "tandem async_mode: '\(entry)' must be DRIVER=native|offload|sync with DRIVER one of \(AsyncBindings.knownDrivers.joined(separator: ", "))"))
                         continue
                     }
                     configuration.modes[parts[0]] = mode

@@ -1,7 +1,6 @@
 import Glibc
 import Logging
 import Reactor
-import HTTPDriver
 import TandemAsync
 import TandemOperations
 import TandemProxy
@@ -39,9 +38,10 @@ public final class TandemServer: Sendable {
     /// The operations endpoint (`/metrics`, `/health`, `/stats`), when the config loads httpd.
     public let operations: OperationsEndpoint?
 
-    init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, databases: DatabaseConfiguration,
-         ldap: LDAPConfiguration, operations: OperationsConfiguration?, drainTimeSeconds: Int, logger: Logger) {
+    init(script: Script, settings: ProxySettings, engine: AsyncEngineConfiguration, drivers: DriverSettings,
+         operations: OperationsConfiguration?, drainTimeSeconds: Int, logger: Logger) {
         self.script = script
+        self.drivers = drivers
         self.drainTimeSeconds = drainTimeSeconds
         self.logger = logger
         // Metrics are published only when /metrics is served; then async latencies also feed its histograms.
@@ -64,15 +64,18 @@ public final class TandemServer: Sendable {
         }
         self.proxy = ProxyServer(core: core, logger: logger,
                                  onWorkerStart: { worker in
-                                     worker.attachment = WorkerServices(
-                                         asyncWorker: engine.makeWorker(reactor: worker.reactor), databases: databases,
-                                         ldap: ldap)
+                                     router.attach(WorkerServices(asyncWorker: engine.makeWorker(reactor: worker.reactor),
+                                                                  settings: drivers),
+                                                   toWorker: worker.index)
                                      if worker.index == 0 { router.scheduleTimerRoutes(on: worker) }
-                                 })
+                                 },
+                                 onWorkerStop: { worker in router.detach(worker: worker.index) })
     }
 
     let router: ScriptRouter
     let logger: Logger
+    /// The drivers' settings every worker's services get.
+    let drivers: DriverSettings
 
     /// Checks `source`, and when it is clean builds a server (not started).
     public static func load(source: String, fileName: String,
@@ -89,17 +92,17 @@ public final class TandemServer: Sendable {
         let (_, logProblems) = LogConfiguration.format(for: result.config)
         let (drainTime, drainProblems) = ServerConfiguration.drainTime(for: result.config)
         let (operations, operationsProblems) = ServerConfiguration.operations(for: result.config)
+        let callProblems = databaseProblems.isEmpty && ldapProblems.isEmpty
+            ? DriverCallChecks.diagnostics(ast: result.ast, databases: databases, ldap: ldap) : []
         let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems + logProblems
-            + drainProblems + operationsProblems.filter { $0.severity == .error }
+            + drainProblems + callProblems + operationsProblems.filter { $0.severity == .error }
         loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
             + ServerConfiguration.ignoredParameters(in: result.config)
             + (engine.map { ServerConfiguration.offloadWarnings(for: $0, config: result.config) } ?? [])
         if let settings, let engine, let http, let drainTime, errors.isEmpty {
-            // Each worker's curl multi reads these when first used, after start().
-            HTTPDriverSettings.install(http)
-            loaded.server = TandemServer(script: script, settings: settings, engine: engine, databases: databases,
-                                         ldap: ldap, operations: operations, drainTimeSeconds: drainTime,
-                                         logger: logger)
+            loaded.server = TandemServer(script: script, settings: settings, engine: engine,
+                                         drivers: DriverSettings(databases: databases, ldap: ldap, http: http),
+                                         operations: operations, drainTimeSeconds: drainTime, logger: logger)
         }
         return loaded
     }
@@ -121,13 +124,27 @@ public final class TandemServer: Sendable {
                 "address": "\(operations.configuration.authority)", "paths": "\(paths.joined(separator: ","))",
             ])
         }
-        router.runStartupRoute()
+        runStartupRoute()
         do {
             try proxy.start()
         } catch {
             operations?.stop()
             throw error
         }
+    }
+
+    /// Runs `startup_route` on this thread with services of its own (a reactor that only serves the
+    /// blocking calls; closed after).
+    private func runStartupRoute() {
+        guard script.startupRoute != nil else { return }
+        guard let reactor = try? Reactor() else {
+            logger.error("startup_route: cannot create a reactor; it runs without async functions")
+            router.runStartupRoute(services: nil)
+            return
+        }
+        let services = WorkerServices(asyncWorker: engine.makeWorker(reactor: reactor), settings: drivers)
+        router.runStartupRoute(services: services)
+        reactor.close()
     }
 
     /// Stops the workers and the offload pool.

@@ -1,46 +1,40 @@
-import LDAPDriver
-import PostgresDriver
-import Reactor
+import HTTPDriver
 import TandemAsync
 
-/// What one SIP worker owns beyond the proxy core: its part of the async engine and its driver
-/// connection pools. Created on the worker thread and only used there.
+/// The driver settings of a script, fixed at load and shared by every worker.
+struct DriverSettings: Sendable {
+    /// Databases of the `db_url`s (and the cachedb MongoDB pool).
+    var databases: DatabaseConfiguration
+    /// LDAP sessions.
+    var ldap: LDAPConfiguration
+    /// rest_client's settings.
+    var http: HTTPDriverSettings
+}
+
+/// Per-worker state of one driver (its connection pools, its curl multi), created on first use on
+/// the worker that owns the ``WorkerServices``.
+protocol WorkerDriverState: AnyObject {
+    init(worker: WorkerServices)
+}
+
+/// What one SIP worker owns beyond the proxy core: its part of the async engine, the driver settings
+/// and each driver's per-worker state. Built when the worker starts, handed to the router for that
+/// worker, and only used on its thread.
 final class WorkerServices {
     let asyncWorker: AsyncWorker
-    let databases: DatabaseConfiguration
-    let ldap: LDAPConfiguration
-    private var postgresPools: [String: PostgresPool] = [:]
-    private var ldapPools: [String: LDAPConnectionPool] = [:]
-    /// The outcome of the last `ldap_search` on this worker, read by `ldap_result` (as OpenSIPS keeps it
-    /// per process).
-    var lastLDAPResult: AsyncResult?
+    let settings: DriverSettings
+    private var states: [ObjectIdentifier: any WorkerDriverState] = [:]
 
-    init(asyncWorker: AsyncWorker, databases: DatabaseConfiguration, ldap: LDAPConfiguration) {
+    init(asyncWorker: AsyncWorker, settings: DriverSettings) {
         self.asyncWorker = asyncWorker
-        self.databases = databases
-        self.ldap = ldap
+        self.settings = settings
     }
 
-    /// This worker's connection pool for LDAP session `name`, created on first use.
-    func ldapPool(session name: String) -> LDAPConnectionPool? {
-        if let pool = ldapPools[name] { return pool }
-        guard let session = ldap.sessions[name] else { return nil }
-        let pool = LDAPConnectionPool(session: session.configuration, reactor: asyncWorker.reactor,
-                                      blocking: session.blocking)
-        ldapPools[name] = pool
-        return pool
-    }
-
-    /// This worker's pool for database `id` (the default database when nil), created on first use.
-    func postgresPool(id: String?) -> PostgresPool? {
-        guard let database = databases.database(id: id), case .postgres(let settings, let blocking) = database.backend else {
-            return nil
-        }
-        if let pool = postgresPools[database.id] { return pool }
-        let pool = PostgresPool(settings: settings, reactor: asyncWorker.reactor,
-                                configuration: PostgresPoolConfiguration(size: databases.poolSize),
-                                blocking: blocking)
-        postgresPools[database.id] = pool
-        return pool
+    /// This worker's state of type `State`, created on first use.
+    func state<State: WorkerDriverState>(_ type: State.Type) -> State {
+        if let existing = states[ObjectIdentifier(type)] as? State { return existing }
+        let created = State(worker: self)
+        states[ObjectIdentifier(type)] = created
+        return created
     }
 }

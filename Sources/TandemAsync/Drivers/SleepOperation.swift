@@ -31,13 +31,16 @@ public final class SleepOperation: AsyncOperation {
     public func cancel() {}  // the context cancels the timer
 
     public func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)? {
-        let microseconds = self.microseconds
+        // Sleeps no longer than the timeout; a sleep cut short by it is a timeout (rc -3).
+        let limit = timeoutMs.multipliedReportingOverflow(by: 1000).overflow ? UInt64.max : timeoutMs * 1000
+        let microseconds = min(self.microseconds, limit)
+        let cut = self.microseconds > limit
         return {
             var request = timespec(tv_sec: Int(clamping: microseconds / 1_000_000),
                                    tv_nsec: Int((microseconds % 1_000_000) * 1000))
             var remaining = timespec()
             while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-            return .success
+            return cut ? .timedOut : .success
         }
     }
 }

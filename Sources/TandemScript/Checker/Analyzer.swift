@@ -11,6 +11,10 @@ struct Analyzer {
     private var routes: [RouteKey: RouteBlock] = [:]
     /// Route kinds from which each block can run (named routes inherit their callers' kinds).
     private var reach: [RouteKey: RouteKindSet] = [:]
+    /// Routes that run as (or are called from) a `launch()` report route: no SIP transaction there.
+    private var reportRoutes = Set<RouteKey>()
+    /// Calls between routes (route(), async resume, launch report), by caller.
+    private var edges: [RouteKey: [RouteKey]] = [:]
 
     init(ast: ScriptAST, file: String, registry: FunctionRegistry) {
         self.ast = ast
@@ -24,11 +28,12 @@ struct Analyzer {
         checkConfig()
         collectRoutes()
         computeReach()
+        computeReportRoutes()
         for item in ast.items {
             guard case .route(let r) = item else { continue }
             let key = RouteKey(kind: r.kind, name: r.name ?? "")
             let kinds = reach[key] ?? RouteKindSet([r.kind])
-            var scope = Scope(kinds: kinds, loops: 0, switches: 0)
+            var scope = Scope(kinds: kinds, loops: 0, switches: 0, inReportRoute: reportRoutes.contains(key))
             checkBlock(r.body, &scope)
         }
     }
@@ -71,7 +76,6 @@ struct Analyzer {
 
     /// Propagates caller route kinds to named request routes (route(), async resume, launch report).
     private mutating func computeReach() {
-        var edges: [RouteKey: [RouteKey]] = [:]
         for (key, r) in routes {
             var targets: [RouteKey] = []
             Analyzer.collectCalls(r.body, into: &targets)
@@ -96,6 +100,30 @@ struct Analyzer {
         }
         for (key, _) in routes where reach[key] == nil || reach[key]!.isEmpty {
             reach[key] = RouteKindSet([.request])
+        }
+    }
+
+    /// The report routes of every `launch()` and the routes they call, directly or not.
+    private mutating func computeReportRoutes() {
+        var pending: [RouteKey] = []
+        for (_, r) in routes { Analyzer.collectLaunchReports(r.body, into: &pending) }
+        while let key = pending.popLast() {
+            guard routes[key] != nil, reportRoutes.insert(key).inserted else { continue }
+            pending += edges[key] ?? []
+        }
+    }
+
+    private static func collectLaunchReports(_ body: [Statement], into out: inout [RouteKey]) {
+        for s in body {
+            switch s.kind {
+            case .launch(_, let r, _, _): if let r { out.append(RouteKey(kind: .request, name: r)) }
+            case .ifElse(_, let t, let e):
+                collectLaunchReports(t, into: &out)
+                if let e { collectLaunchReports(e, into: &out) }
+            case .whileLoop(_, let b), .block(let b): collectLaunchReports(b, into: &out)
+            case .switchBlock(_, let cases): for c in cases { collectLaunchReports(c.body, into: &out) }
+            default: break
+            }
         }
     }
 
@@ -136,6 +164,8 @@ struct Analyzer {
         var kinds: RouteKindSet
         var loops: Int
         var switches: Int
+        /// The block runs as a launch report route (or is called from one).
+        var inReportRoute = false
     }
 
     private static func kindNames(_ set: RouteKindSet) -> [RouteKind] { RouteKind.allCases.filter { set.contains($0) } }
@@ -199,6 +229,12 @@ struct Analyzer {
         case .async(let call, let resume, let resumeLoc, let timeout):
             let bad = Analyzer.kindNames(scope.kinds).filter { ![.request, .failure, .onReply].contains($0) }
             if let k = bad.first { error(s.location, "async() is not allowed in \(k.rawValue)") }
+            if scope.inReportRoute {
+                error(s.location, "async() is not allowed in a launch report route (it has no transaction to suspend)")
+            }
+            if !config.modules.contains("tm") {
+                error(s.location, "async() needs module 'tm' to be loaded")
+            }
             checkCall(call, scope, asyncForm: true)
             checkRouteRef(resume, at: resumeLoc, plainOnly: true, role: "resume route")
             if let timeout {

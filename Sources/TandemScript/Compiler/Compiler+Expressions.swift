@@ -53,7 +53,8 @@ extension Compiler {
         case .routeCall(let name, let args):
             let run = routeRunnerForExpr(name, args)
             return { ctx in
-                _ = run(&ctx)
+                let flow = run(&ctx)
+                if flow != .next { ctx.stoppedFlow = flow }
                 return .int(ctx.rc)
             }
         }

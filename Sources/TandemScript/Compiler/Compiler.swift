@@ -116,11 +116,54 @@ struct Compiler {
     }
 
     private mutating func compileStatement(_ s: Statement) -> StmtFn {
-        let fn = compileStatementBody(s)
+        let compiled = compileStatementBody(s)
+        var fn = compiled
+        if Compiler.evaluatesRouteCall(s) {
+            // A route(x) inside an expression that ended with exit, drop or async() stops the script here.
+            let body = compiled
+            fn = { ctx in
+                let flow = body(&ctx)
+                guard let stopped = ctx.stoppedFlow else { return flow }
+                ctx.stoppedFlow = nil
+                return stopped
+            }
+        }
         guard instrument else { return fn }
+        let counted = fn
         return { ctx in
             ctx.statementCount &+= 1
-            return fn(&ctx)
+            return counted(&ctx)
+        }
+    }
+
+    /// Whether a statement evaluates `route(x)` inside an expression of its own (not in nested blocks).
+    static func evaluatesRouteCall(_ s: Statement) -> Bool {
+        switch s.kind {
+        case .assign(_, _, let value): return containsRouteCall(value)
+        case .returnStatement(let value): return value.map(containsRouteCall) ?? false
+        case .call(let call): return call.args.contains(where: containsRouteCall)
+        default: return false
+        }
+    }
+
+    /// Whether `route(x)` appears in `e` where its value (not its condition) is used.
+    static func containsRouteCall(_ e: Expr) -> Bool {
+        switch e.kind {
+        case .routeCall: return true
+        case .binary(_, let a, let b): return containsRouteCall(a) || containsRouteCall(b)
+        case .unary(_, let a): return containsRouteCall(a)
+        case .call(let call): return call.args.contains(where: containsRouteCall)
+        default: return false
+        }
+    }
+
+    /// A condition that stops with the flow of a `route(x)` evaluated for its value inside it.
+    static func stoppingCondition(_ cond: @escaping CondFn) -> CondFn {
+        { ctx in
+            let result = cond(&ctx)
+            guard let stopped = ctx.stoppedFlow else { return result }
+            ctx.stoppedFlow = nil
+            return .stop(stopped)
         }
     }
 
@@ -138,7 +181,7 @@ struct Compiler {
         case .assign(let target, let op, let value):
             return compileAssign(target, op, value)
         case .ifElse(let c, let t, let e):
-            let cond = compileCond(c)
+            let cond = Compiler.containsRouteCall(c) ? Compiler.stoppingCondition(compileCond(c)) : compileCond(c)
             let then = compileBlock(t)
             guard let e else {
                 return { ctx in
@@ -158,7 +201,7 @@ struct Compiler {
                 }
             }
         case .whileLoop(let c, let b):
-            let cond = compileCond(c)
+            let cond = Compiler.containsRouteCall(c) ? Compiler.stoppingCondition(compileCond(c)) : compileCond(c)
             let body = compileBlock(b)
             let line = s.location.line
             return { ctx in
@@ -202,6 +245,7 @@ struct Compiler {
                 return { _ in .exit }
             }
             let args = externalArgs(call)
+            let outputs = outputVariables(call)
             let timeoutFn = timeout.map { compileValue($0) }
             let name = call.name
             return { ctx in
@@ -209,21 +253,24 @@ struct Compiler {
                 values.reserveCapacity(args.count)
                 for a in args { values.append(a(&ctx)) }
                 let t = timeoutFn.flatMap { AsyncRequest.milliseconds($0(&ctx)) }
-                ctx.pendingAsync = AsyncRequest(function: id, name: name, args: values, resumeRoute: resumeID,
-                                                timeout: t.map { $0 / 1000 }, timeoutMilliseconds: t)
+                ctx.pendingAsync = AsyncRequest(function: id, name: name, args: values, outputs: outputs,
+                                                resumeRoute: resumeID, timeout: t.map { $0 / 1000 },
+                                                timeoutMilliseconds: t)
                 return .suspend
             }
         case .launch(let call, let report, _, let param):
             guard let id = registry.id(named: call.name) else { return { _ in .next } }
             let reportID = report.flatMap { routeID(.request, $0) }
             let args = externalArgs(call)
+            let outputs = outputVariables(call)
             let paramFn = param.map { compileValue($0) }
             let name = call.name
             return { ctx in
                 var values: [ScriptValue] = []
                 for a in args { values.append(a(&ctx)) }
                 let p = paramFn.map { $0(&ctx) } ?? .null
-                ctx.launches.append(LaunchRequest(function: id, name: name, args: values, reportRoute: reportID, param: p))
+                ctx.launches.append(LaunchRequest(function: id, name: name, args: values, outputs: outputs,
+                                                  reportRoute: reportID, param: p))
                 ctx.rc = 1
                 return .next
             }
@@ -254,6 +301,10 @@ struct Compiler {
         let fallback = defaultEntry ?? body.count
         return { ctx in
             let v = subj(&ctx)
+            if let stopped = ctx.stoppedFlow {
+                ctx.stoppedFlow = nil
+                return stopped
+            }
             var i = fallback
             for (label, idx) in entries where Operators.compare(.equal, v, label) {
                 i = idx
@@ -306,7 +357,8 @@ struct Compiler {
 
     // MARK: assignment
 
-    private enum AssignMode { case push, replaceAll, replaceTop }
+    /// `output`: as a function's output parameter (an `$avp` gets every value pushed, NULL included).
+    private enum AssignMode { case push, replaceAll, replaceTop, output }
 
     private mutating func lvalue(_ spec: PVSpec, _ mode: AssignMode) -> LValue {
         guard case .success(let kind) = PseudoVariables.classify(spec) else {
@@ -322,6 +374,8 @@ struct Compiler {
                 return LValue(assign: { ctx, v in ctx.avps.set(slot: s, index: i, v) }, text: spec.text)
             }
             switch mode {
+            case .output:
+                return LValue(assign: { ctx, v in ctx.avps.push(slot: s, v) }, text: spec.text)
             case .push:
                 return LValue(assign: { ctx, v in
                     if v.isNull { ctx.avps.removeNewest(slot: s) } else { ctx.avps.push(slot: s, v) }
@@ -373,15 +427,23 @@ struct Compiler {
         guard let id = registry.id(named: c.name) else { return { _ in -1 } }
         let spec = registry[id]
         guard c.args.count >= spec.minArgs && c.args.count <= spec.maxArgs else { return { _ in -1 } }
-        var bound: [BoundArg] = []
-        if spec.argKinds.contains(.query) || spec.argKinds.contains(.attributeMap) {
+        if spec.isHostRun {
             // Host-run functions called synchronously get the same arguments as under async():
-            // query text with placeholders and its values after the declared arguments.
-            bound = externalArgs(c).map { .value($0, constant: nil) }
-        } else {
-            for (i, a) in c.args.enumerated() {
-                bound.append(bindArg(a, spec.kind(ofArgument: i, count: c.args.count)))
+            // query text with placeholders (its values after the declared arguments), output variables.
+            let args = externalArgs(c)
+            let outputs = outputVariables(c)
+            let name = c.name
+            return { ctx in
+                var values: [ScriptValue] = []
+                values.reserveCapacity(args.count)
+                for a in args { values.append(a(&ctx)) }
+                let proxy = ctx.proxy
+                return proxy.invoke(ExternalCall(function: id, name: name, args: values, outputs: outputs), context: &ctx)
             }
+        }
+        var bound: [BoundArg] = []
+        for (i, a) in c.args.enumerated() {
+            bound.append(bindArg(a, spec.kind(ofArgument: i, count: c.args.count)))
         }
         guard let binder = spec.binder else { return { _ in -1 } }
         return binder(id, c.name, bound)
@@ -435,6 +497,36 @@ struct Compiler {
             return .string(s)
         default: return nil
         }
+    }
+
+    /// The output variables of each declared argument of a host-run function call: a writable
+    /// pseudo-variable argument, each entry of a `"$avp(a);$avp(b)"` list, the target of `attr/$pv`.
+    private mutating func outputVariables(_ c: FunctionCall) -> [[OutputVariable]] {
+        guard let spec = registry.spec(named: c.name) else { return [] }
+        return c.args.indices.prefix(spec.maxArgs).map { i in
+            let a = c.args[i]
+            switch (spec.kind(ofArgument: i, count: c.args.count), a.kind) {
+            case (.variable, .pv(let ref)):
+                return [outputVariable(ref.spec)]
+            case (.variableList, .string(let s)):
+                return s.split(separator: ";").compactMap { part in
+                    let t = String(part).trimmingSpaces()
+                    guard t.hasPrefix("$"), let spec = PVSyntax.parse(String(t.dropFirst())) else { return nil }
+                    return outputVariable(spec)
+                }
+            case (.attributeMap, .string(let s)):
+                guard let slash = s.firstIndex(of: "/") else { return [] }
+                let t = String(s[s.index(after: slash)...]).trimmingSpaces()
+                guard t.hasPrefix("$"), let spec = PVSyntax.parse(String(t.dropFirst())) else { return [] }
+                return [outputVariable(spec)]
+            default:
+                return []
+            }
+        }
+    }
+
+    private mutating func outputVariable(_ spec: PVSpec) -> OutputVariable {
+        OutputVariable(write: lvalue(spec, .output).assign, text: spec.text)
     }
 
     /// Arguments of a host-run function: output variables are passed as their text. A query argument

@@ -17,18 +17,6 @@ enum ExternalFunctions {
 
     private static func ext(_ name: String, _ modules: [String], _ args: [ArgKind], min: Int? = nil,
                             async: Bool = false) -> FunctionSpec {
-        FunctionSpec(name, modules: modules, args: args, min: min, async: async, binder: { id, name, bound in
-            let values = bound.indices.map { bound.value($0) }
-            let texts: [String?] = bound.map { if case .variable(let v) = $0 { return v.text } else { return nil } }
-            return { ctx in
-                var evaluated: [ScriptValue] = []
-                evaluated.reserveCapacity(values.count)
-                for i in values.indices {
-                    if let t = texts[i] { evaluated.append(.string(t)) } else { evaluated.append(values[i](&ctx)) }
-                }
-                let proxy = ctx.proxy
-                return proxy.invoke(ExternalCall(function: id, name: name, args: evaluated), context: &ctx)
-            }
-        })
+        FunctionSpec(name, modules: modules, args: args, min: min, async: async, hostRun: true, binder: nil)
     }
 }

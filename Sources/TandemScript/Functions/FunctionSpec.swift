@@ -47,12 +47,15 @@ public struct FunctionSpec: Sendable {
     public let leadingOptional: Bool
     public let hasAsyncForm: Bool
     public let allowedRoutes: RouteKindSet
-    /// nil for functions run by the host (`ScriptProxy.invoke` or async()).
+    /// Run by the host (`ScriptProxy.invoke`, or the async engine under async()/launch()) rather than
+    /// by a binder: database, REST, exec, LDAP, sleeps.
+    public let isHostRun: Bool
+    /// nil for functions run by the host.
     let binder: Binder?
 
     init(_ name: String, modules: [String] = [], args: [ArgKind] = [], min: Int? = nil,
          leadingOptional: Bool = false, async: Bool = false, routes: RouteKindSet = .all,
-         binder: Binder?) {
+         hostRun: Bool = false, binder: Binder?) {
         self.name = name
         self.modules = modules
         self.argKinds = args
@@ -61,6 +64,7 @@ public struct FunctionSpec: Sendable {
         self.leadingOptional = leadingOptional
         self.hasAsyncForm = async
         self.allowedRoutes = routes
+        self.isHostRun = hostRun
         self.binder = binder
     }
 

@@ -30,6 +30,9 @@ public struct ExecutionContext {
     let routeLabels: [String]
     var pendingAsync: AsyncRequest?
     var callDepth = 0
+    /// Set when a `route(x)` called inside an expression ended with `exit`, `drop` or `async()`: the
+    /// statement holding the expression stops the script with it, as `route(x);` would.
+    var stoppedFlow: Flow?
 
     /// Maps a numeric `log_level` to the highest xlog level that is printed.
     static func level(for value: Int) -> ScriptLogLevel {
@@ -67,6 +70,7 @@ public struct ExecutionContext {
         launches.removeAll(keepingCapacity: true)
         pendingAsync = nil
         callDepth = 0
+        stoppedFlow = nil
     }
 
     /// The log name of the route running (`request`, `route[x]`, `failure_route[x]`, …).

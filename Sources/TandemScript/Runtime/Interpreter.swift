@@ -4,6 +4,7 @@ extension Script {
     public func run(route: RouteID, context: inout ExecutionContext) -> ScriptOutcome {
         guard route.rawValue >= 0 && route.rawValue < table.bodies.count else { return .finished }
         context.pendingAsync = nil
+        context.stoppedFlow = nil
         context.route = route
         switch table.bodies[route.rawValue].run(&context) {
         case .next, .returned, .breakOut: return .finished

@@ -3,11 +3,16 @@ public struct AsyncRequest: Sendable {
     public var function: FunctionID
     public var name: String
     public var args: [ScriptValue]
+    /// Output variables of each declared argument, resolved at compile time.
+    public var outputs: [[OutputVariable]] = []
     public var resumeRoute: RouteID
     /// Timeout in seconds from the async() call, if any.
     public var timeout: Int?
     /// The same timeout in milliseconds (decimal seconds such as `0.5` keep their fraction).
     public var timeoutMilliseconds: Int?
+
+    /// The evaluated arguments with their output variables.
+    public var arguments: HostCallArguments { HostCallArguments(values: args, outputs: outputs) }
 
     /// Seconds given as an integer or a decimal text (`2`, `"0.5"`) in milliseconds; nil if not a number.
     public static func milliseconds(_ value: ScriptValue) -> Int? {
@@ -26,8 +31,13 @@ public struct LaunchRequest: Sendable {
     public var function: FunctionID
     public var name: String
     public var args: [ScriptValue]
+    /// Output variables of each declared argument, resolved at compile time.
+    public var outputs: [[OutputVariable]] = []
     public var reportRoute: RouteID?
     public var param: ScriptValue
+
+    /// The evaluated arguments with their output variables.
+    public var arguments: HostCallArguments { HostCallArguments(values: args, outputs: outputs) }
 }
 
 /// How a script run ended.

@@ -4,6 +4,11 @@ public struct ExternalCall: Sendable {
     public var name: String
     /// Evaluated arguments; output-variable arguments are passed as their source text (`"$avp(x)"`).
     public var args: [ScriptValue]
+    /// Output variables of each declared argument, resolved at compile time.
+    public var outputs: [[OutputVariable]] = []
+
+    /// The evaluated arguments with their output variables.
+    public var arguments: HostCallArguments { HostCallArguments(values: args, outputs: outputs) }
 }
 
 /// Proxy operations the script triggers; implemented by the proxy core.

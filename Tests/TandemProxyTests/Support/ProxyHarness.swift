@@ -9,27 +9,29 @@ import SIPTransaction
 struct RelayRouter: RequestRouter {
     var fallback: String?
 
-    func routeRequest(_ context: RequestContext) {
+    func routeRequest(_ context: RequestContext) -> RouteVerdict {
         let core = context.core
         if (try? context.message.to())?.tag != nil {
             if core.looseRoute(context) > 0 { _ = core.relay(context) }
-            return
+            return .finished
         }
         if context.message.method == .cancel {
             _ = core.relay(context)
-            return
+            return .finished
         }
         _ = core.recordRoute(context)
         if fallback != nil { context.failureRoute = 1 }
         if core.relay(context) < 0 && !context.replied {
             _ = core.statelessReply(context, status: 500, reason: "Relay Failed")
         }
+        return .finished
     }
 
-    func routeFailure(_ route: Int, _ context: RequestContext) {
-        guard let fallback, context.failureStatus == 486 else { return }
+    func routeFailure(_ route: Int, _ context: RequestContext) -> RouteVerdict {
+        guard let fallback, context.failureStatus == 486 else { return .finished }
         context.destinationURI = fallback
         _ = context.core.relay(context)
+        return .finished
     }
 }
 

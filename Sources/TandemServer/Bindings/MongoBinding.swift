@@ -1,0 +1,40 @@
+import MongoDriver
+import TandemAsync
+import TandemScript
+
+/// MongoDB databases (`mongodb://`) for avp_db_query: a JSON command on the database's libmongoc client
+/// pool, made at load and owned by the server's settings (blocking form only: the offload pool runs it).
+/// Values are JSON-escaped into it.
+struct MongoDatabase: DatabaseBackend {
+    static let driver = DatabaseDriver(schemes: ["mongodb"], driverNames: ["mongodb"]) { url, limit in
+        MongoDatabase(pool: try clientPool(url, limit: limit))
+    }
+
+    let pool: MongoClientPool
+
+    /// A client pool for a MongoDB URL (`mongodb[:group]://host/db[.collection]`) with `limit` connections.
+    static func clientPool(_ url: String, limit: Int) throws -> MongoClientPool {
+        try MongoClientPool(url: MongoURL(url).url, configuration: MongoPoolConfiguration(maxPoolSize: max(1, limit)))
+    }
+
+    func queryOperation(id: String, query: String, parameters: [String?], worker: WorkerServices) -> any AsyncOperation {
+        MongoCommandOperation(pool: pool, json: QueryTemplate.fill(query, values: parameters, escape: MongoJSON.escape))
+    }
+}
+
+/// `cache_raw_query("mongodb[:group]", json, "$avp(res)")` (cachedb_mongodb): every result document,
+/// as JSON text, into the output variable.
+enum MongoCacheBinding: DriverBinding {
+    static let drivers: [String] = []
+    static let functions = [
+        FunctionBinding("cache_raw_query", operation: { call, worker in
+            guard let pool = worker.settings.databases.cacheMongo else { return UnavailableOperation(driver: "mongodb") }
+            let json = QueryTemplate.fill(AsyncBindings.text(call.values, 1) ?? "",
+                                          values: AsyncBindings.boundValues(call.values, after: 3),
+                                          escape: MongoJSON.escape)
+            return MongoRawQueryOperation(pool: pool, json: json)
+        }, deliver: { result, call, _, execution in
+            AsyncBindings.assignList(result.output("json"), to: call.outputs(of: 2), in: &execution)
+        }),
+    ]
+}

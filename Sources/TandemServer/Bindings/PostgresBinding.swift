@@ -1,0 +1,37 @@
+import PostgresDriver
+import TandemAsync
+
+/// PostgreSQL databases (`postgres://`): a non-blocking pool per worker and database; the blocking pool
+/// (offload/sync modes) is shared.
+struct PostgresDatabase: DatabaseBackend {
+    static let driver = DatabaseDriver(schemes: ["postgres://", "postgresql://"], driverNames: ["pg_connect", "postgres"]) { url, _ in
+        let settings = try PostgresConnectionSettings(url)
+        return PostgresDatabase(settings: settings, blocking: PostgresBlockingPool(settings: settings))
+    }
+
+    let settings: PostgresConnectionSettings
+    let blocking: PostgresBlockingPool
+
+    func queryOperation(id: String, query: String, parameters: [String?], worker: WorkerServices) -> any AsyncOperation {
+        let pool = worker.state(PostgresWorkerPools.self).pool(id: id, database: self, worker: worker)
+        return PostgresQueryOperation(pool: pool, sql: query, parameters: parameters)
+    }
+}
+
+/// One worker's PostgreSQL pools, by database id (created on first use).
+final class PostgresWorkerPools: WorkerDriverState {
+    private var pools: [String: PostgresPool] = [:]
+
+    init(worker: WorkerServices) {}
+
+    func pool(id: String, database: PostgresDatabase, worker: WorkerServices) -> PostgresPool {
+        if let pool = pools[id] { return pool }
+        let databases = worker.settings.databases
+        let pool = PostgresPool(settings: database.settings, reactor: worker.asyncWorker.reactor,
+                                configuration: PostgresPoolConfiguration(size: databases.poolSize,
+                                                                         maxQueue: databases.queueSize),
+                                blocking: database.blocking)
+        pools[id] = pool
+        return pool
+    }
+}
