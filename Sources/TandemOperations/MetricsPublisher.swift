@@ -115,6 +115,9 @@ public final class MetricsPublisher: Sendable {
             counter("tandem_sip_send_errors_total", [], sip.sendErrors)
             counter("tandem_sip_transactions_created_total", [("side", "server")], sip.serverTransactionsCreated)
             counter("tandem_sip_transactions_created_total", [("side", "client")], sip.clientTransactionsCreated)
+            for (reason, value) in sip.refusedByReason {
+                counter("tandem_sip_refused_total", [("reason", reason)], value)
+            }
             for (method, value) in sip.requestsByMethod {
                 counter("tandem_sip_requests_received_total", [("method", method)], value)
             }

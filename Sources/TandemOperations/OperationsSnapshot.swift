@@ -67,12 +67,15 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
         public var repliesReceivedByCode: [String: Int]
         /// Replies sent upstream (relayed and local, not retransmissions), by status code.
         public var repliesSentByCode: [String: Int]
+        /// Requests and replies the proxy refused or dropped on purpose, by reason (`host_name`: a next
+        /// hop or reply address named a host from the packet, which is never looked up on a worker).
+        public var refusedByReason: [String: Int]
 
         public init(datagramsReceived: Int, parseErrors: Int, requestsReceived: Int, responsesReceived: Int,
                     retransmissionsAbsorbed: Int, strayResponses: Int, localReplies: Int, sendErrors: Int,
                     serverTransactionsCreated: Int, clientTransactionsCreated: Int, transactionsInUse: Int,
                     suspendedNow: Int, requestsByMethod: [String: Int], repliesReceivedByCode: [String: Int],
-                    repliesSentByCode: [String: Int]) {
+                    repliesSentByCode: [String: Int], refusedByReason: [String: Int] = [:]) {
             self.datagramsReceived = datagramsReceived
             self.parseErrors = parseErrors
             self.requestsReceived = requestsReceived
@@ -88,6 +91,7 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
             self.requestsByMethod = requestsByMethod
             self.repliesReceivedByCode = repliesReceivedByCode
             self.repliesSentByCode = repliesSentByCode
+            self.refusedByReason = refusedByReason
         }
 
         enum CodingKeys: String, CodingKey {
@@ -106,6 +110,7 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
             case requestsByMethod = "requests_by_method"
             case repliesReceivedByCode = "replies_received_by_code"
             case repliesSentByCode = "replies_sent_by_code"
+            case refusedByReason = "refused_by_reason"
         }
     }
 

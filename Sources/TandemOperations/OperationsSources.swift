@@ -48,7 +48,8 @@ public struct OperationsSources: Sendable {
             suspendedNow: c.suspendedNow.load(ordering: .relaxed),
             requestsByMethod: c.requestsByMethodSnapshot(),
             repliesReceivedByCode: Self.keyed(ProxyCounters.byCode(c.repliesReceivedByCode)),
-            repliesSentByCode: Self.keyed(ProxyCounters.byCode(c.repliesSentByCode)))
+            repliesSentByCode: Self.keyed(ProxyCounters.byCode(c.repliesSentByCode)),
+            refusedByReason: c.refusedByReasonSnapshot())
         let engineSnapshot = engine.snapshot()
         let lanes = engine.pool.laneDrivers
         let drivers = engineSnapshot.drivers.map { d in

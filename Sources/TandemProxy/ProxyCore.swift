@@ -57,7 +57,8 @@ public final class ProxyCore: Sendable {
             message = try SIPMessage(parsing: bytes, maxSize: settings.maxDatagramSize)
         } catch {
             counters.parseErrors.add(1, ordering: .relaxed)
-            if error.shouldReply400, let partial = SIPMessage.partialRequest(parsing: bytes), partial.method != .ack {
+            if error.shouldReply400, var partial = SIPMessage.partialRequest(parsing: bytes), partial.method != .ack {
+                Self.stampTopVia(&partial, source: source)
                 logger.info("rejecting malformed request", metadata: Self.badInputMetadata(partial, error, source))
                 replyToMalformed(partial, error: error, source: source, socketIndex: socketIndex, worker: worker)
             } else {

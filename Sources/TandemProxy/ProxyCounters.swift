@@ -34,6 +34,9 @@ public final class ProxyCounters: Sendable {
     public let awaitingFinalNow = Atomic<Int>(0)
     /// New requests answered 503 (with Retry-After) because the proxy was draining for shutdown.
     public let drainRejected = Atomic<Int>(0)
+    /// Requests answered 503 (ACK, CANCEL and responses: dropped) because their next hop was a host
+    /// name that came with the packet (Request-URI, Route, `maddr`, Via): never looked up on a worker.
+    public let hostNamesRefused = Atomic<Int>(0)
 
     /// Requests received, per method (index ``methodIndex(_:)``, names ``methodNames``).
     public let requestsByMethod = AtomicCounterArray(count: ProxyCounters.methodNames.count)
@@ -95,6 +98,11 @@ public final class ProxyCounters: Sendable {
         return result
     }
 
+    /// Refusals by reason for `/stats` (`host_name`: ``hostNamesRefused``); every reason is present.
+    public func refusedByReasonSnapshot() -> [String: Int] {
+        ["host_name": hostNamesRefused.load(ordering: .relaxed)]
+    }
+
     /// Non-zero counts of `codes` (``repliesReceivedByCode`` or ``repliesSentByCode``) by status code.
     public static func byCode(_ codes: AtomicCounterArray) -> [Int: Int] {
         var result: [Int: Int] = [:]
@@ -121,6 +129,7 @@ public final class ProxyCounters: Sendable {
             ("suspended_now", suspendedNow.load(ordering: .relaxed)),
             ("awaiting_final_now", awaitingFinalNow.load(ordering: .relaxed)),
             ("drain_rejected", drainRejected.load(ordering: .relaxed)),
+            ("host_names_refused", hostNamesRefused.load(ordering: .relaxed)),
         ]
     }
 }
