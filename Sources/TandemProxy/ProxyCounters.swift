@@ -22,6 +22,8 @@ public final class ProxyCounters: Sendable {
     public let localReplies = Atomic<Int>(0)
     /// Datagrams that could not be sent (socket errors).
     public let sendErrors = Atomic<Int>(0)
+    /// ICMP errors (port/host unreachable) read from the sockets' error queues.
+    public let icmpErrors = Atomic<Int>(0)
     /// Server transactions created.
     public let serverTransactionsCreated = Atomic<Int>(0)
     /// Client transactions (branches) created.
@@ -124,6 +126,7 @@ public final class ProxyCounters: Sendable {
             ("stray_responses", strayResponses.load(ordering: .relaxed)),
             ("local_replies", localReplies.load(ordering: .relaxed)),
             ("send_errors", sendErrors.load(ordering: .relaxed)),
+            ("icmp_errors", icmpErrors.load(ordering: .relaxed)),
             ("server_transactions_created", serverTransactionsCreated.load(ordering: .relaxed)),
             ("client_transactions_created", clientTransactionsCreated.load(ordering: .relaxed)),
             ("suspended_now", suspendedNow.load(ordering: .relaxed)),
