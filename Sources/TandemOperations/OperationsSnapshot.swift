@@ -68,7 +68,8 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
         /// Replies sent upstream (relayed and local, not retransmissions), by status code.
         public var repliesSentByCode: [String: Int]
         /// Requests and replies the proxy refused or dropped on purpose, by reason (`host_name`: a next
-        /// hop or reply address named a host from the packet, which is never looked up on a worker).
+        /// hop or reply address named a host from the packet, which is never looked up on a worker;
+        /// `unsupported_scheme`: 416; `unsupported_extension`: 420 for a `Proxy-Require`).
         public var refusedByReason: [String: Int]
 
         public init(datagramsReceived: Int, parseErrors: Int, requestsReceived: Int, responsesReceived: Int,

@@ -45,7 +45,10 @@ extension ProxyCore {
     public func relay(_ context: RequestContext, to destination: String? = nil) -> Int32 {
         guard let method = context.message.method else { return -1 }
         if method == .ack || method == .cancel { return forwardStatelessly(context, to: destination) }
-        if let maxForwards = try? context.message.maxForwards(), maxForwards <= 0 {
+        // RFC 3261 §16.3 step 3 on the received value; once the script processed Max-Forwards
+        // (mf_process_maxfwd_header) the request goes on with the value it set.
+        if !context.message.isHeaderRewritten(.maxForwards), let maxForwards = try? context.message.maxForwards(),
+           maxForwards <= 0 {
             logger.debug("Max-Forwards exhausted; 483", metadata: Self.metadata(for: context.message, peer: context.source))
             _ = reply(context, status: 483, reason: "Too Many Hops")
             return -1
@@ -148,10 +151,13 @@ extension ProxyCore {
         return 1
     }
 
-    /// RFC 3261 §16.6 steps 3 and 8: Max-Forwards decremented (70 when absent), our Via on top.
+    /// RFC 3261 §16.6 steps 3 and 8: Max-Forwards decremented (70 when absent) unless the script already
+    /// processed it (`mf_process_maxfwd_header`: decremented once, not twice), our Via on top.
     func prepareForForwarding(_ message: inout SIPMessage, branch: String, socketIndex: Int) {
-        if let maxForwards = try? message.maxForwards() {
-            message.setHeader(.maxForwards, String(maxForwards - 1))
+        if message.isHeaderRewritten(.maxForwards) {
+            // Set by the script: sent as it is.
+        } else if let maxForwards = try? message.maxForwards() {
+            message.setHeader(.maxForwards, String(max(0, maxForwards - 1)))
         } else {
             message.appendHeader(.maxForwards, "70")
         }

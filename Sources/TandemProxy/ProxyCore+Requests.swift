@@ -49,6 +49,10 @@ extension ProxyCore {
                 }
             }
         }
+        if method != .ack, method != .cancel,
+           rejectUnsupported(message, source: source, socketIndex: socketIndex, worker: worker) {
+            return
+        }
         if drainRetryAfter.load(ordering: .relaxed) > 0,
            rejectWhileDraining(message, method: method, source: source, socketIndex: socketIndex, worker: worker) {
             return
@@ -76,6 +80,26 @@ extension ProxyCore {
             stamped = true
         }
         if stamped { message.setTopVia(via) }
+    }
+
+    /// RFC 3261 §16.3 steps 2 and 4 for a new request: a Request-URI scheme the proxy cannot route
+    /// (not sip, sips or tel) gets 416; a `Proxy-Require` naming any extension gets 420 with those option
+    /// tags in `Unsupported` (Tandem implements no proxy extension). Returns true if it replied.
+    func rejectUnsupported(_ message: SIPMessage, source: SocketAddress, socketIndex: Int,
+                           worker: WorkerContext) -> Bool {
+        if !message.hasSIPOrTelRequestURI {
+            counters.unsupportedSchemes.add(1, ordering: .relaxed)
+            sendStatelessReply(to: message, source: source, socketIndex: socketIndex, status: 416, reason: nil,
+                               worker: worker)
+            return true
+        }
+        guard message.hasHeader(.proxyRequire) else { return false }
+        let tags = message.headerValues(.proxyRequire)
+        guard !tags.isEmpty else { return false }
+        counters.unsupportedExtensions.add(1, ordering: .relaxed)
+        sendStatelessReply(to: message, source: source, socketIndex: socketIndex, status: 420, reason: nil,
+                           worker: worker, extraHeaders: [(.unsupported, tags.joined(separator: ", "))])
+        return true
     }
 
     /// RFC 3261 §8.2.2.1 / §21.5.20: an unsupported SIP version gets 505, other malformed requests a 400

@@ -39,6 +39,10 @@ public final class ProxyCounters: Sendable {
     /// Requests answered 503 (ACK, CANCEL and responses: dropped) because their next hop was a host
     /// name that came with the packet (Request-URI, Route, `maddr`, Via): never looked up on a worker.
     public let hostNamesRefused = Atomic<Int>(0)
+    /// New requests answered 416: a Request-URI scheme other than sip, sips and tel.
+    public let unsupportedSchemes = Atomic<Int>(0)
+    /// New requests answered 420: a `Proxy-Require` naming an extension (Tandem supports none).
+    public let unsupportedExtensions = Atomic<Int>(0)
 
     /// Requests received, per method (index ``methodIndex(_:)``, names ``methodNames``).
     public let requestsByMethod = AtomicCounterArray(count: ProxyCounters.methodNames.count)
@@ -100,9 +104,12 @@ public final class ProxyCounters: Sendable {
         return result
     }
 
-    /// Refusals by reason for `/stats` (`host_name`: ``hostNamesRefused``); every reason is present.
+    /// Refusals by reason for `/stats` (`host_name`: ``hostNamesRefused``, `unsupported_scheme`: 416,
+    /// `unsupported_extension`: 420); every reason is present.
     public func refusedByReasonSnapshot() -> [String: Int] {
-        ["host_name": hostNamesRefused.load(ordering: .relaxed)]
+        ["host_name": hostNamesRefused.load(ordering: .relaxed),
+         "unsupported_scheme": unsupportedSchemes.load(ordering: .relaxed),
+         "unsupported_extension": unsupportedExtensions.load(ordering: .relaxed)]
     }
 
     /// Non-zero counts of `codes` (``repliesReceivedByCode`` or ``repliesSentByCode``) by status code.
@@ -133,6 +140,8 @@ public final class ProxyCounters: Sendable {
             ("awaiting_final_now", awaitingFinalNow.load(ordering: .relaxed)),
             ("drain_rejected", drainRejected.load(ordering: .relaxed)),
             ("host_names_refused", hostNamesRefused.load(ordering: .relaxed)),
+            ("unsupported_schemes", unsupportedSchemes.load(ordering: .relaxed)),
+            ("unsupported_extensions", unsupportedExtensions.load(ordering: .relaxed)),
         ]
     }
 }
