@@ -69,6 +69,7 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
         public var repliesSentByCode: [String: Int]
         /// Requests and replies the proxy refused or dropped on purpose, by reason (`host_name`: a next
         /// hop or reply address named a host from the packet, which is never looked up on a worker;
+        /// `overload`: 503 for a new INVITE past `max_transactions`/`max_suspended`;
         /// `unsupported_scheme`: 416; `unsupported_extension`: 420 for a `Proxy-Require`).
         public var refusedByReason: [String: Int]
 

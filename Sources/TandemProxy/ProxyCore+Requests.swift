@@ -53,6 +53,10 @@ extension ProxyCore {
            rejectUnsupported(message, source: source, socketIndex: socketIndex, worker: worker) {
             return
         }
+        if method == .invite,
+           rejectWhenOverloaded(message, method: method, source: source, socketIndex: socketIndex, worker: worker) {
+            return
+        }
         if drainRetryAfter.load(ordering: .relaxed) > 0,
            rejectWhileDraining(message, method: method, source: source, socketIndex: socketIndex, worker: worker) {
             return

@@ -32,6 +32,8 @@ public final class ProxyCore: Sendable {
     /// 0 while serving; once draining for shutdown, the Retry-After seconds of the 503 that new
     /// requests get (one relaxed load per routed request).
     let drainRetryAfter = Atomic<Int>(0)
+    /// One "overloaded" warning per 10 s at most.
+    let overloadLog = LogRateLimiter(seconds: 10)
 
     public init(settings: ProxySettings, router: any RequestRouter, logger: Logger = Logger(label: "tandem.proxy")) {
         self.settings = settings

@@ -39,6 +39,9 @@ public final class ProxyCounters: Sendable {
     /// Requests answered 503 (ACK, CANCEL and responses: dropped) because their next hop was a host
     /// name that came with the packet (Request-URI, Route, `maddr`, Via): never looked up on a worker.
     public let hostNamesRefused = Atomic<Int>(0)
+    /// New INVITEs answered 503 (with Retry-After) because the proxy was past `maxTransactions` or
+    /// `maxSuspended`.
+    public let overloadRejected = Atomic<Int>(0)
     /// New requests answered 416: a Request-URI scheme other than sip, sips and tel.
     public let unsupportedSchemes = Atomic<Int>(0)
     /// New requests answered 420: a `Proxy-Require` naming an extension (Tandem supports none).
@@ -104,10 +107,12 @@ public final class ProxyCounters: Sendable {
         return result
     }
 
-    /// Refusals by reason for `/stats` (`host_name`: ``hostNamesRefused``, `unsupported_scheme`: 416,
+    /// Refusals by reason for `/stats` (`host_name`: ``hostNamesRefused``, `overload`: 503 past a bound,
+    /// `unsupported_scheme`: 416,
     /// `unsupported_extension`: 420); every reason is present.
     public func refusedByReasonSnapshot() -> [String: Int] {
         ["host_name": hostNamesRefused.load(ordering: .relaxed),
+         "overload": overloadRejected.load(ordering: .relaxed),
          "unsupported_scheme": unsupportedSchemes.load(ordering: .relaxed),
          "unsupported_extension": unsupportedExtensions.load(ordering: .relaxed)]
     }
@@ -140,6 +145,7 @@ public final class ProxyCounters: Sendable {
             ("awaiting_final_now", awaitingFinalNow.load(ordering: .relaxed)),
             ("drain_rejected", drainRejected.load(ordering: .relaxed)),
             ("host_names_refused", hostNamesRefused.load(ordering: .relaxed)),
+            ("overload_rejected", overloadRejected.load(ordering: .relaxed)),
             ("unsupported_schemes", unsupportedSchemes.load(ordering: .relaxed)),
             ("unsupported_extensions", unsupportedExtensions.load(ordering: .relaxed)),
         ]
