@@ -120,10 +120,31 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     public struct Async: Codable, Sendable, Equatable {
         public var drivers: [Driver]
         public var offload: Offload
+        /// The backends the drivers reached or failed to reach: losses and recoveries so far.
+        public var backends: [Backend]
 
-        public init(drivers: [Driver], offload: Offload) {
+        public init(drivers: [Driver], offload: Offload, backends: [Backend] = []) {
             self.drivers = drivers
             self.offload = offload
+            self.backends = backends
+        }
+
+        /// One backend's reachability (`{"driver":"postgres","backend":"127.0.0.1:5432/db","up":true,
+        /// "losses":1,"recoveries":1}`).
+        public struct Backend: Codable, Sendable, Equatable {
+            public var driver: String
+            public var backend: String
+            public var up: Bool
+            public var losses: Int
+            public var recoveries: Int
+
+            public init(driver: String, backend: String, up: Bool, losses: Int, recoveries: Int) {
+                self.driver = driver
+                self.backend = backend
+                self.up = up
+                self.losses = losses
+                self.recoveries = recoveries
+            }
         }
 
         /// The entry of driver `name`.

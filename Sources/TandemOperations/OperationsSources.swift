@@ -67,7 +67,13 @@ public struct OperationsSources: Sendable {
         var script: [String: Int] = [:]
         for (name, value) in scriptCounters() { script[name] = value }
         return OperationsSnapshot(state: readiness().state, uptimeSeconds: uptimeSeconds, sip: sip,
-                                  async: OperationsSnapshot.Async(drivers: drivers, offload: offload),
+                                  async: OperationsSnapshot.Async(
+                                      drivers: drivers, offload: offload,
+                                      backends: engine.backends.all.map {
+                                          OperationsSnapshot.Async.Backend(driver: $0.driver, backend: $0.address,
+                                                                           up: !$0.isDown, losses: $0.lossCount,
+                                                                           recoveries: $0.recoveryCount)
+                                      }),
                                   script: OperationsSnapshot.Script(counters: script))
     }
 

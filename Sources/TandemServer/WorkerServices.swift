@@ -37,9 +37,13 @@ final class WorkerServices {
             return nil
         }
         if let pool = postgresPools[database.id] { return pool }
+        // host:port/dbname, never the credentials.
+        let address = "\(settings.value(of: "host") ?? "localhost"):\(settings.value(of: "port") ?? "5432")/"
+            + (settings.value(of: "dbname") ?? "")
         let pool = PostgresPool(settings: settings, reactor: asyncWorker.reactor,
                                 configuration: PostgresPoolConfiguration(size: databases.poolSize),
-                                blocking: blocking)
+                                blocking: blocking,
+                                health: asyncWorker.backends.health(driver: "postgres", address: address))
         postgresPools[database.id] = pool
         return pool
     }
