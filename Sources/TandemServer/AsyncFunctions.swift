@@ -112,6 +112,7 @@ enum AsyncFunctions {
                          services: WorkerServices?, into execution: inout ExecutionContext) {
         execution.rc = scriptRC(of: name, result)
         if name == "ldap_search" { services?.lastLDAPResult = result }
+        BackendObservation.observe(name, args: args, result: result, services: services)
         storeOutputs(of: name, args: args, result: result, script: script, into: &execution)
     }
 
