@@ -34,6 +34,8 @@ public final class ProxyCore: Sendable {
     let drainRetryAfter = Atomic<Int>(0)
     /// One "overloaded" warning per 10 s at most.
     let overloadLog = LogRateLimiter(seconds: 10)
+    /// Worker 0's memory trim bookkeeping (``startMemoryTrim(on:)``).
+    let memoryTrim = Mutex(MemoryTrimState())
 
     public init(settings: ProxySettings, router: any RequestRouter, logger: Logger = Logger(label: "tandem.proxy")) {
         self.settings = settings

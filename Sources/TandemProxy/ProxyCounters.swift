@@ -24,6 +24,8 @@ public final class ProxyCounters: Sendable {
     public let sendErrors = Atomic<Int>(0)
     /// ICMP errors (port/host unreachable) read from the sockets' error queues.
     public let icmpErrors = Atomic<Int>(0)
+    /// Times free heap memory was handed back to the kernel after the transactions in use fell.
+    public let memoryTrims = Atomic<Int>(0)
     /// Server transactions created.
     public let serverTransactionsCreated = Atomic<Int>(0)
     /// Client transactions (branches) created.
@@ -139,6 +141,7 @@ public final class ProxyCounters: Sendable {
             ("local_replies", localReplies.load(ordering: .relaxed)),
             ("send_errors", sendErrors.load(ordering: .relaxed)),
             ("icmp_errors", icmpErrors.load(ordering: .relaxed)),
+            ("memory_trims", memoryTrims.load(ordering: .relaxed)),
             ("server_transactions_created", serverTransactionsCreated.load(ordering: .relaxed)),
             ("client_transactions_created", clientTransactionsCreated.load(ordering: .relaxed)),
             ("suspended_now", suspendedNow.load(ordering: .relaxed)),

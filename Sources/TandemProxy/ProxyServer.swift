@@ -151,6 +151,7 @@ private struct Worker {
 
     func run() {
         onStart?(box.context)
+        if box.context.index == 0 { core.startMemoryTrim(on: box.context) }
         do {
             try box.reactor.run()
         } catch {

@@ -166,3 +166,70 @@ struct SilentNextHopTests {
         #expect(proxy.core.counters.sendErrors.load(ordering: .relaxed) == 0)
     }
 }
+
+/// Reactor timers of branches that ended (issue 14 item 4, memory after a flood).
+@Suite(.serialized)
+struct StaleTimerTests {
+    final class Counts: Sendable {
+        let contexts = Mutex<[WorkerContext]>([])
+        let timers = Atomic<Int>(0)
+        let answered = Atomic<Int>(0)
+    }
+
+    @Test("20 INVITE branches that timed out leave no timer entry behind one step later (Timer C is stepped)")
+    func noStaleTimerC() throws {
+        let counts = Counts()
+        let port = Ports.free()
+        let settings = ProxySettings(listen: [SocketAddress(ip: "127.0.0.1", port: port)!], workers: 2,
+                                     timers: TimerSettings(t1: 50, t2: 400))   // steps of 64·T1 = 3.2 s
+        let server = ProxyServer(core: ProxyCore(settings: settings, router: RelayRouter()),
+                                 onWorkerStart: { context in counts.contexts.withLock { $0.append(context) } })
+        try server.start()
+        defer { server.stop() }
+        let silent = try UDPSocket(bindingTo: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        defer { silent.close() }
+        let silentPort = try silent.localAddress().port
+        let client = try SIPTestClient(proxyPort: port)
+        for i in 0..<20 {
+            try client.send(client.request("INVITE", uri: "sip:bob@127.0.0.1:\(silentPort)", branch: "z9hG4bK-tc-\(i)",
+                                           callID: "tc-\(i)"))
+        }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, server.core.counters.repliesSentByCode.value(at: 408 - 100) < 20
+                || server.core.transactionCount + server.core.clientTransactionCount > 0 {
+            usleep(50_000)
+        }
+        #expect(server.core.transactionCount + server.core.clientTransactionCount == 0)
+        usleep(3_600_000)   // one step after the last transaction ended
+        for context in counts.contexts.withLock({ $0 }) {
+            _ = context.reactor.execute {
+                counts.timers.add(context.reactor.timerCount, ordering: .relaxed)
+                counts.answered.add(1, ordering: .relaxed)
+            }
+        }
+        let readDeadline = Date().addingTimeInterval(2)
+        while Date() < readDeadline, counts.answered.load(ordering: .relaxed) < 2 { usleep(10_000) }
+        #expect(counts.answered.load(ordering: .relaxed) == 2)
+        // Only worker 0's memory-trim sampler is left.
+        #expect(counts.timers.load(ordering: .relaxed) == 1, "timer entries left on the workers")
+    }
+
+    @Test("Free heap pages are handed back once the transactions fell below half their peak, at most every 10 s")
+    func memoryTrimRule() {
+        let core = ProxyCore(settings: ProxySettings(listen: [SocketAddress(ip: "127.0.0.1", port: 9)!]),
+                             router: RelayRouter())
+        var trims = 0
+        func sample(_ inUse: Int, at seconds: UInt64) -> Bool {
+            core.sampleForTrim(inUse: inUse, now: seconds * 1000) { trims += 1 }
+        }
+        #expect(!sample(100, at: 10))
+        #expect(!sample(5_000, at: 15))
+        #expect(!sample(3_500, at: 20), "not below half the peak")
+        #expect(sample(2_000, at: 25))
+        #expect(!sample(500, at: 30), "within 10 s of the last trim")
+        #expect(sample(400, at: 36))
+        #expect(!sample(0, at: 50), "a drop under 1,000 from the new peak")
+        #expect(trims == 2)
+        #expect(core.counters.memoryTrims.load(ordering: .relaxed) == 2)
+    }
+}
