@@ -38,7 +38,7 @@ public struct SIPMessage: Sendable {
             self.fields = fields
             bodyRange = body
         case .failure(var err):
-            // A request whose start line parsed gets a 400 if its top Via is usable.
+            // A request whose start line parsed gets a 400 if it can be answered (see canBeAnswered).
             if let (s, r) = startInfo, case .request = s {
                 let partial = SIPMessage(bytes: data, startLineRange: r, start: s, fields: fields, bodyRange: data.count..<data.count)
                 if partial.canBeAnswered { err.shouldReply400 = true }
