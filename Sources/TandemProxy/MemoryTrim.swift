@@ -4,8 +4,10 @@ import Synchronization
 
 /// Gives memory back after a burst (issue 14 item 4): glibc keeps freed memory inside its heaps, so
 /// RSS stayed at its high-water mark after a flood. Worker 0 samples the transactions in use every
-/// ``sampleMilliseconds``; once they fell below half of the peak seen since the last trim (and by at
-/// least ``minimumDrop``), it calls `malloc_trim` — at most once per ``minimumTrimIntervalMilliseconds``.
+/// ``sampleMilliseconds``; once they fell to a tenth of the peak seen since the last trim (and by at
+/// least ``minimumDrop``) — the load is mostly over, so the pause `malloc_trim` causes (it takes the arena
+/// locks while it walks the heaps) hits little traffic — it trims, at most once per
+/// ``minimumTrimIntervalMilliseconds``.
 extension ProxyCore {
     static let sampleMilliseconds: UInt64 = 5_000
     static let minimumTrimIntervalMilliseconds: UInt64 = 10_000
@@ -32,7 +34,7 @@ extension ProxyCore {
     func sampleForTrim(inUse: Int, now: UInt64, trim: () -> Void = { System.releaseFreeMemory() }) -> Bool {
         let due = memoryTrim.withLock { state -> Bool in
             state.peak = max(state.peak, inUse)
-            guard state.peak - inUse >= Self.minimumDrop, inUse * 2 <= state.peak,
+            guard state.peak - inUse >= Self.minimumDrop, inUse * 10 <= state.peak,
                   now >= state.lastTrim + Self.minimumTrimIntervalMilliseconds || state.lastTrim == 0 else { return false }
             state.peak = inUse
             state.lastTrim = now
