@@ -113,6 +113,8 @@ public final class MetricsPublisher: Sendable {
             counter("tandem_sip_stray_responses_total", [], sip.strayResponses)
             counter("tandem_sip_local_replies_total", [], sip.localReplies)
             counter("tandem_sip_send_errors_total", [], sip.sendErrors)
+            counter("tandem_sip_icmp_errors_total", [], sip.icmpErrors)
+            counter("tandem_memory_trims_total", [], sip.memoryTrims)
             counter("tandem_sip_transactions_created_total", [("side", "server")], sip.serverTransactionsCreated)
             counter("tandem_sip_transactions_created_total", [("side", "client")], sip.clientTransactionsCreated)
             for backend in snapshot.async.backends {

@@ -72,12 +72,17 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
         /// `overload`: 503 for a new INVITE past `max_transactions`/`max_suspended`;
         /// `unsupported_scheme`: 416; `unsupported_extension`: 420 for a `Proxy-Require`).
         public var refusedByReason: [String: Int]
+        /// ICMP errors (port/host unreachable) read from the SIP sockets' error queues.
+        public var icmpErrors: Int
+        /// Times free heap memory was handed back to the kernel after the transactions in use fell.
+        public var memoryTrims: Int
 
         public init(datagramsReceived: Int, parseErrors: Int, requestsReceived: Int, responsesReceived: Int,
                     retransmissionsAbsorbed: Int, strayResponses: Int, localReplies: Int, sendErrors: Int,
                     serverTransactionsCreated: Int, clientTransactionsCreated: Int, transactionsInUse: Int,
                     suspendedNow: Int, requestsByMethod: [String: Int], repliesReceivedByCode: [String: Int],
-                    repliesSentByCode: [String: Int], refusedByReason: [String: Int] = [:]) {
+                    repliesSentByCode: [String: Int], refusedByReason: [String: Int] = [:], icmpErrors: Int = 0,
+                    memoryTrims: Int = 0) {
             self.datagramsReceived = datagramsReceived
             self.parseErrors = parseErrors
             self.requestsReceived = requestsReceived
@@ -94,6 +99,8 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
             self.repliesReceivedByCode = repliesReceivedByCode
             self.repliesSentByCode = repliesSentByCode
             self.refusedByReason = refusedByReason
+            self.icmpErrors = icmpErrors
+            self.memoryTrims = memoryTrims
         }
 
         enum CodingKeys: String, CodingKey {
@@ -113,6 +120,8 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
             case repliesReceivedByCode = "replies_received_by_code"
             case repliesSentByCode = "replies_sent_by_code"
             case refusedByReason = "refused_by_reason"
+            case icmpErrors = "icmp_errors"
+            case memoryTrims = "memory_trims"
         }
     }
 

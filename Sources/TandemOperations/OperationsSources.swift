@@ -49,7 +49,9 @@ public struct OperationsSources: Sendable {
             requestsByMethod: c.requestsByMethodSnapshot(),
             repliesReceivedByCode: Self.keyed(ProxyCounters.byCode(c.repliesReceivedByCode)),
             repliesSentByCode: Self.keyed(ProxyCounters.byCode(c.repliesSentByCode)),
-            refusedByReason: c.refusedByReasonSnapshot())
+            refusedByReason: c.refusedByReasonSnapshot(),
+            icmpErrors: c.icmpErrors.load(ordering: .relaxed),
+            memoryTrims: c.memoryTrims.load(ordering: .relaxed))
         let engineSnapshot = engine.snapshot()
         let lanes = engine.pool.laneDrivers
         let drivers = engineSnapshot.drivers.map { d in
