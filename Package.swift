@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
-            dependencies: ["TandemProxy", "TandemServer", "TandemOperations", "SIPCore", "Reactor", "SIPTransaction",
+            dependencies: ["TandemProxy", "TandemServer", "TandemOperations", "TandemAsync", "SIPCore", "Reactor", "SIPTransaction",
                            "MongoDriver", "LDAPDriver"],
             swiftSettings: strict
         ),

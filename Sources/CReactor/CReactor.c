@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <spawn.h>
+#include <malloc.h>
 #include "CReactor.h"
 
 int creactor_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
@@ -18,3 +19,5 @@ int creactor_recvmmsg(int fd, struct creactor_mmsghdr *vector, unsigned int leng
 int creactor_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
+
+int creactor_malloc_trim(size_t pad) { return malloc_trim(pad); }

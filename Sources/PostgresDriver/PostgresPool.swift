@@ -11,9 +11,13 @@ import TandemAsync
 /// - A query takes an idle connection or waits in a bounded FIFO queue (full → rc -4).
 /// - A connection that breaks (server killed/restarted, backend terminated, protocol error, left inside a
 ///   transaction) is closed and replaced on demand. Idle connections are watched, so a server-side close
-///   is noticed before the next query. A failed connect starts a short backoff (doubling, capped); while
-///   no connection is alive, queries fail at once with rc -1 instead of waiting — the next query after
-///   the backoff tries again, so a server that was absent, killed or restarted is picked up by itself.
+///   is noticed before the next query. The first failed connect is retried at once (a restarted server
+///   is back quickly); further failures start a short backoff (doubling, capped; attempts that were
+///   already under way when a failure set the delay do not double it again); while no connection is
+///   alive, queries fail at once with rc -1 instead of waiting — the next query after the backoff tries
+///   again, so a server that was absent, killed or restarted is picked up by itself.
+/// - With a ``BackendHealth`` the pool reports the server lost when a connect fails and nothing is
+///   connected, and reachable again at the next connect (logged once per process, counted in `/stats`).
 /// - An abandoned query (timeout / CANCEL) is cancelled per ``PostgresPoolConfiguration/CancelPolicy``;
 ///   the connection is never handed out again before it is idle.
 public final class PostgresPool {
@@ -34,18 +38,27 @@ public final class PostgresPool {
     private var nextRequestID: UInt64 = 1
     private var backoffMs: UInt64 = 0
     private var retryAt: Deadline?
+    /// Failed connect rounds since the last success, and when the last one set the delay.
+    private var failedRounds = 0
+    private var backoffSetAt: Deadline?
+    /// Shared reachability of this database (nil: not reported).
+    private let health: BackendHealth?
     private var lastConnectError = ""
     private var closed = false
+
+    /// The delay before the next connect attempt after failures (0 when the next one goes at once).
+    public var reconnectDelayMs: UInt64 { backoffMs }
 
     /// Creates an empty pool (no connection is opened until the first query, or ``warmUp()``).
     /// - Parameter blocking: the process-wide blocking pool for the same database (a private one if `nil`).
     public init(settings: PostgresConnectionSettings, reactor: Reactor,
                 configuration: PostgresPoolConfiguration = PostgresPoolConfiguration(),
-                blocking: PostgresBlockingPool? = nil) {
+                blocking: PostgresBlockingPool? = nil, health: BackendHealth? = nil) {
         self.settings = settings
         self.blocking = blocking ?? PostgresBlockingPool(settings: settings)
         self.reactor = reactor
         self.configuration = configuration
+        self.health = health
     }
 
     /// Parses `conninfo` (URL or `key=value` string) and creates the pool.
@@ -257,6 +270,9 @@ public final class PostgresPool {
         statistics.lastConnectMicroseconds = connection.startedAt.nanoseconds(until: reactor.now) / 1000
         backoffMs = 0
         retryAt = nil
+        failedRounds = 0
+        backoffSetAt = nil
+        health?.reachable()
         connection.phase = .idle
         updateSocket(connection, interest: .read)
         dispatch(connection)
@@ -265,9 +281,23 @@ public final class PostgresPool {
     private func connectFailed(_ connection: PostgresConnection?, message: String) {
         statistics.connectFailures += 1
         lastConnectError = message
+        let startedAt = connection?.startedAt ?? reactor.now
         if let connection { drop(connection, counted: false) }
-        backoffMs = backoffMs == 0 ? configuration.initialBackoffMs : min(backoffMs * 2, configuration.maxBackoffMs)
-        retryAt = reactor.now.advanced(byMilliseconds: backoffMs)
+        // An attempt started before the last failure set the delay belongs to that round: no doubling.
+        if backoffSetAt.map({ startedAt >= $0 }) ?? true {
+            failedRounds += 1
+            if failedRounds == 1 {
+                backoffMs = 0   // the first retry goes at once
+                retryAt = nil
+            } else {
+                backoffMs = backoffMs == 0 ? configuration.initialBackoffMs : min(backoffMs * 2, configuration.maxBackoffMs)
+                retryAt = reactor.now.advanced(byMilliseconds: backoffMs)
+            }
+            backoffSetAt = reactor.now
+        }
+        if !connections.contains(where: { $0.phase != .connecting }) {
+            health?.lost(message)
+        }
         growIfNeeded()
     }
 

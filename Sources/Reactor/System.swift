@@ -144,6 +144,14 @@ public enum System {
         try retryingIO("send") { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    // MARK: - Memory
+
+    /// `malloc_trim(0)`: hands the free pages of every malloc arena back to the kernel. glibc returns
+    /// only the top of a heap by itself, so after a burst of short-lived allocations the process keeps
+    /// its high-water mark otherwise. Takes the arena locks for a moment. True if pages were released.
+    @discardableResult
+    public static func releaseFreeMemory() -> Bool { creactor_malloc_trim(0) != 0 }
+
     // MARK: - Files
 
     /// `read(2)`; `.processed(0)` means end of file.

@@ -17,8 +17,10 @@ import Glibc
 /// ``readError()`` returns ``UDPErrorReport``s — so the proxy can answer 503 for that destination.
 /// With `IP_RECVERR` Linux *also* sets the socket's pending error (`sk_err`), which the next
 /// `recvfrom`/`sendto` returns once — even a `sendto` to an unrelated destination, whose datagram is then
-/// not sent. Once the error queue is enabled this class absorbs that one-shot error (it retries the
-/// call once), so ICMP errors reach the caller only through ``readError()``.
+/// not sent; and each ``readError()`` sets it again from the next queued report. Once the error queue is
+/// enabled this class absorbs that error (``send(_:to:reports:)-(UnsafeRawBufferPointer,_,_)`` drains
+/// the queue and retries; the plain sends and receives retry), so ICMP errors reach the caller only as
+/// ``UDPErrorReport``s.
 ///
 /// `@unchecked Sendable`: the socket is only a descriptor, and socket syscalls are thread-safe. The
 /// invariant is that ``close()`` must not race with other use (in Tandem a socket is closed only when
@@ -113,8 +115,17 @@ public final class UDPSocket: @unchecked Sendable {
         do {
             result = try System.recvfrom(fd, buffer, flags: Int32(MSG_TRUNC), from: &storage, length: &length)
         } catch where isErrorQueueEnabled && error.isAsynchronousNetworkError {
-            // The one-shot sk_err of a queued ICMP report (see type docs); it was consumed, retry once.
-            result = try System.recvfrom(fd, buffer, flags: Int32(MSG_TRUNC), from: &storage, length: &length)
+            // The sk_err of a queued ICMP report (see type docs); it was consumed, retry. Reading the error
+            // queue (another worker) sets it again from the next report, so allow a few in a row.
+            var attempt = 2
+            while true {
+                do {
+                    result = try System.recvfrom(fd, buffer, flags: Int32(MSG_TRUNC), from: &storage, length: &length)
+                    break
+                } catch where error.isAsynchronousNetworkError && attempt < Self.maximumSendAttempts {
+                    attempt += 1
+                }
+            }
         }
         switch result {
         case .wouldBlock:
@@ -167,6 +178,62 @@ public final class UDPSocket: @unchecked Sendable {
             // (see type docs); it is consumed now, so retry once. A genuine error repeats and is thrown.
             return try System.sendto(fd, bytes, to: address)
         }
+    }
+
+    /// Sends one datagram to `address` on a socket whose error queue is on, without ever failing it for
+    /// another destination's ICMP error.
+    ///
+    /// A `sendto` that fails with an asynchronous network error (`ECONNREFUSED`, `EHOSTUNREACH`, …) sent
+    /// nothing: the error is the socket's pending `sk_err`, set by an ICMP report for *some* earlier
+    /// datagram — and Linux sets it again from the next queued report each time one is read, so under a
+    /// storm of ICMP errors a single retry is not enough. Here the error queue is drained (each report
+    /// handed to `report`, attributed to its own destination) before every retry, up to
+    /// ``maximumSendAttempts`` attempts; only an error that survives them is thrown.
+    public func send(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress,
+                     reports report: (UDPErrorReport) -> Void) throws(IOError) -> IOResult<Int> {
+        var attempt = 1
+        while true {
+            do {
+                return try System.sendto(fd, bytes, to: address)
+            } catch where isErrorQueueEnabled && error.isAsynchronousNetworkError && attempt < Self.maximumSendAttempts {
+                attempt += 1
+                drainErrorQueue(report)
+            }
+        }
+    }
+
+    /// Sends one datagram to `address`, handing the ICMP reports drained on the way to `report`
+    /// (see ``send(_:to:reports:)-(UnsafeRawBufferPointer,_,_)``).
+    public func send(_ bytes: [UInt8], to address: SocketAddress,
+                     reports report: (UDPErrorReport) -> Void) throws(IOError) -> IOResult<Int> {
+        let result = bytes.withUnsafeBytes { raw -> Result<IOResult<Int>, IOError> in
+            do throws(IOError) { return .success(try send(raw, to: address, reports: report)) } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// How many times ``send(_:to:reports:)-(UnsafeRawBufferPointer,_,_)`` tries a datagram that fails
+    /// with another datagram's asynchronous error.
+    public static let maximumSendAttempts = 8
+
+    /// Reads the error queue until it is empty (at most 1,024 reports), handing each to `report`.
+    /// Reading the last one also clears the socket's pending error. Returns how many were read.
+    @discardableResult
+    public func drainErrorQueue(_ report: (UDPErrorReport) -> Void) -> Int {
+        var count = 0
+        while count < 1024 {
+            do {
+                guard case .processed(let entry) = try readError() else { break }
+                report(entry)
+                count += 1
+            } catch {
+                // EPROTO for an entry without a usable extended error: it was dequeued; go on.
+                count += 1
+            }
+        }
+        return count
     }
 
     /// Sends one datagram to `address`.

@@ -19,6 +19,27 @@ extension SIPMessage {
         return nil
     }
 
+    /// True if the Request-URI's scheme is `sip`, `sips` or `tel` (case-insensitive); false for any other
+    /// scheme and for responses. Reads the bytes in place.
+    public var hasSIPOrTelRequestURI: Bool {
+        func check(_ b: some Collection<UInt8>) -> Bool {
+            // Up to four scheme bytes, lower-cased, packed into one integer.
+            var code: UInt32 = 0
+            var length = 0
+            var i = b.startIndex
+            while i != b.endIndex, b[i] != UInt8(ascii: ":"), length < 4 {
+                code = code << 8 | UInt32(b[i] | 0x20)
+                length += 1
+                i = b.index(after: i)
+            }
+            guard i != b.endIndex, b[i] == UInt8(ascii: ":") else { return false }
+            return code == 0x73_69_70 || code == 0x73_69_70_73 || code == 0x74_65_6C   // sip, sips, tel
+        }
+        if let u = newRequestURI { return check(u) }
+        if case .request(_, let r) = start { return check(bytes[r]) }
+        return false
+    }
+
     /// The parsed Request-URI (nil for responses).
     public func requestURI() throws(SIPParseError) -> URI? {
         guard let t = requestURIText else { return nil }
@@ -100,6 +121,12 @@ extension SIPMessage {
 
     /// True if at least one header line named `name` exists.
     public func hasHeader(_ name: HeaderName) -> Bool { firstFieldIndex(name) != nil }
+
+    /// True if the first `name` header was added or rewritten after parsing (it is not the received one).
+    public func isHeaderRewritten(_ name: HeaderName) -> Bool {
+        guard let i = firstFieldIndex(name) else { return false }
+        return fields[i].owned != nil
+    }
 
     /// All values of `name` across all its lines, split at top-level commas (outside quotes and
     /// `<>`) for list headers; empty elements are dropped.

@@ -3,12 +3,12 @@ extension SIPMessage {
     /// Validates mandatory headers and their syntax: Via (top value), From, To, Call-ID, CSeq
     /// (CSeq method must match a request's method), Max-Forwards if present; single-valued
     /// headers must not repeat. Throws with the reason naming the offending header; for requests
-    /// with a usable top Via `shouldReply400` is true.
+    /// with a usable top Via, or an unusable one and a readable Call-ID, `shouldReply400` is true.
     public func validateForProxy() throws(SIPParseError) {
         do {
             try checkMandatory()
         } catch var e {
-            if isRequest, (try? topVia()) != nil { e.shouldReply400 = true }
+            if canBeAnswered { e.shouldReply400 = true }
             throw e
         }
     }

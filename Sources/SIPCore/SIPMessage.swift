@@ -38,10 +38,10 @@ public struct SIPMessage: Sendable {
             self.fields = fields
             bodyRange = body
         case .failure(var err):
-            // A request whose start line parsed gets a 400 if its top Via is usable.
+            // A request whose start line parsed gets a 400 if it can be answered (see canBeAnswered).
             if let (s, r) = startInfo, case .request = s {
                 let partial = SIPMessage(bytes: data, startLineRange: r, start: s, fields: fields, bodyRange: data.count..<data.count)
-                if (try? partial.topVia()) != nil { err.shouldReply400 = true }
+                if partial.canBeAnswered { err.shouldReply400 = true }
             }
             throw err
         }
@@ -55,7 +55,17 @@ public struct SIPMessage: Sendable {
         _ = data.withUnsafeBufferPointer { p in SIPMessage.scan(p, fields: &fields, start: &startInfo) }
         guard let (s, r) = startInfo, case .request = s else { return nil }
         let partial = SIPMessage(bytes: data, startLineRange: r, start: s, fields: fields, bodyRange: data.count..<data.count)
-        return (try? partial.topVia()) != nil ? partial : nil
+        return partial.canBeAnswered ? partial : nil
+    }
+
+    /// True if a reply to this request could reach its sender: its top Via is usable, or there is a
+    /// Via that does not parse (the reply then goes to the source address) and the Call-ID is readable
+    /// (RFC 3261 §8.2: a request that can be told apart gets its 400).
+    var canBeAnswered: Bool {
+        guard isRequest else { return false }
+        if (try? topVia()) != nil { return true }
+        guard firstFieldIndex(.via) != nil, let callID = firstFieldIndex(.callID) else { return false }
+        return !valueBytes(fields[callID]).isEmpty
     }
 
     init(bytes: [UInt8], startLineRange: Range<Int>, start: StartLine, fields: [HeaderField], bodyRange: Range<Int>) {

@@ -1,7 +1,8 @@
 /// Why a SIP message (or one of its header values) could not be parsed or validated.
 ///
 /// `shouldReply400` tells a server whether RFC 3261 §8.2 / §16.3 asks for a `400 Bad Request`:
-/// the message is a request whose method parsed and whose top Via is usable for the reply
+/// the message is a request whose method parsed and whose top Via is usable for the reply, or whose
+/// Via does not parse but whose Call-ID is readable (the reply then goes to the source address)
 /// (answer `505 Version Not Supported` instead when the reason is `badVersion`).
 /// Otherwise the message must be silently discarded.
 public struct SIPParseError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -11,6 +11,8 @@ public final class AsyncEngine: Sendable {
     public let pool: OffloadPool
     /// Per-driver counters.
     public let counters: AsyncCounters
+    /// Reachability of the backends the drivers talk to (loss/recovery, counted and logged once).
+    public let backends = BackendHealthRegistry()
     private let nextWorker = Atomic<UInt32>(0)
 
     /// Creates the engine (no thread is started until an offload job arrives).

@@ -32,6 +32,8 @@ public final class AsyncWorker {
     /// Where completions are posted.
     public let completions: CompletionQueue
     private let engine: AsyncEngine
+    /// The engine's backend reachability registry (for the drivers this worker creates).
+    public var backends: BackendHealthRegistry { engine.backends }
     private var jobs: [UInt64: Job] = [:]
     private var nextSequence: UInt64 = 1
     private var countersCache: [String: AsyncDriverCounters] = [:]

@@ -113,8 +113,19 @@ public final class MetricsPublisher: Sendable {
             counter("tandem_sip_stray_responses_total", [], sip.strayResponses)
             counter("tandem_sip_local_replies_total", [], sip.localReplies)
             counter("tandem_sip_send_errors_total", [], sip.sendErrors)
+            counter("tandem_sip_icmp_errors_total", [], sip.icmpErrors)
+            counter("tandem_memory_trims_total", [], sip.memoryTrims)
             counter("tandem_sip_transactions_created_total", [("side", "server")], sip.serverTransactionsCreated)
             counter("tandem_sip_transactions_created_total", [("side", "client")], sip.clientTransactionsCreated)
+            for backend in snapshot.async.backends {
+                let labels = [("driver", backend.driver), ("backend", backend.backend)]
+                counter("tandem_backend_losses_total", labels, backend.losses)
+                counter("tandem_backend_recoveries_total", labels, backend.recoveries)
+                gauge("tandem_backend_up", labels, backend.up ? 1 : 0)
+            }
+            for (reason, value) in sip.refusedByReason {
+                counter("tandem_sip_refused_total", [("reason", reason)], value)
+            }
             for (method, value) in sip.requestsByMethod {
                 counter("tandem_sip_requests_received_total", [("method", method)], value)
             }

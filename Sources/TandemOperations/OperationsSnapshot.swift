@@ -67,12 +67,22 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
         public var repliesReceivedByCode: [String: Int]
         /// Replies sent upstream (relayed and local, not retransmissions), by status code.
         public var repliesSentByCode: [String: Int]
+        /// Requests and replies the proxy refused or dropped on purpose, by reason (`host_name`: a next
+        /// hop or reply address named a host from the packet, which is never looked up on a worker;
+        /// `overload`: 503 for a new INVITE past `max_transactions`/`max_suspended`;
+        /// `unsupported_scheme`: 416; `unsupported_extension`: 420 for a `Proxy-Require`).
+        public var refusedByReason: [String: Int]
+        /// ICMP errors (port/host unreachable) read from the SIP sockets' error queues.
+        public var icmpErrors: Int
+        /// Times free heap memory was handed back to the kernel after the transactions in use fell.
+        public var memoryTrims: Int
 
         public init(datagramsReceived: Int, parseErrors: Int, requestsReceived: Int, responsesReceived: Int,
                     retransmissionsAbsorbed: Int, strayResponses: Int, localReplies: Int, sendErrors: Int,
                     serverTransactionsCreated: Int, clientTransactionsCreated: Int, transactionsInUse: Int,
                     suspendedNow: Int, requestsByMethod: [String: Int], repliesReceivedByCode: [String: Int],
-                    repliesSentByCode: [String: Int]) {
+                    repliesSentByCode: [String: Int], refusedByReason: [String: Int] = [:], icmpErrors: Int = 0,
+                    memoryTrims: Int = 0) {
             self.datagramsReceived = datagramsReceived
             self.parseErrors = parseErrors
             self.requestsReceived = requestsReceived
@@ -88,6 +98,9 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
             self.requestsByMethod = requestsByMethod
             self.repliesReceivedByCode = repliesReceivedByCode
             self.repliesSentByCode = repliesSentByCode
+            self.refusedByReason = refusedByReason
+            self.icmpErrors = icmpErrors
+            self.memoryTrims = memoryTrims
         }
 
         enum CodingKeys: String, CodingKey {
@@ -106,6 +119,9 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
             case requestsByMethod = "requests_by_method"
             case repliesReceivedByCode = "replies_received_by_code"
             case repliesSentByCode = "replies_sent_by_code"
+            case refusedByReason = "refused_by_reason"
+            case icmpErrors = "icmp_errors"
+            case memoryTrims = "memory_trims"
         }
     }
 
@@ -113,10 +129,31 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     public struct Async: Codable, Sendable, Equatable {
         public var drivers: [Driver]
         public var offload: Offload
+        /// The backends the drivers reached or failed to reach: losses and recoveries so far.
+        public var backends: [Backend]
 
-        public init(drivers: [Driver], offload: Offload) {
+        public init(drivers: [Driver], offload: Offload, backends: [Backend] = []) {
             self.drivers = drivers
             self.offload = offload
+            self.backends = backends
+        }
+
+        /// One backend's reachability (`{"driver":"postgres","backend":"127.0.0.1:5432/db","up":true,
+        /// "losses":1,"recoveries":1}`).
+        public struct Backend: Codable, Sendable, Equatable {
+            public var driver: String
+            public var backend: String
+            public var up: Bool
+            public var losses: Int
+            public var recoveries: Int
+
+            public init(driver: String, backend: String, up: Bool, losses: Int, recoveries: Int) {
+                self.driver = driver
+                self.backend = backend
+                self.up = up
+                self.losses = losses
+                self.recoveries = recoveries
+            }
         }
 
         /// The entry of driver `name`.

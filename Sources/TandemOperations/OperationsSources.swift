@@ -48,7 +48,10 @@ public struct OperationsSources: Sendable {
             suspendedNow: c.suspendedNow.load(ordering: .relaxed),
             requestsByMethod: c.requestsByMethodSnapshot(),
             repliesReceivedByCode: Self.keyed(ProxyCounters.byCode(c.repliesReceivedByCode)),
-            repliesSentByCode: Self.keyed(ProxyCounters.byCode(c.repliesSentByCode)))
+            repliesSentByCode: Self.keyed(ProxyCounters.byCode(c.repliesSentByCode)),
+            refusedByReason: c.refusedByReasonSnapshot(),
+            icmpErrors: c.icmpErrors.load(ordering: .relaxed),
+            memoryTrims: c.memoryTrims.load(ordering: .relaxed))
         let engineSnapshot = engine.snapshot()
         let lanes = engine.pool.laneDrivers
         let drivers = engineSnapshot.drivers.map { d in
@@ -66,7 +69,13 @@ public struct OperationsSources: Sendable {
         var script: [String: Int] = [:]
         for (name, value) in scriptCounters() { script[name] = value }
         return OperationsSnapshot(state: readiness().state, uptimeSeconds: uptimeSeconds, sip: sip,
-                                  async: OperationsSnapshot.Async(drivers: drivers, offload: offload),
+                                  async: OperationsSnapshot.Async(
+                                      drivers: drivers, offload: offload,
+                                      backends: engine.backends.all.map {
+                                          OperationsSnapshot.Async.Backend(driver: $0.driver, backend: $0.address,
+                                                                           up: !$0.isDown, losses: $0.lossCount,
+                                                                           recoveries: $0.recoveryCount)
+                                      }),
                                   script: OperationsSnapshot.Script(counters: script))
     }
 

@@ -33,15 +33,21 @@ enum MessageBuilders {
         return Array(text.utf8)
     }
 
-    /// Where responses to a request with this top Via go (RFC 3261 §18.2.2, RFC 3581 §4):
-    /// `received` (or the sent-by host) and the `rport` value (or the sent-by port, or 5060).
-    static func responseAddress(for via: Via) -> SocketAddress? {
-        let host = via.maddr ?? via.received ?? via.host
+    /// Where responses to a request with this top Via go (RFC 3261 §18.2.2, RFC 3581 §4): a numeric
+    /// `maddr`, else `received` (or the sent-by host when it is an IP literal), with the `rport` value
+    /// (or the sent-by port, or 5060). Never looks a name up: the proxy stamps `received` with the
+    /// source address whenever the sent-by host is not that address, so a request's Via always carries
+    /// a literal; without one the reply goes to `source` (nil for a response: no address).
+    static func responseAddress(for via: Via, source: SocketAddress?) -> SocketAddress? {
+        let sentByPort = via.port ?? 5060
+        if let maddr = via.maddr, let address = NextHop.literal(maddr, port: sentByPort) { return address }
         let port: UInt16
         switch via.rport {
         case .value(let p): port = p
-        default: port = via.port ?? 5060
+        default: port = sentByPort
         }
-        return NextHop.resolve(host: host, port: port)
+        if let received = via.received, let address = NextHop.literal(received, port: port) { return address }
+        if let address = NextHop.literal(via.host, port: port) { return address }
+        return source.map { $0.withPort(port) }
     }
 }

@@ -32,7 +32,7 @@ extension ProxyCore {
                 }
             case let .startTimer(timer, ms):
                 let token = state.branches[index].timers.restart(timer)
-                scheduleTimer(ms, worker: worker) { [weak txn] core, worker in
+                scheduleTimer(ms, worker: worker, owner: txn) { [weak txn] core, worker in
                     guard let txn else { return }
                     core.clientTimerFired(txn, branch: index, cancel: false, timer, token: token, worker: worker)
                 }
@@ -76,7 +76,7 @@ extension ProxyCore {
                 worker.send(bytes, to: branch.destination, socketIndex: branch.socketIndex)
             case let .startTimer(timer, ms):
                 let token = state.branches[index].cancelTimers.restart(timer)
-                scheduleTimer(ms, worker: worker) { [weak txn] core, worker in
+                scheduleTimer(ms, worker: worker, owner: txn) { [weak txn] core, worker in
                     guard let txn else { return }
                     core.clientTimerFired(txn, branch: index, cancel: true, timer, token: token, worker: worker)
                 }

@@ -16,7 +16,7 @@ extension ProxyCore {
         let message = context.message
         guard let method = message.method, method != .ack, let via = try? message.topVia(),
               let key = serverKey(for: message, via: via, method: method) else { return -1 }
-        let upstream = MessageBuilders.responseAddress(for: via) ?? context.source
+        let upstream = MessageBuilders.responseAddress(for: via, source: context.source) ?? context.source
         let server: ProxyTransaction.ServerMachine = method == .invite
             ? .invite(InviteServerTransaction(settings: settings.timers, reliable: false, tryingPolicy: .immediately))
             : .nonInvite(NonInviteServerTransaction(settings: settings.timers, reliable: false))
@@ -45,7 +45,10 @@ extension ProxyCore {
     public func relay(_ context: RequestContext, to destination: String? = nil) -> Int32 {
         guard let method = context.message.method else { return -1 }
         if method == .ack || method == .cancel { return forwardStatelessly(context, to: destination) }
-        if let maxForwards = try? context.message.maxForwards(), maxForwards <= 0 {
+        // RFC 3261 §16.3 step 3 on the received value; once the script processed Max-Forwards
+        // (mf_process_maxfwd_header) the request goes on with the value it set.
+        if !context.message.isHeaderRewritten(.maxForwards), let maxForwards = try? context.message.maxForwards(),
+           maxForwards <= 0 {
             logger.debug("Max-Forwards exhausted; 483", metadata: Self.metadata(for: context.message, peer: context.source))
             _ = reply(context, status: 483, reason: "Too Many Hops")
             return -1
@@ -68,7 +71,14 @@ extension ProxyCore {
             branchMessage = branchContext.message
             branchDestination = branchContext.destinationURI
         }
-        guard let target = nextHop(message: branchMessage, destinationURI: branchDestination, override: destination) else {
+        let target: SocketAddress
+        switch nextHop(message: branchMessage, destinationURI: branchDestination, override: destination) {
+        case .address(let address):
+            target = address
+        case .hostNameFromPacket(let name):
+            refuseHostName(name, context: context)
+            return -1
+        case .unusable:
             logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
             return -1
         }
@@ -118,8 +128,14 @@ extension ProxyCore {
     /// Forwards without a transaction (ACK for 2xx, CANCEL that matched nothing): the branch is
     /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
     func forwardStatelessly(_ context: RequestContext, to destination: String?) -> Int32 {
-        guard let target = nextHop(message: context.message, destinationURI: context.destinationURI,
-                                   override: destination) else {
+        let target: SocketAddress
+        switch nextHop(message: context.message, destinationURI: context.destinationURI, override: destination) {
+        case .address(let address):
+            target = address
+        case .hostNameFromPacket(let name):
+            refuseHostName(name, context: context)
+            return -1
+        case .unusable:
             logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
             return -1
         }
@@ -135,10 +151,13 @@ extension ProxyCore {
         return 1
     }
 
-    /// RFC 3261 §16.6 steps 3 and 8: Max-Forwards decremented (70 when absent), our Via on top.
+    /// RFC 3261 §16.6 steps 3 and 8: Max-Forwards decremented (70 when absent) unless the script already
+    /// processed it (`mf_process_maxfwd_header`: decremented once, not twice), our Via on top.
     func prepareForForwarding(_ message: inout SIPMessage, branch: String, socketIndex: Int) {
-        if let maxForwards = try? message.maxForwards() {
-            message.setHeader(.maxForwards, String(maxForwards - 1))
+        if message.isHeaderRewritten(.maxForwards) {
+            // Set by the script: sent as it is.
+        } else if let maxForwards = try? message.maxForwards() {
+            message.setHeader(.maxForwards, String(max(0, maxForwards - 1)))
         } else {
             message.appendHeader(.maxForwards, "70")
         }
@@ -146,15 +165,29 @@ extension ProxyCore {
     }
 
     /// The next hop: an explicit destination, `$du`, the top Route, or the Request-URI.
-    func nextHop(message: SIPMessage, destinationURI: String?, override: String?) -> SocketAddress? {
+    ///
+    /// Host names are looked up only in what the script chose (`t_relay("…")`, `$du`); in the top
+    /// Route and the Request-URI only IP literals are used (see ``NextHop``).
+    func nextHop(message: SIPMessage, destinationURI: String?, override: String?) -> NextHop.Resolution {
         if let text = override ?? destinationURI {
-            return NextHop.address(forURIText: text)
+            return NextHop.address(forURIText: text, origin: .script)
         }
         if let top = try? message.routes().first, let uri = top.uri.sipURI {
-            return NextHop.address(for: uri)
+            return NextHop.address(for: uri, origin: .packet)
         }
-        guard let uri = try? message.requestURI()?.sipURI else { return nil }
-        return NextHop.address(for: uri)
+        guard let uri = try? message.requestURI()?.sipURI else { return .unusable }
+        return NextHop.address(for: uri, origin: .packet)
+    }
+
+    /// The next hop is a host name from the packet: counted, and a 503 for anything but ACK and
+    /// CANCEL (t_relay then returns -1 and a later reply from the script is not sent).
+    func refuseHostName(_ name: String, context: RequestContext) {
+        counters.hostNamesRefused.add(1, ordering: .relaxed)
+        logger.debug("next hop is a host name from the request; not resolved, 503",
+                     metadata: Self.metadata(for: context.message, peer: context.source).merging(
+                         [LogMetadataKey.destination: .string(name)]) { _, new in new })
+        guard let method = context.message.method, method != .ack, method != .cancel, !context.replied else { return }
+        _ = reply(context, status: 503, reason: "Service Unavailable (next hop not resolved)")
     }
 
     /// `sl_send_reply(code, reason)`: a reply without a transaction.

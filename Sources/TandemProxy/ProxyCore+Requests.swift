@@ -11,6 +11,8 @@ extension ProxyCore {
         counters.requestsReceived.add(1, ordering: .relaxed)
         counters.countRequest(parsed.method)
         var message = parsed
+        // Stamped before validation, so that even a 400 for this request goes where it came from.
+        Self.stampTopVia(&message, source: source)
         do {
             try message.validateForProxy()
         } catch {
@@ -28,24 +30,11 @@ extension ProxyCore {
             }
             return
         }
-        guard let method = message.method, var via = try? message.topVia() else {
+        guard let method = message.method, let via = try? message.topVia() else {
             counters.parseErrors.add(1, ordering: .relaxed)
             logger.debug("dropping request without method or Via", metadata: Self.metadata(for: message, peer: source))
             return
         }
-        // RFC 3261 §18.2.1 and RFC 3581: remember where the request really came from.
-        let sourceIP = source.ip
-        var stamped = false
-        if via.host != sourceIP && via.host != "[\(sourceIP)]" {
-            via.received = sourceIP
-            stamped = true
-        }
-        if case .requested = via.rport {
-            via.rport = .value(source.port)
-            if via.received == nil { via.received = sourceIP }
-            stamped = true
-        }
-        if stamped { message.setTopVia(via) }
 
         if let key = serverKey(for: message, via: via, method: method) {
             switch method {
@@ -65,6 +54,14 @@ extension ProxyCore {
                 }
             }
         }
+        if method != .ack, method != .cancel,
+           rejectUnsupported(message, source: source, socketIndex: socketIndex, worker: worker) {
+            return
+        }
+        if method == .invite,
+           rejectWhenOverloaded(message, method: method, source: source, socketIndex: socketIndex, worker: worker) {
+            return
+        }
         if drainRetryAfter.load(ordering: .relaxed) > 0,
            rejectWhileDraining(message, method: method, source: source, socketIndex: socketIndex, worker: worker) {
             return
@@ -72,6 +69,45 @@ extension ProxyCore {
         let context = RequestContext(message: message, source: source, socketIndex: socketIndex,
                                      worker: worker, core: self)
         if router.routeRequest(context) != .suspended { finishRoute(context) }
+    }
+
+    /// RFC 3261 §18.2.1 and RFC 3581: remember in the top Via where the request really came from
+    /// (`received` when the sent-by host is not the source address, `rport` filled in when asked for).
+    /// A Via that does not parse is left alone (replies then go to `source`).
+    static func stampTopVia(_ message: inout SIPMessage, source: SocketAddress) {
+        guard var via = try? message.topVia() else { return }
+        let sourceIP = source.ip
+        var stamped = false
+        if via.host != sourceIP && via.host != "[\(sourceIP)]" {
+            via.received = sourceIP
+            stamped = true
+        }
+        if case .requested = via.rport {
+            via.rport = .value(source.port)
+            if via.received == nil { via.received = sourceIP }
+            stamped = true
+        }
+        if stamped { message.setTopVia(via) }
+    }
+
+    /// RFC 3261 §16.3 steps 2 and 4 for a new request: a Request-URI scheme the proxy cannot route
+    /// (not sip, sips or tel) gets 416; a `Proxy-Require` naming any extension gets 420 with those option
+    /// tags in `Unsupported` (Tandem implements no proxy extension). Returns true if it replied.
+    func rejectUnsupported(_ message: SIPMessage, source: SocketAddress, socketIndex: Int,
+                           worker: WorkerContext) -> Bool {
+        if !message.hasSIPOrTelRequestURI {
+            counters.unsupportedSchemes.add(1, ordering: .relaxed)
+            sendStatelessReply(to: message, source: source, socketIndex: socketIndex, status: 416, reason: nil,
+                               worker: worker)
+            return true
+        }
+        guard message.hasHeader(.proxyRequire) else { return false }
+        let tags = message.headerValues(.proxyRequire)
+        guard !tags.isEmpty else { return false }
+        counters.unsupportedExtensions.add(1, ordering: .relaxed)
+        sendStatelessReply(to: message, source: source, socketIndex: socketIndex, status: 420, reason: nil,
+                           worker: worker, extraHeaders: [(.unsupported, tags.joined(separator: ", "))])
+        return true
     }
 
     /// RFC 3261 §8.2.2.1 / §21.5.20: an unsupported SIP version gets 505, other malformed requests a 400
@@ -161,8 +197,9 @@ extension ProxyCore {
     /// 200 for CANCEL).
     func sendStatelessReply(to request: SIPMessage, source: SocketAddress, socketIndex: Int, status: Int,
                             reason: String?, worker: WorkerContext, extraHeaders: [(HeaderName, String)] = []) {
-        guard let via = try? request.topVia() else { return }
-        let destination = MessageBuilders.responseAddress(for: via) ?? source
+        // A top Via that does not parse (a 400 for it): the reply goes to the source address.
+        let destination = (try? request.topVia()).flatMap { MessageBuilders.responseAddress(for: $0, source: source) }
+            ?? source
         var extra = extraHeaders
         if let server = settings.serverHeader { extra.append((.other("Server"), server)) }
         let bytes = SIPMessage.makeResponse(to: request, status: status, reason: reason,

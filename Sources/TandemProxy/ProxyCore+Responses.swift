@@ -80,7 +80,10 @@ extension ProxyCore {
         guard let socketIndex = listenIndex(host: topVia.host, port: topVia.port) else { return }
         var forward = message
         forward.removeFirstValue(.via)
-        guard let next = try? forward.topVia(), let destination = MessageBuilders.responseAddress(for: next) else {
+        guard let next = try? forward.topVia() else { return }
+        guard let destination = MessageBuilders.responseAddress(for: next, source: nil) else {
+            // Our stamp gives every Via we relayed a request for an address; a name is never looked up.
+            counters.hostNamesRefused.add(1, ordering: .relaxed)
             return
         }
         if let status = message.statusCode { counters.countReplySent(status) }

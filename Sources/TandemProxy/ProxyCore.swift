@@ -32,6 +32,10 @@ public final class ProxyCore: Sendable {
     /// 0 while serving; once draining for shutdown, the Retry-After seconds of the 503 that new
     /// requests get (one relaxed load per routed request).
     let drainRetryAfter = Atomic<Int>(0)
+    /// One "overloaded" warning per 10 s at most.
+    let overloadLog = LogRateLimiter(seconds: 10)
+    /// Worker 0's memory trim bookkeeping (``startMemoryTrim(on:)``).
+    let memoryTrim = Mutex(MemoryTrimState())
 
     public init(settings: ProxySettings, router: any RequestRouter, logger: Logger = Logger(label: "tandem.proxy")) {
         self.settings = settings
@@ -57,7 +61,8 @@ public final class ProxyCore: Sendable {
             message = try SIPMessage(parsing: bytes, maxSize: settings.maxDatagramSize)
         } catch {
             counters.parseErrors.add(1, ordering: .relaxed)
-            if error.shouldReply400, let partial = SIPMessage.partialRequest(parsing: bytes), partial.method != .ack {
+            if error.shouldReply400, var partial = SIPMessage.partialRequest(parsing: bytes), partial.method != .ack {
+                Self.stampTopVia(&partial, source: source)
                 logger.info("rejecting malformed request", metadata: Self.badInputMetadata(partial, error, source))
                 replyToMalformed(partial, error: error, source: source, socketIndex: socketIndex, worker: worker)
             } else {

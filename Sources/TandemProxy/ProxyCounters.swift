@@ -22,6 +22,10 @@ public final class ProxyCounters: Sendable {
     public let localReplies = Atomic<Int>(0)
     /// Datagrams that could not be sent (socket errors).
     public let sendErrors = Atomic<Int>(0)
+    /// ICMP errors (port/host unreachable) read from the sockets' error queues.
+    public let icmpErrors = Atomic<Int>(0)
+    /// Times free heap memory was handed back to the kernel after the transactions in use fell.
+    public let memoryTrims = Atomic<Int>(0)
     /// Server transactions created.
     public let serverTransactionsCreated = Atomic<Int>(0)
     /// Client transactions (branches) created.
@@ -34,6 +38,16 @@ public final class ProxyCounters: Sendable {
     public let awaitingFinalNow = Atomic<Int>(0)
     /// New requests answered 503 (with Retry-After) because the proxy was draining for shutdown.
     public let drainRejected = Atomic<Int>(0)
+    /// Requests answered 503 (ACK, CANCEL and responses: dropped) because their next hop was a host
+    /// name that came with the packet (Request-URI, Route, `maddr`, Via): never looked up on a worker.
+    public let hostNamesRefused = Atomic<Int>(0)
+    /// New INVITEs answered 503 (with Retry-After) because the proxy was past `maxTransactions` or
+    /// `maxSuspended`.
+    public let overloadRejected = Atomic<Int>(0)
+    /// New requests answered 416: a Request-URI scheme other than sip, sips and tel.
+    public let unsupportedSchemes = Atomic<Int>(0)
+    /// New requests answered 420: a `Proxy-Require` naming an extension (Tandem supports none).
+    public let unsupportedExtensions = Atomic<Int>(0)
 
     /// Requests received, per method (index ``methodIndex(_:)``, names ``methodNames``).
     public let requestsByMethod = AtomicCounterArray(count: ProxyCounters.methodNames.count)
@@ -95,6 +109,16 @@ public final class ProxyCounters: Sendable {
         return result
     }
 
+    /// Refusals by reason for `/stats` (`host_name`: ``hostNamesRefused``, `overload`: 503 past a bound,
+    /// `unsupported_scheme`: 416,
+    /// `unsupported_extension`: 420); every reason is present.
+    public func refusedByReasonSnapshot() -> [String: Int] {
+        ["host_name": hostNamesRefused.load(ordering: .relaxed),
+         "overload": overloadRejected.load(ordering: .relaxed),
+         "unsupported_scheme": unsupportedSchemes.load(ordering: .relaxed),
+         "unsupported_extension": unsupportedExtensions.load(ordering: .relaxed)]
+    }
+
     /// Non-zero counts of `codes` (``repliesReceivedByCode`` or ``repliesSentByCode``) by status code.
     public static func byCode(_ codes: AtomicCounterArray) -> [Int: Int] {
         var result: [Int: Int] = [:]
@@ -116,11 +140,17 @@ public final class ProxyCounters: Sendable {
             ("stray_responses", strayResponses.load(ordering: .relaxed)),
             ("local_replies", localReplies.load(ordering: .relaxed)),
             ("send_errors", sendErrors.load(ordering: .relaxed)),
+            ("icmp_errors", icmpErrors.load(ordering: .relaxed)),
+            ("memory_trims", memoryTrims.load(ordering: .relaxed)),
             ("server_transactions_created", serverTransactionsCreated.load(ordering: .relaxed)),
             ("client_transactions_created", clientTransactionsCreated.load(ordering: .relaxed)),
             ("suspended_now", suspendedNow.load(ordering: .relaxed)),
             ("awaiting_final_now", awaitingFinalNow.load(ordering: .relaxed)),
             ("drain_rejected", drainRejected.load(ordering: .relaxed)),
+            ("host_names_refused", hostNamesRefused.load(ordering: .relaxed)),
+            ("overload_rejected", overloadRejected.load(ordering: .relaxed)),
+            ("unsupported_schemes", unsupportedSchemes.load(ordering: .relaxed)),
+            ("unsupported_extensions", unsupportedExtensions.load(ordering: .relaxed)),
         ]
     }
 }

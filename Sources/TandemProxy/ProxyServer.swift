@@ -123,6 +123,7 @@ private final class WorkerBox: @unchecked Sendable {
     init(index: Int, sockets: [UDPSocket], core: ProxyCore) throws(IOError) {
         reactor = try Reactor()
         context = WorkerContext(index: index, reactor: reactor, sockets: sockets, counters: core.counters)
+        context.onUnreachable = { [weak core] destination, worker in core?.handleUnreachable(destination, worker: worker) }
         buffer = .allocate(byteCount: core.settings.maxDatagramSize + 1, alignment: 16)
         let interest: Interest = core.settings.socketLayout == .shared ? [.read, .exclusive] : .read
         for (socketIndex, socket) in sockets.enumerated() {
@@ -157,6 +158,7 @@ private struct Worker {
 
     func run() {
         onStart?(box.context)
+        if box.context.index == 0 { core.startMemoryTrim(on: box.context) }
         do {
             try box.reactor.run()
         } catch {
@@ -169,7 +171,14 @@ private struct Worker {
     /// Reads the socket's error queue (ICMP unreachable for datagrams we sent) and tells the core.
     static func drainErrors(_ socket: UDPSocket, core: ProxyCore, context: WorkerContext) {
         for _ in 0..<64 {
-            guard let result = try? socket.readError(), case .processed(let report) = result else { return }
+            let result: IOResult<UDPErrorReport>
+            do {
+                result = try socket.readError()
+            } catch {
+                continue  // an entry without a usable report was dequeued
+            }
+            guard case .processed(let report) = result else { return }
+            core.counters.icmpErrors.add(1, ordering: .relaxed)
             if let destination = report.destination { core.handleUnreachable(destination, worker: context) }
         }
     }

@@ -19,6 +19,21 @@ public struct ProxySettings: Sendable {
     public var receiveBufferBytes: Int
     /// Whether the workers read one shared socket per listen address or one socket each.
     public var socketLayout: UDPSocketLayout
+    /// Server transactions waiting for a final reply past which a new INVITE gets 503 (0: no bound).
+    /// `modparam("tandem", "max_transactions", N)`.
+    public var maxTransactions: Int
+    /// Transactions suspended on async operations past which a new INVITE gets 503 (0: no bound).
+    /// `modparam("tandem", "max_suspended", N)`.
+    public var maxSuspended: Int
+    /// Retry-After seconds of that 503. `modparam("tandem", "overload_retry_after", N)`.
+    public var overloadRetryAfter: Int
+
+    /// Default ``maxTransactions``: a 2-core machine relays about 2,000 calls/s; 40,000 transactions
+    /// waiting for a final reply is 20 s of that, or a silent next hop taking 1,250 INVITEs/s through
+    /// Timer B (32 s).
+    public static let defaultMaxTransactions = 40_000
+    /// Default ``maxSuspended``: 20 s of async() at 1,000 calls/s.
+    public static let defaultMaxSuspended = 20_000
 
     public init(
         listen: [SocketAddress],
@@ -28,7 +43,10 @@ public struct ProxySettings: Sendable {
         serverHeader: String? = "Tandem",
         aliases: [String] = [],
         receiveBufferBytes: Int = 4 << 20,
-        socketLayout: UDPSocketLayout = .shared
+        socketLayout: UDPSocketLayout = .shared,
+        maxTransactions: Int = ProxySettings.defaultMaxTransactions,
+        maxSuspended: Int = ProxySettings.defaultMaxSuspended,
+        overloadRetryAfter: Int = 5
     ) {
         self.listen = listen
         self.workers = max(1, workers)
@@ -38,5 +56,8 @@ public struct ProxySettings: Sendable {
         self.aliases = aliases
         self.receiveBufferBytes = receiveBufferBytes
         self.socketLayout = socketLayout
+        self.maxTransactions = max(0, maxTransactions)
+        self.maxSuspended = max(0, maxSuspended)
+        self.overloadRetryAfter = max(0, overloadRetryAfter)
     }
 }

@@ -48,12 +48,13 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
     }
 
     /// Runs `body` on the value for `key` (nil when absent; set it to nil to remove) under the shard lock.
+    ///
+    /// The value is handed to `body` in place (the dictionary's modify accessor), uniquely referenced:
+    /// a copy-on-write value (a `Set`, an `Array`) is mutated without being copied, so a change costs
+    /// what the mutation costs, not the size of the value.
     public func modify<R: Sendable>(_ key: Key, _ body: (inout Value?) -> R) -> R {
         shards[shard(for: key)].entries.withLock { dict in
-            var value = dict[key]
-            let result = body(&value)
-            dict[key] = value
-            return result
+            body(&dict[key])
         }
     }
 

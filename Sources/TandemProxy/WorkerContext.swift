@@ -14,6 +14,10 @@ public final class WorkerContext: @unchecked Sendable {
     /// One socket per listen address, in `ProxySettings.listen` order.
     let sockets: [UDPSocket]
     let counters: ProxyCounters
+    /// Called (later, from the reactor) with the destination of each ICMP report read while sending.
+    var onUnreachable: ((SocketAddress, WorkerContext) -> Void)?
+    /// Destinations of ICMP reports read during a send, not yet handed to `onUnreachable`.
+    private var unreachable: [SocketAddress] = []
 
     init(index: Int, reactor: Reactor, sockets: [UDPSocket], counters: ProxyCounters) {
         self.index = index
@@ -23,11 +27,16 @@ public final class WorkerContext: @unchecked Sendable {
     }
 
     /// Sends one datagram from listen socket `socketIndex`. Returns false if it could not be sent.
+    ///
+    /// A pending ICMP error for another datagram never fails it: the socket's error queue is drained
+    /// and the send retried (``UDPSocket/send(_:to:reports:)-(UnsafeRawBufferPointer,_,_)``). The reports
+    /// read meanwhile go to `onUnreachable` from a reactor callback of their own, since the caller may
+    /// hold the lock of a transaction the report fails.
     @discardableResult
     func send(_ bytes: [UInt8], to address: SocketAddress, socketIndex: Int = 0) -> Bool {
         let socket = sockets[socketIndex < sockets.count ? socketIndex : 0]
         do {
-            switch try socket.send(bytes, to: address) {
+            switch try socket.send(bytes, to: address, reports: deferUnreachable) {
             case .processed: return true
             case .wouldBlock:
                 counters.sendErrors.add(1, ordering: .relaxed)
@@ -37,5 +46,20 @@ public final class WorkerContext: @unchecked Sendable {
             counters.sendErrors.add(1, ordering: .relaxed)
             return false
         }
+    }
+
+    private func deferUnreachable(_ report: UDPErrorReport) {
+        counters.icmpErrors.add(1, ordering: .relaxed)
+        guard let destination = report.destination else { return }
+        if unreachable.isEmpty {
+            _ = reactor.schedule(afterMilliseconds: 0) { [weak self] in self?.flushUnreachable() }
+        }
+        unreachable.append(destination)
+    }
+
+    private func flushUnreachable() {
+        let destinations = unreachable
+        unreachable = []
+        for destination in destinations { onUnreachable?(destination, self) }
     }
 }

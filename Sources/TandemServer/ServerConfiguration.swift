@@ -85,13 +85,25 @@ public enum ServerConfiguration {
                     "tandem udp_sockets must be \"shared\" (one socket all workers read) or \"per_worker\" (SO_REUSEPORT, peers hashed to workers), not '\(decl.value.plainText)'"))
             }
         }
+        var bounds: [String: Int] = ["max_transactions": ProxySettings.defaultMaxTransactions,
+                                     "max_suspended": ProxySettings.defaultMaxSuspended, "overload_retry_after": 5]
+        for decl in config.modparams where decl.module == "tandem" && bounds[decl.param] != nil {
+            guard let v = decl.value.intValue, v >= 0 else {
+                diagnostics.append(Diagnostic(decl.location, "tandem \(decl.param) must be a non-negative number (0: no bound)"))
+                continue
+            }
+            bounds[decl.param] = v
+        }
         guard diagnostics.isEmpty else { return (nil, diagnostics) }
         let settings = ProxySettings(
             listen: listen,
             workers: config.udpWorkers,
             timers: TimerSettings(t1: t1, t2: t2, t4: t4, timerC: timerC),
             aliases: config.aliases,
-            socketLayout: socketLayout)
+            socketLayout: socketLayout,
+            maxTransactions: bounds["max_transactions"]!,
+            maxSuspended: bounds["max_suspended"]!,
+            overloadRetryAfter: bounds["overload_retry_after"]!)
         return (settings, [])
     }
 }
@@ -107,7 +119,8 @@ extension ServerConfiguration {
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "db_queue", "http_queue",
-                   "log_format", "drain_time", "udp_sockets"],
+                   "log_format", "drain_time", "udp_sockets", "max_transactions", "max_suspended",
+                   "overload_retry_after"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
         "httpd": ["ip", "port"], "prometheus": ["root"],

@@ -48,6 +48,18 @@ public final class TandemServer: Sendable {
         let publisher = operations?.metricsPath != nil ? MetricsPublisher() : nil
         let engine = AsyncEngine(configuration: engine, latencyRecorders: publisher?.latencyRecorders)
         self.engine = engine
+        // A backend's loss and recovery: one line each for the process (rate-limited per backend).
+        engine.backends.setReporter { [logger] health, event in
+            switch event {
+            case .lost(let reason):
+                logger.error("backend lost", metadata: ["driver": .string(health.driver),
+                                                        "backend": .string(health.address),
+                                                        "error": .string(reason)])
+            case .recovered:
+                logger.notice("backend recovered", metadata: ["driver": .string(health.driver),
+                                                              "backend": .string(health.address)])
+            }
+        }
         let router = ScriptRouter(script: script, workers: settings.workers, logger: logger)
         self.router = router
         let core = ProxyCore(settings: settings, router: router, logger: logger)

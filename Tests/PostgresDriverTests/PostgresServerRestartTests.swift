@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import PostgresDriver
 import Reactor
 import TandemAsync
@@ -47,6 +48,51 @@ struct PostgresServerRestartTests {
         #expect(try queryUntilSuccess(h, limitMs: 3000) == ["up"])
     }
 
+    @Test("A killed and restarted server: one loss and one recovery for two pools; no backoff doubling per connection")
+    func lossAndRecoveryReportedOnce() throws {
+        let port = closedPort()
+        let state = "/tmp/tandem-pg-loss-\(getpid())"
+        let script = "\(TestServer.repositoryRoot)/scripts/test-servers/postgres.sh"
+        let control = "TANDEM_TEST_STATE_DIR=\(state) TANDEM_TEST_PG_PORT=\(port) bash \(script)"
+        defer {
+            shell("\(control) stop >/dev/null 2>&1")
+            shell("rm -rf \(state)")
+        }
+        let registry = BackendHealthRegistry()
+        let log = EventLog()
+        registry.setReporter { _, event in log.events.withLock { $0.append(event) } }
+        let health = registry.health(driver: "postgres", address: "127.0.0.1:\(port)/tandem")
+        let configuration = PostgresPoolConfiguration(size: 4, initialBackoffMs: 50, maxBackoffMs: 400)
+        let a = try Harness(conninfo: "postgres://postgres@127.0.0.1:\(port)/tandem", configuration: configuration,
+                            health: health)
+        let b = try Harness(conninfo: "postgres://postgres@127.0.0.1:\(port)/tandem", configuration: configuration,
+                            health: health)
+
+        // Four queries at once against a closed port: the four failed connects are one round. The first
+        // round retries at once, the second sets the first delay; nothing doubles per connection.
+        let results = Box<[AsyncResult]>([])
+        for _ in 0..<4 {
+            a.worker.start(PostgresQueryOperation(pool: a.pool, sql: "SELECT 1", parameters: []), mode: .native,
+                           timeoutMs: 5000) { results.value.append($0) }
+        }
+        try a.spin(limitMs: 3000) { results.value.count == 4 }
+        #expect(results.value.map(\.rc) == [-1, -1, -1, -1])
+        #expect(a.pool.reconnectDelayMs == 50, "delay \(a.pool.reconnectDelayMs) ms")
+        #expect(try b.query("SELECT 1").rc == -1)
+        #expect(health.isDown)
+        #expect(health.lossCount == 1, "both pools failing is one loss")
+
+        #expect(shell("\(control) start >/dev/null 2>&1") == 0)
+        #expect(try queryUntilSuccess(a, limitMs: 3000) == ["up"])
+        #expect(try queryUntilSuccess(b, limitMs: 3000) == ["up"])
+        #expect(!health.isDown)
+        #expect(health.recoveryCount == 1)
+        let events = log.events.withLock { $0 }
+        #expect(events.count == 2, "one loss line and one recovery line: \(events)")
+        if case .lost(let reason)? = events.first { #expect(reason.contains("refused"), "\(reason)") }
+        #expect(events.last == .recovered)
+    }
+
     /// Repeats a query (as a script would on each new call) until it succeeds; returns column 0.
     private func queryUntilSuccess(_ h: Harness, limitMs: UInt64) throws -> [String?] {
         let start = nowMs()
@@ -57,4 +103,9 @@ struct PostgresServerRestartTests {
         }
         return []
     }
+}
+
+/// Backend events collected from any thread.
+final class EventLog: Sendable {
+    let events = Mutex<[BackendHealth.Event]>([])
 }

@@ -32,11 +32,13 @@ final class Harness {
     let worker: AsyncWorker
     let pool: PostgresPool
 
-    init(conninfo: String, configuration: PostgresPoolConfiguration = PostgresPoolConfiguration()) throws {
+    init(conninfo: String, configuration: PostgresPoolConfiguration = PostgresPoolConfiguration(),
+         health: BackendHealth? = nil) throws {
         reactor = try Reactor()
         engine = AsyncEngine()
         worker = engine.makeWorker(reactor: reactor)
-        pool = try PostgresPool(conninfo: conninfo, reactor: reactor, configuration: configuration)
+        pool = PostgresPool(settings: try PostgresConnectionSettings(conninfo), reactor: reactor,
+                            configuration: configuration, health: health)
     }
 
     deinit {

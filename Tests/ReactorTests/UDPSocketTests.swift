@@ -130,6 +130,42 @@ import Testing
         reactor.deregister(id)
     }
 
+    @Test("A send with pending ICMP errors for other destinations drains them, each attributed to its own destination, and goes through")
+    func sendDrainsErrorQueueAndAttributesReports() throws {
+        let closedA = try closedPort()
+        let closedB = try closedPort()
+        let socket = try UDPSocket(bindingTo: loopback)
+        try socket.enableErrorQueue()
+        let peer = try UDPSocket(bindingTo: loopback)
+        for target in [closedA, closedA, closedA, closedB, closedB] {
+            #expect(try socket.send([9], to: target) == .processed(1))
+        }
+        usleep(20_000)  // let the loopback ICMP errors arrive
+        var reports: [SocketAddress?] = []
+        for round in 0..<3 {
+            #expect(try socket.send([UInt8(round)], to: try peer.localAddress()) { reports.append($0.destination) }
+                    == .processed(1))
+        }
+        #expect(reports.count == 5, "every queued report handed over once: \(reports)")
+        #expect(reports.filter { $0 == closedA }.count == 3)
+        #expect(reports.filter { $0 == closedB }.count == 2)
+        #expect(try socket.readError().isWouldBlock, "the queue is empty")
+        var buffer = [UInt8](repeating: 0, count: 8)
+        var got: [UInt8] = []
+        for _ in 0..<200 where got.count < 3 {
+            if case .processed(let d) = try peer.receive(into: &buffer) { got.append(buffer[0]); _ = d } else { usleep(1000) }
+        }
+        #expect(got == [0, 1, 2], "each datagram to the live peer arrived")
+        // Reading the queue re-arms the pending error from the next report: drainErrorQueue clears both.
+        #expect(try socket.send([9], to: closedA) == .processed(1))
+        #expect(try socket.send([9], to: closedB) == .processed(1))
+        usleep(20_000)
+        var drained: [SocketAddress?] = []
+        #expect(socket.drainErrorQueue { drained.append($0.destination) } == 2)
+        #expect(drained == [closedA, closedB])
+        #expect(try socket.send([7], to: try peer.localAddress()) { _ in Issue.record("no report left") } == .processed(1))
+    }
+
     @Test func pendingICMPErrorDoesNotEatTheNextSend() throws {
         // Linux: with IP_RECVERR the ICMP error also sets sk_err, which would fail the next sendto (to any
         // destination) without sending. UDPSocket absorbs it, so the datagram to the live peer arrives.

@@ -181,6 +181,25 @@ import Foundation
         #expect(response?.shouldReply400 == false)
     }
 
+    @Test("An unusable top Via with a readable Call-ID still asks for a 400 (it goes to the source address)")
+    func unusableViaWithCallID() throws {
+        let badVia = parseError(wire("INVITE sip:a@b SIP/2.0\nVia: SIP/2.0/UDP\nCall-ID: c1\nl: 50\n\nx"))
+        #expect(badVia?.shouldReply400 == true)
+        #expect(SIPMessage.partialRequest(parsing: wire("INVITE sip:a@b SIP/2.0\nVia: ?\ni: c1\nl: 50\n\nx")) != nil)
+        let noCallID = parseError(wire("INVITE sip:a@b SIP/2.0\nVia: SIP/2.0/UDP\nl: 50\n\nx"))
+        #expect(noCallID?.shouldReply400 == false)
+        let valid = try SIPMessage(parsing: wire("""
+            INVITE sip:a@b SIP/2.0
+            Via: garbage here
+            From: <sip:x@y>;tag=1
+            To: <sip:a@b>
+            Call-ID: c1
+            CSeq: 1 INVITE
+
+            """))
+        #expect(throws: SIPParseError(.badVia, shouldReply400: true)) { try valid.validateForProxy() }
+    }
+
     @Test func validateForProxyNamesMissingHeader() throws {
         let base = """
         INVITE sip:a@b SIP/2.0

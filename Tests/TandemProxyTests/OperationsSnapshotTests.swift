@@ -1,5 +1,6 @@
 import Foundation
 import SIPCore
+import Synchronization
 import Testing
 import TandemAsync
 import TandemOperations
@@ -142,6 +143,31 @@ struct OperationsSnapshotTests {
         counters.repliesSentByCode.increment(700 - 100)  // out of range: ignored
         #expect(counters.requestsByMethodSnapshot() == ["BYE": 1])
         #expect(ProxyCounters.byCode(counters.repliesSentByCode) == [486: 1])
+    }
+
+    @Test("/stats carries the refusals by reason, ICMP errors, memory trims and each backend's losses")
+    func hardeningFigures() throws {
+        let counters = ProxyCounters()
+        counters.hostNamesRefused.add(2, ordering: .relaxed)
+        counters.overloadRejected.add(5, ordering: .relaxed)
+        counters.icmpErrors.add(3, ordering: .relaxed)
+        counters.memoryTrims.add(1, ordering: .relaxed)
+        let engine = AsyncEngine()
+        defer { engine.shutdown() }
+        engine.backends.health(driver: "postgres", address: "127.0.0.1:5432/db").lost("refused")
+        let sources = OperationsSources(counters: counters, transactionsInUse: { 0 }, engine: engine,
+                                        scriptCounters: { [] }, readiness: { (true, "running") })
+        let snapshot = sources.snapshot(uptimeSeconds: 1)
+        #expect(snapshot.sip.refusedByReason == ["host_name": 2, "overload": 5, "unsupported_scheme": 0,
+                                                 "unsupported_extension": 0])
+        #expect(snapshot.sip.icmpErrors == 3)
+        #expect(snapshot.sip.memoryTrims == 1)
+        #expect(snapshot.async.backends == [OperationsSnapshot.Async.Backend(driver: "postgres", backend: "127.0.0.1:5432/db",
+                                                                            up: false, losses: 1, recoveries: 0)])
+        let json = String(decoding: try JSONEncoder().encode(snapshot), as: UTF8.self)
+        #expect(json.contains("\"refused_by_reason\""))
+        #expect(json.contains("\"icmp_errors\":3"))
+        #expect(json.contains("\"backends\":[{"))
     }
 }
 

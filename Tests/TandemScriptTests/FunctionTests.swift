@@ -46,7 +46,8 @@ import Testing
     @Test func maxForwards() throws {
         var r = try Run("route { if (!mf_process_maxfwd_header(10)) { sl_send_reply(483, \"Too Many Hops\"); exit; } $var(ok) = 1; }")
         r.run()
-        #expect(r.message.headers.first { $0.name == "Max-Forwards" }?.value == "9")
+        // As OpenSIPS: the argument is only the value of a missing header; a present one is decremented.
+        #expect(r.message.headers.first { $0.name == "Max-Forwards" }?.value == "69")
         r.message.headers.removeAll { $0.name == "Max-Forwards" }
         r.message.headers.append(("Max-Forwards", "0"))
         r.context.reset(message: r.message)
@@ -55,6 +56,17 @@ import Testing
         r.message.headers.removeAll { $0.name == "Max-Forwards" }
         r.run()
         #expect(r.message.appended.last == "Max-Forwards: 10\r\n")
+    }
+
+    @Test("mf_process_maxfwd_header caps the decremented value at modparam(\"maxfwd\", \"max_limit\")")
+    func maxForwardsLimit() throws {
+        var r = try Run("""
+            modparam("maxfwd", "max_limit", 16)
+            route { $var(rc) = mf_process_maxfwd_header(10); }
+            """)
+        r.run()
+        #expect(r.message.headers.first { $0.name == "Max-Forwards" }?.value == "16")
+        #expect(r.variable("rc") == .int(1))
     }
 
     @Test func cacheWithExpiry() throws {

@@ -69,6 +69,36 @@ struct SplitMix64: RandomNumberGenerator {
         }
     }
 
+    @Test("A flat chain of 16,000 + or || operands is a clear error, not a stack overflow")
+    func flatChainsAreLimited() {
+        for op in [" + ", " || ", " && ", " * "] {
+            let chain = Array(repeating: "$var(b)", count: 16_000).joined(separator: op)
+            let r = check(prelude + "route { $var(a) = \(chain); }")
+            #expect(r.diagnostics.map(\.message) == ["expression too long: more than 1000 operators in a row "
+                                                      + "(split it over several assignments)"], "\(op)")
+        }
+        let args = "f(" + Array(repeating: "1 + 1", count: 2).joined(separator: ", ") + ")"
+        #expect(!check(prelude + "route { $var(a) = \(args); }").diagnostics.contains {
+            $0.message.contains("too long")
+        })
+    }
+
+    @Test("A flat chain of 999 operators and an else-if ladder of 1,000 branches check, compile and run")
+    func longChainsWork() throws {
+        var r = try Run("route { $var(a) = " + Array(repeating: "1", count: 1000).joined(separator: " + ") + "; }")
+        r.run()
+        #expect(r.variable("a") == .int(1000))
+        var ladder = "route { $var(n) = 999; if ($var(n) == 0) { $var(b) = 0; }\n"
+        for i in 1..<1000 { ladder += " else if ($var(n) == \(i)) { $var(b) = \(i); }\n" }
+        var run = try Run(ladder + " else { $var(b) = -1; } }")
+        run.run()
+        #expect(run.variable("b") == .int(999))
+        ladder += " else if ($var(n) == 1000) { $var(b) = 1000; } }"
+        let tooLong = check(prelude + ladder)
+        #expect(tooLong.diagnostics.map(\.message) == ["else-if chain longer than 1000 branches; use switch or split it"])
+        #expect(!tooLong.diagnostics.contains { $0.message.contains("nested too deeply") })
+    }
+
     @Test func deepNestingIsRejectedNotCrashing() {
         exercise("route { $var(a) = " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + "; }")
         exercise("route { " + String(repeating: "{", count: 5000) + String(repeating: "}", count: 5000) + " }")

@@ -62,7 +62,7 @@ import Testing
         var ctx = ExecutionContext(script: script, message: msg, proxy: proxy)
         #expect(script.run(route: script.mainRoute, context: &ctx).name == "exited")
         #expect(proxy.calls == ["t_check_trans", "record_route", "t_on_branch", "t_on_reply", "t_on_failure", "t_relay 0 -"])
-        #expect(msg.headers.first { $0.name == "Max-Forwards" }?.value == "9")
+        #expect(msg.headers.first { $0.name == "Max-Forwards" }?.value == "69")
         #expect(script.config.sockets.first?.port == 5060)
         #expect(script.config.udpWorkers == 4)
         #expect(script.timerRoutes.map(\.interval) == [300])

@@ -29,6 +29,9 @@ struct creactor_mmsghdr {
 /// recvmmsg(2) without timeout.
 int creactor_recvmmsg(int fd, struct creactor_mmsghdr *vector, unsigned int length, int flags);
 
+/// malloc_trim(3): returns the free pages of every malloc arena to the kernel; 1 if any were released.
+int creactor_malloc_trim(size_t pad);
+
 /// posix_spawn_file_actions_addclosefrom_np(3) (glibc 2.34+): the child closes every descriptor >= `from`.
 int creactor_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 

@@ -445,6 +445,10 @@ struct Compiler {
         for (i, a) in c.args.enumerated() {
             bound.append(bindArg(a, spec.kind(ofArgument: i, count: c.args.count)))
         }
+        if c.name == "mf_process_maxfwd_header" {
+            let maxLimit = ScriptValue.int(config.modparam("maxfwd", "max_limit")?.intValue ?? 256)
+            bound.append(.value({ _ in maxLimit }, constant: maxLimit))
+        }
         guard let binder = spec.binder else { return { _ in -1 } }
         return binder(id, c.name, bound)
     }

@@ -11,6 +11,14 @@ struct Parser {
     /// Nesting guard so hostile input cannot overflow the stack.
     private var depth = 0
     private static let maxDepth = 200
+    /// Height of the expression tree the last expression parser returned. A flat chain such as
+    /// `a + b + … ` parses in a loop but builds a tree as deep as it is long, which every later pass
+    /// (checker, compiler, the compiled closures) walks recursively; it is bounded here.
+    private var height = 0
+    /// Largest expression tree height (operators applied one after the other) a script may have.
+    static let maxExpressionHeight = 1_000
+    /// Most `if`/`else if` branches in one chain (each nests the next one in the tree).
+    static let maxElseIfChain = 1_000
 
     static let routeKeywords: [String: RouteKind] = [
         "route": .request, "failure_route": .failure, "onreply_route": .onReply,
@@ -299,17 +307,34 @@ struct Parser {
         case .identifier(let name):
             switch name {
             case "if":
-                _ = advance()
-                try expect(.lparen, "after 'if'")
-                let cond = try parseExpr()
-                try expect(.rparen, "after if condition")
-                let then = try parseBody()
+                // An `else if` chain is read in a loop (it is one level of the script, however long),
+                // then built from its end: each `else if` is the `else` branch of the one before.
+                var rungs: [(condition: Expr, then: [Statement], location: SourceLocation)] = []
+                var rungLocation = l
                 var otherwise: [Statement]?
-                if isIdent("else") {
+                while true {
                     _ = advance()
-                    otherwise = try parseBody()
+                    try expect(.lparen, "after 'if'")
+                    let cond = try parseExpr()
+                    try expect(.rparen, "after if condition")
+                    rungs.append((cond, try parseBody(), rungLocation))
+                    guard isIdent("else") else { break }
+                    _ = advance()
+                    guard isIdent("if") else {
+                        otherwise = try parseBody()
+                        break
+                    }
+                    if rungs.count >= Parser.maxElseIfChain {
+                        throw error("else-if chain longer than \(Parser.maxElseIfChain) branches; use switch or split it")
+                    }
+                    rungLocation = tok.location
                 }
-                return Statement(kind: .ifElse(condition: cond, then: then, otherwise: otherwise), location: l)
+                var tail = otherwise
+                for rung in rungs.reversed() {
+                    tail = [Statement(kind: .ifElse(condition: rung.condition, then: rung.then, otherwise: tail),
+                                      location: rung.location)]
+                }
+                return tail![0]
             case "while":
                 _ = advance()
                 try expect(.lparen, "after 'while'")
@@ -469,11 +494,18 @@ struct Parser {
     private mutating func parseBinary(level: Int) throws -> Expr {
         if level == Parser.levels.count { return try parseUnary() }
         var lhs = try parseBinary(level: level + 1)
+        var lhsHeight = height
         while case .punct(let x) = tok.kind, let op = Parser.levels[level][x] {
-            _ = advance()
+            let operatorToken = advance()
             let rhs = try parseBinary(level: level + 1)
+            lhsHeight = max(lhsHeight, height) + 1
+            if lhsHeight > Parser.maxExpressionHeight {
+                throw error("expression too long: more than \(Parser.maxExpressionHeight) operators in a row "
+                            + "(split it over several assignments)", at: operatorToken)
+            }
             lhs = Expr(kind: .binary(op, lhs, rhs), location: lhs.location)
         }
+        height = lhsHeight
         return lhs
     }
 
@@ -492,12 +524,14 @@ struct Parser {
         defer { depth -= 1 }
         if depth > Parser.maxDepth { throw error("expression nested too deeply") }
         let operand = try parseUnary()
+        height += 1
         if op == .negate, case .int(let v) = operand.kind { return Expr(kind: .int(-v), location: t.location) }
         return Expr(kind: .unary(op, operand), location: t.location)
     }
 
     private mutating func parsePrimary() throws -> Expr {
         let t = tok
+        height = 1
         switch t.kind {
         case .integer(let v): _ = advance(); return Expr(kind: .int(v), location: t.location)
         case .string(let s): _ = advance(); return Expr(kind: .string(s), location: t.location)
@@ -513,8 +547,17 @@ struct Parser {
             if name == "myself" { return Expr(kind: .myself, location: t.location) }
             guard accept(.lparen) else { return Expr(kind: .word(name), location: t.location) }
             var args: [Expr] = []
+            var argsHeight = 0
             if !isPunct(.rparen) {
-                repeat { args.append(try parseExpr()) } while accept(.comma)
+                repeat {
+                    args.append(try parseExpr())
+                    argsHeight = max(argsHeight, height)
+                } while accept(.comma)
+            }
+            height = argsHeight + 1
+            if height > Parser.maxExpressionHeight {
+                throw error("expression too long: more than \(Parser.maxExpressionHeight) operators in a row "
+                            + "(split it over several assignments)", at: t)
             }
             try expect(.rparen, "to close the argument list of '\(name)'")
             if name == "route" {

@@ -46,17 +46,21 @@ enum MessageFunctions {
         }),
         FunctionSpec("mf_process_maxfwd_header", modules: ["maxfwd"], args: [.int], routes: RouteKindSet([.request]),
                      binder: { _, _, args in
-            let limitFn = args.value(0)
+            // As OpenSIPS maxfwd: the argument is the value of a header added when there is none; a
+            // present header is decremented, and capped at modparam("maxfwd", "max_limit") (the
+            // compiler passes it as a second argument; default 256).
+            let valueFn = args.value(0)
+            let maxLimitFn = args.value(1)   // .null when absent: 256
             return { ctx in
-                let limit = limitFn(&ctx).intValue ?? 70
                 let current = ctx.message.get(.header, name: "Max-Forwards", index: 0)
                 if current.isNull {
-                    ctx.message.appendHeader("Max-Forwards: \(limit)\r\n")
+                    let value = valueFn(&ctx).intValue ?? 70
+                    ctx.message.appendHeader("Max-Forwards: \(value)\r\n")
                     return 2
                 }
                 guard var n = MessageFunctions.parseCount(current), n >= 0 else { return -2 }
                 if n == 0 { return -1 }
-                n = Swift.min(n, limit) - 1
+                n = Swift.min(n - 1, maxLimitFn(&ctx).intValue ?? 256)
                 _ = ctx.message.replaceHeader(named: "Max-Forwards", value: String(n))
                 return 1
             }

@@ -76,6 +76,7 @@ enum AsyncBindings {
                          into execution: inout ExecutionContext) {
         execution.rc = result.rc
         guard let services, let binding = functions[name] else { return }
+        BackendObservation.observe(name, args: call.values, result: result, services: services)
         binding.deliver(result, call, services, &execution)
     }
 

@@ -27,10 +27,15 @@ final class PostgresWorkerPools: WorkerDriverState {
     func pool(id: String, database: PostgresDatabase, worker: WorkerServices) -> PostgresPool {
         if let pool = pools[id] { return pool }
         let databases = worker.settings.databases
-        let pool = PostgresPool(settings: database.settings, reactor: worker.asyncWorker.reactor,
+        let settings = database.settings
+        // host:port/dbname, never the credentials.
+        let address = "\(settings.value(of: "host") ?? "localhost"):\(settings.value(of: "port") ?? "5432")/"
+            + (settings.value(of: "dbname") ?? "")
+        let pool = PostgresPool(settings: settings, reactor: worker.asyncWorker.reactor,
                                 configuration: PostgresPoolConfiguration(size: databases.poolSize,
                                                                          maxQueue: databases.queueSize),
-                                blocking: database.blocking)
+                                blocking: database.blocking,
+                                health: worker.asyncWorker.backends.health(driver: "postgres", address: address))
         pools[id] = pool
         return pool
     }

@@ -43,10 +43,11 @@ final class ProxyHarness {
     var address: String { "127.0.0.1:\(port)" }
 
     init(router: any RequestRouter = RelayRouter(), workers: Int = 2, timers: TimerSettings = .standard,
-         maxDatagramSize: Int = 65_535) throws {
+         maxDatagramSize: Int = 65_535, maxTransactions: Int = ProxySettings.defaultMaxTransactions) throws {
         port = Ports.free()
         let settings = ProxySettings(listen: [SocketAddress(ip: "127.0.0.1", port: port)!], workers: workers,
-                                     timers: timers, maxDatagramSize: maxDatagramSize)
+                                     timers: timers, maxDatagramSize: maxDatagramSize,
+                                     maxTransactions: maxTransactions)
         server = ProxyServer(core: ProxyCore(settings: settings, router: router))
         try server.start()
     }

@@ -1,0 +1,70 @@
+import LDAPDriver
+import TandemAsync
+import TandemScript
+
+/// Tells the async engine's ``BackendHealthRegistry`` what each finished LDAP, HTTP and exec job says
+/// about its backend (PostgreSQL reports from its pool, which sees the connects): a loss when the job
+/// could not reach it, a recovery when one reached it again. Cancelled and rejected jobs say nothing.
+enum BackendObservation {
+    static func observe(_ name: String, args: [ScriptValue], result: AsyncResult, services: WorkerServices?) {
+        guard let services, result.status == .completed || result.status == .timedOut else { return }
+        let timedOut = result.status == .timedOut || result.rc == AsyncResult.rcTimeout
+        let health: BackendHealth
+        let reached: Bool
+        switch name {
+        case "rest_get", "rest_post", "rest_put":
+            guard let address = httpOrigin(args.first?.stringValue ?? "") else { return }
+            health = services.asyncWorker.backends.health(driver: "http", address: address)
+            // rc 1: any HTTP exchange completed; -1 refused/resolve/TLS, -2 connect timeout, -3 transfer timeout.
+            reached = result.rc == AsyncResult.rcSuccess
+        case "ldap_search":
+            let text = args.first?.stringValue ?? ""
+            guard let url = try? LDAPURLSession.name(in: text), let session = services.settings.ldap.sessions[url] else { return }
+            health = services.asyncWorker.backends.health(driver: "ldap", address: session.configuration.serverURL)
+            // A search that was answered carries `entries` (found or not); a driver error does not.
+            reached = !timedOut && result.output("entries") != nil
+        case "exec":
+            let command = args.first?.stringValue ?? ""
+            guard let program = command.split(separator: " ").first else { return }
+            health = services.asyncWorker.backends.health(driver: "exec", address: String(program))
+            // Any exit status means the command ran; only a command that never finished is an outage.
+            reached = !timedOut
+        default:
+            return
+        }
+        if reached {
+            health.reachable()
+        } else {
+            health.lost(timedOut ? "timeout" : "rc \(result.rc)")
+        }
+    }
+
+    /// `scheme://host[:port]` of `url`, without credentials, path or query.
+    static func httpOrigin(_ url: String) -> String? {
+        guard let (scheme, rest) = splitScheme(url) else { return nil }
+        var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        guard !authority.isEmpty else { return nil }
+        return scheme + "://" + authority
+    }
+
+    /// `scheme` and what follows `scheme://`.
+    static func splitScheme(_ url: String) -> (Substring, Substring)? {
+        guard let colon = url.firstIndex(of: ":") else { return nil }
+        let rest = url[url.index(after: colon)...]
+        guard rest.hasPrefix("//") else { return nil }
+        return (url[..<colon], rest.dropFirst(2))
+    }
+}
+
+/// The session name of an `ldap://SESSION/...` search URL, read without building the whole search.
+enum LDAPURLSession {
+    struct NotLDAP: Error {}
+
+    static func name(in text: String) throws -> String {
+        guard let (_, rest) = BackendObservation.splitScheme(text) else { throw NotLDAP() }
+        let session = rest.prefix { $0 != "/" && $0 != "?" }
+        guard !session.isEmpty else { throw NotLDAP() }
+        return String(session)
+    }
+}
