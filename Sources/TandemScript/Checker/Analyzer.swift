@@ -64,8 +64,12 @@ struct Analyzer {
             case .onReply: break
             }
         }
-        if !hasMain {
+        if !hasMain && routes.isEmpty {
             error(SourceLocation(file: file, line: 1, column: 1), "missing main route block 'route { ... }'")
+        } else if !hasMain {
+            diagnostics.append(Diagnostic(SourceLocation(file: file, line: 1, column: 1),
+                                          "no main route block 'route { ... }': requests will not be routed",
+                                          severity: .warning))
         }
     }
 
@@ -153,7 +157,9 @@ struct Analyzer {
             for a in args { checkExpr(a, scope) }
         case .assign(let target, let op, let value):
             if let kind = checkPV(target) {
-                if !kind.isWritable {
+                if !target.spec.transformations.isEmpty {
+                    error(target.location, "cannot assign to '\(target.spec.text)': a transformed value is read-only")
+                } else if !kind.isWritable {
                     error(target.location, "pseudo-variable '\(target.spec.text)' is read-only")
                 } else if op == .colonAssign, case .avp(_, let idx) = kind, idx != nil {
                     error(target.location, "':=' cannot be used with an indexed AVP")
@@ -251,7 +257,8 @@ struct Analyzer {
             error(c.location, "function '\(c.name)' expects \(expected) \(noun), got \(c.args.count)")
         } else {
             for (i, a) in c.args.enumerated() {
-                checkArgument(a, kind: spec.kind(ofArgument: i, count: c.args.count), index: i + 1, function: c.name, scope)
+                checkArgument(a, kind: spec.kind(ofArgument: i, count: c.args.count), index: i + 1, function: c.name, scope,
+                              minArgs: spec.minArgs)
             }
         }
         let disallowed = Analyzer.kindNames(scope.kinds).filter { !spec.allowedRoutes.contains($0) }
@@ -260,7 +267,8 @@ struct Analyzer {
         }
     }
 
-    private mutating func checkArgument(_ a: Expr, kind: ArgKind, index: Int, function: String, _ scope: Scope) {
+    private mutating func checkArgument(_ a: Expr, kind: ArgKind, index: Int, function: String, _ scope: Scope,
+                                        minArgs: Int = 0) {
         let l = a.location
         let prefix = "argument \(index) of '\(function)'"
         switch a.kind {
@@ -327,6 +335,13 @@ struct Analyzer {
             if case .any = kind { break }
             if case .string = kind { break }
             error(l, "\(prefix) cannot be NULL")
+        case .omitted:
+            if index <= minArgs { error(l, "\(prefix) is required and cannot be left empty") }
+        case .address:
+            switch kind {
+            case .string, .any: break
+            default: error(l, "\(prefix) cannot be an IP address")
+            }
         default:
             error(l, "\(prefix) must be a literal or a pseudo-variable")
         }
@@ -339,7 +354,22 @@ struct Analyzer {
     @discardableResult
     private mutating func checkPV(_ ref: PVRef) -> PVKind? {
         switch PseudoVariables.classify(ref.spec) {
-        case .success(let k): return k
+        case .success(let k):
+            var ok = true
+            for t in ref.spec.transformations {
+                if let e = Transformations.validate(t) {
+                    error(ref.location, e.message)
+                    if e.message.contains("does not support") {
+                        missing.append(MissingFeature(kind: .transformation, name: "{\(t)}", location: ref.location))
+                    }
+                    ok = false
+                    continue
+                }
+                if case .success(let spec) = Transformations.parse(t) {
+                    for case .pv(let inner) in spec.arguments { checkPV(PVRef(spec: inner, location: ref.location)) }
+                }
+            }
+            return ok ? k : nil
         case .failure(let e):
             error(ref.location, e.message)
             if let m = e.missing { missing.append(MissingFeature(kind: .pseudoVariable, name: m, location: ref.location)) }
@@ -361,7 +391,8 @@ struct Analyzer {
 
     private mutating func checkExpr(_ e: Expr, _ scope: Scope, condition: Bool = false) {
         switch e.kind {
-        case .int, .null: break
+        case .int, .null, .address: break
+        case .omitted: error(e.location, "an empty argument is only allowed in a function call")
         case .string(let s): checkInterpolation(s, at: e.location)
         case .pv(let ref): checkPV(ref)
         case .word(let w):

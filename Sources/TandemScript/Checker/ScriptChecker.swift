@@ -1,6 +1,8 @@
 /// Checks a script (syntax, functions, modules, routes, pseudo-variables) and compiles it when clean.
 public struct ScriptChecker: Sendable {
     public let registry: FunctionRegistry
+    /// Reads files named by `include_file` / `import_file` (paths relative to the including file).
+    public var fileReader: @Sendable (String) -> Result<String, ScriptFileError> = ScriptFiles.load
 
     public init(registry: FunctionRegistry = .standard) { self.registry = registry }
 
@@ -10,7 +12,7 @@ public struct ScriptChecker: Sendable {
 
     /// `instrument` makes the compiled script count executed statements (benchmarks).
     func check(source: String, fileName: String, instrument: Bool) -> CheckResult {
-        var parser = Parser(source: source, file: fileName)
+        var parser = Parser(source: source, file: fileName, reader: fileReader)
         let ast = parser.parse()
         var analyzer = Analyzer(ast: ast, file: fileName, registry: registry)
         analyzer.diagnostics = parser.diagnostics

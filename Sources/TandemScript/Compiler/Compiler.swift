@@ -35,6 +35,13 @@ struct Compiler {
             routeNames.append((r.kind, key.name))
             blocks.append(r)
         }
+        // A script without a main route (a startup_route-only script) gets an empty one.
+        if routeIDs[RouteKey(kind: .request, name: "")] == nil {
+            routeIDs[RouteKey(kind: .request, name: "")] = routeNames.count
+            routeNames.append((.request, ""))
+            blocks.append(RouteBlock(kind: .request, name: nil, interval: nil, body: [],
+                                     location: SourceLocation(file: "", line: 0, column: 0)))
+        }
         var bodies: [StmtBox] = []
         var timers: [TimerRoute] = []
         for (i, r) in blocks.enumerated() {
@@ -318,8 +325,21 @@ struct Compiler {
             return LValue(assign: { ctx, v in if s < ctx.vars.count { ctx.vars[s] = v } }, text: spec.text)
         case .avp(let n, let index):
             let s = avpSlot(n)
-            if let i = index {
+            if case .fixed(let i) = index {
                 return LValue(assign: { ctx, v in ctx.avps.set(slot: s, index: i, v) }, text: spec.text)
+            }
+            if case .dynamic = index, let at = compileIndex(index) {
+                return LValue(assign: { ctx, v in
+                    let i = at(&ctx)
+                    ctx.avps.set(slot: s, index: i, v)
+                }, text: spec.text)
+            }
+            if case .all = index {
+                // `$(avp(x)[*]) = v` replaces every value; `= NULL` deletes them all.
+                return LValue(assign: { ctx, v in
+                    ctx.avps.removeAll(slot: s)
+                    if !v.isNull { ctx.avps.push(slot: s, v) }
+                }, text: spec.text)
             }
             switch mode {
             case .push:

@@ -175,4 +175,8 @@ public indirect enum ExprKind: Sendable {
     case unary(UnaryOp, Expr)
     case call(FunctionCall)
     case routeCall(name: String, args: [Expr])
+    /// An IP address or network literal; `==` against it means "is in this network".
+    case address(IPNetwork, text: String)
+    /// A left-out positional argument (`f(a, , c)`): the optional parameter is not given.
+    case omitted
 }

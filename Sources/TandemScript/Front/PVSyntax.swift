@@ -27,6 +27,9 @@ enum PVSyntax {
         }
         if i < b.count && b[i] == 91 { // [index]
             var j = i + 1
+            if j < b.count && b[j] == 36, let end = matching(b, from: i, open: 91, close: 93) { // [$var(i)]
+                return end
+            }
             if j < b.count && (b[j] == 45 || b[j] == 42) { j += 1 }
             let digitsStart = j
             while j < b.count && b[j] >= 48 && b[j] <= 57 { j += 1 }
@@ -74,11 +77,9 @@ enum PVSyntax {
             i = end
         }
         if i < b.count && b[i] == 91 {
-            var j = i + 1
-            while j < b.count && b[j] != 93 { j += 1 }
-            guard j < b.count else { return nil }
-            index = String(decoding: b[(i + 1)..<j], as: UTF8.self)
-            i = j + 1
+            guard let end = matching(b, from: i, open: 91, close: 93) else { return nil }
+            index = String(decoding: b[(i + 1)..<(end - 1)], as: UTF8.self)
+            i = end
         }
         while i < b.count && b[i] == 123 {
             guard let end = matching(b, from: i, open: 123, close: 125) else { return nil }

@@ -4,7 +4,8 @@ struct Parser {
     private struct ParseError: Error { var diagnostic: Diagnostic }
 
     private let tokens: [Token]
-    private let bytes: [UInt8]
+    /// Source bytes of the main file (index 0) and of each included file.
+    private let buffers: [[UInt8]]
     private let file: String
     private var p = 0
     private(set) var diagnostics: [Diagnostic] = []
@@ -18,12 +19,14 @@ struct Parser {
         "error_route": .error, "local_route": .local, "event_route": .event,
     ]
 
-    init(source: String, file: String) {
+    init(source: String, file: String, reader: @escaping IncludeExpander.Reader = ScriptFiles.load) {
         var lexer = Lexer(source: source, file: file)
-        self.tokens = lexer.tokenize()
-        self.bytes = lexer.bytes
+        let tokens = lexer.tokenize()
+        var expander = IncludeExpander(mainBytes: lexer.bytes, reader: reader)
+        self.tokens = expander.expand(tokens, file: file)
+        self.buffers = expander.buffers
         self.file = file
-        self.diagnostics = lexer.diagnostics
+        self.diagnostics = lexer.diagnostics + expander.diagnostics
     }
 
     // MARK: token helpers
@@ -60,6 +63,7 @@ struct Parser {
         case .integer(let v): return "'\(v)'"
         case .string: return "string literal"
         case .pseudoVar(let s): return "'$\(s)'"
+        case .address(let s): return "'\(s)'"
         case .punct(let x): return "'\(x.rawValue)'"
         case .eof: return "end of file"
         }
@@ -151,6 +155,8 @@ struct Parser {
                 _ = advance()
                 guard case .integer(let v) = tok.kind else { throw error("expected integer after '-'") }
                 value = .int(-v); _ = advance()
+            case .identifier(let w) where ConfigValue.word(w).intValue != nil:
+                value = .word(w); _ = advance()
             default: throw error("expected string or integer value in modparam, found \(describe(tok))")
             }
             try expect(.rparen, "to close modparam")
@@ -192,7 +198,10 @@ struct Parser {
         } else if valueTokens.count == 2, case .punct(.minus) = first.kind, case .integer(let v) = last.kind {
             value = .int(-v)
         } else {
-            value = .word(String(decoding: bytes[first.start..<last.end], as: UTF8.self))
+            let text = first.buffer == last.buffer
+                ? String(decoding: buffers[first.buffer][first.start..<last.end], as: UTF8.self)
+                : valueTokens.map { String(decoding: buffers[$0.buffer][$0.start..<$0.end], as: UTF8.self) }.joined(separator: " ")
+            value = .word(text)
         }
         return GlobalParam(name: name, value: value, location: nameToken.location)
     }
@@ -210,6 +219,8 @@ struct Parser {
             }
             try expect(.rbracket, "after route name")
         }
+        // `route[0]` is another spelling of the main route.
+        if kind == .request && name == "0" { name = nil }
         let body = try parseBlock()
         return RouteBlock(kind: kind, name: name, interval: interval, body: body, location: start.location)
     }
@@ -502,6 +513,10 @@ struct Parser {
         case .integer(let v): _ = advance(); return Expr(kind: .int(v), location: t.location)
         case .string(let s): _ = advance(); return Expr(kind: .string(s), location: t.location)
         case .pseudoVar(let raw): _ = advance(); return Expr(kind: .pv(try pvRef(raw, t)), location: t.location)
+        case .address(let text):
+            _ = advance()
+            guard let net = IPNetwork(text) else { throw error("invalid IP address or network '\(text)'", at: t) }
+            return Expr(kind: .address(net, text: text), location: t.location)
         case .punct(.lparen):
             _ = advance()
             let e = try parseExpr()
@@ -511,10 +526,20 @@ struct Parser {
             _ = advance()
             if name == "NULL" || name == "null" { return Expr(kind: .null, location: t.location) }
             if name == "myself" { return Expr(kind: .myself, location: t.location) }
-            guard accept(.lparen) else { return Expr(kind: .word(name), location: t.location) }
+            guard accept(.lparen) else {
+                if name == "true" || name == "false" { return Expr(kind: .int(name == "true" ? 1 : 0), location: t.location) }
+                return Expr(kind: .word(name), location: t.location)
+            }
             var args: [Expr] = []
             if !isPunct(.rparen) {
-                repeat { args.append(try parseExpr()) } while accept(.comma)
+                repeat {
+                    // An empty positional argument (`f(a, , c)`) leaves an optional parameter out.
+                    if isPunct(.comma) || (isPunct(.rparen) && !args.isEmpty) {
+                        args.append(Expr(kind: .omitted, location: tok.location))
+                    } else {
+                        args.append(try parseExpr())
+                    }
+                } while accept(.comma)
             }
             try expect(.rparen, "to close the argument list of '\(name)'")
             if name == "route" {

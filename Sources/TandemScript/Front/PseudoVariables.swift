@@ -1,13 +1,21 @@
+/// The `[index]` of a pseudo-variable: a number (negative counts from the end), another
+/// pseudo-variable (`$(avp(x)[$var(i)])`) or `*` (every value).
+enum PVIndex: Sendable {
+    case fixed(Int)
+    case dynamic(PVSpec)
+    case all
+}
+
 /// A pseudo-variable resolved at compile time.
 enum PVKind: Sendable {
     case variable(String)
-    case avp(String, index: Int?)
+    case avp(String, index: PVIndex?)
     case param(Int)
     case rc
     case rand
     case time(String)
     case timestamp
-    case message(MessagePV, name: String?, index: Int?)
+    case message(MessagePV, name: String?, index: PVIndex?)
 
     var isWritable: Bool {
         switch self {
@@ -21,15 +29,18 @@ enum PVKind: Sendable {
 /// Classification of pseudo-variable references (`$var(x)`, `$avp(x)[1]`, `$ru`, `$hdr(Via)[0]`...).
 enum PseudoVariables {
     static func classify(_ spec: PVSpec) -> Result<PVKind, PVError> {
-        if let t = spec.transformations.first {
-            return .failure(PVError(message: "transformation '{\(t)}' is not supported in Tandem", missing: "{\(t)}"))
-        }
-        var index: Int?
-        if let raw = spec.index {
-            guard let i = Int(raw) else {
+        var index: PVIndex?
+        if let raw = spec.index?.trimmingSpaces() {
+            if raw == "*" {
+                index = .all
+            } else if let i = Int(raw) {
+                index = .fixed(i)
+            } else if raw.hasPrefix("$"), let inner = PVSyntax.parse(String(raw.dropFirst())) {
+                if case .failure(let e) = classify(inner) { return .failure(e) }
+                index = .dynamic(inner)
+            } else {
                 return .failure(PVError(message: "invalid index '[\(raw)]' in '\(spec.text)'", missing: nil))
             }
-            index = i
         }
         func noArg(_ kind: PVKind) -> Result<PVKind, PVError> {
             if spec.argument != nil || index != nil {

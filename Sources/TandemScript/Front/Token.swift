@@ -17,6 +17,8 @@ enum TokenKind: Sendable, Equatable {
     /// Raw pseudo-variable text after the `$`, e.g. `var(x)` or `(avp(a)[1])`.
     case pseudoVar(String)
     case punct(Punct)
+    /// An IP address or network literal (`10.0.0.1`, `10.0.0.0/8`, `[2001:db8::1]`, `2001:db8::/32`).
+    case address(String)
     case eof
 }
 
@@ -26,6 +28,8 @@ struct Token: Sendable {
     var location: SourceLocation
     var start: Int
     var end: Int
+    /// Which source buffer `start`/`end` index: 0 for the main file, others for included files.
+    var buffer: Int = 0
 
     var line: Int { location.line }
 }
