@@ -53,16 +53,22 @@ enum Transformations {
         return d
     }()
 
-    /// Families OpenSIPS 3.6 has that Tandem does not implement yet (reported plainly by the checker).
-    static let knownFamilies: Set<String> = ["s", "uri", "param", "nameaddr", "via", "csv", "sdp", "re", "ip",
-                                             "json", "xml", "x509", "b64", "dec", "cfg"]
+    /// OpenSIPS 3.6 transformations Tandem does not implement yet, and families it lacks entirely
+    /// (reported plainly by the checker rather than as unknown).
+    static let unsupportedNames: Set<String> = [
+        "s.xor", "s.eval", "s.sha224", "s.sha384", "s.sha512", "s.sha1_hmac", "s.sha224_hmac", "s.sha256_hmac",
+        "s.sha384_hmac", "s.sha512_hmac", "s.crc32", "s.urlencode.param", "s.urldecode.param", "uri.tel",
+        "uri.duri", "ip.pton", "ip.ntop", "ip.resolve", "ip.isprivate", "re.match",
+    ]
+    static let unsupportedFamilies: Set<String> = ["via", "sdp", "json", "xml", "x509", "tel"]
 
     /// Splits `name,arg1,arg2` (spaces around arguments ignored). The last argument takes the rest
     /// of the text, so `{s.select,1,,}` selects on ','.
     static func parse(_ text: String) -> Result<TransformationSpec, TransformError> {
-        let trimmed = text.trimmingSpaces()
+        // Only the name is trimmed: a trailing space can be an argument (`{s.select,0, }`).
+        let trimmed = Substring(text).drop { $0 == " " || $0 == "\t" }
         guard let comma = trimmed.firstIndex(of: ",") else {
-            return .success(TransformationSpec(name: trimmed, arguments: [], text: text))
+            return .success(TransformationSpec(name: String(trimmed).trimmingSpaces(), arguments: [], text: text))
         }
         let name = String(trimmed[..<comma]).trimmingSpaces()
         let maxArgs = definitions[name]?.maxArgs ?? Int.max
@@ -91,7 +97,7 @@ enum Transformations {
     static func build(_ spec: TransformationSpec) -> Result<TransformImpl, TransformError> {
         guard let def = definitions[spec.name] else {
             let family = spec.name.split(separator: ".").first.map(String.init) ?? spec.name
-            if knownFamilies.contains(family) {
+            if unsupportedNames.contains(spec.name) || unsupportedFamilies.contains(family) {
                 return .failure(TransformError(message: "transformation '{\(spec.text)}' is OpenSIPS 3.6 syntax that Tandem does not support yet"))
             }
             return .failure(TransformError(message: "unknown transformation '{\(spec.text)}'"))
