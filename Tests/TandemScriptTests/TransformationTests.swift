@@ -132,6 +132,21 @@ import Testing
         #expect(try tr("sip:bob@b.example;tag=9", "{nameaddr.uri}") == .string("sip:bob@b.example"))
     }
 
+    @Test func viaParts() throws {
+        let v = "SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK77;rport=5062;received=1.2.3.4 (proxy)"
+        #expect(try tr(v, "{via.name}") == .string("SIP"))
+        #expect(try tr(v, "{via.version}") == .string("2.0"))
+        #expect(try tr(v, "{via.transport}") == .string("UDP"))
+        #expect(try tr(v, "{via.host}") == .string("10.0.0.1"))
+        #expect(try tr(v, "{via.port}") == .string("5062"))
+        #expect(try tr(v, "{via.comment}") == .string("proxy"))
+        #expect(try tr(v, "{via.params}") == .string("branch=z9hG4bK77;rport=5062;received=1.2.3.4"))
+        #expect(try tr(v, "{via.param,rport}") == .string("5062"))
+        #expect(try tr(v, "{via.branch}") == .string("z9hG4bK77"))
+        #expect(try tr(v, "{via.received}") == .string("1.2.3.4"))
+        #expect(try tr("SIP/2.0/TCP [2001:db8::1]:5060", "{via.host}") == .string("[2001:db8::1]"))
+    }
+
     @Test func csvRegexAndIP() throws {
         #expect(try tr("a,b,c", "{csv.count}") == .int(3))
         #expect(try tr("a,b,c", "{csv.value,1}") == .string("b"))
@@ -174,7 +189,7 @@ import Testing
         route {
             $var(a) = $(var(x){s.substr,a,1});
             $var(b) = $(var(x){s.nope});
-            $var(c) = $(var(x){via.host});
+            $var(c) = $(var(x){sdp.line});
             $var(d) = $(var(x){s.select,1});
             $var(e) = $(var(x){re.subst,/[/x/});
             $(var(x){s.len}) = 1;
@@ -187,10 +202,10 @@ import Testing
         #expect(texts == [
             "'{s.substr,a,1}': parameter 1 must be an integer, got 'a'",
             "unknown transformation '{s.nope}'",
-            "transformation '{via.host}' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "transformation '{sdp.line}' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "transformation '{s.select}' expects 2 parameters, got 1",
             "cannot assign to '$(var(x){s.len})': a transformed value is read-only",
         ])
-        #expect(r.missing.map(\.name) == ["{via.host}"])
+        #expect(r.missing.map(\.name) == ["{sdp.line}"])
     }
 }

@@ -47,7 +47,7 @@ enum Transformations {
         var d: [String: TransformDefinition] = [:]
         for family in [StringTransformations.all, URITransformations.all, ParamTransformations.all,
                        NameAddrTransformations.all, CSVTransformations.all, IPTransformations.all,
-                       RegexTransformations.all] {
+                       RegexTransformations.all, ViaTransformations.all] {
             d.merge(family) { a, _ in a }
         }
         return d
@@ -60,7 +60,7 @@ enum Transformations {
         "s.sha384_hmac", "s.sha512_hmac", "s.crc32", "s.urlencode.param", "s.urldecode.param", "uri.tel",
         "uri.duri", "ip.pton", "ip.ntop", "ip.resolve", "ip.isprivate", "re.match",
     ]
-    static let unsupportedFamilies: Set<String> = ["via", "sdp", "json", "xml", "x509", "tel"]
+    static let unsupportedFamilies: Set<String> = ["sdp", "json", "xml", "x509", "tel"]
 
     /// Splits `name,arg1,arg2` (spaces around arguments ignored). The last argument takes the rest
     /// of the text, so `{s.select,1,,}` selects on ','.
