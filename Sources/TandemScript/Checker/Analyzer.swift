@@ -116,6 +116,8 @@ struct Analyzer {
             case .whileLoop(let c, let b):
                 collectExprCalls(c, into: &out)
                 collectCalls(b, into: &out)
+            case .forEach(_, _, let b):
+                collectCalls(b, into: &out)
             case .switchBlock(_, let cases): for c in cases { collectCalls(c.body, into: &out) }
             case .block(let b): collectCalls(b, into: &out)
             case .assign(_, _, let v): collectExprCalls(v, into: &out)
@@ -161,7 +163,7 @@ struct Analyzer {
                     error(target.location, "cannot assign to '\(target.spec.text)': a transformed value is read-only")
                 } else if !kind.isWritable {
                     error(target.location, "pseudo-variable '\(target.spec.text)' is read-only")
-                } else if op == .colonAssign, case .avp(_, let idx) = kind, idx != nil {
+                } else if op == .colonAssign, case .avp(_, let idx) = kind, idx != nil, !isAll(idx) {
                     error(target.location, "':=' cannot be used with an indexed AVP")
                 }
             }
@@ -172,6 +174,14 @@ struct Analyzer {
             if let e { checkBlock(e, &scope) }
         case .whileLoop(let c, let b):
             checkExpr(c, scope, condition: true)
+            scope.loops += 1
+            checkBlock(b, &scope)
+            scope.loops -= 1
+        case .forEach(let variable, let values, let b):
+            if let kind = checkPV(variable), !kind.isWritable || !variable.spec.transformations.isEmpty {
+                error(variable.location, "loop variable '\(variable.spec.text)' must be writable")
+            }
+            checkPV(values)
             scope.loops += 1
             checkBlock(b, &scope)
             scope.loops -= 1
@@ -222,6 +232,11 @@ struct Analyzer {
         case .block(let b):
             checkBlock(b, &scope)
         }
+    }
+
+    private func isAll(_ index: PVIndex?) -> Bool {
+        if case .all = index { return true }
+        return false
     }
 
     private mutating func checkRouteRef(_ name: String, at l: SourceLocation, plainOnly: Bool, role: String = "route") {

@@ -134,6 +134,12 @@ struct Lexer {
         case (43, 61): two = .plusAssign
         case (45, 61): two = .minusAssign
         case (58, 61): two = .colonAssign
+        case (42, 61): two = .starAssign
+        case (47, 61): two = .slashAssign
+        case (37, 61): two = .percentAssign
+        case (38, 61): two = .ampAssign
+        case (124, 61): two = .pipeAssign
+        case (94, 61): two = .caretAssign
         default: two = nil
         }
         if let two { i += 2; return tok(.punct(two)) }

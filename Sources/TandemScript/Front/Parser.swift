@@ -12,6 +12,11 @@ struct Parser {
     /// Nesting guard so hostile input cannot overflow the stack.
     private var depth = 0
     private static let maxDepth = 200
+    /// The last block whose `}` was not indented like the line that opened it (token index of its
+    /// `{` and where it is): when a block turns out unclosed, that one probably lacks its `}`.
+    private var misindentedBlock: (open: Int, location: SourceLocation)?
+    /// Set once an unclosed block is reported, so the blocks around it are not reported too.
+    private var reportedUnclosed = false
 
     static let routeKeywords: [String: RouteKind] = [
         "route": .request, "failure_route": .failure, "onreply_route": .onReply,
@@ -94,6 +99,7 @@ struct Parser {
         var items: [TopLevelItem] = []
         while !atEOF {
             let before = p
+            reportedUnclosed = false
             do {
                 if let item = try parseTopLevel() { items.append(item) }
             } catch let e as ParseError {
@@ -227,14 +233,41 @@ struct Parser {
 
     // MARK: statements
 
+    /// Column of the first token on the line of token `index`.
+    private func lineIndent(_ index: Int) -> Int {
+        var j = index
+        while j > 0 && tokens[j - 1].line == tokens[index].line && tokens[j - 1].location.file == tokens[index].location.file { j -= 1 }
+        return tokens[j].location.column
+    }
+
+    /// A route header (`route[x] {`, `failure_route[y] {`) at the start of a line inside a block.
+    private func atRouteHeader() -> Bool {
+        guard case .identifier(let s) = tok.kind, Parser.routeKeywords[s] != nil, p > 0, tokens[p - 1].line < tok.line else {
+            return false
+        }
+        return isRouteHeader()
+    }
+
+    /// Reports an unclosed block once, at the innermost block that probably lacks its `}`.
+    private mutating func reportUnclosed(openIndex: Int, _ open: SourceLocation) {
+        guard !reportedUnclosed else { return }
+        reportedUnclosed = true
+        if let m = misindentedBlock, m.open > openIndex {
+            diagnostics.append(Diagnostic(m.location, "missing '}' to close this block"))
+        } else {
+            diagnostics.append(Diagnostic(open, "missing '}' to close this block"))
+        }
+    }
+
     private mutating func parseBlock() throws -> [Statement] {
         let open = tok
+        let openIndex = p
         try expect(.lbrace, "to open a block")
         var body: [Statement] = []
         while !isPunct(.rbrace) {
-            if atEOF {
+            if atEOF || atRouteHeader() {
                 // Keep what was parsed so later checks still see the block.
-                diagnostics.append(Diagnostic(open.location, "missing '}' to close this block"))
+                reportUnclosed(openIndex: openIndex, open.location)
                 return body
             }
             let before = p
@@ -245,7 +278,10 @@ struct Parser {
                 synchronizeStatement(progressFrom: before)
             }
         }
-        _ = advance()
+        let close = advance()
+        if tokens[max(0, p - 2)].line < close.line && close.location.column != lineIndent(openIndex) {
+            misindentedBlock = (openIndex, open.location)
+        }
         return body
     }
 
@@ -301,6 +337,12 @@ struct Parser {
             case .punct(.plusAssign): op = .add
             case .punct(.minusAssign): op = .subtract
             case .punct(.colonAssign): op = .colonAssign
+            case .punct(.starAssign): op = .multiply
+            case .punct(.slashAssign): op = .divide
+            case .punct(.percentAssign): op = .modulo
+            case .punct(.ampAssign): op = .bitAnd
+            case .punct(.pipeAssign): op = .bitOr
+            case .punct(.caretAssign): op = .bitXor
             default: throw error("expected assignment operator after '\(target.spec.text)', found \(describe(tok))")
             }
             _ = advance()
@@ -327,6 +369,21 @@ struct Parser {
                 let cond = try parseExpr()
                 try expect(.rparen, "after while condition")
                 return Statement(kind: .whileLoop(condition: cond, body: try parseBody()), location: l)
+            case "for":
+                _ = advance()
+                try expect(.lparen, "after 'for'")
+                guard case .pseudoVar(let rawVar) = tok.kind else {
+                    throw error("expected a variable after 'for (', e.g. for ($var(x) in $(avp(y)[*]))")
+                }
+                let variable = try pvRef(rawVar, advance())
+                guard isIdent("in") else { throw error("expected 'in' after the loop variable, found \(describe(tok))") }
+                _ = advance()
+                guard case .pseudoVar(let rawValues) = tok.kind else {
+                    throw error("expected a pseudo-variable to iterate over, e.g. $(avp(y)[*])")
+                }
+                let values = try pvRef(rawValues, advance())
+                try expect(.rparen, "after the for-each header")
+                return Statement(kind: .forEach(variable: variable, values: values, body: try parseBody()), location: l)
             case "switch":
                 return try parseSwitch()
             case "break":

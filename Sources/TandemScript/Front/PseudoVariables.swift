@@ -26,6 +26,16 @@ enum PVKind: Sendable {
     }
 }
 
+/// OpenSIPS 3.6 core pseudo-variables Tandem does not provide yet (named as such by the checker).
+let openSIPSOnly: Set<String> = [
+    "af", "ai", "adu", "ar", "au", "ad", "aU", "Au", "argv", "bf", "bF", "branch", "br", "bR", "cl", "cT", "dd", "di",
+    "dip", "dir", "dp", "dP", "ds", "fn", "fs", "fl", "hdrcnt", "hdr_name", "mf", "mF", "mi", "od", "op", "oP", "oU",
+    "pp", "proto", "pd", "pn", "pu", "pU", "rb", "rP", "rt", "ruri", "sf", "sF", "src_ip", "tn", "T_ruri", "Tsm",
+    "TS", "Tf", "T_fr_timeout", "T_fr_inv_timeout", "T_id", "T_reply_reason", "ctime", "cfg_line", "cfg_file",
+    "route_type", "socket_in", "socket_out", "log_level", "xlog_level", "C", "DLG_status", "DLG_lifetime",
+    "shv", "dlg_val", "stat", "json", "xml", "sipmsg", "msg", "sdp", "authattr", "cnt", "ts",
+]
+
 /// Classification of pseudo-variable references (`$var(x)`, `$avp(x)[1]`, `$ru`, `$hdr(Via)[0]`...).
 enum PseudoVariables {
     static func classify(_ spec: PVSpec) -> Result<PVKind, PVError> {
@@ -73,6 +83,10 @@ enum PseudoVariables {
             return .success(.time(a))
         default:
             guard let pv = MessagePV.byName[spec.name] else {
+                if spec.name.contains(".") || openSIPSOnly.contains(spec.name) {
+                    return .failure(PVError(message: "'\(spec.text)' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+                                            missing: spec.text))
+                }
                 return .failure(PVError(message: "unknown pseudo-variable '\(spec.text)'", missing: spec.text))
             }
             if pv.needsName {

@@ -3,6 +3,7 @@ enum Punct: String, Sendable {
     case lparen = "(", rparen = ")", lbrace = "{", rbrace = "}", lbracket = "[", rbracket = "]"
     case comma = ",", semicolon = ";", colon = ":", dot = "."
     case assign = "=", plusAssign = "+=", minusAssign = "-=", colonAssign = ":="
+    case starAssign = "*=", slashAssign = "/=", percentAssign = "%=", ampAssign = "&=", pipeAssign = "|=", caretAssign = "^="
     case eq = "==", ne = "!=", match = "=~", noMatch = "!~", lt = "<", gt = ">", le = "<=", ge = ">="
     case plus = "+", minus = "-", star = "*", slash = "/", percent = "%"
     case amp = "&", pipe = "|", caret = "^", tilde = "~", shl = "<<", shr = ">>"
