@@ -89,3 +89,36 @@ import Testing
                 == [.int(42), .int(11), .int(1), .int(8), .int(15), .int(8)])
     }
 }
+
+@Suite struct CheckHintTests {
+    @Test func didYouMean() {
+        let r = check(prelude + """
+        route {
+            xlgo("x");
+            route(relya);
+            $var(a) = $rU2;
+            $var(b) = $RU;
+        }
+        route[relay] { }
+        """, file: "m.cfg")
+        #expect(r.diagnostics.map(\.message) == [
+            "unknown function 'xlgo' (did you mean 'xlog'?)",
+            "unknown route 'relya' (did you mean 'relay'?)",
+            "unknown pseudo-variable '$rU2' (did you mean '$rU'?)",
+            "unknown pseudo-variable '$RU' (did you mean '$rU'?)",
+        ])
+        #expect(Suggestions.closest(to: "frobnicate", in: ["xlog", "t_relay"]) == nil)
+    }
+
+    @Test func repeatedErrorsAreCapped() {
+        let body = String(repeating: "    nosuch_fn();\n", count: 7)
+        let r = check("route {\n\(body)}\n", file: "m.cfg")
+        #expect(r.diagnostics.map(\.description) == [
+            "m.cfg:2:5: unknown function 'nosuch_fn'",
+            "m.cfg:3:5: unknown function 'nosuch_fn'",
+            "m.cfg:4:5: unknown function 'nosuch_fn'",
+            "m.cfg:5:5: unknown function 'nosuch_fn' (and 4 more like this, not listed)",
+        ])
+        #expect(r.missing.count == 7)
+    }
+}

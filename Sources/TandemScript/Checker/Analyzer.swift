@@ -245,7 +245,8 @@ struct Analyzer {
             error(l, "\(role) '\(name)' must be a plain route[...], not \(other.rawValue)")
             return
         }
-        error(l, "unknown route '\(name)'")
+        let names = routes.keys.filter { $0.kind == .request && !$0.name.isEmpty }.map(\.name)
+        error(l, "unknown route '\(name)'" + Suggestions.hint(for: name, in: names))
     }
 
     private mutating func checkCall(_ c: FunctionCall, _ scope: Scope, asyncForm: Bool, launching: Bool = false) {
@@ -254,7 +255,7 @@ struct Analyzer {
             return
         }
         guard let spec = registry.spec(named: c.name) else {
-            error(c.location, "unknown function '\(c.name)'")
+            error(c.location, "unknown function '\(c.name)'" + Suggestions.hint(for: c.name, in: registry.specs.map(\.name)))
             missing.append(MissingFeature(kind: .function, name: c.name, location: c.location))
             for a in c.args { if case .pv = a.kind { checkExpr(a, scope) } }
             return

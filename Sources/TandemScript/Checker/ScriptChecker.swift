@@ -10,6 +10,27 @@ public struct ScriptChecker: Sendable {
         check(source: source, fileName: fileName, instrument: false)
     }
 
+    /// The same message more than `limit` times is listed `limit` times, then once with a count.
+    static func capRepeats(_ diagnostics: [Diagnostic], limit: Int = 3) -> [Diagnostic] {
+        var counts: [String: Int] = [:]
+        for d in diagnostics { counts[d.message, default: 0] += 1 }
+        guard counts.values.contains(where: { $0 > limit }) else { return diagnostics }
+        var seen: [String: Int] = [:]
+        var out: [Diagnostic] = []
+        for d in diagnostics {
+            let n = seen[d.message, default: 0] + 1
+            seen[d.message] = n
+            if n <= limit {
+                out.append(d)
+            } else if n == limit + 1 {
+                var summary = d
+                summary.message = "\(d.message) (and \(counts[d.message]! - limit) more like this, not listed)"
+                out.append(summary)
+            }
+        }
+        return out
+    }
+
     /// `instrument` makes the compiled script count executed statements (benchmarks).
     func check(source: String, fileName: String, instrument: Bool) -> CheckResult {
         var parser = Parser(source: source, file: fileName, reader: fileReader)
@@ -19,6 +40,7 @@ public struct ScriptChecker: Sendable {
         analyzer.run()
         var diagnostics = analyzer.diagnostics
         diagnostics.sort { ($0.line, $0.column) < ($1.line, $1.column) }
+        diagnostics = ScriptChecker.capRepeats(diagnostics)
         var seen = Set<MissingFeature>()
         let missing = analyzer.missing.filter { seen.insert($0).inserted }
             .sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }

@@ -87,7 +87,9 @@ enum PseudoVariables {
                     return .failure(PVError(message: "'\(spec.text)' is OpenSIPS 3.6 syntax that Tandem does not support yet",
                                             missing: spec.text))
                 }
-                return .failure(PVError(message: "unknown pseudo-variable '\(spec.text)'", missing: spec.text))
+                let known = Array(MessagePV.byName.keys) + ["var", "avp", "param", "rc", "retcode", "rand", "Ts", "time"]
+                let hint = Suggestions.closest(to: spec.name, in: known).map { " (did you mean '$\($0)'?)" } ?? ""
+                return .failure(PVError(message: "unknown pseudo-variable '\(spec.text)'\(hint)", missing: spec.text))
             }
             if pv.needsName {
                 guard let a = needArg() else { return .failure(.needsName(spec)) }
