@@ -122,3 +122,20 @@ import Testing
         #expect(r.missing.count == 7)
     }
 }
+
+@Suite struct UnterminatedTests {
+    @Test func unterminatedStringHidesWhatItCauses() {
+        let r = check("""
+        route {
+            $var(a) = $nosuch;
+            xlog("abc);
+            exit;
+        }
+        route[x] { route(y); }
+        """, file: "m.cfg")
+        #expect(r.diagnostics.map(\.description) == [
+            "m.cfg:2:15: unknown pseudo-variable '$nosuch'",
+            "m.cfg:3:10: unterminated string literal",
+        ])
+    }
+}

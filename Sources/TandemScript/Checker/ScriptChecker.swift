@@ -10,6 +10,20 @@ public struct ScriptChecker: Sendable {
         check(source: source, fileName: fileName, instrument: false)
     }
 
+    /// An unterminated string or comment swallows the rest of its file: what is reported after it
+    /// in that file (and unclosed blocks or a missing main route anywhere) only follows from it.
+    static func dropKnockOns(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        guard let cut = diagnostics.first(where: {
+            $0.message == "unterminated string literal" || $0.message == "unterminated block comment"
+        }) else { return diagnostics }
+        return diagnostics.filter { d in
+            if d == cut { return true }
+            // Unclosed blocks and a missing main route are reported wherever their start is.
+            if d.message.hasPrefix("missing ") || d.message.hasPrefix("no main route") { return false }
+            return d.file != cut.file || (d.line, d.column) < (cut.line, cut.column)
+        }
+    }
+
     /// The same message more than `limit` times is listed `limit` times, then once with a count.
     static func capRepeats(_ diagnostics: [Diagnostic], limit: Int = 3) -> [Diagnostic] {
         var counts: [String: Int] = [:]
@@ -40,6 +54,7 @@ public struct ScriptChecker: Sendable {
         analyzer.run()
         var diagnostics = analyzer.diagnostics
         diagnostics.sort { ($0.line, $0.column) < ($1.line, $1.column) }
+        diagnostics = ScriptChecker.dropKnockOns(diagnostics)
         diagnostics = ScriptChecker.capRepeats(diagnostics)
         var seen = Set<MissingFeature>()
         let missing = analyzer.missing.filter { seen.insert($0).inserted }
