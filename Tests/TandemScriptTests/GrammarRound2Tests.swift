@@ -149,6 +149,15 @@ import Testing
         #expect(texts.contains("\(main):2:1: include_file: cannot read '\(dir.path)/nope.cfg': No such file or directory"))
     }
 
+    @Test func messageLengthKeyword() throws {
+        let msg = TestMessage()
+        msg.values[.message] = .string("INVITE sip:a@b SIP/2.0\r\n\r\n")
+        var r = try Run("route { if (msg:len > 20) { $var(big) = 1; } $var(len) = msg:len; }", message: msg)
+        r.run()
+        #expect(r.variable("big") == .int(1))
+        #expect(r.variable("len") == .int(26))
+    }
+
     @Test func verifiedExistingGrammar() throws {
         var r = try Run("""
         route {

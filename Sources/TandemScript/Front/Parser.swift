@@ -583,6 +583,12 @@ struct Parser {
             _ = advance()
             if name == "NULL" || name == "null" { return Expr(kind: .null, location: t.location) }
             if name == "myself" { return Expr(kind: .myself, location: t.location) }
+            // `msg:len` (the message size) is the length of `$ml`.
+            if name == "msg", isPunct(.colon), case .identifier("len") = peekKind() {
+                _ = advance(); _ = advance()
+                let spec = PVSpec(name: "ml", argument: nil, index: nil, transformations: ["s.len"], text: "msg:len")
+                return Expr(kind: .pv(PVRef(spec: spec, location: t.location)), location: t.location)
+            }
             guard accept(.lparen) else {
                 if name == "true" || name == "false" { return Expr(kind: .int(name == "true" ? 1 : 0), location: t.location) }
                 return Expr(kind: .word(name), location: t.location)
