@@ -55,7 +55,7 @@ enum StringTransformations {
         "s.width": TransformDefinition(args: 1...1) { c in
             if let e = Transformations.requireInts(c, [0]) { return .failure(e) }
             return .success { v, a in
-                let w = max(0, Transformations.int(a[0]) ?? 0)
+                let w = min(max(0, Transformations.int(a[0]) ?? 0), maxWidth)
                 let b = bytes(v)
                 if b.count >= w { return string(b.prefix(w)) }
                 return string(b + Array(repeating: 32, count: w - b.count))
@@ -162,7 +162,11 @@ enum StringTransformations {
     }
 
     /// Pads with repetitions of `token` up to `width` bytes (the value is kept whole if longer).
+    /// Upper bound for `s.fill.*` and `s.width`, so a bad parameter cannot allocate without limit.
+    static let maxWidth = 65_536
+
     static func fill(_ b: [UInt8], _ token: [UInt8], _ width: Int, left: Bool) -> ScriptValue {
+        let width = min(width, maxWidth)
         guard !token.isEmpty, b.count < width else { return string(b) }
         var pad: [UInt8] = []
         while pad.count < width - b.count { pad.append(token[pad.count % token.count]) }
