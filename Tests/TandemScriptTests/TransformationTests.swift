@@ -108,6 +108,8 @@ import Testing
         #expect(try tr("sip:example.com", "{uri.user}") == .string(""))
         #expect(try tr("tel:+15551234;phone-context=x", "{uri.user}") == .string("+15551234"))
         #expect(try tr("not a uri", "{uri.user}") == .null)
+        #expect(try tr("\"Bob\" <sip:bob@b.example>", "{uri.user}") == .null)
+        #expect(try tr("<sip:bob@b.example>", "{uri.user}") == .string("bob"))
     }
 
     @Test func paramLists() throws {

@@ -12,7 +12,9 @@ struct URIParts: Sendable {
     init?(_ text: String) {
         var s = Substring(text.trimmingSpaces())
         if s.first == "<", s.last == ">" { s = s.dropFirst().dropLast() }
-        guard let colon = s.firstIndex(of: ":"), colon > s.startIndex else { return nil }
+        guard let colon = s.firstIndex(of: ":"), colon > s.startIndex,
+              s[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") })
+        else { return nil }
         scheme = String(s[..<colon])
         var rest = s[s.index(after: colon)...]
         if let q = rest.firstIndex(of: "?") {
