@@ -147,6 +147,10 @@ import Testing
         let texts = messages(bad)
         #expect(texts.contains { $0.hasPrefix(dir.path + "/sub/broken.cfg:4:") && $0.contains("expected an expression") })
         #expect(texts.contains("\(main):2:1: include_file: cannot read '\(dir.path)/nope.cfg': No such file or directory"))
+        // An unclosed block in an included file is reported there and does not swallow the next route.
+        try "route[open] {\n    if (1) {\n        exit;\n}\n".write(to: dir.appendingPathComponent("open.cfg"), atomically: true, encoding: .utf8)
+        let open = ScriptChecker().check(source: "include_file \"open.cfg\"\nroute { route(open); }\n", fileName: main)
+        #expect(messages(open) == ["\(dir.path)/open.cfg:2:12: missing '}' to close this block"])
     }
 
     @Test func messageLengthKeyword() throws {

@@ -53,7 +53,10 @@ public struct ScriptChecker: Sendable {
         analyzer.diagnostics = parser.diagnostics
         analyzer.run()
         var diagnostics = analyzer.diagnostics
-        diagnostics.sort { ($0.line, $0.column) < ($1.line, $1.column) }
+        // The main file first, then included files by name; each by position.
+        diagnostics.sort {
+            ($0.file == fileName ? 0 : 1, $0.file, $0.line, $0.column) < ($1.file == fileName ? 0 : 1, $1.file, $1.line, $1.column)
+        }
         diagnostics = ScriptChecker.dropKnockOns(diagnostics)
         diagnostics = ScriptChecker.capRepeats(diagnostics)
         var seen = Set<MissingFeature>()

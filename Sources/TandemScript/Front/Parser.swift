@@ -242,7 +242,8 @@ struct Parser {
 
     /// A route header (`route[x] {`, `failure_route[y] {`) at the start of a line inside a block.
     private func atRouteHeader() -> Bool {
-        guard case .identifier(let s) = tok.kind, Parser.routeKeywords[s] != nil, p > 0, tokens[p - 1].line < tok.line else {
+        guard case .identifier(let s) = tok.kind, Parser.routeKeywords[s] != nil, p > 0,
+              tokens[p - 1].line < tok.line || tokens[p - 1].location.file != tok.location.file else {
             return false
         }
         return isRouteHeader()
