@@ -110,6 +110,16 @@ import Testing
         #expect(Suggestions.closest(to: "frobnicate", in: ["xlog", "t_relay"]) == nil)
     }
 
+    @Test func openSIPSFunctionsNamedWithTheirModule() {
+        let r = check("route { forward(); if (lookup(\"location\")) { exit; } assert($var(a) == 1, \"a\"); }", file: "m.cfg")
+        #expect(r.diagnostics.map(\.message) == [
+            "'forward' is an OpenSIPS 3.6 core function that Tandem does not support yet",
+            "'lookup' is an OpenSIPS 3.6 function (module registrar) that Tandem does not support yet",
+            "'assert' is an OpenSIPS 3.6 core function that Tandem does not support yet",
+        ])
+        #expect(r.missing.map(\.name) == ["forward", "lookup", "assert"])
+    }
+
     @Test func repeatedErrorsAreCapped() {
         let body = String(repeating: "    nosuch_fn();\n", count: 7)
         let r = check("route {\n\(body)}\n", file: "m.cfg")

@@ -54,7 +54,7 @@ route[normalise] {
         let r = check(trunkingScript, file: "trunking.cfg")
         #expect(r.diagnostics.map(\.description) == [
             "trunking.cfg:9:12: module 'drouting' is not available in Tandem",
-            "trunking.cfg:32:10: unknown function 'do_routing'",
+            "trunking.cfg:32:10: 'do_routing' is an OpenSIPS 3.6 function (module drouting) that Tandem does not support yet",
         ])
         #expect(r.missing.map(\.description) == ["trunking.cfg:9: module 'drouting'", "trunking.cfg:32: function 'do_routing'"])
     }

@@ -255,7 +255,8 @@ struct Analyzer {
             return
         }
         guard let spec = registry.spec(named: c.name) else {
-            error(c.location, "unknown function '\(c.name)'" + Suggestions.hint(for: c.name, in: registry.specs.map(\.name)))
+            error(c.location, OpenSIPSFunctions.message(for: c.name)
+                  ?? "unknown function '\(c.name)'" + Suggestions.hint(for: c.name, in: registry.specs.map(\.name)))
             missing.append(MissingFeature(kind: .function, name: c.name, location: c.location))
             for a in c.args { if case .pv = a.kind { checkExpr(a, scope) } }
             return
