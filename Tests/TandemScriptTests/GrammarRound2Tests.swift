@@ -132,17 +132,20 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-include-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        try "route[helper] { $var(h) = 1; }\nimport_file \"common.cfg\"\n"
+        try "route[helper] { $var(h) = 1; }\ninclude_file \"common.cfg\"\nimport_file \"optional.cfg\"\n"
             .write(to: dir.appendingPathComponent("sub/helpers.cfg"), atomically: true, encoding: .utf8)
         try "route[common] { $var(c) = 2; }\n".write(to: dir.appendingPathComponent("sub/common.cfg"), atomically: true, encoding: .utf8)
         try "\n\nroute[broken] {\n  $var(x) = ;\n}\n".write(to: dir.appendingPathComponent("sub/broken.cfg"), atomically: true, encoding: .utf8)
         let main = dir.appendingPathComponent("main.cfg").path
         let ok = ScriptChecker().check(source: """
         include_file "sub/helpers.cfg"
-        import_file "sub/common.cfg"
+        import_file "sub/absent.cfg"
         route { route(helper); route(common); }
         """, fileName: main)
         #expect(messages(ok) == [])
+        let twice = ScriptChecker().check(source: "include_file \"sub/helpers.cfg\"\nimport_file \"sub/common.cfg\"\nroute { }\n",
+                                          fileName: main)
+        #expect(messages(twice) == ["\(dir.path)/sub/common.cfg:1:1: duplicate definition of route[common]"])
         let bad = ScriptChecker().check(source: "include_file \"sub/broken.cfg\"\ninclude_file \"nope.cfg\"\nroute { }\n", fileName: main)
         let texts = messages(bad)
         #expect(texts.contains { $0.hasPrefix(dir.path + "/sub/broken.cfg:4:") && $0.contains("expected an expression") })

@@ -11,7 +11,10 @@ public enum ScriptFiles {
     /// Reads a file as UTF-8 text; on failure returns the OS reason (`No such file or directory`).
     public static func load(_ path: String) -> Result<String, ScriptFileError> {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return .failure(ScriptFileError(path: path, reason: String(cString: strerror(errno)))) }
+        guard fd >= 0 else {
+            let code = errno
+            return .failure(ScriptFileError(path: path, reason: String(cString: strerror(code)), notFound: code == ENOENT))
+        }
         defer { close(fd) }
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
@@ -40,18 +43,25 @@ public enum ScriptFiles {
 public struct ScriptFileError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
+    /// The file does not exist (`import_file` then skips it).
+    public var notFound: Bool
+
+    public init(path: String, reason: String, notFound: Bool = false) {
+        self.path = path
+        self.reason = reason
+        self.notFound = notFound
+    }
     public var description: String { "cannot read '\(path)': \(reason)" }
 }
 
 /// Replaces `include_file "x"` / `import_file "x"` tokens with the tokens of the named file
-/// (recursively; `import_file` skips a file already included). Tokens keep their own file name,
-/// so diagnostics point into the included file.
+/// (recursively; `import_file` is the same but a missing file is not an error). Tokens keep their
+/// own file name, so diagnostics point into the included file.
 struct IncludeExpander {
     typealias Reader = @Sendable (String) -> Result<String, ScriptFileError>
     var buffers: [[UInt8]]
     var diagnostics: [Diagnostic] = []
     let reader: Reader
-    private var included = Set<String>()
     private static let maxDepth = 16
 
     init(mainBytes: [UInt8], reader: @escaping Reader) {
@@ -89,16 +99,15 @@ struct IncludeExpander {
                 diagnostics.append(Diagnostic(t.location, "'\(raw)' includes itself (include cycle)"))
                 continue
             }
-            if directive == "import_file" && included.contains(path) { continue }
             if stack.count >= IncludeExpander.maxDepth {
                 diagnostics.append(Diagnostic(t.location, "includes nested more than \(IncludeExpander.maxDepth) deep"))
                 continue
             }
             switch reader(path) {
             case .failure(let e):
+                if directive == "import_file" && e.notFound { continue }
                 diagnostics.append(Diagnostic(t.location, "\(directive): \(e.description)"))
             case .success(let text):
-                included.insert(path)
                 var lexer = Lexer(source: text, file: path)
                 var inner = lexer.tokenize()
                 diagnostics += lexer.diagnostics

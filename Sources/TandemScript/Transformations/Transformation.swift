@@ -57,10 +57,9 @@ enum Transformations {
     /// (reported plainly by the checker rather than as unknown).
     static let unsupportedNames: Set<String> = [
         "s.xor", "s.eval", "s.sha224", "s.sha384", "s.sha512", "s.sha1_hmac", "s.sha224_hmac", "s.sha256_hmac",
-        "s.sha384_hmac", "s.sha512_hmac", "s.crc32", "s.urlencode.param", "s.urldecode.param", "uri.tel",
-        "uri.duri", "ip.pton", "ip.ntop", "ip.resolve", "ip.isprivate", "re.match",
+        "s.sha384_hmac", "s.sha512_hmac", "ip.pton", "ip.ntop", "ip.resolve",
     ]
-    static let unsupportedFamilies: Set<String> = ["sdp", "json", "xml", "x509", "tel"]
+    static let unsupportedFamilies: Set<String> = ["sdp"]
 
     /// Splits `name,arg1,arg2` (spaces around arguments ignored). The last argument takes the rest
     /// of the text, so `{s.select,1,,}` selects on ','.
