@@ -1,8 +1,8 @@
 /// The `param.*` transformations over `name=value;name2=value2` lists (an optional last
 /// parameter gives another one-character separator).
 enum ParamTransformations {
-    private static func separator(_ a: [ScriptValue], _ at: Int) -> Character {
-        guard at < a.count, let c = StringTransformations.text(a[at]).first else { return ";" }
+    private static func separator(_ a: [ScriptValue], _ at: Int) -> UInt8 {
+        guard at < a.count, let c = StringTransformations.text(a[at]).utf8.first else { return 59 }
         return c
     }
 

@@ -1,76 +1,146 @@
-/// The parts of a SIP/SIPS/TEL URI as `uri.*` transformations see them.
+/// The parts of a SIP/SIPS/TEL URI as `uri.*` transformations see them (split on UTF-8 bytes:
+/// this runs on every use of the transformation).
 struct URIParts: Sendable {
-    var scheme = ""
-    var user = ""
-    var password = ""
-    var host = ""
-    var port = ""
-    var params = ""
-    var headers = ""
+    private let b: [UInt8]
+    private(set) var scheme = 0..<0
+    private(set) var user = 0..<0
+    private(set) var password = 0..<0
+    private(set) var host = 0..<0
+    private(set) var port = 0..<0
+    private(set) var params = 0..<0
+    private(set) var headers = 0..<0
+
+    func text(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
 
     /// Splits `scheme:user:password@host:port;params?headers`; nil when there is no scheme.
-    init?(_ text: String) {
-        var s = Substring(text.trimmingSpaces())
-        if s.first == "<", s.last == ">" { s = s.dropFirst().dropLast() }
-        guard let colon = s.firstIndex(of: ":"), colon > s.startIndex,
-              s[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") })
-        else { return nil }
-        scheme = String(s[..<colon])
-        var rest = s[s.index(after: colon)...]
-        if let q = rest.firstIndex(of: "?") {
-            headers = String(rest[rest.index(after: q)...])
-            rest = rest[..<q]
+    init?(_ value: String) {
+        b = Array(value.utf8)
+        var lo = 0, hi = b.count
+        while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
+        while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
+        if hi - lo >= 2 && b[lo] == 60 && b[hi - 1] == 62 { lo += 1; hi -= 1 } // <uri>
+        var colon = lo
+        while colon < hi && b[colon] != 58 {
+            let c = b[colon]
+            let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 43 || c == 45 || c == 46
+            if !ok { return nil }
+            colon += 1
         }
-        if let at = rest.lastIndex(of: "@") {
-            let userinfo = rest[..<at]
-            if let pc = userinfo.firstIndex(of: ":") {
-                user = String(userinfo[..<pc])
-                password = String(userinfo[userinfo.index(after: pc)...])
+        guard colon > lo && colon < hi else { return nil }
+        scheme = lo..<colon
+        var restStart = colon + 1
+        var restEnd = hi
+        if let q = b[restStart..<restEnd].firstIndex(of: 63) { // ?
+            headers = (q + 1)..<restEnd
+            restEnd = q
+        }
+        if let at = b[restStart..<restEnd].lastIndex(of: 64) { // @
+            if let pc = b[restStart..<at].firstIndex(of: 58) {
+                user = restStart..<pc
+                password = (pc + 1)..<at
             } else {
-                user = String(userinfo)
+                user = restStart..<at
             }
-            rest = rest[rest.index(after: at)...]
-        } else if scheme.lowercased() == "tel" {
+            restStart = at + 1
+        } else if colon - lo == 3 && (b[lo] | 32) == 116 && (b[lo + 1] | 32) == 101 && (b[lo + 2] | 32) == 108 {
             // tel:+123;phone-context=x: the number is the user part.
-            let end = rest.firstIndex(of: ";") ?? rest.endIndex
-            user = String(rest[..<end])
-            params = end < rest.endIndex ? String(rest[rest.index(after: end)...]) : ""
+            let semi = b[restStart..<restEnd].firstIndex(of: 59) ?? restEnd
+            user = restStart..<semi
+            if semi < restEnd { params = (semi + 1)..<restEnd }
             return
         }
-        if let semi = rest.firstIndex(of: ";") {
-            params = String(rest[rest.index(after: semi)...])
-            rest = rest[..<semi]
+        if let semi = b[restStart..<restEnd].firstIndex(of: 59) { // ;
+            params = (semi + 1)..<restEnd
+            restEnd = semi
         }
-        if rest.first == "[", let close = rest.firstIndex(of: "]") {
-            host = String(rest[...close])
-            let after = rest[rest.index(after: close)...]
-            if after.first == ":" { port = String(after.dropFirst()) }
-        } else if let pc = rest.lastIndex(of: ":") {
-            host = String(rest[..<pc])
-            port = String(rest[rest.index(after: pc)...])
+        if restStart < restEnd && b[restStart] == 91, let close = b[restStart..<restEnd].firstIndex(of: 93) { // [v6]
+            host = restStart..<(close + 1)
+            if close + 1 < restEnd && b[close + 1] == 58 { port = (close + 2)..<restEnd }
+        } else if let pc = b[restStart..<restEnd].lastIndex(of: 58) {
+            host = restStart..<pc
+            port = (pc + 1)..<restEnd
         } else {
-            host = String(rest)
+            host = restStart..<restEnd
         }
+    }
+
+    /// The value of parameter `name` (case-insensitive name), "" for a flag parameter, nil if absent.
+    func param(_ name: [UInt8]) -> String? {
+        ParamList.value(b[params], name).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Parameters other than `known`, as written.
+    func otherParams(_ known: Set<String>) -> String {
+        var out: [String] = []
+        ParamList.forEach(b[params]) { n, v, whole in
+            if !known.contains(String(decoding: n, as: UTF8.self).lowercased()) { out.append(String(decoding: whole, as: UTF8.self)) }
+            _ = v
+            return true
+        }
+        return out.joined(separator: ";")
     }
 }
 
-/// `;`-separated `name[=value]` lists (URI parameters, header parameters, `param.*`).
+/// `;`-separated `name[=value]` lists (URI parameters, header parameters, `param.*`), on bytes.
 enum ParamList {
-    static func items(_ text: String, separator: Character = ";") -> [(name: String, value: String)] {
-        var t = Substring(text)
-        while t.first == separator || t.first == " " { t = t.dropFirst() }
-        guard !t.isEmpty else { return [] }
-        return t.split(separator: separator, omittingEmptySubsequences: true).map { item in
-            if let eq = item.firstIndex(of: "=") {
-                return (String(item[..<eq]).trimmingSpaces(), String(item[item.index(after: eq)...]).trimmingSpaces())
+    private static func trim(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var s = s
+        while let f = s.first, f == 32 || f == 9 { s = s.dropFirst() }
+        while let l = s.last, l == 32 || l == 9 { s = s.dropLast() }
+        return s
+    }
+
+    /// Calls `body(name, value, item)` for each non-empty item until it returns false.
+    static func forEach(_ list: ArraySlice<UInt8>, separator: UInt8 = 59,
+                        _ body: (ArraySlice<UInt8>, ArraySlice<UInt8>, ArraySlice<UInt8>) -> Bool) {
+        var i = list.startIndex
+        while i < list.endIndex {
+            let end = list[i...].firstIndex(of: separator) ?? list.endIndex
+            let item = trim(list[i..<end])
+            if !item.isEmpty {
+                let name: ArraySlice<UInt8>, value: ArraySlice<UInt8>
+                if let eq = item.firstIndex(of: 61) {
+                    name = trim(item[..<eq])
+                    value = trim(item[(eq + 1)...])
+                } else {
+                    name = item
+                    value = item[item.endIndex...]
+                }
+                if !body(name, value, item) { return }
             }
-            return (String(item).trimmingSpaces(), "")
+            i = end + 1
         }
     }
 
-    static func value(_ text: String, _ name: String, separator: Character = ";") -> String? {
-        let n = name.lowercased()
-        return items(text, separator: separator).first { $0.name.lowercased() == n }?.value
+    private static func sameName(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            let lx = x >= 65 && x <= 90 ? x + 32 : x, ly = y >= 65 && y <= 90 ? y + 32 : y
+            if lx != ly { return false }
+        }
+        return true
+    }
+
+    static func value(_ list: ArraySlice<UInt8>, _ name: [UInt8], separator: UInt8 = 59) -> ArraySlice<UInt8>? {
+        var found: ArraySlice<UInt8>?
+        forEach(list, separator: separator) { n, v, _ in
+            if sameName(n, name) { found = v; return false }
+            return true
+        }
+        return found
+    }
+
+    static func items(_ text: String, separator: UInt8 = 59) -> [(name: String, value: String)] {
+        var out: [(name: String, value: String)] = []
+        forEach(Array(text.utf8)[...], separator: separator) { n, v, _ in
+            out.append((String(decoding: n, as: UTF8.self), String(decoding: v, as: UTF8.self)))
+            return true
+        }
+        return out
+    }
+
+    static func value(_ text: String, _ name: String, separator: UInt8 = 59) -> String? {
+        value(Array(text.utf8)[...], Array(name.utf8), separator: separator).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 
@@ -79,15 +149,19 @@ enum URITransformations {
     /// Parameters with their own `uri.*` transformation (the rest are `uri.uparams`).
     static let knownParams: Set<String> = ["transport", "ttl", "user", "method", "maddr", "lr", "r2", "gr"]
 
-    private static func part(_ get: @escaping @Sendable (URIParts) -> String) -> TransformDefinition {
+    private static func part(_ get: @escaping @Sendable (URIParts) -> Range<Int>) -> TransformDefinition {
         TransformDefinition { v, _ in
             guard let u = URIParts(StringTransformations.text(v)) else { return .null }
-            return .string(get(u))
+            return .string(u.text(get(u)))
         }
     }
 
     private static func param(_ name: String) -> TransformDefinition {
-        part { ParamList.value($0.params, name) ?? "" }
+        let key = Array(name.utf8)
+        return TransformDefinition { v, _ in
+            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
+            return .string(u.param(key) ?? "")
+        }
     }
 
     static let all: [String: TransformDefinition] = [
@@ -104,13 +178,13 @@ enum URITransformations {
         "uri.method": param("method"),
         "uri.lr": param("lr"),
         "uri.r2": param("r2"),
-        "uri.uparams": part { u in
-            ParamList.items(u.params).filter { !knownParams.contains($0.name.lowercased()) }
-                .map { $0.value.isEmpty ? $0.name : "\($0.name)=\($0.value)" }.joined(separator: ";")
+        "uri.uparams": TransformDefinition { v, _ in
+            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
+            return .string(u.otherParams(knownParams))
         },
         "uri.param": TransformDefinition(args: 1...1) { v, a in
             guard let u = URIParts(StringTransformations.text(v)) else { return .null }
-            return .string(ParamList.value(u.params, StringTransformations.text(a[0])) ?? "")
+            return .string(u.param(Array(StringTransformations.text(a[0]).utf8)) ?? "")
         },
     ]
 }
