@@ -1,9 +1,9 @@
 /// The `csv.*` transformations over comma-separated values.
 enum CSVTransformations {
-    static func fields(_ v: ScriptValue) -> [Substring] {
-        let t = StringTransformations.text(v)
-        guard !t.isEmpty else { return [] }
-        return Substring(t).split(separator: ",", omittingEmptySubsequences: false)
+    static func fields(_ v: ScriptValue) -> [ArraySlice<UInt8>] {
+        let b = Array(StringTransformations.text(v).utf8)
+        guard !b.isEmpty else { return [] }
+        return b.split(separator: 44, omittingEmptySubsequences: false)
     }
 
     static let all: [String: TransformDefinition] = [
@@ -14,7 +14,7 @@ enum CSVTransformations {
                 let f = fields(v)
                 let i = Transformations.int(a[0]) ?? 0
                 let k = i >= 0 ? i : f.count + i
-                return k >= 0 && k < f.count ? .string(String(f[k])) : .null
+                return k >= 0 && k < f.count ? .string(String(decoding: f[k], as: UTF8.self)) : .null
             }
         },
     ]
