@@ -11,8 +11,18 @@ struct BenchScript: ParsableCommand {
     @Option(help: "Route runs to time.")
     var iterations: Int = 200_000
 
+    @Option(name: .shortAndLong, help: "Script whose main route is timed instead of the built-in typical route.")
+    var file: String?
+
     func run() throws {
-        guard let result = ScriptBenchmark.run(iterations: max(1, iterations)) else {
+        var source = ScriptBenchmark.typicalScript
+        if let file {
+            switch ScriptFiles.load(file) {
+            case .success(let text): source = text
+            case .failure(let e): print(e.description); throw ExitCode(1)
+            }
+        }
+        guard let result = ScriptBenchmark.run(iterations: max(1, iterations), source: source) else {
             print("benchmark script failed to compile")
             throw ExitCode(1)
         }

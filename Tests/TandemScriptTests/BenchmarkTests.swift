@@ -12,7 +12,7 @@ import Testing
         let r = check("loadmodule \"usrloc.so\"\nroute { save(\"location\"); }", file: "r.cfg")
         #expect(r.report() == """
         r.cfg:1:12: module 'usrloc' is not available in Tandem
-        r.cfg:2:9: unknown function 'save'
+        r.cfg:2:9: 'save' is an OpenSIPS 3.6 function (module registrar) that Tandem does not support yet
 
         Not available in Tandem (2):
           line 1: module 'usrloc'

@@ -33,7 +33,7 @@ import Testing
             record_route();
             if ($ru =~ "([") { exit; }
             break;
-            $var(x) = $(hdr(From){uri.user});
+            $var(x) = $(hdr(From){s.xor,k});
         }
         route[resume] { }
         failure_route[fr] { async(sleep(1), resume); }
@@ -55,11 +55,11 @@ import Testing
             "bad.cfg:16:21: resume route 'fr' must be a plain route[...], not failure_route",
             "bad.cfg:17:5: pseudo-variable '$ci' is read-only",
             "bad.cfg:18:5: unknown pseudo-variable '$foo'",
-            "bad.cfg:19:11: unknown pseudo-variable '$bar'",
+            "bad.cfg:19:11: unknown pseudo-variable '$bar' (did you mean '$var'?)",
             "bad.cfg:20:5: function 'record_route' needs module 'rr' to be loaded",
             "bad.cfg:21:16: invalid regular expression '([': Invalid regular expression",
             "bad.cfg:22:5: 'break' outside of a loop or switch",
-            "bad.cfg:23:15: transformation '{uri.user}' is not supported in Tandem",
+            "bad.cfg:23:15: transformation '{s.xor,k}' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "bad.cfg:26:27: function 'sleep' needs module 'cfgutils' to be loaded",
             "bad.cfg:27:19: async() is not allowed in branch_route",
             "bad.cfg:27:25: function 'sleep' needs module 'cfgutils' to be loaded",
@@ -75,7 +75,7 @@ import Testing
         route {
             if (!lookup("location")) { t_reply(404, "Not Found"); exit; }
             save("location");
-            $var(u) = $(ru{uri.user});
+            $var(u) = $(ru{s.xor,k});
             lookup("location");
         }
         event_route[E_UL_CONTACT_INSERT] { }
@@ -85,7 +85,7 @@ import Testing
             "res.cfg:3: module 'registrar'",
             "res.cfg:5: function 'lookup'",
             "res.cfg:6: function 'save'",
-            "res.cfg:7: pseudo-variable '{uri.user}'",
+            "res.cfg:7: transformation '{s.xor,k}'",
             "res.cfg:8: function 'lookup'",
             "res.cfg:10: route type 'event_route'",
         ])
@@ -132,7 +132,8 @@ import Testing
     }
 
     @Test func missingMainRoute() {
-        #expect(diags("route[x] { }") == ["bad.cfg:1:1: missing main route block 'route { ... }'"])
+        #expect(diags("route[x] { }") == ["bad.cfg:1:1: no main route block 'route { ... }': requests will not be routed"])
+        #expect(diags("log_level = 3") == ["bad.cfg:1:1: missing main route block 'route { ... }'"])
     }
 
     @Test func duplicatesAndShapes() {

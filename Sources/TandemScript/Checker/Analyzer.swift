@@ -69,8 +69,12 @@ struct Analyzer {
             case .onReply: break
             }
         }
-        if !hasMain {
+        if !hasMain && routes.isEmpty {
             error(SourceLocation(file: file, line: 1, column: 1), "missing main route block 'route { ... }'")
+        } else if !hasMain {
+            diagnostics.append(Diagnostic(SourceLocation(file: file, line: 1, column: 1),
+                                          "no main route block 'route { ... }': requests will not be routed",
+                                          severity: .warning))
         }
     }
 
@@ -140,6 +144,8 @@ struct Analyzer {
             case .whileLoop(let c, let b):
                 collectExprCalls(c, into: &out)
                 collectCalls(b, into: &out)
+            case .forEach(_, _, let b):
+                collectCalls(b, into: &out)
             case .switchBlock(_, let cases): for c in cases { collectCalls(c.body, into: &out) }
             case .block(let b): collectCalls(b, into: &out)
             case .assign(_, _, let v): collectExprCalls(v, into: &out)
@@ -183,9 +189,11 @@ struct Analyzer {
             for a in args { checkExpr(a, scope) }
         case .assign(let target, let op, let value):
             if let kind = checkPV(target) {
-                if !kind.isWritable {
+                if !target.spec.transformations.isEmpty {
+                    error(target.location, "cannot assign to '\(target.spec.text)': a transformed value is read-only")
+                } else if !kind.isWritable {
                     error(target.location, "pseudo-variable '\(target.spec.text)' is read-only")
-                } else if op == .colonAssign, case .avp(_, let idx) = kind, idx != nil {
+                } else if op == .colonAssign, case .avp(_, let idx) = kind, idx != nil, !isAll(idx) {
                     error(target.location, "':=' cannot be used with an indexed AVP")
                 }
             }
@@ -196,6 +204,14 @@ struct Analyzer {
             if let e { checkBlock(e, &scope) }
         case .whileLoop(let c, let b):
             checkExpr(c, scope, condition: true)
+            scope.loops += 1
+            checkBlock(b, &scope)
+            scope.loops -= 1
+        case .forEach(let variable, let values, let b):
+            if let kind = checkPV(variable), !kind.isWritable || !variable.spec.transformations.isEmpty {
+                error(variable.location, "loop variable '\(variable.spec.text)' must be writable")
+            }
+            checkPV(values)
             scope.loops += 1
             checkBlock(b, &scope)
             scope.loops -= 1
@@ -254,13 +270,19 @@ struct Analyzer {
         }
     }
 
+    private func isAll(_ index: PVIndex?) -> Bool {
+        if case .all = index { return true }
+        return false
+    }
+
     private mutating func checkRouteRef(_ name: String, at l: SourceLocation, plainOnly: Bool, role: String = "route") {
         if routes[RouteKey(kind: .request, name: name)] != nil { return }
         if plainOnly, let other = RouteKind.allCases.first(where: { routes[RouteKey(kind: $0, name: name)] != nil }) {
             error(l, "\(role) '\(name)' must be a plain route[...], not \(other.rawValue)")
             return
         }
-        error(l, "unknown route '\(name)'")
+        let names = routes.keys.filter { $0.kind == .request && !$0.name.isEmpty }.map(\.name)
+        error(l, "unknown route '\(name)'" + Suggestions.hint(for: name, in: names))
     }
 
     private mutating func checkCall(_ c: FunctionCall, _ scope: Scope, asyncForm: Bool, launching: Bool = false) {
@@ -269,7 +291,8 @@ struct Analyzer {
             return
         }
         guard let spec = registry.spec(named: c.name) else {
-            error(c.location, "unknown function '\(c.name)'")
+            error(c.location, OpenSIPSFunctions.message(for: c.name)
+                  ?? "unknown function '\(c.name)'" + Suggestions.hint(for: c.name, in: registry.specs.map(\.name)))
             missing.append(MissingFeature(kind: .function, name: c.name, location: c.location))
             for a in c.args { if case .pv = a.kind { checkExpr(a, scope) } }
             return
@@ -287,7 +310,8 @@ struct Analyzer {
             error(c.location, "function '\(c.name)' expects \(expected) \(noun), got \(c.args.count)")
         } else {
             for (i, a) in c.args.enumerated() {
-                checkArgument(a, kind: spec.kind(ofArgument: i, count: c.args.count), index: i + 1, function: c.name, scope)
+                checkArgument(a, kind: spec.kind(ofArgument: i, count: c.args.count), index: i + 1, function: c.name, scope,
+                              minArgs: spec.minArgs)
             }
         }
         let disallowed = Analyzer.kindNames(scope.kinds).filter { !spec.allowedRoutes.contains($0) }
@@ -296,7 +320,8 @@ struct Analyzer {
         }
     }
 
-    private mutating func checkArgument(_ a: Expr, kind: ArgKind, index: Int, function: String, _ scope: Scope) {
+    private mutating func checkArgument(_ a: Expr, kind: ArgKind, index: Int, function: String, _ scope: Scope,
+                                        minArgs: Int = 0) {
         let l = a.location
         let prefix = "argument \(index) of '\(function)'"
         switch a.kind {
@@ -363,6 +388,13 @@ struct Analyzer {
             if case .any = kind { break }
             if case .string = kind { break }
             error(l, "\(prefix) cannot be NULL")
+        case .omitted:
+            if index <= minArgs { error(l, "\(prefix) is required and cannot be left empty") }
+        case .address:
+            switch kind {
+            case .string, .any: break
+            default: error(l, "\(prefix) cannot be an IP address")
+            }
         default:
             error(l, "\(prefix) must be a literal or a pseudo-variable")
         }
@@ -375,7 +407,22 @@ struct Analyzer {
     @discardableResult
     private mutating func checkPV(_ ref: PVRef) -> PVKind? {
         switch PseudoVariables.classify(ref.spec) {
-        case .success(let k): return k
+        case .success(let k):
+            var ok = true
+            for t in ref.spec.transformations {
+                if let e = Transformations.validate(t) {
+                    error(ref.location, e.message)
+                    if e.message.contains("does not support") {
+                        missing.append(MissingFeature(kind: .transformation, name: "{\(t)}", location: ref.location))
+                    }
+                    ok = false
+                    continue
+                }
+                if case .success(let spec) = Transformations.parse(t) {
+                    for case .pv(let inner) in spec.arguments { checkPV(PVRef(spec: inner, location: ref.location)) }
+                }
+            }
+            return ok ? k : nil
         case .failure(let e):
             error(ref.location, e.message)
             if let m = e.missing { missing.append(MissingFeature(kind: .pseudoVariable, name: m, location: ref.location)) }
@@ -397,7 +444,8 @@ struct Analyzer {
 
     private mutating func checkExpr(_ e: Expr, _ scope: Scope, condition: Bool = false) {
         switch e.kind {
-        case .int, .null: break
+        case .int, .null, .address: break
+        case .omitted: error(e.location, "an empty argument is only allowed in a function call")
         case .string(let s): checkInterpolation(s, at: e.location)
         case .pv(let ref): checkPV(ref)
         case .word(let w):

@@ -3,6 +3,7 @@ public struct MissingFeature: Sendable, Hashable, CustomStringConvertible {
     /// What kind of feature is missing.
     public enum Kind: String, Sendable, Hashable {
         case function, module, pseudoVariable = "pseudo-variable", routeType = "route type"
+        case transformation
     }
     public var kind: Kind
     public var name: String

@@ -5,8 +5,11 @@ extension Compiler {
         case .int(let v):
             let c = ScriptValue.int(v)
             return { _ in c }
-        case .null:
+        case .null, .omitted:
             return { _ in .null }
+        case .address(_, let text):
+            let c = ScriptValue.string(text)
+            return { _ in c }
         case .string(let s):
             return compileString(s)
         case .pv(let ref):
@@ -111,6 +114,8 @@ extension Compiler {
             case .equal, .notEqual:
                 if case .myself = b.kind { return compileMyself(a, negate: op == .notEqual) }
                 if case .myself = a.kind { return compileMyself(b, negate: op == .notEqual) }
+                if case .address(let net, _) = b.kind { return compileInNetwork(a, net, negate: op == .notEqual) }
+                if case .address(let net, _) = a.kind { return compileInNetwork(b, net, negate: op == .notEqual) }
                 return compileComparison(op, a, b)
             case .less, .greater, .lessEqual, .greaterEqual:
                 return compileComparison(op, a, b)
@@ -170,6 +175,15 @@ extension Compiler {
         return s
     }
 
+    /// `$si == 10.0.0.0/8`: whether the value is an address inside the network (equal, for a plain address).
+    private mutating func compileInNetwork(_ a: Expr, _ net: IPNetwork, negate: Bool) -> CondFn {
+        let x = compileValue(a)
+        return { ctx in
+            guard case .string(let s) = x(&ctx), let ip = IPAddress(s) else { return negate ? .yes : .no }
+            return net.contains(ip) != negate ? .yes : .no
+        }
+    }
+
     private mutating func compileMyself(_ a: Expr, negate: Bool) -> CondFn {
         // The request URI already has its host and port split by the message.
         var isRURI = false
@@ -221,6 +235,23 @@ extension Compiler {
     }
 
     mutating func compilePVRead(_ spec: PVSpec) -> ValueFn {
+        let base = compilePVBase(spec)
+        guard !spec.transformations.isEmpty else { return base }
+        return compileTransformations(spec.transformations, input: base)
+    }
+
+    /// Reader of an index: a constant, or the integer value of another pseudo-variable.
+    mutating func compileIndex(_ index: PVIndex?) -> (@Sendable (inout ExecutionContext) -> Int)? {
+        switch index {
+        case .none, .all: return nil
+        case .fixed(let i): return { _ in i }
+        case .dynamic(let spec):
+            let read = compilePVRead(spec)
+            return { ctx in read(&ctx).intValue ?? 0 }
+        }
+    }
+
+    private mutating func compilePVBase(_ spec: PVSpec) -> ValueFn {
         guard case .success(let kind) = PseudoVariables.classify(spec) else { return { _ in .null } }
         switch kind {
         case .variable(let n):
@@ -228,8 +259,19 @@ extension Compiler {
             return { ctx in s < ctx.vars.count ? ctx.vars[s] : .null }
         case .avp(let n, let index):
             let s = slotForAVP(n)
-            let i = index ?? 0
-            return { ctx in ctx.avps.value(slot: s, index: i) }
+            switch index {
+            case .dynamic:
+                let at = compileIndex(index)!
+                return { ctx in
+                    let i = at(&ctx)
+                    return ctx.avps.value(slot: s, index: i)
+                }
+            case .fixed(let i):
+                return { ctx in ctx.avps.value(slot: s, index: i) }
+            case .none, .all:
+                // `[*]` read gives the newest value, as a plain read does.
+                return { ctx in ctx.avps.value(slot: s, index: 0) }
+            }
         case .param(let n):
             let i = n - 1
             return { ctx in i < ctx.params.count ? ctx.params[i] : .null }
@@ -242,7 +284,27 @@ extension Compiler {
         case .timestamp:
             return { _ in .int(TimeFormat.now()) }
         case .message(let pv, let name, let index):
-            return { ctx in ctx.message.get(pv, name: name, index: index) }
+            switch index {
+            case .none: return { ctx in ctx.message.get(pv, name: name, index: nil) }
+            case .fixed(let i): return { ctx in ctx.message.get(pv, name: name, index: i) }
+            case .dynamic:
+                let at = compileIndex(index)!
+                return { ctx in
+                    let i = at(&ctx)
+                    return ctx.message.get(pv, name: name, index: i)
+                }
+            case .all:
+                // Every occurrence, comma-separated (`$(hdr(Via)[*])`).
+                return { ctx in
+                    var parts: [String] = []
+                    while parts.count < 1000 {
+                        let v = ctx.message.get(pv, name: name, index: parts.count)
+                        if v.isNull { break }
+                        parts.append(v.stringValue)
+                    }
+                    return parts.isEmpty ? .null : .string(parts.joined(separator: ","))
+                }
+            }
         }
     }
 }

@@ -35,6 +35,13 @@ struct Compiler {
             routeNames.append((r.kind, key.name))
             blocks.append(r)
         }
+        // A script without a main route (a startup_route-only script) gets an empty one.
+        if routeIDs[RouteKey(kind: .request, name: "")] == nil {
+            routeIDs[RouteKey(kind: .request, name: "")] = routeNames.count
+            routeNames.append((.request, ""))
+            blocks.append(RouteBlock(kind: .request, name: nil, interval: nil, body: [],
+                                     location: SourceLocation(file: "", line: 0, column: 0)))
+        }
         var bodies: [StmtBox] = []
         var timers: [TimerRoute] = []
         for (i, r) in blocks.enumerated() {
@@ -222,6 +229,8 @@ struct Compiler {
                     if f != .next { return f }
                 }
             }
+        case .forEach(let variable, let values, let b):
+            return compileForEach(variable, values, b)
         case .switchBlock(let subject, let cases):
             return compileSwitch(subject, cases)
         case .breakStatement:
@@ -276,6 +285,44 @@ struct Compiler {
             }
         case .block(let b):
             return compileBlock(b)
+        }
+    }
+
+    /// `for ($var(x) in $(avp(y)[*]))`: AVP values newest first, header occurrences in order;
+    /// any other pseudo-variable gives its one value (none when NULL).
+    private mutating func compileForEach(_ variable: PVRef, _ values: PVRef, _ b: [Statement]) -> StmtFn {
+        let body = compileBlock(b)
+        let assign = lvalue(variable.spec, .replaceAll).assign
+        let iterate: @Sendable (inout ExecutionContext) -> [ScriptValue]
+        switch PseudoVariables.classify(values.spec) {
+        case .success(.avp(let n, .all)) where values.spec.transformations.isEmpty:
+            let s = avpSlot(n)
+            iterate = { ctx in ctx.avps.values(slot: s) }
+        case .success(.message(let pv, let name, .all)) where values.spec.transformations.isEmpty:
+            iterate = { ctx in
+                var out: [ScriptValue] = []
+                while out.count < 1000 {
+                    let v = ctx.message.get(pv, name: name, index: out.count)
+                    if v.isNull { break }
+                    out.append(v)
+                }
+                return out
+            }
+        default:
+            let read = compilePVRead(values.spec)
+            iterate = { ctx in
+                let v = read(&ctx)
+                return v.isNull ? [] : [v]
+            }
+        }
+        return { ctx in
+            for v in iterate(&ctx) {
+                assign(&ctx, v)
+                let f = body(&ctx)
+                if f == .breakOut { return .next }
+                if f != .next { return f }
+            }
+            return .next
         }
     }
 
@@ -370,8 +417,21 @@ struct Compiler {
             return LValue(assign: { ctx, v in if s < ctx.vars.count { ctx.vars[s] = v } }, text: spec.text)
         case .avp(let n, let index):
             let s = avpSlot(n)
-            if let i = index {
+            if case .fixed(let i) = index {
                 return LValue(assign: { ctx, v in ctx.avps.set(slot: s, index: i, v) }, text: spec.text)
+            }
+            if case .dynamic = index, let at = compileIndex(index) {
+                return LValue(assign: { ctx, v in
+                    let i = at(&ctx)
+                    ctx.avps.set(slot: s, index: i, v)
+                }, text: spec.text)
+            }
+            if case .all = index {
+                // `$(avp(x)[*]) = v` replaces every value; `= NULL` deletes them all.
+                return LValue(assign: { ctx, v in
+                    ctx.avps.removeAll(slot: s)
+                    if !v.isNull { ctx.avps.push(slot: s, v) }
+                }, text: spec.text)
             }
             switch mode {
             case .output:
@@ -408,10 +468,20 @@ struct Compiler {
                 lv(&ctx, x)
                 return .next
             }
-        case .add, .subtract:
+        case .add, .subtract, .multiply, .divide, .modulo, .bitAnd, .bitOr, .bitXor:
             let read = compilePVRead(target.spec)
             let lv = lvalue(target.spec, .replaceTop).assign
-            let bop: BinaryOp = op == .add ? .add : .subtract
+            let bop: BinaryOp
+            switch op {
+            case .add: bop = .add
+            case .subtract: bop = .subtract
+            case .multiply: bop = .multiply
+            case .divide: bop = .divide
+            case .modulo: bop = .modulo
+            case .bitAnd: bop = .bitAnd
+            case .bitOr: bop = .bitOr
+            default: bop = .bitXor
+            }
             return { ctx in
                 let cur = read(&ctx)
                 let x = v(&ctx)

@@ -97,6 +97,7 @@ public struct RouteBlock: Sendable {
 /// Assignment operators.
 public enum AssignOp: String, Sendable {
     case assign = "=", add = "+=", subtract = "-=", colonAssign = ":="
+    case multiply = "*=", divide = "/=", modulo = "%=", bitAnd = "&=", bitOr = "|=", bitXor = "^="
 }
 
 /// A statement with its position.
@@ -132,6 +133,8 @@ public indirect enum StatementKind: Sendable {
     case assign(target: PVRef, op: AssignOp, value: Expr)
     case ifElse(condition: Expr, then: [Statement], otherwise: [Statement]?)
     case whileLoop(condition: Expr, body: [Statement])
+    /// `for ($var(x) in $(avp(y)[*])) { ... }`: the body runs once per value, newest first.
+    case forEach(variable: PVRef, values: PVRef, body: [Statement])
     case switchBlock(subject: Expr, cases: [SwitchCase])
     case breakStatement
     case exit
@@ -175,4 +178,8 @@ public indirect enum ExprKind: Sendable {
     case unary(UnaryOp, Expr)
     case call(FunctionCall)
     case routeCall(name: String, args: [Expr])
+    /// An IP address or network literal; `==` against it means "is in this network".
+    case address(IPNetwork, text: String)
+    /// A left-out positional argument (`f(a, , c)`): the optional parameter is not given.
+    case omitted
 }

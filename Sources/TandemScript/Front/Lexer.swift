@@ -68,6 +68,10 @@ struct Lexer {
         let l = loc(i)
         let c = bytes[i]
         func tok(_ k: TokenKind) -> Token { Token(kind: k, location: l, start: start, end: i) }
+        if let end = scanAddress(from: start) {
+            i = end
+            return tok(.address(String(decoding: bytes[start..<end], as: UTF8.self)))
+        }
         if Lexer.isIdentStart(c) {
             while i < bytes.count && Lexer.isIdentChar(bytes[i]) { i += 1 }
             return tok(.identifier(String(decoding: bytes[start..<i], as: UTF8.self)))
@@ -130,6 +134,12 @@ struct Lexer {
         case (43, 61): two = .plusAssign
         case (45, 61): two = .minusAssign
         case (58, 61): two = .colonAssign
+        case (42, 61): two = .starAssign
+        case (47, 61): two = .slashAssign
+        case (37, 61): two = .percentAssign
+        case (38, 61): two = .ampAssign
+        case (124, 61): two = .pipeAssign
+        case (94, 61): two = .caretAssign
         default: two = nil
         }
         if let two { i += 2; return tok(.punct(two)) }
@@ -167,6 +177,40 @@ struct Lexer {
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         diagnostics.append(Diagnostic(l, "unexpected character '\(text)'"))
         return nil
+    }
+
+    /// End offset of an IP address or network literal starting at `start`, or nil: a dotted quad,
+    /// an IPv6 address with at least two colons, or either in brackets, each with an optional `/prefix`.
+    private func scanAddress(from start: Int) -> Int? {
+        let c = bytes[start]
+        guard Lexer.hexValue(c) != nil || c == 58 || c == 91 else { return nil }
+        var j = start
+        if c == 91 { // [v6]
+            j += 1
+            while j < bytes.count && (Lexer.hexValue(bytes[j]) != nil || bytes[j] == 58 || bytes[j] == 46) { j += 1 }
+            guard j < bytes.count, bytes[j] == 93,
+                  let a = IPAddress(String(decoding: bytes[(start + 1)..<j], as: UTF8.self)), a.isV6 else { return nil }
+            j += 1
+        } else {
+            var colons = 0, dots = 0
+            while j < bytes.count && (Lexer.hexValue(bytes[j]) != nil || bytes[j] == 58 || bytes[j] == 46) {
+                if bytes[j] == 58 { colons += 1 } else if bytes[j] == 46 { dots += 1 }
+                j += 1
+            }
+            // A trailing ':' or '.' belongs to the syntax around (a `case 1:` label), not to the address.
+            if j - start >= 2 && bytes[j - 1] == 58 && bytes[j - 2] != 58 { colons -= 1; j -= 1 }
+            if j > start && bytes[j - 1] == 46 { dots -= 1; j -= 1 }
+            guard colons >= 2 || (colons == 0 && dots == 3),
+                  IPAddress(String(decoding: bytes[start..<j], as: UTF8.self)) != nil else { return nil }
+            if j < bytes.count && Lexer.isIdentChar(bytes[j]) { return nil }
+        }
+        if j + 1 < bytes.count && bytes[j] == 47 && bytes[j + 1] >= 48 && bytes[j + 1] <= 57 { // /prefix
+            var k = j + 1
+            while k < bytes.count && bytes[k] >= 48 && bytes[k] <= 57 { k += 1 }
+            let text = String(decoding: bytes[start..<k], as: UTF8.self)
+            if IPNetwork(text) != nil { j = k }
+        }
+        return j
     }
 
     static func hexValue(_ c: UInt8) -> Int? {

@@ -20,13 +20,16 @@ enum PVSyntax {
             return end
         }
         guard Lexer.isIdentStart(b[i]) else { return nil }
-        while i < b.count && Lexer.isIdentChar(b[i]) { i += 1 }
+        i = nameEnd(b, from: i)
         if i < b.count && b[i] == 40 {
             guard let end = matching(b, from: i, open: 40, close: 41) else { return nil }
             i = end
         }
         if i < b.count && b[i] == 91 { // [index]
             var j = i + 1
+            if j < b.count && b[j] == 36, let end = matching(b, from: i, open: 91, close: 93) { // [$var(i)]
+                return end
+            }
             if j < b.count && (b[j] == 45 || b[j] == 42) { j += 1 }
             let digitsStart = j
             while j < b.count && b[j] >= 48 && b[j] <= 57 { j += 1 }
@@ -34,6 +37,23 @@ enum PVSyntax {
             if okIndex && j < b.count && b[j] == 93 { i = j + 1 }
         }
         _ = inString
+        return i
+    }
+
+    /// OpenSIPS 3.x pseudo-variable families written with a dot (`$msg.branch`, `$sdp.line(...)`).
+    static let dottedFamilies: Set<String> = ["msg", "sdp", "ct", "socket_in", "socket_out", "route", "cfg", "branch"]
+
+    /// End of a pseudo-variable name starting at `from`: identifier characters, plus `.name`
+    /// parts after a dotted family.
+    static func nameEnd(_ b: [UInt8], from: Int) -> Int {
+        var i = from
+        while i < b.count && Lexer.isIdentChar(b[i]) { i += 1 }
+        guard i + 1 < b.count, b[i] == 46, Lexer.isIdentStart(b[i + 1]),
+              dottedFamilies.contains(String(decoding: b[from..<i], as: UTF8.self)) else { return i }
+        while i + 1 < b.count && b[i] == 46 && Lexer.isIdentStart(b[i + 1]) {
+            i += 1
+            while i < b.count && Lexer.isIdentChar(b[i]) { i += 1 }
+        }
         return i
     }
 
@@ -61,8 +81,7 @@ enum PVSyntax {
             guard b.last == 41, b.count >= 2 else { return nil }
             b = Array(b[1..<(b.count - 1)])
         }
-        var i = 0
-        while i < b.count && Lexer.isIdentChar(b[i]) { i += 1 }
+        var i = nameEnd(b, from: 0)
         guard i > 0 else { return nil }
         let name = String(decoding: b[0..<i], as: UTF8.self)
         var argument: String?
@@ -74,11 +93,9 @@ enum PVSyntax {
             i = end
         }
         if i < b.count && b[i] == 91 {
-            var j = i + 1
-            while j < b.count && b[j] != 93 { j += 1 }
-            guard j < b.count else { return nil }
-            index = String(decoding: b[(i + 1)..<j], as: UTF8.self)
-            i = j + 1
+            guard let end = matching(b, from: i, open: 91, close: 93) else { return nil }
+            index = String(decoding: b[(i + 1)..<(end - 1)], as: UTF8.self)
+            i = end
         }
         while i < b.count && b[i] == 123 {
             guard let end = matching(b, from: i, open: 123, close: 125) else { return nil }

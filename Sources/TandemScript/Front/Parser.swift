@@ -4,7 +4,8 @@ struct Parser {
     private struct ParseError: Error { var diagnostic: Diagnostic }
 
     private let tokens: [Token]
-    private let bytes: [UInt8]
+    /// Source bytes of the main file (index 0) and of each included file.
+    private let buffers: [[UInt8]]
     private let file: String
     private var p = 0
     private(set) var diagnostics: [Diagnostic] = []
@@ -19,6 +20,11 @@ struct Parser {
     static let maxExpressionHeight = 1_000
     /// Most `if`/`else if` branches in one chain (each nests the next one in the tree).
     static let maxElseIfChain = 1_000
+    /// The last block whose `}` was not indented like the line that opened it (token index of its
+    /// `{` and where it is): when a block turns out unclosed, that one probably lacks its `}`.
+    private var misindentedBlock: (open: Int, location: SourceLocation)?
+    /// Set once an unclosed block is reported, so the blocks around it are not reported too.
+    private var reportedUnclosed = false
 
     static let routeKeywords: [String: RouteKind] = [
         "route": .request, "failure_route": .failure, "onreply_route": .onReply,
@@ -26,12 +32,14 @@ struct Parser {
         "error_route": .error, "local_route": .local, "event_route": .event,
     ]
 
-    init(source: String, file: String) {
+    init(source: String, file: String, reader: @escaping IncludeExpander.Reader = ScriptFiles.load) {
         var lexer = Lexer(source: source, file: file)
-        self.tokens = lexer.tokenize()
-        self.bytes = lexer.bytes
+        let tokens = lexer.tokenize()
+        var expander = IncludeExpander(mainBytes: lexer.bytes, reader: reader)
+        self.tokens = expander.expand(tokens, file: file)
+        self.buffers = expander.buffers
         self.file = file
-        self.diagnostics = lexer.diagnostics
+        self.diagnostics = lexer.diagnostics + expander.diagnostics
     }
 
     // MARK: token helpers
@@ -68,6 +76,7 @@ struct Parser {
         case .integer(let v): return "'\(v)'"
         case .string: return "string literal"
         case .pseudoVar(let s): return "'$\(s)'"
+        case .address(let s): return "'\(s)'"
         case .punct(let x): return "'\(x.rawValue)'"
         case .eof: return "end of file"
         }
@@ -98,6 +107,7 @@ struct Parser {
         var items: [TopLevelItem] = []
         while !atEOF {
             let before = p
+            reportedUnclosed = false
             do {
                 if let item = try parseTopLevel() { items.append(item) }
             } catch let e as ParseError {
@@ -159,6 +169,8 @@ struct Parser {
                 _ = advance()
                 guard case .integer(let v) = tok.kind else { throw error("expected integer after '-'") }
                 value = .int(-v); _ = advance()
+            case .identifier(let w) where ConfigValue.word(w).intValue != nil:
+                value = .word(w); _ = advance()
             default: throw error("expected string or integer value in modparam, found \(describe(tok))")
             }
             try expect(.rparen, "to close modparam")
@@ -200,7 +212,10 @@ struct Parser {
         } else if valueTokens.count == 2, case .punct(.minus) = first.kind, case .integer(let v) = last.kind {
             value = .int(-v)
         } else {
-            value = .word(String(decoding: bytes[first.start..<last.end], as: UTF8.self))
+            let text = first.buffer == last.buffer
+                ? String(decoding: buffers[first.buffer][first.start..<last.end], as: UTF8.self)
+                : valueTokens.map { String(decoding: buffers[$0.buffer][$0.start..<$0.end], as: UTF8.self) }.joined(separator: " ")
+            value = .word(text)
         }
         return GlobalParam(name: name, value: value, location: nameToken.location)
     }
@@ -218,20 +233,50 @@ struct Parser {
             }
             try expect(.rbracket, "after route name")
         }
+        // `route[0]` is another spelling of the main route.
+        if kind == .request && name == "0" { name = nil }
         let body = try parseBlock()
         return RouteBlock(kind: kind, name: name, interval: interval, body: body, location: start.location)
     }
 
     // MARK: statements
 
+    /// Column of the first token on the line of token `index`.
+    private func lineIndent(_ index: Int) -> Int {
+        var j = index
+        while j > 0 && tokens[j - 1].line == tokens[index].line && tokens[j - 1].location.file == tokens[index].location.file { j -= 1 }
+        return tokens[j].location.column
+    }
+
+    /// A route header (`route[x] {`, `failure_route[y] {`) at the start of a line inside a block.
+    private func atRouteHeader() -> Bool {
+        guard case .identifier(let s) = tok.kind, Parser.routeKeywords[s] != nil, p > 0,
+              tokens[p - 1].line < tok.line || tokens[p - 1].location.file != tok.location.file else {
+            return false
+        }
+        return isRouteHeader()
+    }
+
+    /// Reports an unclosed block once, at the innermost block that probably lacks its `}`.
+    private mutating func reportUnclosed(openIndex: Int, _ open: SourceLocation) {
+        guard !reportedUnclosed else { return }
+        reportedUnclosed = true
+        if let m = misindentedBlock, m.open > openIndex {
+            diagnostics.append(Diagnostic(m.location, "missing '}' to close this block"))
+        } else {
+            diagnostics.append(Diagnostic(open, "missing '}' to close this block"))
+        }
+    }
+
     private mutating func parseBlock() throws -> [Statement] {
         let open = tok
+        let openIndex = p
         try expect(.lbrace, "to open a block")
         var body: [Statement] = []
         while !isPunct(.rbrace) {
-            if atEOF {
+            if atEOF || atRouteHeader() {
                 // Keep what was parsed so later checks still see the block.
-                diagnostics.append(Diagnostic(open.location, "missing '}' to close this block"))
+                reportUnclosed(openIndex: openIndex, open.location)
                 return body
             }
             let before = p
@@ -242,7 +287,10 @@ struct Parser {
                 synchronizeStatement(progressFrom: before)
             }
         }
-        _ = advance()
+        let close = advance()
+        if tokens[max(0, p - 2)].line < close.line && close.location.column != lineIndent(openIndex) {
+            misindentedBlock = (openIndex, open.location)
+        }
         return body
     }
 
@@ -298,6 +346,12 @@ struct Parser {
             case .punct(.plusAssign): op = .add
             case .punct(.minusAssign): op = .subtract
             case .punct(.colonAssign): op = .colonAssign
+            case .punct(.starAssign): op = .multiply
+            case .punct(.slashAssign): op = .divide
+            case .punct(.percentAssign): op = .modulo
+            case .punct(.ampAssign): op = .bitAnd
+            case .punct(.pipeAssign): op = .bitOr
+            case .punct(.caretAssign): op = .bitXor
             default: throw error("expected assignment operator after '\(target.spec.text)', found \(describe(tok))")
             }
             _ = advance()
@@ -341,6 +395,21 @@ struct Parser {
                 let cond = try parseExpr()
                 try expect(.rparen, "after while condition")
                 return Statement(kind: .whileLoop(condition: cond, body: try parseBody()), location: l)
+            case "for":
+                _ = advance()
+                try expect(.lparen, "after 'for'")
+                guard case .pseudoVar(let rawVar) = tok.kind else {
+                    throw error("expected a variable after 'for (', e.g. for ($var(x) in $(avp(y)[*]))")
+                }
+                let variable = try pvRef(rawVar, advance())
+                guard isIdent("in") else { throw error("expected 'in' after the loop variable, found \(describe(tok))") }
+                _ = advance()
+                guard case .pseudoVar(let rawValues) = tok.kind else {
+                    throw error("expected a pseudo-variable to iterate over, e.g. $(avp(y)[*])")
+                }
+                let values = try pvRef(rawValues, advance())
+                try expect(.rparen, "after the for-each header")
+                return Statement(kind: .forEach(variable: variable, values: values, body: try parseBody()), location: l)
             case "switch":
                 return try parseSwitch()
             case "break":
@@ -536,6 +605,10 @@ struct Parser {
         case .integer(let v): _ = advance(); return Expr(kind: .int(v), location: t.location)
         case .string(let s): _ = advance(); return Expr(kind: .string(s), location: t.location)
         case .pseudoVar(let raw): _ = advance(); return Expr(kind: .pv(try pvRef(raw, t)), location: t.location)
+        case .address(let text):
+            _ = advance()
+            guard let net = IPNetwork(text) else { throw error("invalid IP address or network '\(text)'", at: t) }
+            return Expr(kind: .address(net, text: text), location: t.location)
         case .punct(.lparen):
             _ = advance()
             let e = try parseExpr()
@@ -545,13 +618,27 @@ struct Parser {
             _ = advance()
             if name == "NULL" || name == "null" { return Expr(kind: .null, location: t.location) }
             if name == "myself" { return Expr(kind: .myself, location: t.location) }
-            guard accept(.lparen) else { return Expr(kind: .word(name), location: t.location) }
+            // `msg:len` (the message size) is the length of `$ml`.
+            if name == "msg", isPunct(.colon), case .identifier("len") = peekKind() {
+                _ = advance(); _ = advance()
+                let spec = PVSpec(name: "ml", argument: nil, index: nil, transformations: ["s.len"], text: "msg:len")
+                return Expr(kind: .pv(PVRef(spec: spec, location: t.location)), location: t.location)
+            }
+            guard accept(.lparen) else {
+                if name == "true" || name == "false" { return Expr(kind: .int(name == "true" ? 1 : 0), location: t.location) }
+                return Expr(kind: .word(name), location: t.location)
+            }
             var args: [Expr] = []
             var argsHeight = 0
             if !isPunct(.rparen) {
                 repeat {
-                    args.append(try parseExpr())
-                    argsHeight = max(argsHeight, height)
+                    // An empty positional argument (`f(a, , c)`) leaves an optional parameter out.
+                    if isPunct(.comma) || (isPunct(.rparen) && !args.isEmpty) {
+                        args.append(Expr(kind: .omitted, location: tok.location))
+                    } else {
+                        args.append(try parseExpr())
+                        argsHeight = max(argsHeight, height)
+                    }
                 } while accept(.comma)
             }
             height = argsHeight + 1

@@ -1,13 +1,21 @@
+/// The `[index]` of a pseudo-variable: a number (negative counts from the end), another
+/// pseudo-variable (`$(avp(x)[$var(i)])`) or `*` (every value).
+enum PVIndex: Sendable {
+    case fixed(Int)
+    case dynamic(PVSpec)
+    case all
+}
+
 /// A pseudo-variable resolved at compile time.
 enum PVKind: Sendable {
     case variable(String)
-    case avp(String, index: Int?)
+    case avp(String, index: PVIndex?)
     case param(Int)
     case rc
     case rand
     case time(String)
     case timestamp
-    case message(MessagePV, name: String?, index: Int?)
+    case message(MessagePV, name: String?, index: PVIndex?)
 
     var isWritable: Bool {
         switch self {
@@ -18,18 +26,31 @@ enum PVKind: Sendable {
     }
 }
 
+/// OpenSIPS 3.6 core pseudo-variables Tandem does not provide yet (named as such by the checker).
+let openSIPSOnly: Set<String> = [
+    "af", "ai", "adu", "ar", "au", "ad", "aU", "Au", "argv", "bf", "bF", "branch", "br", "bR", "cl", "cT", "dd", "di",
+    "dip", "dir", "dp", "dP", "ds", "fn", "fs", "fl", "hdrcnt", "hdr_name", "mf", "mF", "mi", "od", "op", "oP", "oU",
+    "pp", "proto", "pd", "pn", "pu", "pU", "rb", "rP", "rt", "ruri", "sf", "sF", "src_ip", "tn", "T_ruri", "Tsm",
+    "TS", "Tf", "T_fr_timeout", "T_fr_inv_timeout", "T_id", "T_reply_reason", "ctime", "cfg_line", "cfg_file",
+    "route_type", "socket_in", "socket_out", "log_level", "xlog_level", "C", "DLG_status", "DLG_lifetime",
+    "shv", "dlg_val", "stat", "json", "xml", "sipmsg", "msg", "sdp", "authattr", "cnt", "ts",
+]
+
 /// Classification of pseudo-variable references (`$var(x)`, `$avp(x)[1]`, `$ru`, `$hdr(Via)[0]`...).
 enum PseudoVariables {
     static func classify(_ spec: PVSpec) -> Result<PVKind, PVError> {
-        if let t = spec.transformations.first {
-            return .failure(PVError(message: "transformation '{\(t)}' is not supported in Tandem", missing: "{\(t)}"))
-        }
-        var index: Int?
-        if let raw = spec.index {
-            guard let i = Int(raw) else {
+        var index: PVIndex?
+        if let raw = spec.index?.trimmingSpaces() {
+            if raw == "*" {
+                index = .all
+            } else if let i = Int(raw) {
+                index = .fixed(i)
+            } else if raw.hasPrefix("$"), let inner = PVSyntax.parse(String(raw.dropFirst())) {
+                if case .failure(let e) = classify(inner) { return .failure(e) }
+                index = .dynamic(inner)
+            } else {
                 return .failure(PVError(message: "invalid index '[\(raw)]' in '\(spec.text)'", missing: nil))
             }
-            index = i
         }
         func noArg(_ kind: PVKind) -> Result<PVKind, PVError> {
             if spec.argument != nil || index != nil {
@@ -62,7 +83,13 @@ enum PseudoVariables {
             return .success(.time(a))
         default:
             guard let pv = MessagePV.byName[spec.name] else {
-                return .failure(PVError(message: "unknown pseudo-variable '\(spec.text)'", missing: spec.text))
+                if spec.name.contains(".") || openSIPSOnly.contains(spec.name) {
+                    return .failure(PVError(message: "'\(spec.text)' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+                                            missing: spec.text))
+                }
+                let known = Array(MessagePV.byName.keys) + ["var", "avp", "param", "rc", "retcode", "rand", "Ts", "time"]
+                let hint = Suggestions.closest(to: spec.name, in: known).map { " (did you mean '$\($0)'?)" } ?? ""
+                return .failure(PVError(message: "unknown pseudo-variable '\(spec.text)'\(hint)", missing: spec.text))
             }
             if pv.needsName {
                 guard let a = needArg() else { return .failure(.needsName(spec)) }

@@ -1,0 +1,69 @@
+/// A name-addr (`"Alice" <sip:alice@example.com>;tag=1`) split for `nameaddr.*`, on UTF-8 bytes.
+struct NameAddr: Sendable {
+    private let b: [UInt8]
+    /// Display name as written (quotes kept), trimmed.
+    private(set) var name = 0..<0
+    private(set) var uri = 0..<0
+    /// Length of the name-addr up to and including `>` (the URI alone without brackets).
+    private(set) var length = 0
+    /// Parameters after the name-addr, without the leading `;`.
+    private(set) var params = 0..<0
+
+    func text(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
+
+    private func trimmed(_ r: Range<Int>) -> Range<Int> {
+        var lo = r.lowerBound, hi = r.upperBound
+        while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
+        while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
+        return lo..<hi
+    }
+
+    init?(_ value: String) {
+        b = Array(value.utf8)
+        var i = 0
+        var inQuote = false
+        while i < b.count {
+            if b[i] == 34 && (i == 0 || b[i - 1] != 92) { inQuote.toggle() }
+            if !inQuote && b[i] == 60 { break }
+            i += 1
+        }
+        if i < b.count {
+            guard let close = b[i...].firstIndex(of: 62) else { return nil }
+            name = trimmed(0..<i)
+            uri = trimmed((i + 1)..<close)
+            length = close + 1
+            var rest = trimmed((close + 1)..<b.count)
+            if rest.lowerBound < rest.upperBound && b[rest.lowerBound] == 59 { rest = (rest.lowerBound + 1)..<rest.upperBound }
+            params = trimmed(rest)
+        } else {
+            let all = trimmed(0..<b.count)
+            let semi = b[all].firstIndex(of: 59) ?? all.upperBound
+            uri = trimmed(all.lowerBound..<semi)
+            guard !uri.isEmpty else { return nil }
+            length = semi
+            if semi < all.upperBound { params = trimmed((semi + 1)..<all.upperBound) }
+        }
+    }
+
+    func param(_ key: [UInt8]) -> String? {
+        ParamList.value(b[params], key).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// The `nameaddr.*` transformations.
+enum NameAddrTransformations {
+    private static func part(_ get: @escaping @Sendable (NameAddr) -> ScriptValue) -> TransformDefinition {
+        TransformDefinition { v, _ in NameAddr(StringTransformations.text(v)).map(get) ?? .null }
+    }
+
+    static let all: [String: TransformDefinition] = [
+        "nameaddr.name": part { .string($0.text($0.name)) },
+        "nameaddr.uri": part { .string($0.text($0.uri)) },
+        "nameaddr.len": part { .int($0.length) },
+        "nameaddr.params": part { .string($0.text($0.params)) },
+        "nameaddr.param": TransformDefinition(args: 1...1) { v, a in
+            guard let n = NameAddr(StringTransformations.text(v)) else { return .null }
+            return .string(n.param(Array(StringTransformations.text(a[0]).utf8)) ?? "")
+        },
+    ]
+}

@@ -1,0 +1,190 @@
+/// The parts of a SIP/SIPS/TEL URI as `uri.*` transformations see them (split on UTF-8 bytes:
+/// this runs on every use of the transformation).
+struct URIParts: Sendable {
+    private let b: [UInt8]
+    private(set) var scheme = 0..<0
+    private(set) var user = 0..<0
+    private(set) var password = 0..<0
+    private(set) var host = 0..<0
+    private(set) var port = 0..<0
+    private(set) var params = 0..<0
+    private(set) var headers = 0..<0
+
+    func text(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
+
+    /// Splits `scheme:user:password@host:port;params?headers`; nil when there is no scheme.
+    init?(_ value: String) {
+        b = Array(value.utf8)
+        var lo = 0, hi = b.count
+        while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
+        while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
+        if hi - lo >= 2 && b[lo] == 60 && b[hi - 1] == 62 { lo += 1; hi -= 1 } // <uri>
+        var colon = lo
+        while colon < hi && b[colon] != 58 {
+            let c = b[colon]
+            let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 43 || c == 45 || c == 46
+            if !ok { return nil }
+            colon += 1
+        }
+        guard colon > lo && colon < hi else { return nil }
+        scheme = lo..<colon
+        var restStart = colon + 1
+        var restEnd = hi
+        if let q = b[restStart..<restEnd].firstIndex(of: 63) { // ?
+            headers = (q + 1)..<restEnd
+            restEnd = q
+        }
+        if let at = b[restStart..<restEnd].lastIndex(of: 64) { // @
+            if let pc = b[restStart..<at].firstIndex(of: 58) {
+                user = restStart..<pc
+                password = (pc + 1)..<at
+            } else {
+                user = restStart..<at
+            }
+            restStart = at + 1
+        } else if colon - lo == 3 && (b[lo] | 32) == 116 && (b[lo + 1] | 32) == 101 && (b[lo + 2] | 32) == 108 {
+            // tel:+123;phone-context=x: the number is the user part.
+            let semi = b[restStart..<restEnd].firstIndex(of: 59) ?? restEnd
+            user = restStart..<semi
+            if semi < restEnd { params = (semi + 1)..<restEnd }
+            return
+        }
+        if let semi = b[restStart..<restEnd].firstIndex(of: 59) { // ;
+            params = (semi + 1)..<restEnd
+            restEnd = semi
+        }
+        if restStart < restEnd && b[restStart] == 91, let close = b[restStart..<restEnd].firstIndex(of: 93) { // [v6]
+            host = restStart..<(close + 1)
+            if close + 1 < restEnd && b[close + 1] == 58 { port = (close + 2)..<restEnd }
+        } else if let pc = b[restStart..<restEnd].lastIndex(of: 58) {
+            host = restStart..<pc
+            port = (pc + 1)..<restEnd
+        } else {
+            host = restStart..<restEnd
+        }
+    }
+
+    /// The value of parameter `name` (case-insensitive name), "" for a flag parameter, nil if absent.
+    func param(_ name: [UInt8]) -> String? {
+        ParamList.value(b[params], name).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Parameters other than `known`, as written.
+    func otherParams(_ known: Set<String>) -> String {
+        var out: [String] = []
+        ParamList.forEach(b[params]) { n, v, whole in
+            if !known.contains(String(decoding: n, as: UTF8.self).lowercased()) { out.append(String(decoding: whole, as: UTF8.self)) }
+            _ = v
+            return true
+        }
+        return out.joined(separator: ";")
+    }
+}
+
+/// `;`-separated `name[=value]` lists (URI parameters, header parameters, `param.*`), on bytes.
+enum ParamList {
+    private static func trim(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var s = s
+        while let f = s.first, f == 32 || f == 9 { s = s.dropFirst() }
+        while let l = s.last, l == 32 || l == 9 { s = s.dropLast() }
+        return s
+    }
+
+    /// Calls `body(name, value, item)` for each non-empty item until it returns false.
+    static func forEach(_ list: ArraySlice<UInt8>, separator: UInt8 = 59,
+                        _ body: (ArraySlice<UInt8>, ArraySlice<UInt8>, ArraySlice<UInt8>) -> Bool) {
+        var i = list.startIndex
+        while i < list.endIndex {
+            let end = list[i...].firstIndex(of: separator) ?? list.endIndex
+            let item = trim(list[i..<end])
+            if !item.isEmpty {
+                let name: ArraySlice<UInt8>, value: ArraySlice<UInt8>
+                if let eq = item.firstIndex(of: 61) {
+                    name = trim(item[..<eq])
+                    value = trim(item[(eq + 1)...])
+                } else {
+                    name = item
+                    value = item[item.endIndex...]
+                }
+                if !body(name, value, item) { return }
+            }
+            i = end + 1
+        }
+    }
+
+    private static func sameName(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            let lx = x >= 65 && x <= 90 ? x + 32 : x, ly = y >= 65 && y <= 90 ? y + 32 : y
+            if lx != ly { return false }
+        }
+        return true
+    }
+
+    static func value(_ list: ArraySlice<UInt8>, _ name: [UInt8], separator: UInt8 = 59) -> ArraySlice<UInt8>? {
+        var found: ArraySlice<UInt8>?
+        forEach(list, separator: separator) { n, v, _ in
+            if sameName(n, name) { found = v; return false }
+            return true
+        }
+        return found
+    }
+
+    static func items(_ text: String, separator: UInt8 = 59) -> [(name: String, value: String)] {
+        var out: [(name: String, value: String)] = []
+        forEach(Array(text.utf8)[...], separator: separator) { n, v, _ in
+            out.append((String(decoding: n, as: UTF8.self), String(decoding: v, as: UTF8.self)))
+            return true
+        }
+        return out
+    }
+
+    static func value(_ text: String, _ name: String, separator: UInt8 = 59) -> String? {
+        value(Array(text.utf8)[...], Array(name.utf8), separator: separator).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// The `uri.*` transformations.
+enum URITransformations {
+    /// Parameters with their own `uri.*` transformation (the rest are `uri.uparams`).
+    static let knownParams: Set<String> = ["transport", "ttl", "user", "method", "maddr", "lr", "r2", "gr"]
+
+    private static func part(_ get: @escaping @Sendable (URIParts) -> Range<Int>) -> TransformDefinition {
+        TransformDefinition { v, _ in
+            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
+            return .string(u.text(get(u)))
+        }
+    }
+
+    private static func param(_ name: String) -> TransformDefinition {
+        let key = Array(name.utf8)
+        return TransformDefinition { v, _ in
+            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
+            return .string(u.param(key) ?? "")
+        }
+    }
+
+    static let all: [String: TransformDefinition] = [
+        "uri.user": part(\.user),
+        "uri.passwd": part(\.password),
+        "uri.host": part(\.host),
+        "uri.port": part(\.port),
+        "uri.params": part(\.params),
+        "uri.headers": part(\.headers),
+        "uri.schema": part(\.scheme),
+        "uri.transport": param("transport"),
+        "uri.ttl": param("ttl"),
+        "uri.maddr": param("maddr"),
+        "uri.method": param("method"),
+        "uri.lr": param("lr"),
+        "uri.r2": param("r2"),
+        "uri.uparams": TransformDefinition { v, _ in
+            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
+            return .string(u.otherParams(knownParams))
+        },
+        "uri.param": TransformDefinition(args: 1...1) { v, a in
+            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
+            return .string(u.param(Array(StringTransformations.text(a[0]).utf8)) ?? "")
+        },
+    ]
+}

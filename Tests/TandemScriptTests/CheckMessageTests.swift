@@ -1,0 +1,151 @@
+import Testing
+@testable import TandemScript
+
+/// `tandem check` messages for OpenSIPS syntax Tandem lacks, and for unclosed blocks (issue 15).
+@Suite struct CheckMessageTests {
+    private func diags(_ src: String) -> [String] { check(src, file: "m.cfg").diagnostics.map(\.description) }
+
+    @Test func dottedAndOpenSIPSOnlyPseudoVariablesAreNamedPlainly() {
+        let r = check("""
+        route {
+            if ($msg.branch == 1) { exit; }
+            $var(a) = $(sdp.line(c)[1]);
+            xlog("flags $bf $fl\\n");
+            $var(b) = $nosuch;
+        }
+        """, file: "m.cfg")
+        #expect(r.diagnostics.map(\.description) == [
+            "m.cfg:2:9: '$msg.branch' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "m.cfg:3:15: '$(sdp.line(c)[1])' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "m.cfg:4:10: '$bf' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "m.cfg:4:10: '$fl' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "m.cfg:5:15: unknown pseudo-variable '$nosuch'",
+        ])
+        #expect(r.missing.map(\.name) == ["$msg.branch", "$(sdp.line(c)[1])", "$bf", "$fl", "$nosuch"])
+        // A dot after any other variable is still text: "$rU.example".
+        #expect(diags("route { xlog(\"$rU.example $var(x).y\\n\"); }") == [])
+    }
+
+    @Test func innermostUnclosedBlockAtEndOfFile() {
+        #expect(diags("""
+        route {
+            if ($var(a) == 1) {
+                if ($var(b) == 2) {
+                    xlog("x");
+        """) == ["m.cfg:3:27: missing '}' to close this block"])
+    }
+
+    @Test func unclosedIfFoundByIndentation() {
+        #expect(diags("""
+        route {
+            if ($var(a) == 1) {
+                xlog("x");
+            xlog("y");
+        }
+
+        route[other] {
+            exit;
+        }
+        """) == ["m.cfg:2:23: missing '}' to close this block"])
+        #expect(diags("""
+        route {
+            if ($var(a) == 1) {
+                xlog("x");
+            xlog("y");
+        }
+        """) == ["m.cfg:2:23: missing '}' to close this block"])
+    }
+
+    @Test func forEachLoops() throws {
+        #expect(diags("route { for ($var(x) in $(avp(y)[*])) { break; } for ($ci in $avp(y)) { } }")
+                == ["m.cfg:1:55: loop variable '$ci' must be writable"])
+        var r = try Run("""
+        route {
+            $avp(y) = 1; $avp(y) = 2; $avp(y) = 3;
+            $var(sum) = 0; $var(order) = "";
+            for ($var(v) in $(avp(y)[*])) { $var(sum) += $var(v); $var(order) = $var(order) + $var(v); }
+            $var(n) = 0;
+            for ($var(h) in $(hdr(Via)[*])) { $var(n) += 1; if ($var(n) == 1) break; }
+            $var(one) = 0;
+            for ($var(s) in $ci) { $var(one) += 1; }
+        }
+        """)
+        r.run()
+        #expect(r.variable("sum") == .int(6))
+        #expect(r.variable("order") == .string("321"))
+        #expect(r.variable("n") == .int(1))
+        #expect(r.variable("one") == .int(1))
+    }
+
+    @Test func compoundAssignments() throws {
+        var r = try Run("""
+        route {
+            $var(a) = 7; $var(a) *= 6; $var(b) = 45; $var(b) /= 4; $var(c) = 45; $var(c) %= 4;
+            $var(d) = 12; $var(d) &= 10; $var(e) = 12; $var(e) |= 3; $var(f) = 12; $var(f) ^= 4;
+        }
+        """)
+        r.run()
+        #expect([r.variable("a"), r.variable("b"), r.variable("c"), r.variable("d"), r.variable("e"), r.variable("f")]
+                == [.int(42), .int(11), .int(1), .int(8), .int(15), .int(8)])
+    }
+}
+
+@Suite struct CheckHintTests {
+    @Test func didYouMean() {
+        let r = check(prelude + """
+        route {
+            xlgo("x");
+            route(relya);
+            $var(a) = $rU2;
+            $var(b) = $RU;
+        }
+        route[relay] { }
+        """, file: "m.cfg")
+        #expect(r.diagnostics.map(\.message) == [
+            "unknown function 'xlgo' (did you mean 'xlog'?)",
+            "unknown route 'relya' (did you mean 'relay'?)",
+            "unknown pseudo-variable '$rU2' (did you mean '$rU'?)",
+            "unknown pseudo-variable '$RU' (did you mean '$rU'?)",
+        ])
+        #expect(Suggestions.closest(to: "frobnicate", in: ["xlog", "t_relay"]) == nil)
+    }
+
+    @Test func openSIPSFunctionsNamedWithTheirModule() {
+        let r = check("route { forward(); if (lookup(\"location\")) { exit; } assert($var(a) == 1, \"a\"); }", file: "m.cfg")
+        #expect(r.diagnostics.map(\.message) == [
+            "'forward' is an OpenSIPS 3.6 core function that Tandem does not support yet",
+            "'lookup' is an OpenSIPS 3.6 function (module registrar) that Tandem does not support yet",
+            "'assert' is an OpenSIPS 3.6 core function that Tandem does not support yet",
+        ])
+        #expect(r.missing.map(\.name) == ["forward", "lookup", "assert"])
+    }
+
+    @Test func repeatedErrorsAreCapped() {
+        let body = String(repeating: "    nosuch_fn();\n", count: 7)
+        let r = check("route {\n\(body)}\n", file: "m.cfg")
+        #expect(r.diagnostics.map(\.description) == [
+            "m.cfg:2:5: unknown function 'nosuch_fn'",
+            "m.cfg:3:5: unknown function 'nosuch_fn'",
+            "m.cfg:4:5: unknown function 'nosuch_fn'",
+            "m.cfg:5:5: unknown function 'nosuch_fn' (and 4 more like this, not listed)",
+        ])
+        #expect(r.missing.count == 7)
+    }
+}
+
+@Suite struct UnterminatedTests {
+    @Test func unterminatedStringHidesWhatItCauses() {
+        let r = check("""
+        route {
+            $var(a) = $nosuch;
+            xlog("abc);
+            exit;
+        }
+        route[x] { route(y); }
+        """, file: "m.cfg")
+        #expect(r.diagnostics.map(\.description) == [
+            "m.cfg:2:15: unknown pseudo-variable '$nosuch'",
+            "m.cfg:3:10: unterminated string literal",
+        ])
+    }
+}
