@@ -272,10 +272,11 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             return .fail(request, .refused)
         }
         connections.remove(at: index)
+        // Others may wait: replace the connection (or fail them fast) either way.
+        growPending = true
         if isRetry { return .closeConnection(id, .dropped, failing: request) }
         // Nothing reached the server: one more try, first in line.
         queue.prepend(QueuedRequest(request: request, retried: true))
-        growPending = true
         return .closeConnection(id, .dropped, failing: nil)
     }
 
