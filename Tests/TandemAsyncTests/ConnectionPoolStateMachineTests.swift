@@ -134,6 +134,38 @@ private let ldap = ConnectionPoolPolicy(size: 2, maxQueue: 3, maxRequestsPerConn
         #expect(h.feed(.requestArrived(r(3))) == [.openConnection(c(3))], "first reconnect at once")
     }
 
+    @Test func theFirstReconnectIsImmediateAndAFailedOneStartsTheBackoff() {
+        var h = Harness(ConnectionPoolPolicy(size: 1, initialBackoffMs: 100))
+        _ = h.feed(.requestArrived(r(1)))
+        _ = h.feed(.connectionEstablished(c(1)))
+        _ = h.feed(.requestArrived(r(2)))
+        #expect(h.feed(.connectionClosed(c(1))) == [
+            .closeConnection(c(1), .dropped, failing: nil),
+            .openConnection(c(2)),
+        ], "the server went away mid-request: reconnect at once")
+        #expect(h.feed(.connectionFailed(c(2))) == [
+            .closeConnection(c(2), .connectFailed, failing: nil),
+            .fail(r(2), .notConnected(retryInMs: 100)),
+        ], "it is still away: back off, and fail what waits instead of holding it")
+        h.advance(ms: 99)
+        #expect(h.feed(.requestArrived(r(3))) == [.fail(r(3), .notConnected(retryInMs: 1))])
+        h.advance(ms: 1)
+        #expect(h.feed(.requestArrived(r(4))) == [.openConnection(c(3))])
+    }
+
+    @Test func eventsFedBetweenFollowUpsSeeAConsistentPool() {
+        var h = Harness(ConnectionPoolPolicy(size: 1))
+        _ = h.feed(.requestArrived(r(1)))
+        _ = h.feed(.connectionEstablished(c(1)))
+        _ = h.feed(.requestArrived(r(2)))
+        _ = h.feed(.requestArrived(r(3)))
+        #expect(h.machine.handle(.shutdown, now: h.now) == .none)
+        #expect(h.machine.nextAction(now: h.now) == .closeConnection(c(1), .shutdown, failing: nil))
+        // The shell fails r1 (it ran on c1); its completion submits again before the loop goes on.
+        #expect(h.feed(.requestArrived(r(4))) == [.fail(r(4), .closed), .fail(r(2), .shutdown), .fail(r(3), .shutdown)])
+        #expect(h.machine.nextAction(now: h.now) == .none)
+    }
+
     @Test func anUnreusableConnectionIsClosedAfterItsRequest() {
         var h = Harness(ConnectionPoolPolicy(size: 1))
         _ = h.feed(.requestArrived(r(1)))
