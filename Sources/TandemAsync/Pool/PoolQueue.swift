@@ -1,7 +1,9 @@
 /// The FIFO wait queue of a pool: amortised O(1) append and pop (a head index into one array, compacted
 /// when half of it is consumed), push-front for a retried request, removal by predicate for a cancel.
+/// A popped slot is cleared at once, so a finished request (and what its completion captures) is not
+/// kept alive by the queue.
 struct PoolQueue<Element> {
-    private var storage: [Element] = []
+    private var storage: [Element?] = []
     private var head = 0
 
     var count: Int { storage.count - head }
@@ -23,7 +25,7 @@ struct PoolQueue<Element> {
 
     mutating func popFirst() -> Element? {
         guard head < storage.count else { return nil }
-        let element = storage[head]
+        let element = storage[head].take()
         head += 1
         if head == storage.count {
             storage.removeAll(keepingCapacity: true)
@@ -38,7 +40,7 @@ struct PoolQueue<Element> {
     /// Removes the first element matching `predicate`; returns whether one was found.
     @discardableResult
     mutating func remove(where predicate: (Element) -> Bool) -> Bool {
-        guard let index = storage[head...].firstIndex(where: predicate) else { return false }
+        guard let index = storage[head...].firstIndex(where: { $0.map(predicate) ?? false }) else { return false }
         storage.remove(at: index)
         return true
     }
