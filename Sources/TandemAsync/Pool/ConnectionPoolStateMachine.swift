@@ -26,9 +26,10 @@ import Reactor
 /// ```swift
 /// var machine = ConnectionPoolStateMachine<MyRequest>(policy: ConnectionPoolPolicy(size: 2))
 /// var action = machine.handle(.requestArrived(request), now: clock.now)
-/// while action != .none {
+/// while true {
 ///     execute(action)                      // e.g. .openConnection(id): start a non-blocking connect
 ///     action = machine.nextAction(now: clock.now)
+///     if case .none = action { break }
 /// }
 /// ```
 public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
@@ -68,7 +69,8 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         /// Send the request on the connection (report ``Event/sendFailed(_:on:connectionLost:isRetry:)`` if
         /// that fails; ``Event/requestFinished(_:reusable:)`` when it is over). `isRetry`: the second attempt.
         case send(Request, on: PoolConnectionID, isRetry: Bool)
-        /// The queue is full: answer rc -4 (the request's completion is not called by the pool).
+        /// The queue is full: rc -4. Only ever the answer to ``Event/requestArrived(_:)``, so the caller
+        /// can report it at once (the drivers' `submit` returns nil and never calls the completion).
         case reject(Request)
         /// Complete the request with an error.
         case fail(Request, ConnectionPoolFailure)
