@@ -1,5 +1,6 @@
 import CLDAP
 import Reactor
+import TandemAsync
 
 /// One pooled libldap handle and where it is in its life (loop thread only). Many searches run on it
 /// at once, told apart by their message ids. The pool owns its registration and timer.
@@ -15,6 +16,8 @@ final class LDAPConnection {
         case closed
     }
 
+    /// The pool state machine's name for it.
+    let id: PoolConnectionID
     let ld: OpaquePointer
     var phase: Phase = .connecting
     var fd: Int32 = -1
@@ -27,7 +30,8 @@ final class LDAPConnection {
     var searches: [Int32: LDAPSearchRequest] = [:]
     let startedAt: Deadline
 
-    init(ld: OpaquePointer, startedAt: Deadline) {
+    init(id: PoolConnectionID, ld: OpaquePointer, startedAt: Deadline) {
+        self.id = id
         self.ld = ld
         self.startedAt = startedAt
     }

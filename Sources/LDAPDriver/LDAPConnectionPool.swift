@@ -24,9 +24,15 @@ import TandemAsync
 /// - **Abandon**: ``abandon(_:)`` sends `ldap_abandon_ext` and forgets the search; late messages for it are
 ///   dropped by libldap.
 ///
+/// The pool decisions (which connection, queue, backoff, fail-fast, abandon, shutdown) are made by a
+/// ``ConnectionPoolStateMachine`` shared with the PostgreSQL driver; this class feeds it events and
+/// executes its actions with libldap and the reactor.
+///
 /// libldap may write to a socket the server has closed (unbind, abandon): creating a pool sets `SIGPIPE`
 /// to ignored for the process (a server process should do so anyway).
 public final class LDAPConnectionPool {
+    typealias Machine = ConnectionPoolStateMachine<LDAPSearchRequest>
+
     /// The session this pool connects to.
     public let session: LDAPSessionConfiguration
     /// Sizes and timings.
@@ -38,15 +44,12 @@ public final class LDAPConnectionPool {
     /// Counters.
     public private(set) var statistics = LDAPPoolStatistics()
 
-    private var connections: [LDAPConnection] = []
-    private var queue: [LDAPSearchRequest] = []
+    private var machine: Machine
+    private var connections: [PoolConnectionID: LDAPConnection] = [:]
     /// Searches on the server: request id → connection and message id.
     private var running: [UInt64: (LDAPConnection, Int32)] = [:]
     private var nextRequestID: UInt64 = 1
-    private var backoffMs: UInt64 = 0
-    private var retryAt: Deadline?
     private var lastConnectError = ""
-    private var closed = false
 
     /// Creates an empty pool (nothing connects until the first search, or ``warmUp()``).
     /// - Parameter blocking: the process-wide blocking pool of the session (a private one if `nil`).
@@ -57,10 +60,11 @@ public final class LDAPConnectionPool {
         self.reactor = reactor
         self.configuration = configuration
         self.blocking = blocking ?? LDAPBlockingPool(session: session)
+        self.machine = Machine(policy: configuration.poolPolicy)
     }
 
     deinit {
-        for connection in connections {
+        for connection in connections.values {
             if let timer = connection.timer { reactor.cancel(timer) }
             if let registration = connection.registration { reactor.deregister(registration) }
             ldap_unbind_ext(connection.ld, nil, nil)
@@ -70,13 +74,13 @@ public final class LDAPConnectionPool {
     // MARK: - Gauges
 
     /// Connections open or opening.
-    public var connectionCount: Int { connections.count }
+    public var connectionCount: Int { machine.connectionCount }
     /// Bound connections.
-    public var readyConnectionCount: Int { connections.reduce(0) { $0 + ($1.phase == .ready ? 1 : 0) } }
+    public var readyConnectionCount: Int { machine.readyCount }
     /// Searches in flight on the server.
     public var inFlightCount: Int { running.count }
     /// Searches waiting for a bound connection.
-    public var queuedCount: Int { queue.count }
+    public var queuedCount: Int { machine.queuedCount }
     /// The last connect/bind error (empty if none yet).
     public var lastError: String { lastConnectError }
 
@@ -89,133 +93,126 @@ public final class LDAPConnectionPool {
     public func submit(_ search: LDAPURL, completion: @escaping (AsyncResult) -> Void) -> UInt64? {
         let request = LDAPSearchRequest(id: nextRequestID, search: search, completion: completion)
         nextRequestID += 1
-        if closed {
-            completion(LDAPResultCollector.errorResult("ldap pool is closed"))
-            return request.id
-        }
-        if let connection = leastLoadedReady() {
-            if !connection.searches.isEmpty { growIfAllBusy() }
-            send(request, on: connection)
-            return request.id
-        }
-        if queue.count >= configuration.maxQueue {
+        let action = machine.handle(.requestArrived(request), now: reactor.now)
+        if case .reject = action {
             statistics.searchesRejected += 1
             return nil
         }
-        queue.append(request)
-        growIfNeeded()
+        run(action)
         return request.id
     }
 
     /// Gives up on a request (loop thread; its completion is not called): removed from the queue, or
     /// abandoned on the server with `ldap_abandon_ext`.
     public func abandon(_ id: UInt64) {
-        if let index = queue.firstIndex(where: { $0.id == id }) {
-            queue.remove(at: index)
+        guard let (connection, messageID) = running.removeValue(forKey: id) else {
+            run(machine.handle(.requestCancelled(id, runningOn: nil), now: reactor.now))
             return
         }
-        guard let (connection, messageID) = running.removeValue(forKey: id) else { return }
         guard connection.searches.removeValue(forKey: messageID) != nil else { return }
         statistics.searchesAbandoned += 1
-        if connection.phase == .ready { _ = ldap_abandon_ext(connection.ld, messageID, nil, nil) }
+        switch machine.handle(.requestCancelled(id, runningOn: connection.id), now: reactor.now) {
+        case .abandon:
+            if connection.phase == .ready { _ = ldap_abandon_ext(connection.ld, messageID, nil, nil) }
+            run(.none)
+        case let other:
+            run(other)
+        }
     }
 
     /// Opens a connection now (optional; they open on demand otherwise).
     public func warmUp() {
-        if !closed && connections.isEmpty && !inBackoff { openConnection() }
+        run(machine.handle(.warmUp, now: reactor.now))
     }
 
     /// Unbinds every connection and fails queued and running searches with rc -2 (worker shutdown).
     public func close() {
-        closed = true
-        for connection in connections { drop(connection, reason: "ldap pool closed", counted: false) }
-        failQueued("ldap pool closed")
+        run(machine.handle(.shutdown, now: reactor.now))
     }
 
-    // MARK: - Dispatch
+    // MARK: - Executing the state machine's actions
 
-    private func leastLoadedReady() -> LDAPConnection? {
-        var best: LDAPConnection?
-        for connection in connections where connection.phase == .ready {
-            if best == nil || connection.searches.count < best!.searches.count { best = connection }
+    /// Executes `first`, then the machine's follow-ups until there are none.
+    private func run(_ first: Machine.Action) {
+        var action = first
+        while true {
+            execute(action)
+            action = machine.nextAction(now: reactor.now)
+            if case .none = action { return }
         }
-        return best
     }
 
-    private var inBackoff: Bool {
-        guard let retryAt else { return false }
-        return reactor.now < retryAt
-    }
-
-    /// Every bound connection has work: open one more if the pool may grow.
-    private func growIfAllBusy() {
-        guard connections.count < configuration.size, !inBackoff,
-              !connections.contains(where: { $0.phase == .connecting || $0.phase == .binding }) else { return }
-        openConnection()
-    }
-
-    /// Opens a connection for queued searches, or fails them when nothing can serve them (no live
-    /// connection and the reconnect delay is running).
-    private func growIfNeeded() {
-        guard !closed, !queue.isEmpty else { return }
-        if let connection = leastLoadedReady() {
-            dispatchQueued(on: connection)
+    /// Feeds an event that may close a connection: its searches fail with `message`.
+    private func feed(_ event: Machine.Event, message: String) {
+        let action = machine.handle(event, now: reactor.now)
+        guard case .closeConnection(let id, let reason, let failing) = action else {
+            run(action)
             return
         }
-        let opening = connections.contains { $0.phase == .connecting || $0.phase == .binding }
-        if !opening && connections.count < configuration.size && !inBackoff {
-            openConnection()
-            return
-        }
-        if connections.isEmpty {
-            let wait = retryAt.map { reactor.now < $0 ? $0.nanoseconds - reactor.now.nanoseconds : 0 } ?? 0
-            failQueued("not connected (retry in \(wait / 1_000_000) ms): \(lastConnectError)")
-        }
+        closeConnection(id, reason: reason, message: message)
+        failing?.completion(LDAPResultCollector.errorResult(message))
+        run(.none)
     }
 
-    private func dispatchQueued(on connection: LDAPConnection) {
-        let waiting = queue
-        queue.removeAll()
-        for (index, request) in waiting.enumerated() {
-            guard connection.phase == .ready else {
-                queue.insert(contentsOf: waiting[index...], at: 0)
-                growIfNeeded()
-                return
+    private func execute(_ action: Machine.Action) {
+        switch action {
+        case .none, .abandon, .drain:
+            return  // abandon is handled in abandon(_:); LDAP never drains (searches are multiplexed)
+        case .openConnection(let id):
+            openConnection(id)
+        case .send(let request, let id, let isRetry):
+            guard let connection = connections[id] else {
+                preconditionFailure("Invalid state: send on unknown \(id)")
             }
-            send(request, on: connection)
+            send(request, on: connection, isRetry: isRetry)
+        case .reject(let request):
+            statistics.searchesRejected += 1
+            request.completion(AsyncResult.rejected(reason: "ldap pool queue is full"))
+        case .fail(let request, let failure):
+            request.completion(LDAPResultCollector.errorResult(failureMessage(failure)))
+        case .closeConnection(let id, let reason, let failing):
+            let message = reason == .shutdown ? "ldap pool closed" : "ldap connection closed"
+            closeConnection(id, reason: reason, message: message)
+            failing?.completion(LDAPResultCollector.errorResult(message))
         }
     }
 
-    private func failQueued(_ message: String) {
-        let waiting = queue
-        queue.removeAll()
-        for request in waiting {
+    private func failureMessage(_ failure: ConnectionPoolFailure) -> String {
+        switch failure {
+        case .closed:
+            return "ldap pool is closed"
+        case .shutdown:
             statistics.searchesFailedFast += 1
-            request.completion(LDAPResultCollector.errorResult(message))
+            return "ldap pool closed"
+        case .notConnected(let retryInMs):
+            statistics.searchesFailedFast += 1
+            return "not connected (retry in \(retryInMs) ms): \(lastConnectError)"
+        case .refused, .connectionLost:
+            return "ldap search could not be sent"
         }
     }
 
     // MARK: - Connecting
 
-    private func openConnection() {
+    private func openConnection(_ id: PoolConnectionID) {
         statistics.connectAttempts += 1
         var handle: OpaquePointer?
         let rc = ldap_initialize(&handle, session.connectURL)
         guard rc == LDAP_SUCCESS, let ld = handle else {
-            connectFailed(nil, message: "ldap_initialize(\(session.connectURL)): \(String(cString: ldap_err2string(rc)))")
+            connectFailed(id, message: "ldap_initialize(\(session.connectURL)): \(String(cString: ldap_err2string(rc)))")
             return
         }
         _ = tandem_ldap_set_int(ld, LDAP_OPT_PROTOCOL_VERSION, LDAP_VERSION3)
         _ = tandem_ldap_set_flag(ld, LDAP_OPT_CONNECT_ASYNC, 1)
         _ = tandem_ldap_set_flag(ld, LDAP_OPT_REFERRALS, 0)  // chasing would connect synchronously
         _ = tandem_ldap_set_timeout(ld, LDAP_OPT_NETWORK_TIMEOUT, Int(session.networkTimeoutMs))
-        let connection = LDAPConnection(ld: ld, startedAt: reactor.now)
-        connections.append(connection)
+        let connection = LDAPConnection(id: id, ld: ld, startedAt: reactor.now)
+        connections[id] = connection
         sendBind(connection)
         guard connection.phase != .closed else { return }
         let fd = tandem_ldap_get_int(ld, LDAP_OPT_DESC)
         guard fd >= 0 else {
-            connectFailed(connection, message: "no descriptor: \(connection.lastError)")
+            connectFailed(id, message: "no descriptor: \(connection.lastError)")
             return
         }
         connection.fd = fd
@@ -225,14 +222,14 @@ public final class LDAPConnectionPool {
             }
             connection.interest = .write
         } catch {
-            connectFailed(connection, message: "cannot watch the LDAP socket: \(error)")
+            connectFailed(id, message: "cannot watch the LDAP socket: \(error)")
             return
         }
         let limit = session.networkTimeoutMs
         connection.timer = reactor.schedule(afterMilliseconds: limit) { [weak self, weak connection] in
             guard let self, let connection, connection.phase == .connecting else { return }
             connection.timer = nil
-            self.connectFailed(connection, message: "connect timeout after \(limit) ms (ldap_network_timeout)")
+            self.connectFailed(connection.id, message: "connect timeout after \(limit) ms (ldap_network_timeout)")
         }
     }
 
@@ -246,7 +243,7 @@ public final class LDAPConnectionPool {
         } else if rc == LDAP_X_CONNECTING {
             connection.bindMessageID = -1  // retried when the socket is writable
         } else {
-            connectFailed(connection, message: "bind: \(connection.lastError)")
+            connectFailed(connection.id, message: "bind: \(connection.lastError)")
         }
     }
 
@@ -262,7 +259,7 @@ public final class LDAPConnectionPool {
         connection.timer = reactor.schedule(afterMilliseconds: limit) { [weak self, weak connection] in
             guard let self, let connection, connection.phase == .binding else { return }
             connection.timer = nil
-            self.connectFailed(connection, message: "bind timeout after \(limit) ms (ldap_client_bind_timeout)")
+            self.connectFailed(connection.id, message: "bind timeout after \(limit) ms (ldap_client_bind_timeout)")
         }
         setInterest(connection, .read)
     }
@@ -272,24 +269,21 @@ public final class LDAPConnectionPool {
         let flags = fcntl(connection.fd, F_GETFL)
         if flags >= 0 && flags & O_NONBLOCK == 0 { _ = fcntl(connection.fd, F_SETFL, flags | O_NONBLOCK) }
         statistics.bindsSucceeded += 1
-        backoffMs = 0
-        retryAt = nil
         connection.phase = .ready
-        dispatchQueued(on: connection)
+        run(machine.handle(.connectionEstablished(connection.id), now: reactor.now))
     }
 
-    private func connectFailed(_ connection: LDAPConnection?, message: String) {
+    /// A connect or bind failed: the machine starts the backoff and decides whether queued searches wait
+    /// for another connect or fail at once.
+    private func connectFailed(_ id: PoolConnectionID, message: String) {
         statistics.connectFailures += 1
         lastConnectError = message
-        if let connection { drop(connection, reason: message, counted: false) }
-        backoffMs = backoffMs == 0 ? configuration.initialBackoffMs : min(backoffMs * 2, configuration.maxBackoffMs)
-        retryAt = reactor.now.advanced(byMilliseconds: backoffMs)
-        growIfNeeded()
+        feed(.connectionFailed(id), message: message)
     }
 
     // MARK: - Running searches
 
-    private func send(_ request: LDAPSearchRequest, on connection: LDAPConnection) {
+    private func send(_ request: LDAPSearchRequest, on connection: LDAPConnection, isRetry: Bool) {
         var messageID: Int32 = -1
         let search = request.search
         let rc = withCStringArray(search.attributes) { attributes in
@@ -305,20 +299,19 @@ public final class LDAPConnectionPool {
             return
         }
         if rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR {
-            // Nothing reached the server: retry once on a new connection.
-            let message = connection.lastError
-            drop(connection, reason: message)
-            if !request.retried {
-                request.retried = true
-                queue.insert(request, at: 0)
-                growIfNeeded()
-                return
-            }
-            request.completion(LDAPResultCollector.errorResult(message))
+            // Nothing reached the server: the machine re-queues it once (for a new connection).
+            feed(.sendFailed(request, on: connection.id, connectionLost: true, isRetry: isRetry),
+                 message: connection.lastError)
             return
         }
         // Refused locally (bad filter, bad parameter): the connection stays usable.
-        request.completion(request.collector.result(code: rc))
+        let event = Machine.Event.sendFailed(request, on: connection.id, connectionLost: false, isRetry: isRetry)
+        switch machine.handle(event, now: reactor.now) {
+        case .fail(let refused, _):
+            refused.completion(refused.collector.result(code: rc))
+        case let other:
+            execute(other)
+        }
     }
 
     /// Readiness on a connection's descriptor, whatever its phase.
@@ -339,10 +332,9 @@ public final class LDAPConnectionPool {
             guard type > 0, let message else {
                 let reason = connection.lastError
                 if connection.phase == .binding {
-                    connectFailed(connection, message: "bind: \(reason)")
+                    connectFailed(connection.id, message: "bind: \(reason)")
                 } else {
-                    drop(connection, reason: reason)
-                    growIfNeeded()
+                    feed(.connectionClosed(connection.id), message: reason)
                 }
                 return
             }
@@ -364,7 +356,7 @@ public final class LDAPConnectionPool {
                 bound(connection)
             } else {
                 let reason = String(cString: ldap_err2string(rc == LDAP_SUCCESS ? code : rc))
-                connectFailed(connection, message: "bind as \"\(session.bindDN)\" refused: \(reason)\(detail.isEmpty ? "" : " (\(detail))")")
+                connectFailed(connection.id, message: "bind as \"\(session.bindDN)\" refused: \(reason)\(detail.isEmpty ? "" : " (\(detail))")")
             }
             return
         }
@@ -380,6 +372,7 @@ public final class LDAPConnectionPool {
             if let text { ldap_memfree(text) }
             connection.searches.removeValue(forKey: messageID)
             running.removeValue(forKey: request.id)
+            run(machine.handle(.requestFinished(connection.id, reusable: true), now: reactor.now))
             request.completion(request.collector.result(code: rc == LDAP_SUCCESS ? code : rc, message: detail))
         default:
             break  // references (referrals are not chased), intermediate responses
@@ -394,7 +387,7 @@ public final class LDAPConnectionPool {
             try reactor.modify(registration, interest: interest)
             connection.interest = interest
         } catch {
-            drop(connection, reason: "cannot watch the LDAP socket: \(error)")
+            feed(.connectionClosed(connection.id), message: "cannot watch the LDAP socket: \(error)")
         }
     }
 
@@ -405,11 +398,10 @@ public final class LDAPConnectionPool {
         }
     }
 
-    /// Unbinds a connection and removes it from the pool; its searches fail with rc -2.
-    private func drop(_ connection: LDAPConnection, reason: String, counted: Bool = true) {
-        guard let index = connections.firstIndex(where: { $0 === connection }) else { return }
-        connections.remove(at: index)
-        if counted { statistics.connectionsDropped += 1 }
+    /// Unbinds a connection the machine has removed; its searches fail with rc -2 and `message`.
+    private func closeConnection(_ id: PoolConnectionID, reason: ConnectionPoolCloseReason, message: String) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        if reason == .dropped { statistics.connectionsDropped += 1 }
         cancelTimer(connection)
         if let registration = connection.registration {
             reactor.deregister(registration)
@@ -421,8 +413,19 @@ public final class LDAPConnectionPool {
         ldap_unbind_ext(connection.ld, nil, nil)
         for request in failed {
             running.removeValue(forKey: request.id)
-            request.completion(LDAPResultCollector.errorResult(reason))
+            request.completion(LDAPResultCollector.errorResult(message))
         }
+    }
+}
+
+extension LDAPPoolConfiguration {
+    /// The shared pool machine's rules for LDAP: searches multiplexed on a connection, one connect at a
+    /// time, warm-up opens one, an abandoned search leaves its connection in service, a failed connect
+    /// (often a bind that timed out) backs off at once rather than waiting out a second bind timeout.
+    var poolPolicy: ConnectionPoolPolicy {
+        ConnectionPoolPolicy(size: size, maxQueue: maxQueue, maxRequestsPerConnection: .max, maxConcurrentConnects: 1,
+                             warmUpConnections: 1, initialBackoffMs: initialBackoffMs, maxBackoffMs: maxBackoffMs,
+                             abandon: .keepConnection, retriesFirstFailureAtOnce: false)
     }
 }
 

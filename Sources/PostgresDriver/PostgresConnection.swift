@@ -1,5 +1,6 @@
 import CLibPQ
 import Reactor
+import TandemAsync
 
 /// One pooled libpq connection in non-blocking mode and where it is in its life (loop thread only).
 /// The pool owns its reactor registration (it outlives any single query) and its timer.
@@ -17,6 +18,8 @@ final class PostgresConnection {
         case closed
     }
 
+    /// The pool state machine's name for it.
+    let id: PoolConnectionID
     let conn: OpaquePointer
     var fd: Int32 = -1
     var registration: RegistrationID?
@@ -31,7 +34,8 @@ final class PostgresConnection {
     var connectPolls = 0
     let startedAt: Deadline
 
-    init(conn: OpaquePointer, startedAt: Deadline) {
+    init(id: PoolConnectionID, conn: OpaquePointer, startedAt: Deadline) {
+        self.id = id
         self.conn = conn
         self.startedAt = startedAt
     }

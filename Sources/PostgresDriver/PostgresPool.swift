@@ -20,7 +20,13 @@ import TandemAsync
 ///   connected, and reachable again at the next connect (logged once per process, counted in `/stats`).
 /// - An abandoned query (timeout / CANCEL) is cancelled per ``PostgresPoolConfiguration/CancelPolicy``;
 ///   the connection is never handed out again before it is idle.
+///
+/// The pool decisions (which connection, queue, backoff, fail-fast, abandon, shutdown) are made by a
+/// ``ConnectionPoolStateMachine`` shared with the LDAP driver; this class feeds it events and executes
+/// its actions with libpq and the reactor.
 public final class PostgresPool {
+    typealias Machine = ConnectionPoolStateMachine<PostgresRequest>
+
     /// Where the pool connects.
     public let settings: PostgresConnectionSettings
     /// Sizes and timeouts.
@@ -32,22 +38,15 @@ public final class PostgresPool {
     /// Counters (tests, metrics).
     public private(set) var statistics = PostgresPoolStatistics()
 
-    private var connections: [PostgresConnection] = []
-    private var queue: [PostgresRequest] = []
-    private var queueHead = 0
+    private var machine: Machine
+    private var connections: [PoolConnectionID: PostgresConnection] = [:]
     private var nextRequestID: UInt64 = 1
-    private var backoffMs: UInt64 = 0
-    private var retryAt: Deadline?
-    /// Failed connect rounds since the last success, and when the last one set the delay.
-    private var failedRounds = 0
-    private var backoffSetAt: Deadline?
     /// Shared reachability of this database (nil: not reported).
     private let health: BackendHealth?
     private var lastConnectError = ""
-    private var closed = false
 
     /// The delay before the next connect attempt after failures (0 when the next one goes at once).
-    public var reconnectDelayMs: UInt64 { backoffMs }
+    public var reconnectDelayMs: UInt64 { machine.reconnectDelayMs }
 
     /// Creates an empty pool (no connection is opened until the first query, or ``warmUp()``).
     /// - Parameter blocking: the process-wide blocking pool for the same database (a private one if `nil`).
@@ -59,6 +58,7 @@ public final class PostgresPool {
         self.reactor = reactor
         self.configuration = configuration
         self.health = health
+        self.machine = Machine(policy: configuration.poolPolicy)
     }
 
     /// Parses `conninfo` (URL or `key=value` string) and creates the pool.
@@ -71,7 +71,7 @@ public final class PostgresPool {
 
     deinit {
         // Loop thread (the pool is loop-owned): release the registrations before the sockets close.
-        for connection in connections {
+        for connection in connections.values {
             if let timer = connection.timer { reactor.cancel(timer) }
             if let registration = connection.registration { reactor.deregister(registration) }
             PQfinish(connection.conn)
@@ -81,13 +81,13 @@ public final class PostgresPool {
     // MARK: - Gauges
 
     /// Connections open or opening.
-    public var connectionCount: Int { connections.count }
+    public var connectionCount: Int { machine.connectionCount }
     /// Connections ready for a query.
-    public var idleConnectionCount: Int { connections.reduce(0) { $0 + ($1.phase == .idle ? 1 : 0) } }
+    public var idleConnectionCount: Int { machine.idleCount }
     /// Connections still connecting.
-    public var connectingCount: Int { connections.reduce(0) { $0 + ($1.phase == .connecting ? 1 : 0) } }
+    public var connectingCount: Int { machine.connectingCount }
     /// Queries waiting for a connection.
-    public var queuedCount: Int { queue.count - queueHead }
+    public var queuedCount: Int { machine.queuedCount }
     /// The last connect error (empty if none yet).
     public var lastError: String { lastConnectError }
 
@@ -101,145 +101,108 @@ public final class PostgresPool {
     public func submit(sql: String, parameters: [String?], completion: @escaping (AsyncResult) -> Void) -> UInt64? {
         let request = PostgresRequest(id: nextRequestID, sql: sql, parameters: parameters, completion: completion)
         nextRequestID += 1
-        if closed {
-            completion(Self.errorResult("postgres pool is closed"))
-            return request.id
-        }
-        if let connection = connections.first(where: { $0.phase == .idle }) {
-            send(request, on: connection)
-            return request.id
-        }
-        if queuedCount >= configuration.maxQueue {
+        let action = machine.handle(.requestArrived(request), now: reactor.now)
+        if case .reject = action {
             statistics.queriesRejected += 1
             return nil
         }
-        enqueue(request)
-        growIfNeeded()
+        run(action)
         return request.id
     }
 
     /// Gives up on a request (loop thread; its completion is not called): removed from the queue, or its
     /// connection is cancelled/drained or dropped per ``PostgresPoolConfiguration/cancelPolicy``.
     public func abandon(_ id: UInt64) {
-        if let index = queue[queueHead...].firstIndex(where: { $0.id == id }) {
-            queue.remove(at: index)
-            return
-        }
-        guard let connection = connections.first(where: { $0.phase == .busy && $0.request?.id == id }) else { return }
-        connection.request = nil
-        switch configuration.cancelPolicy {
-        case .dropConnection:
-            drop(connection)
-            growIfNeeded()
-        case .cancelRequest:
-            connection.phase = .draining
-            if let cancel = PostgresCancelRequest(connection: connection.conn) {
-                statistics.cancelRequests += 1
-                cancel.send()
-            }
-            connection.timer = reactor.schedule(afterMilliseconds: configuration.drainTimeoutMs) { [weak self, weak connection] in
-                guard let self, let connection, connection.phase == .draining else { return }
-                connection.timer = nil
-                self.drop(connection)
-                self.growIfNeeded()
-            }
-            setInterest(connection, connection.flushing ? .readWrite : .read)
-        }
+        let running = connections.values.first { $0.phase == .busy && $0.request?.id == id }
+        running?.request = nil
+        run(machine.handle(.requestCancelled(id, runningOn: running?.id), now: reactor.now))
     }
 
     /// Opens connections up to the pool size now (optional; they open on demand otherwise).
     public func warmUp() {
-        while !closed && connections.count < configuration.size && !inBackoff { openConnection() }
+        run(machine.handle(.warmUp, now: reactor.now))
     }
 
     /// Closes every connection and fails the queued requests with rc -1 (worker shutdown).
     public func close() {
-        closed = true
-        for connection in connections {
-            if let request = connection.request {
-                connection.request = nil
-                request.completion(Self.errorResult("postgres pool closed"))
+        run(machine.handle(.shutdown, now: reactor.now))
+    }
+
+    // MARK: - Executing the state machine's actions
+
+    /// Executes `first`, then the machine's follow-ups until there are none.
+    private func run(_ first: Machine.Action) {
+        var action = first
+        while true {
+            execute(action)
+            action = machine.nextAction(now: reactor.now)
+            if case .none = action { return }
+        }
+    }
+
+    private func execute(_ action: Machine.Action) {
+        switch action {
+        case .none:
+            return
+        case .openConnection(let id):
+            openConnection(id)
+        case .send(let request, let id, let isRetry):
+            guard let connection = connections[id] else {
+                preconditionFailure("Invalid state: send on unknown \(id)")
             }
-            drop(connection, counted: false)
+            send(request, on: connection, isRetry: isRetry)
+        case .reject(let request):
+            statistics.queriesRejected += 1
+            request.completion(AsyncResult.rejected(reason: "postgres pool queue is full"))
+        case .fail(let request, let failure):
+            request.completion(Self.errorResult(failureMessage(failure)))
+        case .closeConnection(let id, let reason, let failing):
+            closeConnection(id, reason: reason)
+            failing?.completion(Self.errorResult(failureMessage(.connectionLost)))
+        case .abandon:
+            return  // not used: one query per connection, abandoned by draining or dropping it
+        case .drain(let id, let timeoutMs):
+            guard let connection = connections[id] else { return }
+            drain(connection, timeoutMs: timeoutMs)
         }
-        failQueued("postgres pool closed")
     }
 
-    // MARK: - Queue
-
-    private func enqueue(_ request: PostgresRequest, atFront: Bool = false) {
-        if atFront {
-            queue.insert(request, at: queueHead)
-        } else {
-            queue.append(request)
-        }
-    }
-
-    private func dequeue() -> PostgresRequest? {
-        guard queueHead < queue.count else { return nil }
-        let request = queue[queueHead]
-        queueHead += 1
-        if queueHead >= 64 && queueHead * 2 >= queue.count {
-            queue.removeFirst(queueHead)
-            queueHead = 0
-        }
-        return request
-    }
-
-    private func failQueued(_ message: String) {
-        while let request = dequeue() {
+    private func failureMessage(_ failure: ConnectionPoolFailure) -> String {
+        switch failure {
+        case .closed:
+            return "postgres pool is closed"
+        case .shutdown:
             statistics.queriesFailedFast += 1
-            request.completion(Self.errorResult(message))
+            return "postgres pool closed"
+        case .notConnected(let retryInMs):
+            statistics.queriesFailedFast += 1
+            return "not connected (retry in \(retryInMs) ms): \(lastConnectError)"
+        case .refused, .connectionLost:
+            return "postgres send failed"
         }
-    }
-
-    /// Hands the next queued request to an idle connection.
-    private func dispatch(_ connection: PostgresConnection) {
-        guard connection.phase == .idle, let request = dequeue() else { return }
-        send(request, on: connection)
     }
 
     // MARK: - Connecting
 
-    private var inBackoff: Bool {
-        guard let retryAt else { return false }
-        return reactor.now < retryAt
-    }
-
-    /// Opens a connection when requests wait and the pool may grow; fails them at once when nothing can
-    /// serve them (no live connection and the reconnect delay is running).
-    private func growIfNeeded() {
-        guard !closed, queuedCount > 0 else { return }
-        let opening = connectingCount
-        if connections.count < configuration.size && opening < queuedCount && !inBackoff {
-            openConnection()
-            return
-        }
-        if connections.isEmpty {
-            let wait = retryAt.map { reactor.now < $0 ? $0.nanoseconds - reactor.now.nanoseconds : 0 } ?? 0
-            failQueued("not connected (retry in \(wait / 1_000_000) ms): \(lastConnectError)")
-        }
-    }
-
-    private func openConnection() {
+    private func openConnection(_ id: PoolConnectionID) {
         statistics.connectAttempts += 1
         let conn = settings.withParameters { keywords, values in PQconnectStartParams(keywords, values, 0) }
         guard let conn else {
-            connectFailed(nil, message: "out of memory")
+            connectFailed(id, message: "out of memory")
             return
         }
         // Server notices (e.g. the FATAL before an administrator disconnect) are not written to stderr.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
-        let connection = PostgresConnection(conn: conn, startedAt: reactor.now)
-        connections.append(connection)
+        let connection = PostgresConnection(id: id, conn: conn, startedAt: reactor.now)
+        connections[id] = connection
         if PQstatus(conn) == CONNECTION_BAD {
-            connectFailed(connection, message: connection.errorMessage)
+            connectFailed(id, message: connection.errorMessage)
             return
         }
         connection.timer = reactor.schedule(afterMilliseconds: configuration.connectTimeoutMs) { [weak self, weak connection] in
             guard let self, let connection, connection.phase == .connecting else { return }
             connection.timer = nil
-            self.connectFailed(connection, message: "connect timeout after \(self.configuration.connectTimeoutMs) ms")
+            self.connectFailed(connection.id, message: "connect timeout after \(self.configuration.connectTimeoutMs) ms")
         }
         // Right after PQconnectStart libpq waits for writability (the TCP connect).
         updateSocket(connection, interest: .write)
@@ -255,55 +218,39 @@ public final class PostgresPool {
         } else if state == PGRES_POLLING_WRITING {
             updateSocket(connection, interest: .write)
         } else {
-            connectFailed(connection, message: connection.errorMessage)
+            connectFailed(connection.id, message: connection.errorMessage)
         }
     }
 
     private func connected(_ connection: PostgresConnection) {
         cancelTimer(connection)
         if PQsetnonblocking(connection.conn, 1) != 0 {
-            connectFailed(connection, message: "PQsetnonblocking: \(connection.errorMessage)")
+            connectFailed(connection.id, message: "PQsetnonblocking: \(connection.errorMessage)")
             return
         }
         statistics.connectsSucceeded += 1
         statistics.lastConnectPolls = connection.connectPolls
         statistics.lastConnectMicroseconds = connection.startedAt.nanoseconds(until: reactor.now) / 1000
-        backoffMs = 0
-        retryAt = nil
-        failedRounds = 0
-        backoffSetAt = nil
         health?.reachable()
         connection.phase = .idle
         updateSocket(connection, interest: .read)
-        dispatch(connection)
+        guard connection.phase == .idle else { return }  // the socket could not be watched
+        run(machine.handle(.connectionEstablished(connection.id), now: reactor.now))
     }
 
-    private func connectFailed(_ connection: PostgresConnection?, message: String) {
+    /// A connect failed (or an established connection lost its socket registration): the machine starts
+    /// the backoff and decides whether queued requests wait for another connect or fail at once.
+    private func connectFailed(_ id: PoolConnectionID, message: String) {
         statistics.connectFailures += 1
         lastConnectError = message
-        let startedAt = connection?.startedAt ?? reactor.now
-        if let connection { drop(connection, counted: false) }
-        // An attempt started before the last failure set the delay belongs to that round: no doubling.
-        if backoffSetAt.map({ startedAt >= $0 }) ?? true {
-            failedRounds += 1
-            if failedRounds == 1 {
-                backoffMs = 0   // the first retry goes at once
-                retryAt = nil
-            } else {
-                backoffMs = backoffMs == 0 ? configuration.initialBackoffMs : min(backoffMs * 2, configuration.maxBackoffMs)
-                retryAt = reactor.now.advanced(byMilliseconds: backoffMs)
-            }
-            backoffSetAt = reactor.now
-        }
-        if !connections.contains(where: { $0.phase != .connecting }) {
-            health?.lost(message)
-        }
-        growIfNeeded()
+        run(machine.handle(.connectionFailed(id), now: reactor.now))
+        // Nothing connected any more (only attempts under way): the database is lost for this pool.
+        if machine.connectionCount == machine.connectingCount { health?.lost(message) }
     }
 
     // MARK: - Running queries
 
-    private func send(_ request: PostgresRequest, on connection: PostgresConnection) {
+    private func send(_ request: PostgresRequest, on connection: PostgresConnection, isRetry: Bool) {
         statistics.queriesSent += 1
         connection.phase = .busy
         connection.request = request
@@ -316,20 +263,18 @@ public final class PostgresPool {
             let message = connection.errorMessage
             let dead = connection.isBad
             connection.request = nil
-            if dead {
-                // Nothing reached the server: retry once on another connection.
-                drop(connection)
-                if !request.retried {
-                    request.retried = true
-                    enqueue(request, atFront: true)
-                    growIfNeeded()
-                    return
-                }
-            } else {
-                connection.phase = .idle
+            if !dead { connection.phase = .idle }
+            // Dead: nothing reached the server, the machine re-queues it once (for another connection).
+            let event = Machine.Event.sendFailed(request, on: connection.id, connectionLost: dead, isRetry: isRetry)
+            switch machine.handle(event, now: reactor.now) {
+            case .fail(let failed, _):
+                failed.completion(Self.errorResult(message))
+            case .closeConnection(let id, let reason, let failing):
+                closeConnection(id, reason: reason)
+                failing?.completion(Self.errorResult(message))
+            case let other:
+                execute(other)
             }
-            request.completion(Self.errorResult(message))
-            if connection.phase == .idle { dispatch(connection) }
             return
         }
         flush(connection)
@@ -351,6 +296,22 @@ public final class PostgresPool {
         }
     }
 
+    /// Cancels the abandoned query on `connection` and reads until the connection is idle (or the drain
+    /// timer gives up on it).
+    private func drain(_ connection: PostgresConnection, timeoutMs: UInt64) {
+        connection.phase = .draining
+        if let cancel = PostgresCancelRequest(connection: connection.conn) {
+            statistics.cancelRequests += 1
+            cancel.send()
+        }
+        connection.timer = reactor.schedule(afterMilliseconds: timeoutMs) { [weak self, weak connection] in
+            guard let self, let connection, connection.phase == .draining else { return }
+            connection.timer = nil
+            self.run(self.machine.handle(.timerFired(connection.id), now: self.reactor.now))
+        }
+        setInterest(connection, connection.flushing ? .readWrite : .read)
+    }
+
     /// Readiness on a connection's socket, whatever its phase.
     private func ready(_ connection: PostgresConnection, _ events: ReadyEvents) {
         switch connection.phase {
@@ -359,8 +320,7 @@ public final class PostgresPool {
         case .idle:
             // Nothing is expected: a notice, or the server closing the connection.
             if PQconsumeInput(connection.conn) == 0 || connection.isBad {
-                drop(connection)
-                growIfNeeded()
+                dropConnection(connection)
                 return
             }
             while let notify = PQnotifies(connection.conn) { PQfreemem(notify) }
@@ -384,18 +344,14 @@ public final class PostgresPool {
         connection.request = nil
         let result = connection.collector.result()
         connection.collector = PostgresResultCollector()
-        if connection.isReusable && !connection.flushing {
+        let reusable = connection.isReusable && !connection.flushing
+        if reusable {
             connection.phase = .idle
             setInterest(connection, .read)
-        } else {
-            drop(connection)
         }
+        execute(machine.handle(.requestFinished(connection.id, reusable: reusable), now: reactor.now))
         request?.completion(result)
-        if connection.phase == .idle, connections.contains(where: { $0 === connection }) {
-            dispatch(connection)
-        } else {
-            growIfNeeded()
-        }
+        run(.none)
     }
 
     // MARK: - Sockets and teardown
@@ -409,7 +365,7 @@ public final class PostgresPool {
         }
         connection.fd = fd
         guard fd >= 0 else {
-            connectFailed(connection, message: "no socket: \(connection.errorMessage)")
+            connectFailed(connection.id, message: "no socket: \(connection.errorMessage)")
             return
         }
         if connection.registration == nil {
@@ -419,7 +375,7 @@ public final class PostgresPool {
                 }
                 connection.interest = interest
             } catch {
-                connectFailed(connection, message: "cannot watch socket: \(error)")
+                connectFailed(connection.id, message: "cannot watch socket: \(error)")
             }
         } else {
             setInterest(connection, interest)
@@ -432,7 +388,7 @@ public final class PostgresPool {
             try reactor.modify(registration, interest: interest)
             connection.interest = interest
         } catch {
-            drop(connection)
+            dropConnection(connection)
         }
     }
 
@@ -443,11 +399,15 @@ public final class PostgresPool {
         }
     }
 
-    /// Closes a connection and removes it from the pool. A request still on it fails with rc -1.
-    private func drop(_ connection: PostgresConnection, counted: Bool = true) {
-        guard let index = connections.firstIndex(where: { $0 === connection }) else { return }
-        connections.remove(at: index)
-        if counted { statistics.connectionsDropped += 1 }
+    /// An established connection broke: the machine closes it (its request fails) and may replace it.
+    private func dropConnection(_ connection: PostgresConnection) {
+        run(machine.handle(.connectionClosed(connection.id), now: reactor.now))
+    }
+
+    /// Closes a connection the machine has removed. A request still on it fails with rc -1.
+    private func closeConnection(_ id: PoolConnectionID, reason: ConnectionPoolCloseReason) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        if reason == .dropped { statistics.connectionsDropped += 1 }
         cancelTimer(connection)
         if let registration = connection.registration {
             reactor.deregister(registration)
@@ -455,16 +415,32 @@ public final class PostgresPool {
         }
         let request = connection.request
         connection.request = nil
-        if let request {
-            var collector = connection.collector
-            collector.fail(connection.errorMessage)
-            request.completion(collector.result())
+        var failure: AsyncResult?
+        if request != nil {
+            if reason == .shutdown {
+                failure = Self.errorResult("postgres pool closed")
+            } else {
+                var collector = connection.collector
+                collector.fail(connection.errorMessage)
+                failure = collector.result()
+            }
         }
         PQfinish(connection.conn)
         connection.phase = .closed
+        if let request, let failure { request.completion(failure) }
     }
 
     static func errorResult(_ message: String) -> AsyncResult {
         AsyncResult(rc: AsyncResult.rcError, outputs: [AsyncOutput("error", .string(message))])
+    }
+}
+
+extension PostgresPoolConfiguration {
+    /// The shared pool machine's rules for PostgreSQL: one query per connection, parallel connects up to
+    /// the pool size, warm-up to the full size, abandon = drain after a cancel request or drop.
+    var poolPolicy: ConnectionPoolPolicy {
+        ConnectionPoolPolicy(size: size, maxQueue: maxQueue, maxRequestsPerConnection: 1, maxConcurrentConnects: size,
+                             warmUpConnections: size, initialBackoffMs: initialBackoffMs, maxBackoffMs: maxBackoffMs,
+                             abandon: cancelPolicy == .cancelRequest ? .drain(timeoutMs: drainTimeoutMs) : .closeConnection)
     }
 }

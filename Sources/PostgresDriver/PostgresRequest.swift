@@ -1,13 +1,11 @@
 import TandemAsync
 
 /// One query waiting for, or running on, a pooled connection (loop thread only).
-final class PostgresRequest {
+final class PostgresRequest: ConnectionPoolRequest {
     let id: UInt64
     let sql: String
     let parameters: [String?]
     let completion: (AsyncResult) -> Void
-    /// Set once the request was re-queued after its send failed on a dead connection.
-    var retried = false
 
     init(id: UInt64, sql: String, parameters: [String?], completion: @escaping (AsyncResult) -> Void) {
         self.id = id

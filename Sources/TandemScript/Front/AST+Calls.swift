@@ -27,6 +27,8 @@ extension ScriptAST {
             case .whileLoop(let condition, let loop):
                 collect(condition, into: &calls)
                 collect(loop, into: &calls)
+            case .forEach(_, _, let loop):
+                collect(loop, into: &calls)
             case .switchBlock(let subject, let cases):
                 collect(subject, into: &calls)
                 for c in cases { collect(c.body, into: &calls) }
@@ -52,7 +54,7 @@ extension ScriptAST {
             collect(b, into: &calls)
         case .unary(_, let a):
             collect(a, into: &calls)
-        case .int, .string, .null, .pv, .word, .myself:
+        case .int, .string, .null, .pv, .word, .myself, .address, .omitted:
             break
         }
     }

@@ -1,0 +1,49 @@
+/// The sizes and rules of a ``ConnectionPoolStateMachine`` (what differs between the drivers' pools).
+public struct ConnectionPoolPolicy: Sendable, Equatable {
+    /// What an abandoned running request (timeout, CANCEL) does to its connection.
+    public enum AbandonPolicy: Sendable, Equatable {
+        /// The connection stays in service (multiplexed protocols such as LDAP: abandon by message id).
+        case keepConnection
+        /// Ask the server to cancel and read until idle; close the connection if that takes longer than
+        /// `timeoutMs` (PostgreSQL's cancel request).
+        case drain(timeoutMs: UInt64)
+        /// Close the connection (the pool reconnects on demand).
+        case closeConnection
+    }
+
+    /// Connections at most.
+    public var size: Int
+    /// Requests that may wait for a connection; beyond that a request is rejected (rc -4).
+    public var maxQueue: Int
+    /// Requests one connection runs at once (1 for PostgreSQL; many for LDAP, which multiplexes).
+    public var maxRequestsPerConnection: Int
+    /// Connects in progress at once (never more than requests waiting).
+    public var maxConcurrentConnects: Int
+    /// Connections a warm-up opens.
+    public var warmUpConnections: Int
+    /// First reconnect delay after a failed connect (doubles up to ``maxBackoffMs``).
+    public var initialBackoffMs: UInt64
+    /// Upper bound of the reconnect delay.
+    public var maxBackoffMs: UInt64
+    /// See ``AbandonPolicy``.
+    public var abandon: AbandonPolicy
+    /// Whether the first round of failed connects after a success is retried at once, without a delay
+    /// (a restarted database is usually back within a moment). The delay starts with the next round.
+    public var retriesFirstFailureAtOnce: Bool
+
+    /// Creates a policy.
+    public init(size: Int, maxQueue: Int = 1024, maxRequestsPerConnection: Int = 1, maxConcurrentConnects: Int? = nil,
+                warmUpConnections: Int? = nil, initialBackoffMs: UInt64 = 100, maxBackoffMs: UInt64 = 2000,
+                abandon: AbandonPolicy = .closeConnection, retriesFirstFailureAtOnce: Bool = true) {
+        precondition(size > 0 && maxQueue >= 0 && maxRequestsPerConnection > 0)
+        self.size = size
+        self.maxQueue = maxQueue
+        self.maxRequestsPerConnection = maxRequestsPerConnection
+        self.maxConcurrentConnects = max(1, maxConcurrentConnects ?? size)
+        self.warmUpConnections = warmUpConnections ?? size
+        self.initialBackoffMs = initialBackoffMs
+        self.maxBackoffMs = max(maxBackoffMs, initialBackoffMs)
+        self.abandon = abandon
+        self.retriesFirstFailureAtOnce = retriesFirstFailureAtOnce
+    }
+}
