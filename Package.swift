@@ -99,6 +99,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Shared by test targets only: the in-memory proxy core (manual clock, memory transport) and the
+        // helpers that find the test servers, pick ports and wait.
+        .target(
+            name: "TandemTestSupport",
+            dependencies: ["TandemProxy", "SIPCore", "Reactor", "SIPTransaction"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")], swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"], swiftSettings: strict),
@@ -114,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "TandemProxyTests",
             dependencies: ["TandemProxy", "TandemServer", "TandemOperations", "TandemAsync", "SIPCore", "Reactor", "SIPTransaction",
-                           "MongoDriver", "LDAPDriver"],
+                           "MongoDriver", "LDAPDriver", "TandemTestSupport"],
             swiftSettings: strict
         ),
     ]
