@@ -3,6 +3,7 @@ import Glibc
 import SIPCore
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Where scripts/test.sh started the HTTP echo server, if it did.
 enum TestHTTP {
