@@ -192,6 +192,37 @@ import Testing
         #expect(proxy.sent().isEmpty)
         #expect(router.relayResults.withLock { $0 } == [-1])
     }
+
+    @Test("A branch whose send fails (sent after the lock is released) fails with 503; t_relay still reports relayed")
+    func branchSendFails() throws {
+        let router = OutcomeRouter()
+        let proxy = try InMemoryProxy(router: router)
+        proxy.transport.setReachable(uas.address, false)
+        proxy.receive(uac.request("INVITE", uri: bob, branch: "z9hG4bK-fail-1", callID: "fail-1"), from: uac.address)
+        let sent = proxy.sent()
+        #expect(sent.map(\.status) == [100, 503])
+        #expect(sent.allSatisfy { $0.destination == uac.address })
+        #expect(router.outcomes.withLock { $0 } == [.relayed])
+        #expect(proxy.core.counters.sendErrors.load(ordering: .relaxed) == 1)
+
+        // A stateless forward (an ACK) that cannot be sent is a failure the script sees.
+        proxy.receive(uac.request("ACK", uri: bob, branch: "z9hG4bK-fail-2", callID: "fail-2", toTag: "t"),
+                      from: uac.address)
+        #expect(proxy.sent().isEmpty)
+        #expect(router.outcomes.withLock { $0 } == [.relayed, .sendFailed])
+        #expect(RelayOutcome.sendFailed.scriptCode == -1 && RelayOutcome.absorbed.scriptCode == 0)
+    }
+}
+
+/// Relays every request and records the typed outcome.
+final class OutcomeRouter: RequestRouter {
+    let outcomes = Mutex<[RelayOutcome]>([])
+
+    func routeRequest(_ context: RequestContext) -> RouteVerdict {
+        let outcome = context.core.relayOutcome(context)
+        outcomes.withLock { $0.append(outcome) }
+        return .finished
+    }
 }
 
 /// A router standing in for `async(sleep, resume)`: every request is suspended and resumed by a timer
