@@ -31,7 +31,7 @@ extension ProxyCore {
         }
         counters.serverTransactionsCreated.add(1, ordering: .relaxed)
         context.transaction = txn
-        txn.state.withLock { state in
+        locked(txn, worker: context.worker) { state in
             state.flags = context.flags
             state.awaitingFinal = true
             counters.awaitingFinalNow.add(1, ordering: .relaxed)
@@ -99,7 +99,7 @@ extension ProxyCore {
         let key = ClientKey(branch: branchID, isCancel: false)
         clientTable.set(key, txn)
         rememberSilentBranch(branchID, destination: target)
-        let added = txn.state.withLock { state -> Bool in
+        let added = locked(txn, worker: context.worker) { state -> Bool in
             guard !state.cancelled, state.finalStatus == 0 else { return false }
             if state.relayedRequest == nil { state.relayedRequest = context.message }
             state.flags = context.flags
@@ -126,7 +126,7 @@ extension ProxyCore {
         // Sent with the lock released. Nothing can reach the branch before its request left: a reply
         // needs the request, its timers run on this worker, and a CANCEL only marks it (no provisional yet).
         if !context.worker.send(bytes, to: target, socketIndex: socketIndex) {
-            let post = txn.state.withLock { state -> PostAction in
+            let post = locked(txn, worker: context.worker) { state -> PostAction in
                 guard let index = state.branches.firstIndex(where: { $0.branchID == branchID }) else { return .none }
                 logger.warning("cannot send request to next hop",
                                metadata: Self.metadata(for: txn, state: state, branch: index))
@@ -220,7 +220,7 @@ extension ProxyCore {
             guard created > 0 else { return created }
         }
         guard let txn = context.transaction else { return -1 }
-        let sent = txn.state.withLock { state -> Bool in
+        let sent = locked(txn, worker: context.worker) { state -> Bool in
             guard state.finalStatus == 0 else { return false }
             let bytes = localResponse(to: state, status: status, reason: reason)
             sendUpstream(bytes, status: status, txn: txn, state: &state, worker: context.worker)

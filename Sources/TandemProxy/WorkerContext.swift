@@ -18,6 +18,9 @@ public final class WorkerContext: @unchecked Sendable {
     var onUnreachable: ((SocketAddress, WorkerContext) -> Void)?
     /// Destinations of ICMP reports read during a send, not yet handed to `onUnreachable`.
     private var unreachable: [SocketAddress] = []
+    /// Sends held while a transaction's lock is taken (``holdSends()``); sent in order at the release.
+    private var held: [(bytes: [UInt8], address: SocketAddress, socketIndex: Int)] = []
+    private var holdDepth = 0
 
     init(index: Int, reactor: Reactor, sockets: [UDPSocket], counters: ProxyCounters) {
         self.index = index
@@ -43,8 +46,37 @@ public final class WorkerContext: @unchecked Sendable {
     /// and the send retried (``UDPSocket/send(_:to:reports:)-(UnsafeRawBufferPointer,_,_)``). The reports
     /// read meanwhile go to `onUnreachable` from a reactor callback of their own, since the caller may
     /// hold the lock of a transaction the report fails.
+    ///
+    /// While sends are held (a transaction's lock is taken) the datagram is queued and true returned:
+    /// a failure then only shows in `sendErrors`.
     @discardableResult
     func send(_ bytes: [UInt8], to address: SocketAddress, socketIndex: Int = 0) -> Bool {
+        if holdDepth > 0 {
+            held.append((bytes, address, socketIndex))
+            return true
+        }
+        return transmit(bytes, to: address, socketIndex: socketIndex)
+    }
+
+    /// From now until the matching ``releaseSends()``, sends are queued instead of made (nestable).
+    func holdSends() { holdDepth += 1 }
+
+    /// Ends one ``holdSends()``; the outermost one sends what was queued, in order. The queue keeps its
+    /// capacity, so a held send allocates nothing once the worker warmed up.
+    func releaseSends() {
+        holdDepth -= 1
+        guard holdDepth == 0, !held.isEmpty else { return }
+        var index = 0
+        while index < held.count {
+            let datagram = held[index]
+            transmit(datagram.bytes, to: datagram.address, socketIndex: datagram.socketIndex)
+            index += 1
+        }
+        held.removeAll(keepingCapacity: true)
+    }
+
+    @discardableResult
+    private func transmit(_ bytes: [UInt8], to address: SocketAddress, socketIndex: Int) -> Bool {
         let socket: UDPSocket
         switch transport {
         case .udp(let sockets):
