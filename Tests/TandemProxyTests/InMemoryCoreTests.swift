@@ -212,6 +212,24 @@ import Testing
         #expect(router.outcomes.withLock { $0 } == [.relayed, .sendFailed])
         #expect(RelayOutcome.sendFailed.scriptCode == -1 && RelayOutcome.absorbed.scriptCode == 0)
     }
+
+    @Test("Sends made while a transaction lock is held wait for its release and keep their order")
+    func heldSends() throws {
+        let proxy = try InMemoryProxy(router: RelayRouter())
+        let worker = proxy.worker
+        worker.holdSends()
+        worker.send([1], to: uas.address)
+        worker.holdSends()  // nested: only the outermost release sends
+        worker.send([2], to: uac.address)
+        worker.releaseSends()
+        #expect(proxy.transport.pendingCount == 0)
+        worker.releaseSends()
+        let sent = proxy.transport.take()
+        #expect(sent.map(\.bytes) == [[1], [2]])
+        #expect(sent.map(\.destination) == [uas.address, uac.address])
+        worker.send([3], to: uas.address)  // not held: at once
+        #expect(proxy.transport.pendingCount == 1)
+    }
 }
 
 /// Relays every request and records the typed outcome.
