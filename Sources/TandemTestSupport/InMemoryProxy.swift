@@ -36,6 +36,17 @@ public final class InMemoryProxy {
         worker = WorkerContext(index: 0, reactor: reactor, memory: transport, core: core)
     }
 
+    /// Drives an existing `core` (one built by a `TandemServer` from a script, say) as its worker 0; its
+    /// first listen address is the proxy's address.
+    public init(core: ProxyCore) throws(IOError) {
+        clock = ManualClock()
+        reactor = try Reactor(clock: clock)
+        transport = MemoryTransport()
+        address = core.settings.listen.first ?? SocketAddress(ip: "127.0.0.1", port: 5060)!
+        self.core = core
+        worker = WorkerContext(index: 0, reactor: reactor, memory: transport, core: core)
+    }
+
     deinit { reactor.close() }
 
     /// Hands `bytes` to the core as a datagram from `source`, then runs whatever became due (tasks,

@@ -1,9 +1,11 @@
+import Logging
 import Reactor
 import SIPCore
 import Synchronization
 import TandemTestSupport
 import Testing
 @testable import TandemProxy
+import TandemServer
 
 /// The proxy core driven in memory (issue 13): datagrams injected and captured by a `MemoryTransport`,
 /// transaction timers on a manual clock. No socket, no sleep: every step is deterministic.
@@ -229,6 +231,48 @@ import Testing
         #expect(sent.map(\.destination) == [uas.address, uac.address])
         worker.send([3], to: uas.address)  // not held: at once
         #expect(proxy.transport.pendingCount == 1)
+    }
+
+    @Test("async(usleep) in the script: the real ScriptRouter suspends, and the resume route runs when the manual clock passes 20 ms")
+    func scriptAsyncSleep() throws {
+        let source = """
+            log_level = 1
+            udp_workers = 1
+            socket = udp:127.0.0.1:5060
+            loadmodule "tm.so"
+            loadmodule "sl.so"
+            loadmodule "rr.so"
+            loadmodule "cfgutils.so"
+            loadmodule "sipmsgops.so"
+            route {
+                record_route();
+                async(usleep(20000), resume);
+            }
+            route[resume] {
+                append_hf("X-Slept: $rc\\r\\n");
+                t_relay();
+            }
+            """
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .error
+        let loaded = TandemServer.load(source: source, fileName: "inmemory.cfg", logger: quiet)
+        let server = try #require(loaded.server, "\(loaded.diagnostics)")
+        let proxy = try InMemoryProxy(core: server.core)
+        server.attachWorker(proxy.worker)
+        defer { server.detachWorker(proxy.worker) }
+
+        proxy.receive(uac.request("INVITE", uri: bob, branch: "z9hG4bK-script-1", callID: "script-1"), from: uac.address)
+        #expect(try only(proxy.sent(), to: uac.address).statusCode == 100)
+        #expect(proxy.core.counters.suspendedNow.load(ordering: .relaxed) == 1)
+        proxy.advance(byMilliseconds: 19)
+        #expect(proxy.sent().isEmpty)
+        proxy.advance(byMilliseconds: 1)
+        let forwarded = try only(proxy.sent(), to: uas.address)
+        #expect(forwarded.method == .invite)
+        #expect(forwarded.header(.other("X-Slept")) == "1")
+        #expect(proxy.core.counters.suspendedNow.load(ordering: .relaxed) == 0)
+        proxy.receive(uas.response(to: forwarded, status: 200), from: uas.address)
+        #expect(try only(proxy.sent(), to: uac.address).statusCode == 200)
     }
 }
 
