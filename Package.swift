@@ -99,22 +99,29 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Shared by test targets only: the in-memory proxy core (manual clock, memory transport) and the
+        // helpers that find the test servers, pick ports and wait.
+        .target(
+            name: "TandemTestSupport",
+            dependencies: ["TandemProxy", "SIPCore", "Reactor", "SIPTransaction"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")], swiftSettings: strict),
-        .testTarget(name: "ReactorTests", dependencies: ["Reactor"], swiftSettings: strict),
-        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"], swiftSettings: strict),
-        .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor"], swiftSettings: strict),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         // Runs offload jobs in a process of its own: OffloadTests counts that process's threads.
         .executableTarget(name: "offload-probe", dependencies: ["TandemAsync", "Reactor"], path: "Tests/OffloadProbe",
                           swiftSettings: strict),
-        .testTarget(name: "PostgresDriverTests", dependencies: ["PostgresDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
-        .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
-        .testTarget(name: "MongoDriverTests", dependencies: ["MongoDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
-        .testTarget(name: "LDAPDriverTests", dependencies: ["LDAPDriver", "TandemAsync", "Reactor"], swiftSettings: strict),
-        .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript"], swiftSettings: strict),
+        .testTarget(name: "PostgresDriverTests", dependencies: ["PostgresDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "MongoDriverTests", dependencies: ["MongoDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "LDAPDriverTests", dependencies: ["LDAPDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
             dependencies: ["TandemProxy", "TandemServer", "TandemOperations", "TandemAsync", "SIPCore", "Reactor", "SIPTransaction",
-                           "MongoDriver", "LDAPDriver"],
+                           "MongoDriver", "LDAPDriver", "TandemTestSupport"],
             swiftSettings: strict
         ),
     ]

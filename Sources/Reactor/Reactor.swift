@@ -106,6 +106,10 @@ public final class Reactor: @unchecked Sendable {
     /// Number of pending timers.
     public var timerCount: Int { timers.count }
 
+    /// The deadline of the earliest pending timer (nil when none): lets a test on a ``ManualClock``
+    /// advance the time from one timer to the next.
+    public var nextTimerDeadline: Deadline? { timers.nextDeadline }
+
     /// Starts watching `fd` (level-triggered). The reactor never closes registered descriptors.
     public func register(fd: Int32, interest: Interest, callback: @escaping Callback) throws(IOError) -> RegistrationID {
         assertOwner()

@@ -93,7 +93,7 @@ extension ProxyCore {
 
     func clientTimerFired(_ txn: ProxyTransaction, branch index: Int, cancel: Bool, _ timer: TransactionTimer,
                           token: UInt32, worker: WorkerContext) {
-        let post = txn.state.withLock { state -> PostAction in
+        let post = locked(txn, worker: worker) { state -> PostAction in
             guard index < state.branches.count else { return .none }
             if cancel {
                 guard state.branches[index].cancelTimers.isCurrent(timer, token) else { return .none }
@@ -244,7 +244,7 @@ extension ProxyCore {
             context.flags = flags
             // Suspended by async(): the failure route goes on in its resume route (routeFinished).
             if router.routeFailure(route, context) == .suspended { return }
-            post = txn.state.withLock { state in
+            post = locked(txn, worker: worker) { state in
                 state.failureRouteRunning = false
                 if let armed = context.failureRoute, context.relayed { state.failureRoute = armed }
                 return completeIfDone(txn: txn, state: &state, worker: worker)

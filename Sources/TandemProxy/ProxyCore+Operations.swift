@@ -31,7 +31,7 @@ extension ProxyCore {
         }
         counters.serverTransactionsCreated.add(1, ordering: .relaxed)
         context.transaction = txn
-        txn.state.withLock { state in
+        locked(txn, worker: context.worker) { state in
             state.flags = context.flags
             state.awaitingFinal = true
             counters.awaitingFinalNow.add(1, ordering: .relaxed)
@@ -42,8 +42,14 @@ extension ProxyCore {
 
     /// `t_relay([destination])`: forwards the request statefully (ACK and unmatched CANCEL
     /// statelessly) to `destination`, else `$du`, else the top Route, else the Request-URI.
+    /// Returns the script code of ``relayOutcome(_:to:)``.
     public func relay(_ context: RequestContext, to destination: String? = nil) -> Int32 {
-        guard let method = context.message.method else { return -1 }
+        relayOutcome(context, to: destination).scriptCode
+    }
+
+    /// `t_relay` as a typed outcome. The branch's request is sent after the transaction's lock is released.
+    public func relayOutcome(_ context: RequestContext, to destination: String? = nil) -> RelayOutcome {
+        guard let method = context.message.method else { return .noTransaction }
         if method == .ack || method == .cancel { return forwardStatelessly(context, to: destination) }
         // RFC 3261 §16.3 step 3 on the received value; once the script processed Max-Forwards
         // (mf_process_maxfwd_header) the request goes on with the value it set.
@@ -51,13 +57,16 @@ extension ProxyCore {
            maxForwards <= 0 {
             logger.debug("Max-Forwards exhausted; 483", metadata: Self.metadata(for: context.message, peer: context.source))
             _ = reply(context, status: 483, reason: "Too Many Hops")
-            return -1
+            return .tooManyHops
         }
         if context.transaction == nil {
-            let created = newTransaction(context)
-            guard created > 0 else { return created }
+            switch newTransaction(context) {
+            case 0: return .absorbed
+            case ..<0: return .noTransaction
+            default: break
+            }
         }
-        guard let txn = context.transaction else { return -1 }
+        guard let txn = context.transaction else { return .noTransaction }
         // t_on_branch: the branch route works on this branch's own copy of the request.
         var branchMessage = context.message
         var branchDestination = context.destinationURI
@@ -67,7 +76,7 @@ extension ProxyCore {
                                                core: self, transaction: txn)
             branchContext.destinationURI = context.destinationURI
             branchContext.flags = context.flags
-            guard router.routeBranch(route, branchContext) else { return -1 }
+            guard router.routeBranch(route, branchContext) else { return .droppedByBranchRoute }
             branchMessage = branchContext.message
             branchDestination = branchContext.destinationURI
         }
@@ -77,10 +86,10 @@ extension ProxyCore {
             target = address
         case .hostNameFromPacket(let name):
             refuseHostName(name, context: context)
-            return -1
+            return .hostNameRefused
         case .unusable:
             logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
-            return -1
+            return .noNextHop
         }
         let socketIndex = context.socketIndex
         let branchID = Branch.generate()
@@ -90,10 +99,8 @@ extension ProxyCore {
         let key = ClientKey(branch: branchID, isCancel: false)
         clientTable.set(key, txn)
         rememberSilentBranch(branchID, destination: target)
-        let post = txn.state.withLock { state -> PostAction? in
-            guard !state.cancelled, state.finalStatus == 0 else {
-                return nil
-            }
+        let added = locked(txn, worker: context.worker) { state -> Bool in
+            guard !state.cancelled, state.finalStatus == 0 else { return false }
             if state.relayedRequest == nil { state.relayedRequest = context.message }
             state.flags = context.flags
             if let route = context.failureRoute { state.failureRoute = route }
@@ -104,40 +111,46 @@ extension ProxyCore {
                 : .nonInvite(NonInviteClientTransaction(settings: settings.timers, reliable: false))
             state.branches.append(ProxyBranch(branchID: branchID, machine: machine, request: bytes,
                                               destination: target, socketIndex: socketIndex))
-            let index = state.branches.count - 1
             counters.clientTransactionsCreated.add(1, ordering: .relaxed)
-            if !context.worker.send(bytes, to: target, socketIndex: socketIndex) {
+            // `.start` only arms the branch's timers (nothing is sent under the lock).
+            _ = clientEvent(.start, branch: state.branches.count - 1, response: nil, txn: txn, state: &state,
+                            worker: context.worker)
+            return true
+        }
+        guard added else {
+            clientTable.remove(key)
+            forgetSilentBranch(branchID, destination: target)
+            return .transactionClosed
+        }
+        context.relayed = true
+        // Sent with the lock released. Nothing can reach the branch before its request left: a reply
+        // needs the request, its timers run on this worker, and a CANCEL only marks it (no provisional yet).
+        if !context.worker.send(bytes, to: target, socketIndex: socketIndex) {
+            let post = locked(txn, worker: context.worker) { state -> PostAction in
+                guard let index = state.branches.firstIndex(where: { $0.branchID == branchID }) else { return .none }
                 logger.warning("cannot send request to next hop",
                                metadata: Self.metadata(for: txn, state: state, branch: index))
-                _ = clientEvent(.start, branch: index, response: nil, txn: txn, state: &state, worker: context.worker)
                 return clientEvent(.transportError, branch: index, response: nil, txn: txn, state: &state,
                                    worker: context.worker)
             }
-            return clientEvent(.start, branch: index, response: nil, txn: txn, state: &state, worker: context.worker)
+            runPostAction(post, txn: txn, worker: context.worker)
         }
-        guard let post else {
-            clientTable.remove(key)
-            forgetSilentBranch(branchID, destination: target)
-            return -1
-        }
-        context.relayed = true
-        runPostAction(post, txn: txn, worker: context.worker)
-        return 1
+        return .relayed
     }
 
     /// Forwards without a transaction (ACK for 2xx, CANCEL that matched nothing): the branch is
     /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
-    func forwardStatelessly(_ context: RequestContext, to destination: String?) -> Int32 {
+    func forwardStatelessly(_ context: RequestContext, to destination: String?) -> RelayOutcome {
         let target: SocketAddress
         switch nextHop(message: context.message, destinationURI: context.destinationURI, override: destination) {
         case .address(let address):
             target = address
         case .hostNameFromPacket(let name):
             refuseHostName(name, context: context)
-            return -1
+            return .hostNameRefused
         case .unusable:
             logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
-            return -1
+            return .noNextHop
         }
         let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
         var outgoing = context.message
@@ -145,10 +158,10 @@ extension ProxyCore {
         guard context.worker.send(outgoing.serialize(), to: target, socketIndex: context.socketIndex) else {
             logger.warning("cannot send request to next hop", metadata: Self.metadata(for: context.message).merging(
                 [LogMetadataKey.destination: .string("\(target)")]) { _, new in new })
-            return -1
+            return .sendFailed
         }
         context.relayed = true
-        return 1
+        return .relayed
     }
 
     /// RFC 3261 §16.6 steps 3 and 8: Max-Forwards decremented (70 when absent) unless the script already
@@ -207,7 +220,7 @@ extension ProxyCore {
             guard created > 0 else { return created }
         }
         guard let txn = context.transaction else { return -1 }
-        let sent = txn.state.withLock { state -> Bool in
+        let sent = locked(txn, worker: context.worker) { state -> Bool in
             guard state.finalStatus == 0 else { return false }
             let bytes = localResponse(to: state, status: status, reason: reason)
             sendUpstream(bytes, status: status, txn: txn, state: &state, worker: context.worker)

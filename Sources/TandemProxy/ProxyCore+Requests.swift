@@ -137,7 +137,7 @@ extension ProxyCore {
     /// A request retransmission: the server transaction resends its last reply.
     func absorbRetransmission(_ txn: ProxyTransaction, worker: WorkerContext) {
         counters.retransmissionsAbsorbed.add(1, ordering: .relaxed)
-        txn.state.withLock { state in
+        locked(txn, worker: worker) { state in
             serverEvent(.retransmission, response: nil, txn: txn, state: &state, worker: worker)
         }
     }
@@ -145,7 +145,7 @@ extension ProxyCore {
     /// An ACK whose branch matches an INVITE server transaction. Returns true if the transaction
     /// absorbed it (ACK for a non-2xx reply); false if it must be routed end to end.
     func absorbAck(_ txn: ProxyTransaction, worker: WorkerContext) -> Bool {
-        txn.state.withLock { state in
+        locked(txn, worker: worker) { state in
             if state.finalStatus >= 200 && state.finalStatus < 300 { return false }
             var passUp = false
             serverEvent(.ack, response: nil, txn: txn, state: &state, worker: worker, passAck: &passUp)
@@ -160,7 +160,7 @@ extension ProxyCore {
                       worker: WorkerContext) {
         sendStatelessReply(to: cancel, source: source, socketIndex: socketIndex, status: 200, reason: nil,
                            worker: worker)
-        txn.state.withLock { state in
+        locked(txn, worker: worker) { state in
             guard state.finalStatus == 0, !state.cancelled else { return }
             state.cancelled = true
             if let onCancel = state.suspended?.onCancel {
@@ -184,7 +184,7 @@ extension ProxyCore {
     /// nor handed to an async operation would wait forever, so it gets a 500.
     func finishRoute(_ context: RequestContext) {
         guard let txn = context.transaction, !context.relayed, !context.replied, !context.suspended else { return }
-        txn.state.withLock { state in
+        locked(txn, worker: context.worker) { state in
             guard state.finalStatus == 0, state.branches.isEmpty, !state.cancelled else { return }
             logger.warning("route ended without relaying or replying; sending 500",
                            metadata: Self.metadata(for: txn, state: state))

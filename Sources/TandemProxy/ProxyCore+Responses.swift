@@ -61,7 +61,7 @@ extension ProxyCore {
     /// Feeds a reply to its branch's client transaction and runs what that decides.
     func deliverResponse(_ message: SIPMessage, status: Int, branch: String, isCancel: Bool, txn: ProxyTransaction,
                          worker: WorkerContext) {
-        let post = txn.state.withLock { state -> PostAction in
+        let post = locked(txn, worker: worker) { state -> PostAction in
             guard let index = state.branches.firstIndex(where: { $0.branchID == branch }) else { return .none }
             if isCancel {
                 cancelEvent(.response(status: status), branch: index, txn: txn, state: &state, worker: worker)

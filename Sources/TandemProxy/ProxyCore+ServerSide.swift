@@ -27,10 +27,8 @@ extension ProxyCore {
             case .sendResponse:
                 guard let response else { continue }
                 state.lastResponse = response
-                if !worker.send(response, to: state.upstream, socketIndex: state.socketIndex) {
-                    logger.warning("cannot send response upstream", metadata: Self.metadata(for: txn, state: state)
-                        .merging([LogMetadataKey.destination: .string("\(state.upstream)")]) { _, new in new })
-                }
+                // Held until the lock is released (``locked(_:worker:_:)``); a failure counts in sendErrors.
+                worker.send(response, to: state.upstream, socketIndex: state.socketIndex)
                 if case .response(let status) = event { counters.countReplySent(status) }
                 if case .response(let status) = event, status >= 200, state.finalStatus == 0 {
                     state.finalStatus = status
@@ -78,7 +76,7 @@ extension ProxyCore {
     }
 
     func serverTimerFired(_ txn: ProxyTransaction, _ timer: TransactionTimer, token: UInt32, worker: WorkerContext) {
-        txn.state.withLock { state in
+        locked(txn, worker: worker) { state in
             guard state.serverTimers.isCurrent(timer, token) else { return }
             serverEvent(.timer(timer), response: nil, txn: txn, state: &state, worker: worker)
         }

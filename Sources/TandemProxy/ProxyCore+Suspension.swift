@@ -78,7 +78,7 @@ extension ProxyCore {
             return
         }
         // A failure route resumed after async(): now the best reply may go, unless it added a branch.
-        let post = txn.state.withLock { state -> PostAction in
+        let post = locked(txn, worker: context.worker) { state -> PostAction in
             state.failureRouteRunning = false
             if let armed = context.failureRoute, context.relayed { state.failureRoute = armed }
             return completeIfDone(txn: txn, state: &state, worker: context.worker)

@@ -33,7 +33,7 @@ extension ProxyCore {
         }
         for branchID in branches {
             guard let txn = clientTable.lookup(ClientKey(branch: branchID, isCancel: false)) else { continue }
-            let post = txn.state.withLock { state -> PostAction in
+            let post = locked(txn, worker: worker) { state -> PostAction in
                 guard let index = state.branches.firstIndex(where: { $0.branchID == branchID }),
                       state.branches[index].status == 0, !state.branches[index].isDone else { return .none }
                 return clientEvent(.transportError, branch: index, response: nil, txn: txn, state: &state,

@@ -92,3 +92,15 @@ extension ProxyTransaction {
         set { state.withLock { $0.scriptState = newValue } }
     }
 }
+
+extension ProxyCore {
+    /// Runs `body` under `txn`'s lock with the worker's sends held: what the transaction sends there
+    /// (replies, retransmissions, ACKs, CANCELs) leaves once the lock is released, so no send is made
+    /// while another worker may wait for the lock.
+    func locked<Result>(_ txn: ProxyTransaction, worker: WorkerContext,
+                        _ body: (inout ProxyTransaction.State) -> Result) -> Result {
+        worker.holdSends()
+        defer { worker.releaseSends() }
+        return txn.state.withLock { body(&$0) }
+    }
+}

@@ -1,8 +1,8 @@
 import Synchronization
 import Reactor
 
-/// What the packet path needs from the worker it runs on: its reactor (for timers) and its sockets
-/// (to send). Passed down explicitly.
+/// What the packet path needs from the worker it runs on: its reactor (for timers) and its transport
+/// (to send: the UDP sockets, or an in-memory capture in tests). Passed down explicitly.
 ///
 /// `@unchecked Sendable`: it may be captured by closures handed to its own reactor (timers,
 /// completions posted with `execute`), but it is only ever used on its worker's thread.
@@ -11,19 +11,33 @@ public final class WorkerContext: @unchecked Sendable {
     public let index: Int
     /// The worker's reactor.
     public let reactor: Reactor
-    /// One socket per listen address, in `ProxySettings.listen` order.
-    let sockets: [UDPSocket]
+    /// How the worker sends: one UDP socket per listen address, or the in-memory capture.
+    let transport: WorkerTransport
     let counters: ProxyCounters
     /// Called (later, from the reactor) with the destination of each ICMP report read while sending.
     var onUnreachable: ((SocketAddress, WorkerContext) -> Void)?
     /// Destinations of ICMP reports read during a send, not yet handed to `onUnreachable`.
     private var unreachable: [SocketAddress] = []
+    /// Sends held while a transaction's lock is taken (``holdSends()``); sent in order at the release.
+    private var held: [(bytes: [UInt8], address: SocketAddress, socketIndex: Int)] = []
+    private var holdDepth = 0
 
     init(index: Int, reactor: Reactor, sockets: [UDPSocket], counters: ProxyCounters) {
         self.index = index
         self.reactor = reactor
-        self.sockets = sockets
+        self.transport = .udp(sockets)
         self.counters = counters
+    }
+
+    /// A worker with no sockets for driving `core` in memory: what the core sends goes to `transport`,
+    /// and its timers run on `reactor` (give it a `ManualClock` and call `runOnce(timeoutMs: 0)` to fire
+    /// them without sleeping). Use it on one thread only, the reactor's.
+    public init(index: Int = 0, reactor: Reactor, memory transport: MemoryTransport, core: ProxyCore) {
+        self.index = index
+        self.reactor = reactor
+        self.transport = .memory(transport)
+        self.counters = core.counters
+        self.onUnreachable = { [weak core] destination, worker in core?.handleUnreachable(destination, worker: worker) }
     }
 
     /// Sends one datagram from listen socket `socketIndex`. Returns false if it could not be sent.
@@ -32,9 +46,46 @@ public final class WorkerContext: @unchecked Sendable {
     /// and the send retried (``UDPSocket/send(_:to:reports:)-(UnsafeRawBufferPointer,_,_)``). The reports
     /// read meanwhile go to `onUnreachable` from a reactor callback of their own, since the caller may
     /// hold the lock of a transaction the report fails.
+    ///
+    /// While sends are held (a transaction's lock is taken) the datagram is queued and true returned:
+    /// a failure then only shows in `sendErrors`.
     @discardableResult
     func send(_ bytes: [UInt8], to address: SocketAddress, socketIndex: Int = 0) -> Bool {
-        let socket = sockets[socketIndex < sockets.count ? socketIndex : 0]
+        if holdDepth > 0 {
+            held.append((bytes, address, socketIndex))
+            return true
+        }
+        return transmit(bytes, to: address, socketIndex: socketIndex)
+    }
+
+    /// From now until the matching ``releaseSends()``, sends are queued instead of made (nestable).
+    func holdSends() { holdDepth += 1 }
+
+    /// Ends one ``holdSends()``; the outermost one sends what was queued, in order. The queue keeps its
+    /// capacity, so a held send allocates nothing once the worker warmed up.
+    func releaseSends() {
+        holdDepth -= 1
+        guard holdDepth == 0, !held.isEmpty else { return }
+        var index = 0
+        while index < held.count {
+            let datagram = held[index]
+            transmit(datagram.bytes, to: datagram.address, socketIndex: datagram.socketIndex)
+            index += 1
+        }
+        held.removeAll(keepingCapacity: true)
+    }
+
+    @discardableResult
+    private func transmit(_ bytes: [UInt8], to address: SocketAddress, socketIndex: Int) -> Bool {
+        let socket: UDPSocket
+        switch transport {
+        case .udp(let sockets):
+            socket = sockets[socketIndex < sockets.count ? socketIndex : 0]
+        case .memory(let memory):
+            if memory.send(bytes, to: address, socketIndex: socketIndex) { return true }
+            counters.sendErrors.add(1, ordering: .relaxed)
+            return false
+        }
         do {
             switch try socket.send(bytes, to: address, reports: deferUnreachable) {
             case .processed: return true

@@ -183,4 +183,18 @@ public final class TandemServer: Sendable {
 
     /// The proxy core (counters, settings).
     public var core: ProxyCore { proxy.core }
+
+    /// Gives `worker` (a worker made without sockets for driving ``core`` in memory, see
+    /// `WorkerContext(reactor:memory:core:)`) the per-worker services a started worker gets: an async
+    /// worker on its reactor (so `async(sleep…)` runs on that reactor's clock) and the drivers' settings.
+    /// Call on the worker's thread; ``detachWorker(_:)`` before its reactor closes. The server is not started.
+    public func attachWorker(_ worker: WorkerContext) {
+        router.attach(WorkerServices(asyncWorker: engine.makeWorker(reactor: worker.reactor), settings: drivers),
+                      toWorker: worker.index)
+    }
+
+    /// Releases what ``attachWorker(_:)`` gave `worker`.
+    public func detachWorker(_ worker: WorkerContext) {
+        router.detach(worker: worker.index)
+    }
 }

@@ -4,6 +4,7 @@ import HTTPDriver
 import Reactor
 import TandemAsync
 import Testing
+import TandemTestSupport
 
 /// Against the real echo server (`TANDEM_TEST_SERVERS=http bash scripts/test.sh --filter HTTPDriverTests`).
 @Suite(.enabled(if: httpServerAvailable, "TANDEM_TEST_HTTP_URL not set (start the http test server)"))
@@ -148,7 +149,7 @@ struct HTTPRequestOperationTests {
             #expect(json(result)["id"] as? Int == 42)
         }
         #expect(HTTPRequestOperation.perform(get("status/201")).output("code")?.intValue == 201)
-        #expect(HTTPRequestOperation.perform(get("health", base: "http://127.0.0.1:\(unusedPort())/")).rc == -1)
+        #expect(HTTPRequestOperation.perform(get("health", base: "http://127.0.0.1:\(UInt16(closedPort()))/")).rc == -1)
         // The job timeout caps the blocking transfer.
         let capped = HTTPRequestOperation.perform(get("echo?delay_ms=3000"), timeoutCapMs: 200)
         #expect(capped.rc == -3)
@@ -162,7 +163,7 @@ struct HTTPRequestOperationTests {
     }
 
     @Test func serverRestartBetweenRequests() throws {
-        let server = EchoServer(port: unusedPort())
+        let server = EchoServer(port: UInt16(closedPort()))
         try server.start()
         defer { server.stop() }
         let h = try Harness()

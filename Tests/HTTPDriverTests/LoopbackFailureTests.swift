@@ -3,12 +3,13 @@ import HTTPDriver
 import Reactor
 import TandemAsync
 import Testing
+import TandemTestSupport
 
 /// Failures that need no HTTP server (loopback sockets only); always run.
 @Suite struct LoopbackFailureTests {
     @Test func refusedPortIsMinus1() throws {
         let h = try Harness()
-        let result = try #require(try h.run(get("health", base: "http://127.0.0.1:\(unusedPort())/")))
+        let result = try #require(try h.run(get("health", base: "http://127.0.0.1:\(UInt16(closedPort()))/")))
         #expect(result.rc == -1)
         #expect(result.outputs.isEmpty)
         #expect(h.multi.activeCount == 0)

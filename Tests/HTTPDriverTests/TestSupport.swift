@@ -3,17 +3,12 @@ import Glibc
 import HTTPDriver
 import Reactor
 import TandemAsync
+import TandemTestSupport
 import Testing
 
 /// Base URL of the echo server started by `TANDEM_TEST_SERVERS=http scripts/test.sh` (ends with `/`).
-let httpBase: String? = ProcessInfo.processInfo.environment["TANDEM_TEST_HTTP_URL"]
+let httpBase: String? = TestEnvironment.httpURL
 let httpServerAvailable = httpBase != nil
-
-/// Mutable state captured by loop-thread callbacks.
-final class Box<T> {
-    var value: T
-    init(_ value: T) { self.value = value }
-}
 
 /// A reactor, an engine worker and an explicit multi, driven by the test's thread.
 final class Harness {
@@ -57,11 +52,7 @@ final class Harness {
 
     /// Runs the loop until `condition` holds or `limitMs` of real time passed.
     func spin(limitMs: Int = 5000, until condition: () -> Bool) throws {
-        let start = System.monotonicNanoseconds()
-        while !condition() {
-            if System.monotonicNanoseconds() - start > UInt64(limitMs) * 1_000_000 { return }
-            try reactor.runOnce(timeoutMs: 10)
-        }
+        try TandemTestSupport.spin(reactor, limitMs: limitMs, until: condition)
     }
 }
 
@@ -84,20 +75,6 @@ func json(_ result: AsyncResult?) -> [String: Any] {
     return object
 }
 
-/// A loopback TCP port nobody listens on (bound briefly, then released).
-func unusedPort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return UInt16(bigEndian: address.sin_port)
-}
-
 /// Our own instance of scripts/test-servers/http_server.py (for the restart test).
 final class EchoServer {
     let port: UInt16
@@ -108,8 +85,7 @@ final class EchoServer {
     var base: String { "http://127.0.0.1:\(port)/" }
 
     static var scriptPath: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/test-servers/http_server.py").path
+        TestEnvironment.repositoryRoot + "/scripts/test-servers/http_server.py"
     }
 
     func start() throws {

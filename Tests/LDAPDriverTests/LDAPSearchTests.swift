@@ -3,6 +3,7 @@ import LDAPDriver
 import Reactor
 import TandemAsync
 import Testing
+import TandemTestSupport
 
 /// Searches against the real slapd started by `TANDEM_TEST_SERVERS=slapd scripts/test.sh`.
 @Suite(.enabled(if: TestServer.available, "needs TANDEM_TEST_LDAP_URL (TANDEM_TEST_SERVERS=slapd scripts/test.sh)"))

@@ -3,6 +3,7 @@ import LDAPDriver
 import Reactor
 import TandemAsync
 import Testing
+import TandemTestSupport
 
 /// A private slapd (its own state dir and port, so the shared test server is untouched) that is absent,
 /// started, frozen (SIGSTOP), stopped (SIGTERM), killed (SIGKILL) and started again.

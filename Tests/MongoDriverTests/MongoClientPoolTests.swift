@@ -1,6 +1,7 @@
 import MongoDriver
 import TandemAsync
 import Testing
+import TandemTestSupport
 
 /// URL handling of the pool and failures without a server (no test server needed).
 @Suite struct MongoClientPoolTests {

@@ -3,6 +3,7 @@ import MongoDriver
 import Reactor
 import TandemAsync
 import Testing
+import TandemTestSupport
 
 /// The engine's offload limit, queue bound and timeout applied to MongoDB commands; a private server is
 /// paused (SIGSTOP) to make calls hang, or stopped and restarted.

@@ -1,4 +1,5 @@
 import Glibc
+import TandemTestSupport
 
 /// A private nx-27017 on a spare port (its own state dir, so the shared test server is untouched),
 /// driven through scripts/test-servers/mongo.sh; it can be paused (SIGSTOP), stopped and restarted.
@@ -60,22 +61,4 @@ final class PrivateServer {
     func pause() { if let pid { kill(pid, SIGSTOP) } }
     /// Lets a paused server run again.
     func resume() { if let pid { kill(pid, SIGCONT) } }
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on (just released by the kernel).
-func closedPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            _ = bind(fd, pointer, length)
-            _ = getsockname(fd, pointer, &length)
-        }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

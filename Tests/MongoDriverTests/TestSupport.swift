@@ -3,28 +3,16 @@ import MongoDriver
 import Reactor
 import Synchronization
 import TandemAsync
-
-/// Mutable state captured by loop-thread callbacks.
-final class Box<T> {
-    var value: T
-    init(_ value: T) { self.value = value }
-}
+import TandemTestSupport
 
 /// The test server from `TANDEM_TEST_SERVERS=mongo scripts/test.sh` (absent: server tests skip).
 enum TestServer {
-    static func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
-    static var url: String? { env("TANDEM_TEST_MONGO_URL") }
-    static var database: String { env("TANDEM_TEST_MONGO_DB") ?? "tandem" }
+    static var url: String? { TestEnvironment.mongoURL }
+    static var database: String { TestEnvironment.value("TANDEM_TEST_MONGO_DB") ?? "tandem" }
     static var available: Bool { url != nil }
     /// The repository root (for scripts/test-servers/mongo.sh).
-    static var repositoryRoot: String {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Tests/MongoDriverTests/TestSupport.swift
-        return parts.joined(separator: "/")
-    }
+    static var repositoryRoot: String { TestEnvironment.repositoryRoot }
 }
-
-func nowMs() -> UInt64 { System.monotonicNanoseconds() / 1_000_000 }
 
 private let collectionCounter = Atomic<Int>(0)
 
@@ -54,10 +42,7 @@ final class Harness {
 
     /// Runs the loop until `condition` holds or `limitMs` passed.
     func spin(limitMs: UInt64 = 5000, until condition: () -> Bool) throws {
-        let start = nowMs()
-        while !condition() && nowMs() - start < limitMs {
-            _ = try reactor.runOnce(timeoutMs: 10)
-        }
+        try TandemTestSupport.spin(reactor, limitMs: Int(limitMs), until: condition)
     }
 
     /// Starts one command as an async job and returns its result.
@@ -85,16 +70,4 @@ extension AsyncResult {
     }
 
     var errorText: String { output("error")?.stringValue ?? "" }
-}
-
-/// Runs a shell command, returns its exit status.
-@discardableResult
-func shell(_ command: String) -> Int32 {
-    var pid = pid_t()
-    let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/bash"), strdup("-c"), strdup(command), nil]
-    defer { for arg in argv { free(arg) } }
-    guard posix_spawn(&pid, "/bin/bash", nil, nil, argv, environ) == 0 else { return -1 }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    return (status >> 8) & 0xff
 }

@@ -3,6 +3,7 @@ import PostgresDriver
 import Reactor
 import TandemAsync
 import Testing
+import TandemTestSupport
 
 /// Queries against the real PostgreSQL 15 started by `TANDEM_TEST_SERVERS=postgres scripts/test.sh`.
 @Suite(.enabled(if: TestServer.available, "needs TANDEM_TEST_PG_URL (TANDEM_TEST_SERVERS=postgres scripts/test.sh)"))

@@ -4,6 +4,7 @@ import PostgresDriver
 import Reactor
 import TandemAsync
 import Testing
+import TandemTestSupport
 
 /// A pool pointed at a port where no server runs yet; a private PostgreSQL instance (its own state dir,
 /// so the shared test server is untouched) is then started, stopped and started again on that port.

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import Reactor
+import TandemTestSupport
 
 @Suite struct ReactorCrossThreadTests {
     @Test func executeFromAnotherThread() throws {

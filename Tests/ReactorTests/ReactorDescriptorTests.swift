@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import Reactor
+import TandemTestSupport
 
 @Suite struct ReactorDescriptorTests {
     @Test func pipeReadiness() throws {

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import Reactor
+import TandemTestSupport
 
 private func noopSignalHandler(_: Int32) {}
 

@@ -1,3 +1,4 @@
+import TandemTestSupport
 import Testing
 @testable import Reactor
 
@@ -69,7 +70,7 @@ import Testing
     }
 
     @Test func randomizedAgainstSortedReference() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(state: 42)
         var queue = TimerQueue<Int>()
         var reference: [(deadline: UInt64, seq: Int, id: TimerID)] = []
         for i in 0..<5000 {
@@ -113,15 +114,3 @@ import Testing
     }
 }
 
-/// Tiny deterministic PRNG for tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,5 +1,6 @@
 import SIPTransaction
 import Testing
+import TandemTestSupport
 
 @Suite struct InviteServerTransactionTests {
     typealias IST = InviteServerTransaction

@@ -1,5 +1,6 @@
 import SIPTransaction
 import Testing
+import TandemTestSupport
 
 @Suite struct NonInviteClientTransactionTests {
     typealias NICT = NonInviteClientTransaction

@@ -1,17 +1,6 @@
 import SIPTransaction
+import TandemTestSupport
 import Testing
-
-/// Deterministic pseudo-random generator (SplitMix64) so runs are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct RobustnessTests {
     static let codes = [0, 99, 100, 180, 183, 200, 202, 302, 404, 486, 487, 500, 603, 699, 700]

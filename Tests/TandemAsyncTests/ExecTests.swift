@@ -3,6 +3,7 @@ import Glibc
 import Reactor
 import Testing
 @testable import TandemAsync
+import TandemTestSupport
 
 @Suite struct ExecTests {
     private func run(_ op: ExecOperation, mode: AsyncMode = .native, timeoutMs: UInt64 = 5000) throws -> (AsyncResult, AsyncEngine, Reactor) {

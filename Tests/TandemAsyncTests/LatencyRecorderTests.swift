@@ -1,6 +1,7 @@
 import Reactor
 import Testing
 @testable import TandemAsync
+import TandemTestSupport
 
 /// The engine's latency recorder hook (metrics histograms) and the histogram's bucket bounds.
 @Suite struct LatencyRecorderTests {

@@ -4,6 +4,7 @@ import Reactor
 import Synchronization
 import Testing
 @testable import TandemAsync
+import TandemTestSupport
 
 @Suite struct OffloadTests {
     private func engine(limits: [String: Int], bounds: [String: Int] = [:], timeoutMs: UInt64 = 30_000) -> AsyncEngine {

@@ -2,6 +2,7 @@ import Glibc
 import Reactor
 import Testing
 @testable import TandemAsync
+import TandemTestSupport
 
 @Suite struct SleepAndEngineTests {
     @Test func sleepsCompleteInDeadlineOrder() throws {

@@ -1,21 +1,8 @@
 import Glibc
 import Reactor
 import Synchronization
+import TandemTestSupport
 @testable import TandemAsync
-
-/// Mutable state captured by loop-thread callbacks.
-final class Box<T> {
-    var value: T
-    init(_ value: T) { self.value = value }
-}
-
-/// Thread-safe cell for cross-thread checks.
-final class Shared<T: Sendable>: Sendable {
-    private let storage: Mutex<T>
-    init(_ value: T) { storage = Mutex(value) }
-    var value: T { storage.withLock { $0 } }
-    func mutate<R>(_ body: (inout T) -> R) -> R { storage.withLock { body(&$0) } }
-}
 
 /// Concurrency gauge for offload jobs: current and peak.
 final class Gauge: Sendable {
@@ -63,15 +50,6 @@ final class BlockingOperation: AsyncOperation {
     }
 
     func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)? { body }
-}
-
-/// Runs the loop until `condition` holds or `limitMs` of real time passed.
-func spin(_ reactor: Reactor, limitMs: Int = 5000, until condition: () -> Bool) throws {
-    let start = System.monotonicNanoseconds()
-    while !condition() {
-        if System.monotonicNanoseconds() - start > UInt64(limitMs) * 1_000_000 { return }
-        try reactor.runOnce(timeoutMs: 10)
-    }
 }
 
 func sleepMs(_ ms: Int) { usleep(useconds_t(ms * 1000)) }

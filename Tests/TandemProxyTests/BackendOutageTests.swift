@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 @testable import TandemServer
 @testable import TandemProxy
+import TandemTestSupport
 
 /// A backend's loss and recovery are logged once for the process and counted (issue 14 item 6).
 @Suite(.serialized)

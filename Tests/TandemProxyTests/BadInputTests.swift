@@ -4,6 +4,7 @@ import Reactor
 import Synchronization
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Garbage on the SIP port must cost nothing but a counter increment.
 @Suite(.serialized, .exclusiveLoad, .enabled(if: SIPp.isAvailable, "sipp not installed"))

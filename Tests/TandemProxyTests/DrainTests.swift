@@ -6,6 +6,7 @@ import TandemServer
 import TandemScript
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Draining for a graceful shutdown, in process: new requests are turned away, everything that belongs
 /// to an existing transaction or dialog still goes through.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SIPCore
 import Testing
+import TandemTestSupport
 
 /// Graceful shutdown of the real `tandem run` process (issue 8): SIGTERM drains and exits 0, a second
 /// signal exits at once, a drain that runs out of time exits 1.

@@ -3,10 +3,11 @@ import Glibc
 import SIPCore
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Where scripts/test.sh started the HTTP echo server, if it did.
 enum TestHTTP {
-    static var url: String? { ProcessInfo.processInfo.environment["TANDEM_TEST_HTTP_URL"] }
+    static var url: String? { TestEnvironment.httpURL }
 }
 
 /// rest_get / rest_post / rest_put against the real HTTP echo server that scripts/test.sh starts.

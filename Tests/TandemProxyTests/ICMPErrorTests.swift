@@ -4,6 +4,7 @@ import Reactor
 import Synchronization
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// ICMP errors on the shared socket (issue 14 item 3): an error for one destination never fails a
 /// send to another; each error fails only the silent branches of its own destination.

@@ -3,12 +3,13 @@ import Glibc
 import SIPCore
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Where scripts/test.sh started slapd, if it did.
 enum TestLDAP {
-    static var url: String? { ProcessInfo.processInfo.environment["TANDEM_TEST_LDAP_URL"] }
-    static var bindDN: String { ProcessInfo.processInfo.environment["TANDEM_TEST_LDAP_BIND_DN"] ?? "" }
-    static var bindPassword: String { ProcessInfo.processInfo.environment["TANDEM_TEST_LDAP_BIND_PW"] ?? "" }
+    static var url: String? { TestEnvironment.ldapURL }
+    static var bindDN: String { TestEnvironment.value("TANDEM_TEST_LDAP_BIND_DN") ?? "" }
+    static var bindPassword: String { TestEnvironment.value("TANDEM_TEST_LDAP_BIND_PW") ?? "" }
 
     /// An OpenSIPS-style ldap.cfg with one session, `people`.
     static func configFile() throws -> String {

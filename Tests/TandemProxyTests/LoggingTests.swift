@@ -5,6 +5,7 @@ import SIPCore
 import TandemServer
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Log lines about a SIP message carry its Call-ID, transaction branch and (for script lines) the
 /// route running, over real UDP against the running proxy.

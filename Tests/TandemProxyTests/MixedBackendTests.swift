@@ -4,6 +4,7 @@ import MongoDriver
 import Synchronization
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// One call touching PostgreSQL, then HTTP, then MongoDB through chained async(), under SIPp load.
 @Suite(.serialized, .exclusiveLoad, .enabled(if: SIPp.isAvailable && TestPostgres.url != nil && TestHTTP.url != nil && TestMongo.url != nil,

@@ -4,13 +4,14 @@ import MongoDriver
 import SIPCore
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Where scripts/test.sh started the MongoDB-wire server (nx-27017), if it did.
 enum TestMongo {
     static var url: String? {
-        let env = ProcessInfo.processInfo.environment
-        guard let host = env["TANDEM_TEST_MONGO_HOST"], let port = env["TANDEM_TEST_MONGO_PORT"] else { return nil }
-        return "mongodb://\(host):\(port)/\(env["TANDEM_TEST_MONGO_DB"] ?? "tandem")"
+        guard let host = TestEnvironment.value("TANDEM_TEST_MONGO_HOST"),
+              let port = TestEnvironment.value("TANDEM_TEST_MONGO_PORT") else { return nil }
+        return "mongodb://\(host):\(port)/\(TestEnvironment.value("TANDEM_TEST_MONGO_DB") ?? "tandem")"
     }
 }
 

@@ -1,6 +1,7 @@
 import TandemScript
 import TandemServer
 import Testing
+import TandemTestSupport
 
 /// The offload pool's settings as a script gives them.
 struct OffloadConfigTests {

@@ -8,6 +8,7 @@ import SIPCore
 import TandemProxy
 import TandemScript
 import TandemServer
+import TandemTestSupport
 
 /// The operations endpoint of a running proxy: /metrics, /stats and /health over real HTTP on
 /// 127.0.0.x, their figures under a SIPp load, the bound address, config errors and `tandem ctl`.

@@ -3,10 +3,11 @@ import Glibc
 import SIPCore
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Where scripts/test.sh started PostgreSQL, if it did.
 enum TestPostgres {
-    static var url: String? { ProcessInfo.processInfo.environment["TANDEM_TEST_PG_URL"] }
+    static var url: String? { TestEnvironment.postgresURL }
 }
 
 /// avp_db_query / sql_query against the real PostgreSQL 15 that scripts/test.sh starts.

@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Calls through the proxy with SIPp on both sides: what a SIP operator relies on first.
 @Suite(.serialized, .exclusiveLoad, .enabled(if: SIPp.isAvailable, "sipp not installed"))

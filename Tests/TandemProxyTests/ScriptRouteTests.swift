@@ -5,6 +5,7 @@ import TandemServer
 import Testing
 import Synchronization
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Route types beyond the main route: onreply_route, branch_route, startup_route, timer_route.
 @Suite(.serialized)

@@ -6,6 +6,7 @@ import SIPTransaction
 import Synchronization
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// A value whose mutations tell whether they found it uniquely referenced, as a copy-on-write
 /// collection does before deciding to copy its storage.

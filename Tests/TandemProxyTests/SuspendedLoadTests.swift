@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import TandemProxy
+import TandemTestSupport
 
 /// Many transactions waiting at once on async() under a SIPp load.
 @Suite(.serialized, .exclusiveLoad, .enabled(if: SIPp.isAvailable, "sipp not installed"))

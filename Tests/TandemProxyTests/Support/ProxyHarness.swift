@@ -2,6 +2,7 @@ import Reactor
 import SIPCore
 import SIPTransaction
 @testable import TandemProxy
+import TandemTestSupport
 
 /// A router with the logic of a plain record-routing stateful proxy, for testing the proxy core
 /// without the script engine: in-dialog requests follow Route, initial ones are record-routed and

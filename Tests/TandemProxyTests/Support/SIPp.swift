@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TandemTestSupport
 
 /// Runs SIPp (the real SIP peer) for integration tests and reads its statistics CSV.
 struct SIPp {

@@ -2,6 +2,7 @@ import Logging
 import TandemProxy
 import TandemScript
 import TandemServer
+import TandemTestSupport
 
 /// A Tandem server built from a routing script, on a free 127.0.0.1 port, for one test.
 final class ScriptedProxy {

@@ -2,11 +2,11 @@ import Glibc
 import Synchronization
 
 /// Picks free UDP ports on 127.0.0.1 for one test run (spread so concurrent tests do not collide).
-enum Ports {
+public enum Ports {
     private static let next = Mutex<UInt16>(UInt16(21000 + Int(getpid() % 200) * 40))
 
     /// A UDP and TCP port that is free now.
-    static func free() -> UInt16 {
+    public static func free() -> UInt16 {
         while true {
             let port = next.withLock { value -> UInt16 in
                 value = value >= 60000 ? 21000 : value + 1
@@ -17,7 +17,7 @@ enum Ports {
     }
 
     /// True if nothing is bound to 127.0.0.1:`port` (UDP and TCP).
-    static func isFree(_ port: UInt16) -> Bool {
+    public static func isFree(_ port: UInt16) -> Bool {
         canBind(port, type: Int32(SOCK_DGRAM.rawValue)) && canBind(port, type: Int32(SOCK_STREAM.rawValue))
     }
 
@@ -35,4 +35,22 @@ enum Ports {
             }
         }
     }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on (bound briefly, then released to the kernel).
+public func closedPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            _ = bind(fd, pointer, length)
+            _ = getsockname(fd, pointer, &length)
+        }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

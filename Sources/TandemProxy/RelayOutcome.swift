@@ -1,0 +1,35 @@
+/// What a `t_relay` came to, before it becomes the script's return code (``scriptCode``, the one place
+/// where outcomes map to codes).
+public enum RelayOutcome: Sendable, Equatable {
+    /// Sent statefully on a new branch, or forwarded statelessly (ACK, unmatched CANCEL).
+    case relayed
+    /// Another copy of the request already owns the transaction: this one was absorbed as a
+    /// retransmission (the script stops).
+    case absorbed
+    /// The request cannot have a transaction (no method, no Via, an ACK…).
+    case noTransaction
+    /// Max-Forwards reached 0: 483 sent upstream.
+    case tooManyHops
+    /// The branch route dropped the branch.
+    case droppedByBranchRoute
+    /// The next hop is a host name from the packet, never looked up: 503 sent upstream (not for ACK/CANCEL).
+    case hostNameRefused
+    /// No usable next hop (no $du, Route or Request-URI that gives an address).
+    case noNextHop
+    /// The transaction was cancelled or already has its final reply: no new branch.
+    case transactionClosed
+    /// A stateless forward could not be sent. (A stateful branch whose send fails is `relayed`: the
+    /// branch fails with 503 through its client transaction, as an ICMP error would make it.)
+    case sendFailed
+
+    /// The script's return code: 1 relayed, 0 absorbed (stop), -1 for every failure (as OpenSIPS's
+    /// `t_relay` answers a negative code; the failures are not told apart to the script yet).
+    public var scriptCode: Int32 {
+        switch self {
+        case .relayed: 1
+        case .absorbed: 0
+        case .noTransaction, .tooManyHops, .droppedByBranchRoute, .hostNameRefused, .noNextHop,
+             .transactionClosed, .sendFailed: -1
+        }
+    }
+}
