@@ -2,7 +2,8 @@
 /// durations each transaction machine uses.
 ///
 /// Defaults: T1 = 500 ms, T2 = 4 s, T4 = 5 s, Timer D = 32 s (unreliable),
-/// Timer C = 180 s (proxy INVITE client transactions). Values are clamped in
+/// Timer C = 180 s (proxy INVITE client transactions), Timers B and F = 64*T1
+/// unless a final-response timeout (tm `fr_timeout`) replaces them. Values are clamped in
 /// `init` so that T1 ≥ 1 ms, T2 ≥ T1 and nothing is negative or large enough
 /// to overflow `64 * T1`.
 public struct TimerSettings: Sendable, Hashable {
@@ -16,6 +17,9 @@ public struct TimerSettings: Sendable, Hashable {
     public let unreliableTimerD: Int64
     /// Timer C for proxy INVITE client transactions (ms); RFC 3261 requires > 3 min.
     public let timerC: Int64
+    /// Timers B and F (ms) when set: how long a client transaction waits for any reply before it
+    /// times out (OpenSIPS tm `fr_timeout`). `nil` keeps RFC 3261's 64*T1.
+    public let finalResponseTimeout: Int64?
 
     /// Largest accepted T1: keeps `64 * T1` and doubling far from overflow.
     static let maximumT1: Int64 = Int64.max / 1024
@@ -25,7 +29,8 @@ public struct TimerSettings: Sendable, Hashable {
         t2: Int64 = 4_000,
         t4: Int64 = 5_000,
         unreliableTimerD: Int64 = 32_000,
-        timerC: Int64 = 180_000
+        timerC: Int64 = 180_000,
+        finalResponseTimeout: Int64? = nil
     ) {
         let t1 = min(max(t1, 1), Self.maximumT1)
         self.t1 = t1
@@ -33,22 +38,24 @@ public struct TimerSettings: Sendable, Hashable {
         self.t4 = min(max(t4, 0), Self.maximumT1)
         self.unreliableTimerD = min(max(unreliableTimerD, 0), Self.maximumT1)
         self.timerC = min(max(timerC, 1), Self.maximumT1)
+        self.finalResponseTimeout = finalResponseTimeout.map { min(max($0, 1), Self.maximumT1) }
     }
 
     /// RFC 3261 defaults.
     public static let standard = TimerSettings()
 
-    /// 64*T1: the transaction timeout used by Timers B, F, H, J (unreliable), L and M.
+    /// 64*T1: the transaction timeout used by Timers H, J (unreliable), L and M, and by B and F unless
+    /// ``finalResponseTimeout`` is set.
     @inlinable public var transactionTimeout: Int64 { 64 &* t1 }
 
     /// Initial Timer A (INVITE request retransmit), unreliable transports only.
     @inlinable public var timerA: Int64 { t1 }
-    /// Timer B: INVITE client transaction timeout.
-    @inlinable public var timerB: Int64 { transactionTimeout }
+    /// Timer B: INVITE client transaction timeout (no reply at all): ``finalResponseTimeout`` or 64*T1.
+    @inlinable public var timerB: Int64 { finalResponseTimeout ?? transactionTimeout }
     /// Initial Timer E (non-INVITE request retransmit), unreliable transports only.
     @inlinable public var timerE: Int64 { t1 }
-    /// Timer F: non-INVITE client transaction timeout.
-    @inlinable public var timerF: Int64 { transactionTimeout }
+    /// Timer F: non-INVITE client transaction timeout: ``finalResponseTimeout`` or 64*T1.
+    @inlinable public var timerF: Int64 { finalResponseTimeout ?? transactionTimeout }
     /// Initial Timer G (INVITE final response retransmit), unreliable transports only.
     @inlinable public var timerG: Int64 { t1 }
     /// Timer H: wait time for ACK receipt.

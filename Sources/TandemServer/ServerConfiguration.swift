@@ -46,6 +46,7 @@ public enum ServerConfiguration {
             listen.append(SocketAddress(ip: "127.0.0.1", port: 5060)!)
         }
         var t1: Int64 = 500, t2: Int64 = 4000, t4: Int64 = 5000, timerC: Int64 = 180_000
+        var finalResponseTimeout: Int64?
         for decl in config.modparams where decl.module == "tm" {
             switch decl.param {
             case "T1_timer", "timer_t1":
@@ -72,6 +73,13 @@ public enum ServerConfiguration {
                     continue
                 }
                 timerC = Int64(v) * 1000
+            case "fr_timeout":
+                // Timers B and F: a branch with no reply at all ends with a 408 after this many seconds.
+                guard let v = decl.value.intValue, v > 0 else {
+                    diagnostics.append(Diagnostic(decl.location, "tm fr_timeout must be a positive number of seconds"))
+                    continue
+                }
+                finalResponseTimeout = Int64(v) * 1000
             default:
                 break
             }
@@ -98,7 +106,8 @@ public enum ServerConfiguration {
         let settings = ProxySettings(
             listen: listen,
             workers: config.udpWorkers,
-            timers: TimerSettings(t1: t1, t2: t2, t4: t4, timerC: timerC),
+            timers: TimerSettings(t1: t1, t2: t2, t4: t4, timerC: timerC,
+                                  finalResponseTimeout: finalResponseTimeout),
             aliases: config.aliases,
             socketLayout: socketLayout,
             maxTransactions: bounds["max_transactions"]!,
@@ -117,7 +126,7 @@ extension ServerConfiguration {
     ]
     /// Module parameters Tandem acts on, by module.
     static let honouredModparams: [String: Set<String>] = [
-        "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_inv_timeout"],
+        "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_timeout", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "db_queue", "http_queue",
                    "log_format", "drain_time", "udp_sockets", "max_transactions", "max_suspended",
                    "overload_retry_after"],

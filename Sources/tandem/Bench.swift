@@ -17,7 +17,7 @@ struct BenchScript: ParsableCommand {
     func run() throws {
         var source = ScriptBenchmark.typicalScript
         if let file {
-            switch ScriptFiles.load(file) {
+            switch ConfigFile.read(file) {
             case .success(let text): source = text
             case .failure(let e): print(e.description); throw ExitCode(1)
             }

@@ -60,7 +60,7 @@ struct Ctl: ParsableCommand {
     /// `http://IP:PORT` of the config's httpd (a wildcard ip is reached over loopback).
     static func baseURL(fromConfig path: String) throws -> String {
         let source = try ConfigFile.readOrExit(path)
-        let checked = ScriptChecker().check(source: source, fileName: path)
+        let checked = ScriptChecker().check(source: source, fileName: ConfigFile.displayName(path))
         let (operations, diagnostics) = ServerConfiguration.operations(for: checked.config)
         for diagnostic in diagnostics where diagnostic.severity == .error {
             FileHandle.standardError.write(Data("\(diagnostic)\n".utf8))

@@ -31,16 +31,17 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let source = try ConfigFile.readOrExit(options.file)
+        let name = ConfigFile.displayName(options.file)
         // Parse first with a quiet logger to learn log_level, then bootstrap logging once.
-        let probe = TandemServer.load(source: source, fileName: options.file, logger: Logger(label: "probe") { _ in SwiftLogNoOpLogHandler() })
+        let probe = TandemServer.load(source: source, fileName: name, logger: Logger(label: "probe") { _ in SwiftLogNoOpLogHandler() })
         LogSetup.bootstrap(config: probe.config, verbose: verbose, format: logFormat)
         let logger = Logger(label: "tandem")
-        let loaded = TandemServer.load(source: source, fileName: options.file, logger: logger)
+        let loaded = TandemServer.load(source: source, fileName: name, logger: logger)
         for diagnostic in loaded.diagnostics {
             FileHandle.standardError.write(Data("\(diagnostic)\n".utf8))
         }
         guard let server = loaded.server, !loaded.hasErrors else {
-            logger.critical("config has errors; not starting", metadata: ["file": "\(options.file)"])
+            logger.critical("config has errors; not starting", metadata: ["file": "\(name)"])
             throw ExitCode(1)
         }
         let drain = Duration.seconds(drainTime ?? server.drainTimeSeconds)

@@ -12,6 +12,6 @@ struct Tandem: AsyncParsableCommand {
 
 /// Options shared by the subcommands.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: [.customShort("f"), .long], help: "The routing script (config) to use.")
+    @Option(name: [.customShort("f"), .long], help: "The routing script (config) to use; - reads it from standard input.")
     var file: String = "Configs/default.cfg"
 }

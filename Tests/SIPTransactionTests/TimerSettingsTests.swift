@@ -39,6 +39,18 @@ import Testing
         #expect(s.timerC == 200_000)
     }
 
+    @Test func finalResponseTimeoutDrivesTimersBAndFOnly() {
+        let s = TimerSettings(timerC: 30_000, finalResponseTimeout: 2_000)
+        #expect(s.timerB == 2_000)
+        #expect(s.timerF == 2_000)
+        #expect(s.timerC == 30_000)
+        for value in [s.timerH, s.timerL, s.timerM, s.timerJ(reliable: false), s.transactionTimeout] {
+            #expect(value == 32_000)
+        }
+        #expect(TimerSettings.standard.finalResponseTimeout == nil)
+        #expect(TimerSettings(finalResponseTimeout: 0).timerB == 1)
+    }
+
     @Test func cappedAndUncappedDoubling() {
         let s = TimerSettings.standard
         #expect(s.nextCappedInterval(after: 500) == 1_000)

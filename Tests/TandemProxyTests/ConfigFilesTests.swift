@@ -22,4 +22,55 @@ struct ConfigFilesTests {
             #expect(loaded.server != nil, "\(file)")
         }
     }
+
+    /// Runs `command` with `bash -c` (for pipes, redirections and process substitution) and returns the
+    /// exit status and what the command wrote.
+    static func shell(_ command: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", command]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test("tandem check -f - and non-regular files (/dev/stdin, a pipe, process substitution) read the script",
+          .enabled(if: OperationsEndpointTests.tandemBinary != nil, "build the tandem binary first (swift build)"))
+    func checkReadsStandardInputAndNonRegularFiles() throws {
+        let tandem = try #require(OperationsEndpointTests.tandemBinary)
+        let config = Self.configDirectory.appendingPathComponent("default.cfg").path
+        let dash = try Self.shell("'\(tandem)' check -f - < '\(config)'")
+        #expect(dash.status == 0, "\(dash)")
+        #expect(dash.stdout.hasSuffix("<stdin>: OK\n"), "\(dash)")
+        let devStdin = try Self.shell("cat '\(config)' | '\(tandem)' check -f /dev/stdin")
+        #expect(devStdin.status == 0, "\(devStdin)")
+        #expect(devStdin.stdout.hasSuffix("/dev/stdin: OK\n"), "\(devStdin)")
+        let substitution = try Self.shell("'\(tandem)' check -f <(cat '\(config)')")
+        #expect(substitution.status == 0, "\(substitution)")
+        #expect(substitution.stdout.hasSuffix(": OK\n"), "\(substitution)")
+        // Diagnostics of a script read from standard input name it <stdin>.
+        let broken = try Self.shell("printf 'route {\\n  t_relay(;\\n}\\n' | '\(tandem)' check -f -")
+        #expect(broken.status == 1, "\(broken)")
+        #expect(broken.stdout.hasPrefix("<stdin>:2:"), "\(broken)")
+    }
+
+    @Test("tandem check: a missing or unreadable file prints its path and the OS reason, exit 1",
+          .enabled(if: OperationsEndpointTests.tandemBinary != nil, "build the tandem binary first (swift build)"))
+    func checkUnreadableFile() throws {
+        let tandem = try #require(OperationsEndpointTests.tandemBinary)
+        let missing = try Self.shell("'\(tandem)' check -f /nonexistent-tandem-dir/x.cfg")
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "cannot read '/nonexistent-tandem-dir/x.cfg': No such file or directory\n", "\(missing)")
+        #expect(missing.stdout.isEmpty)
+        let directory = try Self.shell("'\(tandem)' check -f /")
+        #expect(directory.status == 1)
+        #expect(directory.stderr == "cannot read '/': Is a directory\n", "\(directory)")
+    }
 }

@@ -5,6 +5,7 @@ import Synchronization
 import TandemTestSupport
 import Testing
 @testable import TandemProxy
+import SIPTransaction
 import TandemServer
 
 /// The proxy core driven in memory (issue 13): datagrams injected and captured by a `MemoryTransport`,
@@ -154,6 +155,86 @@ import TandemServer
         proxy.receive(uac.request("ACK", uri: bob, branch: "z9hG4bK-timerb-1", callID: "timerb-1", toTag: "x"),
                       from: uac.address)
         #expect(proxy.sent().isEmpty)
+    }
+
+    /// A core built by `TandemServer` from a relaying script with the given tm `modparams`, driven in memory.
+    /// The caller detaches the worker (`server.detachWorker(proxy.worker)`) when done.
+    func timerScriptProxy(_ modparams: String) throws -> (proxy: InMemoryProxy, server: TandemServer) {
+        let source = """
+            log_level = 1
+            udp_workers = 1
+            socket = udp:127.0.0.1:5060
+            loadmodule "tm.so"
+            \(modparams)
+            route {
+                t_relay();
+            }
+            """
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .error
+        let loaded = TandemServer.load(source: source, fileName: "frtimer.cfg", logger: quiet)
+        #expect(!"\(loaded.diagnostics)".contains("fr_"), "no warning or error for the tm timers")
+        let server = try #require(loaded.server, "\(loaded.diagnostics)")
+        let proxy = try InMemoryProxy(core: server.core)
+        server.attachWorker(proxy.worker)
+        return (proxy, server)
+    }
+
+    @Test("tm fr_timeout 2: an INVITE branch with no reply at all fails with 408 at 2 s (Timer B), not 32 s")
+    func frTimeoutInvite() throws {
+        let (proxy, server) = try timerScriptProxy(#"modparam("tm", "fr_timeout", 2)"#)
+        defer { server.detachWorker(proxy.worker) }
+        #expect(server.core.settings.timers.timerB == 2_000)
+        _ = try invite(proxy, branch: "z9hG4bK-frinv-1", callID: "frinv-1")
+        var retransmissions: [UInt64] = []
+        for elapsed in 1...UInt64(1_999) {
+            proxy.advance(byMilliseconds: 1)
+            for sent in proxy.sent() {
+                #expect(sent.method == .invite && sent.destination == uas.address)
+                retransmissions.append(elapsed)
+            }
+        }
+        #expect(retransmissions == [500, 1_500])
+        proxy.advance(byMilliseconds: 1)
+        #expect(try only(proxy.sent(), to: uac.address).statusCode == 408)
+    }
+
+    @Test("tm fr_timeout 2: a non-INVITE branch with no reply fails with 408 at 2 s (Timer F)")
+    func frTimeoutNonInvite() throws {
+        let (proxy, server) = try timerScriptProxy(#"modparam("tm", "fr_timeout", 2)"#)
+        defer { server.detachWorker(proxy.worker) }
+        proxy.receive(uac.request("OPTIONS", uri: bob, branch: "z9hG4bK-frf-1", callID: "frf-1"), from: uac.address)
+        let forwarded = try only(proxy.sent(), to: uas.address)
+        #expect(forwarded.method == .options)
+        var retransmissions: [UInt64] = []
+        for elapsed in 1...UInt64(1_999) {
+            proxy.advance(byMilliseconds: 1)
+            for sent in proxy.sent() {
+                #expect(sent.method == .options && sent.destination == uas.address)
+                retransmissions.append(elapsed)
+            }
+        }
+        #expect(retransmissions == [500, 1_500])
+        proxy.advance(byMilliseconds: 1)
+        #expect(try only(proxy.sent(), to: uac.address).statusCode == 408)
+    }
+
+    @Test("tm fr_inv_timeout 5: after a 180 the branch waits 5 s for a final reply (Timer C), then is cancelled")
+    func frInviteTimeout() throws {
+        let (proxy, server) = try timerScriptProxy("""
+            modparam("tm", "fr_timeout", 2)
+            modparam("tm", "fr_inv_timeout", 5)
+            """)
+        defer { server.detachWorker(proxy.worker) }
+        let received = try invite(proxy, branch: "z9hG4bK-frc-1", callID: "frc-1")
+        proxy.receive(uas.response(to: received, status: 180), from: uas.address)
+        #expect(try only(proxy.sent(), to: uac.address).statusCode == 180)
+        // The provisional stopped Timer B (fr_timeout): nothing at 2 s, the CANCEL at 5 s.
+        proxy.advance(byMilliseconds: 4_999)
+        #expect(proxy.sent().isEmpty)
+        proxy.advance(byMilliseconds: 1)
+        let cancel = try only(proxy.sent(), to: uas.address)
+        #expect(cancel.method == .cancel)
     }
 
     @Test("async(): the request waits suspended (retransmissions get the 100), then resumes on the manual clock")

@@ -9,6 +9,9 @@ import Darwin
 /// Reading of script files named by `include_file` / `import_file`.
 public enum ScriptFiles {
     /// Reads a file as UTF-8 text; on failure returns the OS reason (`No such file or directory`).
+    ///
+    /// The file is read until end of file rather than by its size, so non-regular files work too:
+    /// `/dev/stdin`, a FIFO, a shell process substitution (`<(…)`).
     public static func load(_ path: String) -> Result<String, ScriptFileError> {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
@@ -16,13 +19,27 @@ public enum ScriptFiles {
             return .failure(ScriptFileError(path: path, reason: String(cString: strerror(code)), notFound: code == ENOENT))
         }
         defer { close(fd) }
+        return readAll(fd, path: path)
+    }
+
+    /// The name ``loadStandardInput()`` gives standard input in errors and diagnostics.
+    public static let standardInputName = "<stdin>"
+
+    /// Reads standard input to end of file as UTF-8 text (`tandem check -f -`).
+    public static func loadStandardInput() -> Result<String, ScriptFileError> {
+        readAll(STDIN_FILENO, path: standardInputName)
+    }
+
+    /// Reads `fd` to end of file (at most 16 MB); `path` names it in the error.
+    private static func readAll(_ fd: Int32, path: String) -> Result<String, ScriptFileError> {
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(ScriptFileError(path: path, reason: String(cString: strerror(errno))))
+                let code = errno
+                if code == EINTR { continue }
+                return .failure(ScriptFileError(path: path, reason: String(cString: strerror(code))))
             }
             if n == 0 { break }
             data += chunk[..<n]
