@@ -4,6 +4,7 @@ import MongoDriver
 import SIPCore
 import Testing
 @testable import TandemProxy
+@testable import TandemServer
 import TandemTestSupport
 
 /// Where scripts/test.sh started the MongoDB-wire server (nx-27017), if it did.
@@ -33,6 +34,18 @@ struct MongoScriptTests {
         modparam("cachedb_mongodb", "cachedb_url", "\(TestMongo.url ?? "")")
         modparam("tandem", "offload_limit", "mongodb=4")
         """
+    }
+
+    @Test("The MongoDB pools' server selection timeout is async_timeout's, at most libmongoc's 3 s")
+    func selectionTimeoutFollowsAsyncTimeout() throws {
+        func pools(_ asyncTimeout: String) -> [Int] {
+            let loaded = TandemServer.load(source: asyncTimeout + Self.globals + "\nroute { exit; }\n", fileName: "m.cfg")
+            guard let databases = loaded.server?.drivers.databases else { return [] }
+            let query = databases.databases.compactMap { ($0.backend as? MongoDatabase)?.pool }
+            return (query + [databases.cacheMongo].compactMap { $0 }).map(\.configuration.serverSelectionTimeoutMs)
+        }
+        #expect(pools("async_timeout=1\n") == [1_000, 1_000])
+        #expect(pools("") == [3_000, 3_000], "default async_timeout 30 s: libmongoc's 3 s")
     }
 
     func ask(_ proxy: ScriptedProxy, user: String, id: String) throws -> String? {
