@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "TandemProxyTests",
             dependencies: ["TandemProxy", "TandemServer", "TandemOperations", "TandemAsync", "SIPCore", "Reactor", "SIPTransaction",
-                           "MongoDriver", "LDAPDriver", "TandemTestSupport"],
+                           "MongoDriver", "LDAPDriver", "HTTPDriver", "TandemScript", "TandemTestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -16,9 +16,11 @@ public struct HTTPDriverSettings: Sendable, Equatable {
     /// Transfers that may wait for one of the ``maxAsyncTransfers`` slots (`modparam("tandem",
     /// "http_queue", N)`, default 256); a request beyond that gets rc -4 at once.
     public var maxPendingTransfers = 256
-    /// `max_host_connections` (`CURLMOPT_MAX_HOST_CONNECTIONS`): connections per host per worker; 0:
-    /// unlimited. Transfers beyond it wait inside libcurl for a free connection.
-    public var maxHostConnections = 0
+    /// Connections one worker opens to one host at once (`modparam("tandem", "http_max_host_connections",
+    /// N)`, `CURLMOPT_MAX_HOST_CONNECTIONS`, default 64; 0: unlimited). Transfers beyond it wait inside
+    /// libcurl for a free connection (still bounded by their call's timeout), so a frozen server gets at
+    /// most this many connections per worker instead of one per request.
+    public var maxHostConnections = 64
     /// `CURLMOPT_MAXCONNECTS`: connections a worker keeps open for reuse (default 64). 0: libcurl's
     /// default, 4 × the transfers in progress, which closes connections as a burst drains.
     public var maxCachedConnections = 64

@@ -32,6 +32,10 @@ public final class MongoCommandOperation: AsyncOperation {
         self.json = json
     }
 
+    /// Output set (`.int(1)`) on a failed call of this or ``MongoRawQueryOperation`` when no server could
+    /// be reached (backend health; not given to the script).
+    public static let unreachableOutput = "unreachable"
+
     /// The output name of field `column` (0-based): `"col0"`, `"col1"`…
     public static func outputName(column: Int) -> String { "col\(column)" }
 

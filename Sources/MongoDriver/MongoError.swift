@@ -26,6 +26,12 @@ public struct MongoError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// Whether no server could be reached: server selection failed, or the connection broke (stream
+    /// errors). A server that answered with an error (a bad command, a write error) is reachable.
+    public var isUnreachable: Bool {
+        domain == MONGOC_ERROR_SERVER_SELECTION.rawValue || domain == MONGOC_ERROR_STREAM.rawValue
+    }
+
     /// Whether the error means the call ran out of time: the server's `MaxTimeMSExpired` (code 50), or
     /// a socket error after at least `socketTimeoutMs` (libmongoc reports a read timeout and a broken
     /// connection with the same "socket error or timeout" code, so the elapsed time decides).

@@ -18,9 +18,19 @@ public struct MongoPoolConfiguration: Sendable, Equatable {
     /// Most `getMore` round trips for one command after its first batch.
     public var maxGetMores: Int
 
+    /// libmongoc's default server selection timeout (ms), the most a call waits for a usable server.
+    public static let defaultServerSelectionTimeoutMs = 3_000
+
+    /// The server selection timeout for calls that end after `callTimeoutMs`: libmongoc's 3 s, or the
+    /// call's timeout when shorter, so that a stopped or unreachable server fails a call (rc -1, or -3
+    /// from the engine) within its timeout and frees its offload slot then, instead of after 3 s.
+    public static func serverSelectionTimeout(forCallTimeoutMs callTimeoutMs: UInt64) -> Int {
+        Int(clamping: min(UInt64(defaultServerSelectionTimeoutMs), max(1, callTimeoutMs)))
+    }
+
     /// Creates a configuration.
     public init(maxPoolSize: Int = 8, database: String? = nil, socketTimeoutMs: Int = 10_000,
-                serverSelectionTimeoutMs: Int = 3_000, connectTimeoutMs: Int = 2_000,
+                serverSelectionTimeoutMs: Int = defaultServerSelectionTimeoutMs, connectTimeoutMs: Int = 2_000,
                 maxDocuments: Int = 1_000, maxGetMores: Int = 16) {
         self.maxPoolSize = maxPoolSize
         self.database = database

@@ -37,10 +37,11 @@ enum MongoResultBuilder {
     }
 
     /// rc -3 for a timeout (see ``MongoError/isTimeout(elapsedMs:socketTimeoutMs:)``), -1 otherwise;
-    /// output `error`.
+    /// output `error`, and ``MongoCommandOperation/unreachableOutput`` (`.int(1)`) when no server answered (backend health).
     static func failure(_ error: MongoError, elapsedMs: UInt64, pool: MongoClientPool) -> AsyncResult {
         let timedOut = error.isTimeout(elapsedMs: elapsedMs, socketTimeoutMs: pool.socketTimeoutMs)
-        return AsyncResult(rc: timedOut ? AsyncResult.rcTimeout : AsyncResult.rcError,
-                    outputs: [AsyncOutput("error", .string(error.message))])
+        var outputs = [AsyncOutput("error", .string(error.message))]
+        if error.isUnreachable { outputs.append(AsyncOutput(MongoCommandOperation.unreachableOutput, .int(1))) }
+        return AsyncResult(rc: timedOut ? AsyncResult.rcTimeout : AsyncResult.rcError, outputs: outputs)
     }
 }

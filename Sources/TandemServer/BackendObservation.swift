@@ -1,8 +1,9 @@
 import LDAPDriver
+import MongoDriver
 import TandemAsync
 import TandemScript
 
-/// Tells the async engine's ``BackendHealthRegistry`` what each finished LDAP, HTTP and exec job says
+/// Tells the async engine's ``BackendHealthRegistry`` what each finished LDAP, HTTP, MongoDB and exec job says
 /// about its backend (PostgreSQL reports from its pool, which sees the connects): a loss when the job
 /// could not reach it, a recovery when one reached it again. Cancelled and rejected jobs say nothing.
 enum BackendObservation {
@@ -23,6 +24,19 @@ enum BackendObservation {
             health = services.asyncWorker.backends.health(driver: "ldap", address: session.configuration.serverURL)
             // A search that was answered carries `entries` (found or not); a driver error does not.
             reached = !timedOut && result.output("entries") != nil
+        case "avp_db_query", "sql_query", "cache_raw_query":
+            // MongoDB only (PostgreSQL reports from its pool): the query's database, or the cachedb one.
+            let pool: MongoClientPool?
+            if name == "cache_raw_query" {
+                pool = (args.first?.stringValue ?? "").hasPrefix("mongodb") ? services.settings.databases.cacheMongo : nil
+            } else {
+                let id = args.count > 2 ? args[2].stringValue : nil
+                pool = (services.settings.databases.database(id: id)?.backend as? MongoDatabase)?.pool
+            }
+            guard let pool, let address = httpOrigin(pool.url) else { return }
+            health = services.asyncWorker.backends.health(driver: "mongodb", address: address)
+            // Any answer of the server (documents, none, or a server error) reaches it.
+            reached = !timedOut && result.output(MongoCommandOperation.unreachableOutput) == nil
         case "exec":
             let command = args.first?.stringValue ?? ""
             guard let program = command.split(separator: " ").first else { return }

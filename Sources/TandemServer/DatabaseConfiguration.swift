@@ -1,4 +1,5 @@
 import MongoDriver
+import TandemAsync
 import TandemScript
 
 /// The databases a script names with `modparam("sqlops"|"avpops"|"dbops", "db_url", "[id ]URL")`.
@@ -26,8 +27,10 @@ struct DatabaseConfiguration: Sendable {
     }
 
     /// Parses every `db_url` (a leading id, as in `"2 postgres://…"`, is optional; the first URL
-    /// without one is id "1", the next "2", …). MongoDB client pools get `mongoLimit` connections.
-    static func parse(_ config: ScriptConfig, mongoLimit: Int) -> (DatabaseConfiguration, [Diagnostic]) {
+    /// without one is id "1", the next "2", …). MongoDB client pools get `mongoLimit` connections and a
+    /// server selection timeout of at most `callTimeoutMs` (the default call timeout, `async_timeout`).
+    static func parse(_ config: ScriptConfig, mongoLimit: Int,
+                      callTimeoutMs: UInt64 = AsyncEngineConfiguration().defaultTimeoutMs) -> (DatabaseConfiguration, [Diagnostic]) {
         var databases: [Database] = []
         var diagnostics: [Diagnostic] = []
         for decl in config.modparams where ["sqlops", "avpops", "dbops"].contains(decl.module) && decl.param == "db_url" {
@@ -40,7 +43,7 @@ struct DatabaseConfiguration: Sendable {
             }
             do {
                 if let driver = DatabaseBinding.driver(for: url) {
-                    databases.append(Database(id: id, backend: try driver.backend(url, mongoLimit)))
+                    databases.append(Database(id: id, backend: try driver.backend(url, mongoLimit, callTimeoutMs)))
                 } else {
                     let scheme = url.split(separator: ":").first.map(String.init) ?? url
                     let known = DatabaseBinding.databaseDrivers.compactMap(\.schemes.first).joined(separator: " or ")
@@ -68,7 +71,8 @@ struct DatabaseConfiguration: Sendable {
         }
         for decl in config.modparams where decl.module == "cachedb_mongodb" && decl.param == "cachedb_url" {
             do {
-                configuration.cacheMongo = try MongoDatabase.clientPool(decl.value.plainText.trimmingSpaces(), limit: mongoLimit)
+                configuration.cacheMongo = try MongoDatabase.clientPool(decl.value.plainText.trimmingSpaces(),
+                                                                        limit: mongoLimit, callTimeoutMs: callTimeoutMs)
             } catch {
                 diagnostics.append(Diagnostic(decl.location, "cachedb_mongodb cachedb_url: \(error)"))
             }

@@ -128,7 +128,7 @@ extension ServerConfiguration {
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_timeout", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "db_queue", "http_queue",
-                   "log_format", "drain_time", "udp_sockets", "max_transactions", "max_suspended",
+                   "http_max_host_connections", "log_format", "drain_time", "udp_sockets", "max_transactions", "max_suspended",
                    "overload_retry_after"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
@@ -138,7 +138,8 @@ extension ServerConfiguration {
     ]
 
     /// rest_client's settings: `connection_timeout`/`curl_timeout` (s), `ssl_verifypeer`/`ssl_verifyhost`
-    /// (0/1), `max_transfer_size` (KB), `max_async_transfers`.
+    /// (0/1), `max_transfer_size` (KB), `max_async_transfers`; and Tandem's `http_queue` and
+    /// `http_max_host_connections` (rest_client has no per-host connection cap).
     public static func httpSettings(for config: ScriptConfig) -> (HTTPDriverSettings?, [Diagnostic]) {
         var settings = HTTPDriverSettings()
         var diagnostics: [Diagnostic] = []
@@ -164,6 +165,14 @@ extension ServerConfiguration {
                 settings.maxPendingTransfers = value
             } else {
                 diagnostics.append(Diagnostic(decl.location, "tandem http_queue must be a number from 0 to 100000"))
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "http_max_host_connections" }) {
+            if let value = decl.value.intValue, (0...100_000).contains(value) {
+                settings.maxHostConnections = value
+            } else {
+                diagnostics.append(Diagnostic(decl.location,
+                    "tandem http_max_host_connections must be a number from 0 (unlimited) to 100000"))
             }
         }
         return diagnostics.isEmpty ? (settings, []) : (nil, diagnostics)

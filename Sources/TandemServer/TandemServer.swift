@@ -98,7 +98,9 @@ public final class TandemServer: Sendable {
         let (settings, problems) = ServerConfiguration.settings(for: result.config, file: fileName)
         let (engine, engineProblems) = ServerConfiguration.asyncEngine(for: result.config)
         let mongoLimit = engine?.offload.limits["mongodb"] ?? ServerConfiguration.defaultMongoLimit
-        let (databases, databaseProblems) = DatabaseConfiguration.parse(result.config, mongoLimit: mongoLimit)
+        let (databases, databaseProblems) = DatabaseConfiguration.parse(
+            result.config, mongoLimit: mongoLimit,
+            callTimeoutMs: engine?.defaultTimeoutMs ?? AsyncEngineConfiguration().defaultTimeoutMs)
         let (http, httpProblems) = ServerConfiguration.httpSettings(for: result.config)
         let (ldap, ldapProblems) = LDAPConfiguration.parse(result.config)
         let (_, logProblems) = LogConfiguration.format(for: result.config)

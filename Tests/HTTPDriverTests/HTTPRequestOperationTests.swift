@@ -117,6 +117,56 @@ struct HTTPRequestOperationTests {
         print("200 requests over \(openedFirst) connections in \(elapsedMs) ms")
     }
 
+    /// A slow (frozen) server gets at most `maxHostConnections` connections from a worker, however many
+    /// requests are in flight: the others wait inside libcurl and still end at their own timeout.
+    @Test func hostConnectionCapBoundsConnectionsToASlowServer() throws {
+        var settings = testSettings(totalMs: 10_000)
+        settings.maxHostConnections = 4
+        let h = try Harness(settings: settings)
+        let peak = Box(0)
+        let done = Box(0)
+        let results = Box<[AsyncResult?]>(Array(repeating: nil, count: 24))
+        let started = System.monotonicNanoseconds()
+        for i in 0..<24 {
+            let op = HTTPRequestOperation(request: get("echo?delay_ms=250&i=\(i)", settings: settings), multi: h.multi)
+            h.worker.start(op) { result in
+                results.value[i] = result
+                done.value += 1
+            }
+        }
+        try h.spin(limitMs: 15_000) {
+            peak.value = max(peak.value, h.multi.watchedSocketCount)
+            return done.value == 24
+        }
+        let elapsedMs = (System.monotonicNanoseconds() - started) / 1_000_000
+        #expect(results.value.allSatisfy { $0?.rc == 1 })
+        #expect(h.multi.connectionsOpened <= 4, "connections opened: \(h.multi.connectionsOpened)")
+        #expect(peak.value <= 4, "sockets open at once: \(peak.value)")
+        #expect(elapsedMs >= 24 / 4 * 250 - 100, "the requests shared 4 connections: \(elapsedMs) ms")
+
+        // A frozen server: 20 calls with a 300 ms timeout all end at their timeout, over ≤ 4 sockets.
+        let frozen = Box<[AsyncResult?]>(Array(repeating: nil, count: 20))
+        let frozenDone = Box(0)
+        peak.value = 0
+        let t0 = System.monotonicNanoseconds()
+        for i in 0..<20 {
+            let op = HTTPRequestOperation(request: get("echo?delay_ms=5000&f=\(i)", settings: settings), multi: h.multi)
+            h.worker.start(op, timeoutMs: 300) { result in
+                frozen.value[i] = result
+                frozenDone.value += 1
+            }
+        }
+        try h.spin(limitMs: 5000) {
+            peak.value = max(peak.value, h.multi.watchedSocketCount)
+            return frozenDone.value == 20
+        }
+        let frozenMs = (System.monotonicNanoseconds() - t0) / 1_000_000
+        #expect(frozen.value.allSatisfy { $0?.rc == -3 }, "\(frozen.value.map { $0?.rc ?? 0 })")
+        #expect(frozenMs < 1500, "every call ended at its timeout: \(frozenMs) ms")
+        #expect(peak.value <= 4, "sockets open at once: \(peak.value)")
+        #expect(h.multi.activeCount == 0 && h.multi.pendingCount == 0)
+    }
+
     @Test func maxAsyncTransfersQueuesTheRest() throws {
         var settings = testSettings()
         settings.maxAsyncTransfers = 3

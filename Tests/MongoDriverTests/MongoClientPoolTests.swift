@@ -53,4 +53,25 @@ import TandemTestSupport
         #expect(nowMs() - t0 < 1500)
         #expect(pool.failureCount == 1 && pool.busyCount == 0)
     }
+
+    @Test func selectionTimeoutFollowsTheCallTimeout() {
+        #expect(MongoPoolConfiguration.serverSelectionTimeout(forCallTimeoutMs: 500) == 500)
+        #expect(MongoPoolConfiguration.serverSelectionTimeout(forCallTimeoutMs: 30_000) == 3_000)
+        #expect(MongoPoolConfiguration.serverSelectionTimeout(forCallTimeoutMs: 0) == 1)
+        #expect(MongoPoolConfiguration().serverSelectionTimeoutMs == 3_000)
+    }
+
+    /// A killed server (closed port) with a 0.5 s call: the call fails within about its timeout, not after
+    /// libmongoc's 3 s server selection (default connect timeout, as the server configures the pool).
+    @Test func closedPortFailsWithinAHalfSecondCallTimeout() throws {
+        let selection = MongoPoolConfiguration.serverSelectionTimeout(forCallTimeoutMs: 500)
+        let pool = try MongoClientPool(url: "mongodb://127.0.0.1:\(closedPort())/db",
+                                       configuration: MongoPoolConfiguration(serverSelectionTimeoutMs: selection))
+        let t0 = nowMs()
+        let r = MongoCommandOperation.run(json: #"{"find": "t", "filter": {}}"#, on: pool, timeoutMs: 500)
+        let elapsed = nowMs() - t0
+        #expect(r.rc == -1 || r.rc == -3, "rc \(r.rc)")
+        #expect(elapsed < 1000, "returned after \(elapsed) ms")
+        #expect(pool.busyCount == 0)
+    }
 }

@@ -1,6 +1,9 @@
 import Foundation
 import Glibc
+import HTTPDriver
 import SIPCore
+import TandemScript
+import TandemServer
 import Testing
 @testable import TandemProxy
 import TandemTestSupport
@@ -26,6 +29,24 @@ struct HTTPScriptTests {
         let client = try SIPTestClient(proxyPort: proxy.port)
         try client.send(client.request("INVITE", branch: "z9hG4bK-http-\(id)", callID: "http-\(id)"))
         return client.waitFor(timeout: 8) { $0 >= 200 }.match?.reasonPhrase
+    }
+
+    @Test("modparam tandem http_max_host_connections: default 64, a number, 0 for unlimited, else an error")
+    func hostConnectionCapParameter() {
+        func http(_ line: String) -> (HTTPDriverSettings?, [Diagnostic]) {
+            let result = ScriptChecker().check(source: Self.globals + "\n" + line + "\nroute { exit; }\n",
+                                               fileName: "http.cfg")
+            return ServerConfiguration.httpSettings(for: result.config)
+        }
+        #expect(http("").0?.maxHostConnections == 64)
+        #expect(http(#"modparam("tandem", "http_max_host_connections", 8)"#).0?.maxHostConnections == 8)
+        #expect(http(#"modparam("tandem", "http_max_host_connections", 0)"#).0?.maxHostConnections == 0)
+        let bad = http(#"modparam("tandem", "http_max_host_connections", "many")"#)
+        #expect(bad.0 == nil && bad.1.first?.message.contains("http_max_host_connections") == true)
+        let loaded = TandemServer.load(source: Self.globals + "\n" + #"modparam("tandem", "http_max_host_connections", 8)"#
+                                       + "\nroute { exit; }\n", fileName: "http.cfg")
+        #expect(!loaded.diagnostics.contains { $0.message.contains("http_max_host_connections") },
+                "honoured, not reported as ignored: \(loaded.diagnostics.map(\.description))")
     }
 
     @Test("async rest_get and rest_post fill body, content type and code; an HTTP 404 is rc 1 with code 404")

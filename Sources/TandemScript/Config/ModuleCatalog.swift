@@ -39,8 +39,8 @@ public enum ModuleCatalog {
         "proto_udp": ["udp_port", "udp_send_timeout"],
         "statistics": ["variable", "stat_groups"],
         "tandem": ["workers", "cache_size", "trace", "offload_limit", "offload_queue", "async_mode", "db_pool_size",
-                   "db_queue", "http_queue", "log_format", "drain_time", "udp_sockets", "max_transactions",
-                   "max_suspended", "overload_retry_after"],
+                   "db_queue", "http_queue", "http_max_host_connections", "log_format", "drain_time", "udp_sockets",
+                   "max_transactions", "max_suspended", "overload_retry_after"],
     ]
 
     /// Module name from a `loadmodule` argument (`"tm.so"`, `"/usr/lib/opensips/modules/tm.so"`).

@@ -16,9 +16,10 @@ struct DatabaseDriver: Sendable {
     let schemes: [String]
     /// Driver names its operations run under (async_mode, offload_limit, counters).
     let driverNames: [String]
-    /// A backend for a URL. The `Int`: connections of a process-wide client pool, if the driver keeps
-    /// one. Throws an error whose text goes into the diagnostic.
-    let backend: @Sendable (_ url: String, _ sharedLimit: Int) throws -> any DatabaseBackend
+    /// A backend for a URL. `sharedLimit`: connections of a process-wide client pool, if the driver keeps
+    /// one; `callTimeoutMs`: the calls' default timeout (`async_timeout`), for drivers whose library
+    /// has timeouts of its own to fit into it. Throws an error whose text goes into the diagnostic.
+    let backend: @Sendable (_ url: String, _ sharedLimit: Int, _ callTimeoutMs: UInt64) throws -> any DatabaseBackend
 }
 
 /// `avp_db_query(query[, "$avp(a);$avp(b)"[, db_id]])` (avpops) and `sql_query` (sqlops): the query's

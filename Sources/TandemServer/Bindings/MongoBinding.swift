@@ -6,15 +6,21 @@ import TandemScript
 /// pool, made at load and owned by the server's settings (blocking form only: the offload pool runs it).
 /// Values are JSON-escaped into it.
 struct MongoDatabase: DatabaseBackend {
-    static let driver = DatabaseDriver(schemes: ["mongodb"], driverNames: ["mongodb"]) { url, limit in
-        MongoDatabase(pool: try clientPool(url, limit: limit))
+    static let driver = DatabaseDriver(schemes: ["mongodb"], driverNames: ["mongodb"]) { url, limit, timeoutMs in
+        MongoDatabase(pool: try clientPool(url, limit: limit, callTimeoutMs: timeoutMs))
     }
 
     let pool: MongoClientPool
 
     /// A client pool for a MongoDB URL (`mongodb[:group]://host/db[.collection]`) with `limit` connections.
-    static func clientPool(_ url: String, limit: Int) throws -> MongoClientPool {
-        try MongoClientPool(url: MongoURL(url).url, configuration: MongoPoolConfiguration(maxPoolSize: max(1, limit)))
+    /// Its server selection timeout fits the calls' default timeout `callTimeoutMs` (`async_timeout`, at
+    /// most libmongoc's 3 s; a `serverSelectionTimeoutMS` in the URL wins), so a killed server fails a
+    /// call within its timeout.
+    static func clientPool(_ url: String, limit: Int, callTimeoutMs: UInt64) throws -> MongoClientPool {
+        let selection = MongoPoolConfiguration.serverSelectionTimeout(forCallTimeoutMs: callTimeoutMs)
+        return try MongoClientPool(url: MongoURL(url).url,
+                                   configuration: MongoPoolConfiguration(maxPoolSize: max(1, limit),
+                                                                         serverSelectionTimeoutMs: selection))
     }
 
     func queryOperation(id: String, query: String, parameters: [String?], worker: WorkerServices) -> any AsyncOperation {

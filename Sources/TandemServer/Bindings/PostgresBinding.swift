@@ -4,7 +4,7 @@ import TandemAsync
 /// PostgreSQL databases (`postgres://`): a non-blocking pool per worker and database; the blocking pool
 /// (offload/sync modes) is shared.
 struct PostgresDatabase: DatabaseBackend {
-    static let driver = DatabaseDriver(schemes: ["postgres://", "postgresql://"], driverNames: ["pg_connect", "postgres"]) { url, _ in
+    static let driver = DatabaseDriver(schemes: ["postgres://", "postgresql://"], driverNames: ["pg_connect", "postgres"]) { url, _, _ in
         let settings = try PostgresConnectionSettings(url)
         return PostgresDatabase(settings: settings, blocking: PostgresBlockingPool(settings: settings))
     }
