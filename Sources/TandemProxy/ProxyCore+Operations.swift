@@ -81,15 +81,10 @@ extension ProxyCore {
             branchDestination = branchContext.destinationURI
         }
         let target: SocketAddress
-        switch nextHop(message: branchMessage, destinationURI: branchDestination, override: destination) {
-        case .address(let address):
-            target = address
-        case .hostNameFromPacket(let name):
-            refuseHostName(name, context: context)
-            return .hostNameRefused
-        case .unusable:
-            logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
-            return .noNextHop
+        switch relayTarget(message: branchMessage, destinationURI: branchDestination, override: destination,
+                           context: context) {
+        case .success(let address): target = address
+        case .failure(let refusal): return refusal.outcome
         }
         let socketIndex = context.socketIndex
         let branchID = Branch.generate()
@@ -138,19 +133,35 @@ extension ProxyCore {
         return .relayed
     }
 
+    /// Why a request has no address to go to, as the relay outcome it gives.
+    struct NextHopRefusal: Error {
+        let outcome: RelayOutcome
+    }
+
+    /// The address a relayed request goes to; a host name from the packet is refused (503, never looked
+    /// up) and no usable next hop is logged, each as the relay outcome it gives (stateful or stateless).
+    private func relayTarget(message: SIPMessage, destinationURI: String?, override destination: String?,
+                             context: RequestContext) -> Result<SocketAddress, NextHopRefusal> {
+        switch nextHop(message: message, destinationURI: destinationURI, override: destination) {
+        case .address(let address):
+            return .success(address)
+        case .hostNameFromPacket(let name):
+            refuseHostName(name, context: context)
+            return .failure(NextHopRefusal(outcome: .hostNameRefused))
+        case .unusable:
+            logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
+            return .failure(NextHopRefusal(outcome: .noNextHop))
+        }
+    }
+
     /// Forwards without a transaction (ACK for 2xx, CANCEL that matched nothing): the branch is
     /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
     func forwardStatelessly(_ context: RequestContext, to destination: String?) -> RelayOutcome {
         let target: SocketAddress
-        switch nextHop(message: context.message, destinationURI: context.destinationURI, override: destination) {
-        case .address(let address):
-            target = address
-        case .hostNameFromPacket(let name):
-            refuseHostName(name, context: context)
-            return .hostNameRefused
-        case .unusable:
-            logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
-            return .noNextHop
+        switch relayTarget(message: context.message, destinationURI: context.destinationURI, override: destination,
+                           context: context) {
+        case .success(let address): target = address
+        case .failure(let refusal): return refusal.outcome
         }
         let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
         var outgoing = context.message
