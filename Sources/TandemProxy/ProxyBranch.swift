@@ -15,6 +15,8 @@ struct ProxyBranch: Sendable {
         case none
         /// CANCEL wanted, but no provisional response yet: send it when one arrives.
         case pending
+        /// `local_route` runs on the CANCEL (outside the lock); it is sent when the route returns.
+        case routing
         /// CANCEL sent; its own non-INVITE client transaction.
         case sent(NonInviteClientTransaction, bytes: [UInt8])
     }

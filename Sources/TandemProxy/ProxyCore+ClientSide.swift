@@ -52,6 +52,7 @@ extension ProxyCore {
                             metadata: Self.metadata(for: txn, state: state, branch: index, status: 503))
                 post = branchFailed(index, status: 503, txn: txn, state: &state, worker: worker)
             case .timerCExpired:
+                runAfterUnlock(takeCancelHooks(&state, branch: branch.branchID), worker: worker)
                 cancelBranch(index, txn: txn, state: &state, worker: worker)
             case .terminated:
                 clientTable.remove(ClientKey(branch: branch.branchID, isCancel: false))
@@ -210,18 +211,46 @@ extension ProxyCore {
             return
         }
         guard let sent = try? SIPMessage(parsing: branch.request),
-              var bytes = MessageBuilders.cancel(for: sent) else { return }
+              let bytes = MessageBuilders.cancel(for: sent) else { return }
         if router.runsLocalRoute, let cancel = try? SIPMessage(parsing: bytes) {
-            let local = RequestContext(message: cancel, source: branch.destination, socketIndex: branch.socketIndex,
-                                       worker: worker, core: self)
-            guard router.routeLocal(local) else { return }
-            bytes = local.message.serialize()
+            // local_route is script code: it runs once the lock is released, and the CANCEL leaves after it.
+            state.branches[index].cancel = .routing
+            worker.afterUnlock { [self] in
+                routeLocalCancel(cancel, branch: index, txn: txn, destination: branch.destination,
+                                 socketIndex: branch.socketIndex, worker: worker)
+            }
+            return
         }
+        sendCancel(bytes, branch: index, txn: txn, state: &state, worker: worker)
+    }
+
+    /// Starts the CANCEL client transaction of branch `index` and sends `bytes`.
+    func sendCancel(_ bytes: [UInt8], branch index: Int, txn: ProxyTransaction, state: inout ProxyTransaction.State,
+                    worker: WorkerContext) {
+        let branch = state.branches[index]
         state.branches[index].cancel = .sent(NonInviteClientTransaction(settings: settings.timers, reliable: false),
                                              bytes: bytes)
         clientTable.set(ClientKey(branch: branch.branchID, isCancel: true), txn)
         worker.send(bytes, to: branch.destination, socketIndex: branch.socketIndex)
         cancelEvent(.start, branch: index, txn: txn, state: &state, worker: worker)
+    }
+
+    /// Runs `local_route` on the CANCEL of branch `index` with no lock held, then sends what it left
+    /// (unless it dropped it, or the branch got its final reply meanwhile: nothing left to cancel).
+    func routeLocalCancel(_ cancel: SIPMessage, branch index: Int, txn: ProxyTransaction, destination: SocketAddress,
+                          socketIndex: Int, worker: WorkerContext) {
+        let local = RequestContext(message: cancel, source: destination, socketIndex: socketIndex, worker: worker,
+                                   core: self)
+        let keep = router.routeLocal(local)
+        let bytes = local.message.serialize()
+        locked(txn, worker: worker) { state in
+            guard index < state.branches.count, case .routing = state.branches[index].cancel else { return }
+            guard keep, !state.branches[index].isDone else {
+                state.branches[index].cancel = .none
+                return
+            }
+            sendCancel(bytes, branch: index, txn: txn, state: &state, worker: worker)
+        }
     }
 
     func cancelOtherBranches(except keep: Int, txn: ProxyTransaction, state: inout ProxyTransaction.State,

@@ -163,10 +163,9 @@ extension ProxyCore {
         locked(txn, worker: worker) { state in
             guard state.finalStatus == 0, !state.cancelled else { return }
             state.cancelled = true
-            if let onCancel = state.suspended?.onCancel {
-                state.suspended?.onCancel = nil
-                onCancel()
-            }
+            // The async jobs of the suspended request and of held replies are cancelled at their
+            // drivers once the lock is released (their resume routes see $rc = -1).
+            runAfterUnlock(takeCancelHooks(&state), worker: worker)
             // Nothing out yet, or every branch failed and the script waits in an async() of its
             // failure route: the 487 goes at once.
             if state.branches.isEmpty || (state.suspended != nil && state.allBranchesDone) {

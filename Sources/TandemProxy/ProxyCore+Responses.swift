@@ -45,19 +45,6 @@ extension ProxyCore {
         deliverResponse(message, status: status, branch: branch, isCancel: isCancel, txn: txn, worker: worker)
     }
 
-    /// Continues with a reply whose reply route waited for an async operation (`async()` in
-    /// `onreply_route`); `drop` is true if the resume route dropped a provisional reply.
-    public func resumeReply(_ context: ReplyContext, drop: Bool) {
-        if drop && context.status < 200 {
-            logger.debug("onreply_route dropped a provisional reply",
-                         metadata: Self.metadata(for: context.transaction).merging(
-                             [LogMetadataKey.status: .stringConvertible(context.status)]) { _, new in new })
-            return
-        }
-        deliverResponse(context.message, status: context.status, branch: context.branchID, isCancel: false,
-                        txn: context.transaction, worker: context.worker)
-    }
-
     /// Feeds a reply to its branch's client transaction and runs what that decides.
     func deliverResponse(_ message: SIPMessage, status: Int, branch: String, isCancel: Bool, txn: ProxyTransaction,
                          worker: WorkerContext) {

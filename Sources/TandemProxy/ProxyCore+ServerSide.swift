@@ -53,6 +53,8 @@ extension ProxyCore {
                 break
             case .terminated:
                 state.serverTerminated = true
+                // Nobody waits for a reply still held by an async() of an onreply_route any more.
+                runAfterUnlock(takeCancelHooks(&state), worker: worker)
                 settleAwaitingFinal(&state)
                 serverTable.remove(txn.key)
                 // Free what only the server side needed.

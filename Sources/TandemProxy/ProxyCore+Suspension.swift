@@ -1,3 +1,4 @@
+import Logging
 import Reactor
 import SIPCore
 import Synchronization
@@ -20,7 +21,75 @@ struct SuspendedRequest: Sendable {
     var onCancel: (@Sendable () -> Void)?
 }
 
-/// Suspending a request's transaction while the script waits for an async operation, and resuming it.
+/// What a reply held by an `async()` in an `onreply_route` keeps in its transaction: the reply with the
+/// script's changes, the branch it came on, and the hook that cancels the operation (a CANCEL of the
+/// transaction, Timer C of its branch, the transaction ending). The AVPs are the transaction's, as for
+/// a request.
+struct SuspendedReply: Sendable {
+    let id: UInt32
+    var message: SIPMessage
+    let source: SocketAddress
+    let branchIndex: Int
+    let branchID: String
+    let status: Int
+    var onCancel: (@Sendable () -> Void)?
+}
+
+/// Which suspension of a transaction: its request (request, failure route) or one of its replies.
+public enum SuspensionKey: Sendable, Hashable {
+    /// The request: `async()` in a request or failure route.
+    case request
+    /// A reply held by `async()` in an `onreply_route` (ids are per transaction).
+    case reply(UInt32)
+}
+
+/// One suspension the core keeps for a route waiting on an async operation: hand it back to
+/// ``ProxyCore/resume(_:worker:)`` when the operation completes.
+public struct Suspension: Sendable {
+    /// The transaction that holds the suspended message.
+    public let transaction: ProxyTransaction
+    /// Which of its messages.
+    public let key: SuspensionKey
+
+    /// A suspension of `transaction`'s message `key`.
+    public init(transaction: ProxyTransaction, key: SuspensionKey) {
+        self.transaction = transaction
+        self.key = key
+    }
+
+    /// Registers what cancels the operation (at its driver) when the transaction no longer wants it: a
+    /// CANCEL, and for a held reply also Timer C of its branch or the end of the server transaction. Runs
+    /// at once if that already happened (a request after a CANCEL; a reply after the transaction ended);
+    /// ignored once the suspension was resumed. The hook never runs under the transaction's lock.
+    public func setCancelHandler(_ handler: (@Sendable () -> Void)?) {
+        let runNow = transaction.state.withLock { state -> Bool in
+            switch key {
+            case .request:
+                if state.cancelled { return true }
+                state.suspended?.onCancel = handler
+            case .reply(let id):
+                guard let index = state.suspendedReplies.firstIndex(where: { $0.id == id }) else { return false }
+                // A reply held after the CANCEL (a 487, say) keeps its job; one held when the
+                // transaction already ended has nobody waiting for it.
+                if state.serverTerminated { return true }
+                state.suspendedReplies[index].onCancel = handler
+            }
+            return false
+        }
+        if runNow { handler?() }
+    }
+}
+
+/// A suspended route handed back by ``ProxyCore/resume(_:worker:)``: the context its resume route runs in.
+public enum ResumedRoute {
+    /// A request or failure route: end it with ``ProxyCore/routeFinished(_:)-(RequestContext)``.
+    case request(RequestContext)
+    /// An `onreply_route`: end it with ``ProxyCore/routeFinished(_:verdict:)``.
+    case reply(ReplyContext)
+}
+
+/// Suspending a transaction's request or one of its replies while the script waits for an async
+/// operation, and resuming it: one kind of value kept in the transaction, one resume entry.
 extension ProxyCore {
     /// Suspends the request of `context` (`async()`): creates its transaction if needed (so
     /// retransmissions get 100 Trying or the last reply and never run the script again) and keeps the
@@ -44,24 +113,61 @@ extension ProxyCore {
         return true
     }
 
-    /// The context to run the resume route in: the suspended message with its changes, `$du` and flags.
-    /// Nil if `transaction` is not suspended.
-    public func resume(_ transaction: ProxyTransaction, worker: WorkerContext) -> RequestContext? {
-        let taken = transaction.state.withLock { state -> (SuspendedRequest, SocketAddress, Int)? in
-            guard let saved = state.suspended else { return nil }
-            state.suspended = nil
-            return (saved, state.source, state.socketIndex)
+    /// Suspends the reply of `context` (`async()` in an `onreply_route`): the transaction keeps it, with
+    /// the script's changes, until ``resume(_:worker:)`` hands it back; the branch sees nothing of it
+    /// meanwhile.
+    public func suspend(_ context: ReplyContext) -> Suspension {
+        let saved = context.transaction.state.withLock { state -> SuspendedReply in
+            state.nextReplySuspension &+= 1
+            let saved = SuspendedReply(id: state.nextReplySuspension, message: context.message,
+                                       source: context.source, branchIndex: context.branchIndex,
+                                       branchID: context.branchID, status: context.status)
+            state.suspendedReplies.append(saved)
+            return saved
         }
-        guard let (saved, source, socketIndex) = taken else { return nil }
-        counters.suspendedNow.add(-1, ordering: .relaxed)
-        let context = RequestContext(message: saved.message, source: source, socketIndex: socketIndex,
-                                     worker: worker, core: self, transaction: transaction,
-                                     inFailureRoute: saved.inFailureRoute, failureStatus: saved.failureStatus)
-        context.destinationURI = saved.destinationURI
-        context.flags = saved.flags
-        context.failureRoute = saved.failureRoute
-        context.replyRoute = saved.replyRoute
-        context.branchRoute = saved.branchRoute
+        counters.suspendedNow.add(1, ordering: .relaxed)
+        return Suspension(transaction: context.transaction, key: .reply(saved.id))
+    }
+
+    /// The one resume entry: takes `suspension` out of its transaction and gives the context its resume
+    /// route runs in (the request or reply as the script left it). Nil if it is no longer suspended.
+    public func resume(_ suspension: Suspension, worker: WorkerContext) -> ResumedRoute? {
+        let transaction = suspension.transaction
+        switch suspension.key {
+        case .request:
+            let taken = transaction.state.withLock { state -> (SuspendedRequest, SocketAddress, Int)? in
+                guard let saved = state.suspended else { return nil }
+                state.suspended = nil
+                return (saved, state.source, state.socketIndex)
+            }
+            guard let (saved, source, socketIndex) = taken else { return nil }
+            counters.suspendedNow.add(-1, ordering: .relaxed)
+            let context = RequestContext(message: saved.message, source: source, socketIndex: socketIndex,
+                                         worker: worker, core: self, transaction: transaction,
+                                         inFailureRoute: saved.inFailureRoute, failureStatus: saved.failureStatus)
+            context.destinationURI = saved.destinationURI
+            context.flags = saved.flags
+            context.failureRoute = saved.failureRoute
+            context.replyRoute = saved.replyRoute
+            context.branchRoute = saved.branchRoute
+            return .request(context)
+        case .reply(let id):
+            let taken = transaction.state.withLock { state -> SuspendedReply? in
+                guard let index = state.suspendedReplies.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.suspendedReplies.remove(at: index)
+            }
+            guard let saved = taken else { return nil }
+            counters.suspendedNow.add(-1, ordering: .relaxed)
+            return .reply(ReplyContext(message: saved.message, source: saved.source, worker: worker,
+                                       branchIndex: saved.branchIndex, core: self, transaction: transaction,
+                                       branchID: saved.branchID, status: saved.status))
+        }
+    }
+
+    /// The request context of `transaction`'s suspended request (``resume(_:worker:)`` for `.request`).
+    public func resume(_ transaction: ProxyTransaction, worker: WorkerContext) -> RequestContext? {
+        guard case .request(let context)? = resume(Suspension(transaction: transaction, key: .request),
+                                                   worker: worker) else { return nil }
         return context
     }
 
@@ -85,18 +191,51 @@ extension ProxyCore {
         }
         runPostAction(post, txn: txn, worker: context.worker)
     }
+
+    /// Called by the router when the reply routes of a resumed reply ended: the reply goes on to its
+    /// branch (as the script left it), unless the route dropped a provisional reply.
+    public func routeFinished(_ context: ReplyContext, verdict: RouteVerdict) {
+        switch verdict {
+        case .suspended:
+            return
+        case .dropped where context.status < 200:
+            logger.debug("onreply_route dropped a provisional reply",
+                         metadata: Self.metadata(for: context.transaction).merging(
+                             [LogMetadataKey.status: .stringConvertible(context.status)]) { _, new in new })
+        case .dropped, .finished:
+            deliverResponse(context.message, status: context.status, branch: context.branchID, isCancel: false,
+                            txn: context.transaction, worker: context.worker)
+        }
+    }
+
+    /// Takes the cancel hooks of the suspensions that a CANCEL (or the end of the transaction) ends:
+    /// the request's and every held reply's (`branch` nil), or only the replies of `branch` (Timer C).
+    /// The caller runs them once the lock is released.
+    func takeCancelHooks(_ state: inout ProxyTransaction.State, branch: String? = nil) -> [@Sendable () -> Void] {
+        var hooks: [@Sendable () -> Void] = []
+        if branch == nil, let hook = state.suspended?.onCancel {
+            state.suspended?.onCancel = nil
+            hooks.append(hook)
+        }
+        for index in state.suspendedReplies.indices where branch == nil || state.suspendedReplies[index].branchID == branch {
+            if let hook = state.suspendedReplies[index].onCancel {
+                state.suspendedReplies[index].onCancel = nil
+                hooks.append(hook)
+            }
+        }
+        return hooks
+    }
+
+    /// Runs `hooks` on `worker` once the transaction lock held now is released.
+    func runAfterUnlock(_ hooks: [@Sendable () -> Void], worker: WorkerContext) {
+        for hook in hooks { worker.afterUnlock(hook) }
+    }
 }
 
 extension ProxyTransaction {
-    /// Registers what to do when a CANCEL arrives while the transaction waits (cancel the operation
-    /// at its driver), in its suspension. Runs at once if the CANCEL already came; ignored when the
-    /// transaction is not suspended.
+    /// Registers what to do when a CANCEL arrives while the transaction's request waits (cancel the
+    /// operation at its driver): ``Suspension/setCancelHandler(_:)`` of the request.
     public func setCancelHandler(_ handler: (@Sendable () -> Void)?) {
-        let runNow = state.withLock { state -> Bool in
-            if state.cancelled { return true }
-            state.suspended?.onCancel = handler
-            return false
-        }
-        if runNow { handler?() }
+        Suspension(transaction: self, key: .request).setCancelHandler(handler)
     }
 }

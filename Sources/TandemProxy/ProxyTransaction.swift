@@ -49,6 +49,9 @@ public final class ProxyTransaction: Sendable {
         var serverTerminated = false
         /// Set while the script waits for an async operation (`async()`): the one value of a suspension.
         var suspended: SuspendedRequest?
+        /// Replies held by an `async()` in an `onreply_route`, in arrival order, and the last id given.
+        var suspendedReplies: [SuspendedReply] = []
+        var nextReplySuspension: UInt32 = 0
         /// Counted in `ProxyCounters.awaitingFinalNow`: no final reply went upstream yet and the server
         /// transaction is alive (a graceful shutdown waits for these).
         var awaitingFinal = false

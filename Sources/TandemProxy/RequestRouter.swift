@@ -18,7 +18,9 @@ public protocol RequestRouter: Sendable {
     var runsReplyRoutes: Bool { get }
 
     /// Runs the main `onreply_route` and then reply route `route` (armed by `t_on_reply`) for a reply
-    /// received on a branch, before the proxy processes it.
+    /// received on a branch, before the proxy processes it. `.suspended`: an `async()` holds the reply;
+    /// the router had the core keep it (`ProxyCore.suspend(_:)` of the `ReplyContext`), takes it back
+    /// with `ProxyCore.resume(_:worker:)` and ends with `ProxyCore.routeFinished(_:verdict:)`.
     func routeReply(_ route: Int?, _ context: ReplyContext) -> RouteVerdict
 
     /// Runs branch route `route` (armed by `t_on_branch`) on the copy of the request about to be sent
@@ -36,8 +38,9 @@ public protocol RequestRouter: Sendable {
     var runsLocalRoute: Bool { get }
 
     /// Runs `local_route` on a request the proxy generated (the CANCEL of a branch) just before it is
-    /// sent; the route may change `context.message`. Returns false to drop it. Runs under the
-    /// transaction's lock: the script must not relay or reply there (the checker refuses those).
+    /// sent; the route may change `context.message`. Returns false to drop it. Runs with no
+    /// transaction lock held (the CANCEL leaves when it returns); the script must not relay or reply
+    /// there (the checker refuses those).
     func routeLocal(_ context: RequestContext) -> Bool
 }
 
@@ -58,7 +61,7 @@ public enum RouteVerdict: Sendable, Equatable {
     case finished
     /// `drop`: a provisional reply is discarded (for a request: it is simply not forwarded).
     case dropped
-    /// `async()`: the message waits for an operation; the router hands it back when the resume route
-    /// ran (`routeFinished` for requests, `resumeReply` for replies).
+    /// `async()`: the message waits for an operation, kept by the core as a ``Suspension``; the router
+    /// takes it back with `ProxyCore.resume(_:worker:)` and ends the resume route with `routeFinished`.
     case suspended
 }

@@ -21,6 +21,9 @@ public final class WorkerContext: @unchecked Sendable {
     /// Sends held while a transaction's lock is taken (``holdSends()``); sent in order at the release.
     private var held: [(bytes: [UInt8], address: SocketAddress, socketIndex: Int)] = []
     private var holdDepth = 0
+    /// Work that must not run under a transaction's lock (``afterUnlock(_:)``), run after the held sends.
+    private var deferred: [() -> Void] = []
+    private var runningDeferred = false
 
     init(index: Int, reactor: Reactor, sockets: [UDPSocket], counters: ProxyCounters) {
         self.index = index
@@ -65,14 +68,39 @@ public final class WorkerContext: @unchecked Sendable {
     /// capacity, so a held send allocates nothing once the worker warmed up.
     func releaseSends() {
         holdDepth -= 1
-        guard holdDepth == 0, !held.isEmpty else { return }
-        var index = 0
-        while index < held.count {
-            let datagram = held[index]
-            transmit(datagram.bytes, to: datagram.address, socketIndex: datagram.socketIndex)
-            index += 1
+        guard holdDepth == 0 else { return }
+        if !held.isEmpty {
+            var index = 0
+            while index < held.count {
+                let datagram = held[index]
+                transmit(datagram.bytes, to: datagram.address, socketIndex: datagram.socketIndex)
+                index += 1
+            }
+            held.removeAll(keepingCapacity: true)
         }
-        held.removeAll(keepingCapacity: true)
+        runDeferred()
+    }
+
+    /// Runs `work` once no transaction lock is held on this worker: at the outermost ``releaseSends()``
+    /// (after the held sends, in the order deferred), or at once when nothing is held. Used for what may
+    /// take a lock itself or run script code: `local_route`, the cancel hooks of async jobs.
+    func afterUnlock(_ work: @escaping () -> Void) {
+        deferred.append(work)
+        if holdDepth == 0 { runDeferred() }
+    }
+
+    /// Work deferred while it runs (it may take a transaction lock and defer more) joins the same loop.
+    private func runDeferred() {
+        guard !runningDeferred, !deferred.isEmpty else { return }
+        runningDeferred = true
+        defer { runningDeferred = false }
+        var index = 0
+        while index < deferred.count {
+            let work = deferred[index]
+            index += 1
+            work()
+        }
+        deferred.removeAll(keepingCapacity: true)
     }
 
     @discardableResult

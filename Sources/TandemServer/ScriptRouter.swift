@@ -163,8 +163,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
                 context.transactionScriptState = execution.avps
                 return .dropped
             case .suspended(let request):
-                suspendReply(request, avps: execution.avps, context: context, then: remaining)
-                return .suspended
+                return suspendReply(request, avps: execution.avps, context: context, then: remaining)
             case .finished, .exited:
                 let avps = execution.avps
                 execution.reset(message: execution.message)
@@ -175,24 +174,36 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         return .finished
     }
 
-    /// `async()` in an `onreply_route`: the reply waits; the resume route runs with `$rc` and the
-    /// AVPs the reply route had on this worker.
+    /// `async()` in an `onreply_route`: the core keeps the reply (a ``Suspension``) while the operation
+    /// runs; the resume route (then the remaining reply routes) runs with `$rc` and the transaction's
+    /// AVPs when it completes, is cancelled (a CANCEL, Timer C: `$rc` = -1) or times out.
     private func suspendReply(_ request: AsyncRequest, avps: AVPStore, context: ReplyContext,
-                              then remaining: ArraySlice<RouteID>) {
+                              then remaining: ArraySlice<RouteID>) -> RouteVerdict {
+        context.transactionScriptState = avps
         guard let services = services(context.worker) else {
-            context.core.resumeReply(context, drop: false)
-            return
+            logger.error("async() without an async engine on this worker", metadata: [
+                "function": .string(request.name), LogMetadataKey.branch: .string(context.transactionBranch),
+            ])
+            return .finished
         }
-        startOperation(request, services: services) { [self] result in
-            var execution = replyExecution(context, avps: avps)
+        let suspension = context.core.suspend(context)
+        let worker = context.worker
+        let core = context.core
+        let job = startOperation(request, services: services) { [self] result in
+            suspension.setCancelHandler(nil)
+            guard case .reply(let resumed)? = core.resume(suspension, worker: worker) else { return }
+            var execution = replyExecution(resumed, avps: resumed.transactionScriptState as? AVPStore)
             AsyncBindings.complete(request.name, request.arguments, result: result, services: services,
                                    into: &execution)
-            switch runReplyRoutes([request.resumeRoute][...] + remaining, context: context, execution: &execution) {
-            case .finished: context.core.resumeReply(context, drop: false)
-            case .dropped: context.core.resumeReply(context, drop: true)
-            case .suspended: break
-            }
+            let verdict = runReplyRoutes([request.resumeRoute][...] + remaining, context: resumed,
+                                         execution: &execution)
+            core.routeFinished(resumed, verdict: verdict)
         }
+        let owner = AsyncWorkerRef(services.asyncWorker)
+        suspension.setCancelHandler {
+            _ = owner.worker.reactor.handle.execute { owner.worker.cancel(job) }
+        }
+        return .suspended
     }
 
     // MARK: - Start-up and timer routes
@@ -412,45 +423,41 @@ private final class AsyncWorkerRef: @unchecked Sendable {
     init(_ worker: AsyncWorker) { self.worker = worker }
 }
 
+/// A proxy with no request to act on: every SIP operation fails (-1, nothing armed, nothing is ours).
+/// ``HostProxy`` and ``NullProxy`` differ only in what `invoke` does.
+protocol NoRequestProxy: ScriptProxy {}
+
+extension NoRequestProxy {
+    func slSendReply(code: Int, reason: String) -> Int { -1 }
+    func tRelay(flags: Int, destination: String?) -> Int { -1 }
+    func tNewTran() -> Int { -1 }
+    func tReply(code: Int, reason: String) -> Int { -1 }
+    func tCheckTrans() -> Int { -1 }
+    func tOnFailure(_ route: RouteID) {}
+    func tOnReply(_ route: RouteID) {}
+    func tOnBranch(_ route: RouteID) {}
+    func recordRoute() -> Int { -1 }
+    func looseRoute() -> Int { -1 }
+    func isMyself(host: String, port: Int) -> Bool { false }
+}
+
 /// The proxy of routes that have no request to act on (onreply, timer, startup, local and launch
 /// report routes): SIP operations fail; host-run functions (avp_db_query, rest_*, exec, ldap_search, …)
 /// run synchronously with the worker's services, blocking it as in OpenSIPS.
-final class HostProxy: ScriptProxy {
+final class HostProxy: NoRequestProxy {
     let services: WorkerServices?
 
     init(services: WorkerServices?) {
         self.services = services
     }
 
-    func slSendReply(code: Int, reason: String) -> Int { -1 }
-    func tRelay(flags: Int, destination: String?) -> Int { -1 }
-    func tNewTran() -> Int { -1 }
-    func tReply(code: Int, reason: String) -> Int { -1 }
-    func tCheckTrans() -> Int { -1 }
-    func tOnFailure(_ route: RouteID) {}
-    func tOnReply(_ route: RouteID) {}
-    func tOnBranch(_ route: RouteID) {}
-    func recordRoute() -> Int { -1 }
-    func looseRoute() -> Int { -1 }
-    func isMyself(host: String, port: Int) -> Bool { false }
     func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int {
         AsyncBindings.invokeSynchronously(call.name, call.arguments, services: services, into: &context)
     }
 }
 
 /// Placeholder proxy kept in an idle execution context: every operation fails.
-final class NullProxy: ScriptProxy, @unchecked Sendable {
+final class NullProxy: NoRequestProxy, @unchecked Sendable {
     static let shared = NullProxy()
-    func slSendReply(code: Int, reason: String) -> Int { -1 }
-    func tRelay(flags: Int, destination: String?) -> Int { -1 }
-    func tNewTran() -> Int { -1 }
-    func tReply(code: Int, reason: String) -> Int { -1 }
-    func tCheckTrans() -> Int { -1 }
-    func tOnFailure(_ route: RouteID) {}
-    func tOnReply(_ route: RouteID) {}
-    func tOnBranch(_ route: RouteID) {}
-    func recordRoute() -> Int { -1 }
-    func looseRoute() -> Int { -1 }
-    func isMyself(host: String, port: Int) -> Bool { false }
     func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int { -1 }
 }

@@ -113,6 +113,44 @@ struct AsyncRouteTests {
         #expect(try Self.fetched(client, tag: "rep-1") == "rc=1 req=from-request rep=from-reply")
     }
 
+    @Test("onreply_route: a CANCEL cancels the async() job of a held 180 at once ($rc = -1), the 180 and the 487 still reach the caller")
+    func cancelEndsHeldReplyJob() throws {
+        let uas = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                \(Self.keyProbe)
+                if (is_method("CANCEL")) { t_relay(); exit; }
+                t_on_reply("r");
+                $du = "sip:127.0.0.1:\(uas.port)";
+                t_relay();
+            }
+            onreply_route[r] {
+                if ($rs == 180) { async(sleep(20), held); }
+            }
+            route[held] {
+                cache_store("local", "held", "rc=$rc");
+            }
+            """, globals: Self.modules)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        try client.send(client.request("INVITE", branch: "z9hG4bK-rcan-1", callID: "rcan-1"))
+        let (invite, peer) = try #require(uas.receive(timeout: 2))
+        try uas.reply(to: invite, from: peer, status: 180)
+        #expect(client.waitFor(timeout: 0.5) { $0 == 180 }.match == nil)  // held by the async()
+        let started = Date()
+        try client.send(client.request("CANCEL", branch: "z9hG4bK-rcan-1", callID: "rcan-1"))
+        #expect(client.waitFor(timeout: 3) { $0 == 180 }.match != nil)  // resumed at once, not after 20 s
+        #expect(Date().timeIntervalSince(started) < 3)
+        // While the 180 is held the branch has heard nothing: its INVITE is retransmitted (Timer A).
+        var cancel: SIPMessage?
+        while cancel == nil, let (message, _) = uas.receive(timeout: 2) {
+            if message.method == .cancel { cancel = message }
+        }
+        try uas.reply(to: try #require(cancel), from: peer, status: 200)
+        try uas.reply(to: invite, from: peer, status: 487)
+        #expect(client.waitFor(timeout: 3) { $0 >= 200 }.match?.statusCode == 487)
+        #expect(try Self.fetched(client, key: "held", tag: "rcan-h") == "rc=-1")
+    }
+
     @Test("Synchronous avp_db_query/exec/… run (blocking) in startup_route, timer_route, onreply_route and launch report routes")
     func synchronousCallsRunInEveryRoute() throws {
         let uas = try SIPTestServer()
