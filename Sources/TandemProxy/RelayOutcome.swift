@@ -1,5 +1,5 @@
 /// What a `t_relay` came to, before it becomes the script's return code (``scriptCode``, the one place
-/// where outcomes map to codes).
+/// where outcomes map to codes, following OpenSIPS's `t_relay` return codes).
 public enum RelayOutcome: Sendable, Equatable {
     /// Sent statefully on a new branch, or forwarded statelessly (ACK, unmatched CANCEL).
     case relayed
@@ -22,14 +22,20 @@ public enum RelayOutcome: Sendable, Equatable {
     /// branch fails with 503 through its client transaction, as an ICMP error would make it.)
     case sendFailed
 
-    /// The script's return code: 1 relayed, 0 absorbed (stop), -1 for every failure (as OpenSIPS's
-    /// `t_relay` answers a negative code; the failures are not told apart to the script yet).
+    /// The script's return code, as OpenSIPS 3.6's `t_relay` documents its codes: 1 relayed, 0 absorbed
+    /// (the script stops), -2 bad message, -3 no destination available (no branch added, or the
+    /// request already cancelled), -4 bad destination (no address: a host name that is never looked
+    /// up, or no usable next hop), -6 send failed, -1 for the rest (generic error: Max-Forwards
+    /// exhausted, answered 483). -5 (destination filtered) has no cause in Tandem yet.
     public var scriptCode: Int32 {
         switch self {
         case .relayed: 1
         case .absorbed: 0
-        case .noTransaction, .tooManyHops, .droppedByBranchRoute, .hostNameRefused, .noNextHop,
-             .transactionClosed, .sendFailed: -1
+        case .tooManyHops: -1
+        case .noTransaction: -2
+        case .droppedByBranchRoute, .transactionClosed: -3
+        case .hostNameRefused, .noNextHop: -4
+        case .sendFailed: -6
         }
     }
 }

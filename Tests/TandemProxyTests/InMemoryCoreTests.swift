@@ -273,7 +273,7 @@ import TandemServer
         #expect(router.cancelled.load(ordering: .relaxed) == 1)
         proxy.advance(byMilliseconds: 50)
         #expect(proxy.sent().isEmpty)
-        #expect(router.relayResults.withLock { $0 } == [-1])
+        #expect(router.relayResults.withLock { $0 } == [-3])  // t_relay: no destination (cancelled)
     }
 
     @Test("A branch whose send fails (sent after the lock is released) fails with 503; t_relay still reports relayed")
@@ -293,7 +293,7 @@ import TandemServer
                       from: uac.address)
         #expect(proxy.sent().isEmpty)
         #expect(router.outcomes.withLock { $0 } == [.relayed, .sendFailed])
-        #expect(RelayOutcome.sendFailed.scriptCode == -1 && RelayOutcome.absorbed.scriptCode == 0)
+        #expect(RelayOutcome.sendFailed.scriptCode == -6 && RelayOutcome.absorbed.scriptCode == 0)
     }
 
     @Test("Sends made while a transaction lock is held wait for its release and keep their order")
