@@ -1,6 +1,7 @@
 """Hardening flood (issue 14): INVITEs to a next hop that never answers (`silent`) or whose port is closed
 (`icmp`), beside a healthy SIPp call load through the same proxy, with an OPTIONS probe every 50 ms.
-Prints the probe latency, the healthy calls' result, the flood's final replies and the proxy's RSS.
+Prints the probe latency, the healthy calls' result, the flood's final replies, the proxy's RSS and the
+kernel's UDP receive drops during the load (/proc/net/snmp RcvbufErrors, host-wide).
 
     python3 Perf/flood.py TANDEM_BINARY Perf/configs/flood.cfg Tests/sipp SECONDS RATE [silent|icmp]
 
@@ -12,6 +13,11 @@ TANDEM, CFG, SIPP_DIR = sys.argv[1], sys.argv[2], sys.argv[3]
 DUR, RATE = int(sys.argv[4]), int(sys.argv[5])
 MODE = sys.argv[6] if len(sys.argv) > 6 else "silent"   # silent: a socket that never answers; icmp: a closed port
 PROXY = ("127.0.0.1", 16060)
+def udp_snmp():
+    """The kernel's UDP counters (/proc/net/snmp, all sockets of the host): RcvbufErrors counts datagrams
+    dropped because a socket's receive buffer was full, InErrors all receive errors."""
+    rows = [l.split() for l in open("/proc/net/snmp") if l.startswith("Udp:")]
+    return dict(zip(rows[0][1:], map(int, rows[1][1:])))
 def rss(pid):
     for l in open(f"/proc/{pid}/status"):
         if l.startswith("VmRSS"): return int(l.split()[1]) // 1024
@@ -35,6 +41,7 @@ uas = subprocess.Popen(["sipp", "-sf", f"{SIPP_DIR}/uas.xml", "-i", "127.0.0.1",
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 time.sleep(0.5)
 rss0 = rss(proxy.pid)
+snmp0 = udp_snmp()
 calls = 200 * DUR
 uac = subprocess.Popen(["sipp", "-sf", f"{SIPP_DIR}/uac.xml", "127.0.0.1:16070", "-rsa", "127.0.0.1:16060",
                         "-i", "127.0.0.1", "-p", "16080", "-cp", "16081", "-nostdin", "-m", str(calls), "-r", "200",
@@ -87,6 +94,7 @@ peak = rss0
 while tf.is_alive():
     peak = max(peak, rss(proxy.pid)); time.sleep(1)
 uac.wait(timeout=120)
+snmp1 = udp_snmp()
 stop = True
 time.sleep(40)  # Timer H (32 s after the last 408) and the 5 s trim sampling
 rss1 = rss(proxy.pid)
@@ -100,4 +108,6 @@ print(f"OPTIONS probes {len(lat)}: p50 {lat[len(lat)//2]:.1f} ms, p99 {lat[int(l
 print(f"healthy calls: successful {last(f'{OUT}/uac.csv','SuccessfulCall(C)')} failed {last(f'{OUT}/uac.csv','FailedCall(C)')}")
 print(f"flood INVITEs with a final reply, by code (distinct Call-IDs): { {k.decode(): len(v) for k, v in finals.items()} } of {RATE*DUR}")
 print(f"RSS MB: before {rss0}, peak {peak}, 40 s after the load {rss1}")
+print("kernel UDP drops during the load (host-wide, /proc/net/snmp): "
+      + ", ".join(f"{k} {snmp1[k] - snmp0[k]}" for k in ("RcvbufErrors", "InErrors", "InDatagrams")))
 proxy.terminate(); proxy.wait(timeout=30)

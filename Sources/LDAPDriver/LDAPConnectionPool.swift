@@ -15,14 +15,17 @@ import TandemAsync
 ///   is set to `O_NONBLOCK` so a partial PDU can never block a read.
 /// - **Searches are multiplexed**: `ldap_search_ext` on a bound connection, then every readiness of the
 ///   descriptor drains `ldap_result(LDAP_RES_ANY, LDAP_MSG_ONE, zero timeout)` until it returns 0, routing
-///   each message to its search by message id. Until a connection is bound, searches wait in a bounded
-///   FIFO queue (full → rc -4).
+///   each message to its search by message id. A connection carries at most
+///   ``LDAPPoolConfiguration/maxSearchesPerConnection`` searches; another opens (up to the pool size) while
+///   every bound one is busy. Until a connection can take it, a search waits in a bounded FIFO queue
+///   (full → rc -4).
 /// - **Failures**: a connection whose `ldap_result` reports an error (server killed, restarted) is unbound
 ///   and its searches fail with rc -2; the next search opens a new one. A failed connect/bind starts a
 ///   backoff (doubling, capped) during which a search that finds no live connection fails at once with
 ///   rc -2, so a server absent at start, killed or restarted is picked up by itself without hanging calls.
-/// - **Abandon**: ``abandon(_:)`` sends `ldap_abandon_ext` and forgets the search; late messages for it are
-///   dropped by libldap.
+/// - **Abandon**: ``abandon(_:)`` forgets the search's owner; the search keeps its slot until the server
+///   answers it (its result is dropped), so what a connection carries at the server stays bounded. A
+///   connection carrying only such searches for ``LDAPPoolConfiguration/orphanTimeoutMs`` is closed.
 ///
 /// The pool decisions (which connection, queue, backoff, fail-fast, abandon, shutdown) are made by a
 /// ``ConnectionPoolStateMachine`` shared with the PostgreSQL driver; this class feeds it events and
@@ -49,6 +52,8 @@ public final class LDAPConnectionPool {
     /// Searches on the server: request id → connection and message id.
     private var running: [UInt64: (LDAPConnection, Int32)] = [:]
     private var nextRequestID: UInt64 = 1
+    /// Searches on the server nobody waits for any more (see ``abandon(_:)``).
+    private var orphans = 0
     private var lastConnectError = ""
 
     /// Creates an empty pool (nothing connects until the first search, or ``warmUp()``).
@@ -77,8 +82,11 @@ public final class LDAPConnectionPool {
     public var connectionCount: Int { machine.connectionCount }
     /// Bound connections.
     public var readyConnectionCount: Int { machine.readyCount }
-    /// Searches in flight on the server.
+    /// Searches in flight on the server that someone waits for.
     public var inFlightCount: Int { running.count }
+    /// Searches in flight on the server whose owner gave up (timeout, CANCEL): they keep their connection's
+    /// slot until the server answers them.
+    public var orphanedCount: Int { orphans }
     /// Searches waiting for a bound connection.
     public var queuedCount: Int { machine.queuedCount }
     /// The last connect/bind error (empty if none yet).
@@ -91,6 +99,7 @@ public final class LDAPConnectionPool {
     /// if the queue is full — `completion` is then not called and the caller reports rc -4.
     @discardableResult
     public func submit(_ search: LDAPURL, completion: @escaping (AsyncResult) -> Void) -> UInt64? {
+        closeStaleConnections()
         let request = LDAPSearchRequest(id: nextRequestID, search: search, completion: completion)
         nextRequestID += 1
         let action = machine.handle(.requestArrived(request), now: reactor.now)
@@ -102,21 +111,43 @@ public final class LDAPConnectionPool {
         return request.id
     }
 
-    /// Gives up on a request (loop thread; its completion is not called): removed from the queue, or
-    /// abandoned on the server with `ldap_abandon_ext`.
+    /// Gives up on a request (loop thread; its completion is not called): removed from the queue, or, if
+    /// the server has it, left there without an owner (its result is dropped when it comes).
+    ///
+    /// A running search is not abandoned on the server (`ldap_abandon_ext` has no answer, so the pool could
+    /// not tell when the server is done with it): it keeps its slot on the connection until its result
+    /// arrives, so a connection never carries more than ``LDAPPoolConfiguration/maxSearchesPerConnection``
+    /// operations at the server. A frozen server that resumes finds at most that many per connection,
+    /// under slapd's per-connection limit, instead of every search and abandon of the outage (issue 14).
     public func abandon(_ id: UInt64) {
         guard let (connection, messageID) = running.removeValue(forKey: id) else {
             run(machine.handle(.requestCancelled(id, runningOn: nil), now: reactor.now))
             return
         }
-        guard connection.searches.removeValue(forKey: messageID) != nil else { return }
+        guard let request = connection.searches[messageID], request.orphanedAt == nil else { return }
         statistics.searchesAbandoned += 1
-        switch machine.handle(.requestCancelled(id, runningOn: connection.id), now: reactor.now) {
-        case .abandon:
-            if connection.phase == .ready { _ = ldap_abandon_ext(connection.ld, messageID, nil, nil) }
-            run(.none)
-        case let other:
-            run(other)
+        request.orphanedAt = reactor.now
+        orphans += 1
+    }
+
+    /// Closes the connections that carry only searches nobody waits for, the oldest given up more than
+    /// ``LDAPPoolConfiguration/orphanTimeoutMs`` ago: the server is not answering on them.
+    private func closeStaleConnections() {
+        guard orphans > 0 else { return }
+        let now = reactor.now
+        for connection in connections.values where connection.phase == .ready && !connection.searches.isEmpty {
+            var oldest: Deadline?
+            var allOrphaned = true
+            for request in connection.searches.values {
+                guard let at = request.orphanedAt else {
+                    allOrphaned = false
+                    break
+                }
+                if oldest.map({ at < $0 }) ?? true { oldest = at }
+            }
+            guard allOrphaned, let oldest, now >= oldest.advanced(byMilliseconds: configuration.orphanTimeoutMs) else { continue }
+            statistics.staleConnectionsClosed += 1
+            feed(.connectionClosed(connection.id), message: "ldap server not answering")
         }
     }
 
@@ -360,7 +391,15 @@ public final class LDAPConnectionPool {
             }
             return
         }
-        guard let request = connection.searches[messageID] else { return }  // abandoned
+        guard let request = connection.searches[messageID] else { return }
+        if request.orphanedAt != nil {
+            // Nobody waits for it: only its end matters, which frees the slot.
+            guard type == Int32(LDAP_RES_SEARCH_RESULT) else { return }
+            connection.searches.removeValue(forKey: messageID)
+            orphans -= 1
+            run(machine.handle(.requestFinished(connection.id, reusable: true), now: reactor.now))
+            return
+        }
         switch type {
         case Int32(LDAP_RES_SEARCH_ENTRY):
             request.collector.add(entry: message, ld: connection.ld)
@@ -408,7 +447,8 @@ public final class LDAPConnectionPool {
             connection.registration = nil
         }
         connection.phase = .closed
-        let failed = connection.searches.values.sorted { $0.id < $1.id }
+        let failed = connection.searches.values.filter { $0.orphanedAt == nil }.sorted { $0.id < $1.id }
+        orphans -= connection.searches.count - failed.count
         connection.searches.removeAll()
         ldap_unbind_ext(connection.ld, nil, nil)
         for request in failed {
@@ -419,11 +459,13 @@ public final class LDAPConnectionPool {
 }
 
 extension LDAPPoolConfiguration {
-    /// The shared pool machine's rules for LDAP: searches multiplexed on a connection, one connect at a
-    /// time, warm-up opens one, an abandoned search leaves its connection in service, a failed connect
+    /// The shared pool machine's rules for LDAP: searches multiplexed on a connection (up to
+    /// ``maxSearchesPerConnection``), one connect at a time, warm-up opens one, an abandoned search leaves
+    /// its connection in service (the shell keeps its slot until the server answers it), a failed connect
     /// (often a bind that timed out) backs off at once rather than waiting out a second bind timeout.
     var poolPolicy: ConnectionPoolPolicy {
-        ConnectionPoolPolicy(size: size, maxQueue: maxQueue, maxRequestsPerConnection: .max, maxConcurrentConnects: 1,
+        ConnectionPoolPolicy(size: size, maxQueue: maxQueue, maxRequestsPerConnection: maxSearchesPerConnection,
+                             maxConcurrentConnects: 1,
                              warmUpConnections: 1, initialBackoffMs: initialBackoffMs, maxBackoffMs: maxBackoffMs,
                              abandon: .keepConnection, retriesFirstFailureAtOnce: false)
     }

@@ -1,8 +1,14 @@
 /// Sizes and timings of an ``LDAPConnectionPool``.
 public struct LDAPPoolConfiguration: Sendable, Equatable {
     /// Connections per pool (per worker and session). Searches are multiplexed on a connection (message
-    /// ids), so one is usually enough; another opens only while every bound one has searches in flight.
+    /// ids); another opens while every bound one has searches in flight, up to this many.
     public var size: Int
+    /// Searches one connection carries at the server at once, abandoned ones included (a search whose
+    /// owner gave up keeps its slot until the server answers it). Beyond that a search goes to another
+    /// connection, or waits in the queue. slapd drops a connection whose pending operations exceed its
+    /// limit (`conn_max_pending_auth`, 1,000 by default), which a frozen-then-resumed server reached with
+    /// every search of a worker on one connection.
+    public var maxSearchesPerConnection: Int
     /// Searches that may wait for a bound connection; beyond that a search gets rc -4.
     public var maxQueue: Int
     /// First delay after a failed connect/bind before the pool tries again (doubles up to
@@ -10,13 +16,19 @@ public struct LDAPPoolConfiguration: Sendable, Equatable {
     public var initialBackoffMs: UInt64
     /// Upper bound of the reconnect delay.
     public var maxBackoffMs: UInt64
+    /// A connection that carries only abandoned searches, the oldest given up this long ago, is closed
+    /// (and replaced on demand): the server is not answering on it.
+    public var orphanTimeoutMs: UInt64
 
     /// Creates a configuration.
-    public init(size: Int = 1, maxQueue: Int = 1024, initialBackoffMs: UInt64 = 100, maxBackoffMs: UInt64 = 2000) {
-        precondition(size > 0 && maxQueue >= 0)
+    public init(size: Int = 4, maxSearchesPerConnection: Int = 64, maxQueue: Int = 1024, initialBackoffMs: UInt64 = 100,
+                maxBackoffMs: UInt64 = 2000, orphanTimeoutMs: UInt64 = 5000) {
+        precondition(size > 0 && maxQueue >= 0 && maxSearchesPerConnection > 0)
         self.size = size
+        self.maxSearchesPerConnection = maxSearchesPerConnection
         self.maxQueue = maxQueue
         self.initialBackoffMs = initialBackoffMs
         self.maxBackoffMs = max(maxBackoffMs, initialBackoffMs)
+        self.orphanTimeoutMs = orphanTimeoutMs
     }
 }

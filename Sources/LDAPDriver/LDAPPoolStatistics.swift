@@ -10,8 +10,10 @@ public struct LDAPPoolStatistics: Sendable, Equatable {
     public var connectionsDropped = 0
     /// Searches sent to the server.
     public var searchesSent = 0
-    /// Searches abandoned (`ldap_abandon_ext`) after a timeout or cancel.
+    /// Searches given up by their owner (timeout, CANCEL) while the server had them.
     public var searchesAbandoned = 0
+    /// Connections closed because they carried only given-up searches the server did not answer.
+    public var staleConnectionsClosed = 0
     /// Searches failed at once because no connection was alive during the reconnect delay.
     public var searchesFailedFast = 0
     /// Searches refused because the queue was full.

@@ -1,3 +1,4 @@
+import Reactor
 import TandemAsync
 
 /// One search waiting for, or running on, a pooled connection (loop thread only).
@@ -8,6 +9,9 @@ final class LDAPSearchRequest: ConnectionPoolRequest {
     var collector: LDAPResultCollector
     /// The libldap message id once sent.
     var messageID: Int32 = -1
+    /// When its owner gave up while it ran on the server (timeout, CANCEL), nil before: the search then
+    /// stays on its connection, unanswered to anyone, until the server's result frees its slot.
+    var orphanedAt: Deadline?
 
     init(id: UInt64, search: LDAPURL, completion: @escaping (AsyncResult) -> Void) {
         self.id = id

@@ -5,6 +5,11 @@ import Synchronization
 ///
 /// Each shard is a `Mutex` around a dictionary; a key always lands in the same shard
 /// (by its hash), so all operations on one key are linearizable.
+///
+/// A Swift dictionary keeps its storage when entries are removed, so after a flood every shard would
+/// hold the capacity of its peak for good (issue 14: memory after a flood). A removal that leaves a
+/// shard below an eighth of its capacity rebuilds it at twice its count: O(count) under the shard lock,
+/// at most once per halving of the count, so O(1) amortized per removal.
 public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private final class Shard: Sendable {
         let entries = Mutex<[Key: Value]>([:])
@@ -47,6 +52,19 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
         shards[shard(for: key)].entries.withLock { $0[key] = value }
     }
 
+    /// Shards smaller than this many slots are never rebuilt.
+    static var minimumShrinkCapacity: Int { 64 }
+
+    /// Rebuilds `dict` smaller when it fell far below its capacity (see the type's documentation).
+    @inline(__always)
+    private static func shrinkIfSparse(_ dict: inout [Key: Value]) {
+        let capacity = dict.capacity
+        guard capacity >= minimumShrinkCapacity, dict.count * 8 < capacity else { return }
+        var smaller = [Key: Value](minimumCapacity: dict.count * 2)
+        for (key, value) in dict { smaller[key] = value }
+        dict = smaller
+    }
+
     /// Runs `body` on the value for `key` (nil when absent; set it to nil to remove) under the shard lock.
     ///
     /// The value is handed to `body` in place (the dictionary's modify accessor), uniquely referenced:
@@ -54,14 +72,25 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
     /// what the mutation costs, not the size of the value.
     public func modify<R: Sendable>(_ key: Key, _ body: (inout Value?) -> R) -> R {
         shards[shard(for: key)].entries.withLock { dict in
-            body(&dict[key])
+            let result = body(&dict[key])
+            Self.shrinkIfSparse(&dict)
+            return result
         }
     }
 
     /// Removes and returns the value for `key`.
     @discardableResult
     public func remove(_ key: Key) -> Value? {
-        shards[shard(for: key)].entries.withLock { $0.removeValue(forKey: key) }
+        shards[shard(for: key)].entries.withLock { dict in
+            let removed = dict.removeValue(forKey: key)
+            if removed != nil { Self.shrinkIfSparse(&dict) }
+            return removed
+        }
+    }
+
+    /// Slots allocated over all shards (tests, diagnostics).
+    public var capacity: Int {
+        shards.reduce(0) { total, shard in total + shard.entries.withLock { $0.capacity } }
     }
 
     /// The number of entries (sums the shards; not a snapshot across shards).

@@ -40,7 +40,7 @@ struct LDAPServerFailureTests {
 
     let people = "ou=people,\(TestServer.base)"
 
-    @Test func timeoutIsMinus3AndAbandonsTheSearch() throws {
+    @Test func timeoutIsMinus3AndGivesUpTheSearch() throws {
         let server = PrivateServer()
         defer { server.cleanUp() }
         #expect(server.start())
@@ -57,7 +57,8 @@ struct LDAPServerFailureTests {
         // The answer to the abandoned search (if any) is dropped; the connection keeps serving.
         let after = try h.search("ldap://test/\(people)?telephoneNumber?sub?(uid=bob)")
         #expect(after.rc == 1 && after.values("telephoneNumber") == ["1002"])
-        #expect(h.pool.statistics.connectAttempts == 1)
+        // The given-up search may still hold its slot when bob's arrives: a second connection may open.
+        #expect(h.pool.statistics.connectionsDropped == 0 && h.pool.statistics.connectAttempts <= 2)
 
         // The blocking form honours the job timeout too.
         server.freeze()

@@ -46,27 +46,64 @@ struct XorShift: RandomNumberGenerator {
         }
     }
 
-    @Test func mutatedValidMessagesNeverCrash() throws {
-        var rng = XorShift(state: 0xdead_beef_cafe_f00d)
+    /// The seed messages the mutators start from.
+    static func seedMessages() throws -> [[UInt8]] {
         var seeds = [sampleInvite]
         for name in ["wsinv", "intmeth", "esc01", "longreq", "mpart01", "unreason", "badinv01", "clerr", "quotbal"] {
             seeds.append(try torture(name))
         }
+        return seeds
+    }
+
+    /// Input `i` of a mutation run: seed `i % count` with 1–6 random edits.
+    static func mutated(_ seeds: [[UInt8]], _ i: Int, _ rng: inout XorShift) -> [UInt8] {
         let interesting = Array("\r\n \t,;:<>\"\\%@[]?=0".utf8)
-        for i in 0..<4000 {
-            var b = seeds[i % seeds.count]
-            let edits = 1 + Int(rng.next() % 6)
-            for _ in 0..<edits where !b.isEmpty {
-                let pos = Int(rng.next() % UInt64(b.count))
-                switch rng.next() % 4 {
-                case 0: b[pos] = UInt8(truncatingIfNeeded: rng.next())
-                case 1: b[pos] = interesting[Int(rng.next() % UInt64(interesting.count))]
-                case 2: b.remove(at: pos)
-                default: b.removeSubrange(pos..<min(b.count, pos + Int(rng.next() % 40)))
-                }
+        var b = seeds[i % seeds.count]
+        let edits = 1 + Int(rng.next() % 6)
+        for _ in 0..<edits where !b.isEmpty {
+            let pos = Int(rng.next() % UInt64(b.count))
+            switch rng.next() % 4 {
+            case 0: b[pos] = UInt8(truncatingIfNeeded: rng.next())
+            case 1: b[pos] = interesting[Int(rng.next() % UInt64(interesting.count))]
+            case 2: b.remove(at: pos)
+            default: b.removeSubrange(pos..<min(b.count, pos + Int(rng.next() % 40)))
             }
-            touchEverything(b)
         }
+        return b
+    }
+
+    @Test func mutatedValidMessagesNeverCrash() throws {
+        var rng = XorShift(state: 0xdead_beef_cafe_f00d)
+        let seeds = try Self.seedMessages()
+        for i in 0..<4000 {
+            touchEverything(Self.mutated(seeds, i, &rng))
+        }
+    }
+
+    /// The long run of `Perf/fuzz.sh` (skipped unless `TANDEM_FUZZ_SECONDS` is set): mutated messages and
+    /// random bytes for that many seconds from `TANDEM_FUZZ_SEED`; each input is written to
+    /// `$TANDEM_FUZZ_DIR/sip-current.bin` first, so a crash leaves the input that caused it.
+    @Test(.enabled(if: LongFuzz.seconds != nil, "set TANDEM_FUZZ_SECONDS (Perf/fuzz.sh)"))
+    func longRun() throws {
+        var rng = XorShift(state: LongFuzz.seed | 1)
+        let seeds = try Self.seedMessages()
+        let recorder = LongFuzz.Recorder(name: "sip-current.bin")
+        let end = LongFuzz.now() + (LongFuzz.seconds ?? 0)
+        var i = 0
+        while LongFuzz.now() < end {
+            for _ in 0..<256 {
+                let input: [UInt8]
+                if i % 8 == 7 {
+                    input = (0..<Int(rng.next() % 600)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                } else {
+                    input = Self.mutated(seeds, i, &rng)
+                }
+                recorder.record(input)
+                touchEverything(input)
+                i += 1
+            }
+        }
+        LongFuzz.report(name: "sip", inputs: i)
     }
 
     @Test func truncationsNeverCrash() throws {

@@ -36,6 +36,22 @@ private struct CopyProbe: Sendable {
         #expect(table.count == 2)
     }
 
+    @Test("A table that drops far below its peak gives its storage back (100,000 entries, then 10)")
+    func shrinksAfterAFlood() {
+        let table = ShardedTable<Int, Int>(shardCount: 4)
+        for i in 0..<100_000 { table.set(i, i) }
+        let peak = table.capacity
+        #expect(peak >= 100_000)
+        for i in 10..<100_000 { table.remove(i) }
+        #expect(table.count == 10)
+        #expect(table.capacity < 1_000, "capacity \(table.capacity) after a peak of \(peak)")
+        for i in 0..<10 { #expect(table.lookup(i) == i) }
+        // modify that removes shrinks too.
+        for i in 0..<50_000 { table.set(i, i) }
+        for i in 10..<50_000 { table.modify(i) { $0 = nil } }
+        #expect(table.count == 10 && table.capacity < 1_000)
+    }
+
     @Test("20,000 branches to one destination: remembered and forgotten exactly, the empty set removed")
     func oneBusyDestination() throws {
         let settings = ProxySettings(listen: [SocketAddress(ip: "127.0.0.1", port: Ports.free())!], workers: 1)
@@ -215,7 +231,7 @@ struct StaleTimerTests {
         #expect(counts.timers.load(ordering: .relaxed) == 1, "timer entries left on the workers")
     }
 
-    @Test("Free heap pages are handed back once the transactions fell to a tenth of their peak, at most every 10 s")
+    @Test("Free heap pages are handed back once the transactions fell to a tenth of their peak, at most every 10 s, then twice more while quiet")
     func memoryTrimRule() {
         let core = ProxyCore(settings: ProxySettings(listen: [SocketAddress(ip: "127.0.0.1", port: 9)!]),
                              router: RelayRouter())
@@ -233,5 +249,18 @@ struct StaleTimerTests {
         #expect(sample(100, at: 36))
         #expect(trims == 2)
         #expect(core.counters.memoryTrims.load(ordering: .relaxed) == 2)
+        // Two follow-up trims while the count stays at or below its level at the trim, 10 s apart.
+        #expect(!sample(100, at: 40))
+        #expect(sample(0, at: 46))
+        #expect(!sample(0, at: 51))
+        #expect(sample(0, at: 56))
+        #expect(!sample(0, at: 66), "no more than two follow-ups")
+        #expect(trims == 4)
+        // New load cancels the follow-ups of a trim.
+        #expect(!sample(30_000, at: 70))
+        #expect(sample(1_000, at: 80))
+        #expect(!sample(1_500, at: 90), "above the level of the trim: no follow-up")
+        #expect(!sample(1_000, at: 100))
+        #expect(trims == 5)
     }
 }

@@ -40,22 +40,48 @@ import Testing
         }
     }
 
+    static let snippets = ["{", "}", "(", ")", ";", "$", "\"", "$avp(", "route(", "if (", "else", "/*", "==", "=~", "\n",
+                           "[", "]"]
+
+    /// The seed script with 1–6 random edits.
+    static func mutated(_ rng: inout SplitMix64) -> String {
+        var b = Array(FuzzTests.seedScript.utf8)
+        for _ in 0..<Int.random(in: 1...6, using: &rng) {
+            let pos = Int.random(in: 0..<max(1, b.count), using: &rng)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: if !b.isEmpty { b.remove(at: min(pos, b.count - 1)) }
+            case 1: b.insert(contentsOf: Array(snippets.randomElement(using: &rng)!.utf8), at: min(pos, b.count))
+            default: if !b.isEmpty { b[min(pos, b.count - 1)] = UInt8.random(in: 32...126, using: &rng) }
+            }
+        }
+        return String(decoding: b, as: UTF8.self)
+    }
+
     @Test func mutatedScriptsNeverCrash() {
         var rng = SplitMix64(state: 7)
-        let base = Array(FuzzTests.seedScript.utf8)
-        let snippets = ["{", "}", "(", ")", ";", "$", "\"", "$avp(", "route(", "if (", "else", "/*", "==", "=~", "\n", "[", "]"]
         for _ in 0..<400 {
-            var b = base
-            for _ in 0..<Int.random(in: 1...6, using: &rng) {
-                let pos = Int.random(in: 0..<max(1, b.count), using: &rng)
-                switch Int.random(in: 0..<3, using: &rng) {
-                case 0: if !b.isEmpty { b.remove(at: min(pos, b.count - 1)) }
-                case 1: b.insert(contentsOf: Array(snippets.randomElement(using: &rng)!.utf8), at: min(pos, b.count))
-                default: if !b.isEmpty { b[min(pos, b.count - 1)] = UInt8.random(in: 32...126, using: &rng) }
-                }
-            }
-            exercise(String(decoding: b, as: UTF8.self))
+            exercise(Self.mutated(&rng))
         }
+    }
+
+    /// The long run of `Perf/fuzz.sh` (skipped unless `TANDEM_FUZZ_SECONDS` is set): mutated scripts for
+    /// that many seconds from `TANDEM_FUZZ_SEED`; each input is written to
+    /// `$TANDEM_FUZZ_DIR/script-current.cfg` first, so a crash leaves the script that caused it.
+    @Test(.enabled(if: LongFuzz.seconds != nil, "set TANDEM_FUZZ_SECONDS (Perf/fuzz.sh)"))
+    func longRun() {
+        var rng = SplitMix64(state: LongFuzz.seed)
+        let recorder = LongFuzz.Recorder(name: "script-current.cfg")
+        let end = LongFuzz.now() + (LongFuzz.seconds ?? 0)
+        var i = 0
+        while LongFuzz.now() < end {
+            for _ in 0..<16 {
+                let source = Self.mutated(&rng)
+                recorder.record(Array(source.utf8))
+                exercise(source)
+                i += 1
+            }
+        }
+        LongFuzz.report(name: "script", inputs: i)
     }
 
     @Test("A flat chain of 16,000 + or || operands is a clear error, not a stack overflow")

@@ -173,6 +173,9 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             guard let index = index(of: id) else { return .none }
             connections[index].state = .ready(load: 0)
             backoff.reset()
+            // Requests the new connection cannot take (it is full, e.g. LDAP's per-connection cap) open
+            // the next one, up to the pool size.
+            growPending = true
             return .none
         case .connectionFailed(let id):
             growPending = true

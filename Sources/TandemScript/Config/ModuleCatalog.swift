@@ -40,7 +40,8 @@ public enum ModuleCatalog {
         "statistics": ["variable", "stat_groups"],
         "tandem": ["workers", "cache_size", "trace", "offload_limit", "offload_queue", "async_mode", "db_pool_size",
                    "db_queue", "http_queue", "http_max_host_connections", "log_format", "drain_time", "udp_sockets",
-                   "max_transactions", "max_suspended", "overload_retry_after"],
+                   "max_transactions", "max_suspended", "overload_retry_after", "ldap_max_connections",
+                   "ldap_max_searches_per_connection"],
     ]
 
     /// Module name from a `loadmodule` argument (`"tm.so"`, `"/usr/lib/opensips/modules/tm.so"`).

@@ -52,7 +52,7 @@ final class LDAPWorkerPools: WorkerDriverState {
         if let pool = pools[name] { return pool }
         guard let session = worker.settings.ldap.sessions[name] else { return nil }
         let pool = LDAPConnectionPool(session: session.configuration, reactor: worker.asyncWorker.reactor,
-                                      blocking: session.blocking)
+                                      configuration: worker.settings.ldap.pool, blocking: session.blocking)
         pools[name] = pool
         return pool
     }
