@@ -101,9 +101,10 @@ extension ProxyCore {
             if let route = context.failureRoute { state.failureRoute = route }
             if let route = context.replyRoute { state.replyRoute = route }
             if let route = context.branchRoute { state.branchRoute = route }
+            let timers = branchTimers(context, state: &state)
             let machine: ProxyBranch.Machine = method == .invite
-                ? .invite(InviteClientTransaction(settings: settings.timers, reliable: false, usesTimerC: true))
-                : .nonInvite(NonInviteClientTransaction(settings: settings.timers, reliable: false))
+                ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
+                : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
             state.branches.append(ProxyBranch(branchID: branchID, machine: machine, request: bytes,
                                               destination: target, socketIndex: socketIndex))
             counters.clientTransactionsCreated.add(1, ordering: .relaxed)
@@ -219,7 +220,7 @@ extension ProxyCore {
         // ACKs get no reply; a request that already got its final reply gets no second one.
         guard context.message.method != .ack, !(context.replied && status >= 200) else { return -1 }
         sendStatelessReply(to: context.message, source: context.source, socketIndex: context.socketIndex,
-                           status: status, reason: reason, worker: context.worker)
+                           status: status, reason: reason, worker: context.worker, extraHeaders: context.replyHeaders)
         if status >= 200 { context.replied = true }
         return 1
     }
@@ -233,7 +234,7 @@ extension ProxyCore {
         guard let txn = context.transaction else { return -1 }
         let sent = locked(txn, worker: context.worker) { state -> Bool in
             guard state.finalStatus == 0 else { return false }
-            let bytes = localResponse(to: state, status: status, reason: reason)
+            let bytes = localResponse(to: state, status: status, reason: reason, extraHeaders: context.replyHeaders)
             sendUpstream(bytes, status: status, txn: txn, state: &state, worker: context.worker)
             return true
         }

@@ -43,6 +43,9 @@ public final class ProxyTransaction: Sendable {
         var cancelled = false
         /// A failure route is running outside the lock; branch outcomes wait for it.
         var failureRouteRunning = false
+        /// `$T_fr_timeout` / `$T_fr_inv_timeout` (ms) assigned by the script, for branches created later.
+        var finalResponseTimeout: Int64?
+        var inviteFinalResponseTimeout: Int64?
         /// Script state that belongs to the transaction: flags and AVPs.
         var flags: UInt64 = 0
         var scriptState: (any Sendable)?

@@ -27,6 +27,11 @@ public final class RequestContext {
     public var failureRoute: Int?
     public var replyRoute: Int?
     public var branchRoute: Int?
+    /// `$T_fr_timeout` / `$T_fr_inv_timeout` set by the script (ms), for the branches created afterwards.
+    public var finalResponseTimeout: Int64?
+    public var inviteFinalResponseTimeout: Int64?
+    /// Header lines added by `append_to_reply` to the replies sent for this request (sl_send_reply, t_reply).
+    public var replyHeaders: [(HeaderName, String)] = []
     /// True once a reply was sent for this request (statelessly or in its transaction).
     public internal(set) var replied = false
     /// True once the request was relayed (statefully or not).

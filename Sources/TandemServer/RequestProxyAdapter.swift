@@ -1,4 +1,5 @@
 import Reactor
+import SIPCore
 import TandemAsync
 import TandemProxy
 import TandemScript
@@ -39,6 +40,28 @@ final class RequestProxyAdapter: ScriptProxy {
     func tOnBranch(_ route: RouteID) { context.branchRoute = route.rawValue }
 
     func recordRoute() -> Int { Int(core.recordRoute(context)) }
+
+    func forceRport() -> Int { Int(core.forceRport(context)) }
+    func tWasCancelled() -> Bool { core.wasCancelled(context) }
+
+    func tLocalReplied(_ which: LocalReplyScope) -> Bool {
+        switch which {
+        case .all: return core.locallyReplied(context, .all)
+        case .any: return core.locallyReplied(context, .any)
+        // A failure route runs for the reply that decided the outcome: the branch and the last are it.
+        case .branch, .last: return core.locallyReplied(context, .last)
+        }
+    }
+
+    func appendToReply(_ raw: String) {
+        for (name, value) in SIPMessageAdapter.headerLines(raw) { context.replyHeaders.append((HeaderName(name), value)) }
+    }
+
+    func transactionTimeout(invite: Bool) -> Int? { core.transactionTimeout(context, invite: invite) }
+
+    func setTransactionTimeout(invite: Bool, seconds: Int?) {
+        core.setTransactionTimeout(context, invite: invite, seconds: seconds)
+    }
     func looseRoute() -> Int { Int(core.looseRoute(context)) }
 
     func isMyself(host: String, port: Int) -> Bool {

@@ -72,7 +72,73 @@ class SIPMessageAdapter: ScriptMessage {
             return i >= 0 && i < values.count ? .string(values[i]) : .null
         case .replyCode: return message.statusCode.map { .int($0) } ?? .int(0)
         case .branchIndex: return .int(0)
+        case .addressFamily: return .string(source.family == .ipv6 ? "INET6" : "INET")
+        case .headerCount:
+            guard let name else { return .int(0) }
+            return .int(message.headerLineCount(HeaderName(name)))
+        case .socketIn: return socketIn(field: name)
+        case .contactField: return contactField(name ?? "")
         }
+    }
+
+    /// `$socket_in` (`udp:IP:PORT`) or one of its fields.
+    func socketIn(field: String?) -> ScriptValue {
+        guard let local else { return .null }
+        switch field {
+        case nil: return .string("udp:\(local.description)")
+        case "ip"?, "advertised_ip"?: return .string(local.ip)
+        case "port"?, "advertised_port"?: return .int(Int(local.port))
+        case "proto"?: return .string("udp")
+        case "af"?: return .string(local.family == .ipv6 ? "INET6" : "INET")
+        case "anycast"?: return .int(0)
+        default: return .null
+        }
+    }
+
+    /// `$ct.fields(uri|name|expires|q|params)` of the first Contact.
+    func contactField(_ field: String) -> ScriptValue {
+        guard let contact = (try? message.contacts())?.first else { return .null }
+        switch field {
+        case "uri": return .string(contact.uriText)
+        case "name": return text(contact.displayName)
+        case "expires": return text(contact.parameters.value(of: "expires") ?? nil)
+        case "q": return text(contact.parameters.value(of: "q") ?? nil)
+        case "params":
+            let params = contact.parameters.map { $0.description }.joined(separator: ";")
+            return params.isEmpty ? .null : .string(params)
+        default: return .null
+        }
+    }
+
+    var rawText: String { String(decoding: message.serialize(), as: UTF8.self) }
+
+    /// Takes the text back as the message (textops `subst`); refused when it no longer parses. The
+    /// Content-Length is set from the body the text has now (a substitution may have resized it).
+    func replaceRaw(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var headEnd = bytes.count
+        var i = 0
+        while i + 3 < bytes.count {
+            if bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 { headEnd = i; break }
+            i += 1
+        }
+        let body = headEnd + 4 <= bytes.count ? Array(bytes[(headEnd + 4)...]) : []
+        var lines = String(decoding: bytes[..<headEnd], as: UTF8.self)
+            .split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        lines.removeAll {
+            let lower = $0.lowercased()
+            return lower.hasPrefix("content-length:") || lower.hasPrefix("l:")
+        }
+        lines.append("Content-Length: \(body.count)")
+        let rebuilt = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8) + body
+        guard let parsed = try? SIPMessage(parsing: rebuilt) else { return false }
+        message = parsed
+        return true
+    }
+
+    func replaceBody(_ text: String) -> Bool {
+        message.setBody(Array(text.utf8))
+        return true
     }
 
     func set(_ pv: MessagePV, value: ScriptValue) -> Bool { false }

@@ -61,6 +61,28 @@ struct ConfigFilesTests {
         #expect(broken.stdout.hasPrefix("<stdin>:2:"), "\(broken)")
     }
 
+    @Test("tandem check --list-missing prints each missing feature with the lines using it (exit 1), or nothing missing (exit 0)",
+          .enabled(if: OperationsEndpointTests.tandemBinary != nil, "build the tandem binary first (swift build)"))
+    func checkListMissing() throws {
+        let tandem = try #require(OperationsEndpointTests.tandemBinary)
+        let script = "loadmodule \"tm.so\"\\nroute {\\n  append_branch();\\n  xlog(\"$bf\");\\n  append_branch();\\n  t_relay();\\n}\\n"
+        let listed = try Self.shell("printf '\(script)' | '\(tandem)' check --list-missing -f -")
+        #expect(listed.status == 1, "\(listed)")
+        #expect(listed.stdout == """
+            <stdin>: Tandem lacks 2 feature(s):
+            function 'append_branch': 2 uses
+              <stdin>:3
+              <stdin>:5
+            pseudo-variable '$bf': 1 use
+              <stdin>:4
+
+            """, "\(listed)")
+        let config = Self.configDirectory.appendingPathComponent("default.cfg").path
+        let clean = try Self.shell("'\(tandem)' check --list-missing -f '\(config)'")
+        #expect(clean.status == 0, "\(clean)")
+        #expect(clean.stdout.hasSuffix(": nothing missing\n"), "\(clean)")
+    }
+
     @Test("tandem check: a missing or unreadable file prints its path and the OS reason, exit 1",
           .enabled(if: OperationsEndpointTests.tandemBinary != nil, "build the tandem binary first (swift build)"))
     func checkUnreadableFile() throws {

@@ -25,7 +25,6 @@ import Testing
             "residential.cfg:129: function 'lookup'",
             "residential.cfg:159: function 'nat_uac_test'",
             "residential.cfg:160: function 'fix_nated_contact'",
-            "residential.cfg:165: function 't_was_cancelled'",
         ])
     }
 

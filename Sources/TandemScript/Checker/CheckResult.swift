@@ -10,6 +10,33 @@ public struct MissingFeature: Sendable, Hashable, CustomStringConvertible {
     public var location: SourceLocation
 
     public var description: String { "\(location.file):\(location.line): \(kind.rawValue) '\(name)'" }
+
+    /// A missing feature without where it is used, to group uses.
+    struct Key: Hashable {
+        var kind: Kind
+        var name: String
+    }
+}
+
+extension Array where Element == MissingFeature {
+    /// `tandem check --list-missing`: one block per missing feature, in order of first use, with every
+    /// line that uses it (`function 'append_branch': 2 uses` then `  file:line` lines). Empty when nothing is missing.
+    public func migrationReport() -> String {
+        var order: [MissingFeature.Key] = []
+        var uses: [MissingFeature.Key: [SourceLocation]] = [:]
+        for feature in self {
+            let key = MissingFeature.Key(kind: feature.kind, name: feature.name)
+            if uses[key] == nil { order.append(key) }
+            uses[key, default: []].append(feature.location)
+        }
+        var lines: [String] = []
+        for key in order {
+            let locations = uses[key] ?? []
+            lines.append("\(key.kind.rawValue) '\(key.name)': \(locations.count) use\(locations.count == 1 ? "" : "s")")
+            for l in locations { lines.append("  \(l.file):\(l.line)") }
+        }
+        return lines.joined(separator: "\n")
+    }
 }
 
 /// Outcome of `ScriptChecker.check`: every diagnostic, what the script lacks, and the compiled

@@ -283,6 +283,12 @@ extension Compiler {
             return { _ in .string(TimeFormat.format(f)) }
         case .timestamp:
             return { _ in .int(TimeFormat.now()) }
+        case .formattedTime:
+            return { _ in .string(TimeFormat.format("%a %b %e %H:%M:%S %Y")) }
+        case .messageFlags:
+            return { ctx in .string(ctx.flagList()) }
+        case .transactionTimeout(let invite):
+            return { ctx in ctx.proxy.transactionTimeout(invite: invite).map { .int($0) } ?? .null }
         case .message(let pv, let name, let index):
             switch index {
             case .none: return { ctx in ctx.message.get(pv, name: name, index: nil) }

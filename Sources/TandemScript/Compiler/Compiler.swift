@@ -453,6 +453,11 @@ struct Compiler {
             }
         case .message(let pv, _, _):
             return LValue(assign: { ctx, v in _ = ctx.message.set(pv, value: v) }, text: spec.text)
+        case .transactionTimeout(let invite):
+            // `= NULL` goes back to the modparam default.
+            return LValue(assign: { ctx, v in
+                ctx.proxy.setTransactionTimeout(invite: invite, seconds: v.isNull ? nil : v.intValue)
+            }, text: spec.text)
         default:
             return LValue(assign: { _, _ in }, text: spec.text)
         }

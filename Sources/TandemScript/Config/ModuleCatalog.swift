@@ -13,6 +13,8 @@ public enum ModuleCatalog {
         "textops": [],
         "sipmsgops": [],
         "signaling": [],
+        // Only is_uri_host_local, against the listen addresses and aliases (no domain table).
+        "domain": [],
         "cfgutils": ["initial_probability", "hash_file", "shvset", "varset", "lock_pool_size"],
         "avpops": ["db_url", "avp_table", "use_domain", "uuid_column", "username_column", "domain_column",
                    "attribute_column", "value_column", "type_column", "db_scheme", "buf_size"],

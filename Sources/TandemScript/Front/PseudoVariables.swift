@@ -15,11 +15,17 @@ enum PVKind: Sendable {
     case rand
     case time(String)
     case timestamp
+    /// `$Tf`: the current time as ctime(3) prints it.
+    case formattedTime
+    /// `$mf`: the message/transaction flags that are set, as a list.
+    case messageFlags
+    /// `$T_fr_timeout` / `$T_fr_inv_timeout` (seconds), readable and writable per transaction.
+    case transactionTimeout(invite: Bool)
     case message(MessagePV, name: String?, index: PVIndex?)
 
     var isWritable: Bool {
         switch self {
-        case .variable, .avp: return true
+        case .variable, .avp, .transactionTimeout: return true
         case .message(let pv, _, _): return pv.isWritable
         default: return false
         }
@@ -29,10 +35,10 @@ enum PVKind: Sendable {
 /// OpenSIPS 3.6 core pseudo-variables Tandem does not provide yet (named as such by the checker).
 let openSIPSOnly: Set<String> = [
     "af", "ai", "adu", "ar", "au", "ad", "aU", "Au", "argv", "bf", "bF", "branch", "br", "bR", "cl", "cT", "dd", "di",
-    "dip", "dir", "dp", "dP", "ds", "fn", "fs", "fl", "hdrcnt", "hdr_name", "mf", "mF", "mi", "od", "op", "oP", "oU",
-    "pp", "proto", "pd", "pn", "pu", "pU", "rb", "rP", "rt", "ruri", "sf", "sF", "src_ip", "tn", "T_ruri", "Tsm",
-    "TS", "Tf", "T_fr_timeout", "T_fr_inv_timeout", "T_id", "T_reply_reason", "ctime", "cfg_line", "cfg_file",
-    "route_type", "socket_in", "socket_out", "log_level", "xlog_level", "C", "DLG_status", "DLG_lifetime",
+    "dip", "dir", "dp", "dP", "ds", "fn", "fs", "hdr_name", "mF", "mi", "od", "op", "oP", "oU",
+    "pp", "proto", "pd", "pn", "pu", "pU", "rb", "rP", "rt", "ruri", "src_ip", "tn", "T_ruri", "Tsm",
+    "TS", "T_id", "T_reply_reason", "ctime", "cfg_line", "cfg_file",
+    "route_type", "socket_out", "log_level", "xlog_level", "C", "DLG_status", "DLG_lifetime",
     "shv", "dlg_val", "stat", "json", "xml", "sipmsg", "msg", "sdp", "authattr", "cnt", "ts",
 ]
 
@@ -78,6 +84,13 @@ enum PseudoVariables {
         case "rc", "retcode": return noArg(.rc)
         case "rand", "RANDOM": return noArg(.rand)
         case "Ts": return noArg(.timestamp)
+        case "Tf": return noArg(.formattedTime)
+        case "mf": return noArg(.messageFlags)
+        case "T_fr_timeout": return noArg(.transactionTimeout(invite: false))
+        case "T_fr_inv_timeout": return noArg(.transactionTimeout(invite: true))
+        case "sf", "sF":
+            return .failure(PVError(message: "'\(spec.text)' (script flags) was removed in OpenSIPS 3.x; use message flags ($mf, setflag/isflagset)",
+                                    missing: nil))
         case "time":
             guard let a = spec.argument, index == nil else { return .failure(.needsName(spec)) }
             return .success(.time(a))
@@ -87,13 +100,18 @@ enum PseudoVariables {
                     return .failure(PVError(message: "'\(spec.text)' is OpenSIPS 3.6 syntax that Tandem does not support yet",
                                             missing: spec.text))
                 }
-                let known = Array(MessagePV.byName.keys) + ["var", "avp", "param", "rc", "retcode", "rand", "Ts", "time"]
+                let known = Array(MessagePV.byName.keys) + ["var", "avp", "param", "rc", "retcode", "rand", "Ts", "time",
+                                                            "Tf", "mf", "T_fr_timeout", "T_fr_inv_timeout"]
                 let hint = Suggestions.closest(to: spec.name, in: known).map { " (did you mean '$\($0)'?)" } ?? ""
                 return .failure(PVError(message: "unknown pseudo-variable '\(spec.text)'\(hint)", missing: spec.text))
             }
             if pv.needsName {
                 guard let a = needArg() else { return .failure(.needsName(spec)) }
                 return .success(.message(pv, name: a, index: index))
+            }
+            if pv.allowsName, let a = needArg() {
+                if index != nil { return .failure(PVError(message: "'\(spec.text)' cannot be indexed", missing: nil)) }
+                return .success(.message(pv, name: a, index: nil))
             }
             return noArg(.message(pv, name: nil, index: nil))
         }

@@ -1,33 +1,15 @@
-/// Core functions: xlog, flags, statistics and is_myself.
+/// Core functions: xlog/log, flags, statistics and is_myself.
 enum CoreFunctions {
     static let specs: [FunctionSpec] = [
-        FunctionSpec("xlog", args: [.logLevel, .string], min: 1, leadingOptional: true, binder: { _, _, args in
-            let fmt = args.value(args.count - 1)
-            var fixedLevel = ScriptLogLevel.error
-            var dyn: ValueFn?
-            if args.count == 2 {
-                switch args[0] {
-                case .level(let l): fixedLevel = l
-                default: dyn = args.value(0)
-                }
-            }
-            let level = fixedLevel
-            let dynamicLevel = dyn
-            return { ctx in
-                var l = level
-                if let dynamicLevel {
-                    let v = dynamicLevel(&ctx)
-                    l = v.intValue.flatMap { ScriptLogLevel(rawValue: $0) }
-                        ?? ScriptLogLevel(name: v.stringValue) ?? .error
-                }
-                guard l <= ctx.logLevel else { return 1 }
-                let text = fmt(&ctx).stringValue
-                ctx.logger.log(l, text, context: ctx.logContext())
-                return 1
-            }
-        }),
+        FunctionSpec("xlog", args: [.logLevel, .string], min: 1, leadingOptional: true,
+                     binder: logBinder(defaultLevel: .error)),
+        // Core `log([level,] text)`: L_DBG unless a level is given.
+        FunctionSpec("log", args: [.logLevel, .string], min: 1, leadingOptional: true,
+                     binder: logBinder(defaultLevel: .debug)),
         flagSpec("setflag") { ctx, bit in ctx.message.flags |= bit; return 1 },
         flagSpec("resetflag") { ctx, bit in ctx.message.flags &= ~bit; return 1 },
+        flagSpec("isflagset") { ctx, bit in ctx.message.flags & bit != 0 ? 1 : -1 },
+        // Not an OpenSIPS name: kept as an alias of isflagset for scripts written for earlier Tandem.
         flagSpec("isflag") { ctx, bit in ctx.message.flags & bit != 0 ? 1 : -1 },
         FunctionSpec("update_stat", modules: ["statistics"], args: [.string, .int], binder: { _, _, args in
             let name = args.value(0), delta = args.value(1)
@@ -46,6 +28,34 @@ enum CoreFunctions {
             }
         }),
     ]
+
+    private static func logBinder(defaultLevel: ScriptLogLevel) -> Binder {
+        { _, _, args in
+            let fmt = args.value(args.count - 1)
+            var fixedLevel = defaultLevel
+            var dyn: ValueFn?
+            if args.count == 2 {
+                switch args[0] {
+                case .level(let l): fixedLevel = l
+                default: dyn = args.value(0)
+                }
+            }
+            let level = fixedLevel
+            let dynamicLevel = dyn
+            return { ctx in
+                var l = level
+                if let dynamicLevel {
+                    let v = dynamicLevel(&ctx)
+                    l = v.intValue.flatMap { ScriptLogLevel(rawValue: $0) }
+                        ?? ScriptLogLevel(name: v.stringValue) ?? defaultLevel
+                }
+                guard l <= ctx.logLevel else { return 1 }
+                let text = fmt(&ctx).stringValue
+                ctx.logger.log(l, text, context: ctx.logContext())
+                return 1
+            }
+        }
+    }
 
     private static func flagSpec(_ name: String,
                                  _ body: @escaping @Sendable (inout ExecutionContext, UInt64) -> Int) -> FunctionSpec {

@@ -38,6 +38,20 @@ enum ProxyFunctions {
         FunctionSpec("loose_route", modules: ["rr"], routes: RouteKindSet([.request]), binder: { _, _, _ in
             { ctx in ctx.proxy.looseRoute() }
         }),
+        FunctionSpec("t_was_cancelled", modules: ["tm"], routes: RouteKindSet([.failure, .onReply, .branch, .request]),
+                     binder: { _, _, _ in { ctx in ctx.proxy.tWasCancelled() ? 1 : -1 } }),
+        FunctionSpec("t_local_replied", modules: ["tm"], args: [.string],
+                     routes: RouteKindSet([.failure, .onReply, .branch, .request]), binder: { _, _, args in
+            if case .string(let s)? = args.constant(0) {
+                guard let scope = LocalReplyScope(rawValue: s) else { return { _ in -1 } }
+                return { ctx in ctx.proxy.tLocalReplied(scope) ? 1 : -1 }
+            }
+            let which = args.value(0)
+            return { ctx in
+                guard let scope = LocalReplyScope(rawValue: which(&ctx).stringValue) else { return -1 }
+                return ctx.proxy.tLocalReplied(scope) ? 1 : -1
+            }
+        }),
         FunctionSpec("t_check_status", modules: ["tm"], args: [.string], routes: RouteKindSet([.failure, .onReply, .branch, .request]),
                      binder: { _, _, args in
             let pattern = args.value(0)

@@ -28,6 +28,8 @@ public struct ExecutionContext {
     public internal(set) var route: RouteID?
     /// Log names of the script's routes, by `RouteID.rawValue`.
     let routeLabels: [String]
+    /// Names of the named flags by bit (`setflag(NAT)`), for `$mf`.
+    let flagNames: [Int: String]
     var pendingAsync: AsyncRequest?
     var callDepth = 0
     /// Set when a `route(x)` called inside an expression ended with `exit`, `drop` or `async()`: the
@@ -56,6 +58,9 @@ public struct ExecutionContext {
         self.vars = Array(repeating: .null, count: script.varNames.count)
         self.logLevel = logger.maximumLevel ?? ExecutionContext.level(for: script.config.logLevel)
         self.routeLabels = script.routeLabels
+        var names: [Int: String] = [:]
+        for (name, bit) in script.flagBits { names[bit] = name }
+        self.flagNames = names
         self.maxWhileLoops = script.config.maxWhileLoops
     }
 
@@ -71,6 +76,15 @@ public struct ExecutionContext {
         pendingAsync = nil
         callDepth = 0
         stoppedFlow = nil
+    }
+
+    /// `$mf`: the flags set, lowest bit first, by name when the script named them, space-separated.
+    func flagList() -> String {
+        let flags = message.flags
+        guard flags != 0 else { return "" }
+        var parts: [String] = []
+        for bit in 0..<64 where flags & (1 << UInt64(bit)) != 0 { parts.append(flagNames[bit] ?? String(bit)) }
+        return parts.joined(separator: " ")
     }
 
     /// The log name of the route running (`request`, `route[x]`, `failure_route[x]`, …).

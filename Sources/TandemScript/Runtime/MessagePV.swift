@@ -10,6 +10,14 @@ public enum MessagePV: String, Sendable, CaseIterable, Hashable {
     case proto = "pr", userAgent = "ua", body = "mb", message = "ml"
     case header = "hdr", contact = "ct", originalURI = "ou"
     case replyCode = "T_reply_code", branchIndex = "T_branch_idx"
+    /// `$af`: "INET" or "INET6", the address family the message arrived over.
+    case addressFamily = "af"
+    /// `$hdrcnt(name)`: how many headers of that name the message has.
+    case headerCount = "hdrcnt"
+    /// `$socket_in` (`udp:IP:PORT`) and `$socket_in(ip|port|proto|name|anycast|af|...)`.
+    case socketIn = "socket_in"
+    /// `$ct.fields(uri|name|expires|q|params)`: a field of the first Contact.
+    case contactField = "ct.fields"
 
     /// Whether a script may assign it (as OpenSIPS allows).
     public var isWritable: Bool {
@@ -20,7 +28,10 @@ public enum MessagePV: String, Sendable, CaseIterable, Hashable {
     }
 
     /// Whether it takes a `(name)` argument.
-    var needsName: Bool { self == .header }
+    var needsName: Bool { self == .header || self == .headerCount || self == .contactField }
+
+    /// Whether it takes an optional `(field)` argument.
+    var allowsName: Bool { needsName || self == .socketIn }
 
     static let byName: [String: MessagePV] = {
         var d: [String: MessagePV] = [:]

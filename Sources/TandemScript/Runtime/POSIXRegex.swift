@@ -15,11 +15,12 @@ final class POSIXRegex: @unchecked Sendable {
 
     private init(re: UnsafeMutablePointer<regex_t>) { self.re = re }
 
-    /// Compiles `pattern`; on failure returns the regerror text.
-    static func compile(_ pattern: String) -> Result<POSIXRegex, RegexError> {
+    /// Compiles `pattern`; on failure returns the regerror text. `lineMode` adds REG_NEWLINE (`^`/`$`
+    /// at line ends, as textops `search` over a whole message).
+    static func compile(_ pattern: String, lineMode: Bool = false) -> Result<POSIXRegex, RegexError> {
         let re = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
         re.initialize(to: regex_t())
-        let rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB | REG_ICASE)
+        let rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB | REG_ICASE | (lineMode ? REG_NEWLINE : 0))
         if rc != 0 {
             var buf = [CChar](repeating: 0, count: 256)
             regerror(rc, re, &buf, buf.count)

@@ -25,10 +25,19 @@ public protocol ScriptMessage: AnyObject {
     func isHeaderPresent(named name: String) -> Bool
     /// Replaces the value of the first header with this name; false if absent.
     func replaceHeader(named name: String, value: String) -> Bool
+    /// The whole message as text (start line, headers, body), for textops `search`/`subst`.
+    var rawText: String { get }
+    /// Replaces the whole message with `text` (parsed again); false if it does not parse.
+    func replaceRaw(_ text: String) -> Bool
+    /// Replaces the body (Content-Length follows); false if not possible.
+    func replaceBody(_ text: String) -> Bool
     /// The branch of the transaction the message belongs to, for log lines (nil when unknown).
     var transactionBranch: String? { get }
 }
 
 extension ScriptMessage {
     public var transactionBranch: String? { nil }
+    public var rawText: String { self.get(.message, name: nil, index: nil).stringValue }
+    public func replaceRaw(_ text: String) -> Bool { false }
+    public func replaceBody(_ text: String) -> Bool { false }
 }

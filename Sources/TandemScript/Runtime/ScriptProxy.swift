@@ -26,6 +26,18 @@ public protocol ScriptProxy: AnyObject {
     func looseRoute() -> Int
     /// Whether host[:port] is one of our addresses or aliases (`port` 0 = any port).
     func isMyself(host: String, port: Int) -> Bool
+    /// `force_rport()`: the reply goes to the source port as if the top Via had `rport` (RFC 3581).
+    func forceRport() -> Int
+    /// `t_was_cancelled()`: a CANCEL arrived for the transaction.
+    func tWasCancelled() -> Bool
+    /// `t_local_replied(which)`.
+    func tLocalReplied(_ which: LocalReplyScope) -> Bool
+    /// `append_to_reply(text)`: header lines added to the replies Tandem sends for this request.
+    func appendToReply(_ raw: String)
+    /// `$T_fr_timeout` (invite false) or `$T_fr_inv_timeout` (invite true), in seconds.
+    func transactionTimeout(invite: Bool) -> Int?
+    /// Assigns `$T_fr_timeout`/`$T_fr_inv_timeout` for the branches created afterwards; nil resets.
+    func setTransactionTimeout(invite: Bool, seconds: Int?)
     /// Synchronous form of an external function (avp_db_query, rest_get, exec...).
     /// Return a negative code if it is not supported.
     func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int
@@ -34,4 +46,28 @@ public protocol ScriptProxy: AnyObject {
 extension ScriptProxy {
     /// Default: external functions are not available synchronously.
     public func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int { -1 }
+    /// Default: not supported.
+    public func forceRport() -> Int { -1 }
+    /// Default: no transaction, never cancelled.
+    public func tWasCancelled() -> Bool { false }
+    /// Default: no transaction, nothing replied locally.
+    public func tLocalReplied(_ which: LocalReplyScope) -> Bool { false }
+    /// Default: the header is dropped.
+    public func appendToReply(_ raw: String) {}
+    /// Default: unknown.
+    public func transactionTimeout(invite: Bool) -> Int? { nil }
+    /// Default: ignored.
+    public func setTransactionTimeout(invite: Bool, seconds: Int?) {}
+}
+
+/// Which replies `t_local_replied(which)` looks at (OpenSIPS tm).
+public enum LocalReplyScope: String, Sendable, CaseIterable {
+    /// Every final reply of the transaction's branches was generated locally.
+    case all
+    /// The final reply of the branch being handled was generated locally.
+    case branch
+    /// The last (winning) final reply was generated locally.
+    case last
+    /// At least one final reply was generated locally.
+    case any
 }

@@ -26,8 +26,9 @@ final class SubstitutionRegex: @unchecked Sendable {
         re.deallocate()
     }
 
-    /// Parses `/regex/replacement/flags` (any delimiter; flags `i` and `g`).
-    static func compile(_ expression: String) -> Result<SubstitutionRegex, TransformError> {
+    /// Parses `/regex/replacement/flags` (any delimiter; flags `i`, `g` and `s`, which makes `^`/`$`
+    /// match at line ends and `.` stop at them). `lineMode` sets `s` always (textops on a message).
+    static func compile(_ expression: String, lineMode: Bool = false) -> Result<SubstitutionRegex, TransformError> {
         let b = Array(expression.utf8)
         guard let d = b.first else { return .failure(TransformError(message: "empty substitution expression")) }
         var parts: [[UInt8]] = [[]]
@@ -41,11 +42,13 @@ final class SubstitutionRegex: @unchecked Sendable {
             return .failure(TransformError(message: "expected /regex/replacement/flags"))
         }
         var flags = REG_EXTENDED
+        if lineMode { flags |= REG_NEWLINE }
         var global = false
         for f in parts[2] {
             switch f {
             case UInt8(ascii: "i"): flags |= REG_ICASE
             case UInt8(ascii: "g"): global = true
+            case UInt8(ascii: "s"): flags |= REG_NEWLINE
             default: return .failure(TransformError(message: "unknown flag '\(Character(UnicodeScalar(f)))'"))
             }
         }
@@ -63,8 +66,12 @@ final class SubstitutionRegex: @unchecked Sendable {
     }
 
     /// Replaces the first (or every, with `g`) match; `\0`…`\9` insert the groups.
-    func substitute(_ input: String) -> String {
+    func substitute(_ input: String) -> String { substituteCounting(input).text }
+
+    /// ``substitute(_:)`` with the number of replacements made (0: no match, text unchanged).
+    func substituteCounting(_ input: String) -> (text: String, count: Int) {
         let b = Array(input.utf8)
+        var count = 0
         var cstr = b.map { CChar(bitPattern: $0) }
         cstr.append(0)
         var out: [UInt8] = []
@@ -75,6 +82,7 @@ final class SubstitutionRegex: @unchecked Sendable {
                 regexec(re, p.baseAddress! + offset, 10, &matches, offset > 0 ? REG_NOTBOL : 0)
             }
             guard rc == 0 else { break }
+            count += 1
             let start = offset + Int(matches[0].rm_so), end = offset + Int(matches[0].rm_eo)
             out += b[offset..<start]
             var k = 0
@@ -99,8 +107,9 @@ final class SubstitutionRegex: @unchecked Sendable {
             }
             if !global { break }
         }
+        if count == 0 { return (input, 0) }
         if offset < b.count { out += b[offset...] }
-        return String(decoding: out, as: UTF8.self)
+        return (String(decoding: out, as: UTF8.self), count)
     }
 }
 

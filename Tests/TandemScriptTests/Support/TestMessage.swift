@@ -40,6 +40,18 @@ final class TestMessage: ScriptMessage {
         return true
     }
 
+    var rawText: String { values[.message]?.stringValue ?? "" }
+
+    func replaceRaw(_ text: String) -> Bool {
+        values[.message] = .string(text)
+        return true
+    }
+
+    func replaceBody(_ text: String) -> Bool {
+        values[.body] = .string(text)
+        return true
+    }
+
     func appendHeader(_ raw: String) {
         appended.append(raw)
         if let colon = raw.firstIndex(of: ":") {

@@ -12,6 +12,10 @@ final class TestProxy: ScriptProxy {
     var failureRoute: RouteID?
     var replyRoute: RouteID?
     var branchRoute: RouteID?
+    var cancelled = false
+    var localReplies: Set<LocalReplyScope> = []
+    var replyHeaders: [String] = []
+    var timeouts: [Bool: Int] = [false: 30, true: 120]
 
     func slSendReply(code: Int, reason: String) -> Int { calls.append("sl_send_reply \(code) \(reason)"); return 1 }
     func tRelay(flags: Int, destination: String?) -> Int {
@@ -27,6 +31,12 @@ final class TestProxy: ScriptProxy {
     func recordRoute() -> Int { calls.append("record_route"); return 1 }
     func looseRoute() -> Int { calls.append("loose_route"); return looseRouteResult }
     func isMyself(host: String, port: Int) -> Bool { myHosts.contains(host) }
+    func forceRport() -> Int { calls.append("force_rport"); return 1 }
+    func tWasCancelled() -> Bool { cancelled }
+    func tLocalReplied(_ which: LocalReplyScope) -> Bool { localReplies.contains(which) }
+    func appendToReply(_ raw: String) { replyHeaders.append(raw) }
+    func transactionTimeout(invite: Bool) -> Int? { timeouts[invite] }
+    func setTransactionTimeout(invite: Bool, seconds: Int?) { timeouts[invite] = seconds ?? (invite ? 120 : 30) }
     func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int {
         calls.append("invoke \(call.name) \(call.args.map(\.stringValue).joined(separator: ","))")
         return invokeResult
