@@ -33,8 +33,8 @@ import TandemAsync
 ///
 /// libldap may write to a socket the server has closed (unbind, abandon): creating a pool sets `SIGPIPE`
 /// to ignored for the process (a server process should do so anyway).
-public final class LDAPConnectionPool {
-    typealias Machine = ConnectionPoolStateMachine<LDAPSearchRequest>
+public final class LDAPConnectionPool: ConnectionPoolShell {
+    package typealias Machine = ConnectionPoolStateMachine<LDAPSearchRequest>
 
     /// The session this pool connects to.
     public let session: LDAPSessionConfiguration
@@ -47,7 +47,8 @@ public final class LDAPConnectionPool {
     /// Counters.
     public private(set) var statistics = LDAPPoolStatistics()
 
-    private var machine: Machine
+    package var machine: Machine
+    package var now: Deadline { reactor.now }
     private var connections: [PoolConnectionID: LDAPConnection] = [:]
     /// Searches on the server: request id → connection and message id.
     private var running: [UInt64: (LDAPConnection, Int32)] = [:]
@@ -121,7 +122,7 @@ public final class LDAPConnectionPool {
     /// under slapd's per-connection limit, instead of every search and abandon of the outage (issue 14).
     public func abandon(_ id: UInt64) {
         guard let (connection, messageID) = running.removeValue(forKey: id) else {
-            run(machine.handle(.requestCancelled(id, runningOn: nil), now: reactor.now))
+            feed(.requestCancelled(id, runningOn: nil))
             return
         }
         guard let request = connection.searches[messageID], request.orphanedAt == nil else { return }
@@ -153,28 +154,18 @@ public final class LDAPConnectionPool {
 
     /// Opens a connection now (optional; they open on demand otherwise).
     public func warmUp() {
-        run(machine.handle(.warmUp, now: reactor.now))
+        feed(.warmUp)
     }
 
     /// Unbinds every connection and fails queued and running searches with rc -2 (worker shutdown).
     public func close() {
-        run(machine.handle(.shutdown, now: reactor.now))
+        feed(.shutdown)
     }
 
     // MARK: - Executing the state machine's actions
 
-    /// Executes `first`, then the machine's follow-ups until there are none.
-    private func run(_ first: Machine.Action) {
-        var action = first
-        while true {
-            execute(action)
-            action = machine.nextAction(now: reactor.now)
-            if case .none = action { return }
-        }
-    }
-
     /// Feeds an event that may close a connection: its searches fail with `message`.
-    private func feed(_ event: Machine.Event, message: String) {
+    private func feedClosing(_ event: Machine.Event, message: String) {
         let action = machine.handle(event, now: reactor.now)
         guard case .closeConnection(let id, let reason, let failing) = action else {
             run(action)
@@ -185,7 +176,7 @@ public final class LDAPConnectionPool {
         run(.none)
     }
 
-    private func execute(_ action: Machine.Action) {
+    package func execute(_ action: Machine.Action) {
         switch action {
         case .none, .abandon, .drain:
             return  // abandon is handled in abandon(_:); LDAP never drains (searches are multiplexed)
@@ -209,18 +200,10 @@ public final class LDAPConnectionPool {
     }
 
     private func failureMessage(_ failure: ConnectionPoolFailure) -> String {
-        switch failure {
-        case .closed:
-            return "ldap pool is closed"
-        case .shutdown:
-            statistics.searchesFailedFast += 1
-            return "ldap pool closed"
-        case .notConnected(let retryInMs):
-            statistics.searchesFailedFast += 1
-            return "not connected (retry in \(retryInMs) ms): \(lastConnectError)"
-        case .refused, .connectionLost:
-            return "ldap search could not be sent"
-        }
+        let (message, failedFast) = Self.failureText(failure, driver: "ldap", sendFailure: "ldap search could not be sent",
+                                                     lastConnectError: lastConnectError)
+        if failedFast { statistics.searchesFailedFast += 1 }
+        return message
     }
 
     // MARK: - Connecting
@@ -301,7 +284,7 @@ public final class LDAPConnectionPool {
         if flags >= 0 && flags & O_NONBLOCK == 0 { _ = fcntl(connection.fd, F_SETFL, flags | O_NONBLOCK) }
         statistics.bindsSucceeded += 1
         connection.phase = .ready
-        run(machine.handle(.connectionEstablished(connection.id), now: reactor.now))
+        feed(.connectionEstablished(connection.id))
     }
 
     /// A connect or bind failed: the machine starts the backoff and decides whether queued searches wait
@@ -309,7 +292,7 @@ public final class LDAPConnectionPool {
     private func connectFailed(_ id: PoolConnectionID, message: String) {
         statistics.connectFailures += 1
         lastConnectError = message
-        feed(.connectionFailed(id), message: message)
+        feedClosing(.connectionFailed(id), message: message)
     }
 
     // MARK: - Running searches
@@ -331,8 +314,8 @@ public final class LDAPConnectionPool {
         }
         if rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR {
             // Nothing reached the server: the machine re-queues it once (for a new connection).
-            feed(.sendFailed(request, on: connection.id, connectionLost: true, isRetry: isRetry),
-                 message: connection.lastError)
+            feedClosing(.sendFailed(request, on: connection.id, connectionLost: true, isRetry: isRetry),
+                        message: connection.lastError)
             return
         }
         // Refused locally (bad filter, bad parameter): the connection stays usable.
@@ -365,7 +348,7 @@ public final class LDAPConnectionPool {
                 if connection.phase == .binding {
                     connectFailed(connection.id, message: "bind: \(reason)")
                 } else {
-                    feed(.connectionClosed(connection.id), message: reason)
+                    feedClosing(.connectionClosed(connection.id), message: reason)
                 }
                 return
             }
@@ -411,7 +394,7 @@ public final class LDAPConnectionPool {
             if let text { ldap_memfree(text) }
             connection.searches.removeValue(forKey: messageID)
             running.removeValue(forKey: request.id)
-            run(machine.handle(.requestFinished(connection.id, reusable: true), now: reactor.now))
+            feed(.requestFinished(connection.id, reusable: true))
             request.completion(request.collector.result(code: rc == LDAP_SUCCESS ? code : rc, message: detail))
         default:
             break  // references (referrals are not chased), intermediate responses
@@ -426,7 +409,7 @@ public final class LDAPConnectionPool {
             try reactor.modify(registration, interest: interest)
             connection.interest = interest
         } catch {
-            feed(.connectionClosed(connection.id), message: "cannot watch the LDAP socket: \(error)")
+            feedClosing(.connectionClosed(connection.id), message: "cannot watch the LDAP socket: \(error)")
         }
     }
 

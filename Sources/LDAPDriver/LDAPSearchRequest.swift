@@ -2,8 +2,8 @@ import Reactor
 import TandemAsync
 
 /// One search waiting for, or running on, a pooled connection (loop thread only).
-final class LDAPSearchRequest: ConnectionPoolRequest {
-    let id: UInt64
+package final class LDAPSearchRequest: ConnectionPoolRequest {
+    package let id: UInt64
     let search: LDAPURL
     let completion: (AsyncResult) -> Void
     var collector: LDAPResultCollector

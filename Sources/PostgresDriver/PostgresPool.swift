@@ -24,8 +24,8 @@ import TandemAsync
 /// The pool decisions (which connection, queue, backoff, fail-fast, abandon, shutdown) are made by a
 /// ``ConnectionPoolStateMachine`` shared with the LDAP driver; this class feeds it events and executes
 /// its actions with libpq and the reactor.
-public final class PostgresPool {
-    typealias Machine = ConnectionPoolStateMachine<PostgresRequest>
+public final class PostgresPool: ConnectionPoolShell {
+    package typealias Machine = ConnectionPoolStateMachine<PostgresRequest>
 
     /// Where the pool connects.
     public let settings: PostgresConnectionSettings
@@ -38,7 +38,8 @@ public final class PostgresPool {
     /// Counters (tests, metrics).
     public private(set) var statistics = PostgresPoolStatistics()
 
-    private var machine: Machine
+    package var machine: Machine
+    package var now: Deadline { reactor.now }
     private var connections: [PoolConnectionID: PostgresConnection] = [:]
     private var nextRequestID: UInt64 = 1
     /// Shared reachability of this database (nil: not reported).
@@ -115,32 +116,22 @@ public final class PostgresPool {
     public func abandon(_ id: UInt64) {
         let running = connections.values.first { $0.phase == .busy && $0.request?.id == id }
         running?.request = nil
-        run(machine.handle(.requestCancelled(id, runningOn: running?.id), now: reactor.now))
+        feed(.requestCancelled(id, runningOn: running?.id))
     }
 
     /// Opens connections up to the pool size now (optional; they open on demand otherwise).
     public func warmUp() {
-        run(machine.handle(.warmUp, now: reactor.now))
+        feed(.warmUp)
     }
 
     /// Closes every connection and fails the queued requests with rc -1 (worker shutdown).
     public func close() {
-        run(machine.handle(.shutdown, now: reactor.now))
+        feed(.shutdown)
     }
 
     // MARK: - Executing the state machine's actions
 
-    /// Executes `first`, then the machine's follow-ups until there are none.
-    private func run(_ first: Machine.Action) {
-        var action = first
-        while true {
-            execute(action)
-            action = machine.nextAction(now: reactor.now)
-            if case .none = action { return }
-        }
-    }
-
-    private func execute(_ action: Machine.Action) {
+    package func execute(_ action: Machine.Action) {
         switch action {
         case .none:
             return
@@ -168,18 +159,10 @@ public final class PostgresPool {
     }
 
     private func failureMessage(_ failure: ConnectionPoolFailure) -> String {
-        switch failure {
-        case .closed:
-            return "postgres pool is closed"
-        case .shutdown:
-            statistics.queriesFailedFast += 1
-            return "postgres pool closed"
-        case .notConnected(let retryInMs):
-            statistics.queriesFailedFast += 1
-            return "not connected (retry in \(retryInMs) ms): \(lastConnectError)"
-        case .refused, .connectionLost:
-            return "postgres send failed"
-        }
+        let (message, failedFast) = Self.failureText(failure, driver: "postgres", sendFailure: "postgres send failed",
+                                                     lastConnectError: lastConnectError)
+        if failedFast { statistics.queriesFailedFast += 1 }
+        return message
     }
 
     // MARK: - Connecting
@@ -235,7 +218,7 @@ public final class PostgresPool {
         connection.phase = .idle
         updateSocket(connection, interest: .read)
         guard connection.phase == .idle else { return }  // the socket could not be watched
-        run(machine.handle(.connectionEstablished(connection.id), now: reactor.now))
+        feed(.connectionEstablished(connection.id))
     }
 
     /// A connect failed (or an established connection lost its socket registration): the machine starts
@@ -243,7 +226,7 @@ public final class PostgresPool {
     private func connectFailed(_ id: PoolConnectionID, message: String) {
         statistics.connectFailures += 1
         lastConnectError = message
-        run(machine.handle(.connectionFailed(id), now: reactor.now))
+        feed(.connectionFailed(id))
         // Nothing connected any more (only attempts under way): the database is lost for this pool.
         if machine.connectionCount == machine.connectingCount { health?.lost(message) }
     }
@@ -307,7 +290,7 @@ public final class PostgresPool {
         connection.timer = reactor.schedule(afterMilliseconds: timeoutMs) { [weak self, weak connection] in
             guard let self, let connection, connection.phase == .draining else { return }
             connection.timer = nil
-            self.run(self.machine.handle(.timerFired(connection.id), now: self.reactor.now))
+            self.self.feed(.timerFired(connection.id))
         }
         setInterest(connection, connection.flushing ? .readWrite : .read)
     }
@@ -401,7 +384,7 @@ public final class PostgresPool {
 
     /// An established connection broke: the machine closes it (its request fails) and may replace it.
     private func dropConnection(_ connection: PostgresConnection) {
-        run(machine.handle(.connectionClosed(connection.id), now: reactor.now))
+        feed(.connectionClosed(connection.id))
     }
 
     /// Closes a connection the machine has removed. A request still on it fails with rc -1.

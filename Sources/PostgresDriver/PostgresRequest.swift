@@ -1,8 +1,8 @@
 import TandemAsync
 
 /// One query waiting for, or running on, a pooled connection (loop thread only).
-final class PostgresRequest: ConnectionPoolRequest {
-    let id: UInt64
+package final class PostgresRequest: ConnectionPoolRequest {
+    package let id: UInt64
     let sql: String
     let parameters: [String?]
     let completion: (AsyncResult) -> Void

@@ -33,6 +33,8 @@ struct SuspendedReply: Sendable {
     let branchID: String
     let status: Int
     var onCancel: (@Sendable () -> Void)?
+    /// A CANCEL (Timer C, the transaction's end) came before the hook was registered: it runs at once.
+    var cancelRequested = false
 }
 
 /// Which suspension of a transaction: its request (request, failure route) or one of its replies.
@@ -71,7 +73,7 @@ public struct Suspension: Sendable {
                 guard let index = state.suspendedReplies.firstIndex(where: { $0.id == id }) else { return false }
                 // A reply held after the CANCEL (a 487, say) keeps its job; one held when the
                 // transaction already ended has nobody waiting for it.
-                if state.serverTerminated { return true }
+                if state.serverTerminated || state.suspendedReplies[index].cancelRequested { return true }
                 state.suspendedReplies[index].onCancel = handler
             }
             return false
@@ -221,6 +223,9 @@ extension ProxyCore {
             if let hook = state.suspendedReplies[index].onCancel {
                 state.suspendedReplies[index].onCancel = nil
                 hooks.append(hook)
+            } else {
+                // Suspended on another worker that has not registered its hook yet.
+                state.suspendedReplies[index].cancelRequested = true
             }
         }
         return hooks

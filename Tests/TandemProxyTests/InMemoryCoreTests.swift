@@ -170,11 +170,20 @@ import TandemServer
                 t_relay();
             }
             """
+        return try scriptProxy(source, fileName: "frtimer.cfg", forbidding: "fr_")
+    }
+
+    /// The core a script builds, driven in memory as its worker 0 (detach the worker when done); no
+    /// diagnostic may mention `forbidding`.
+    func scriptProxy(_ source: String, fileName: String, forbidding: String? = nil,
+                     sourceLocation: SourceLocation = #_sourceLocation) throws -> (proxy: InMemoryProxy, server: TandemServer) {
         var quiet = Logger(label: "test")
         quiet.logLevel = .error
-        let loaded = TandemServer.load(source: source, fileName: "frtimer.cfg", logger: quiet)
-        #expect(!"\(loaded.diagnostics)".contains("fr_"), "no warning or error for the tm timers")
-        let server = try #require(loaded.server, "\(loaded.diagnostics)")
+        let loaded = TandemServer.load(source: source, fileName: fileName, logger: quiet)
+        if let forbidding {
+            #expect(!"\(loaded.diagnostics)".contains(forbidding), "\(loaded.diagnostics)", sourceLocation: sourceLocation)
+        }
+        let server = try #require(loaded.server, "\(loaded.diagnostics)", sourceLocation: sourceLocation)
         let proxy = try InMemoryProxy(core: server.core)
         server.attachWorker(proxy.worker)
         return (proxy, server)
@@ -334,12 +343,7 @@ import TandemServer
                 t_relay();
             }
             """
-        var quiet = Logger(label: "test")
-        quiet.logLevel = .error
-        let loaded = TandemServer.load(source: source, fileName: "inmemory.cfg", logger: quiet)
-        let server = try #require(loaded.server, "\(loaded.diagnostics)")
-        let proxy = try InMemoryProxy(core: server.core)
-        server.attachWorker(proxy.worker)
+        let (proxy, server) = try scriptProxy(source, fileName: "inmemory.cfg")
         defer { server.detachWorker(proxy.worker) }
 
         proxy.receive(uac.request("INVITE", uri: bob, branch: "z9hG4bK-script-1", callID: "script-1"), from: uac.address)

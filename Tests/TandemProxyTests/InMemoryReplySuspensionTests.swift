@@ -1,4 +1,3 @@
-import Logging
 import Reactor
 import SIPCore
 import Synchronization
@@ -72,12 +71,7 @@ extension InMemoryCoreTests {
                 if ($rc == -1) { drop; }
             }
             """
-        var quiet = Logger(label: "test")
-        quiet.logLevel = .error
-        let loaded = TandemServer.load(source: source, fileName: "timerc.cfg", logger: quiet)
-        let server = try #require(loaded.server, "\(loaded.diagnostics)")
-        let proxy = try InMemoryProxy(core: server.core)
-        server.attachWorker(proxy.worker)
+        let (proxy, server) = try scriptProxy(source, fileName: "timerc.cfg")
         defer { server.detachWorker(proxy.worker) }
 
         let received = try invite(proxy, branch: "z9hG4bK-rhold-3", callID: "rhold-3")
