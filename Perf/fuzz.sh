@@ -18,10 +18,14 @@ mkdir -p "$OUT"
 SECONDS_EACH=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 30 }')
 echo "fuzz: ${MINUTES} min (${SECONDS_EACH} s per target), seed ${SEED}, inputs and summary in ${OUT}"
 swift build --build-tests >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 2; }
+# The test bundle is run directly (not through `swift test`), so SwiftPM's lock on .build is not held
+# for the whole run.
+BUNDLE=$(swift build --build-tests --show-bin-path)/TandemPackageTests.xctest
 status=0
 for target in SIPCoreTests TandemScriptTests; do
     TANDEM_FUZZ_SECONDS=$SECONDS_EACH TANDEM_FUZZ_SEED=$SEED TANDEM_FUZZ_DIR=$OUT \
-        swift test --skip-build --no-parallel --filter "${target}.FuzzTests/longRun" >"$OUT/$target.log" 2>&1 || status=$?
+        "$BUNDLE" --testing-library swift-testing --filter "${target}.FuzzTests/longRun" >"$OUT/$target.log" 2>&1 \
+        || status=$?
     if [ "$status" -ne 0 ]; then
         echo "fuzz: $target FAILED (exit $status), see $OUT/$target.log; the last input is in $OUT/"
         tail -20 "$OUT/$target.log"

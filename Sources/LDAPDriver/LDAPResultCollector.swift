@@ -90,6 +90,7 @@ struct LDAPResultCollector {
 
     /// An error result that never reached the server (or lost its connection).
     static func errorResult(_ message: String) -> AsyncResult {
-        AsyncResult(rc: rcError, outputs: [AsyncOutput("entries", .int(0)), AsyncOutput("error", .string(message))])
+        AsyncResult(rc: rcError, outputs: [AsyncOutput("entries", .int(0)), AsyncOutput("error", .string(message)),
+                                           AsyncOutput(LDAPSearchOperation.unreachableOutput, .int(1))])
     }
 }

@@ -32,6 +32,10 @@ public final class LDAPSearchOperation: AsyncOperation {
         self.search = search
     }
 
+    /// Output set (`.int(1)`) on a result that did not reach the server (no connection, connection lost),
+    /// so that backend health tells these from the server's own answers.
+    public static let unreachableOutput = "ldap_unreachable"
+
     /// The output holding the values of `attribute`: `"attr:" + attribute` (the requested spelling).
     public static func outputName(attribute: String) -> String { "attr:" + attribute }
 

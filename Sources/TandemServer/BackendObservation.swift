@@ -22,8 +22,12 @@ enum BackendObservation {
             let text = args.first?.stringValue ?? ""
             guard let url = try? LDAPURLSession.name(in: text), let session = services.settings.ldap.sessions[url] else { return }
             health = services.asyncWorker.backends.health(driver: "ldap", address: session.configuration.serverURL)
-            // A search that was answered carries `entries` (found or not); a driver error does not.
+            // A search the server answered carries `entries` (found or not) and no client-side error: not
+            // the pool's "no connection / connection lost" marker, nor a negative libldap code (server down,
+            // connect error) from the blocking form.
+            let clientError = result.output("ldap_rc").map { $0.intValue.map { $0 < 0 } ?? false } ?? false
             reached = !timedOut && result.output("entries") != nil
+                && result.output(LDAPSearchOperation.unreachableOutput) == nil && !clientError
         case "avp_db_query", "sql_query", "cache_raw_query":
             // MongoDB only (PostgreSQL reports from its pool): the query's database, or the cachedb one.
             let pool: MongoClientPool?

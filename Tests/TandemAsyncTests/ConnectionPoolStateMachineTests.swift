@@ -297,6 +297,27 @@ private let ldap = ConnectionPoolPolicy(size: 2, maxQueue: 3, maxRequestsPerConn
         #expect(h.machine.connectionCount == 2 && h.machine.readyCount == 2)
     }
 
+    @Test("A per-connection cap: requests the new connection cannot take open the next one, up to the size")
+    func aCappedConnectionOpensTheNextOneForWhatStillQueues() {
+        var capped = ldap
+        capped.maxRequestsPerConnection = 2
+        capped.maxQueue = 10
+        var h = Harness(capped)
+        #expect(h.feed(.requestArrived(r(1))) == [.openConnection(c(1))])
+        for id in 2...5 { #expect(h.feed(.requestArrived(r(id))) == [], "one connect at a time") }
+        #expect(h.feed(.connectionEstablished(c(1))) == [
+            .send(r(1), on: c(1), isRetry: false),
+            .send(r(2), on: c(1), isRetry: false),
+            .openConnection(c(2)),
+        ], "c1 is full with 3 still queued: open c2")
+        #expect(h.feed(.connectionEstablished(c(2))) == [
+            .send(r(3), on: c(2), isRetry: false),
+            .send(r(4), on: c(2), isRetry: false),
+        ], "the pool is at its size: r5 waits")
+        #expect(h.machine.queuedCount == 1)
+        #expect(h.feed(.requestFinished(c(1), reusable: true)) == [.send(r(5), on: c(1), isRetry: false)])
+    }
+
     @Test func warmUpOpensUpToItsCountOutsideTheBackoff() {
         var h = Harness(postgres)
         #expect(h.feed(.warmUp) == [.openConnection(c(1)), .openConnection(c(2))])

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # PostgreSQL 15 test instance on 127.0.0.1: trust auth, fsync=off, unix socket in a private temp dir,
-# database `tandem`.  Usage: postgres.sh start|stop|env
+# database `tandem`.  Usage: postgres.sh start|stop|crash|resume|env (crash: immediate shutdown keeping the
+# cluster; resume: start that cluster again)
 # Env out (written to .test-servers/postgres/env): TANDEM_TEST_PG_HOST, TANDEM_TEST_PG_PORT,
 #   TANDEM_TEST_PG_USER, TANDEM_TEST_PG_DB, TANDEM_TEST_PG_URL, TANDEM_TEST_PG_CONNINFO, TANDEM_TEST_PG_SOCKET_DIR
 # Env in: TANDEM_TEST_PG_PORT (use this port instead of searching from 25432).
@@ -38,8 +39,8 @@ start() {
     echo "$tmp" >"$DIR/tmpdir"
     pg_as_owner "$PGBIN/initdb" -D "$tmp/data" -U postgres --auth=trust --locale=C --encoding=UTF8 \
         --no-sync >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
-    pg_as_owner "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 30 start \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $tmp/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" >"$DIR/options"
+    pg_as_owner "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 30 start -o "$(cat "$DIR/options")" \
         >"$DIR/pg_ctl.log" 2>&1 || { cat "$DIR/pg_ctl.log" "$tmp/server.log" >&2; die "pg_ctl start failed"; }
     ln -sf "$tmp/server.log" "$DIR/server.log"
     wait_until 20 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres || die "postgres not ready on port $port"
@@ -73,9 +74,23 @@ stop() {
     log "postgres stopped in $(elapsed_since "$t0") s"
 }
 
+# crash: immediate shutdown (no checkpoint, clients cut off), keeping the cluster; resume: start it again.
+crash() {
+    local tmp; tmp=$(cat "$DIR/tmpdir")
+    pg_as_owner "$PGBIN/pg_ctl" -D "$tmp/data" -m immediate -w -t 20 stop >/dev/null
+}
+
+resume() {
+    local tmp; tmp=$(cat "$DIR/tmpdir")
+    pg_as_owner "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 30 start -o "$(cat "$DIR/options")" \
+        >"$DIR/pg_ctl.log" 2>&1 || { cat "$DIR/pg_ctl.log" >&2; die "pg_ctl start failed"; }
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    crash) crash ;;
+    resume) resume ;;
     env) cat "$DIR/env" ;;
-    *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|crash|resume|env" >&2; exit 2 ;;
 esac
