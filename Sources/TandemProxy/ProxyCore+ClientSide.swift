@@ -159,7 +159,9 @@ extension ProxyCore {
                         worker: WorkerContext) -> PostAction {
         guard state.finalStatus == 0, !state.failureRouteRunning, !state.branches.isEmpty,
               state.allBranchesDone else { return .none }
-        if let route = state.failureRoute, !state.cancelled {
+        // As OpenSIPS, a cancelled INVITE runs its failure route too (scripts test t_was_cancelled()); a
+        // t_relay there finds the transaction closed, and the 487 goes upstream when the route ends.
+        if let route = state.failureRoute {
             state.failureRoute = nil
             state.failureRouteRunning = true
             return .failureRoute(route: route, status: bestBranch(state)?.status ?? 500)

@@ -74,6 +74,37 @@ import Testing
         #expect(late.first?.message.reasonPhrase == "Local timeout after 30 s")
     }
 
+    @Test("A cancelled INVITE runs its failure route, where t_was_cancelled() is true; a relay there is refused")
+    func cancelledTransactionRunsFailureRoute() throws {
+        let (server, proxy) = try load("""
+            route {
+                t_on_failure("after");
+                t_relay();
+            }
+            failure_route[after] {
+                if (t_was_cancelled()) {
+                    if (!t_relay("udp:127.0.0.1:5090")) { t_reply(487, "Cancelled, relay refused"); }
+                    exit;
+                }
+                t_reply(500, "Not cancelled");
+            }
+            """)
+        defer { server.detachWorker(proxy.worker) }
+        let bob = "sip:bob@127.0.0.1:5080"
+        proxy.receive(uac.request("INVITE", uri: bob, branch: "z9hG4bK-cx-1", callID: "cx-1"), from: uac.address)
+        let forwarded = try #require(proxy.sent().first { $0.destination == uas.address }).message
+        proxy.receive(uas.response(to: forwarded, status: 180), from: uas.address)
+        _ = proxy.sent()
+        proxy.receive(uac.request("CANCEL", uri: bob, branch: "z9hG4bK-cx-1", callID: "cx-1"), from: uac.address)
+        let cancel = try #require(proxy.sent().first { $0.method == .cancel && $0.destination == uas.address })
+        proxy.receive(uas.response(to: cancel.message, status: 200), from: uas.address)
+        proxy.receive(uas.response(to: forwarded, status: 487), from: uas.address)
+        let finals = proxy.sent().filter { $0.destination == uac.address }
+        #expect(finals.map(\.status) == [487])
+        #expect(finals.first?.message.reasonPhrase == "Cancelled, relay refused")
+        #expect(!proxy.sent().contains { $0.destination.port == 5090 })
+    }
+
     @Test("$T_fr_inv_timeout = 3 makes Timer C 3 s: the branch is cancelled 3 s after its provisional")
     func frInvTimeoutDrivesTimerC() throws {
         let (server, proxy) = try load("""
