@@ -86,6 +86,22 @@ struct MySQLScriptTests {
         #expect(try ask(proxy, user: "x%27%20OR%20%271%27%3D%271", id: "5b") == "rc=1 u=alice,bob,carol c=42,3 err=-1 l=<null>")
     }
 
+    @Test("async_mode mysql=offload and mysql=sync: the same rows, -2 and bound values as native", arguments: ["offload", "sync"])
+    func blockingModes(mode: String) throws {
+        try Self.fixtures()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                async(avp_db_query("SELECT credit, note FROM subscriber WHERE username='$fU'", "$avp(credit);$avp(note)"), done);
+            }
+            route[done] {
+                t_reply(299, "rc=$rc credit=$avp(credit) note=$avp(note)");
+            }
+            """, globals: Self.globals(TestMySQL.url ?? "") + "\nmodparam(\"tandem\", \"async_mode\", \"mysql=\(mode)\")")
+        #expect(try ask(proxy, user: "alice", id: "m1-\(mode)") == "rc=1 credit=42 note=gold")
+        #expect(try ask(proxy, user: "bob", id: "m2-\(mode)") == "rc=1 credit=7 note=<null>")
+        #expect(try ask(proxy, user: "x%27%20OR%20%271%27%3D%271", id: "m3-\(mode)") == "rc=-2 credit=<null> note=<null>")
+    }
+
     @Test("A query slower than its async timeout resumes with -3 at once; the next call's query works")
     func timeout() throws {
         try Self.fixtures()
