@@ -1,13 +1,15 @@
 import CMariaDB
+import Glibc
 import Synchronization
 import TandemAsync
 
 /// Blocking client handles to one database shared by the offload threads (the `offload`/`sync` form of
 /// ``MySQLQueryOperation``). Create one per database and give it to every worker's ``MySQLPool``.
-/// A call checks out an idle handle (or connects with `mysql_real_connect`, bounded by connect/read
-/// timeouts derived from the job timeout), sets `max_statement_time` from the job timeout (that round
-/// trip also proves a reused handle is alive; a dead one is replaced), runs the statement (prepared, with
-/// bound parameters, when it has values) and checks the handle back in when it is reusable.
+/// A call checks out an idle handle (one whose socket shows no close from the server; others are
+/// replaced) or connects with `mysql_real_connect` (bounded by connect/read timeouts derived from the job
+/// timeout), sets `max_statement_time` from the job timeout when the handle's differs (one round trip,
+/// not per call), runs the statement (prepared, with bound parameters, when it has values; statements
+/// are cached per handle) and checks the handle back in when it is reusable.
 public final class MySQLBlockingPool: Sendable {
     /// A checked-out or idle handle with its prepared statements.
     /// `@unchecked Sendable`: a handle is either in ``idle`` (guarded by the mutex) or owned by exactly one
@@ -15,6 +17,23 @@ public final class MySQLBlockingPool: Sendable {
     private final class Handle: @unchecked Sendable {
         let mysql: UnsafeMutablePointer<MYSQL>
         var statements: [String: UnsafeMutablePointer<MYSQL_STMT>] = [:]
+        /// The `max_statement_time` set on the session, in ms (0: none yet).
+        var limitMs: UInt64 = 0
+
+        /// Whether the server has not closed the idle connection: nothing may be readable on it (a
+        /// restarted or killed server leaves an end-of-file or an error packet there).
+        var looksAlive: Bool {
+            var entry = pollfd(fd: mysql_get_socket(mysql), events: Int16(POLLIN), revents: 0)
+            return poll(&entry, 1, 0) == 0
+        }
+
+        /// Sets `max_statement_time` to `ms` unless it already is; false if the server did not answer.
+        func limit(_ ms: UInt64) -> Bool {
+            if limitMs == ms { return true }
+            guard mysql_query(mysql, "SET SESSION max_statement_time = \(Double(ms) / 1000)") == 0 else { return false }
+            limitMs = ms
+            return true
+        }
 
         init(mysql: UnsafeMutablePointer<MYSQL>) { self.mysql = mysql }
 
@@ -50,10 +69,9 @@ public final class MySQLBlockingPool: Sendable {
     /// Runs one statement (blocking; any thread). `values` are indexed as the statement's `$1…$n`.
     public func run(_ statement: MySQLStatementText, values: [String?], timeoutMs: UInt64) -> AsyncResult {
         let timeout = max(1, timeoutMs)
-        let limit = "SET SESSION max_statement_time = \(Double(timeout) / 1000)"
         var reused = idle.withLock { $0.popLast() }
         while let handle = reused {
-            if mysql_query(handle.mysql, limit) == 0 {
+            if handle.looksAlive && handle.limit(timeout) {
                 return execute(handle, statement, values: statement.arrange(values))
             }
             handle.close()  // dead (server restarted, connection killed): try the next one
@@ -72,7 +90,7 @@ public final class MySQLBlockingPool: Sendable {
             return MySQLPool.errorResult(message)
         }
         let handle = Handle(mysql: mysql)
-        guard mysql_query(mysql, limit) == 0 else {
+        guard handle.limit(timeout) else {
             var collector = MySQLResultCollector()
             collector.fail(connection: mysql)
             handle.close()

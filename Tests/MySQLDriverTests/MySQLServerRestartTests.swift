@@ -10,7 +10,7 @@ import TandemTestSupport
 /// the shared test server is untouched) is then started there.
 @Suite(.enabled(if: TestServer.available, "needs TANDEM_TEST_MYSQL_URL (TANDEM_TEST_SERVERS=mariadb scripts/test.sh)"))
 struct MySQLServerRestartTests {
-    @Test("Absent server: -1 at once, no connect during the backoff, one loss; picked up after it starts, one recovery",
+    @Test("Absent server: -1 at once, no connect during the backoff, one loss; picked up after it starts, one recovery; the blocking form survives a restart",
           .timeLimit(.minutes(1)))
     func absentServerFailsFastThenIsPickedUp() throws {
         let port = closedPort()
@@ -52,6 +52,14 @@ struct MySQLServerRestartTests {
         #expect(answer == ["up"])
         #expect(!health.isDown && health.recoveryCount == 1)
         #expect(log.events.withLock { $0.count } == 2, "one loss line and one recovery line")
+
+        // 3. The blocking form keeps a handle; after a restart it notices the closed socket and reconnects.
+        #expect(try h.query("SELECT $1", ["before"], mode: .offload).column(0) == ["before"])
+        #expect(h.pool.blocking.idleCount == 1)
+        #expect(shell("\(control) stop >/dev/null 2>&1") == 0)
+        #expect(shell("\(control) start >/dev/null 2>&1") == 0)
+        let after = try h.query("SELECT $1", ["after"], mode: .offload)
+        #expect(after.rc == 1 && after.column(0) == ["after"], "\(after.errorText)")
     }
 }
 
