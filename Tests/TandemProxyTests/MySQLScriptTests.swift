@@ -102,6 +102,26 @@ struct MySQLScriptTests {
         #expect(try ask(proxy, user: "x%27%20OR%20%271%27%3D%271", id: "m3-\(mode)") == "rc=-2 credit=<null> note=<null>")
     }
 
+    @Test("db ids: avp_db_query's third argument picks the mysql:// database (id 1 unreachable: -1, id 2: rows)")
+    func databaseIDs() throws {
+        try Self.fixtures()
+        let url = TestMySQL.url ?? ""
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                avp_db_query("SELECT credit FROM subscriber WHERE username='$fU'", "$avp(a)", 2);
+                $var(r1) = $rc;
+                avp_db_query("SELECT credit FROM subscriber WHERE username='$fU'", "$avp(b)", 1);
+                t_reply(299, "r1=$var(r1) a=$avp(a) r2=$rc");
+            }
+            """, globals: """
+            loadmodule "db_mysql.so"
+            loadmodule "avpops.so"
+            modparam("avpops", "db_url", "1 mysql://nobody:wrong@127.0.0.1:1/none")
+            modparam("avpops", "db_url", "2 \(url)")
+            """)
+        #expect(try ask(proxy, user: "carol", id: "ids") == "r1=1 a=3 r2=-1")
+    }
+
     @Test("A query slower than its async timeout resumes with -3 at once; the next call's query works")
     func timeout() throws {
         try Self.fixtures()
