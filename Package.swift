@@ -50,6 +50,10 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // PostgreSQL driver for the async engine: per-worker non-blocking connection pool + query operation.
         .target(name: "PostgresDriver", dependencies: ["CLibPQ", "TandemAsync", "Reactor"], swiftSettings: strict),
+        // MariaDB Connector/C (MySQL/MariaDB client library, with its non-blocking API) for the mysql driver.
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
+        // MySQL/MariaDB driver for the async engine: per-worker non-blocking connection pool + query operation.
+        .target(name: "MySQLDriver", dependencies: ["CMariaDB", "TandemAsync", "Reactor"], swiftSettings: strict),
         // libcurl (system library; typed wrappers for its variadic calls).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // HTTP client driver (rest_client semantics): libcurl multi on the worker's reactor.
@@ -80,7 +84,7 @@ let package = Package(
         .target(
             name: "TandemServer",
             dependencies: [
-                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "HTTPDriver", "MongoDriver", "LDAPDriver",
+                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "MySQLDriver", "HTTPDriver", "MongoDriver", "LDAPDriver",
                 "TandemOperations", "SIPCore", "Reactor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,6 +118,7 @@ let package = Package(
         .executableTarget(name: "offload-probe", dependencies: ["TandemAsync", "Reactor"], path: "Tests/OffloadProbe",
                           swiftSettings: strict),
         .testTarget(name: "PostgresDriverTests", dependencies: ["PostgresDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "MySQLDriverTests", dependencies: ["MySQLDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "MongoDriverTests", dependencies: ["MongoDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "LDAPDriverTests", dependencies: ["LDAPDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),

@@ -1260,7 +1260,7 @@ def cmd_chart(a) -> int:
 
 # -------------------------------------------------------------------------------------------------- matrix
 
-BACKENDS = ("none", "sleep", "exec", "http", "postgres", "ldap", "mongodb", "mixed")
+BACKENDS = ("none", "sleep", "exec", "http", "postgres", "mysql", "ldap", "mongodb", "mixed")
 MODES = ("sync", "native", "offload")
 #: Order of the modes within a group of a run: the async modes first (their figures seed each other's start).
 RUN_MODE_ORDER = ("native", "offload", "sync")
@@ -1272,13 +1272,14 @@ BACKEND_INFO = {
     "exec": (("exec",), MODES, ()),
     "http": (("http",), MODES, ("http",)),
     "postgres": (("postgres",), MODES, ("postgres",)),
+    "mysql": (("mysql",), MODES, ("mariadb",)),  # MariaDB behind the delay proxy
     "ldap": (("ldap",), MODES, ("slapd",)),
     "mongodb": (("mongodb",), ("sync", "offload"), ("mongo",)),  # the MongoDB driver has no native path
     "mixed": (("postgres", "http", "ldap"), MODES, ("postgres", "http", "slapd")),
 }
-BACKEND_LABEL = {"sleep": "Sleep", "exec": "Exec", "http": "HTTP", "postgres": "PostgreSQL", "ldap": "LDAP",
+BACKEND_LABEL = {"sleep": "Sleep", "exec": "Exec", "http": "HTTP", "postgres": "PostgreSQL", "mysql": "MySQL", "ldap": "LDAP",
                  "mongodb": "MongoDB"}
-SERVER_PORT_ENV = {"http": "TANDEM_TEST_HTTP_PORT", "postgres": "TANDEM_TEST_PG_PORT",
+SERVER_PORT_ENV = {"http": "TANDEM_TEST_HTTP_PORT", "postgres": "TANDEM_TEST_PG_PORT", "mariadb": "TANDEM_TEST_MYSQL_PORT",
                    "slapd": "TANDEM_TEST_LDAP_PORT", "mongo": "TANDEM_TEST_MONGO_PORT"}
 
 
@@ -1472,6 +1473,12 @@ def _backend_call(backend: str, d: int, env: dict[str, str], sc: Scenario, outdi
         return ('loadmodule "avpops.so"\n'
                 f'modparam("avpops", "db_url", "postgres://postgres@127.0.0.1:{env["postgres_port"]}/tandem")\n',
                 f'avp_db_query("SELECT pg_sleep({d / 1000:.3f}), 1")', "$rc < 0")
+    if backend == "mysql":
+        # The delay proxy adds d ms to every answer of MariaDB; the query has one bound value (a prepared
+        # statement, cached per connection), so each call is one delayed round trip.
+        return ('loadmodule "avpops.so"\n'
+                f'modparam("avpops", "db_url", "mysql://tandem:tandem@127.0.0.1:{env["delay_port"]}/tandem")\n',
+                'avp_db_query("SELECT CHAR_LENGTH($ci), 1")', "$rc < 0")
     if backend == "ldap":
         conf = outdir / "configs" / f"{sc.name}-ldap.conf"
         conf.write_text(f'[people]\nldap_server_url = "ldap://127.0.0.1:{env["delay_port"]}"\n'
@@ -1582,7 +1589,7 @@ class Backends:
 
     def env_for(self, sc: Scenario) -> dict[str, str]:
         """Ports of the scenario's servers: `<backend>_port` each (postgres_port, http_port, ...), `port` for a
-        single-backend scenario, `delay_port` for the delay proxy in front of slapd or the MongoDB server."""
+        single-backend scenario, `delay_port` for the delay proxy in front of slapd, MariaDB or the MongoDB server."""
         scripts = BACKEND_INFO[sc.backend][2]
         env: dict[str, str] = {}
         for script, backend in zip(scripts, [b for b in BACKEND_INFO[sc.backend][0]]):
@@ -1590,7 +1597,7 @@ class Backends:
             env[f"{backend}_port"] = senv["port"]
             if len(scripts) == 1:
                 env.update(senv)
-            if script in ("slapd", "mongo"):
+            if script in ("slapd", "mongo", "mariadb"):
                 env["delay_port"] = str(self.delay_proxy(int(senv["port"]), sc.delay_ms))
         return env
 
@@ -1690,7 +1697,7 @@ def predict_start(sc: Scenario, known: dict[str, dict], default: int, offload_li
 EST_STEP_OVERHEAD_S = 0.5
 EST_FAIL_FRACTION = 0.6
 EST_SCENARIO_OVERHEAD_S = 1.0
-EST_SERVER_START_S = {"postgres": 4.0, "http": 1.5, "slapd": 1.5, "mongo": 8.0}
+EST_SERVER_START_S = {"postgres": 4.0, "mariadb": 6.0, "http": 1.5, "slapd": 1.5, "mongo": 8.0}
 
 
 def estimate_scenario_s(sc: Scenario, a) -> float:

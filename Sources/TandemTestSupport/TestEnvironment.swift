@@ -15,6 +15,8 @@ public enum TestEnvironment {
 
     /// `TANDEM_TEST_PG_URL`: the PostgreSQL test server (`postgresql://…`).
     public static var postgresURL: String? { value("TANDEM_TEST_PG_URL") }
+    /// `TANDEM_TEST_MYSQL_URL`: the MariaDB test server (`mysql://…`).
+    public static var mysqlURL: String? { value("TANDEM_TEST_MYSQL_URL") }
     /// `TANDEM_TEST_HTTP_URL`: the HTTP echo server's base URL (ends with `/`).
     public static var httpURL: String? { value("TANDEM_TEST_HTTP_URL") }
     /// `TANDEM_TEST_LDAP_URL`: the slapd test server.

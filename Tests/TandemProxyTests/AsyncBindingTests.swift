@@ -14,7 +14,7 @@ import TandemScript
 
     @Test("Driver names of async_mode/offload_limit come from the bindings")
     func knownDrivers() {
-        for driver in ["sleep", "usleep", "exec", "postgres", "pg_connect", "http", "ldap", "ldap_connect", "mongodb"] {
+        for driver in ["sleep", "usleep", "exec", "postgres", "pg_connect", "mysql", "http", "ldap", "ldap_connect", "mongodb"] {
             #expect(AsyncBindings.knownDrivers.contains(driver), "\(driver)")
         }
     }

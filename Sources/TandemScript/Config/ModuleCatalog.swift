@@ -24,6 +24,8 @@ public enum ModuleCatalog {
         "dbops": ["db_url", "usr_table", "use_domain", "uuid_column", "username_column", "domain_column",
                   "attribute_column", "value_column", "type_column", "db_scheme", "ps_id_max_buf_len"],
         "db_postgres": ["exec_query_threshold", "max_db_queries", "timeout"],
+        "db_mysql": ["exec_query_threshold", "timeout_interval", "ps_max_col_size", "max_db_retries", "max_db_queries",
+                     "use_tls", "tls_client_domain"],
         "cachedb_local": ["cachedb_url", "cache_collections", "cache_clean_period",
                           "enable_restart_persistency", "cluster_id", "cluster_persistency"],
         "rest_client": ["connection_timeout", "connect_poll_interval", "max_async_transfers", "curl_timeout",

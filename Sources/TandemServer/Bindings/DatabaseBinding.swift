@@ -27,7 +27,7 @@ struct DatabaseDriver: Sendable {
 /// `$rc`: rows (> 0), -2 none, -1 error, -3 timeout, -4 queue full.
 enum DatabaseBinding: DriverBinding {
     /// The database drivers, tried in order for each `db_url`. A new database driver adds itself here.
-    static let databaseDrivers: [DatabaseDriver] = [PostgresDatabase.driver, MongoDatabase.driver]
+    static let databaseDrivers: [DatabaseDriver] = [PostgresDatabase.driver, MySQLDatabase.driver, MongoDatabase.driver]
 
     /// Declared arguments of the database functions; the query's bound values follow them.
     static let declaredArguments = 3
