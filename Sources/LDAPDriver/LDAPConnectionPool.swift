@@ -148,7 +148,7 @@ public final class LDAPConnectionPool: ConnectionPoolShell {
             }
             guard allOrphaned, let oldest, now >= oldest.advanced(byMilliseconds: configuration.orphanTimeoutMs) else { continue }
             statistics.staleConnectionsClosed += 1
-            feed(.connectionClosed(connection.id), message: "ldap server not answering")
+            feedClosing(.connectionClosed(connection.id), message: "ldap server not answering")
         }
     }
 

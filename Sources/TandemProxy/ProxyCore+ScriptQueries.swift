@@ -38,7 +38,28 @@ extension ProxyCore {
     /// reply carries the transaction's own To-tag.
     public func locallyReplied(_ context: RequestContext, _ query: LocalReplyQuery) -> Bool {
         guard let txn = context.transaction else { return false }
-        return txn.state.withLock { state -> Bool in
+        return locallyReplied(txn, query)
+    }
+
+    /// `t_was_cancelled()` in an onreply_route.
+    public func wasCancelled(_ reply: ReplyContext) -> Bool {
+        reply.transaction.state.withLock { $0.cancelled }
+    }
+
+    /// `t_local_replied(which)` in an onreply_route: the reply being handled came from downstream, so
+    /// `.last` is false; `.all`/`.any` look at the branches that already ended.
+    public func locallyReplied(_ reply: ReplyContext, _ query: LocalReplyQuery) -> Bool {
+        query == .last ? false : locallyReplied(reply.transaction, query)
+    }
+
+    /// `$T_fr_timeout` / `$T_fr_inv_timeout` in an onreply_route: the transaction's values.
+    public func transactionTimeout(_ reply: ReplyContext, invite: Bool) -> Int {
+        let stored = reply.transaction.state.withLock { invite ? $0.inviteFinalResponseTimeout : $0.finalResponseTimeout }
+        return Int((stored ?? (invite ? settings.timers.timerC : settings.timers.timerF)) / 1000)
+    }
+
+    private func locallyReplied(_ txn: ProxyTransaction, _ query: LocalReplyQuery) -> Bool {
+        txn.state.withLock { state -> Bool in
             let finals = state.branches.filter(\.isDone).compactMap { branch -> Bool? in
                 guard let bytes = branch.finalResponse, let reply = try? SIPMessage(parsing: bytes) else { return nil }
                 return (try? reply.to())?.tag == state.localTag

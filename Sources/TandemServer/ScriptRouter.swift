@@ -55,8 +55,9 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     }
 
     /// A context for a route without a request to act on (reply, timer, startup, report, local routes).
-    private func hostExecution(message: any ScriptMessage, services: WorkerServices?) -> ExecutionContext {
-        ExecutionContext(script: script, message: message, proxy: HostProxy(services: services),
+    private func hostExecution(message: any ScriptMessage, services: WorkerServices?,
+                               reply: ReplyContext? = nil) -> ExecutionContext {
+        ExecutionContext(script: script, message: message, proxy: HostProxy(services: services, reply: reply),
                          logger: scriptLogger, cache: cache, stats: statisticsSink)
     }
 
@@ -144,7 +145,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// A context for reply routes of `context`'s reply, with the transaction's AVPs.
     private func replyExecution(_ context: ReplyContext, avps: AVPStore?) -> ExecutionContext {
         var execution = hostExecution(message: ReplyMessageAdapter(context: context, local: nil),
-                                      services: services(context.worker))
+                                      services: services(context.worker), reply: context)
         if let avps { execution.avps = avps }
         return execution
     }
@@ -446,10 +447,27 @@ extension NoRequestProxy {
 /// run synchronously with the worker's services, blocking it as in OpenSIPS.
 final class HostProxy: NoRequestProxy {
     let services: WorkerServices?
+    /// The reply an onreply_route handles: its transaction answers t_was_cancelled, t_local_replied and
+    /// `$T_fr_timeout`/`$T_fr_inv_timeout`.
+    let reply: ReplyContext?
 
-    init(services: WorkerServices?) {
+    init(services: WorkerServices?, reply: ReplyContext? = nil) {
         self.services = services
+        self.reply = reply
     }
+
+    func tWasCancelled() -> Bool { reply.map { $0.core.wasCancelled($0) } ?? false }
+
+    func tLocalReplied(_ which: LocalReplyScope) -> Bool {
+        guard let reply else { return false }
+        switch which {
+        case .all: return reply.core.locallyReplied(reply, .all)
+        case .any: return reply.core.locallyReplied(reply, .any)
+        case .branch, .last: return reply.core.locallyReplied(reply, .last)
+        }
+    }
+
+    func transactionTimeout(invite: Bool) -> Int? { reply.map { $0.core.transactionTimeout($0, invite: invite) } }
 
     func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int {
         AsyncBindings.invokeSynchronously(call.name, call.arguments, services: services, into: &context)

@@ -12,7 +12,7 @@ struct Check: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Flag(name: .long, help: "Only list what the script uses that Tandem lacks: each missing function, module, pseudo-variable or transformation with every file:line using it. Exit 0 if nothing is missing, 1 otherwise.")
+    @Flag(name: .long, help: "Only list what the script uses that Tandem lacks: each missing function, module, pseudo-variable or transformation with every file:line:column using it. Exit 0 if nothing is missing, 1 otherwise.")
     var listMissing = false
 
     func run() throws {

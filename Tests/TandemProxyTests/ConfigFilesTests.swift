@@ -71,10 +71,10 @@ struct ConfigFilesTests {
         #expect(listed.stdout == """
             <stdin>: Tandem lacks 2 feature(s):
             function 'append_branch': 2 uses
-              <stdin>:3
-              <stdin>:5
+              <stdin>:3:3
+              <stdin>:5:3
             pseudo-variable '$bf': 1 use
-              <stdin>:4
+              <stdin>:4:9
 
             """, "\(listed)")
         let config = Self.configDirectory.appendingPathComponent("default.cfg").path

@@ -105,6 +105,35 @@ import Testing
         #expect(!proxy.sent().contains { $0.destination.port == 5090 })
     }
 
+    @Test("onreply_route: t_was_cancelled() turns true after the CANCEL; $T_fr_timeout is the transaction's")
+    func replyRouteSeesCancelAndTimeout() throws {
+        let (server, proxy) = try load("""
+            route {
+                $T_fr_timeout = 7;
+                t_relay();
+            }
+            onreply_route {
+                if (t_was_cancelled()) { append_hf("X-Cancelled: yes\\r\\n"); }
+                if (t_local_replied("any")) { append_hf("X-Local: yes\\r\\n"); }
+                append_hf("X-Fr: $T_fr_timeout\\r\\n");
+            }
+            """)
+        defer { server.detachWorker(proxy.worker) }
+        let bob = "sip:bob@127.0.0.1:5080"
+        proxy.receive(uac.request("INVITE", uri: bob, branch: "z9hG4bK-rc-1", callID: "rc-1"), from: uac.address)
+        let forwarded = try #require(proxy.sent().first { $0.destination == uas.address }).message
+        proxy.receive(uas.response(to: forwarded, status: 180), from: uas.address)
+        let ringing = try #require(proxy.sent().first { $0.status == 180 })
+        #expect(ringing.message.header(.other("X-Cancelled")) == nil)
+        #expect(ringing.message.header(.other("X-Fr")) == "7")
+        proxy.receive(uac.request("CANCEL", uri: bob, branch: "z9hG4bK-rc-1", callID: "rc-1"), from: uac.address)
+        _ = proxy.sent()
+        proxy.receive(uas.response(to: forwarded, status: 487), from: uas.address)
+        let terminated = try #require(proxy.sent().first { $0.status == 487 && $0.destination == uac.address })
+        #expect(terminated.message.header(.other("X-Cancelled")) == "yes")
+        #expect(terminated.message.header(.other("X-Local")) == nil)
+    }
+
     @Test("$T_fr_inv_timeout = 3 makes Timer C 3 s: the branch is cancelled 3 s after its provisional")
     func frInvTimeoutDrivesTimerC() throws {
         let (server, proxy) = try load("""

@@ -260,14 +260,14 @@ import Testing
         """, file: "mig.cfg")
         #expect(r.missing.migrationReport() == """
         module 'registrar': 1 use
-          mig.cfg:1
+          mig.cfg:1:12
         function 'append_branch': 2 uses
-          mig.cfg:3
-          mig.cfg:5
+          mig.cfg:3:5
+          mig.cfg:5:5
         function 'lookup': 1 use
-          mig.cfg:4
+          mig.cfg:4:5
         pseudo-variable '$bf': 1 use
-          mig.cfg:6
+          mig.cfg:6:10
         """)
         #expect([MissingFeature]().migrationReport() == "")
     }

@@ -20,7 +20,7 @@ public struct MissingFeature: Sendable, Hashable, CustomStringConvertible {
 
 extension Array where Element == MissingFeature {
     /// `tandem check --list-missing`: one block per missing feature, in order of first use, with every
-    /// line that uses it (`function 'append_branch': 2 uses` then `  file:line` lines). Empty when nothing is missing.
+    /// line that uses it (`function 'append_branch': 2 uses` then `  file:line:column` lines). Empty when nothing is missing.
     public func migrationReport() -> String {
         var order: [MissingFeature.Key] = []
         var uses: [MissingFeature.Key: [SourceLocation]] = [:]
@@ -33,7 +33,7 @@ extension Array where Element == MissingFeature {
         for key in order {
             let locations = uses[key] ?? []
             lines.append("\(key.kind.rawValue) '\(key.name)': \(locations.count) use\(locations.count == 1 ? "" : "s")")
-            for l in locations { lines.append("  \(l.file):\(l.line)") }
+            for l in locations { lines.append("  \(l.file):\(l.line):\(l.column)") }
         }
         return lines.joined(separator: "\n")
     }
