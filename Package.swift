@@ -62,6 +62,10 @@ let package = Package(
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         // LDAP driver for the async engine (OpenSIPS ldap semantics): per-worker async-bind pool + search operation.
         .target(name: "LDAPDriver", dependencies: ["CLDAP", "TandemAsync", "Reactor"], swiftSettings: strict),
+        // c-ares (asynchronous DNS resolver, system library).
+        .systemLibrary(name: "CAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
+        // DNS on the native path: a c-ares channel per worker reactor, shared TTL cache, RFC 3263 locator.
+        .target(name: "DNSResolver", dependencies: ["CAres", "Reactor"], swiftSettings: strict),
         // Operations endpoint: metrics (swift-metrics → Prometheus), /stats and /health over HTTP (NIO).
         .target(
             name: "TandemOperations",
@@ -117,6 +121,7 @@ let package = Package(
         .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "MongoDriverTests", dependencies: ["MongoDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "LDAPDriverTests", dependencies: ["LDAPDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",
