@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "TandemProxy",
             dependencies: [
-                "SIPCore", "Reactor", "SIPTransaction",
+                "SIPCore", "Reactor", "SIPTransaction", "DNSResolver",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "TandemOperations",
             dependencies: [
-                "TandemProxy", "TandemAsync",
+                "TandemProxy", "TandemAsync", "DNSResolver",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "TandemServer",
             dependencies: [
-                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "HTTPDriver", "MongoDriver", "LDAPDriver",
+                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "HTTPDriver", "MongoDriver", "LDAPDriver", "DNSResolver",
                 "TandemOperations", "SIPCore", "Reactor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

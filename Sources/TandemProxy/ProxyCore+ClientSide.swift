@@ -134,6 +134,7 @@ extension ProxyCore {
             return .none
         }
         state.branches[index].finalResponse = forward.serialize()
+        if status == 503 || status == 408 { failOver(index, txn: txn, state: &state, worker: worker) }
         if status >= 600 { cancelOtherBranches(except: index, txn: txn, state: &state, worker: worker) }
         return completeIfDone(txn: txn, state: &state, worker: worker)
     }
@@ -149,6 +150,7 @@ extension ProxyCore {
         state.branches[index].request = []
         state.branches[index].status = status
         state.branches[index].finalResponse = localResponse(to: state, status: status, reason: nil)
+        failOver(index, txn: txn, state: &state, worker: worker)
         return completeIfDone(txn: txn, state: &state, worker: worker)
     }
 
@@ -157,7 +159,7 @@ extension ProxyCore {
     func completeIfDone(txn: ProxyTransaction, state: inout ProxyTransaction.State,
                         worker: WorkerContext) -> PostAction {
         guard state.finalStatus == 0, !state.failureRouteRunning, !state.branches.isEmpty,
-              state.allBranchesDone else { return .none }
+              state.pendingLookups == 0, state.allBranchesDone else { return .none }
         if let route = state.failureRoute, !state.cancelled {
             state.failureRoute = nil
             state.failureRouteRunning = true

@@ -1,0 +1,44 @@
+import DNSResolver
+import TandemScript
+
+extension ServerConfiguration {
+    /// Global parameters that configure the resolver (OpenSIPS 3.6 names, plus Tandem's `dns_servers`).
+    static let dnsGlobals: Set<String> = [
+        "dns_servers", "dns_try_ipv6", "dns_try_naptr", "dns_retr_time", "dns_retr_no", "dns_servers_no",
+        "dns_use_search_list", "disable_dns_failover", "disable_dns_blacklist",
+    ]
+
+    /// The resolver settings of a script: `dns_servers = "127.0.0.1:5353"` replaces resolv.conf's
+    /// name servers; `dns_retr_time` (s), `dns_retr_no`, `dns_servers_no`, `dns_try_ipv6`,
+    /// `dns_try_naptr`, `dns_use_search_list`, `disable_dns_failover`, `disable_dns_blacklist`.
+    public static func dnsSettings(for config: ScriptConfig) -> (DNSSettings?, [Diagnostic]) {
+        var settings = DNSSettings()
+        var diagnostics: [Diagnostic] = []
+        for param in config.globals where dnsGlobals.contains(param.name) {
+            func number(_ range: ClosedRange<Int>) -> Int? {
+                guard let v = param.value.intValue, range.contains(v) else {
+                    diagnostics.append(Diagnostic(param.location,
+                        "\(param.name) must be a number from \(range.lowerBound) to \(range.upperBound)"))
+                    return nil
+                }
+                return v
+            }
+            switch param.name {
+            case "dns_servers":
+                let servers = DNSSettings.parseServers(param.value.description)
+                if servers.isEmpty { diagnostics.append(Diagnostic(param.location, "dns_servers is empty")) }
+                settings.servers = servers
+            case "dns_try_ipv6": if let v = number(0...1) { settings.tryIPv6 = v != 0 }
+            case "dns_try_naptr": if let v = number(0...1) { settings.tryNAPTR = v != 0 }
+            case "dns_use_search_list": if let v = number(0...1) { settings.useSearchList = v != 0 }
+            case "disable_dns_failover": if let v = number(0...1) { settings.disableFailover = v != 0 }
+            case "disable_dns_blacklist": if let v = number(0...1) { settings.disableBlacklist = v != 0 }
+            case "dns_retr_time": if let v = number(1...60) { settings.retransmissionSeconds = v }
+            case "dns_retr_no": if let v = number(1...20) { settings.retransmissions = v }
+            case "dns_servers_no": if let v = number(1...32) { settings.serverCount = v }
+            default: break
+            }
+        }
+        return diagnostics.isEmpty ? (settings, []) : (nil, diagnostics)
+    }
+}
