@@ -23,16 +23,25 @@ extension ServerConfiguration {
                 }
                 return v
             }
+            func flag() -> Bool? {
+                switch param.value.description.lowercased() {
+                case "1", "yes", "on", "true": return true
+                case "0", "no", "off", "false": return false
+                default:
+                    diagnostics.append(Diagnostic(param.location, "\(param.name) must be a boolean (yes/no, on/off, 1/0)"))
+                    return nil
+                }
+            }
             switch param.name {
             case "dns_servers":
                 let servers = DNSSettings.parseServers(param.value.description)
                 if servers.isEmpty { diagnostics.append(Diagnostic(param.location, "dns_servers is empty")) }
                 settings.servers = servers
-            case "dns_try_ipv6": if let v = number(0...1) { settings.tryIPv6 = v != 0 }
-            case "dns_try_naptr": if let v = number(0...1) { settings.tryNAPTR = v != 0 }
-            case "dns_use_search_list": if let v = number(0...1) { settings.useSearchList = v != 0 }
-            case "disable_dns_failover": if let v = number(0...1) { settings.disableFailover = v != 0 }
-            case "disable_dns_blacklist": if let v = number(0...1) { settings.disableBlacklist = v != 0 }
+            case "dns_try_ipv6": if let v = flag() { settings.tryIPv6 = v }
+            case "dns_try_naptr": if let v = flag() { settings.tryNAPTR = v }
+            case "dns_use_search_list": if let v = flag() { settings.useSearchList = v }
+            case "disable_dns_failover": if let v = flag() { settings.disableFailover = v }
+            case "disable_dns_blacklist": if let v = flag() { settings.disableBlacklist = v }
             case "dns_retr_time": if let v = number(1...60) { settings.retransmissionSeconds = v }
             case "dns_retr_no": if let v = number(1...20) { settings.retransmissions = v }
             case "dns_servers_no": if let v = number(1...32) { settings.serverCount = v }

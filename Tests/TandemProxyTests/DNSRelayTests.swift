@@ -3,6 +3,8 @@ import Foundation
 import Glibc
 import Reactor
 import SIPCore
+import TandemScript
+import TandemServer
 import Synchronization
 import Testing
 @testable import TandemProxy
@@ -137,5 +139,68 @@ struct DNSRelayTests {
         try client.send(client.request("OPTIONS", uri: "sip:bob@t2.test.tandem:\(uas.port)", branch: "z9hG4bK-o-5",
                                        callID: "o-5"))
         #expect(uas.receive(timeout: 3)?.0.callID == "o-5")
+    }
+
+    @Test("ICMP unreachable on the first SRV targets fails over to the next one")
+    func icmpFailover() throws {
+        let ports = TestEnvironment.dnsSRVPorts
+        try #require(ports.count == 3)
+        let proxy = try Self.proxy()
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        let last = try SIPTestServer(port: ports[2])  // t1 and t2: nothing listens, the kernel answers ICMP
+        try client.send(client.request("INVITE", uri: "sip:bob@naptr.test.tandem", branch: "z9hG4bK-ic-1",
+                                       callID: "ic-1"))
+        let received = try #require(last.receive(timeout: 5))
+        try last.reply(to: received.0, from: received.1, status: 200)
+        #expect(client.waitFor(timeout: 3) { $0 == 200 }.match != nil)
+        #expect(Self.count(proxy, .failovers) == 2)
+    }
+
+    @Test("disable_dns_failover: the first target's 503 goes upstream")
+    func failoverDisabled() throws {
+        let ports = TestEnvironment.dnsSRVPorts
+        try #require(ports.count == 3)
+        let proxy = try Self.proxy(extraGlobals: "disable_dns_failover = 1\ndisable_dns_blacklist = 1")
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        let uases = try ports.map { try SIPTestServer(port: $0) }
+        try client.send(client.request("INVITE", uri: "sip:bob@naptr.test.tandem", branch: "z9hG4bK-nf-1",
+                                       callID: "nf-1"))
+        var invites = 0
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline {
+            for uas in uases {
+                guard let (request, from) = uas.receive(timeout: 0.02), request.method == .invite else { continue }
+                invites += 1
+                try uas.reply(to: request, from: from, status: 503)
+            }
+            if invites > 0 { break }
+        }
+        #expect(client.waitFor(timeout: 3) { $0 == 503 }.match != nil)
+        #expect(invites == 1)
+        #expect(Self.count(proxy, .failovers) == 0)
+        #expect(proxy.core.settings.dns.blacklist.snapshot().isEmpty)
+    }
+
+    @Test("The dns_* core parameters reach the resolver settings")
+    func coreParameters() throws {
+        let result = ScriptChecker().check(source: """
+            dns_servers = "127.0.0.1:5353,10.0.0.1"
+            dns_try_ipv6 = 1
+            dns_try_naptr = 0
+            dns_retr_time = 2
+            dns_retr_no = 3
+            dns_servers_no = 1
+            dns_use_search_list = no
+            disable_dns_failover = 1
+            disable_dns_blacklist = yes
+            route { exit; }
+            """, fileName: "dns.cfg")
+        let (settings, problems) = ServerConfiguration.dnsSettings(for: result.config)
+        #expect(problems.isEmpty)
+        let s = try #require(settings)
+        #expect(s.servers == ["127.0.0.1:5353", "10.0.0.1"])
+        #expect(s.tryIPv6 && !s.tryNAPTR && !s.useSearchList && s.disableFailover && s.disableBlacklist)
+        #expect(s.retransmissionSeconds == 2 && s.retransmissions == 3 && s.serverCount == 1)
+        #expect(ServerConfiguration.ignoredParameters(in: result.config).isEmpty)
     }
 }
