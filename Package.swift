@@ -65,7 +65,7 @@ let package = Package(
         // c-ares (asynchronous DNS resolver, system library).
         .systemLibrary(name: "CAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
         // DNS on the native path: a c-ares channel per worker reactor, shared TTL cache, RFC 3263 locator.
-        .target(name: "DNSResolver", dependencies: ["CAres", "Reactor"], swiftSettings: strict),
+        .target(name: "DNSResolver", dependencies: ["CAres", "Reactor", "TandemAsync"], swiftSettings: strict),
         // Operations endpoint: metrics (swift-metrics → Prometheus), /stats and /health over HTTP (NIO).
         .target(
             name: "TandemOperations",

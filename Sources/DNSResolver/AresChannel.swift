@@ -29,17 +29,9 @@ final class AresChannel {
     init?(reactor: Reactor, settings: DNSSettings) {
         guard Self.libraryReady else { return nil }
         self.reactor = reactor
-        var options = ares_options()
-        var mask: Int32 = ARES_OPT_SOCK_STATE_CB
+        var (options, mask) = Self.options(for: settings)
+        mask |= ARES_OPT_SOCK_STATE_CB
         options.sock_state_cb = AresChannel.socketStateCallback
-        if let seconds = settings.retransmissionSeconds, seconds > 0 {
-            options.timeout = Int32(seconds * 1000)
-            mask |= ARES_OPT_TIMEOUTMS
-        }
-        if let tries = settings.retransmissions, tries > 0 {
-            options.tries = Int32(tries)
-            mask |= ARES_OPT_TRIES
-        }
         var created: ares_channel?
         let me = Unmanaged.passUnretained(self).toOpaque()
         options.sock_state_cb_data = me
@@ -57,6 +49,21 @@ final class AresChannel {
     }
 
     deinit { close() }
+
+    /// The c-ares options of `settings` (`dns_retr_time`, `dns_retr_no`).
+    static func options(for settings: DNSSettings) -> (ares_options, Int32) {
+        var options = ares_options()
+        var mask: Int32 = 0
+        if let seconds = settings.retransmissionSeconds, seconds > 0 {
+            options.timeout = Int32(seconds * 1000)
+            mask |= ARES_OPT_TIMEOUTMS
+        }
+        if let tries = settings.retransmissions, tries > 0 {
+            options.tries = Int32(tries)
+            mask |= ARES_OPT_TRIES
+        }
+        return (options, mask)
+    }
 
     /// Sockets c-ares asks us to watch.
     var watchedSocketCount: Int { sockets.count }

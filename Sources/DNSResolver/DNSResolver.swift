@@ -78,27 +78,29 @@ public final class DNSResolver {
     }
 
     private func interpret(_ question: DNSQuestion, status: Int32, reply: [UInt8]?) -> DNSAnswer {
+        let answer = Self.answer(to: question, status: status, reply: reply, settings: settings)
+        switch answer {
+        case .failure(.timeout): statistics.add(.timeouts)
+        case .failure(.serverError), .failure(.malformed): statistics.add(.serverErrors)
+        default: break
+        }
+        return answer
+    }
+
+    /// The answer a c-ares status and reply give for `question`.
+    static func answer(to question: DNSQuestion, status: Int32, reply: [UInt8]?, settings: DNSSettings) -> DNSAnswer {
         if let reply, status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA {
-            let answer = DNSMessageParser.parse(reply, type: question.type,
-                                                defaultNegativeTTL: settings.defaultNegativeTTL,
-                                                maxNegativeTTL: settings.maxNegativeTTL)
-            if case .failure = answer { statistics.add(.serverErrors) }
-            return answer
+            return DNSMessageParser.parse(reply, type: question.type, defaultNegativeTTL: settings.defaultNegativeTTL,
+                                          maxNegativeTTL: settings.maxNegativeTTL)
         }
         let negativeTTL = min(settings.defaultNegativeTTL, settings.maxNegativeTTL)
         switch status {
         case ARES_ENOTFOUND: return .negative(nxdomain: true, ttl: negativeTTL)
         case ARES_ENODATA: return .negative(nxdomain: false, ttl: negativeTTL)
-        case ARES_ETIMEOUT:
-            statistics.add(.timeouts)
-            return .failure(.timeout)
+        case ARES_ETIMEOUT: return .failure(.timeout)
         case ARES_EDESTRUCTION, ARES_ECANCELLED: return .failure(.cancelled)
-        case ARES_ESERVFAIL, ARES_EREFUSED, ARES_ECONNREFUSED:
-            statistics.add(.serverErrors)
-            return .failure(.serverError)
-        default:
-            statistics.add(.serverErrors)
-            return .failure(.malformed)
+        case ARES_ESERVFAIL, ARES_EREFUSED, ARES_ECONNREFUSED: return .failure(.serverError)
+        default: return .failure(.malformed)
         }
     }
 }

@@ -64,7 +64,7 @@ public final class TandemServer: Sendable {
         let router = ScriptRouter(script: script, workers: settings.workers, logger: logger)
         self.router = router
         var settings = settings
-        settings.dns = DNSEnvironment(settings: drivers.dns)
+        settings.dns = drivers.dns
         let core = ProxyCore(settings: settings, router: router, logger: logger)
         self.operations = operations.map { configuration in
             OperationsEndpoint(
@@ -124,7 +124,7 @@ public final class TandemServer: Sendable {
         if let settings, let engine, let http, let drainTime, errors.isEmpty {
             loaded.server = TandemServer(script: script, settings: settings, engine: engine,
                                          drivers: DriverSettings(databases: databases, ldap: ldap, http: http,
-                                                                 dns: dns ?? DNSSettings()),
+                                                                 dns: DNSEnvironment(settings: dns ?? DNSSettings())),
                                          operations: operations, drainTimeSeconds: drainTime, logger: logger)
         }
         return loaded

@@ -203,4 +203,39 @@ struct DNSRelayTests {
         #expect(s.retransmissionSeconds == 2 && s.retransmissions == 3 && s.serverCount == 1)
         #expect(ServerConfiguration.ignoredParameters(in: result.config).isEmpty)
     }
+
+    @Test("dns_query: records into an AVP inside async() and outside it; -2 for an unknown name")
+    func scriptQuery() throws {
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                if ($rU == "sync") {
+                    dns_query("v6.test.tandem", "AAAA", $avp(r));
+                    sl_send_reply(200, "$rc $avp(r)");
+                    exit;
+                }
+                if ($rU == "srv") { async(dns_query("_sip._udp.srv.test.tandem", "SRV", $avp(r)), answer); }
+                async(dns_query("$rU.test.tandem", "A", $avp(r)), answer);
+            }
+            route[answer] {
+                if ($rc > 0) { sl_send_reply(200, "$rc $avp(r)"); } else { sl_send_reply(404, "$rc"); }
+                exit;
+            }
+            """, globals: """
+            loadmodule "tandem.so"
+            dns_servers = "\(dnsTestServer!)"
+            dns_use_search_list = 0
+            """)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        func ask(_ user: String) throws -> (Int, String) {
+            try client.send(client.request("OPTIONS", uri: "sip:\(user)@127.0.0.1:\(proxy.port)",
+                                           branch: "z9hG4bK-q-\(user)", callID: "q-\(user)"))
+            let reply = client.waitFor(timeout: 3) { $0 >= 200 }.match
+            return (reply?.statusCode ?? 0, reply?.reasonPhrase ?? "")
+        }
+        #expect(try ask("a") == (200, "1 127.0.0.1"))
+        #expect(try ask("missing") == (404, "-2"))
+        let srv = try ask("srv")
+        #expect(srv.0 == 200 && srv.1.hasPrefix("3 "))
+        #expect(try ask("sync") == (200, "1 ::1"))
+    }
 }
