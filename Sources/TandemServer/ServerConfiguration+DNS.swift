@@ -1,4 +1,5 @@
 import DNSResolver
+import Reactor
 import TandemScript
 
 extension ServerConfiguration {
@@ -36,6 +37,10 @@ extension ServerConfiguration {
             case "dns_servers":
                 let servers = DNSSettings.parseServers(param.value.description)
                 if servers.isEmpty { diagnostics.append(Diagnostic(param.location, "dns_servers is empty")) }
+                for server in servers where SocketAddress(server, defaultPort: 53) == nil {
+                    diagnostics.append(Diagnostic(param.location,
+                        "dns_servers: '\(server)' is not an IP address with an optional port (\"10.0.0.1:53\", \"[::1]:5353\")"))
+                }
                 settings.servers = servers
             case "dns_try_ipv6": if let v = flag() { settings.tryIPv6 = v }
             case "dns_try_naptr": if let v = flag() { settings.tryNAPTR = v }

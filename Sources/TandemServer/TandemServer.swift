@@ -167,6 +167,7 @@ public final class TandemServer: Sendable {
         }
         let services = WorkerServices(asyncWorker: engine.makeWorker(reactor: reactor), settings: drivers)
         router.runStartupRoute(services: services)
+        DNSResolver.releaseShared(for: reactor)
         reactor.close()
     }
 

@@ -202,6 +202,8 @@ struct DNSRelayTests {
         #expect(s.tryIPv6 && !s.tryNAPTR && !s.useSearchList && s.disableFailover && s.disableBlacklist)
         #expect(s.retransmissionSeconds == 2 && s.retransmissions == 3 && s.serverCount == 1)
         #expect(ServerConfiguration.ignoredParameters(in: result.config).isEmpty)
+        let bad = ScriptChecker().check(source: "dns_servers = \"ns.example.com\"\nroute { exit; }\n", fileName: "bad.cfg")
+        #expect(ServerConfiguration.dnsSettings(for: bad.config).1.count == 1, "a name is refused: no lookup to find the DNS")
     }
 
     @Test("dns_query: records into an AVP inside async() and outside it; -2 for an unknown name")
