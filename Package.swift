@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "TandemProxy",
             dependencies: [
-                "SIPCore", "Reactor", "SIPTransaction",
+                "SIPCore", "Reactor", "SIPTransaction", "DNSResolver",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -66,11 +66,15 @@ let package = Package(
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         // LDAP driver for the async engine (OpenSIPS ldap semantics): per-worker async-bind pool + search operation.
         .target(name: "LDAPDriver", dependencies: ["CLDAP", "TandemAsync", "Reactor"], swiftSettings: strict),
+        // c-ares (asynchronous DNS resolver, system library).
+        .systemLibrary(name: "CAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
+        // DNS on the native path: a c-ares channel per worker reactor, shared TTL cache, RFC 3263 locator.
+        .target(name: "DNSResolver", dependencies: ["CAres", "Reactor", "TandemAsync"], swiftSettings: strict),
         // Operations endpoint: metrics (swift-metrics → Prometheus), /stats and /health over HTTP (NIO).
         .target(
             name: "TandemOperations",
             dependencies: [
-                "TandemProxy", "TandemAsync",
+                "TandemProxy", "TandemAsync", "DNSResolver",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -84,7 +88,7 @@ let package = Package(
         .target(
             name: "TandemServer",
             dependencies: [
-                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "MySQLDriver", "HTTPDriver", "MongoDriver", "LDAPDriver",
+                "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "MySQLDriver", "HTTPDriver", "MongoDriver", "LDAPDriver", "DNSResolver",
                 "TandemOperations", "SIPCore", "Reactor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -122,6 +126,7 @@ let package = Package(
         .testTarget(name: "HTTPDriverTests", dependencies: ["HTTPDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "MongoDriverTests", dependencies: ["MongoDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "LDAPDriverTests", dependencies: ["LDAPDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",

@@ -135,6 +135,11 @@ public final class MetricsPublisher: Sendable {
             for (code, value) in sip.repliesSentByCode {
                 counter("tandem_sip_replies_sent_total", [("code", code)], value)
             }
+            if let dns = snapshot.dns {
+                for (name, value) in dns.counters { counter("tandem_dns_\(name)_total", [], value) }
+                gauge("tandem_dns_cache_entries", [], Double(dns.cacheEntries))
+                gauge("tandem_dns_blacklisted", [], Double(dns.blacklist.count))
+            }
             gauge("tandem_sip_transactions_in_use", [], Double(sip.transactionsInUse))
             gauge("tandem_sip_suspended_transactions", [], Double(sip.suspendedNow))
 

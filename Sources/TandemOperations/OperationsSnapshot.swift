@@ -30,17 +30,40 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     public var async: Async
     /// The routing script's `update_stat` counters.
     public var script: Script
+    /// Resolver counters and the DNS blacklist (absent when the server has no resolver figures).
+    public var dns: DNS?
 
-    public init(state: String, uptimeSeconds: Double, sip: SIP, async: Async, script: Script) {
+    public init(state: String, uptimeSeconds: Double, sip: SIP, async: Async, script: Script, dns: DNS? = nil) {
         self.state = state
         self.uptimeSeconds = uptimeSeconds
         self.sip = sip
         self.async = async
         self.script = script
+        self.dns = dns
+    }
+
+    /// The resolver's counters (`queries`, `cache_hits`, `negative_hits`, `cache_misses`, `joined`,
+    /// `timeouts`, `server_errors`, `failovers`), cache size, and the blacklisted next hops with the
+    /// seconds left.
+    public struct DNS: Codable, Sendable, Equatable {
+        public var counters: [String: Int]
+        public var cacheEntries: Int
+        public var blacklist: [String: Int]
+
+        public init(counters: [String: Int], cacheEntries: Int, blacklist: [String: Int]) {
+            self.counters = counters
+            self.cacheEntries = cacheEntries
+            self.blacklist = blacklist
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case counters, blacklist
+            case cacheEntries = "cache_entries"
+        }
     }
 
     enum CodingKeys: String, CodingKey {
-        case state, sip, async, script
+        case state, sip, async, script, dns
         case uptimeSeconds = "uptime_seconds"
     }
 

@@ -1,3 +1,4 @@
+import DNSResolver
 import Synchronization
 import TandemAsync
 import TandemProxy
@@ -19,10 +20,13 @@ public struct OperationsSources: Sendable {
     public var scriptCounters: @Sendable () -> [(name: String, value: Int)]
     /// Readiness hook.
     public var readiness: Readiness
+    /// The proxy's resolver (counters, cache, blacklist).
+    public var dns: DNSEnvironment?
 
     public init(counters: ProxyCounters, transactionsInUse: @escaping @Sendable () -> Int, engine: AsyncEngine,
                 scriptCounters: @escaping @Sendable () -> [(name: String, value: Int)],
-                readiness: @escaping Readiness) {
+                readiness: @escaping Readiness, dns: DNSEnvironment? = nil) {
+        self.dns = dns
         self.counters = counters
         self.transactionsInUse = transactionsInUse
         self.engine = engine
@@ -76,7 +80,12 @@ public struct OperationsSources: Sendable {
                                                                            up: !$0.isDown, losses: $0.lossCount,
                                                                            recoveries: $0.recoveryCount)
                                       }),
-                                  script: OperationsSnapshot.Script(counters: script))
+                                  script: OperationsSnapshot.Script(counters: script),
+                                  dns: dns.map { dns in
+                                      OperationsSnapshot.DNS(
+                                          counters: dns.statistics.snapshot(), cacheEntries: dns.cache.count,
+                                          blacklist: Dictionary(dns.blacklist.snapshot(), uniquingKeysWith: { a, _ in a }))
+                                  })
     }
 
     /// What `/health` reports now.

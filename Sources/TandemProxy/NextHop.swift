@@ -1,48 +1,33 @@
-import Glibc
 import Reactor
 import SIPCore
 
-/// Turns a SIP URI into the UDP address to send to.
-///
-/// IP literals need no system call. Host names are looked up only when the routing script itself
-/// chose the destination (`$du`, the argument of `t_relay`): those go through `getaddrinfo` (A/AAAA
-/// only; RFC 3263 NAPTR/SRV is not done), which can block the worker, so every answer is cached
-/// (failures for ``HostCache/negativeSeconds``). A name that arrived in the packet (Request-URI, a
-/// Route, a `maddr`) is never looked up on a worker: a hostile peer could make every worker wait on a
-/// slow DNS server. Such a request gets ``Resolution/hostNameFromPacket``.
+/// Turns a SIP URI into where to send: an IP literal needs no lookup; a host name (the URI's host, or
+/// its `maddr`) is located with RFC 3263 by the worker's non-blocking resolver
+/// (``ProxyCore/locateNextHop(_:context:)``), whether the script or the packet named it. No name is
+/// ever looked up with `getaddrinfo` on a worker.
 enum NextHop {
-    /// Who picked the destination.
-    enum Origin {
-        /// The routing script (`$du`, `t_relay("…")`): host names are resolved (and cached).
-        case script
-        /// The request (Request-URI, top Route): only IP literals are used.
-        case packet
-    }
-
-    /// The outcome of turning a URI into an address.
+    /// The outcome of reading a URI.
     enum Resolution: Equatable {
         case address(SocketAddress)
-        /// The URI names a host (or maddr) that came with the packet; it was not looked up.
-        case hostNameFromPacket(String)
-        /// Not a usable SIP URI, or a name the resolver could not answer.
+        /// A host name to locate (RFC 3263 §4): an explicit port skips NAPTR and SRV.
+        case name(host: String, port: UInt16?, secure: Bool)
+        /// Not a usable SIP URI.
         case unusable
     }
 
-    /// The address for a SIP URI: `maddr` if present, else host; port or 5060 (5061 for sips).
-    static func address(for uri: SIPURI, origin: Origin) -> Resolution {
+    /// The next hop of a SIP URI: `maddr` if present, else host; port or 5060 (5061 for sips).
+    static func address(for uri: SIPURI) -> Resolution {
         let host: Substring = uri.maddr.map { Substring($0) } ?? uri.bareHost
         let port = uri.port ?? (uri.isSecure ? 5061 : 5060)
         if let literal = literal(host, port: port) { return .address(literal) }
-        switch origin {
-        case .packet: return .hostNameFromPacket(String(host))
-        case .script: return HostCache.shared.lookup(String(host)).map { .address($0.withPort(port)) } ?? .unusable
-        }
+        guard !host.isEmpty else { return .unusable }
+        return .name(host: String(host), port: uri.port, secure: uri.isSecure)
     }
 
-    /// The address for a URI given as text (`sip:host:port;params`, or a bare `host:port`).
-    static func address(forURIText text: String, origin: Origin) -> Resolution {
-        if let uri = try? URI(parsing: text), let sip = uri.sipURI { return address(for: sip, origin: origin) }
-        if let uri = try? SIPURI(parsing: "sip:" + text) { return address(for: uri, origin: origin) }
+    /// The next hop of a URI given as text (`sip:host:port;params`, or a bare `host:port`).
+    static func address(forURIText text: String) -> Resolution {
+        if let uri = try? URI(parsing: text), let sip = uri.sipURI { return address(for: sip) }
+        if let uri = try? SIPURI(parsing: "sip:" + text) { return address(for: uri) }
         return .unusable
     }
 
@@ -57,55 +42,5 @@ enum NextHop {
             || h.utf8.contains(UInt8(ascii: ":"))
         guard isHexOrDigit else { return nil }
         return SocketAddress(ip: String(h), port: port)
-    }
-}
-
-/// A process-wide cache of host name lookups for destinations the script chose: positive answers are
-/// kept, failures for ``negativeSeconds`` (so a dead name costs one blocking lookup per interval, not
-/// one per request).
-final class HostCache: Sendable {
-    static let shared = HostCache()
-    /// How long a failed lookup is remembered.
-    static let negativeSeconds: UInt64 = 30
-
-    private struct Entry: Sendable {
-        var address: SocketAddress?
-        /// Monotonic time after which a failure is looked up again (0 for an answer).
-        var retryAfterNanoseconds: UInt64
-    }
-
-    private let table = ShardedTable<String, Entry>(shardCount: 8)
-
-    func lookup(_ name: String) -> SocketAddress? {
-        if let hit = table.lookup(name) {
-            if let address = hit.address { return address }
-            if System.monotonicNanoseconds() < hit.retryAfterNanoseconds { return nil }
-        }
-        let answer = Self.getaddrinfo(name)
-        table.set(name, Entry(address: answer, retryAfterNanoseconds: answer == nil
-                                ? System.monotonicNanoseconds() + Self.negativeSeconds * 1_000_000_000 : 0))
-        return answer
-    }
-
-    /// True if `name` was looked up (answered or not) since start.
-    func hasEntry(_ name: String) -> Bool { table.lookup(name) != nil }
-
-    private static func getaddrinfo(_ name: String) -> SocketAddress? {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
-        hints.ai_family = AF_UNSPEC
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard Glibc.getaddrinfo(name, nil, &hints, &result) == 0, let first = result else { return nil }
-        defer { freeaddrinfo(result) }
-        var node: UnsafeMutablePointer<addrinfo>? = first
-        while let n = node {
-            if let sa = n.pointee.ai_addr,
-               let address = SocketAddress(bytes: UnsafeRawBufferPointer(start: sa, count: Int(n.pointee.ai_addrlen)),
-                                           length: n.pointee.ai_addrlen) {
-                return address
-            }
-            node = n.pointee.ai_next
-        }
-        return nil
     }
 }

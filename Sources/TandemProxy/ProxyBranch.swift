@@ -40,6 +40,14 @@ struct ProxyBranch: Sendable {
     var ack: [UInt8]?
     /// True once the branch has a final outcome (final response, timeout or transport error).
     var isDone = false
+    /// The other targets of the branch's DNS set (RFC 3263), tried in turn when it fails.
+    var failover: Failover?
+
+    /// What a DNS failover needs: the branch's request before our Via, and the targets left.
+    struct Failover: Sendable {
+        var message: SIPMessage
+        var targets: [SocketAddress]
+    }
 
     var receivedProvisional: Bool { status >= 100 }
 }

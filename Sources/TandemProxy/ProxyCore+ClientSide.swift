@@ -135,6 +135,7 @@ extension ProxyCore {
             return .none
         }
         state.branches[index].finalResponse = forward.serialize()
+        if status == 503 || status == 408 { failOver(index, txn: txn, state: &state, worker: worker) }
         if status >= 600 { cancelOtherBranches(except: index, txn: txn, state: &state, worker: worker) }
         return completeIfDone(txn: txn, state: &state, worker: worker)
     }
@@ -150,6 +151,7 @@ extension ProxyCore {
         state.branches[index].request = []
         state.branches[index].status = status
         state.branches[index].finalResponse = localResponse(to: state, status: status, reason: nil)
+        failOver(index, txn: txn, state: &state, worker: worker)
         return completeIfDone(txn: txn, state: &state, worker: worker)
     }
 
@@ -158,7 +160,7 @@ extension ProxyCore {
     func completeIfDone(txn: ProxyTransaction, state: inout ProxyTransaction.State,
                         worker: WorkerContext) -> PostAction {
         guard state.finalStatus == 0, !state.failureRouteRunning, !state.branches.isEmpty,
-              state.allBranchesDone else { return .none }
+              state.pendingLookups == 0, state.allBranchesDone else { return .none }
         // As OpenSIPS, a cancelled INVITE runs its failure route too (scripts test t_was_cancelled()); a
         // t_relay there finds the transaction closed, and the 487 goes upstream when the route ends.
         if let route = state.failureRoute {

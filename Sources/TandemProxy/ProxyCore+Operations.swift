@@ -1,3 +1,4 @@
+import DNSResolver
 import Logging
 import Synchronization
 import Reactor
@@ -80,37 +81,88 @@ extension ProxyCore {
             branchMessage = branchContext.message
             branchDestination = branchContext.destinationURI
         }
-        let target: SocketAddress
+        let inputs = BranchInputs(relayedRequest: context.message, flags: context.flags,
+                                  failureRoute: context.failureRoute, replyRoute: context.replyRoute,
+                                  branchRoute: context.branchRoute, socketIndex: context.socketIndex,
+                                  finalResponseTimeout: context.finalResponseTimeout,
+                                  inviteFinalResponseTimeout: context.inviteFinalResponseTimeout)
         switch relayTarget(message: branchMessage, destinationURI: branchDestination, override: destination,
                            context: context) {
-        case .success(let address): target = address
-        case .failure(let refusal): return refusal.outcome
+        case .address(let target, let alternates):
+            let outcome = addBranch(txn: txn, method: method, message: branchMessage, inputs: inputs, target: target,
+                                    alternates: alternates, worker: context.worker)
+            if outcome == .relayed { context.relayed = true }
+            return outcome
+        case .refused(let outcome):
+            return outcome
+        case .pending(let lookup):
+            // The script goes on as if relayed; the branch leaves when the name is located. Until then
+            // the transaction cannot complete (a failure route that relays to a name waits too).
+            let open = locked(txn, worker: context.worker) { state -> Bool in
+                guard !state.cancelled, state.finalStatus == 0 else { return false }
+                state.pendingLookups += 1
+                if state.relayedRequest == nil { state.relayedRequest = inputs.relayedRequest }
+                state.flags = inputs.flags
+                if let route = inputs.failureRoute { state.failureRoute = route }
+                if let route = inputs.replyRoute { state.replyRoute = route }
+                if let route = inputs.branchRoute { state.branchRoute = route }
+                return true
+            }
+            guard open else { return .transactionClosed }
+            context.relayed = true
+            let worker = context.worker
+            lookup.whenDone { [weak self, txn, branchMessage] location in
+                self?.lookupFinished(location, txn: txn, method: method, message: branchMessage, inputs: inputs,
+                                     worker: worker)
+            }
+            return .relayed
         }
-        let socketIndex = context.socketIndex
+    }
+
+    /// What a branch takes from the request context at `t_relay` time (kept while its name resolves).
+    struct BranchInputs {
+        var relayedRequest: SIPMessage
+        var flags: UInt64
+        var failureRoute: Int?
+        var replyRoute: Int?
+        var branchRoute: Int?
+        var socketIndex: Int
+        /// `$T_fr_timeout` / `$T_fr_inv_timeout` as the script left them (ms; nil: unchanged).
+        var finalResponseTimeout: Int64?
+        var inviteFinalResponseTimeout: Int64?
+    }
+
+    /// Adds a branch to `target` (with `alternates` for DNS failover) and sends its request.
+    func addBranch(txn: ProxyTransaction, method: SIPMethod, message: SIPMessage, inputs: BranchInputs,
+                   target: SocketAddress, alternates: [SocketAddress], worker: WorkerContext) -> RelayOutcome {
+        let socketIndex = inputs.socketIndex
         let branchID = Branch.generate()
-        var outgoing = branchMessage
+        var outgoing = message
         prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex)
         let bytes = outgoing.serialize()
         let key = ClientKey(branch: branchID, isCancel: false)
         clientTable.set(key, txn)
         rememberSilentBranch(branchID, destination: target)
-        let added = locked(txn, worker: context.worker) { state -> Bool in
+        let added = locked(txn, worker: worker) { state -> Bool in
             guard !state.cancelled, state.finalStatus == 0 else { return false }
-            if state.relayedRequest == nil { state.relayedRequest = context.message }
-            state.flags = context.flags
-            if let route = context.failureRoute { state.failureRoute = route }
-            if let route = context.replyRoute { state.replyRoute = route }
-            if let route = context.branchRoute { state.branchRoute = route }
-            let timers = branchTimers(context, state: &state)
+            if state.relayedRequest == nil { state.relayedRequest = inputs.relayedRequest }
+            state.flags = inputs.flags
+            if let route = inputs.failureRoute { state.failureRoute = route }
+            if let route = inputs.replyRoute { state.replyRoute = route }
+            if let route = inputs.branchRoute { state.branchRoute = route }
+            let timers = branchTimers(finalResponseTimeout: inputs.finalResponseTimeout,
+                                      inviteFinalResponseTimeout: inputs.inviteFinalResponseTimeout, state: &state)
             let machine: ProxyBranch.Machine = method == .invite
                 ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
                 : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
-            state.branches.append(ProxyBranch(branchID: branchID, machine: machine, request: bytes,
-                                              destination: target, socketIndex: socketIndex))
+            var branch = ProxyBranch(branchID: branchID, machine: machine, request: bytes, destination: target,
+                                     socketIndex: socketIndex)
+            if !alternates.isEmpty { branch.failover = ProxyBranch.Failover(message: message, targets: alternates) }
+            state.branches.append(branch)
             counters.clientTransactionsCreated.add(1, ordering: .relaxed)
             // `.start` only arms the branch's timers (nothing is sent under the lock).
             _ = clientEvent(.start, branch: state.branches.count - 1, response: nil, txn: txn, state: &state,
-                            worker: context.worker)
+                            worker: worker)
             return true
         }
         guard added else {
@@ -118,59 +170,106 @@ extension ProxyCore {
             forgetSilentBranch(branchID, destination: target)
             return .transactionClosed
         }
-        context.relayed = true
         // Sent with the lock released. Nothing can reach the branch before its request left: a reply
         // needs the request, its timers run on this worker, and a CANCEL only marks it (no provisional yet).
-        if !context.worker.send(bytes, to: target, socketIndex: socketIndex) {
-            let post = locked(txn, worker: context.worker) { state -> PostAction in
+        if !worker.send(bytes, to: target, socketIndex: socketIndex) {
+            let post = locked(txn, worker: worker) { state -> PostAction in
                 guard let index = state.branches.firstIndex(where: { $0.branchID == branchID }) else { return .none }
                 logger.warning("cannot send request to next hop",
                                metadata: Self.metadata(for: txn, state: state, branch: index))
                 return clientEvent(.transportError, branch: index, response: nil, txn: txn, state: &state,
-                                   worker: context.worker)
+                                   worker: worker)
             }
-            runPostAction(post, txn: txn, worker: context.worker)
+            runPostAction(post, txn: txn, worker: worker)
         }
         return .relayed
     }
 
-    /// Why a request has no address to go to, as the relay outcome it gives.
-    struct NextHopRefusal: Error {
-        let outcome: RelayOutcome
+    /// The answer for a branch that waited for DNS: the branch goes to the first target, or, when the
+    /// name has no usable target, fails with 503 like an unreachable next hop (failure route or 503
+    /// upstream).
+    private func lookupFinished(_ location: SIPLocation, txn: ProxyTransaction, method: SIPMethod, message: SIPMessage,
+                                inputs: BranchInputs, worker: WorkerContext) {
+        locked(txn, worker: worker) { state in state.pendingLookups -= 1 }
+        if case .targets(let targets) = location, let first = targets.first {
+            _ = addBranch(txn: txn, method: method, message: message, inputs: inputs, target: first,
+                          alternates: Array(targets.dropFirst()), worker: worker)
+            return
+        }
+        counters.hostNamesRefused.add(1, ordering: .relaxed)
+        logger.debug("next hop name not resolved; branch fails with 503",
+                     metadata: Self.metadata(for: message).merging(
+                         [LogMetadataKey.destination: .string("\(location)")]) { _, new in new })
+        let post = locked(txn, worker: worker) { state -> PostAction in
+            guard !state.cancelled, state.finalStatus == 0 else { return .none }
+            let timers = branchTimers(state: state)
+            let machine: ProxyBranch.Machine = method == .invite
+                ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
+                : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
+            state.branches.append(ProxyBranch(branchID: Branch.generate(), machine: machine, request: [],
+                                              destination: Self.unresolvedDestination, socketIndex: inputs.socketIndex))
+            return branchFailed(state.branches.count - 1, status: 503, txn: txn, state: &state, worker: worker)
+        }
+        runPostAction(post, txn: txn, worker: worker)
     }
 
-    /// The address a relayed request goes to; a host name from the packet is refused (503, never looked
-    /// up) and no usable next hop is logged, each as the relay outcome it gives (stateful or stateless).
+    /// The destination recorded on a branch whose name did not resolve (never sent to).
+    static let unresolvedDestination = SocketAddress(ip: "0.0.0.0", port: 0)!
+
+    /// Where a relayed request goes: an address now (a literal or a cached name, with the other
+    /// targets of its DNS set for failover), a lookup in flight, or a refusal as the relay outcome.
+    enum RelayTarget {
+        case address(SocketAddress, alternates: [SocketAddress])
+        case pending(PendingLocation)
+        case refused(RelayOutcome)
+    }
+
+    /// The next hop of a relayed request. A name not located (no record, DNS down) gets 503 when its
+    /// answer is already known; no usable next hop is logged.
     private func relayTarget(message: SIPMessage, destinationURI: String?, override destination: String?,
-                             context: RequestContext) -> Result<SocketAddress, NextHopRefusal> {
+                             context: RequestContext) -> RelayTarget {
         switch nextHop(message: message, destinationURI: destinationURI, override: destination) {
         case .address(let address):
-            return .success(address)
-        case .hostNameFromPacket(let name):
-            refuseHostName(name, context: context)
-            return .failure(NextHopRefusal(outcome: .hostNameRefused))
+            return .address(address, alternates: [])
+        case .name(let host, let port, let secure):
+            let lookup = locateNextHop(host: host, port: port, secure: secure, worker: context.worker)
+            guard let location = lookup.immediate else { return .pending(lookup) }
+            if case .targets(let targets) = location, let first = targets.first {
+                return .address(first, alternates: Array(targets.dropFirst()))
+            }
+            refuseHostName(host, context: context)
+            return .refused(.hostNameRefused)
         case .unusable:
             logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
-            return .failure(NextHopRefusal(outcome: .noNextHop))
+            return .refused(.noNextHop)
         }
     }
 
     /// Forwards without a transaction (ACK for 2xx, CANCEL that matched nothing): the branch is
     /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
     func forwardStatelessly(_ context: RequestContext, to destination: String?) -> RelayOutcome {
-        let target: SocketAddress
-        switch relayTarget(message: context.message, destinationURI: context.destinationURI, override: destination,
-                           context: context) {
-        case .success(let address): target = address
-        case .failure(let refusal): return refusal.outcome
-        }
         let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
         var outgoing = context.message
         prepareForForwarding(&outgoing, branch: Branch.derived(from: incoming), socketIndex: context.socketIndex)
-        guard context.worker.send(outgoing.serialize(), to: target, socketIndex: context.socketIndex) else {
-            logger.warning("cannot send request to next hop", metadata: Self.metadata(for: context.message).merging(
-                [LogMetadataKey.destination: .string("\(target)")]) { _, new in new })
-            return .sendFailed
+        let bytes = outgoing.serialize()
+        switch relayTarget(message: context.message, destinationURI: context.destinationURI, override: destination,
+                           context: context) {
+        case .address(let target, _):
+            guard context.worker.send(bytes, to: target, socketIndex: context.socketIndex) else {
+                logger.warning("cannot send request to next hop", metadata: Self.metadata(for: context.message).merging(
+                    [LogMetadataKey.destination: .string("\(target)")]) { _, new in new })
+                return .sendFailed
+            }
+        case .pending(let lookup):
+            // Sent when the name is located; dropped if it is not (no transaction to answer).
+            let worker = context.worker, socketIndex = context.socketIndex
+            lookup.whenDone { location in
+                if case .targets(let targets) = location, let first = targets.first {
+                    worker.send(bytes, to: first, socketIndex: socketIndex)
+                }
+            }
+        case .refused(let outcome):
+            return outcome
         }
         context.relayed = true
         return .relayed
@@ -191,24 +290,23 @@ extension ProxyCore {
 
     /// The next hop: an explicit destination, `$du`, the top Route, or the Request-URI.
     ///
-    /// Host names are looked up only in what the script chose (`t_relay("…")`, `$du`); in the top
-    /// Route and the Request-URI only IP literals are used (see ``NextHop``).
+    /// A host name, from the script or the packet, is located by the worker's resolver (see ``NextHop``).
     func nextHop(message: SIPMessage, destinationURI: String?, override: String?) -> NextHop.Resolution {
         if let text = override ?? destinationURI {
-            return NextHop.address(forURIText: text, origin: .script)
+            return NextHop.address(forURIText: text)
         }
         if let top = try? message.routes().first, let uri = top.uri.sipURI {
-            return NextHop.address(for: uri, origin: .packet)
+            return NextHop.address(for: uri)
         }
         guard let uri = try? message.requestURI()?.sipURI else { return .unusable }
-        return NextHop.address(for: uri, origin: .packet)
+        return NextHop.address(for: uri)
     }
 
-    /// The next hop is a host name from the packet: counted, and a 503 for anything but ACK and
-    /// CANCEL (t_relay then returns -1 and a later reply from the script is not sent).
+    /// The next hop's name has no usable DNS answer (already known when t_relay ran): counted, and a
+    /// 503 for anything but ACK and CANCEL (t_relay then returns -1 and a later reply is not sent).
     func refuseHostName(_ name: String, context: RequestContext) {
         counters.hostNamesRefused.add(1, ordering: .relaxed)
-        logger.debug("next hop is a host name from the request; not resolved, 503",
+        logger.debug("next hop name not resolved; 503",
                      metadata: Self.metadata(for: context.message, peer: context.source).merging(
                          [LogMetadataKey.destination: .string(name)]) { _, new in new })
         guard let method = context.message.method, method != .ack, method != .cancel, !context.replied else { return }

@@ -1,3 +1,4 @@
+import DNSResolver
 import Logging
 import Synchronization
 import Reactor
@@ -68,13 +69,24 @@ extension ProxyCore {
         var forward = message
         forward.removeFirstValue(.via)
         guard let next = try? forward.topVia() else { return }
+        let bytes = forward.serialize()
+        let status = message.statusCode
         guard let destination = MessageBuilders.responseAddress(for: next, source: nil) else {
-            // Our stamp gives every Via we relayed a request for an address; a name is never looked up.
-            counters.hostNamesRefused.add(1, ordering: .relaxed)
+            // Our stamp gives every Via we relayed a request for an address; a sent-by name without one
+            // is located as RFC 3263 §5 says (port given: A/AAAA; else SRV), never with getaddrinfo.
+            let lookup = locateNextHop(host: next.maddr ?? next.host, port: next.port, secure: false, worker: worker)
+            lookup.whenDone { [weak self] location in
+                guard case .targets(let targets) = location, let first = targets.first else {
+                    self?.counters.hostNamesRefused.add(1, ordering: .relaxed)
+                    return
+                }
+                if let status { self?.counters.countReplySent(status) }
+                worker.send(bytes, to: first, socketIndex: socketIndex)
+            }
             return
         }
-        if let status = message.statusCode { counters.countReplySent(status) }
-        worker.send(forward.serialize(), to: destination, socketIndex: socketIndex)
+        if let status { counters.countReplySent(status) }
+        worker.send(bytes, to: destination, socketIndex: socketIndex)
     }
 
     /// The listen socket whose advertised address is `host:port`, if any.

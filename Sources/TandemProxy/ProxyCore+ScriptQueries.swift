@@ -97,10 +97,18 @@ extension ProxyCore {
     }
 
     /// The timers of a branch created now: the modparam values, with Timers B/F and C replaced by
-    /// what the script assigned to `$T_fr_timeout` / `$T_fr_inv_timeout` for this transaction.
-    func branchTimers(_ context: RequestContext, state: inout ProxyTransaction.State) -> TimerSettings {
-        if let ms = context.finalResponseTimeout { state.finalResponseTimeout = ms }
-        if let ms = context.inviteFinalResponseTimeout { state.inviteFinalResponseTimeout = ms }
+    /// what the script assigned to `$T_fr_timeout` / `$T_fr_inv_timeout` for this transaction (the
+    /// values given here are stored in the transaction first).
+    func branchTimers(finalResponseTimeout: Int64?, inviteFinalResponseTimeout: Int64?,
+                      state: inout ProxyTransaction.State) -> TimerSettings {
+        if let ms = finalResponseTimeout { state.finalResponseTimeout = ms }
+        if let ms = inviteFinalResponseTimeout { state.inviteFinalResponseTimeout = ms }
+        return branchTimers(state: state)
+    }
+
+    /// The timers of a branch created now from what the transaction stored (DNS failover, a branch
+    /// whose name did not resolve).
+    func branchTimers(state: ProxyTransaction.State) -> TimerSettings {
         guard state.finalResponseTimeout != nil || state.inviteFinalResponseTimeout != nil else { return settings.timers }
         let base = settings.timers
         return TimerSettings(t1: base.t1, t2: base.t2, t4: base.t4, unreliableTimerD: base.unreliableTimerD,

@@ -1,3 +1,4 @@
+import DNSResolver
 import Reactor
 import SIPTransaction
 
@@ -27,6 +28,9 @@ public struct ProxySettings: Sendable {
     public var maxSuspended: Int
     /// Retry-After seconds of that 503. `modparam("tandem", "overload_retry_after", N)`.
     public var overloadRetryAfter: Int
+    /// The resolver every worker uses for next hops given by name (settings from the core `dns_*`
+    /// parameters, shared cache and counters).
+    public var dns: DNSEnvironment = DNSEnvironment.shared
 
     /// Default ``maxTransactions``: a 2-core machine relays about 2,000 calls/s; 40,000 transactions
     /// waiting for a final reply is 20 s of that, or a silent next hop taking 1,250 INVITEs/s through

@@ -58,6 +58,9 @@ public final class ProxyTransaction: Sendable {
         /// Counted in `ProxyCounters.awaitingFinalNow`: no final reply went upstream yet and the server
         /// transaction is alive (a graceful shutdown waits for these).
         var awaitingFinal = false
+        /// Branches whose next hop name is being located (t_relay returned; the branch is not out yet):
+        /// the transaction does not complete while any is pending.
+        var pendingLookups = 0
 
         /// Frees what only mattered until the final reply: the request copies, the branches' stored
         /// replies and, for INVITE 2xx (RFC 6026: retransmissions come from downstream), the last reply.

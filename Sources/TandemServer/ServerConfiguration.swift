@@ -119,11 +119,11 @@ public enum ServerConfiguration {
 
 extension ServerConfiguration {
     /// Global parameters Tandem acts on; the other known ones are accepted for compatibility.
-    static let honouredGlobals: Set<String> = [
+    static let honouredGlobals: Set<String> = Set([
         "log_level", "udp_workers", "children", "socket", "listen", "alias", "async_timeout", "max_while_loops",
         // Tandem always logs to stderr.
         "log_stderror", "stderror_enabled",
-    ]
+    ]).union(dnsGlobals)
     /// Module parameters Tandem acts on, by module.
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_timeout", "fr_inv_timeout"],

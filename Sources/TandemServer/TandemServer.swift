@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import DNSResolver
 import Reactor
 import TandemAsync
 import TandemOperations
@@ -62,6 +63,8 @@ public final class TandemServer: Sendable {
         }
         let router = ScriptRouter(script: script, workers: settings.workers, logger: logger)
         self.router = router
+        var settings = settings
+        settings.dns = drivers.dns
         let core = ProxyCore(settings: settings, router: router, logger: logger)
         self.operations = operations.map { configuration in
             OperationsEndpoint(
@@ -71,7 +74,8 @@ public final class TandemServer: Sendable {
                     transactionsInUse: { core.transactionCount + core.clientTransactionCount },
                     engine: engine,
                     scriptCounters: { router.statistics.snapshot() },
-                    readiness: { core.isDraining ? (false, "draining") : (true, "running") }),
+                    readiness: { core.isDraining ? (false, "draining") : (true, "running") },
+                    dns: core.settings.dns),
                 publisher: publisher)
         }
         self.proxy = ProxyServer(core: core, logger: logger,
@@ -81,7 +85,10 @@ public final class TandemServer: Sendable {
                                                    toWorker: worker.index)
                                      if worker.index == 0 { router.scheduleTimerRoutes(on: worker) }
                                  },
-                                 onWorkerStop: { worker in router.detach(worker: worker.index) })
+                                 onWorkerStop: { worker in
+                                     router.detach(worker: worker.index)
+                                     DNSResolver.releaseShared(for: worker.reactor)
+                                 })
     }
 
     let router: ScriptRouter
@@ -103,19 +110,21 @@ public final class TandemServer: Sendable {
             callTimeoutMs: engine?.defaultTimeoutMs ?? AsyncEngineConfiguration().defaultTimeoutMs)
         let (http, httpProblems) = ServerConfiguration.httpSettings(for: result.config)
         let (ldap, ldapProblems) = LDAPConfiguration.parse(result.config)
+        let (dns, dnsProblems) = ServerConfiguration.dnsSettings(for: result.config)
         let (_, logProblems) = LogConfiguration.format(for: result.config)
         let (drainTime, drainProblems) = ServerConfiguration.drainTime(for: result.config)
         let (operations, operationsProblems) = ServerConfiguration.operations(for: result.config)
         let callProblems = databaseProblems.isEmpty && ldapProblems.isEmpty
             ? DriverCallChecks.diagnostics(ast: result.ast, databases: databases, ldap: ldap) : []
         let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems + logProblems
-            + drainProblems + callProblems + operationsProblems.filter { $0.severity == .error }
+            + drainProblems + callProblems + dnsProblems + operationsProblems.filter { $0.severity == .error }
         loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
             + ServerConfiguration.ignoredParameters(in: result.config)
             + (engine.map { ServerConfiguration.offloadWarnings(for: $0, config: result.config) } ?? [])
         if let settings, let engine, let http, let drainTime, errors.isEmpty {
             loaded.server = TandemServer(script: script, settings: settings, engine: engine,
-                                         drivers: DriverSettings(databases: databases, ldap: ldap, http: http),
+                                         drivers: DriverSettings(databases: databases, ldap: ldap, http: http,
+                                                                 dns: DNSEnvironment(settings: dns ?? DNSSettings())),
                                          operations: operations, drainTimeSeconds: drainTime, logger: logger)
         }
         return loaded
@@ -158,6 +167,7 @@ public final class TandemServer: Sendable {
         }
         let services = WorkerServices(asyncWorker: engine.makeWorker(reactor: reactor), settings: drivers)
         router.runStartupRoute(services: services)
+        DNSResolver.releaseShared(for: reactor)
         reactor.close()
     }
 

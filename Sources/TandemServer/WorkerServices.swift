@@ -1,3 +1,4 @@
+import DNSResolver
 import HTTPDriver
 import TandemAsync
 
@@ -9,6 +10,8 @@ struct DriverSettings: Sendable {
     var ldap: LDAPConfiguration
     /// rest_client's settings.
     var http: HTTPDriverSettings
+    /// The resolver of the proxy (core `dns_*` parameters, shared cache), also used by `dns_query`.
+    var dns = DNSEnvironment.shared
 }
 
 /// Per-worker state of one driver (its connection pools, its curl multi), created on first use on

@@ -21,6 +21,14 @@ public enum TestEnvironment {
     public static var httpURL: String? { value("TANDEM_TEST_HTTP_URL") }
     /// `TANDEM_TEST_LDAP_URL`: the slapd test server.
     public static var ldapURL: String? { value("TANDEM_TEST_LDAP_URL") }
+    /// `TANDEM_TEST_DNS_SERVER`: the dnsmasq test server (`127.0.0.1:PORT`), zone `test.tandem`.
+    public static var dnsServer: String? { value("TANDEM_TEST_DNS_SERVER") }
+    /// `TANDEM_TEST_DNS_PID`: dnsmasq's pid (tests freeze it with SIGSTOP).
+    public static var dnsPID: Int32? { value("TANDEM_TEST_DNS_PID").flatMap { Int32($0) } }
+    /// `TANDEM_TEST_DNS_SRV_PORTS`: the ports of `_sip._udp.srv.test.tandem`'s targets t1, t2, t3.
+    public static var dnsSRVPorts: [UInt16] {
+        (value("TANDEM_TEST_DNS_SRV_PORTS") ?? "").split(separator: " ").compactMap { UInt16($0) }
+    }
     /// `TANDEM_TEST_MONGO_URL`: the MongoDB wire test server.
     public static var mongoURL: String? { value("TANDEM_TEST_MONGO_URL") }
 }

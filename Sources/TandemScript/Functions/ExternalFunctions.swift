@@ -12,6 +12,7 @@ enum ExternalFunctions {
         ext("ldap_result", ["ldap"], [.attributeMap, .variable, .string], min: 1),
         ext("sleep", ["cfgutils"], [.int], async: true),
         ext("usleep", ["cfgutils"], [.int], async: true),
+        ext("dns_query", ["tandem"], [.string, .string, .variable], min: 3, async: true),
         ext("cache_raw_query", ["cachedb_mongodb", "cachedb_local"], [.string, .query, .variableList], min: 2, async: true),
     ]
 

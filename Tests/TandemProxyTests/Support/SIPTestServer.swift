@@ -9,8 +9,8 @@ final class SIPTestServer {
     let port: UInt16
     private var buffer = [UInt8](repeating: 0, count: 65_536)
 
-    init() throws {
-        socket = try UDPSocket(bindingTo: SocketAddress(ip: "127.0.0.1", port: 0)!)
+    init(port wanted: UInt16 = 0) throws {
+        socket = try UDPSocket(bindingTo: SocketAddress(ip: "127.0.0.1", port: wanted)!)
         port = try socket.localAddress().port
     }
 

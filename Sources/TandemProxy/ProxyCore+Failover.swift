@@ -1,0 +1,46 @@
+import DNSResolver
+import Logging
+import Reactor
+import SIPCore
+import SIPTransaction
+import Synchronization
+
+extension ProxyCore {
+    /// DNS failover (RFC 3263 §4.3): branch `index` failed (408, 503, ICMP unreachable) and its next hop
+    /// came from a DNS set with targets left, so a new branch takes the same request to the next one,
+    /// within the same transaction (unless `disable_dns_failover`). The failed address goes on the DNS
+    /// blacklist (unless `disable_dns_blacklist`). Under the transaction's lock: the request is sent
+    /// when the lock is released.
+    func failOver(_ index: Int, txn: ProxyTransaction, state: inout ProxyTransaction.State, worker: WorkerContext) {
+        let environment = settings.dns
+        let failed = state.branches[index]
+        if !environment.settings.disableBlacklist, failed.destination != Self.unresolvedDestination {
+            environment.blacklist.add(failed.destination)
+        }
+        guard !environment.settings.disableFailover, let failover = failed.failover, let next = failover.targets.first,
+              !state.cancelled, state.finalStatus == 0 else { return }
+        state.branches[index].failover = nil
+        let branchID = Branch.generate()
+        var outgoing = failover.message
+        prepareForForwarding(&outgoing, branch: branchID, socketIndex: failed.socketIndex)
+        let bytes = outgoing.serialize()
+        clientTable.set(ClientKey(branch: branchID, isCancel: false), txn)
+        rememberSilentBranch(branchID, destination: next)
+        let timers = branchTimers(state: state)
+        let machine: ProxyBranch.Machine = txn.isInvite
+            ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
+            : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
+        var branch = ProxyBranch(branchID: branchID, machine: machine, request: bytes, destination: next,
+                                 socketIndex: failed.socketIndex)
+        if failover.targets.count > 1 {
+            branch.failover = ProxyBranch.Failover(message: failover.message, targets: Array(failover.targets.dropFirst()))
+        }
+        state.branches.append(branch)
+        counters.clientTransactionsCreated.add(1, ordering: .relaxed)
+        environment.statistics.add(.failovers)
+        logger.debug("next hop failed; DNS failover to the next target",
+                     metadata: Self.metadata(for: txn, state: state, branch: state.branches.count - 1))
+        _ = clientEvent(.start, branch: state.branches.count - 1, response: nil, txn: txn, state: &state, worker: worker)
+        worker.send(bytes, to: next, socketIndex: failed.socketIndex)  // held until the lock is released
+    }
+}
