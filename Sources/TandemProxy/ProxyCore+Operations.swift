@@ -67,33 +67,29 @@ extension ProxyCore {
             }
         }
         guard let txn = context.transaction else { return .noTransaction }
-        // t_on_branch: the branch route works on this branch's own copy of the request.
-        var branchMessage = context.message
-        var branchDestination = context.destinationURI
-        if let route = context.branchRoute {
-            let branchContext = RequestContext(message: context.message, source: context.source,
-                                               socketIndex: context.socketIndex, worker: context.worker,
-                                               core: self, transaction: txn)
-            branchContext.destinationURI = context.destinationURI
-            branchContext.flags = context.flags
-            guard router.routeBranch(route, branchContext) else { return .droppedByBranchRoute }
-            branchMessage = branchContext.message
-            branchDestination = branchContext.destinationURI
+        // Parallel forking: the Request-URI (with $du) is branch 0, the branch set follows; an explicit
+        // destination sends the request there alone.
+        var plans: [(message: SIPMessage, destinationURI: String?)] = [(context.message, context.destinationURI)]
+        if destination == nil {
+            for extra in context.branches { plans.append((extra.request(from: context.message), extra.destinationURI)) }
         }
-        let target: SocketAddress
-        switch relayTarget(message: branchMessage, destinationURI: branchDestination, override: destination,
-                           context: context) {
-        case .success(let address): target = address
-        case .failure(let refusal): return refusal.outcome
+        context.branches = []
+        let forking = plans.count > 1
+        var outgoing: [(branchID: String, bytes: [UInt8], target: SocketAddress)] = []
+        var refusal = RelayOutcome.noNextHop
+        for plan in plans {
+            switch prepareBranch(plan.message, destinationURI: plan.destinationURI, override: destination,
+                                 context: context, txn: txn, repliesOnRefusal: !forking) {
+            case .success(let branch): outgoing.append(branch)
+            case .failure(let why): refusal = why.outcome
+            }
         }
+        guard !outgoing.isEmpty else { return refusal }
         let socketIndex = context.socketIndex
-        let branchID = Branch.generate()
-        var outgoing = branchMessage
-        prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex)
-        let bytes = outgoing.serialize()
-        let key = ClientKey(branch: branchID, isCancel: false)
-        clientTable.set(key, txn)
-        rememberSilentBranch(branchID, destination: target)
+        for branch in outgoing {
+            clientTable.set(ClientKey(branch: branch.branchID, isCancel: false), txn)
+            rememberSilentBranch(branch.branchID, destination: branch.target)
+        }
         let added = locked(txn, worker: context.worker) { state -> Bool in
             guard !state.cancelled, state.finalStatus == 0 else { return false }
             if state.relayedRequest == nil { state.relayedRequest = context.message }
@@ -101,26 +97,32 @@ extension ProxyCore {
             if let route = context.failureRoute { state.failureRoute = route }
             if let route = context.replyRoute { state.replyRoute = route }
             if let route = context.branchRoute { state.branchRoute = route }
-            let machine: ProxyBranch.Machine = method == .invite
-                ? .invite(InviteClientTransaction(settings: settings.timers, reliable: false, usesTimerC: true))
-                : .nonInvite(NonInviteClientTransaction(settings: settings.timers, reliable: false))
-            state.branches.append(ProxyBranch(branchID: branchID, machine: machine, request: bytes,
-                                              destination: target, socketIndex: socketIndex))
-            counters.clientTransactionsCreated.add(1, ordering: .relaxed)
-            // `.start` only arms the branch's timers (nothing is sent under the lock).
-            _ = clientEvent(.start, branch: state.branches.count - 1, response: nil, txn: txn, state: &state,
-                            worker: context.worker)
+            // Every branch is in the set before any can fail, so no outcome completes the transaction early.
+            for branch in outgoing {
+                let machine: ProxyBranch.Machine = method == .invite
+                    ? .invite(InviteClientTransaction(settings: settings.timers, reliable: false, usesTimerC: true))
+                    : .nonInvite(NonInviteClientTransaction(settings: settings.timers, reliable: false))
+                state.branches.append(ProxyBranch(branchID: branch.branchID, machine: machine, request: branch.bytes,
+                                                  destination: branch.target, socketIndex: socketIndex))
+                counters.clientTransactionsCreated.add(1, ordering: .relaxed)
+                // `.start` only arms the branch's timers (nothing is sent under the lock).
+                _ = clientEvent(.start, branch: state.branches.count - 1, response: nil, txn: txn, state: &state,
+                                worker: context.worker)
+            }
             return true
         }
         guard added else {
-            clientTable.remove(key)
-            forgetSilentBranch(branchID, destination: target)
+            for branch in outgoing {
+                clientTable.remove(ClientKey(branch: branch.branchID, isCancel: false))
+                forgetSilentBranch(branch.branchID, destination: branch.target)
+            }
             return .transactionClosed
         }
         context.relayed = true
-        // Sent with the lock released. Nothing can reach the branch before its request left: a reply
+        // Sent with the lock released. Nothing can reach a branch before its request left: a reply
         // needs the request, its timers run on this worker, and a CANCEL only marks it (no provisional yet).
-        if !context.worker.send(bytes, to: target, socketIndex: socketIndex) {
+        for branch in outgoing where !context.worker.send(branch.bytes, to: branch.target, socketIndex: socketIndex) {
+            let branchID = branch.branchID
             let post = locked(txn, worker: context.worker) { state -> PostAction in
                 guard let index = state.branches.firstIndex(where: { $0.branchID == branchID }) else { return .none }
                 logger.warning("cannot send request to next hop",
@@ -131,6 +133,50 @@ extension ProxyCore {
             runPostAction(post, txn: txn, worker: context.worker)
         }
         return .relayed
+    }
+
+    /// One branch of a `t_relay`: the branch route run on its copy of the request, its next hop found,
+    /// our Via added; or why it goes nowhere (dropped by the branch route, no next hop).
+    private func prepareBranch(_ message: SIPMessage, destinationURI: String?, override destination: String?,
+                               context: RequestContext, txn: ProxyTransaction, repliesOnRefusal: Bool)
+        -> Result<(branchID: String, bytes: [UInt8], target: SocketAddress), NextHopRefusal> {
+        // t_on_branch: the branch route works on this branch's own copy of the request.
+        var branchMessage = message
+        var branchDestination = destinationURI
+        if let route = context.branchRoute {
+            let branchContext = RequestContext(message: message, source: context.source,
+                                               socketIndex: context.socketIndex, worker: context.worker,
+                                               core: self, transaction: txn)
+            branchContext.destinationURI = destinationURI
+            branchContext.flags = context.flags
+            guard router.routeBranch(route, branchContext) else {
+                return .failure(NextHopRefusal(outcome: .droppedByBranchRoute))
+            }
+            branchMessage = branchContext.message
+            branchDestination = branchContext.destinationURI
+        }
+        let target: SocketAddress
+        if repliesOnRefusal {
+            switch relayTarget(message: branchMessage, destinationURI: branchDestination, override: destination,
+                               context: context) {
+            case .success(let address): target = address
+            case .failure(let refusal): return .failure(refusal)
+            }
+        } else {
+            // One branch of several: a branch without an address is left out; the others go on.
+            switch nextHop(message: branchMessage, destinationURI: branchDestination, override: destination) {
+            case .address(let address): target = address
+            case .hostNameFromPacket:
+                counters.hostNamesRefused.add(1, ordering: .relaxed)
+                return .failure(NextHopRefusal(outcome: .hostNameRefused))
+            case .unusable:
+                return .failure(NextHopRefusal(outcome: .noNextHop))
+            }
+        }
+        let branchID = Branch.generate()
+        var outgoing = branchMessage
+        prepareForForwarding(&outgoing, branch: branchID, socketIndex: context.socketIndex)
+        return .success((branchID, outgoing.serialize(), target))
     }
 
     /// Why a request has no address to go to, as the relay outcome it gives.
@@ -215,17 +261,19 @@ extension ProxyCore {
     }
 
     /// `sl_send_reply(code, reason)`: a reply without a transaction.
-    public func statelessReply(_ context: RequestContext, status: Int, reason: String?) -> Int32 {
+    public func statelessReply(_ context: RequestContext, status: Int, reason: String?,
+                               extraHeaders: [(HeaderName, String)] = []) -> Int32 {
         // ACKs get no reply; a request that already got its final reply gets no second one.
         guard context.message.method != .ack, !(context.replied && status >= 200) else { return -1 }
         sendStatelessReply(to: context.message, source: context.source, socketIndex: context.socketIndex,
-                           status: status, reason: reason, worker: context.worker)
+                           status: status, reason: reason, worker: context.worker, extraHeaders: extraHeaders)
         if status >= 200 { context.replied = true }
         return 1
     }
 
     /// `t_reply(code, reason)`: a reply in the request's transaction (created if needed).
-    public func reply(_ context: RequestContext, status: Int, reason: String?) -> Int32 {
+    public func reply(_ context: RequestContext, status: Int, reason: String?,
+                      extraHeaders: [(HeaderName, String)] = []) -> Int32 {
         if context.transaction == nil {
             let created = newTransaction(context)
             guard created > 0 else { return created }
@@ -233,7 +281,7 @@ extension ProxyCore {
         guard let txn = context.transaction else { return -1 }
         let sent = locked(txn, worker: context.worker) { state -> Bool in
             guard state.finalStatus == 0 else { return false }
-            let bytes = localResponse(to: state, status: status, reason: reason)
+            let bytes = localResponse(to: state, status: status, reason: reason, extraHeaders: extraHeaders)
             sendUpstream(bytes, status: status, txn: txn, state: &state, worker: context.worker)
             return true
         }

@@ -36,6 +36,8 @@ public final class ProxyCore: Sendable {
     let overloadLog = LogRateLimiter(seconds: 10)
     /// Worker 0's memory trim bookkeeping (``startMemoryTrim(on:)``).
     let memoryTrim = Mutex(MemoryTrimState())
+    /// The location service (`save`/`lookup("location")`).
+    public let location = LocationService()
 
     public init(settings: ProxySettings, router: any RequestRouter, logger: Logger = Logger(label: "tandem.proxy")) {
         self.settings = settings

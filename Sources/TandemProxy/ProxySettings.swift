@@ -27,6 +27,8 @@ public struct ProxySettings: Sendable {
     public var maxSuspended: Int
     /// Retry-After seconds of that 503. `modparam("tandem", "overload_retry_after", N)`.
     public var overloadRetryAfter: Int
+    /// The registrar and location service parameters (`modparam("registrar"|"usrloc", …)`).
+    public var registrar: RegistrarSettings
 
     /// Default ``maxTransactions``: a 2-core machine relays about 2,000 calls/s; 40,000 transactions
     /// waiting for a final reply is 20 s of that, or a silent next hop taking 1,250 INVITEs/s through
@@ -46,7 +48,8 @@ public struct ProxySettings: Sendable {
         socketLayout: UDPSocketLayout = .shared,
         maxTransactions: Int = ProxySettings.defaultMaxTransactions,
         maxSuspended: Int = ProxySettings.defaultMaxSuspended,
-        overloadRetryAfter: Int = 5
+        overloadRetryAfter: Int = 5,
+        registrar: RegistrarSettings = RegistrarSettings()
     ) {
         self.listen = listen
         self.workers = max(1, workers)
@@ -59,5 +62,6 @@ public struct ProxySettings: Sendable {
         self.maxTransactions = max(0, maxTransactions)
         self.maxSuspended = max(0, maxSuspended)
         self.overloadRetryAfter = max(0, overloadRetryAfter)
+        self.registrar = registrar
     }
 }

@@ -72,6 +72,7 @@ class SIPMessageAdapter: ScriptMessage {
             return i >= 0 && i < values.count ? .string(values[i]) : .null
         case .replyCode: return message.statusCode.map { .int($0) } ?? .int(0)
         case .branchIndex: return .int(0)
+        case .branch: return .null
         }
     }
 

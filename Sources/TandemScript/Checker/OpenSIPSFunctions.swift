@@ -5,7 +5,7 @@ enum OpenSIPSFunctions {
         let table: [(String, [String])] = [
             ("core", ["forward", "send", "seturi", "rewriteuri", "rewritehost", "sethost", "rewritehostport",
                       "sethostport", "rewriteuser", "setuser", "rewriteuserpass", "setuserpass", "rewriteport",
-                      "setport", "prefix", "strip", "strip_tail", "revert_uri", "append_branch", "force_rport",
+                      "setport", "prefix", "strip", "strip_tail", "revert_uri", "force_rport",
                       "add_local_rport", "force_send_socket", "force_tcp_alias", "log", "assert", "setdsturi",
                       "resetdsturi", "isdsturiset", "serialize_branches", "next_branches", "setbflag",
                       "resetbflag", "isbflagset", "setsflag", "resetsflag", "issflagset", "sl_forward_reply",
@@ -15,8 +15,7 @@ enum OpenSIPSFunctions {
                     "t_release", "t_any_timeout", "t_any_replied", "t_is_local", "t_cancel_branch",
                     "t_add_hdrs", "t_reply_with_body", "t_write_req", "t_write_unix", "t_inject_branches",
                     "t_wait_for_new_branches", "t_new_request"]),
-            ("registrar", ["save", "lookup", "registered", "remove", "is_registered", "is_contact_registered",
-                           "add_sock_hdr", "is_ip_registered"]),
+            ("registrar", ["is_contact_registered", "add_sock_hdr", "is_ip_registered"]),
             ("auth", ["www_challenge", "proxy_challenge", "consume_credentials", "is_rpid_user_e164",
                       "append_rpid_hf"]),
             ("auth_db", ["www_authorize", "proxy_authorize"]),

@@ -10,6 +10,8 @@ public enum MessagePV: String, Sendable, CaseIterable, Hashable {
     case proto = "pr", userAgent = "ua", body = "mb", message = "ml"
     case header = "hdr", contact = "ct", originalURI = "ou"
     case replyCode = "T_reply_code", branchIndex = "T_branch_idx"
+    /// `$branch(uri|q|duri|path|flags)[index]`: a field of the request's branch set (read-only).
+    case branch = "branch"
 
     /// Whether a script may assign it (as OpenSIPS allows).
     public var isWritable: Bool {
@@ -20,7 +22,7 @@ public enum MessagePV: String, Sendable, CaseIterable, Hashable {
     }
 
     /// Whether it takes a `(name)` argument.
-    var needsName: Bool { self == .header }
+    var needsName: Bool { self == .header || self == .branch }
 
     static let byName: [String: MessagePV] = {
         var d: [String: MessagePV] = [:]
