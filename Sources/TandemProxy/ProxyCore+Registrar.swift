@@ -63,7 +63,7 @@ extension ProxyCore {
         let message = context.message
         let registrar = settings.registrar
         func fail(_ status: Int, _ reason: String, _ extra: [(HeaderName, String)] = []) -> Int32 {
-            if !flags.noReply { _ = registrarReply(context, status: status, reason: reason, extraHeaders: extra) }
+            if !flags.noReply { _ = localReply(context, status: status, reason: reason, extraHeaders: extra) }
             return -1
         }
         guard message.method == .register else { return fail(400, "Bad Request") }
@@ -151,13 +151,13 @@ extension ProxyCore {
         if let mode = flags.pathMode, mode >= 1, !path.isEmpty, supportsPath || mode == 2 {
             for hop in path { extra.append((.path, hop)) }
         }
-        _ = registrarReply(context, status: 200, reason: "OK", extraHeaders: extra)
+        _ = localReply(context, status: 200, reason: "OK", extraHeaders: extra)
         return 1
     }
 
     /// Replies in the request's transaction if it has one, else statelessly (as OpenSIPS's registrar
-    /// replies through sl).
-    private func registrarReply(_ context: RequestContext, status: Int, reason: String,
+    /// and auth modules reply through sl).
+    public func localReply(_ context: RequestContext, status: Int, reason: String?,
                                 extraHeaders: [(HeaderName, String)]) -> Int32 {
         if context.transaction != nil {
             return reply(context, status: status, reason: reason, extraHeaders: extraHeaders)

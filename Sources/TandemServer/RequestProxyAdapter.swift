@@ -90,6 +90,11 @@ final class RequestProxyAdapter: ScriptProxy {
         Int(core.removeRegistration(aor: aor, contact: contact))
     }
 
+    func sendReply(code: Int, reason: String, headers: [(String, String)]) -> Int {
+        Int(core.localReply(context, status: code, reason: reason.isEmpty ? nil : reason,
+                            extraHeaders: headers.map { (HeaderName($0.0), $0.1) }))
+    }
+
     /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`.
     static func uriText(forDestination text: String) -> String {
         for prefix in ["udp:", "UDP:"] where text.hasPrefix(prefix) {

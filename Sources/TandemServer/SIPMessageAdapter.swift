@@ -73,6 +73,11 @@ class SIPMessageAdapter: ScriptMessage {
         case .replyCode: return message.statusCode.map { .int($0) } ?? .int(0)
         case .branchIndex: return .int(0)
         case .branch: return .null
+        case .authUser, .authRealm, .authURI:
+            let values = message.headerValues(.proxyAuthorization) + message.headerValues(.authorization)
+            guard let credentials = DigestCredentials.find(in: values, realm: nil) else { return .null }
+            return .string(pv == .authUser ? credentials.username
+                           : pv == .authRealm ? credentials.realm : credentials.uri)
         }
     }
 

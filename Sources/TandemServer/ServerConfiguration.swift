@@ -135,6 +135,7 @@ extension ServerConfiguration {
                    "overload_retry_after"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
+        "auth": ["secret", "nonce_expire", "password_spec", "calculate_ha1"],
         "registrar": ["default_expires", "min_expires", "max_expires", "max_contacts"],
         "usrloc": ["use_domain", "working_mode_preset", "db_mode"],
         "httpd": ["ip", "port"], "prometheus": ["root"],

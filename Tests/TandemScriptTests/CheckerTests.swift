@@ -55,7 +55,7 @@ import Testing
             "bad.cfg:16:21: resume route 'fr' must be a plain route[...], not failure_route",
             "bad.cfg:17:5: pseudo-variable '$ci' is read-only",
             "bad.cfg:18:5: unknown pseudo-variable '$foo'",
-            "bad.cfg:19:11: unknown pseudo-variable '$bar' (did you mean '$var'?)",
+            "bad.cfg:19:11: unknown pseudo-variable '$bar' (did you mean '$ar'?)",
             "bad.cfg:20:5: function 'record_route' needs module 'rr' to be loaded",
             "bad.cfg:21:16: invalid regular expression '([': Invalid regular expression",
             "bad.cfg:22:5: 'break' outside of a loop or switch",

@@ -38,6 +38,8 @@ public enum ModuleCatalog {
                     "trace_bwlist"],
         "proto_udp": ["udp_port", "udp_send_timeout"],
         "statistics": ["variable", "stat_groups"],
+        "auth": ["secret", "nonce_expire", "password_spec", "calculate_ha1", "username_spec", "rpid_prefix",
+                 "rpid_suffix", "realm_prefix", "rpid_avp", "disable_nonce_check"],
         "registrar": ["default_expires", "min_expires", "max_expires", "max_contacts", "default_q",
                       "tcp_persistent_flag", "realm_prefix", "case_sensitive", "received_avp", "received_param",
                       "retry_after", "sock_hdr_name", "mcontact_avp", "attr_avp", "gruu_secret", "disable_gruu"],

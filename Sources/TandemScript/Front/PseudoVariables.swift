@@ -28,7 +28,7 @@ enum PVKind: Sendable {
 
 /// OpenSIPS 3.6 core pseudo-variables Tandem does not provide yet (named as such by the checker).
 let openSIPSOnly: Set<String> = [
-    "af", "ai", "adu", "ar", "au", "ad", "aU", "Au", "argv", "bf", "bF", "br", "bR", "cl", "cT", "dd", "di",
+    "af", "ai", "ad", "aU", "Au", "argv", "bf", "bF", "br", "bR", "cl", "cT", "dd", "di",
     "dip", "dir", "dp", "dP", "ds", "fn", "fs", "fl", "hdrcnt", "hdr_name", "mf", "mF", "mi", "od", "op", "oP", "oU",
     "pp", "proto", "pd", "pn", "pu", "pU", "rb", "rP", "rt", "ruri", "sf", "sF", "src_ip", "tn", "T_ruri", "Tsm",
     "TS", "Tf", "T_fr_timeout", "T_fr_inv_timeout", "T_id", "T_reply_reason", "ctime", "cfg_line", "cfg_file",

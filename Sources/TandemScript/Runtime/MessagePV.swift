@@ -12,6 +12,9 @@ public enum MessagePV: String, Sendable, CaseIterable, Hashable {
     case replyCode = "T_reply_code", branchIndex = "T_branch_idx"
     /// `$branch(uri|q|duri|path|flags)[index]`: a field of the request's branch set (read-only).
     case branch = "branch"
+    /// `$au`, `$ar`, `$adu`: username, realm and digest URI of the request's credentials
+    /// (Proxy-Authorization first, then Authorization).
+    case authUser = "au", authRealm = "ar", authURI = "adu"
 
     /// Whether a script may assign it (as OpenSIPS allows).
     public var isWritable: Bool {

@@ -39,6 +39,8 @@ public protocol ScriptProxy: AnyObject {
     func registrarIsRegistered(domain: String, aor: String?) -> Int
     /// registrar `remove(domain, aor[, contact])`.
     func registrarRemove(domain: String, aor: String, contact: String?) -> Int
+    /// A reply with extra headers (digest challenges): in the transaction if there is one, else stateless.
+    func sendReply(code: Int, reason: String, headers: [(String, String)]) -> Int
 }
 
 extension ScriptProxy {
@@ -49,4 +51,5 @@ extension ScriptProxy {
     public func registrarLookup(domain: String, flags: String, aor: String?) -> Int { -3 }
     public func registrarIsRegistered(domain: String, aor: String?) -> Int { -1 }
     public func registrarRemove(domain: String, aor: String, contact: String?) -> Int { -1 }
+    public func sendReply(code: Int, reason: String, headers: [(String, String)]) -> Int { -1 }
 }
