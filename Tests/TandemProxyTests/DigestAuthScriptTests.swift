@@ -66,7 +66,8 @@ import Testing
     }
 
     /// The Authorization value answering `challenge` for `method` with `password`.
-    func answer(_ challenge: String, method: String, password: String, algorithm: DigestAlgorithm = .md5) throws -> String {
+    func answer(_ challenge: String, method: String, password: String, algorithm: DigestAlgorithm = .md5,
+                nc: String = "00000001") throws -> String {
         func field(_ name: String) -> String? {
             guard let range = challenge.firstRange(of: "\(name)=\"") else { return nil }
             let rest = challenge[range.upperBound...]
@@ -75,7 +76,7 @@ import Testing
         let realm = try #require(field("realm")), nonce = try #require(field("nonce"))
         let header = """
             Digest username="alice", realm="\(realm)", nonce="\(nonce)", uri="sip:example.com", \
-            algorithm=\(algorithm.rawValue), qop=auth, nc=00000001, cnonce="0a4f113b", response="x"
+            algorithm=\(algorithm.rawValue), qop=auth, nc=\(nc), cnonce="0a4f113b", response="x"
             """
         var credentials = try #require(DigestCredentials(parsing: header))
         let ha1 = DigestAuth.ha1(algorithm, username: "alice", realm: realm, password: password)
@@ -117,7 +118,7 @@ import Testing
             .statusCode == 401)
     }
 
-    @Test("INVITE: 407 Proxy-Authenticate; with credentials authorized and consumed")
+    @Test("INVITE: 407 Proxy-Authenticate; with credentials authorized and consumed; a replay challenged again")
     func proxyAuth() throws {
         let memory = try ScriptedMemoryProxy(Self.script, modules: Self.modules)
         defer { memory.close() }
@@ -127,5 +128,13 @@ import Testing
         let good = try answer(offer, method: "INVITE", password: "wonderland")
         let ok = try final(memory, request("INVITE", callID: "auth-4", cseq: 1, extra: "Proxy-Authorization: \(good)\r\n"))
         #expect(ok.statusCode == 299, "\(ok.reasonPhrase ?? "")")
+        // The same credentials again (same nonce and nc): a replay, challenged anew.
+        let replay = try final(memory, request("INVITE", callID: "auth-5", cseq: 1,
+                                               extra: "Proxy-Authorization: \(good)\r\n"))
+        #expect(replay.statusCode == 407)
+        // The next nonce count with a fresh response is accepted.
+        let next = try answer(offer, method: "INVITE", password: "wonderland", nc: "00000002")
+        #expect(try final(memory, request("INVITE", callID: "auth-6", cseq: 1,
+                                          extra: "Proxy-Authorization: \(next)\r\n")).statusCode == 299)
     }
 }

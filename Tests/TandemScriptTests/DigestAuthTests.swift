@@ -54,4 +54,15 @@ import Testing
         #expect(DigestCredentials.find(in: values, realm: nil)?.response == "ab")
         #expect(DigestCredentials.find(in: values, realm: "c.example") == nil)
     }
+
+    @Test("Nonce counts: each nc once and rising; without qop a nonce is good once")
+    func replays() {
+        let counters = NonceCounters()
+        #expect(counters.accept(nonce: "n1", nc: 1, expires: 100, now: 10))
+        #expect(!counters.accept(nonce: "n1", nc: 1, expires: 100, now: 10))
+        #expect(counters.accept(nonce: "n1", nc: 2, expires: 100, now: 10))
+        #expect(!counters.accept(nonce: "n1", nc: 1, expires: 100, now: 10))
+        #expect(counters.accept(nonce: "n2", nc: nil, expires: 100, now: 10))
+        #expect(!counters.accept(nonce: "n2", nc: nil, expires: 100, now: 10))
+    }
 }

@@ -110,7 +110,8 @@ enum AuthFunctions {
                 guard let credentials = DigestCredentials.find(in: headerValues(header, &ctx), realm: realm) else {
                     return noCredentials
                 }
-                switch DigestAuth.checkNonce(credentials.nonce, secret: settings.secret, now: DigestAuth.wallClockSeconds()) {
+                let now = DigestAuth.wallClockSeconds()
+                switch DigestAuth.checkNonce(credentials.nonce, secret: settings.secret, now: now) {
                 case .valid: break
                 case .stale: return staleNonce
                 case .invalid: return genericError
@@ -123,7 +124,13 @@ enum AuthFunctions {
                 let body = credentials.qop?.lowercased() == "auth-int"
                     ? Array(ctx.message.get(.body, name: nil, index: nil).stringValue.utf8) : []
                 let expected = DigestAuth.expectedResponse(credentials, ha1: ha1, method: ctx.message.method, body: body)
-                return DigestAuth.constantTimeEqual(expected, credentials.response) ? 1 : invalidPassword
+                guard DigestAuth.constantTimeEqual(expected, credentials.response) else { return invalidPassword }
+                // A right answer seen before (same nonce, nc not higher) is a replay: treated as a stale nonce.
+                let nc = credentials.qop.flatMap { _ in credentials.nc.flatMap { UInt64($0, radix: 16) } }
+                guard NonceCounters.shared.accept(nonce: credentials.nonce, nc: nc,
+                                                  expires: NonceCounters.expiry(of: credentials.nonce) ?? now,
+                                                  now: now) else { return staleNonce }
+                return 1
             }
         })
     }
