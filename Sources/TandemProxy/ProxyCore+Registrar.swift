@@ -1,4 +1,5 @@
 import Reactor
+import Synchronization
 import SIPCore
 
 /// The registrar (OpenSIPS 3.6 `registrar` over `usrloc` in `single-instance-no-db` mode): `save`,
@@ -67,6 +68,10 @@ extension ProxyCore {
             return -1
         }
         guard message.method == .register else { return fail(400, "Bad Request") }
+        if !locationSweepStarted.load(ordering: .relaxed),
+           locationSweepStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
+            startLocationSweep(on: context.worker)
+        }
         guard let aor = explicitAOR.flatMap({ aorKey(forURIText: $0) })
                 ?? ((try? message.to())?.uriText).flatMap({ aorKey(forURIText: $0) }) else {
             return fail(400, "Bad To URI")
@@ -211,8 +216,9 @@ extension ProxyCore {
         return location.remove(aor, contact: contact?.isEmpty == true ? nil : contact) > 0 ? 1 : -1
     }
 
-    /// Purges expired contacts every ``locationSweepMilliseconds`` on `worker` (worker 0).
-    public func startLocationSweep(on worker: WorkerContext) {
+    /// Purges expired contacts every ``locationSweepMilliseconds`` on `worker` (the worker of the first
+    /// `save`).
+    func startLocationSweep(on worker: WorkerContext) {
         _ = worker.reactor.schedule(afterMilliseconds: Self.locationSweepMilliseconds) { [weak worker, weak self] in
             guard let worker, let self else { return }
             self.location.purgeExpired(now: self.locationNow(worker))

@@ -158,10 +158,7 @@ private struct Worker {
 
     func run() {
         onStart?(box.context)
-        if box.context.index == 0 {
-            core.startMemoryTrim(on: box.context)
-            core.startLocationSweep(on: box.context)
-        }
+        if box.context.index == 0 { core.startMemoryTrim(on: box.context) }
         do {
             try box.reactor.run()
         } catch {

@@ -193,8 +193,6 @@ public final class TandemServer: Sendable {
     public func attachWorker(_ worker: WorkerContext) {
         router.attach(WorkerServices(asyncWorker: engine.makeWorker(reactor: worker.reactor), settings: drivers),
                       toWorker: worker.index)
-        // Worker 0 purges expired registrations, as in a started server.
-        if worker.index == 0 { core.startLocationSweep(on: worker) }
     }
 
     /// Releases what ``attachWorker(_:)`` gave `worker`.
