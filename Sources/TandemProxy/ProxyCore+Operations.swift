@@ -68,55 +68,72 @@ extension ProxyCore {
             }
         }
         guard let txn = context.transaction else { return .noTransaction }
-        // t_on_branch: the branch route works on this branch's own copy of the request.
-        var branchMessage = context.message
-        var branchDestination = context.destinationURI
-        if let route = context.branchRoute {
-            let branchContext = RequestContext(message: context.message, source: context.source,
-                                               socketIndex: context.socketIndex, worker: context.worker,
-                                               core: self, transaction: txn)
-            branchContext.destinationURI = context.destinationURI
-            branchContext.flags = context.flags
-            guard router.routeBranch(route, branchContext) else { return .droppedByBranchRoute }
-            branchMessage = branchContext.message
-            branchDestination = branchContext.destinationURI
+        // Parallel forking: the Request-URI (with $du) is branch 0, the branch set follows; an explicit
+        // destination sends the request there alone.
+        var plans: [(message: SIPMessage, destinationURI: String?)] = [(context.message, context.destinationURI)]
+        if destination == nil {
+            for extra in context.branches { plans.append((extra.request(from: context.message), extra.destinationURI)) }
         }
+        context.branches = []
+        let forking = plans.count > 1
         let inputs = BranchInputs(relayedRequest: context.message, flags: context.flags,
                                   failureRoute: context.failureRoute, replyRoute: context.replyRoute,
                                   branchRoute: context.branchRoute, socketIndex: context.socketIndex,
                                   finalResponseTimeout: context.finalResponseTimeout,
                                   inviteFinalResponseTimeout: context.inviteFinalResponseTimeout)
-        switch relayTarget(message: branchMessage, destinationURI: branchDestination, override: destination,
-                           context: context) {
-        case .address(let target, let alternates):
-            let outcome = addBranch(txn: txn, method: method, message: branchMessage, inputs: inputs, target: target,
-                                    alternates: alternates, worker: context.worker)
-            if outcome == .relayed { context.relayed = true }
-            return outcome
-        case .refused(let outcome):
-            return outcome
-        case .pending(let lookup):
-            // The script goes on as if relayed; the branch leaves when the name is located. Until then
-            // the transaction cannot complete (a failure route that relays to a name waits too).
-            let open = locked(txn, worker: context.worker) { state -> Bool in
-                guard !state.cancelled, state.finalStatus == 0 else { return false }
-                state.pendingLookups += 1
-                if state.relayedRequest == nil { state.relayedRequest = inputs.relayedRequest }
-                state.flags = inputs.flags
-                if let route = inputs.failureRoute { state.failureRoute = route }
-                if let route = inputs.replyRoute { state.replyRoute = route }
-                if let route = inputs.branchRoute { state.branchRoute = route }
-                return true
+        var outgoing: [PreparedBranch] = []
+        var pending: [(lookup: PendingLocation, message: SIPMessage)] = []
+        var refusal = RelayOutcome.noNextHop
+        for plan in plans {
+            switch prepareBranch(plan.message, destinationURI: plan.destinationURI, override: destination,
+                                 context: context, txn: txn, repliesOnRefusal: !forking) {
+            case .ready(let branch): outgoing.append(branch)
+            case .pending(let lookup, let message): pending.append((lookup, message))
+            case .refused(let why): refusal = why
             }
-            guard open else { return .transactionClosed }
-            context.relayed = true
-            let worker = context.worker
-            lookup.whenDone { [weak self, txn, branchMessage] location in
-                self?.lookupFinished(location, txn: txn, method: method, message: branchMessage, inputs: inputs,
+        }
+        guard !outgoing.isEmpty || !pending.isEmpty else { return refusal }
+        let socketIndex = context.socketIndex
+        let worker = context.worker
+        for branch in outgoing {
+            clientTable.set(ClientKey(branch: branch.branchID, isCancel: false), txn)
+            rememberSilentBranch(branch.branchID, destination: branch.target)
+        }
+        let added = locked(txn, worker: worker) { state -> Bool in
+            guard !state.cancelled, state.finalStatus == 0 else { return false }
+            inputs.store(in: &state)
+            // A branch whose name is being located keeps the transaction open until it is added.
+            state.pendingLookups += pending.count
+            let timers = branchTimers(finalResponseTimeout: inputs.finalResponseTimeout,
+                                      inviteFinalResponseTimeout: inputs.inviteFinalResponseTimeout, state: &state)
+            // Every branch is in the set before any can fail, so no outcome completes the transaction early.
+            for branch in outgoing {
+                appendBranch(branch, method: method, timers: timers, socketIndex: socketIndex, txn: txn,
+                             state: &state, worker: worker)
+            }
+            return true
+        }
+        guard added else {
+            for branch in outgoing {
+                clientTable.remove(ClientKey(branch: branch.branchID, isCancel: false))
+                forgetSilentBranch(branch.branchID, destination: branch.target)
+            }
+            return .transactionClosed
+        }
+        context.relayed = true
+        for (lookup, message) in pending {
+            lookup.whenDone { [weak self, txn] location in
+                self?.lookupFinished(location, txn: txn, method: method, message: message, inputs: inputs,
                                      worker: worker)
             }
-            return .relayed
         }
+        // Sent with the lock released. Nothing can reach a branch before its request left: a reply
+        // needs the request, its timers run on this worker, and a CANCEL only marks it (no provisional yet).
+        for branch in outgoing {
+            sendBranch(branch.branchID, bytes: branch.bytes, to: branch.target, socketIndex: socketIndex, txn: txn,
+                       worker: worker)
+        }
+        return .relayed
     }
 
     /// What a branch takes from the request context at `t_relay` time (kept while its name resolves).
@@ -130,59 +147,57 @@ extension ProxyCore {
         /// `$T_fr_timeout` / `$T_fr_inv_timeout` as the script left them (ms; nil: unchanged).
         var finalResponseTimeout: Int64?
         var inviteFinalResponseTimeout: Int64?
+
+        /// Records the request, flags and armed routes in the transaction.
+        func store(in state: inout ProxyTransaction.State) {
+            if state.relayedRequest == nil { state.relayedRequest = relayedRequest }
+            state.flags = flags
+            if let route = failureRoute { state.failureRoute = route }
+            if let route = replyRoute { state.replyRoute = route }
+            if let route = branchRoute { state.branchRoute = route }
+        }
     }
 
-    /// Adds a branch to `target` (with `alternates` for DNS failover) and sends its request.
-    func addBranch(txn: ProxyTransaction, method: SIPMethod, message: SIPMessage, inputs: BranchInputs,
-                   target: SocketAddress, alternates: [SocketAddress], worker: WorkerContext) -> RelayOutcome {
-        let socketIndex = inputs.socketIndex
-        let branchID = Branch.generate()
-        var outgoing = message
-        prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex)
-        let bytes = outgoing.serialize()
-        let key = ClientKey(branch: branchID, isCancel: false)
-        clientTable.set(key, txn)
-        rememberSilentBranch(branchID, destination: target)
-        let added = locked(txn, worker: worker) { state -> Bool in
-            guard !state.cancelled, state.finalStatus == 0 else { return false }
-            if state.relayedRequest == nil { state.relayedRequest = inputs.relayedRequest }
-            state.flags = inputs.flags
-            if let route = inputs.failureRoute { state.failureRoute = route }
-            if let route = inputs.replyRoute { state.replyRoute = route }
-            if let route = inputs.branchRoute { state.branchRoute = route }
-            let timers = branchTimers(finalResponseTimeout: inputs.finalResponseTimeout,
-                                      inviteFinalResponseTimeout: inputs.inviteFinalResponseTimeout, state: &state)
-            let machine: ProxyBranch.Machine = method == .invite
-                ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
-                : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
-            var branch = ProxyBranch(branchID: branchID, machine: machine, request: bytes, destination: target,
-                                     socketIndex: socketIndex)
-            if !alternates.isEmpty { branch.failover = ProxyBranch.Failover(message: message, targets: alternates) }
-            state.branches.append(branch)
-            counters.clientTransactionsCreated.add(1, ordering: .relaxed)
-            // `.start` only arms the branch's timers (nothing is sent under the lock).
-            _ = clientEvent(.start, branch: state.branches.count - 1, response: nil, txn: txn, state: &state,
-                            worker: worker)
-            return true
+    /// One branch ready to go: its request with our Via, where it goes first, and the other targets of
+    /// its DNS set (failover re-sends `message`, the branch's request before our Via).
+    struct PreparedBranch {
+        var branchID: String
+        var bytes: [UInt8]
+        var target: SocketAddress
+        var alternates: [SocketAddress]
+        var message: SIPMessage
+    }
+
+    /// Adds the client transaction of `branch` to the transaction (its timers armed; nothing sent).
+    private func appendBranch(_ branch: PreparedBranch, method: SIPMethod, timers: TimerSettings, socketIndex: Int,
+                              txn: ProxyTransaction, state: inout ProxyTransaction.State, worker: WorkerContext) {
+        let machine: ProxyBranch.Machine = method == .invite
+            ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
+            : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
+        var proxyBranch = ProxyBranch(branchID: branch.branchID, machine: machine, request: branch.bytes,
+                                      destination: branch.target, socketIndex: socketIndex)
+        if !branch.alternates.isEmpty {
+            proxyBranch.failover = ProxyBranch.Failover(message: branch.message, targets: branch.alternates)
         }
-        guard added else {
-            clientTable.remove(key)
-            forgetSilentBranch(branchID, destination: target)
-            return .transactionClosed
+        state.branches.append(proxyBranch)
+        counters.clientTransactionsCreated.add(1, ordering: .relaxed)
+        // `.start` only arms the branch's timers (nothing is sent under the lock).
+        _ = clientEvent(.start, branch: state.branches.count - 1, response: nil, txn: txn, state: &state,
+                        worker: worker)
+    }
+
+    /// Sends a branch's request (the lock released); a send that fails is the branch's transport error.
+    private func sendBranch(_ branchID: String, bytes: [UInt8], to target: SocketAddress, socketIndex: Int,
+                            txn: ProxyTransaction, worker: WorkerContext) {
+        guard !worker.send(bytes, to: target, socketIndex: socketIndex) else { return }
+        let post = locked(txn, worker: worker) { state -> PostAction in
+            guard let index = state.branches.firstIndex(where: { $0.branchID == branchID }) else { return .none }
+            logger.warning("cannot send request to next hop",
+                           metadata: Self.metadata(for: txn, state: state, branch: index))
+            return clientEvent(.transportError, branch: index, response: nil, txn: txn, state: &state,
+                               worker: worker)
         }
-        // Sent with the lock released. Nothing can reach the branch before its request left: a reply
-        // needs the request, its timers run on this worker, and a CANCEL only marks it (no provisional yet).
-        if !worker.send(bytes, to: target, socketIndex: socketIndex) {
-            let post = locked(txn, worker: worker) { state -> PostAction in
-                guard let index = state.branches.firstIndex(where: { $0.branchID == branchID }) else { return .none }
-                logger.warning("cannot send request to next hop",
-                               metadata: Self.metadata(for: txn, state: state, branch: index))
-                return clientEvent(.transportError, branch: index, response: nil, txn: txn, state: &state,
-                                   worker: worker)
-            }
-            runPostAction(post, txn: txn, worker: worker)
-        }
-        return .relayed
+        runPostAction(post, txn: txn, worker: worker)
     }
 
     /// The answer for a branch that waited for DNS: the branch goes to the first target, or, when the
@@ -190,10 +205,32 @@ extension ProxyCore {
     /// upstream).
     private func lookupFinished(_ location: SIPLocation, txn: ProxyTransaction, method: SIPMethod, message: SIPMessage,
                                 inputs: BranchInputs, worker: WorkerContext) {
-        locked(txn, worker: worker) { state in state.pendingLookups -= 1 }
         if case .targets(let targets) = location, let first = targets.first {
-            _ = addBranch(txn: txn, method: method, message: message, inputs: inputs, target: first,
-                          alternates: Array(targets.dropFirst()), worker: worker)
+            let branchID = Branch.generate()
+            var outgoing = message
+            prepareForForwarding(&outgoing, branch: branchID, socketIndex: inputs.socketIndex)
+            let branch = PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: first,
+                                        alternates: Array(targets.dropFirst()), message: message)
+            clientTable.set(ClientKey(branch: branchID, isCancel: false), txn)
+            rememberSilentBranch(branchID, destination: first)
+            let (added, post) = locked(txn, worker: worker) { state -> (Bool, PostAction) in
+                state.pendingLookups -= 1
+                // Cancelled or answered meanwhile: the branches already there may now be all that is left.
+                guard !state.cancelled, state.finalStatus == 0 else {
+                    return (false, completeIfDone(txn: txn, state: &state, worker: worker))
+                }
+                appendBranch(branch, method: method, timers: branchTimers(state: state), socketIndex: inputs.socketIndex,
+                             txn: txn, state: &state, worker: worker)
+                return (true, .none)
+            }
+            guard added else {
+                clientTable.remove(ClientKey(branch: branchID, isCancel: false))
+                forgetSilentBranch(branchID, destination: first)
+                runPostAction(post, txn: txn, worker: worker)
+                return
+            }
+            sendBranch(branchID, bytes: branch.bytes, to: first, socketIndex: inputs.socketIndex, txn: txn,
+                       worker: worker)
             return
         }
         counters.hostNamesRefused.add(1, ordering: .relaxed)
@@ -201,7 +238,10 @@ extension ProxyCore {
                      metadata: Self.metadata(for: message).merging(
                          [LogMetadataKey.destination: .string("\(location)")]) { _, new in new })
         let post = locked(txn, worker: worker) { state -> PostAction in
-            guard !state.cancelled, state.finalStatus == 0 else { return .none }
+            state.pendingLookups -= 1
+            guard !state.cancelled, state.finalStatus == 0 else {
+                return completeIfDone(txn: txn, state: &state, worker: worker)
+            }
             let timers = branchTimers(state: state)
             let machine: ProxyBranch.Machine = method == .invite
                 ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
@@ -211,6 +251,49 @@ extension ProxyCore {
             return branchFailed(state.branches.count - 1, status: 503, txn: txn, state: &state, worker: worker)
         }
         runPostAction(post, txn: txn, worker: worker)
+    }
+
+    /// One branch of a `t_relay`, or why it goes nowhere.
+    enum BranchPlan {
+        /// Its next hop is known: ready to add and send.
+        case ready(PreparedBranch)
+        /// Its next hop's name is being located; `message` is the branch's request (branch route run).
+        case pending(PendingLocation, message: SIPMessage)
+        /// Dropped by the branch route, or no usable next hop.
+        case refused(RelayOutcome)
+    }
+
+    /// One branch of a `t_relay`: the branch route run on its copy of the request, its next hop found
+    /// (or being located), our Via added. `repliesOnRefusal`: the request's only branch answers 503 when
+    /// its name is known not to resolve; one branch of several is just left out.
+    private func prepareBranch(_ message: SIPMessage, destinationURI: String?, override destination: String?,
+                               context: RequestContext, txn: ProxyTransaction, repliesOnRefusal: Bool) -> BranchPlan {
+        // t_on_branch: the branch route works on this branch's own copy of the request.
+        var branchMessage = message
+        var branchDestination = destinationURI
+        if let route = context.branchRoute {
+            let branchContext = RequestContext(message: message, source: context.source,
+                                               socketIndex: context.socketIndex, worker: context.worker,
+                                               core: self, transaction: txn)
+            branchContext.destinationURI = destinationURI
+            branchContext.flags = context.flags
+            guard router.routeBranch(route, branchContext) else { return .refused(.droppedByBranchRoute) }
+            branchMessage = branchContext.message
+            branchDestination = branchContext.destinationURI
+        }
+        switch relayTarget(message: branchMessage, destinationURI: branchDestination, override: destination,
+                           context: context, repliesOnRefusal: repliesOnRefusal) {
+        case .address(let target, let alternates):
+            let branchID = Branch.generate()
+            var outgoing = branchMessage
+            prepareForForwarding(&outgoing, branch: branchID, socketIndex: context.socketIndex)
+            return .ready(PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: target,
+                                         alternates: alternates, message: branchMessage))
+        case .pending(let lookup):
+            return .pending(lookup, message: branchMessage)
+        case .refused(let outcome):
+            return .refused(outcome)
+        }
     }
 
     /// The destination recorded on a branch whose name did not resolve (never sent to).
@@ -227,7 +310,7 @@ extension ProxyCore {
     /// The next hop of a relayed request. A name not located (no record, DNS down) gets 503 when its
     /// answer is already known; no usable next hop is logged.
     private func relayTarget(message: SIPMessage, destinationURI: String?, override destination: String?,
-                             context: RequestContext) -> RelayTarget {
+                             context: RequestContext, repliesOnRefusal: Bool = true) -> RelayTarget {
         switch nextHop(message: message, destinationURI: destinationURI, override: destination) {
         case .address(let address):
             return .address(address, alternates: [])
@@ -237,7 +320,7 @@ extension ProxyCore {
             if case .targets(let targets) = location, let first = targets.first {
                 return .address(first, alternates: Array(targets.dropFirst()))
             }
-            refuseHostName(host, context: context)
+            refuseHostName(host, context: context, replies: repliesOnRefusal)
             return .refused(.hostNameRefused)
         case .unusable:
             logger.info("t_relay: no usable next hop", metadata: Self.metadata(for: context.message))
@@ -304,27 +387,31 @@ extension ProxyCore {
 
     /// The next hop's name has no usable DNS answer (already known when t_relay ran): counted, and a
     /// 503 for anything but ACK and CANCEL (t_relay then returns -1 and a later reply is not sent).
-    func refuseHostName(_ name: String, context: RequestContext) {
+    func refuseHostName(_ name: String, context: RequestContext, replies: Bool = true) {
         counters.hostNamesRefused.add(1, ordering: .relaxed)
         logger.debug("next hop name not resolved; 503",
                      metadata: Self.metadata(for: context.message, peer: context.source).merging(
                          [LogMetadataKey.destination: .string(name)]) { _, new in new })
-        guard let method = context.message.method, method != .ack, method != .cancel, !context.replied else { return }
+        guard replies, let method = context.message.method, method != .ack, method != .cancel,
+              !context.replied else { return }
         _ = reply(context, status: 503, reason: "Service Unavailable (next hop not resolved)")
     }
 
     /// `sl_send_reply(code, reason)`: a reply without a transaction.
-    public func statelessReply(_ context: RequestContext, status: Int, reason: String?) -> Int32 {
+    public func statelessReply(_ context: RequestContext, status: Int, reason: String?,
+                               extraHeaders: [(HeaderName, String)] = []) -> Int32 {
         // ACKs get no reply; a request that already got its final reply gets no second one.
         guard context.message.method != .ack, !(context.replied && status >= 200) else { return -1 }
         sendStatelessReply(to: context.message, source: context.source, socketIndex: context.socketIndex,
-                           status: status, reason: reason, worker: context.worker, extraHeaders: context.replyHeaders)
+                           status: status, reason: reason, worker: context.worker,
+                           extraHeaders: extraHeaders + context.replyHeaders)
         if status >= 200 { context.replied = true }
         return 1
     }
 
     /// `t_reply(code, reason)`: a reply in the request's transaction (created if needed).
-    public func reply(_ context: RequestContext, status: Int, reason: String?) -> Int32 {
+    public func reply(_ context: RequestContext, status: Int, reason: String?,
+                      extraHeaders: [(HeaderName, String)] = []) -> Int32 {
         if context.transaction == nil {
             let created = newTransaction(context)
             guard created > 0 else { return created }
@@ -332,7 +419,8 @@ extension ProxyCore {
         guard let txn = context.transaction else { return -1 }
         let sent = locked(txn, worker: context.worker) { state -> Bool in
             guard state.finalStatus == 0 else { return false }
-            let bytes = localResponse(to: state, status: status, reason: reason, extraHeaders: context.replyHeaders)
+            let bytes = localResponse(to: state, status: status, reason: reason,
+                                      extraHeaders: extraHeaders + context.replyHeaders)
             sendUpstream(bytes, status: status, txn: txn, state: &state, worker: context.worker)
             return true
         }

@@ -36,6 +36,11 @@ public final class ProxyCore: Sendable {
     let overloadLog = LogRateLimiter(seconds: 10)
     /// Worker 0's memory trim bookkeeping (``startMemoryTrim(on:)``).
     let memoryTrim = Mutex(MemoryTrimState())
+    /// The location service (`save`/`lookup("location")`).
+    public let location = LocationService()
+    /// Set once the first `save` started the purge of expired contacts (a proxy that registers no one
+    /// runs no such timer).
+    let locationSweepStarted = Atomic<Bool>(false)
 
     public init(settings: ProxySettings, router: any RequestRouter, logger: Logger = Logger(label: "tandem.proxy")) {
         self.settings = settings

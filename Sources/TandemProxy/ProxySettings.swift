@@ -31,6 +31,8 @@ public struct ProxySettings: Sendable {
     /// The resolver every worker uses for next hops given by name (settings from the core `dns_*`
     /// parameters, shared cache and counters).
     public var dns: DNSEnvironment = DNSEnvironment.shared
+    /// The registrar and location service parameters (`modparam("registrar"|"usrloc", …)`).
+    public var registrar: RegistrarSettings
 
     /// Default ``maxTransactions``: a 2-core machine relays about 2,000 calls/s; 40,000 transactions
     /// waiting for a final reply is 20 s of that, or a silent next hop taking 1,250 INVITEs/s through
@@ -50,7 +52,8 @@ public struct ProxySettings: Sendable {
         socketLayout: UDPSocketLayout = .shared,
         maxTransactions: Int = ProxySettings.defaultMaxTransactions,
         maxSuspended: Int = ProxySettings.defaultMaxSuspended,
-        overloadRetryAfter: Int = 5
+        overloadRetryAfter: Int = 5,
+        registrar: RegistrarSettings = RegistrarSettings()
     ) {
         self.listen = listen
         self.workers = max(1, workers)
@@ -63,5 +66,6 @@ public struct ProxySettings: Sendable {
         self.maxTransactions = max(0, maxTransactions)
         self.maxSuspended = max(0, maxSuspended)
         self.overloadRetryAfter = max(0, overloadRetryAfter)
+        self.registrar = registrar
     }
 }

@@ -23,6 +23,9 @@ public final class RequestContext {
     public var destinationURI: String?
     /// Message flags (`setflag`), copied into the transaction when it is created.
     public var flags: UInt64 = 0
+    /// The branch set beside the Request-URI (`append_branch`, `lookup`): `t_relay()` forks to the
+    /// Request-URI and every entry at once, then clears it.
+    public var branches: [BranchTarget] = []
     /// Routes armed by `t_on_failure`, `t_on_reply`, `t_on_branch`, stored in the transaction at t_relay.
     public var failureRoute: Int?
     public var replyRoute: Int?

@@ -28,9 +28,27 @@ final class RequestMessageAdapter: SIPMessageAdapter {
     override func get(_ pv: MessagePV, name: String?, index: Int?) -> ScriptValue {
         switch pv {
         case .destinationURI: return text(context.destinationURI)
+        case .branch: return branchField(name ?? "uri", index: index ?? 0)
         case .replyStatus, .replyCode:
             return context.failureStatus > 0 ? .int(context.failureStatus) : (pv == .replyCode ? .int(0) : .null)
         default: return super.get(pv, name: name, index: index)
+        }
+    }
+
+    /// `$branch(field)[index]` (negative index: from the end); `count` gives the number of branches.
+    private func branchField(_ field: String, index: Int) -> ScriptValue {
+        let branches = context.branches
+        if field == "count" { return .int(branches.count) }
+        let i = index >= 0 ? index : branches.count + index
+        guard i >= 0, i < branches.count else { return .null }
+        let branch = branches[i]
+        switch field {
+        case "uri": return .string(branch.uri)
+        case "q": return branch.q.map { .string(BranchTarget.formatQ($0)) } ?? .null
+        case "duri": return text(branch.destinationURI)
+        case "path": return branch.path.isEmpty ? .null : .string(branch.path.joined(separator: ","))
+        case "flags": return .int(Int(truncatingIfNeeded: branch.flags))
+        default: return .null
         }
     }
 

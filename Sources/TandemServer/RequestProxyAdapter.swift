@@ -78,6 +78,45 @@ final class RequestProxyAdapter: ScriptProxy {
         AsyncBindings.invokeSynchronously(call.name, call.arguments, services: services, into: &execution)
     }
 
+    func appendBranch(uri: String?, q: String?) -> Int {
+        var qValue: Int?
+        if let q, !q.isEmpty {
+            guard let parsed = BranchTarget.parseQ(q) else { return -1 }
+            qValue = parsed
+        }
+        guard let uri else {
+            // No URI: the current Request-URI with its $du.
+            guard let current = context.message.requestURIText else { return -1 }
+            context.branches.append(BranchTarget(uri: current, q: qValue, destinationURI: context.destinationURI,
+                                                 flags: 0))
+            return 1
+        }
+        guard (try? URI(parsing: uri)) != nil else { return -1 }
+        context.branches.append(BranchTarget(uri: uri, q: qValue))
+        return 1
+    }
+
+    func registrarSave(domain: String, flags: String, aor: String?) -> Int {
+        Int(core.save(context, flags: ProxyCore.SaveFlags(flags), aor: aor))
+    }
+
+    func registrarLookup(domain: String, flags: String, aor: String?) -> Int {
+        Int(core.lookup(context, flags: flags, aor: aor))
+    }
+
+    func registrarIsRegistered(domain: String, aor: String?) -> Int {
+        Int(core.isRegistered(context, aor: aor))
+    }
+
+    func registrarRemove(domain: String, aor: String, contact: String?) -> Int {
+        Int(core.removeRegistration(aor: aor, contact: contact))
+    }
+
+    func sendReply(code: Int, reason: String, headers: [(String, String)]) -> Int {
+        Int(core.localReply(context, status: code, reason: reason.isEmpty ? nil : reason,
+                            extraHeaders: headers.map { (HeaderName($0.0), $0.1) }))
+    }
+
     /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`.
     static func uriText(forDestination text: String) -> String {
         for prefix in ["udp:", "UDP:"] where text.hasPrefix(prefix) {

@@ -78,6 +78,12 @@ class SIPMessageAdapter: ScriptMessage {
             return .int(message.headerLineCount(HeaderName(name)))
         case .socketIn: return socketIn(field: name)
         case .contactField: return contactField(name ?? "")
+        case .branch: return .null
+        case .authUser, .authRealm, .authURI:
+            let values = message.headerValues(.proxyAuthorization) + message.headerValues(.authorization)
+            guard let credentials = DigestCredentials.find(in: values, realm: nil) else { return .null }
+            return .string(pv == .authUser ? credentials.username
+                           : pv == .authRealm ? credentials.realm : credentials.uri)
         }
     }
 

@@ -102,6 +102,8 @@ public enum ServerConfiguration {
             }
             bounds[decl.param] = v
         }
+        let (registrar, registrarDiagnostics) = registrarSettings(for: config)
+        diagnostics += registrarDiagnostics
         guard diagnostics.isEmpty else { return (nil, diagnostics) }
         let settings = ProxySettings(
             listen: listen,
@@ -112,7 +114,8 @@ public enum ServerConfiguration {
             socketLayout: socketLayout,
             maxTransactions: bounds["max_transactions"]!,
             maxSuspended: bounds["max_suspended"]!,
-            overloadRetryAfter: bounds["overload_retry_after"]!)
+            overloadRetryAfter: bounds["overload_retry_after"]!,
+            registrar: registrar)
         return (settings, [])
     }
 }
@@ -132,6 +135,9 @@ extension ServerConfiguration {
                    "overload_retry_after", "ldap_max_connections", "ldap_max_searches_per_connection"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
+        "auth": ["secret", "nonce_expire", "password_spec", "calculate_ha1"],
+        "registrar": ["default_expires", "min_expires", "max_expires", "max_contacts"],
+        "usrloc": ["use_domain", "working_mode_preset", "db_mode"],
         "httpd": ["ip", "port"], "prometheus": ["root"],
         "rest_client": ["connection_timeout", "curl_timeout", "ssl_verifypeer", "ssl_verifyhost",
                         "max_transfer_size", "max_async_transfers"],

@@ -14,11 +14,11 @@ import Testing
         bogus_param = 1
         log_level = 9
         loadmodule "tm.so"
-        loadmodule "usrloc.so"
+        loadmodule "nathelper.so"
         loadmodule "sl.so"
         modparam("tm", "no_such", 1)
         modparam("rr", "append_fromtag", 1)
-        modparam("usrloc", "db_mode", 2)
+        modparam("nathelper", "natping_interval", 2)
         route {
             frobnicate();
             t_relay(1, 2);
@@ -42,7 +42,7 @@ import Testing
         #expect(diags(src) == [
             "bad.cfg:1:1: unknown global parameter 'bogus_param'",
             "bad.cfg:2:1: global parameter 'log_level' needs an integer in -3...4",
-            "bad.cfg:4:12: module 'usrloc' is not available in Tandem",
+            "bad.cfg:4:12: module 'nathelper' is not available in Tandem",
             "bad.cfg:6:1: unknown parameter 'no_such' for module 'tm'",
             "bad.cfg:7:1: modparam for module 'rr' which is not loaded",
             "bad.cfg:10:5: unknown function 'frobnicate'",
@@ -55,7 +55,7 @@ import Testing
             "bad.cfg:16:21: resume route 'fr' must be a plain route[...], not failure_route",
             "bad.cfg:17:5: pseudo-variable '$ci' is read-only",
             "bad.cfg:18:5: unknown pseudo-variable '$foo'",
-            "bad.cfg:19:11: unknown pseudo-variable '$bar' (did you mean '$var'?)",
+            "bad.cfg:19:11: unknown pseudo-variable '$bar' (did you mean '$ar'?)",
             "bad.cfg:20:5: function 'record_route' needs module 'rr' to be loaded",
             "bad.cfg:21:16: invalid regular expression '([': Invalid regular expression",
             "bad.cfg:22:5: 'break' outside of a loop or switch",
@@ -70,23 +70,23 @@ import Testing
     @Test func missingFeaturesListed() {
         let r = check("""
         loadmodule "tm.so"
-        loadmodule "usrloc.so"
-        loadmodule "registrar.so"
+        loadmodule "nathelper.so"
+        loadmodule "dialog.so"
         route {
-            if (!lookup("location")) { t_reply(404, "Not Found"); exit; }
-            save("location");
+            if (!nat_uac_test(1)) { t_reply(404, "Not Found"); exit; }
+            fix_nated_register();
             $var(u) = $(ru{s.xor,k});
-            lookup("location");
+            nat_uac_test(1);
         }
         event_route[E_UL_CONTACT_INSERT] { }
         """, file: "res.cfg")
         #expect(r.missing.map(\.description) == [
-            "res.cfg:2: module 'usrloc'",
-            "res.cfg:3: module 'registrar'",
-            "res.cfg:5: function 'lookup'",
-            "res.cfg:6: function 'save'",
+            "res.cfg:2: module 'nathelper'",
+            "res.cfg:3: module 'dialog'",
+            "res.cfg:5: function 'nat_uac_test'",
+            "res.cfg:6: function 'fix_nated_register'",
             "res.cfg:7: transformation '{s.xor,k}'",
-            "res.cfg:8: function 'lookup'",
+            "res.cfg:8: function 'nat_uac_test'",
             "res.cfg:10: route type 'event_route'",
         ])
         #expect(r.script == nil)

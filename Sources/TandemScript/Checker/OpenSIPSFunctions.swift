@@ -3,7 +3,7 @@
 enum OpenSIPSFunctions {
     static let modules: [String: String] = {
         let table: [(String, [String])] = [
-            ("core", ["forward", "send", "revert_uri", "append_branch", "add_local_rport", "force_send_socket", "force_tcp_alias", "assert", "setdsturi",
+            ("core", ["forward", "send", "revert_uri", "add_local_rport", "force_send_socket", "force_tcp_alias", "assert", "setdsturi",
                       "resetdsturi", "isdsturiset", "serialize_branches", "next_branches", "setbflag",
                       "resetbflag", "isbflagset", "setsflag", "resetsflag", "issflagset", "sl_forward_reply",
                       "raise_event", "subscribe_event", "cache_counter_fetch", "cache_add", "cache_sub",
@@ -12,10 +12,8 @@ enum OpenSIPSFunctions {
                     "t_release", "t_any_timeout", "t_any_replied", "t_is_local", "t_cancel_branch",
                     "t_add_hdrs", "t_reply_with_body", "t_write_req", "t_write_unix", "t_inject_branches",
                     "t_wait_for_new_branches", "t_new_request"]),
-            ("registrar", ["save", "lookup", "registered", "remove", "is_registered", "is_contact_registered",
-                           "add_sock_hdr", "is_ip_registered"]),
-            ("auth", ["www_challenge", "proxy_challenge", "consume_credentials", "is_rpid_user_e164",
-                      "append_rpid_hf"]),
+            ("registrar", ["is_contact_registered", "add_sock_hdr", "is_ip_registered"]),
+            ("auth", ["is_rpid_user_e164", "append_rpid_hf"]),
             ("auth_db", ["www_authorize", "proxy_authorize"]),
             ("nathelper", ["nat_uac_test", "fix_nated_contact", "fix_nated_register", "fix_nated_sdp",
                            "add_rcv_param", "is_behind_nat"]),

@@ -524,8 +524,32 @@ struct Compiler {
             let maxLimit = ScriptValue.int(config.modparam("maxfwd", "max_limit")?.intValue ?? 256)
             bound.append(.value({ _ in maxLimit }, constant: maxLimit))
         }
+        if AuthFunctions.names.contains(c.name) { bound += authSettingsArguments() }
         guard let binder = spec.binder else { return { _ in -1 } }
         return binder(id, c.name, bound)
+    }
+
+    /// The `auth` module's settings appended to its calls: the value of `password_spec` (default
+    /// `$avp(password)`), `calculate_ha1`, `secret` (random per process when unset), `nonce_expire` (30 s).
+    private mutating func authSettingsArguments() -> [BoundArg] {
+        var password: ValueFn = { _ in .null }
+        let spec = config.modparam("auth", "password_spec").map(Self.configText) ?? "$avp(password)"
+        if spec.hasPrefix("$"), let parsed = PVSyntax.parse(String(spec.dropFirst())) {
+            password = compilePVRead(parsed)
+        }
+        let calculate = ScriptValue.int(config.modparam("auth", "calculate_ha1")?.intValue ?? 0)
+        let secret = ScriptValue.string(config.modparam("auth", "secret").map(Self.configText) ?? DigestAuth.processSecret)
+        let expire = ScriptValue.int(config.modparam("auth", "nonce_expire")?.intValue ?? 30)
+        return [.value(password, constant: nil), .value({ _ in calculate }, constant: calculate),
+                .value({ _ in secret }, constant: secret), .value({ _ in expire }, constant: expire)]
+    }
+
+    /// A modparam value as written, without quotes.
+    private static func configText(_ value: ConfigValue) -> String {
+        switch value {
+        case .int(let v): return String(v)
+        case .string(let s), .word(let s): return s
+        }
     }
 
     private func literalName(_ e: Expr) -> String? {

@@ -34,7 +34,7 @@ enum PVKind: Sendable {
 
 /// OpenSIPS 3.6 core pseudo-variables Tandem does not provide yet (named as such by the checker).
 let openSIPSOnly: Set<String> = [
-    "af", "ai", "adu", "ar", "au", "ad", "aU", "Au", "argv", "bf", "bF", "branch", "br", "bR", "cl", "cT", "dd", "di",
+    "af", "ai", "ad", "aU", "Au", "argv", "bf", "bF", "br", "bR", "cl", "cT", "dd", "di",
     "dip", "dir", "dp", "dP", "ds", "fn", "fs", "hdr_name", "mF", "mi", "od", "op", "oP", "oU",
     "pp", "proto", "pd", "pn", "pu", "pU", "rb", "rP", "rt", "ruri", "src_ip", "tn", "T_ruri", "Tsm",
     "TS", "T_id", "T_reply_reason", "ctime", "cfg_line", "cfg_file",

@@ -18,6 +18,11 @@ public enum MessagePV: String, Sendable, CaseIterable, Hashable {
     case socketIn = "socket_in"
     /// `$ct.fields(uri|name|expires|q|params)`: a field of the first Contact.
     case contactField = "ct.fields"
+    /// `$branch(uri|q|duri|path|flags)[index]`: a field of the request's branch set (read-only).
+    case branch = "branch"
+    /// `$au`, `$ar`, `$adu`: username, realm and digest URI of the request's credentials
+    /// (Proxy-Authorization first, then Authorization).
+    case authUser = "au", authRealm = "ar", authURI = "adu"
 
     /// Whether a script may assign it (as OpenSIPS allows).
     public var isWritable: Bool {
@@ -28,7 +33,7 @@ public enum MessagePV: String, Sendable, CaseIterable, Hashable {
     }
 
     /// Whether it takes a `(name)` argument.
-    var needsName: Bool { self == .header || self == .headerCount || self == .contactField }
+    var needsName: Bool { self == .header || self == .headerCount || self == .contactField || self == .branch }
 
     /// Whether it takes an optional `(field)` argument.
     var allowsName: Bool { needsName || self == .socketIn }

@@ -41,6 +41,18 @@ public protocol ScriptProxy: AnyObject {
     /// Synchronous form of an external function (avp_db_query, rest_get, exec...).
     /// Return a negative code if it is not supported.
     func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int
+    /// `append_branch([uri[, q]])`: adds a branch (no uri: the current Request-URI and `$du`).
+    func appendBranch(uri: String?, q: String?) -> Int
+    /// registrar `save(domain[, flags[, aor]])`.
+    func registrarSave(domain: String, flags: String, aor: String?) -> Int
+    /// registrar `lookup(domain[, flags[, aor]])`.
+    func registrarLookup(domain: String, flags: String, aor: String?) -> Int
+    /// registrar `is_registered(domain[, aor])` (and the older `registered`).
+    func registrarIsRegistered(domain: String, aor: String?) -> Int
+    /// registrar `remove(domain, aor[, contact])`.
+    func registrarRemove(domain: String, aor: String, contact: String?) -> Int
+    /// A reply with extra headers (digest challenges): in the transaction if there is one, else stateless.
+    func sendReply(code: Int, reason: String, headers: [(String, String)]) -> Int
 }
 
 extension ScriptProxy {
@@ -58,6 +70,12 @@ extension ScriptProxy {
     public func transactionTimeout(invite: Bool) -> Int? { nil }
     /// Default: ignored.
     public func setTransactionTimeout(invite: Bool, seconds: Int?) {}
+    public func appendBranch(uri: String?, q: String?) -> Int { -1 }
+    public func registrarSave(domain: String, flags: String, aor: String?) -> Int { -1 }
+    public func registrarLookup(domain: String, flags: String, aor: String?) -> Int { -3 }
+    public func registrarIsRegistered(domain: String, aor: String?) -> Int { -1 }
+    public func registrarRemove(domain: String, aor: String, contact: String?) -> Int { -1 }
+    public func sendReply(code: Int, reason: String, headers: [(String, String)]) -> Int { -1 }
 }
 
 /// Which replies `t_local_replied(which)` looks at (OpenSIPS tm).

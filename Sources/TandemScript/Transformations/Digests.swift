@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// MD5 (RFC 1321), for `{s.md5}`. Not for security: OpenSIPS scripts use it for keys and tags.
-enum MD5 {
+public enum MD5 {
     private static let shifts: [UInt32] = [7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
                                            5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
                                            4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
@@ -15,7 +15,7 @@ enum MD5 {
     /// floor(abs(sin(i + 1)) * 2^32).
     private static let table: [UInt32] = (0..<64).map { i in UInt32((sin(Double(i + 1))).magnitude * 4_294_967_296.0) }
 
-    static func digest(_ message: [UInt8]) -> [UInt8] {
+    public static func digest(_ message: [UInt8]) -> [UInt8] {
         var a0: UInt32 = 0x67452301, b0: UInt32 = 0xefcdab89, c0: UInt32 = 0x98badcfe, d0: UInt32 = 0x10325476
         var m = message
         let bitLength = UInt64(message.count) &* 8
@@ -101,7 +101,7 @@ enum SHA1 {
 }
 
 /// SHA-256 (FIPS 180-4), for `{s.sha256}`.
-enum SHA256 {
+public enum SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -113,7 +113,7 @@ enum SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    static func digest(_ message: [UInt8]) -> [UInt8] {
+    public static func digest(_ message: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         let m = shaPad(message)
         var w = [UInt32](repeating: 0, count: 64)

@@ -1,0 +1,65 @@
+/// The branch set (core `append_branch`) and the registrar module's functions (`save`, `lookup`,
+/// `is_registered`/`registered`, `remove`), routed to `ScriptProxy`.
+enum RegistrarFunctions {
+    private static let requestFailure = RouteKindSet([.request, .failure])
+
+    static let specs: [FunctionSpec] = [
+        FunctionSpec("append_branch", args: [.string, .any], min: 0, routes: requestFailure, binder: { _, _, args in
+            let uri = args.value(0), q = args.value(1)
+            let count = args.count
+            return { ctx in
+                let u = count > 0 ? uri(&ctx) : .null
+                let qv = count > 1 ? q(&ctx) : .null
+                return ctx.proxy.appendBranch(uri: u.isNull || u.stringValue.isEmpty ? nil : u.stringValue,
+                                              q: qv.isNull ? nil : qv.stringValue)
+            }
+        }),
+        FunctionSpec("save", modules: ["registrar"], args: [.string, .string, .string], min: 1,
+                     routes: RouteKindSet([.request]), binder: { _, _, args in
+            let domain = args.value(0), flags = args.value(1), aor = args.value(2)
+            let count = args.count
+            return { ctx in
+                let d = domain(&ctx).stringValue
+                let f = count > 1 ? flags(&ctx).stringValue : ""
+                let a = count > 2 ? aor(&ctx) : .null
+                return ctx.proxy.registrarSave(domain: d, flags: f, aor: a.isNull ? nil : a.stringValue)
+            }
+        }),
+        FunctionSpec("lookup", modules: ["registrar"], args: [.string, .string, .string], min: 1,
+                     routes: requestFailure, binder: { _, _, args in
+            let domain = args.value(0), flags = args.value(1), aor = args.value(2)
+            let count = args.count
+            return { ctx in
+                let d = domain(&ctx).stringValue
+                let f = count > 1 ? flags(&ctx).stringValue : ""
+                let a = count > 2 ? aor(&ctx) : .null
+                return ctx.proxy.registrarLookup(domain: d, flags: f, aor: a.isNull ? nil : a.stringValue)
+            }
+        }),
+        registeredSpec("is_registered"),
+        registeredSpec("registered"),
+        FunctionSpec("remove", modules: ["registrar"], args: [.string, .string, .string], min: 2,
+                     routes: requestFailure, binder: { _, _, args in
+            let domain = args.value(0), aor = args.value(1), contact = args.value(2)
+            let count = args.count
+            return { ctx in
+                let c = count > 2 ? contact(&ctx) : .null
+                return ctx.proxy.registrarRemove(domain: domain(&ctx).stringValue, aor: aor(&ctx).stringValue,
+                                                 contact: c.isNull ? nil : c.stringValue)
+            }
+        }),
+    ]
+
+    private static func registeredSpec(_ name: String) -> FunctionSpec {
+        FunctionSpec(name, modules: ["registrar"], args: [.string, .string], min: 1, routes: requestFailure,
+                     binder: { _, _, args in
+            let domain = args.value(0), aor = args.value(1)
+            let count = args.count
+            return { ctx in
+                let a = count > 1 ? aor(&ctx) : .null
+                return ctx.proxy.registrarIsRegistered(domain: domain(&ctx).stringValue,
+                                                       aor: a.isNull ? nil : a.stringValue)
+            }
+        })
+    }
+}
