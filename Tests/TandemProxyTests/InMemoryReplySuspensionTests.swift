@@ -231,6 +231,24 @@ extension InMemoryCoreTests {
         #expect(proxy.sent().isEmpty)  // no 408 (Timer B), no second ACK to the UAS
     }
 
+    @Test("A CANCEL while a 486 is held (after a 180) sends no CANCEL to the UAS, which has its ACK already; 487 upstream")
+    func cancelWhileFinalHeld() throws {
+        let router = ReplySuspendingRouter(milliseconds: 2_000, holding: [486])
+        let proxy = try InMemoryProxy(router: router)
+        let received = try invite(proxy, branch: "z9hG4bK-rhold-10", callID: "rhold-10")
+        proxy.receive(uas.response(to: received, status: 180), from: uas.address)
+        #expect(try only(proxy.sent(), to: uac.address).statusCode == 180)
+        proxy.receive(uas.response(to: received, status: 486), from: uas.address)
+        #expect(try only(proxy.sent(), to: uas.address).method == .ack)
+        proxy.receive(uac.request("CANCEL", uri: bob, branch: "z9hG4bK-rhold-10", callID: "rhold-10"),
+                      from: uac.address)
+        proxy.advance(byMilliseconds: 0)
+        let sent = proxy.sent()
+        #expect(!sent.contains { $0.destination == uas.address })
+        #expect(sent.map { $0.status ?? 0 } == [200, 487])
+        #expect(router.cancelled.load(ordering: .relaxed) == 1)
+    }
+
     @Test("A held 200 to a non-INVITE stops Timer E: no retransmission of the request until the resume")
     func heldNonInviteFinalStopsTimerE() throws {
         let router = ReplySuspendingRouter(milliseconds: 2_000, holding: [200])
