@@ -32,6 +32,10 @@ struct SuspendedReply: Sendable {
     let branchIndex: Int
     let branchID: String
     let status: Int
+    /// Its To tag and RSeq: with the status and branch, what a retransmission of it repeats (a reply
+    /// from another fork downstream, or another reliable provisional, differs).
+    let toTag: String?
+    let rseq: String?
     var onCancel: (@Sendable () -> Void)?
     /// A CANCEL (Timer C, the transaction's end) came before the hook was registered: it runs at once.
     var cancelRequested = false
@@ -125,7 +129,9 @@ extension ProxyCore {
             state.nextReplySuspension &+= 1
             let saved = SuspendedReply(id: state.nextReplySuspension, message: context.message,
                                        source: context.source, branchIndex: context.branchIndex,
-                                       branchID: context.branchID, status: context.status)
+                                       branchID: context.branchID, status: context.status,
+                                       toTag: (try? context.message.to())?.tag,
+                                       rseq: context.message.header(.rseq))
             state.suspendedReplies.append(saved)
             if let index = state.branches.firstIndex(where: { $0.branchID == context.branchID }) {
                 // Only stops timers and sends the ACK: no post action.
@@ -173,15 +179,21 @@ extension ProxyCore {
         }
     }
 
-    /// True if `status` on branch `index` is a retransmission of a reply held there (the UAS resends
-    /// its provisional, or its final until ACKed): it is absorbed without running the reply routes
-    /// again, and the branch's client transaction resends the ACK of a held negative final reply.
+    /// True if `message` (`status`) on branch `index` is a retransmission of a reply held there (the
+    /// UAS resends its provisional, or its final until ACKed: same status, To tag and RSeq): it is
+    /// absorbed without running the reply routes again, and the branch's client transaction resends
+    /// the ACK of a held negative final reply.
     func absorbHeldRetransmission(_ message: SIPMessage, status: Int, branch index: Int, txn: ProxyTransaction,
                                   state: inout ProxyTransaction.State, worker: WorkerContext) -> Bool {
         let branchID = state.branches[index].branchID
         guard state.suspendedReplies.contains(where: { $0.branchID == branchID && $0.status == status }) else {
             return false
         }
+        let toTag = (try? message.to())?.tag
+        let rseq = message.header(.rseq)
+        guard state.suspendedReplies.contains(where: {
+            $0.branchID == branchID && $0.status == status && $0.toTag == toTag && $0.rseq == rseq
+        }) else { return false }
         _ = clientEvent(.responseHeld(status: status), branch: index, response: message, txn: txn,
                         state: &state, worker: worker)
         counters.heldReplyRetransmissionsAbsorbed.add(1, ordering: .relaxed)

@@ -198,6 +198,22 @@ extension InMemoryCoreTests {
         #expect(proxy.sent().isEmpty)  // a provisional after the 2xx is not relayed
     }
 
+    @Test("While a 183 is held, a 183 from another fork downstream (another To tag) is no retransmission: its reply routes run")
+    func otherForkNotAbsorbed() throws {
+        let router = ReplySuspendingRouter(milliseconds: 1_000, holding: [183])
+        let proxy = try InMemoryProxy(router: router)
+        let received = try invite(proxy, branch: "z9hG4bK-rhold-11", callID: "rhold-11")
+        proxy.receive(uas.response(to: received, status: 183, toTag: "fork1"), from: uas.address)
+        proxy.receive(uas.response(to: received, status: 183, toTag: "fork1"), from: uas.address)
+        proxy.receive(uas.response(to: received, status: 183, toTag: "fork2"), from: uas.address)
+        #expect(proxy.sent().isEmpty)
+        #expect(router.routed.load(ordering: .relaxed) == 2)
+        #expect(router.started.load(ordering: .relaxed) == 2)
+        #expect(proxy.core.counters.heldReplyRetransmissionsAbsorbed.load(ordering: .relaxed) == 1)
+        proxy.advance(byMilliseconds: 1_000)
+        #expect(proxy.sent().map { $0.status ?? 0 } == [183, 183])
+    }
+
     @Test("A held 486 is ACKed to the UAS at once, its retransmissions are ACKed and absorbed, and after the resume it goes upstream (no 408 from Timer B)")
     func heldNegativeFinalAcked() throws {
         let router = ReplySuspendingRouter(milliseconds: 2_000, holding: [486])
