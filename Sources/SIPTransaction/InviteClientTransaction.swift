@@ -25,6 +25,12 @@
 /// - `accepted`: 2xx → pass up (every 2xx, RFC 6026); `timer(.m)` → `terminated`.
 /// - `terminated`: nothing.
 ///
+/// `responseHeld(statusCode:)` is a response the TU keeps for a while before it feeds it as
+/// `response` (an `async()` in the proxy's `onreply_route`): the next hop must stop
+/// retransmitting now. In `calling`/`proceeding`: 1xx → cancel A/B, `proceeding` (nothing passed
+/// up, C untouched); 2xx → cancel A/B/C; 300-699 → send ACK at once, cancel A/B/C (the state is
+/// left when the response is fed, without a second ACK). In `completed`, a 300-699 resends the ACK.
+///
 /// With `reliable == true` Timer A is never started and Timer D is zero, so a
 /// non-2xx final response moves straight to `terminated` (no timer action).
 public struct InviteClientTransaction: TransactionMachine, Hashable {
@@ -41,6 +47,9 @@ public struct InviteClientTransaction: TransactionMachine, Hashable {
         case timer(TransactionTimer)
         /// A response matching this transaction arrived.
         case response(statusCode: Int)
+        /// A response arrived that the TU holds (it feeds it as `response` later): stop the
+        /// retransmissions, and ACK a 300-699 at once.
+        case responseHeld(statusCode: Int)
         /// The transport failed to send the request or ACK.
         case transportError
     }
@@ -90,6 +99,8 @@ public struct InviteClientTransaction: TransactionMachine, Hashable {
     /// Whether Timer C has fired once (CANCEL grace period running).
     public private(set) var timerCFired = false
     private var timerAInterval: Int64
+    /// The 300-699 status already ACKed while held (its `response` then sends no second ACK).
+    private var heldFinalAcked = 0
 
     /// Creates an ICT in `idle`; feed `.start` once the INVITE has been sent.
     public init(settings: TimerSettings = .standard, reliable: Bool, usesTimerC: Bool = false) {
@@ -182,7 +193,29 @@ public struct InviteClientTransaction: TransactionMachine, Hashable {
                 out.append(.timerCExpired)
             }
 
-        case let (.completed, .response(code)) where (300...699).contains(code):
+        case let (.calling, .responseHeld(code)), let (.proceeding, .responseHeld(code)):
+            switch code {
+            case 100...199:
+                if state == .calling {
+                    state = .proceeding
+                    receivedProvisional = true
+                    out.append(.cancelTimers(reliable ? .b : [.a, .b]))
+                }
+            case 200...299:
+                let timers = state == .calling ? callingTimers : (usesTimerC ? TimerSet.c : [])
+                if !timers.isEmpty { out.append(.cancelTimers(timers)) }
+            case 300...699:
+                out.append(.sendAck)
+                if heldFinalAcked == code { break }  // a retransmission: the timers are stopped already
+                heldFinalAcked = code
+                let timers = state == .calling ? callingTimers : (usesTimerC ? TimerSet.c : [])
+                if !timers.isEmpty { out.append(.cancelTimers(timers)) }
+            default:
+                break
+            }
+
+        case let (.completed, .response(code)) where (300...699).contains(code),
+             let (.completed, .responseHeld(code)) where (300...699).contains(code):
             out.append(.sendAck)
 
         case (.completed, .timer(.d)):
@@ -210,7 +243,9 @@ public struct InviteClientTransaction: TransactionMachine, Hashable {
     }
 
     private mutating func enterCompleted(_ code: Int, cancelling timers: TimerSet, into out: inout TransactionActions<Action>) {
-        out.append(.sendAck)
+        // A final held by the TU was ACKed when it arrived.
+        if heldFinalAcked != code { out.append(.sendAck) }
+        heldFinalAcked = 0
         if !timers.isEmpty { out.append(.cancelTimers(timers)) }
         let timerD = settings.timerD(reliable: reliable)
         if timerD > 0 {

@@ -16,6 +16,11 @@
 ///   `timer(.k)` → `terminated`.
 /// - `terminated`: nothing.
 ///
+/// `responseHeld(statusCode:)` is a response the TU keeps for a while before it feeds it as
+/// `response` (an `async()` in the proxy's `onreply_route`): the retransmissions stop now. In
+/// `trying`/`proceeding`: 1xx → cancel E, `proceeding` (E restarts with T2 when a 1xx is passed
+/// up); 200-699 → cancel E/F (the final is handled when it is fed).
+///
 /// With `reliable == true` Timer E is never started and Timer K is zero, so a
 /// final response moves straight to `terminated`.
 public struct NonInviteClientTransaction: TransactionMachine, Hashable {
@@ -32,6 +37,9 @@ public struct NonInviteClientTransaction: TransactionMachine, Hashable {
         case timer(TransactionTimer)
         /// A response matching this transaction arrived.
         case response(statusCode: Int)
+        /// A response arrived that the TU holds (it feeds it as `response` later): stop the
+        /// retransmissions.
+        case responseHeld(statusCode: Int)
         /// The transport failed to send the request.
         case transportError
     }
@@ -70,6 +78,8 @@ public struct NonInviteClientTransaction: TransactionMachine, Hashable {
     /// Whether the transport is reliable: no retransmissions, K = 0.
     public let reliable: Bool
     private var timerEInterval: Int64
+    /// Timer E was stopped by a held provisional: it restarts when a 1xx is passed up.
+    private var retransmissionsPaused = false
 
     /// Creates a NICT in `idle`; feed `.start` once the request has been sent.
     public init(settings: TimerSettings = .standard, reliable: Bool) {
@@ -112,8 +122,14 @@ public struct NonInviteClientTransaction: TransactionMachine, Hashable {
             switch code {
             case 100...199:
                 state = .proceeding
+                if retransmissionsPaused {
+                    retransmissionsPaused = false
+                    timerEInterval = settings.t2
+                    out.append(.startTimer(.e, milliseconds: timerEInterval))
+                }
                 out.append(.passResponse(statusCode: code))
             case 200...699:
+                retransmissionsPaused = false
                 out.append(.cancelTimers(reliable ? .f : [.e, .f]))
                 let timerK = settings.timerK(reliable: reliable)
                 if timerK > 0 {
@@ -125,6 +141,21 @@ public struct NonInviteClientTransaction: TransactionMachine, Hashable {
                     out.append(.passResponse(statusCode: code))
                     out.append(.terminated)
                 }
+            default:
+                break
+            }
+
+        case let (.trying, .responseHeld(code)), let (.proceeding, .responseHeld(code)):
+            switch code {
+            case 100...199:
+                state = .proceeding
+                if !reliable && !retransmissionsPaused {
+                    retransmissionsPaused = true
+                    out.append(.cancelTimers(.e))
+                }
+            case 200...699:
+                retransmissionsPaused = false  // a provisional passed up later does not restart E
+                out.append(.cancelTimers(reliable ? .f : [.e, .f]))
             default:
                 break
             }

@@ -27,6 +27,8 @@ enum ServerEffect {
 enum ClientEvent {
     case start
     case response(status: Int)
+    /// A reply the core holds (async() in onreply_route): stop retransmitting, ACK a negative final.
+    case responseHeld(status: Int)
     case timer(TransactionTimer)
     case transportError
 }
@@ -105,6 +107,7 @@ extension ProxyBranch.Machine {
             switch event {
             case .start: actions = machine.handle(.start)
             case .response(let status): actions = machine.handle(.response(statusCode: status))
+            case .responseHeld(let status): actions = machine.handle(.responseHeld(statusCode: status))
             case .timer(let timer): actions = machine.handle(.timer(timer))
             case .transportError: actions = machine.handle(.transportError)
             }
@@ -130,6 +133,7 @@ extension ClientEvent {
         switch self {
         case .start: .start
         case .response(let status): .response(statusCode: status)
+        case .responseHeld(let status): .responseHeld(statusCode: status)
         case .timer(let timer): .timer(timer)
         case .transportError: .transportError
         }

@@ -210,6 +210,11 @@ extension ProxyCore {
                       worker: WorkerContext) {
         let branch = state.branches[index]
         guard !branch.isDone, case .invite = branch.machine, case .none = branch.cancel else { return }
+        // A final reply held by async() in onreply_route ended the branch at the next hop (a 300-699 was
+        // ACKed already): nothing left to cancel there.
+        guard !state.suspendedReplies.contains(where: { $0.branchID == branch.branchID && $0.status >= 200 }) else {
+            return
+        }
         guard branch.receivedProvisional else {
             state.branches[index].cancel = .pending
             return

@@ -21,11 +21,22 @@ extension ProxyCore {
             return
         }
         if router.runsReplyRoutes && !isCancel {
-            let armed = txn.state.withLock { state -> (route: Int?, index: Int)? in
+            let armed = locked(txn, worker: worker) { state -> (route: Int?, index: Int, absorbed: Bool)? in
                 guard let index = state.branches.firstIndex(where: { $0.branchID == branch }) else { return nil }
-                return (state.replyRoute, index)
+                // A retransmission of a reply held by async() in onreply_route: the routes ran for it once.
+                if absorbHeldRetransmission(message, status: status, branch: index, txn: txn, state: &state,
+                                            worker: worker) {
+                    return (nil, index, true)
+                }
+                return (state.replyRoute, index, false)
             }
             if let armed {
+                if armed.absorbed {
+                    logger.debug("absorbed a retransmission of a reply held by async() in onreply_route",
+                                 metadata: Self.metadata(for: txn).merging(
+                                     [LogMetadataKey.status: .stringConvertible(status)]) { _, new in new })
+                    return
+                }
                 let context = ReplyContext(message: message, source: source, worker: worker, branchIndex: armed.index,
                                            core: self, transaction: txn, branchID: branch, status: status)
                 switch router.routeReply(armed.route, context) {

@@ -32,6 +32,10 @@ struct SuspendedReply: Sendable {
     let branchIndex: Int
     let branchID: String
     let status: Int
+    /// Its To tag and RSeq: with the status and branch, what a retransmission of it repeats (a reply
+    /// from another fork downstream, or another reliable provisional, differs).
+    let toTag: String?
+    let rseq: String?
     var onCancel: (@Sendable () -> Void)?
     /// A CANCEL (Timer C, the transaction's end) came before the hook was registered: it runs at once.
     var cancelRequested = false
@@ -116,15 +120,24 @@ extension ProxyCore {
     }
 
     /// Suspends the reply of `context` (`async()` in an `onreply_route`): the transaction keeps it, with
-    /// the script's changes, until ``resume(_:worker:)`` hands it back; the branch sees nothing of it
-    /// meanwhile.
+    /// the script's changes, until ``resume(_:worker:)`` hands it back. Its branch's client transaction
+    /// learns only that a reply is held: it stops retransmitting the request (Timer A/E) and ACKs a
+    /// negative final reply to an INVITE at once (RFC 3261 §17.1.1.3); nothing goes upstream meanwhile,
+    /// and retransmissions of the held reply are absorbed (``absorbHeldRetransmission``).
     public func suspend(_ context: ReplyContext) -> Suspension {
-        let saved = context.transaction.state.withLock { state -> SuspendedReply in
+        let saved = locked(context.transaction, worker: context.worker) { state -> SuspendedReply in
             state.nextReplySuspension &+= 1
             let saved = SuspendedReply(id: state.nextReplySuspension, message: context.message,
                                        source: context.source, branchIndex: context.branchIndex,
-                                       branchID: context.branchID, status: context.status)
+                                       branchID: context.branchID, status: context.status,
+                                       toTag: (try? context.message.to())?.tag,
+                                       rseq: context.message.header(.rseq))
             state.suspendedReplies.append(saved)
+            if let index = state.branches.firstIndex(where: { $0.branchID == context.branchID }) {
+                // Only stops timers and sends the ACK: no post action.
+                _ = clientEvent(.responseHeld(status: context.status), branch: index, response: context.message,
+                                txn: context.transaction, state: &state, worker: context.worker)
+            }
             return saved
         }
         counters.suspendedNow.add(1, ordering: .relaxed)
@@ -164,6 +177,27 @@ extension ProxyCore {
                                        branchIndex: saved.branchIndex, core: self, transaction: transaction,
                                        branchID: saved.branchID, status: saved.status))
         }
+    }
+
+    /// True if `message` (`status`) on branch `index` is a retransmission of a reply held there (the
+    /// UAS resends its provisional, or its final until ACKed: same status, To tag and RSeq): it is
+    /// absorbed without running the reply routes again, and the branch's client transaction resends
+    /// the ACK of a held negative final reply.
+    func absorbHeldRetransmission(_ message: SIPMessage, status: Int, branch index: Int, txn: ProxyTransaction,
+                                  state: inout ProxyTransaction.State, worker: WorkerContext) -> Bool {
+        let branchID = state.branches[index].branchID
+        guard state.suspendedReplies.contains(where: { $0.branchID == branchID && $0.status == status }) else {
+            return false
+        }
+        let toTag = (try? message.to())?.tag
+        let rseq = message.header(.rseq)
+        guard state.suspendedReplies.contains(where: {
+            $0.branchID == branchID && $0.status == status && $0.toTag == toTag && $0.rseq == rseq
+        }) else { return false }
+        _ = clientEvent(.responseHeld(status: status), branch: index, response: message, txn: txn,
+                        state: &state, worker: worker)
+        counters.heldReplyRetransmissionsAbsorbed.add(1, ordering: .relaxed)
+        return true
     }
 
     /// The request context of `transaction`'s suspended request (``resume(_:worker:)`` for `.request`).

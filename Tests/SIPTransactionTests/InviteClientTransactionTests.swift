@@ -61,6 +61,44 @@ import TandemTestSupport
         #expect(d.times(of: .timeout(.b)) == [6_400])
     }
 
+    @Test func heldProvisionalStopsRetransmissionsWithoutPassingUp() {
+        var d = Self.started(timerC: true)
+        #expect(d.send(.responseHeld(statusCode: 180)) == [.cancelTimers([.a, .b])])
+        #expect(d.machine.state == .proceeding)
+        #expect(d.send(.responseHeld(statusCode: 180)) == [])  // its retransmission
+        d.advance(to: 10_000)
+        #expect(d.times(of: .retransmitRequest) == [])
+        // Fed when the TU resumes it: passed up, Timer C reset.
+        #expect(d.send(.response(statusCode: 180)) == [.startTimer(.c, milliseconds: 180_000),
+                                                        .passResponse(statusCode: 180)])
+    }
+
+    @Test func heldNegativeFinalIsAckedAtOnceAndOnlyOnce() {
+        var d = Self.started(timerC: true)
+        #expect(d.send(.responseHeld(statusCode: 486)) == [.sendAck, .cancelTimers([.a, .b, .c])])
+        #expect(d.machine.state == .calling)
+        #expect(d.send(.responseHeld(statusCode: 486)) == [.sendAck])  // UAS retransmission: ACK again
+        d.advance(to: 100_000)
+        #expect(d.times(of: .retransmitRequest) == [])
+        #expect(d.times(of: .timeout(.b)) == [])
+        let resumed = d.send(.response(statusCode: 486))
+        #expect(!resumed.contains(.sendAck))
+        #expect(resumed.contains(.passResponse(statusCode: 486)))
+        #expect(d.machine.state == .completed)
+        #expect(d.send(.response(statusCode: 486)) == [.sendAck])
+    }
+
+    @Test func heldSuccessStopsTimersAndWaits() {
+        var d = Self.started()
+        #expect(d.send(.responseHeld(statusCode: 200)) == [.cancelTimers([.a, .b])])
+        d.advance(to: 100_000)
+        #expect(d.times(of: .retransmitRequest) == [])
+        #expect(d.times(of: .timeout(.b)) == [])
+        #expect(d.machine.state == .calling)
+        #expect(d.send(.response(statusCode: 200)).contains(.passResponse(statusCode: 200)))
+        #expect(d.machine.state == .accepted)
+    }
+
     @Test func provisionalMovesToProceedingAndStopsRetransmissions() {
         var d = Self.started()
         d.advance(to: 1_000)

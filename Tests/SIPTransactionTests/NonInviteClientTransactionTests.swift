@@ -37,6 +37,29 @@ import TandemTestSupport
         #expect(d.times(of: .retransmitRequest) == [500, 1_500, 3_500, 5_500, 7_500, 9_500, 11_500])
     }
 
+    @Test func heldProvisionalPausesTimerEUntilPassedUp() {
+        var d = Self.started()
+        #expect(d.send(.responseHeld(statusCode: 180)) == [.cancelTimers(.e)])
+        #expect(d.machine.state == .proceeding)
+        #expect(d.send(.responseHeld(statusCode: 180)) == [])
+        d.advance(to: 10_000)
+        #expect(d.times(of: .retransmitRequest) == [])
+        #expect(d.send(.response(statusCode: 180)) == [.startTimer(.e, milliseconds: 4_000),
+                                                        .passResponse(statusCode: 180)])
+        d.advance(to: 14_000)
+        #expect(d.times(of: .retransmitRequest) == [14_000])
+    }
+
+    @Test func heldFinalStopsEandF() {
+        var d = Self.started()
+        #expect(d.send(.responseHeld(statusCode: 200)) == [.cancelTimers([.e, .f])])
+        d.advance(to: 100_000)
+        #expect(d.times(of: .retransmitRequest) == [])
+        #expect(d.times(of: .timeout(.f)) == [])
+        #expect(d.send(.response(statusCode: 200)).contains(.passResponse(statusCode: 200)))
+        #expect(d.machine.state == .completed)
+    }
+
     @Test func proceedingRetransmitsAtT2() {
         var d = Self.started()
         d.advance(to: 1_000)
