@@ -1,7 +1,7 @@
 """Hardening flood (issue 14): INVITEs to a next hop that never answers (`silent`) or whose port is closed
 (`icmp`), beside a healthy SIPp call load through the same proxy, with an OPTIONS probe every 50 ms.
 Prints the probe latency, the healthy calls' result, the flood's final replies, the proxy's RSS and the
-kernel's UDP receive drops during the load (/proc/net/snmp RcvbufErrors, host-wide).
+kernel's UDP receive drops: on the proxy's socket (/proc/net/udp) and host-wide (/proc/net/snmp RcvbufErrors).
 
     python3 Perf/flood.py TANDEM_BINARY Perf/configs/flood.cfg Tests/sipp SECONDS RATE [silent|icmp]
 
@@ -18,6 +18,14 @@ def udp_snmp():
     dropped because a socket's receive buffer was full, InErrors all receive errors."""
     rows = [l.split() for l in open("/proc/net/snmp") if l.startswith("Udp:")]
     return dict(zip(rows[0][1:], map(int, rows[1][1:])))
+def socket_drops(port):
+    """Datagrams the kernel dropped on the UDP sockets bound to `port` (/proc/net/udp `drops`, per socket
+    since it was opened; summed over SO_REUSEPORT sockets)."""
+    total = 0
+    for l in list(open("/proc/net/udp"))[1:]:
+        f = l.split()
+        if int(f[1].split(":")[1], 16) == port: total += int(f[-1])
+    return total
 def rss(pid):
     for l in open(f"/proc/{pid}/status"):
         if l.startswith("VmRSS"): return int(l.split()[1]) // 1024
@@ -95,6 +103,7 @@ while tf.is_alive():
     peak = max(peak, rss(proxy.pid)); time.sleep(1)
 uac.wait(timeout=120)
 snmp1 = udp_snmp()
+proxy_drops = socket_drops(PROXY[1])
 stop = True
 time.sleep(40)  # Timer H (32 s after the last 408) and the 5 s trim sampling
 rss1 = rss(proxy.pid)
@@ -108,6 +117,7 @@ print(f"OPTIONS probes {len(lat)}: p50 {lat[len(lat)//2]:.1f} ms, p99 {lat[int(l
 print(f"healthy calls: successful {last(f'{OUT}/uac.csv','SuccessfulCall(C)')} failed {last(f'{OUT}/uac.csv','FailedCall(C)')}")
 print(f"flood INVITEs with a final reply, by code (distinct Call-IDs): { {k.decode(): len(v) for k, v in finals.items()} } of {RATE*DUR}")
 print(f"RSS MB: before {rss0}, peak {peak}, 40 s after the load {rss1}")
-print("kernel UDP drops during the load (host-wide, /proc/net/snmp): "
+print(f"kernel drops on the proxy's socket (port {PROXY[1]}, /proc/net/udp): {proxy_drops}; host-wide during the "
+      "load (/proc/net/snmp, every socket, the silent next hop's too): "
       + ", ".join(f"{k} {snmp1[k] - snmp0[k]}" for k in ("RcvbufErrors", "InErrors", "InDatagrams")))
 proxy.terminate(); proxy.wait(timeout=30)
