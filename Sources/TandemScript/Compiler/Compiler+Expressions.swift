@@ -289,6 +289,22 @@ extension Compiler {
             return { ctx in .string(ctx.flagList()) }
         case .transactionTimeout(let invite):
             return { ctx in ctx.proxy.transactionTimeout(invite: invite).map { .int($0) } ?? .null }
+        case .messageFlag(let name):
+            let mask: UInt64 = 1 << UInt64(flagBit(name))
+            return { ctx in .int(ctx.message.flags & mask != 0 ? 1 : 0) }
+        case .messageIsRequest:
+            return { ctx in .int(ctx.message.isRequest ? 1 : 0) }
+        case .messageType:
+            return { ctx in .string(ctx.message.isRequest ? "request" : "reply") }
+        case .sdp(let sel):
+            if let spec = sel.line?.dynamicIndex {
+                let at = compilePVRead(spec)
+                return { ctx in
+                    let i = at(&ctx).intValue ?? 0
+                    return sel.read(body: ctx.message.get(.body, name: nil, index: nil), lineIndex: i)
+                }
+            }
+            return { ctx in sel.read(body: ctx.message.get(.body, name: nil, index: nil), lineIndex: nil) }
         case .message(let pv, let name, let index):
             switch index {
             case .none: return { ctx in ctx.message.get(pv, name: name, index: nil) }

@@ -76,7 +76,7 @@ struct Compiler {
         return avpNames.count - 1
     }
 
-    private mutating func flagBit(_ name: String) -> Int {
+    mutating func flagBit(_ name: String) -> Int {
         if let n = Int(name), n >= 0, n < 64 { return n }
         if let b = flagBits[name] { return b }
         let b = min(nextNamedFlag, 63)
@@ -453,6 +453,12 @@ struct Compiler {
             }
         case .message(let pv, _, _):
             return LValue(assign: { ctx, v in _ = ctx.message.set(pv, value: v) }, text: spec.text)
+        case .messageFlag(let name):
+            let mask: UInt64 = 1 << UInt64(flagBit(name))
+            return LValue(assign: { ctx, v in
+                let on = (v.intValue ?? (v.stringValue == "true" ? 1 : 0)) != 0
+                if on { ctx.message.flags |= mask } else { ctx.message.flags &= ~mask }
+            }, text: spec.text)
         case .transactionTimeout(let invite):
             // `= NULL` goes back to the modparam default.
             return LValue(assign: { ctx, v in

@@ -625,7 +625,7 @@ struct Parser {
                 return Expr(kind: .pv(PVRef(spec: spec, location: t.location)), location: t.location)
             }
             guard accept(.lparen) else {
-                if name == "true" || name == "false" { return Expr(kind: .int(name == "true" ? 1 : 0), location: t.location) }
+                if let b = Parser.booleanWord(name) { return Expr(kind: .int(b), location: t.location) }
                 return Expr(kind: .word(name), location: t.location)
             }
             var args: [Expr] = []
@@ -660,6 +660,19 @@ struct Parser {
             return Expr(kind: .call(FunctionCall(name: name, args: args, location: t.location)), location: t.location)
         default:
             throw error("expected an expression, found \(describe(t))")
+        }
+    }
+}
+
+extension Parser {
+    /// Boolean words of OpenSIPS 3.6 in expressions (`$msg.flag(X) = off;`): 1, 0, or nil for other words.
+    /// Kept out of line so the recursive expression parser's frame stays small.
+    @inline(never)
+    static func booleanWord(_ name: String) -> Int? {
+        switch name {
+        case "true", "on", "yes": return 1
+        case "false", "off", "no": return 0
+        default: return nil
         }
     }
 }

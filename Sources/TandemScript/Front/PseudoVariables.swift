@@ -22,10 +22,19 @@ enum PVKind: Sendable {
     /// `$T_fr_timeout` / `$T_fr_inv_timeout` (seconds), readable and writable per transaction.
     case transactionTimeout(invite: Bool)
     case message(MessagePV, name: String?, index: PVIndex?)
+    /// `$msg.flag(name)`: 1 when that message flag is set, else 0; assigning 1/0 sets or resets it.
+    case messageFlag(String)
+    /// `$msg.is_request` (1 for a request, 0 for a reply).
+    case messageIsRequest
+    /// `$msg.type` (`request` or `reply`).
+    case messageType
+    /// `$sdp`, `$sdp.line(...)`, `$sdp.session(...)`, `$sdp.stream(...)` (read-only in Tandem).
+    /// (indirect: the selector is large, and PVKind sits in the frames of the checker's deep recursion)
+    indirect case sdp(SDPSelector)
 
     var isWritable: Bool {
         switch self {
-        case .variable, .avp, .transactionTimeout: return true
+        case .variable, .avp, .transactionTimeout, .messageFlag: return true
         case .message(let pv, _, _): return pv.isWritable
         default: return false
         }
@@ -94,6 +103,8 @@ enum PseudoVariables {
         case "time":
             guard let a = spec.argument, index == nil else { return .failure(.needsName(spec)) }
             return .success(.time(a))
+        case "msg.flag", "msg.is_request", "msg.type", "sdp", "sdp.line", "sdp.session", "sdp.stream":
+            return classifyDotted(spec, indexed: index != nil)
         default:
             guard let pv = MessagePV.byName[spec.name] else {
                 if spec.name.contains(".") || openSIPSOnly.contains(spec.name) {
@@ -114,6 +125,35 @@ enum PseudoVariables {
                 return .success(.message(pv, name: a, index: nil))
             }
             return noArg(.message(pv, name: nil, index: nil))
+        }
+    }
+
+    /// `$msg.flag/.is_request/.type` and `$sdp...`. Out of line: `classify` runs at the bottom of the
+    /// checker's recursion through long else-if ladders, so its own frame must stay small.
+    @inline(never)
+    static func classifyDotted(_ spec: PVSpec, indexed: Bool) -> Result<PVKind, PVError> {
+        if indexed, spec.name.hasPrefix("sdp") {
+            return .failure(PVError(message: "'\(spec.text)' cannot be indexed; put the index inside the filter, e.g. $sdp.line(a=ptime[1])",
+                                    missing: nil))
+        }
+        if indexed { return .failure(PVError(message: "'\(spec.text)' cannot be indexed", missing: nil)) }
+        let arg = spec.argument?.trimmingSpaces()
+        switch spec.name {
+        case "msg.flag":
+            guard let a = arg, !a.isEmpty else { return .failure(.needsName(spec)) }
+            return .success(.messageFlag(a))
+        case "msg.is_request", "msg.type":
+            if spec.argument != nil {
+                return .failure(PVError(message: "pseudo-variable '$\(spec.name)' takes no name or index", missing: nil))
+            }
+            return .success(spec.name == "msg.type" ? .messageType : .messageIsRequest)
+        default:
+            let scope: SDPSelector.Scope = spec.name == "sdp" ? .body
+                : spec.name == "sdp.line" ? .line : spec.name == "sdp.session" ? .session : .stream
+            switch SDPSelector.parse(scope: scope, argument: spec.argument) {
+            case .success(let sel): return .success(.sdp(sel))
+            case .failure(let why): return .failure(PVError(message: "'\(spec.text)': \(why.reason)", missing: nil))
+            }
         }
     }
 }
