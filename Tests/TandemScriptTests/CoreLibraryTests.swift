@@ -258,14 +258,8 @@ import Testing
             xlog("$bf\\n");
         }
         """, file: "mig.cfg")
+        // registrar, lookup and append_branch exist (issue 16); `$bf` does not yet.
         #expect(r.missing.migrationReport() == """
-        module 'registrar': 1 use
-          mig.cfg:1:12
-        function 'append_branch': 2 uses
-          mig.cfg:3:5
-          mig.cfg:5:5
-        function 'lookup': 1 use
-          mig.cfg:4:5
         pseudo-variable '$bf': 1 use
           mig.cfg:6:10
         """)
