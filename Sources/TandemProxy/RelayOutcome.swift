@@ -12,7 +12,8 @@ public enum RelayOutcome: Sendable, Equatable {
     case tooManyHops
     /// The branch route dropped the branch.
     case droppedByBranchRoute
-    /// The next hop is a host name from the packet, never looked up: 503 sent upstream (not for ACK/CANCEL).
+    /// The next hop's name is known not to resolve (a cached negative or failed answer): 503 sent upstream
+    /// (not for ACK/CANCEL).
     case hostNameRefused
     /// No usable next hop (no $du, Route or Request-URI that gives an address).
     case noNextHop

@@ -65,15 +65,15 @@ struct ConfigFilesTests {
           .enabled(if: OperationsEndpointTests.tandemBinary != nil, "build the tandem binary first (swift build)"))
     func checkListMissing() throws {
         let tandem = try #require(OperationsEndpointTests.tandemBinary)
-        let script = "loadmodule \"tm.so\"\\nroute {\\n  append_branch();\\n  xlog(\"$bf\");\\n  append_branch();\\n  t_relay();\\n}\\n"
+        let script = "loadmodule \"tm.so\"\\nroute {\\n  t_replicate(\"sip:a@1.2.3.4\");\\n  xlog(\"$DLG_status\");\\n  t_replicate(\"sip:a@1.2.3.4\");\\n  t_relay();\\n}\\n"
         let listed = try Self.shell("printf '\(script)' | '\(tandem)' check --list-missing -f -")
         #expect(listed.status == 1, "\(listed)")
         #expect(listed.stdout == """
             <stdin>: Tandem lacks 2 feature(s):
-            function 'append_branch': 2 uses
+            function 't_replicate': 2 uses
               <stdin>:3:3
               <stdin>:5:3
-            pseudo-variable '$bf': 1 use
+            pseudo-variable '$DLG_status': 1 use
               <stdin>:4:9
 
             """, "\(listed)")
