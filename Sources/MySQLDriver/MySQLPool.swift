@@ -22,8 +22,8 @@ import TandemAsync
 ///
 /// The pool decisions are made by the shared ``ConnectionPoolStateMachine``; this class feeds it events
 /// and executes its actions with the client library and the reactor.
-public final class MySQLPool {
-    typealias Machine = ConnectionPoolStateMachine<MySQLRequest>
+public final class MySQLPool: ConnectionPoolShell {
+    package typealias Machine = ConnectionPoolStateMachine<MySQLRequest>
 
     /// Where the pool connects.
     public let settings: MySQLConnectionSettings
@@ -36,7 +36,8 @@ public final class MySQLPool {
     /// Counters (tests, metrics).
     public private(set) var statistics = MySQLPoolStatistics()
 
-    private var machine: Machine
+    package var machine: Machine
+    package var now: Deadline { reactor.now }
     private var connections: [PoolConnectionID: MySQLConnection] = [:]
     private var nextRequestID: UInt64 = 1
     private let health: BackendHealth?
@@ -110,31 +111,22 @@ public final class MySQLPool {
                 MySQLKillQuery(settings: settings, connectionID: mysql_thread_id(running.mysql)).send()
             }
         }
-        run(machine.handle(.requestCancelled(id, runningOn: running?.id), now: reactor.now))
+        feed(.requestCancelled(id, runningOn: running?.id))
     }
 
     /// Opens connections up to the pool size now (optional; they open on demand otherwise).
     public func warmUp() {
-        run(machine.handle(.warmUp, now: reactor.now))
+        feed(.warmUp)
     }
 
     /// Closes every connection and fails the queued requests with rc -1 (worker shutdown).
     public func close() {
-        run(machine.handle(.shutdown, now: reactor.now))
+        feed(.shutdown)
     }
 
     // MARK: - Executing the state machine's actions
 
-    private func run(_ first: Machine.Action) {
-        var action = first
-        while true {
-            execute(action)
-            action = machine.nextAction(now: reactor.now)
-            if case .none = action { return }
-        }
-    }
-
-    private func execute(_ action: Machine.Action) {
+    package func execute(_ action: Machine.Action) {
         switch action {
         case .none, .abandon, .drain:
             return  // one query per connection; an abandoned one is closed
@@ -155,18 +147,10 @@ public final class MySQLPool {
     }
 
     private func failureMessage(_ failure: ConnectionPoolFailure) -> String {
-        switch failure {
-        case .closed:
-            return "mysql pool is closed"
-        case .shutdown:
-            statistics.queriesFailedFast += 1
-            return "mysql pool closed"
-        case .notConnected(let retryInMs):
-            statistics.queriesFailedFast += 1
-            return "not connected (retry in \(retryInMs) ms): \(lastConnectError)"
-        case .refused, .connectionLost:
-            return "mysql send failed"
-        }
+        let (message, failedFast) = Self.failureText(failure, driver: "mysql", sendFailure: "mysql send failed",
+                                                     lastConnectError: lastConnectError)
+        if failedFast { statistics.queriesFailedFast += 1 }
+        return message
     }
 
     // MARK: - Driving suspended library calls
@@ -281,13 +265,13 @@ public final class MySQLPool {
         connection.phase = .idle
         watch(connection, .read)
         guard connection.phase == .idle else { return }  // the socket could not be watched
-        run(machine.handle(.connectionEstablished(connection.id), now: reactor.now))
+        feed(.connectionEstablished(connection.id))
     }
 
     private func connectFailed(_ id: PoolConnectionID, message: String) {
         statistics.connectFailures += 1
         lastConnectError = message
-        run(machine.handle(.connectionFailed(id), now: reactor.now))
+        feed(.connectionFailed(id))
         if machine.connectionCount == machine.connectingCount { health?.lost(message) }
     }
 
@@ -486,7 +470,7 @@ public final class MySQLPool {
 
     /// An established connection broke: the machine closes it (its request fails) and may replace it.
     private func dropConnection(_ connection: MySQLConnection) {
-        run(machine.handle(.connectionClosed(connection.id), now: reactor.now))
+        feed(.connectionClosed(connection.id))
     }
 
     /// Closes a connection the machine has removed. A request still on it fails with rc -1.

@@ -1,8 +1,8 @@
 import TandemAsync
 
 /// One query waiting for, or running on, a pooled connection (loop thread only).
-final class MySQLRequest: ConnectionPoolRequest {
-    let id: UInt64
+package final class MySQLRequest: ConnectionPoolRequest {
+    package let id: UInt64
     let statement: MySQLStatementText
     /// Values in `?` order.
     let values: [String?]

@@ -37,20 +37,9 @@ public enum Ports {
     }
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on (bound briefly, then released to the kernel).
+/// A TCP port on 127.0.0.1 that nothing listens on now, below the kernel's ephemeral range where it can
+/// (``Ports/free()``): tests that later start a server on it must not find it taken by one of the many
+/// client connections other tests open meanwhile (an ephemeral port from `bind(0)` can be).
 public func closedPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            _ = bind(fd, pointer, length)
-            _ = getsockname(fd, pointer, &length)
-        }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    Int(Ports.free())
 }

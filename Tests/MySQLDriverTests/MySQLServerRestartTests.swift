@@ -19,7 +19,7 @@ struct MySQLServerRestartTests {
         let control = "TANDEM_TEST_STATE_DIR=\(state) TANDEM_TEST_MYSQL_PORT=\(port) bash \(script)"
         defer {
             shell("\(control) stop >/dev/null 2>&1")
-            shell("rm -rf \(state)")
+            shell("rm -rf \(state) \(state).log")
         }
         let registry = BackendHealthRegistry()
         let log = HealthEventLog()
@@ -42,7 +42,7 @@ struct MySQLServerRestartTests {
         #expect(health.isDown && health.lossCount == 1)
 
         // 2. The server starts: the pool connects by itself on a later query.
-        #expect(shell("\(control) start >/dev/null 2>&1") == 0)
+        #expect(shell("\(control) start >>\(state).log 2>&1") == 0, "\(contents(of: "\(state).log"))")
         var answer: [String?] = []
         let start = nowMs()
         while nowMs() - start < 5000 && answer.isEmpty {
@@ -57,7 +57,7 @@ struct MySQLServerRestartTests {
         #expect(try h.query("SELECT $1", ["before"], mode: .offload).column(0) == ["before"])
         #expect(h.pool.blocking.idleCount == 1)
         #expect(shell("\(control) stop >/dev/null 2>&1") == 0)
-        #expect(shell("\(control) start >/dev/null 2>&1") == 0)
+        #expect(shell("\(control) start >>\(state).log 2>&1") == 0, "\(contents(of: "\(state).log"))")
         let after = try h.query("SELECT $1", ["after"], mode: .offload)
         #expect(after.rc == 1 && after.column(0) == ["after"], "\(after.errorText)")
     }
@@ -66,4 +66,18 @@ struct MySQLServerRestartTests {
 /// Backend events collected from any thread.
 final class HealthEventLog: Sendable {
     let events = Mutex<[BackendHealth.Event]>([])
+}
+
+/// The text of the file at `path` ("" if unreadable): the control script's output when a start failed.
+private func contents(of path: String) -> String {
+    guard let file = fopen(path, "r") else { return "" }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = fread(&buffer, 1, buffer.count, file)
+        if n <= 0 { break }
+        bytes += buffer[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

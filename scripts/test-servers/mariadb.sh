@@ -33,10 +33,14 @@ start() {
     mkdir -p "$tmp/data"
     [ "$(id -u)" -eq 0 ] && chown -R "$OSUSER" "$tmp"
     echo "$tmp" >"$DIR/tmpdir"
-    mariadb-install-db --no-defaults --datadir="$tmp/data" --user="$OSUSER" \
+    # Its own tmpdir: instances bootstrapped at the same moment (tests start private ones beside the
+    # shared one) collide on temporary table names in a shared /tmp.
+    mkdir -p "$tmp/tmp"
+    [ "$(id -u)" -eq 0 ] && chown "$OSUSER" "$tmp/tmp"
+    mariadb-install-db --no-defaults --datadir="$tmp/data" --tmpdir="$tmp/tmp" --user="$OSUSER" \
         --auth-root-authentication-method=socket --skip-test-db >"$DIR/install.log" 2>&1 ||
         { cat "$DIR/install.log" >&2; die "mariadb-install-db failed"; }
-    /usr/sbin/mariadbd --no-defaults --datadir="$tmp/data" --user="$OSUSER" --bind-address=127.0.0.1 \
+    /usr/sbin/mariadbd --no-defaults --datadir="$tmp/data" --tmpdir="$tmp/tmp" --user="$OSUSER" --bind-address=127.0.0.1 \
         --port="$port" --socket="$tmp/mysqld.sock" --pid-file="$tmp/mysqld.pid" --skip-name-resolve \
         --skip-log-bin --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=32M \
         --max-connections=300 --log-error="$tmp/server.log" </dev/null >/dev/null 2>&1 &
