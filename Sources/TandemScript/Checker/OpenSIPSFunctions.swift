@@ -14,7 +14,7 @@ enum OpenSIPSFunctions {
                     "t_wait_for_new_branches", "t_new_request"]),
             ("registrar", ["is_contact_registered", "add_sock_hdr", "is_ip_registered"]),
             ("auth", ["is_rpid_user_e164", "append_rpid_hf"]),
-            ("auth_db", ["www_authorize", "proxy_authorize", "db_is_to_authorized", "db_is_from_authorized",
+            ("auth_db", ["db_is_to_authorized", "db_is_from_authorized",
                          "db_does_uri_exist", "db_get_auth_id"]),
             ("nathelper", ["nat_uac_test", "fix_nated_contact", "fix_nated_register", "fix_nated_sdp",
                            "add_rcv_param", "is_behind_nat"]),
