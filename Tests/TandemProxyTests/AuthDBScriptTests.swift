@@ -20,12 +20,12 @@ struct AuthDBScriptTests {
             """)
     }
 
-    static func proxy(calculateHA1: Int) throws -> ScriptedProxy {
+    static func proxy(calculateHA1: Int, url: String? = TestPostgres.url) throws -> ScriptedProxy {
         try ScriptedProxy(routes: """
             loadmodule "auth.so"
             loadmodule "auth_db.so"
             modparam("auth", "secret", "test-secret")
-            modparam("auth_db", "db_url", "\(TestPostgres.url ?? "")")
+            modparam("auth_db", "db_url", "\(url ?? "")")
             modparam("auth_db", "calculate_ha1", \(calculateHA1))
             route {
                 if (is_method("MESSAGE")) {
@@ -104,6 +104,16 @@ struct AuthDBScriptTests {
         let right = try answer(offer, user: "alice", password: "wonderland", method: "INVITE", nc: "00000001",
                                algorithm: .sha256)
         #expect(try ask(proxy, "INVITE", id: "sha-1", credentials: right)?.statusCode == 299)
+    }
+
+    @Test("Database unreachable: -5 with credentials, -4 (challenge) without")
+    func databaseDown() throws {
+        let proxy = try Self.proxy(calculateHA1: 1, url: "postgres://tandem@127.0.0.1:\(Ports.free())/tandem")
+        let challenge = try #require(try ask(proxy, "INVITE", id: "down-0"))
+        #expect(challenge.statusCode == 407)
+        let offer = try #require(challenge.header(.proxyAuthenticate))
+        let right = try answer(offer, user: "alice", password: "wonderland", method: "INVITE", nc: "00000001")
+        #expect(try ask(proxy, "INVITE", id: "down-1", credentials: right)?.reasonPhrase == "rc=-5")
     }
 
     @Test("A table name that is not a plain identifier is refused, not spliced (-5 with credentials)")
