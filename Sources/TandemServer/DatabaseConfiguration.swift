@@ -33,11 +33,14 @@ struct DatabaseConfiguration: Sendable {
                       callTimeoutMs: UInt64 = AsyncEngineConfiguration().defaultTimeoutMs) -> (DatabaseConfiguration, [Diagnostic]) {
         var databases: [Database] = []
         var diagnostics: [Diagnostic] = []
-        for decl in config.modparams where ["sqlops", "avpops", "dbops"].contains(decl.module) && decl.param == "db_url" {
+        // auth_db's database comes last (id "auth_db"), so the default of avp_db_query stays the first of the others.
+        let declarations = config.modparams.filter { ["sqlops", "avpops", "dbops"].contains($0.module) && $0.param == "db_url" }
+            + config.modparams.filter { $0.module == "auth_db" && $0.param == "db_url" }.suffix(1)
+        for decl in declarations {
             let text = decl.value.plainText.trimmingSpaces()
-            var id = String(databases.count + 1)
+            var id = decl.module == "auth_db" ? AuthDBBinding.databaseID : String(databases.count + 1)
             var url = text
-            if let space = text.firstIndex(of: " ") {
+            if decl.module != "auth_db", let space = text.firstIndex(of: " ") {
                 id = String(text[..<space])
                 url = String(text[text.index(after: space)...]).trimmingSpaces()
             }

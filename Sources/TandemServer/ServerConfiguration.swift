@@ -136,6 +136,8 @@ extension ServerConfiguration {
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
         "auth": ["secret", "nonce_expire", "password_spec", "calculate_ha1"],
+        "auth_db": ["db_url", "calculate_ha1", "use_domain", "user_column", "domain_column", "password_column",
+                    "hash_column_sha256"],
         "registrar": ["default_expires", "min_expires", "max_expires", "max_contacts"],
         "usrloc": ["use_domain", "working_mode_preset", "db_mode"],
         "httpd": ["ip", "port"], "prometheus": ["root"],

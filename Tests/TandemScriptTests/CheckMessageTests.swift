@@ -120,6 +120,15 @@ import Testing
         #expect(r.missing.map(\.name) == ["forward", "nat_uac_test", "assert"])
     }
 
+    @Test func functionsDroppedBefore36Named() {
+        let r = check("route { if (!check_to()) { exit; } db_check_from(); db_is_to_authorized(\"uri\"); }", file: "m.cfg")
+        #expect(r.diagnostics.map(\.message) == [
+            "unknown function 'check_to' (not in OpenSIPS 3.6: compare $au with $tU, or auth_db's db_is_to_authorized(table))",
+            "unknown function 'db_check_from' (not in OpenSIPS 3.6: compare $au with $fU, or auth_db's db_is_from_authorized(table))",
+            "'db_is_to_authorized' is an OpenSIPS 3.6 function (module auth_db) that Tandem does not support yet",
+        ])
+    }
+
     @Test func repeatedErrorsAreCapped() {
         let body = String(repeating: "    nosuch_fn();\n", count: 7)
         let r = check("route {\n\(body)}\n", file: "m.cfg")

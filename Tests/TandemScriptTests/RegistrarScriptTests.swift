@@ -2,8 +2,8 @@ import Testing
 @testable import TandemScript
 
 /// Corpus: a registrar and proxy for one domain without presence (digest authentication,
-/// usrloc/registrar `save`/`lookup`). The registrar and auth modules are not in Tandem yet: the
-/// test pins exactly what `tandem check --list-missing` reports, which is the migration list.
+/// usrloc/registrar `save`/`lookup`). The test pins exactly what `tandem check --list-missing`
+/// reports, which is the migration list: empty since issue 16.
 let registrarScript = #"""
 # Registrar and proxy for one domain, without presence: digest authentication against the
 # subscriber table, REGISTER stored in usrloc, calls to local users looked up, others refused.
@@ -140,21 +140,14 @@ failure_route[missed] {
 """#
 
 @Suite struct RegistrarScriptTests {
-    @Test func onlyAuthDBIsMissing() {
+    @Test func nothingIsMissing() {
         let r = check(registrarScript, file: "registrar.cfg")
         let unexpected = r.diagnostics.filter {
             !$0.message.hasSuffix("that Tandem does not support yet") && !$0.message.hasSuffix("is not available in Tandem")
         }
         #expect(unexpected.map(\.description) == [])
-        // usrloc, registrar, auth, save/lookup, challenges, consume_credentials and $au exist (issue 16);
-        // authorizing against the subscriber table (auth_db) does not yet.
-        #expect(r.missing.migrationReport() == """
-            module 'auth_db': 1 use
-              registrar.cfg:19:12
-            function 'proxy_authorize': 1 use
-              registrar.cfg:59:14
-            function 'www_authorize': 1 use
-              registrar.cfg:90:10
-            """)
+        // usrloc, registrar, auth, auth_db (www_authorize/proxy_authorize against the subscriber table),
+        // save/lookup, challenges, consume_credentials and $au exist (issue 16): nothing is missing.
+        #expect(r.missing.migrationReport() == "")
     }
 }

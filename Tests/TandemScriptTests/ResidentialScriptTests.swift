@@ -9,10 +9,7 @@ import Testing
         }
         #expect(unexpected.map(\.description) == [])
         #expect(r.missing.map(\.description) == [
-            "residential.cfg:24: module 'auth_db'",
             "residential.cfg:28: module 'nathelper'",
-            "residential.cfg:75: function 'proxy_authorize'",
-            "residential.cfg:101: function 'www_authorize'",
             "residential.cfg:105: function 'nat_uac_test'",
             "residential.cfg:106: function 'fix_nated_register'",
             "residential.cfg:159: function 'nat_uac_test'",

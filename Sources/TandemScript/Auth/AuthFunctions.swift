@@ -105,33 +105,40 @@ enum AuthFunctions {
             let realmArg = args.value(0)
             return { ctx in
                 let settings = Settings.read(args, declared: declared, &ctx)
-                let realm = realm(realmArg(&ctx).stringValue, &ctx)
-                let header = proxy ? "Proxy-Authorization" : "Authorization"
-                guard let credentials = DigestCredentials.find(in: headerValues(header, &ctx), realm: realm) else {
-                    return noCredentials
-                }
-                let now = DigestAuth.wallClockSeconds()
-                switch DigestAuth.checkNonce(credentials.nonce, secret: settings.secret, now: now) {
-                case .valid: break
-                case .stale: return staleNonce
-                case .invalid: return genericError
-                }
-                guard !settings.password.isNull else { return invalidUser }
-                let ha1 = settings.calculateHA1
-                    ? DigestAuth.ha1(credentials.algorithm, username: credentials.username, realm: realm,
-                                     password: settings.password.stringValue)
-                    : settings.password.stringValue.lowercased()
-                let body = credentials.qop?.lowercased() == "auth-int"
-                    ? Array(ctx.message.get(.body, name: nil, index: nil).stringValue.utf8) : []
-                let expected = DigestAuth.expectedResponse(credentials, ha1: ha1, method: ctx.message.method, body: body)
-                guard DigestAuth.constantTimeEqual(expected, credentials.response) else { return invalidPassword }
-                // A right answer seen before (same nonce, nc not higher) is a replay: treated as a stale nonce.
-                let nc = credentials.qop.flatMap { _ in credentials.nc.flatMap { UInt64($0, radix: 16) } }
-                guard NonceCounters.shared.accept(nonce: credentials.nonce, nc: nc,
-                                                  expires: NonceCounters.expiry(of: credentials.nonce) ?? now,
-                                                  now: now) else { return staleNonce }
-                return 1
+                return verify(proxy: proxy, realm: realm(realmArg(&ctx).stringValue, &ctx), password: settings.password,
+                              calculateHA1: settings.calculateHA1, secret: settings.secret, &ctx)
             }
         })
+    }
+
+    /// The verdict on the request's credentials for `realm` given the stored `password` (plain with
+    /// `calculateHA1`, else HA1; NULL: no such user): 1 or one of the negative codes above.
+    static func verify(proxy: Bool, realm: String, password: ScriptValue, calculateHA1: Bool, secret: String,
+                       _ ctx: inout ExecutionContext) -> Int {
+        let header = proxy ? "Proxy-Authorization" : "Authorization"
+        guard let credentials = DigestCredentials.find(in: headerValues(header, &ctx), realm: realm) else {
+            return noCredentials
+        }
+        let now = DigestAuth.wallClockSeconds()
+        switch DigestAuth.checkNonce(credentials.nonce, secret: secret, now: now) {
+        case .valid: break
+        case .stale: return staleNonce
+        case .invalid: return genericError
+        }
+        guard !password.isNull else { return invalidUser }
+        let ha1 = calculateHA1
+            ? DigestAuth.ha1(credentials.algorithm, username: credentials.username, realm: realm,
+                             password: password.stringValue)
+            : password.stringValue.lowercased()
+        let body = credentials.qop?.lowercased() == "auth-int"
+            ? Array(ctx.message.get(.body, name: nil, index: nil).stringValue.utf8) : []
+        let expected = DigestAuth.expectedResponse(credentials, ha1: ha1, method: ctx.message.method, body: body)
+        guard DigestAuth.constantTimeEqual(expected, credentials.response) else { return invalidPassword }
+        // A right answer seen before (same nonce, nc not higher) is a replay: treated as a stale nonce.
+        let nc = credentials.qop.flatMap { _ in credentials.nc.flatMap { UInt64($0, radix: 16) } }
+        guard NonceCounters.shared.accept(nonce: credentials.nonce, nc: nc,
+                                          expires: NonceCounters.expiry(of: credentials.nonce) ?? now,
+                                          now: now) else { return staleNonce }
+        return 1
     }
 }

@@ -292,7 +292,8 @@ struct Analyzer {
         }
         guard let spec = registry.spec(named: c.name) else {
             error(c.location, OpenSIPSFunctions.message(for: c.name)
-                  ?? "unknown function '\(c.name)'" + Suggestions.hint(for: c.name, in: registry.specs.map(\.name)))
+                  ?? "unknown function '\(c.name)'" + (OpenSIPSFunctions.replacementHint(for: c.name)
+                    ?? Suggestions.hint(for: c.name, in: registry.specs.map(\.name))))
             missing.append(MissingFeature(kind: .function, name: c.name, location: c.location))
             for a in c.args { if case .pv = a.kind { checkExpr(a, scope) } }
             return

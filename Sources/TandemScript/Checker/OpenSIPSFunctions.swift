@@ -14,7 +14,8 @@ enum OpenSIPSFunctions {
                     "t_wait_for_new_branches", "t_new_request"]),
             ("registrar", ["is_contact_registered", "add_sock_hdr", "is_ip_registered"]),
             ("auth", ["is_rpid_user_e164", "append_rpid_hf"]),
-            ("auth_db", ["www_authorize", "proxy_authorize"]),
+            ("auth_db", ["db_is_to_authorized", "db_is_from_authorized",
+                         "db_does_uri_exist", "db_get_auth_id"]),
             ("nathelper", ["nat_uac_test", "fix_nated_contact", "fix_nated_register", "fix_nated_sdp",
                            "add_rcv_param", "is_behind_nat"]),
             ("rtpengine", ["rtpengine_offer", "rtpengine_answer", "rtpengine_delete", "rtpengine_manage"]),
@@ -29,7 +30,7 @@ enum OpenSIPSFunctions {
                         "store_dlg_value", "fetch_dlg_value", "dlg_on_timeout", "set_dlg_flag"]),
             ("permissions", ["allow_routing", "allow_register", "allow_trusted", "allow_uri", "allow_source_address",
                              "get_source_group", "check_address", "check_source_address"]),
-            ("uri", ["db_check_to", "db_check_from", "db_does_uri_exist", "has_user_part", "has_param",
+            ("uri", ["has_user_part", "has_param",
                      "has_param_value", "is_user", "add_uri_param", "tel2sip", "is_uri_user_e164", "uri_param"]),
             ("textops", ["search_append", "replace", "replace_all", "replace_body", "replace_body_all"]),
             ("sipmsgops", ["is_audio_on_hold", "remove_hf_re", "remove_hf_glob", "is_present_hf_re",
@@ -55,6 +56,21 @@ enum OpenSIPSFunctions {
         for (module, names) in table { for n in names where d[n] == nil { d[n] = module } }
         return d
     }()
+
+    /// Functions of OpenSIPS before 3.0 with what replaces them in 3.6: the uri module's credential
+    /// checks went to auth_db, where they check the URI table (`db_is_to_authorized(table)`).
+    static let replaced: [String: String] = [
+        "check_to": "compare $au with $tU, or auth_db's db_is_to_authorized(table)",
+        "db_check_to": "compare $au with $tU, or auth_db's db_is_to_authorized(table)",
+        "check_from": "compare $au with $fU, or auth_db's db_is_from_authorized(table)",
+        "db_check_from": "compare $au with $fU, or auth_db's db_is_from_authorized(table)",
+        "does_uri_exist": "auth_db's db_does_uri_exist(uri, table)",
+    ]
+
+    /// ` (not in OpenSIPS 3.6: …)` for a function OpenSIPS dropped before 3.6, or nil.
+    static func replacementHint(for name: String) -> String? {
+        replaced[name].map { " (not in OpenSIPS 3.6: \($0))" }
+    }
 
     /// The checker message for a function Tandem lacks, or nil when OpenSIPS 3.6 does not have it either.
     static func message(for name: String) -> String? {

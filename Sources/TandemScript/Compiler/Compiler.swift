@@ -684,7 +684,41 @@ struct Compiler {
             while args.count < spec.maxArgs { args.append({ _ in .null }) }
             args += parameters
         }
+        if AuthDB.names.contains(c.name), args.count == 2 { args += authDBArguments(proxy: c.name == "proxy_authorize", realm: args[0]) }
         return args
+    }
+
+    /// The values `www_authorize`/`proxy_authorize` carry after their arguments (``AuthDB/Hidden``):
+    /// the credentials' username, the realm, the column to read (auth_db `calculate_ha1` 1:
+    /// `password_column`, default `password`; else `password_column`, default `ha1`, or
+    /// `hash_column_sha256`, default `ha1_sha256`, for SHA-256 credentials), then the settings.
+    private func authDBArguments(proxy: Bool, realm realmArg: @escaping ValueFn) -> [ValueFn] {
+        func text(_ module: String, _ param: String) -> String? { config.modparam(module, param).map(Self.configText) }
+        let calculate = (config.modparam("auth_db", "calculate_ha1")?.intValue ?? 0) != 0
+        let plainColumn = text("auth_db", "password_column") ?? (calculate ? "password" : "ha1")
+        let shaColumn = text("auth_db", "hash_column_sha256") ?? "ha1_sha256"
+        let secret = ScriptValue.string(text("auth", "secret") ?? DigestAuth.processSecret)
+        let settings: [ScriptValue] = [
+            .int(calculate ? 1 : 0), secret, .string(text("auth_db", "user_column") ?? "username"),
+            .string(text("auth_db", "domain_column") ?? "domain"),
+            .int(config.modparam("auth_db", "use_domain")?.intValue ?? 0),
+        ]
+        let header = proxy ? "Proxy-Authorization" : "Authorization"
+        // Each of the three values reads the realm and the credentials again (cheap: a few header values).
+        let credentials: @Sendable (inout ExecutionContext) -> (String, DigestCredentials?) = { ctx in
+            let realm = AuthFunctions.realm(realmArg(&ctx).stringValue, &ctx)
+            return (realm, DigestCredentials.find(in: AuthFunctions.headerValues(header, &ctx), realm: realm))
+        }
+        var values: [ValueFn] = [
+            { ctx in credentials(&ctx).1.map { .string($0.username) } ?? .null },
+            { ctx in .string(credentials(&ctx).0) },
+            { ctx in
+                if calculate { return .string(plainColumn) }
+                return .string(credentials(&ctx).1?.algorithm == .sha256 ? shaColumn : plainColumn)
+            },
+        ]
+        for setting in settings { values.append({ _ in setting }) }
+        return values
     }
 
     /// Turns query text with pseudo-variables into SQL with `$n` placeholders and the readers of their

@@ -44,6 +44,8 @@ public enum ModuleCatalog {
         "statistics": ["variable", "stat_groups"],
         "auth": ["secret", "nonce_expire", "password_spec", "calculate_ha1", "username_spec", "rpid_prefix",
                  "rpid_suffix", "realm_prefix", "rpid_avp", "disable_nonce_check"],
+        "auth_db": ["db_url", "calculate_ha1", "use_domain", "user_column", "domain_column", "password_column",
+                    "hash_column_sha256", "hash_column_sha512t256", "load_credentials", "skip_version_check"],
         "registrar": ["default_expires", "min_expires", "max_expires", "max_contacts", "default_q",
                       "tcp_persistent_flag", "realm_prefix", "case_sensitive", "received_avp", "received_param",
                       "retry_after", "sock_hdr_name", "mcontact_avp", "attr_avp", "gruu_secret", "disable_gruu"],

@@ -8,6 +8,8 @@ enum ExternalFunctions {
         ext("rest_post", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
         ext("rest_put", ["rest_client"], [.string, .string, .string, .variable, .variable, .variable], min: 4, async: true),
         ext("exec", ["exec"], [.string, .string, .variable, .variable, .string], min: 1, async: true),
+        ext("www_authorize", ["auth_db"], [.string, .string], async: true),
+        ext("proxy_authorize", ["auth_db"], [.string, .string], async: true),
         ext("ldap_search", ["ldap"], [.query], async: true),
         ext("ldap_result", ["ldap"], [.attributeMap, .variable, .string], min: 1),
         ext("sleep", ["cfgutils"], [.int], async: true),
