@@ -18,7 +18,8 @@ import TandemAsync
 /// Metrics (counters end in `_total`):
 /// - `tandem_uptime_seconds`, `tandem_ready` (gauges)
 /// - `tandem_sip_datagrams_received_total`, `tandem_sip_parse_errors_total`,
-///   `tandem_sip_retransmissions_absorbed_total`, `tandem_sip_stray_responses_total`,
+///   `tandem_sip_retransmissions_absorbed_total`, `tandem_sip_held_reply_retransmissions_absorbed_total`,
+///   `tandem_sip_stray_responses_total`,
 ///   `tandem_sip_local_replies_total`, `tandem_sip_send_errors_total`,
 ///   `tandem_sip_transactions_created_total{side="server"|"client"}`,
 ///   `tandem_sip_requests_received_total{method}`, `tandem_sip_replies_received_total{code}`,
@@ -110,6 +111,7 @@ public final class MetricsPublisher: Sendable {
             counter("tandem_sip_datagrams_received_total", [], sip.datagramsReceived)
             counter("tandem_sip_parse_errors_total", [], sip.parseErrors)
             counter("tandem_sip_retransmissions_absorbed_total", [], sip.retransmissionsAbsorbed)
+            counter("tandem_sip_held_reply_retransmissions_absorbed_total", [], sip.heldReplyRetransmissionsAbsorbed)
             counter("tandem_sip_stray_responses_total", [], sip.strayResponses)
             counter("tandem_sip_local_replies_total", [], sip.localReplies)
             counter("tandem_sip_send_errors_total", [], sip.sendErrors)

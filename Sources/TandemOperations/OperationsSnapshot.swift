@@ -75,6 +75,9 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
         public var requestsReceived: Int
         public var responsesReceived: Int
         public var retransmissionsAbsorbed: Int
+        /// Retransmissions of a reply held by `async()` in `onreply_route`, absorbed without running the
+        /// reply routes again.
+        public var heldReplyRetransmissionsAbsorbed: Int
         public var strayResponses: Int
         public var localReplies: Int
         public var sendErrors: Int
@@ -105,12 +108,13 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
                     serverTransactionsCreated: Int, clientTransactionsCreated: Int, transactionsInUse: Int,
                     suspendedNow: Int, requestsByMethod: [String: Int], repliesReceivedByCode: [String: Int],
                     repliesSentByCode: [String: Int], refusedByReason: [String: Int] = [:], icmpErrors: Int = 0,
-                    memoryTrims: Int = 0) {
+                    memoryTrims: Int = 0, heldReplyRetransmissionsAbsorbed: Int = 0) {
             self.datagramsReceived = datagramsReceived
             self.parseErrors = parseErrors
             self.requestsReceived = requestsReceived
             self.responsesReceived = responsesReceived
             self.retransmissionsAbsorbed = retransmissionsAbsorbed
+            self.heldReplyRetransmissionsAbsorbed = heldReplyRetransmissionsAbsorbed
             self.strayResponses = strayResponses
             self.localReplies = localReplies
             self.sendErrors = sendErrors
@@ -132,6 +136,7 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
             case requestsReceived = "requests_received"
             case responsesReceived = "responses_received"
             case retransmissionsAbsorbed = "retransmissions_absorbed"
+            case heldReplyRetransmissionsAbsorbed = "held_reply_retransmissions_absorbed"
             case strayResponses = "stray_responses"
             case localReplies = "local_replies"
             case sendErrors = "send_errors"

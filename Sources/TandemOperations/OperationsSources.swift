@@ -55,7 +55,8 @@ public struct OperationsSources: Sendable {
             repliesSentByCode: Self.keyed(ProxyCounters.byCode(c.repliesSentByCode)),
             refusedByReason: c.refusedByReasonSnapshot(),
             icmpErrors: c.icmpErrors.load(ordering: .relaxed),
-            memoryTrims: c.memoryTrims.load(ordering: .relaxed))
+            memoryTrims: c.memoryTrims.load(ordering: .relaxed),
+            heldReplyRetransmissionsAbsorbed: c.heldReplyRetransmissionsAbsorbed.load(ordering: .relaxed))
         let engineSnapshot = engine.snapshot()
         let lanes = engine.pool.laneDrivers
         let drivers = engineSnapshot.drivers.map { d in
