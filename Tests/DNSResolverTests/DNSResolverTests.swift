@@ -55,7 +55,8 @@ final class DNSHarness {
     func advance(seconds: UInt64) { clock.value += seconds * 1_000_000_000 }
 }
 
-@Suite(.enabled(if: dnsAvailable, "TANDEM_TEST_DNS_SERVER not set (start the dns test server)"), .serialized)
+@Suite(.enabled(if: dnsAvailable, "TANDEM_TEST_DNS_SERVER not set (start the dns test server)"), .serialized,
+       .sharesDNSServer)
 struct DNSResolverTests {
     @Test func aAndAAAARecordsWithTTL() throws {
         let h = try DNSHarness()
@@ -284,4 +285,25 @@ struct DNSCacheInFlightTests {
         #expect(cache.count == 0)
         guard case .owner = cache.begin(q, now: 5, joiner: { _ in }) else { Issue.record("failure not cached"); return }
     }
+}
+
+/// Runs a suite during a shared turn at the dnsmasq test server (``DNSServerTurns``): never while a
+/// test of another target freezes it.
+struct SharesDNSServer: SuiteTrait, TestScoping {
+    func provideScope(for test: Test, testCase: Test.Case?,
+                      performing function: @Sendable () async throws -> Void) async throws {
+        await DNSServerTurns.shared.acquire(exclusive: false)
+        do {
+            try await function()
+        } catch {
+            await DNSServerTurns.shared.release(exclusive: false)
+            throw error
+        }
+        await DNSServerTurns.shared.release(exclusive: false)
+    }
+}
+
+extension Trait where Self == SharesDNSServer {
+    /// Only queries the dnsmasq test server: runs beside other such suites, not while one freezes it.
+    static var sharesDNSServer: SharesDNSServer { SharesDNSServer() }
 }
