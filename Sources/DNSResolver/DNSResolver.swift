@@ -3,8 +3,10 @@ import Reactor
 
 /// A worker's DNS resolver: answers from the shared ``DNSCache`` at once, otherwise asks the name
 /// servers through the worker's c-ares channel (never blocking the worker) and stores the answer.
-/// Questions already in flight on this worker are joined, not sent again: any number of requests
-/// for one name cost one query.
+/// Questions already in flight are joined, not sent again, on this worker (a local list) and across
+/// workers (through the cache's in-flight entry, one joiner per worker): any number of requests for
+/// one name, from any number of workers, cost one query. A worker that joined another's query gets
+/// the answer through its reactor's mailbox and completes its own requests on its own thread.
 ///
 /// Loop-thread only (not `Sendable`). ``shared(for:)`` gives a reactor's instance.
 public final class DNSResolver {
@@ -18,6 +20,8 @@ public final class DNSResolver {
     private let now: () -> UInt64
     private let hosts: [String: [SocketAddress]]
     private var inFlight: [DNSQuestion: [(DNSAnswer) -> Void]] = [:]
+    private let handle: ReactorHandle
+    private lazy var ref = DNSResolverRef(self)
 
     /// Creates the resolver of `reactor` (on its loop thread). `now` gives monotonic nanoseconds for
     /// cache expiry. Nil if c-ares cannot be set up with `settings` (a bad `dns_servers`).
@@ -27,6 +31,7 @@ public final class DNSResolver {
                  now: @escaping () -> UInt64 = { System.monotonicNanoseconds() }) {
         guard let channel = AresChannel(reactor: reactor, settings: settings) else { return nil }
         self.channel = channel
+        self.handle = reactor.handle
         self.settings = settings
         self.cache = cache
         self.statistics = statistics
@@ -54,25 +59,47 @@ public final class DNSResolver {
             return
         }
         if let answer = cached(question) { completion(answer); return }
-        statistics.add(.cacheMisses)
         if inFlight[question] != nil {
             inFlight[question]!.append(completion)
+            statistics.add(.cacheMisses)
             statistics.add(.joined)
             return
         }
-        inFlight[question] = [completion]
-        statistics.add(.queries)
-        channel.query(question, search: settings.useSearchList) { [weak self] status, reply in
-            self?.finish(question, status: status, reply: reply)
+        let handle = handle, ref = ref
+        let begin = cache.begin(question, now: now()) { answer in
+            handle.execute { ref.resolver?.deliver(question, answer) }
+        }
+        switch begin {
+        case .cached(let answer):
+            // Answered by another worker between the lookup above and here: a hit after all.
+            if case .negative = answer { statistics.add(.negativeHits) } else { statistics.add(.cacheHits) }
+            completion(answer)
+        case .joined:
+            inFlight[question] = [completion]
+            statistics.add(.cacheMisses)
+            statistics.add(.joined)
+        case .owner(let token):
+            inFlight[question] = [completion]
+            statistics.add(.cacheMisses)
+            statistics.add(.queries)
+            channel.query(question, search: settings.useSearchList) { [weak self] status, reply in
+                self?.finish(question, token: token, status: status, reply: reply)
+            }
         }
     }
 
     /// Cancels every question (their completions get ``DNSFailure/cancelled``) and closes the channel.
     public func close() { channel.close() }
 
-    private func finish(_ question: DNSQuestion, status: Int32, reply: [UInt8]?) {
+    private func finish(_ question: DNSQuestion, token: UInt64, status: Int32, reply: [UInt8]?) {
         let answer = interpret(question, status: status, reply: reply)
-        cache.store(question, answer, now: now())
+        let joiners = cache.complete(question, token: token, answer: answer, now: now())
+        for joiner in joiners { joiner(answer) }
+        deliver(question, answer)
+    }
+
+    /// Completes this worker's requests for `question` (loop thread).
+    fileprivate func deliver(_ question: DNSQuestion, _ answer: DNSAnswer) {
         let waiters = inFlight.removeValue(forKey: question) ?? []
         for waiter in waiters { waiter(answer) }
     }
@@ -103,4 +130,12 @@ public final class DNSResolver {
         default: return .failure(.malformed)
         }
     }
+}
+
+/// A weak reference to a worker's ``DNSResolver`` that a joiner can carry to another thread.
+///
+/// `@unchecked Sendable`: ``resolver`` is only read inside a task executed on the resolver's own reactor.
+private final class DNSResolverRef: @unchecked Sendable {
+    weak var resolver: DNSResolver?
+    init(_ resolver: DNSResolver) { self.resolver = resolver }
 }

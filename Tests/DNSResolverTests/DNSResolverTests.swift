@@ -55,7 +55,8 @@ final class DNSHarness {
     func advance(seconds: UInt64) { clock.value += seconds * 1_000_000_000 }
 }
 
-@Suite(.enabled(if: dnsAvailable, "TANDEM_TEST_DNS_SERVER not set (start the dns test server)"), .serialized)
+@Suite(.enabled(if: dnsAvailable, "TANDEM_TEST_DNS_SERVER not set (start the dns test server)"), .serialized,
+       .sharesDNSServer)
 struct DNSResolverTests {
     @Test func aAndAAAARecordsWithTTL() throws {
         let h = try DNSHarness()
@@ -157,6 +158,51 @@ struct DNSResolverTests {
         #expect(h.count(.joined) == n - 1)
     }
 
+    /// Several workers (each a thread with its own reactor and resolver) sharing one cache: every
+    /// request is made before any worker runs its loop, so the first miss owns the query and the other
+    /// workers join it through the cache; the answer comes back to each worker on its own thread.
+    @Test func manyWaitersOnSeveralWorkersMakeOneQuery() throws {
+        var settings = DNSSettings()
+        settings.servers = [try #require(dnsServer)]
+        settings.useSearchList = false
+        let shared = settings
+        let cache = DNSCache(capacity: 100)
+        let statistics = DNSStatistics()
+        let workers = 4, perWorker = 2_500
+        let issued = Shared(0)
+        let done = Shared([Int](repeating: 0, count: workers))
+        let sameThread = Shared(true)
+        var threads: [WorkerThread] = []
+        for w in 0..<workers {
+            threads.append(try WorkerThread(name: "dns-test-\(w)") {
+                guard let reactor = try? Reactor(),
+                      let resolver = DNSResolver(reactor: reactor, settings: shared, cache: cache,
+                                                 statistics: statistics) else { return }
+                let thread = pthread_self()
+                let count = Box(0)
+                for _ in 0..<perWorker {
+                    resolver.resolve(DNSQuestion("t1.test.tandem", .a)) { answer in
+                        if pthread_equal(thread, pthread_self()) == 0 { sameThread.mutate { $0 = false } }
+                        if case .records = answer { count.value += 1 }
+                    }
+                }
+                issued.mutate { $0 += 1 }
+                let start = nowMs()
+                while issued.value < workers, nowMs() - start < 5000 { usleep(1000) }
+                try? spin(reactor, limitMs: 5000) { count.value == perWorker }
+                done.mutate { $0[w] = count.value }
+                resolver.close()
+            })
+        }
+        for thread in threads { thread.join() }
+        #expect(done.value == [Int](repeating: perWorker, count: workers))
+        #expect(sameThread.value, "every completion runs on its own worker")
+        #expect(statistics.value(.queries) == 1)
+        #expect(statistics.value(.joined) == workers * perWorker - 1)
+        #expect(statistics.value(.cacheHits) == 0)
+        #expect(cache.inFlightCount == 0)
+    }
+
     @Test func deadServerTimesOutWithoutBlocking() throws {
         // A bound UDP socket nobody reads: queries vanish.
         let sink = try UDPSocket(family: .ipv4)
@@ -195,4 +241,69 @@ struct SRVOrderingTests {
         #expect(cache.lookup(DNSQuestion("h39", .a), now: 1) != nil)
         #expect(cache.lookup(DNSQuestion("h39", .a), now: 11_000_000_000) == nil)
     }
+}
+
+/// The cache's in-flight entries (no server).
+struct DNSCacheInFlightTests {
+    @Test func ownerJoinersAndCompletion() {
+        let cache = DNSCache(capacity: 100, inFlightLimitSeconds: 10)
+        let q = DNSQuestion("x.test", .a)
+        let got = Shared(0)
+        guard case .owner(let token) = cache.begin(q, now: 0, joiner: { _ in got.mutate { $0 += 100 } }) else {
+            Issue.record("first miss owns the query"); return
+        }
+        for _ in 0..<3 {
+            guard case .joined = cache.begin(q, now: 1, joiner: { _ in got.mutate { $0 += 1 } }) else {
+                Issue.record("later misses join"); return
+            }
+        }
+        #expect(cache.inFlightCount == 1)
+        let answer = DNSAnswer.records([.address(SocketAddress(ip: "127.0.0.1", port: 0)!)], ttl: 5)
+        let joiners = cache.complete(q, token: token, answer: answer, now: 2)
+        #expect(joiners.count == 3, "the owner's own joiner is not kept")
+        for joiner in joiners { joiner(answer) }
+        #expect(got.value == 3)
+        #expect(cache.inFlightCount == 0)
+        guard case .cached(let cached) = cache.begin(q, now: 3, joiner: { _ in }) else {
+            Issue.record("the answer is cached"); return
+        }
+        #expect(cached == answer)
+    }
+
+    @Test func staleQueryIsTakenOverAndFailuresAreNotCached() {
+        let cache = DNSCache(capacity: 100, inFlightLimitSeconds: 1)
+        let q = DNSQuestion("y.test", .a)
+        guard case .owner(let first) = cache.begin(q, now: 0, joiner: { _ in }) else { Issue.record("owner"); return }
+        guard case .joined = cache.begin(q, now: 10, joiner: { _ in }) else { Issue.record("joined"); return }
+        guard case .owner(let second) = cache.begin(q, now: 2_000_000_000, joiner: { _ in }) else {
+            Issue.record("a stale query is taken over"); return
+        }
+        #expect(first != second)
+        #expect(cache.complete(q, token: first, answer: .failure(.timeout), now: 3).isEmpty, "the old owner no longer owns it")
+        #expect(cache.inFlightCount == 1)
+        #expect(cache.complete(q, token: second, answer: .failure(.timeout), now: 4).count == 1, "the joiner stayed")
+        #expect(cache.count == 0)
+        guard case .owner = cache.begin(q, now: 5, joiner: { _ in }) else { Issue.record("failure not cached"); return }
+    }
+}
+
+/// Runs a suite during a shared turn at the dnsmasq test server (``DNSServerTurns``): never while a
+/// test of another target freezes it.
+struct SharesDNSServer: SuiteTrait, TestScoping {
+    func provideScope(for test: Test, testCase: Test.Case?,
+                      performing function: @Sendable () async throws -> Void) async throws {
+        await DNSServerTurns.shared.acquire(exclusive: false)
+        do {
+            try await function()
+        } catch {
+            await DNSServerTurns.shared.release(exclusive: false)
+            throw error
+        }
+        await DNSServerTurns.shared.release(exclusive: false)
+    }
+}
+
+extension Trait where Self == SharesDNSServer {
+    /// Only queries the dnsmasq test server: runs beside other such suites, not while one freezes it.
+    static var sharesDNSServer: SharesDNSServer { SharesDNSServer() }
 }

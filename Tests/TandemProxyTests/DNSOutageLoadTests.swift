@@ -9,7 +9,7 @@ import TandemTestSupport
 
 /// A frozen DNS server under SIPp load (issue 18): every lookup of a fresh name waits in c-ares on the
 /// worker's reactor, so calls to numeric hosts never notice it.
-@Suite(.serialized, .exclusiveLoad,
+@Suite(.serialized, .exclusiveLoad, .freezesDNSServer,
        .enabled(if: SIPp.isAvailable && dnsTestServer != nil, "needs sipp and the dns test server"))
 struct DNSOutageLoadTests {
     @Test("DNS frozen: 200 SIPp calls to a numeric host beside 300 INVITEs to fresh names: 0 failed calls, 503s")

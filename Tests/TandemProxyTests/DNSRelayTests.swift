@@ -15,7 +15,8 @@ let dnsTestServer = TestEnvironment.dnsServer
 /// Next hops by name through the worker's resolver against the dnsmasq test server
 /// (`TANDEM_TEST_SERVERS=dns bash scripts/test.sh --filter DNSRelayTests`): the transaction waits for
 /// the answer without the script knowing, RFC 3263 SRV failover, DNS outage.
-@Suite(.enabled(if: dnsTestServer != nil, "TANDEM_TEST_DNS_SERVER not set (start the dns test server)"), .serialized)
+@Suite(.enabled(if: dnsTestServer != nil, "TANDEM_TEST_DNS_SERVER not set (start the dns test server)"), .serialized,
+       .freezesDNSServer)
 struct DNSRelayTests {
     static func proxy(extraGlobals: String = "") throws -> ScriptedProxy {
         try ScriptedProxy(routes: """
