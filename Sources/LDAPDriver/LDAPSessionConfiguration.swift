@@ -1,4 +1,5 @@
 import Glibc
+import TandemAsync
 
 /// One LDAP session as OpenSIPS's ldap module configures it (a `[name]` section of its config file):
 /// where the server is, how to bind, and the connect/bind time limits.
@@ -139,20 +140,10 @@ public struct LDAPSessionConfiguration: Sendable, Equatable {
     }
 
     static func numericAddress(of host: String) throws(LDAPError) -> String {
-        if host == "localhost" { return "127.0.0.1" }
-        var buffer = [UInt8](repeating: 0, count: 16)
-        if inet_pton(AF_INET, host, &buffer) == 1 || inet_pton(AF_INET6, host, &buffer) == 1 { return host }
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, nil, &hints, &result)
-        guard rc == 0, let first = result else {
-            throw LDAPError("cannot resolve LDAP server \"\(host)\": \(String(cString: gai_strerror(rc)))")
+        switch NumericHost.address(of: host) {
+        case .success(let address): return address
+        case .failure(.unresolved(let reason)): throw LDAPError("cannot resolve LDAP server \"\(host)\": \(reason)")
+        case .failure(.unformattable): throw LDAPError("cannot format the address of \"\(host)\"")
         }
-        defer { freeaddrinfo(result) }
-        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        let nrc = getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
-        guard nrc == 0 else { throw LDAPError("cannot format the address of \"\(host)\"") }
-        return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 }

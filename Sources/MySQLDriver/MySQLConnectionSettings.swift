@@ -1,4 +1,5 @@
 import Glibc
+import TandemAsync
 
 /// Where and how to connect to one MySQL/MariaDB database, parsed from
 /// `mysql://user:password@host:port/database` (user, password and database optional, port 3306 by
@@ -104,22 +105,11 @@ public struct MySQLConnectionSettings: Sendable, Equatable {
 
     /// `host` as a numeric address: itself if it is an IP literal, else the first getaddrinfo answer.
     static func numericAddress(of host: String) throws(MySQLError) -> String {
-        if host == "localhost" { return "127.0.0.1" }
-        var buffer = [UInt8](repeating: 0, count: 16)
-        if inet_pton(AF_INET, host, &buffer) == 1 || inet_pton(AF_INET6, host, &buffer) == 1 { return host }
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, nil, &hints, &result)
-        guard rc == 0, let first = result else {
-            throw MySQLError("cannot resolve host \"\(host)\": \(String(cString: gai_strerror(rc)))")
+        switch NumericHost.address(of: host) {
+        case .success(let address): return address
+        case .failure(.unresolved(let reason)): throw MySQLError("cannot resolve host \"\(host)\": \(reason)")
+        case .failure(.unformattable): throw MySQLError("cannot format address of \"\(host)\"")
         }
-        defer { freeaddrinfo(result) }
-        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        let nrc = getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &text, socklen_t(text.count),
-                              nil, 0, NI_NUMERICHOST)
-        guard nrc == 0 else { throw MySQLError("cannot format address of \"\(host)\"") }
-        return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 }
 

@@ -1,5 +1,6 @@
 import CLibPQ
 import Glibc
+import TandemAsync
 
 /// The parsed connection parameters of one database (from a `postgres://` URL or a `key=value`
 /// conninfo string), ready for `PQconnectStartParams`.
@@ -71,22 +72,11 @@ public struct PostgresConnectionSettings: Sendable, Equatable {
 
     /// `host` as a numeric address: itself if it is an IP literal, else the first getaddrinfo answer.
     static func numericAddress(of host: String) throws(PostgresError) -> String {
-        if host == "localhost" { return "127.0.0.1" }
-        var buffer = [UInt8](repeating: 0, count: 16)
-        if inet_pton(AF_INET, host, &buffer) == 1 || inet_pton(AF_INET6, host, &buffer) == 1 { return host }
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, nil, &hints, &result)
-        guard rc == 0, let first = result else {
-            throw PostgresError("cannot resolve host \"\(host)\": \(String(cString: gai_strerror(rc)))")
+        switch NumericHost.address(of: host) {
+        case .success(let address): return address
+        case .failure(.unresolved(let reason)): throw PostgresError("cannot resolve host \"\(host)\": \(reason)")
+        case .failure(.unformattable): throw PostgresError("cannot format address of \"\(host)\"")
         }
-        defer { freeaddrinfo(result) }
-        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        let nrc = getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &text, socklen_t(text.count),
-                              nil, 0, NI_NUMERICHOST)
-        guard nrc == 0 else { throw PostgresError("cannot format address of \"\(host)\"") }
-        return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     /// Calls `body` with NULL-terminated keyword/value arrays, `extra` pairs overriding the stored ones.
