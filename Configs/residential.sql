@@ -16,3 +16,6 @@ CREATE INDEX IF NOT EXISTS subscriber_username_idx ON subscriber (username);
 
 -- Add a user (one line):
 --   psql "$DB" -c "INSERT INTO subscriber (username, domain, password) VALUES ('alice', 'example.com', 'wonderland')"
+
+-- Registrations in PostgreSQL too (usrloc working_mode_preset single-instance-sql-write-through or
+-- sql-only, modparam("usrloc", "db_url", ...)): also load Configs/location-postgres.sql.

@@ -57,24 +57,23 @@ extension ProxyCore {
         return settings.registrar.useDomain ? "\(user.lowercased())@\(host)" : user.lowercased()
     }
 
-    /// `save("location"[, flags[, aor]])`: processes a REGISTER (RFC 3261 §10.3 steps 6–8) and replies
-    /// 200 with the current bindings (unless `r`). Returns 1 on success, -1 on error (replied with the
-    /// error: 400, 423 with Min-Expires, 420, 503 too many contacts).
-    public func save(_ context: RequestContext, flags: SaveFlags = SaveFlags(""), aor explicitAOR: String? = nil) -> Int32 {
+    /// A REGISTER read for `save`: the error to answer, or the AOR and what its Contacts ask.
+    enum ParsedRegister {
+        case failure(Int, String, [(HeaderName, String)])
+        /// `Contact: *` with `Expires: 0`.
+        case wildcard(aor: String, supportsPath: Bool)
+        /// Each Contact as a binding, and whether it asks for removal (expires 0).
+        case bindings(aor: String, [(LocationContact, remove: Bool)], path: [String], supportsPath: Bool)
+    }
+
+    /// RFC 3261 §10.3 steps 5–6 for `save`: the AOR, the Contacts with their expiry, Path (RFC 3327).
+    func parseRegister(_ context: RequestContext, flags: SaveFlags, aor explicitAOR: String?) -> ParsedRegister {
         let message = context.message
         let registrar = settings.registrar
-        func fail(_ status: Int, _ reason: String, _ extra: [(HeaderName, String)] = []) -> Int32 {
-            if !flags.noReply { _ = localReply(context, status: status, reason: reason, extraHeaders: extra) }
-            return -1
-        }
-        guard message.method == .register else { return fail(400, "Bad Request") }
-        if !locationSweepStarted.load(ordering: .relaxed),
-           locationSweepStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
-            startLocationSweep(on: context.worker)
-        }
+        guard message.method == .register else { return .failure(400, "Bad Request", []) }
         guard let aor = explicitAOR.flatMap({ aorKey(forURIText: $0) })
                 ?? ((try? message.to())?.uriText).flatMap({ aorKey(forURIText: $0) }) else {
-            return fail(400, "Bad To URI")
+            return .failure(400, "Bad To URI", [])
         }
         let now = locationNow(context.worker)
         let callID = message.callID ?? ""
@@ -82,29 +81,27 @@ extension ProxyCore {
         let headerExpires = message.header(.expires).flatMap { Int($0.trimmingCharacters()) }
         let minExpires = flags.minExpires ?? registrar.minExpires
         let maxExpires = flags.maxExpires ?? registrar.maxExpires
-        let maxContacts = flags.maxContacts ?? registrar.maxContacts
         let supportsPath = message.headerValues(.supported).contains { value in
             value.split(separator: ",").contains { $0.trimmingCharacters() .lowercased() == "path" }
         }
         let path = message.headerValues(.path).flatMap { $0.split(separator: ",").map { $0.trimmingCharacters() } }
         if flags.pathMode == 2 && !path.isEmpty && !supportsPath {
-            return fail(420, "Bad Extension", [(.unsupported, "path")])
+            return .failure(420, "Bad Extension", [(.unsupported, "path")])
         }
         let storedPath = flags.pathMode != nil ? path : []
 
         if message.isWildcardContact {
             // RFC 3261 §10.3 step 6: `*` only with Expires: 0 and no other Contact.
-            guard headerExpires == 0 else { return fail(400, "Invalid Contact") }
-            location.update(aor, now: now) { $0.removeAll() }
-            return registrarOK(context, flags: flags, contacts: [], now: now, path: [], supportsPath: supportsPath)
+            guard headerExpires == 0 else { return .failure(400, "Invalid Contact", []) }
+            return .wildcard(aor: aor, supportsPath: supportsPath)
         }
-        guard let contacts = try? message.contacts() else { return fail(400, "Bad Contact") }
+        guard let contacts = try? message.contacts() else { return .failure(400, "Bad Contact", []) }
         var bindings: [(LocationContact, remove: Bool)] = []
         for contact in contacts {
             let asked = (contact.parameters.value(of: "expires") ?? nil).flatMap { Int($0) } ?? headerExpires
                 ?? registrar.defaultExpires
             if asked > 0 && minExpires > 0 && asked < minExpires {
-                return fail(423, "Interval Too Brief", [(.minExpires, String(minExpires))])
+                return .failure(423, "Interval Too Brief", [(.minExpires, String(minExpires))])
             }
             var expires = max(0, asked)
             if maxExpires > 0 && expires > maxExpires { expires = maxExpires }
@@ -118,26 +115,57 @@ extension ProxyCore {
                 socketIndex: context.socketIndex, flags: 0)
             bindings.append((binding, expires == 0))
         }
-        enum Verdict { case ok([LocationContact]), tooMany }
-        let verdict = location.update(aor, now: now) { stored -> Verdict in
-            var updated = stored
-            for (binding, remove) in bindings {
-                if let index = updated.firstIndex(where: { $0.isSameBinding(as: binding) }) {
-                    // §10.3 step 7: an older or repeated request for the same Call-ID changes nothing.
-                    if updated[index].callID == binding.callID && updated[index].cseq >= binding.cseq { continue }
-                    if remove { updated.remove(at: index) } else { updated[index] = binding }
-                } else if !remove {
-                    updated.append(binding)
-                }
+        return .bindings(aor: aor, bindings, path: storedPath, supportsPath: supportsPath)
+    }
+
+    /// The AOR's contacts after applying `bindings` to `stored` (§10.3 step 7), nil when more than
+    /// `maxContacts` (> 0) would remain.
+    static func merged(_ stored: [LocationContact], _ bindings: [(LocationContact, remove: Bool)],
+                       maxContacts: Int) -> [LocationContact]? {
+        var updated = stored
+        for (binding, remove) in bindings {
+            if let index = updated.firstIndex(where: { $0.isSameBinding(as: binding) }) {
+                // §10.3 step 7: an older or repeated request for the same Call-ID changes nothing.
+                if updated[index].callID == binding.callID && updated[index].cseq >= binding.cseq { continue }
+                if remove { updated.remove(at: index) } else { updated[index] = binding }
+            } else if !remove {
+                updated.append(binding)
             }
-            if maxContacts > 0 && updated.count > maxContacts { return .tooMany }
-            stored = updated
-            return .ok(updated)
         }
-        switch verdict {
-        case .tooMany:
-            return fail(503, "Too Many Registered Contacts")
-        case .ok(let current):
+        if maxContacts > 0 && updated.count > maxContacts { return nil }
+        return updated
+    }
+
+    /// `save("location"[, flags[, aor]])`: processes a REGISTER (RFC 3261 §10.3 steps 6–8) and replies
+    /// 200 with the current bindings (unless `r`). Returns 1 on success, -1 on error (replied with the
+    /// error: 400, 423 with Min-Expires, 420, 503 too many contacts).
+    public func save(_ context: RequestContext, flags: SaveFlags = SaveFlags(""), aor explicitAOR: String? = nil) -> Int32 {
+        func fail(_ status: Int, _ reason: String, _ extra: [(HeaderName, String)] = []) -> Int32 {
+            if !flags.noReply { _ = localReply(context, status: status, reason: reason, extraHeaders: extra) }
+            return -1
+        }
+        if context.message.method == .register, !locationSweepStarted.load(ordering: .relaxed),
+           locationSweepStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
+            startLocationSweep(on: context.worker)
+        }
+        let now = locationNow(context.worker)
+        let writeBack = settings.registrar.mode == .writeBack
+        switch parseRegister(context, flags: flags, aor: explicitAOR) {
+        case .failure(let status, let reason, let extra):
+            return fail(status, reason, extra)
+        case .wildcard(let aor, let supportsPath):
+            location.update(aor, now: now) { $0.removeAll() }
+            if writeBack { location.markDirty(aor) }
+            return registrarOK(context, flags: flags, contacts: [], now: now, path: [], supportsPath: supportsPath)
+        case .bindings(let aor, let bindings, let storedPath, let supportsPath):
+            let maxContacts = flags.maxContacts ?? settings.registrar.maxContacts
+            let current = location.update(aor, now: now) { stored -> [LocationContact]? in
+                guard let updated = Self.merged(stored, bindings, maxContacts: maxContacts) else { return nil }
+                stored = updated
+                return updated
+            }
+            guard let current else { return fail(503, "Too Many Registered Contacts") }
+            if writeBack { location.markDirty(aor) }
             return registrarOK(context, flags: flags, contacts: current, now: now, path: storedPath,
                                supportsPath: supportsPath)
         }
@@ -213,7 +241,10 @@ extension ProxyCore {
     /// went, -1 otherwise.
     public func removeRegistration(aor text: String, contact: String? = nil) -> Int32 {
         guard let aor = aorKey(forURIText: text) else { return -1 }
-        return location.remove(aor, contact: contact?.isEmpty == true ? nil : contact) > 0 ? 1 : -1
+        let removed = location.remove(aor, contact: contact?.isEmpty == true ? nil : contact)
+        // Every database mode writes the AOR at the next usrloc timer run.
+        if removed > 0 && settings.registrar.mode.usesDatabase { location.markDirty(aor) }
+        return removed > 0 ? 1 : -1
     }
 
     /// Purges expired contacts every ``locationSweepMilliseconds`` on `worker` (the worker of the first

@@ -36,11 +36,18 @@ struct DatabaseConfiguration: Sendable {
         // auth_db's database comes last (id "auth_db"), so the default of avp_db_query stays the first of the others.
         let declarations = config.modparams.filter { ["sqlops", "avpops", "dbops"].contains($0.module) && $0.param == "db_url" }
             + config.modparams.filter { $0.module == "auth_db" && $0.param == "db_url" }.suffix(1)
+            + config.modparams.filter { $0.module == "usrloc" && $0.param == "db_url" }.suffix(1)
         for decl in declarations {
             let text = decl.value.plainText.trimmingSpaces()
-            var id = decl.module == "auth_db" ? AuthDBBinding.databaseID : String(databases.count + 1)
+            let fixedID = ["auth_db": AuthDBBinding.databaseID, "usrloc": UsrlocBinding.databaseID][decl.module]
+            var id = fixedID ?? String(databases.count + 1)
             var url = text
-            if decl.module != "auth_db", let space = text.firstIndex(of: " ") {
+            if decl.module == "usrloc" && !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+                diagnostics.append(Diagnostic(decl.location,
+                    "usrloc db_url: Tandem keeps the location table in PostgreSQL only (postgres://…)"))
+                continue
+            }
+            if fixedID == nil, let space = text.firstIndex(of: " ") {
                 id = String(text[..<space])
                 url = String(text[text.index(after: space)...]).trimmingSpaces()
             }

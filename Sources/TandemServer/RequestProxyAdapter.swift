@@ -108,6 +108,13 @@ final class RequestProxyAdapter: ScriptProxy {
         Int(core.isRegistered(context, aor: aor))
     }
 
+    func usrlocPlan(function: String, domain: String, flags: String, aor: String?) -> ScriptValue {
+        UsrlocBinding.plan(function: function, domain: domain, flags: flags, aor: aor, adapter: self)
+    }
+
+    /// `udp:IP:PORT` of listen socket `index` (the `socket` column of the location table).
+    func socketText(_ index: Int) -> String? { UsrlocSQL.socketText(listen: core.settings.listen, index: index) }
+
     func registrarRemove(domain: String, aor: String, contact: String?) -> Int {
         Int(core.removeRegistration(aor: aor, contact: contact))
     }

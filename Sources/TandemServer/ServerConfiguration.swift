@@ -139,7 +139,8 @@ extension ServerConfiguration {
         "auth_db": ["db_url", "calculate_ha1", "use_domain", "user_column", "domain_column", "password_column",
                     "hash_column_sha256"],
         "registrar": ["default_expires", "min_expires", "max_expires", "max_contacts"],
-        "usrloc": ["use_domain", "working_mode_preset", "db_mode"],
+        "usrloc": Set(["use_domain", "working_mode_preset", "db_mode", "db_url", "timer_interval", "cluster_mode"])
+            .union(ServerConfiguration.usrlocColumns.keys),
         "httpd": ["ip", "port"], "prometheus": ["root"],
         "rest_client": ["connection_timeout", "curl_timeout", "ssl_verifypeer", "ssl_verifyhost",
                         "max_transfer_size", "max_async_transfers"],

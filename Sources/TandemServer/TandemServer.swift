@@ -80,10 +80,13 @@ public final class TandemServer: Sendable {
         }
         self.proxy = ProxyServer(core: core, logger: logger,
                                  onWorkerStart: { worker in
-                                     router.attach(WorkerServices(asyncWorker: engine.makeWorker(reactor: worker.reactor),
-                                                                  settings: drivers),
-                                                   toWorker: worker.index)
-                                     if worker.index == 0 { router.scheduleTimerRoutes(on: worker) }
+                                     let services = WorkerServices(asyncWorker: engine.makeWorker(reactor: worker.reactor),
+                                                                   settings: drivers)
+                                     router.attach(services, toWorker: worker.index)
+                                     if worker.index == 0 {
+                                         router.scheduleTimerRoutes(on: worker)
+                                         UsrlocSync.startTimer(core: core, services: services, worker: worker)
+                                     }
                                  },
                                  onWorkerStop: { worker in
                                      router.detach(worker: worker.index)
@@ -148,6 +151,7 @@ public final class TandemServer: Sendable {
             ])
         }
         runStartupRoute()
+        loadLocationTable()
         do {
             try proxy.start()
         } catch {
@@ -171,9 +175,37 @@ public final class TandemServer: Sendable {
         reactor.close()
     }
 
-    /// Stops the workers and the offload pool.
+    /// usrloc in a database mode: purges the expired rows and loads the live ones (write-through,
+    /// write-back) before the workers start, on services of this thread.
+    private func loadLocationTable() {
+        guard core.settings.registrar.mode.usesDatabase else { return }
+        withStartupServices { services, reactor in
+            UsrlocSync.load(core: core, services: services, locationNow: reactor.now.nanoseconds / 1_000_000_000,
+                            logger: logger)
+        }
+    }
+
+    /// Runs `body` with worker services on a reactor of this thread (closed after).
+    private func withStartupServices(_ body: (WorkerServices, Reactor) -> Void) {
+        guard let reactor = try? Reactor() else {
+            logger.error("usrloc: cannot create a reactor to reach the location table")
+            return
+        }
+        body(WorkerServices(asyncWorker: engine.makeWorker(reactor: reactor), settings: drivers), reactor)
+        DNSResolver.releaseShared(for: reactor)
+        reactor.close()
+    }
+
+    /// Stops the workers and the offload pool. In write-back the changed contacts are written first.
     public func stop() {
         proxy.stop()
+        if core.settings.registrar.mode == .writeBack {
+            withStartupServices { services, reactor in
+                UsrlocSync.run(core: core, services: services, now: reactor.now.nanoseconds / 1_000_000_000) { operation, done in
+                    done(services.asyncWorker.runSynchronously(operation))
+                }
+            }
+        }
         engine.shutdown()
         operations?.stop()
     }

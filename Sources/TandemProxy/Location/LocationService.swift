@@ -16,6 +16,8 @@ public final class LocationService: Sendable {
     }
 
     private let shards: [Shard]
+    /// AORs changed since the last ``takeDirty()`` (write-back and deferred database writes).
+    private let dirty = Mutex<Set<String>>([])
 
     /// A service with `shardCount` shards (at least 1).
     public init(shardCount: Int = 64) {
@@ -55,6 +57,24 @@ public final class LocationService: Sendable {
             if let contact { contacts.removeAll { $0.uri == contact } } else { contacts.removeAll() }
             table[aor] = contacts.isEmpty ? nil : contacts
             return before - contacts.count
+        }
+    }
+
+    /// Replaces the stored contacts of `aor` with `contacts` (what the database holds for it).
+    public func replace(_ aor: String, with contacts: [LocationContact]) {
+        shard(for: aor).withLock { $0[aor] = contacts.isEmpty ? nil : contacts }
+    }
+
+    /// Notes that `aor` changed and has to be written to the database.
+    public func markDirty(_ aor: String) {
+        _ = dirty.withLock { $0.insert(aor) }
+    }
+
+    /// The AORs changed since the last call, and forgets them.
+    public func takeDirty() -> [String] {
+        dirty.withLock { set in
+            defer { set.removeAll() }
+            return Array(set)
         }
     }
 

@@ -34,7 +34,7 @@ public enum AuthDB {
     }
 
     /// Letters, digits and `_`, not starting with a digit, optionally `schema.name`.
-    static func isIdentifier(_ name: String) -> Bool {
+    public static func isIdentifier(_ name: String) -> Bool {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count) else { return false }
         return parts.allSatisfy { part in

@@ -508,7 +508,7 @@ struct Compiler {
         guard let id = registry.id(named: c.name) else { return { _ in -1 } }
         let spec = registry[id]
         guard c.args.count >= spec.minArgs && c.args.count <= spec.maxArgs else { return { _ in -1 } }
-        if spec.isHostRun {
+        if spec.isHostRun || (RegistrarFunctions.usrlocNames.contains(c.name) && usrlocUsesDatabase) {
             // Host-run functions called synchronously get the same arguments as under async():
             // query text with placeholders (its values after the declared arguments), output variables.
             let args = externalArgs(c)
@@ -685,6 +685,33 @@ struct Compiler {
             args += parameters
         }
         if AuthDB.names.contains(c.name), args.count == 2 { args += authDBArguments(proxy: c.name == "proxy_authorize", realm: args[0]) }
+        if RegistrarFunctions.usrlocNames.contains(c.name) { args = usrlocArguments(c.name, args) }
+        return args
+    }
+
+    /// True when usrloc keeps contacts in a database (`working_mode_preset` other than
+    /// `single-instance-no-db`, or `db_mode` other than 0): the registrar calls then run on the host.
+    private var usrlocUsesDatabase: Bool {
+        let preset = config.modparam("usrloc", "working_mode_preset").map(Self.configText)
+        let dbMode = config.modparam("usrloc", "db_mode")?.intValue ?? 0
+        return (preset != nil && preset != "single-instance-no-db") || dbMode != 0
+    }
+
+    /// A registrar call's values: the three declared arguments (absent ones NULL), then its database
+    /// plan, which the host computes from the request when the call is made (`ScriptProxy.usrlocPlan`).
+    private func usrlocArguments(_ name: String, _ declared: [ValueFn]) -> [ValueFn] {
+        var args = declared
+        while args.count < 3 { args.append({ _ in .null }) }
+        let registered = name == "is_registered" || name == "registered"
+        let domain = args[0], second = args[1], third = args[2]
+        args.append { ctx in
+            let d = domain(&ctx).stringValue
+            let flags = registered ? ScriptValue.null : second(&ctx)
+            let aor = registered ? second(&ctx) : third(&ctx)
+            let proxy = ctx.proxy
+            return proxy.usrlocPlan(function: name, domain: d, flags: flags.isNull ? "" : flags.stringValue,
+                                    aor: aor.isNull ? nil : aor.stringValue)
+        }
         return args
     }
 

@@ -3,6 +3,10 @@
 enum RegistrarFunctions {
     private static let requestFailure = RouteKindSet([.request, .failure])
 
+    /// The functions that read or write the location service: async-capable (the host runs them, with
+    /// their database work, under `async()`, and also plainly in a usrloc database mode).
+    static let usrlocNames: Set<String> = ["save", "lookup", "is_registered", "registered"]
+
     static let specs: [FunctionSpec] = [
         FunctionSpec("append_branch", args: [.string, .any], min: 0, routes: requestFailure, binder: { _, _, args in
             let uri = args.value(0), q = args.value(1)
@@ -14,7 +18,7 @@ enum RegistrarFunctions {
                                               q: qv.isNull ? nil : qv.stringValue)
             }
         }),
-        FunctionSpec("save", modules: ["registrar"], args: [.string, .string, .string], min: 1,
+        FunctionSpec("save", modules: ["registrar"], args: [.string, .string, .string], min: 1, async: true,
                      routes: RouteKindSet([.request]), binder: { _, _, args in
             let domain = args.value(0), flags = args.value(1), aor = args.value(2)
             let count = args.count
@@ -25,7 +29,7 @@ enum RegistrarFunctions {
                 return ctx.proxy.registrarSave(domain: d, flags: f, aor: a.isNull ? nil : a.stringValue)
             }
         }),
-        FunctionSpec("lookup", modules: ["registrar"], args: [.string, .string, .string], min: 1,
+        FunctionSpec("lookup", modules: ["registrar"], args: [.string, .string, .string], min: 1, async: true,
                      routes: requestFailure, binder: { _, _, args in
             let domain = args.value(0), flags = args.value(1), aor = args.value(2)
             let count = args.count
@@ -51,7 +55,7 @@ enum RegistrarFunctions {
     ]
 
     private static func registeredSpec(_ name: String) -> FunctionSpec {
-        FunctionSpec(name, modules: ["registrar"], args: [.string, .string], min: 1, routes: requestFailure,
+        FunctionSpec(name, modules: ["registrar"], args: [.string, .string], min: 1, async: true, routes: requestFailure,
                      binder: { _, _, args in
             let domain = args.value(0), aor = args.value(1)
             let count = args.count

@@ -49,6 +49,9 @@ public protocol ScriptProxy: AnyObject {
     func registrarLookup(domain: String, flags: String, aor: String?) -> Int
     /// registrar `is_registered(domain[, aor])` (and the older `registered`).
     func registrarIsRegistered(domain: String, aor: String?) -> Int
+    /// The database work a registrar call (`save`, `lookup`, `is_registered`, `registered`) needs in a
+    /// usrloc database mode, as the call's last value; `.null` when none (the host's business).
+    func usrlocPlan(function: String, domain: String, flags: String, aor: String?) -> ScriptValue
     /// registrar `remove(domain, aor[, contact])`.
     func registrarRemove(domain: String, aor: String, contact: String?) -> Int
     /// A reply with extra headers (digest challenges): in the transaction if there is one, else stateless.
@@ -60,6 +63,8 @@ extension ScriptProxy {
     public func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int { -1 }
     /// Default: not supported.
     public func forceRport() -> Int { -1 }
+    /// Default: no database work.
+    public func usrlocPlan(function: String, domain: String, flags: String, aor: String?) -> ScriptValue { .null }
     /// Default: no transaction, never cancelled.
     public func tWasCancelled() -> Bool { false }
     /// Default: no transaction, nothing replied locally.

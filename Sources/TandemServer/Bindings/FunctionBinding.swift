@@ -50,7 +50,7 @@ enum AsyncBindings {
     /// The drivers' bindings. A new driver adds its binding type here.
     static let drivers: [any DriverBinding.Type] = [
         SleepBinding.self, ExecBinding.self, DatabaseBinding.self, HTTPBinding.self, LDAPBinding.self,
-        MongoCacheBinding.self, DNSBinding.self, AuthDBBinding.self,
+        MongoCacheBinding.self, DNSBinding.self, AuthDBBinding.self, UsrlocBinding.self,
     ]
 
     /// Bindings by function name.

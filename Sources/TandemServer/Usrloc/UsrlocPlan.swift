@@ -1,0 +1,44 @@
+import TandemScript
+
+/// The database work of one registrar call in a usrloc database mode, computed when the call is made
+/// (from the request and the memory) and carried to the engine in the call's last value (a host
+/// function's operation sees only its argument values): a write before `save` replies, or a read
+/// before `lookup`/`is_registered` answers.
+struct UsrlocPlan: Equatable {
+    enum Kind: String { case write, read }
+
+    var kind: Kind
+    /// The AOR key.
+    var aor: String
+    var sql: String
+    var parameters: [String?]
+
+    /// The position of the plan among the call's values (after the three declared arguments).
+    static let index = 3
+
+    private static let separator: Character = "\u{1F}"
+    private static let null = "\u{1E}"
+
+    var value: ScriptValue {
+        let fields = [kind.rawValue, aor, sql] + parameters.map { $0 ?? Self.null }
+        return .string(fields.joined(separator: String(Self.separator)))
+    }
+
+    init(kind: Kind, aor: String, sql: String, parameters: [String?]) {
+        self.kind = kind
+        self.aor = aor
+        self.sql = sql
+        self.parameters = parameters
+    }
+
+    /// The plan a call carries, nil when it needs no database work.
+    init?(_ values: [ScriptValue]) {
+        guard Self.index < values.count, case .string(let text) = values[Self.index] else { return nil }
+        let fields = text.split(separator: Self.separator, omittingEmptySubsequences: false).map(String.init)
+        guard fields.count >= 3, let kind = Kind(rawValue: fields[0]) else { return nil }
+        self.kind = kind
+        aor = fields[1]
+        sql = fields[2]
+        parameters = fields.dropFirst(3).map { $0 == Self.null ? nil : $0 }
+    }
+}
