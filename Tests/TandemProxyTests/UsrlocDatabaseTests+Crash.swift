@@ -38,9 +38,7 @@ extension UsrlocDatabaseTests {
                 if reply.statusCode == 200, let callID = reply.callID { acknowledged.insert(callID) }
             }
         }
-        // Up to 400 REGISTERs at about 200/s; the process dies after the 150th is sent.
-        var sent = 0
-        for i in 0..<400 {
+        func send(_ i: Int) throws {
             let user = "k\(i)"
             try client.send(Array("""
                 REGISTER sip:127.0.0.1 SIP/2.0\r
@@ -56,13 +54,21 @@ extension UsrlocDatabaseTests {
                 \r
 
                 """.utf8))
+        }
+        // 150 REGISTERs at about 200/s, then a burst of 30 and the kill right after it, while those are
+        // being written.
+        var sent = 0
+        for i in 0..<150 {
+            try send(i)
             sent += 1
             drain(0.005)
-            if i == 150 {
-                tandem.kill()
-                break
-            }
         }
+        for i in 150..<180 {
+            try send(i)
+            sent += 1
+        }
+        usleep(2_000)
+        tandem.kill()
         drain(0.5)
         #expect(acknowledged.count >= 50, "only \(acknowledged.count) of \(sent) acknowledged before the kill")
         let stored = Set(try Self.rows("SELECT callid FROM location"))
@@ -77,6 +83,7 @@ extension UsrlocDatabaseTests {
             }
         }
         #expect(missing.isEmpty, "not found after restart: \(missing)")
+        print("usrloc kill -9 (\(mode)): sent \(sent), acknowledged \(acknowledged.count), rows \(stored.count)")
     }
 
     @Test("write-through: kill -9 during a REGISTER load loses no acknowledged registration",

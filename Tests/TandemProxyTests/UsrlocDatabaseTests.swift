@@ -61,11 +61,15 @@ struct UsrlocDatabaseTests {
             """
     }
 
-    /// REGISTER saves; MESSAGE looks up under async(); OPTIONS answers is_registered; the rest is
-    /// looked up plainly and relayed.
+    /// REGISTER saves (under async() for users named async…); MESSAGE looks up under async(); OPTIONS
+    /// answers is_registered; the rest is looked up plainly and relayed.
     static let routes = """
         route {
-            if (is_method("REGISTER")) { save("location"); exit; }
+            if (is_method("REGISTER")) {
+                if ($tU =~ "^async") { async(save("location"), saved); }
+                save("location");
+                exit;
+            }
             if (is_method("OPTIONS")) {
                 if (is_registered("location")) { t_reply(200, "Registered"); } else { t_reply(404, "Not Registered"); }
                 exit;
@@ -73,6 +77,9 @@ struct UsrlocDatabaseTests {
             if (is_method("MESSAGE")) { async(lookup("location"), relay); }
             if (!lookup("location")) { t_reply(404, "Not Found"); exit; }
             route(relay);
+        }
+        route[saved] {
+            exit;
         }
         route[relay] {
             if ($rc < 0) { t_reply(404, "Not Found"); exit; }
@@ -88,6 +95,13 @@ struct UsrlocDatabaseTests {
     /// socket when given (so that the contact is where the REGISTER came from: no `received`).
     static func register(_ port: UInt16, user: String, contact: String, expires: Int, callID: String,
                          cseq: Int = 1, from uas: SIPTestServer? = nil) throws -> Int? {
+        try registerReply(port, user: user, contact: contact, expires: expires, callID: callID, cseq: cseq,
+                          from: uas)?.statusCode
+    }
+
+    /// The final reply of ``register(_:user:contact:expires:callID:cseq:from:)``.
+    static func registerReply(_ port: UInt16, user: String, contact: String, expires: Int, callID: String,
+                              cseq: Int = 1, from uas: SIPTestServer? = nil) throws -> SIPMessage? {
         let client = try SIPTestClient(proxyPort: port)
         let value = contact == "*" ? "*" : "<\(contact)>"
         let bytes = Array("""
@@ -107,12 +121,12 @@ struct UsrlocDatabaseTests {
             """.utf8)
         guard let uas else {
             try client.send(bytes)
-            return client.waitFor(timeout: 5) { $0 >= 200 }.match?.statusCode
+            return client.waitFor(timeout: 5) { $0 >= 200 }.match
         }
         _ = try uas.socket.send(bytes, to: client.proxy)
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline, let (reply, _) = uas.receive(timeout: deadline.timeIntervalSinceNow) {
-            if let status = reply.statusCode, status >= 200 { return status }
+            if let status = reply.statusCode, status >= 200 { return reply }
         }
         return nil
     }
@@ -157,8 +171,12 @@ struct UsrlocDatabaseTests {
         #expect(b.core.location.contactCount == 1)
         #expect(try Self.reaches(uas, through: b.port, user: "alice", id: "wt-inv"))
         #expect(try Self.reaches(uas, through: b.port, user: "alice", id: "wt-msg", method: "MESSAGE"))
+        // Under async(): the transaction waits for the write, the 200 comes from the completion.
+        #expect(try Self.register(b.port, user: "asyncbob", contact: "sip:asyncbob@127.0.0.1:9", expires: 300,
+                                  callID: "wt-3") == 200)
+        #expect(try Self.rows("SELECT username FROM location ORDER BY username") == ["alice", "asyncbob"])
         #expect(try Self.register(b.port, user: "alice", contact: "*", expires: 0, callID: "wt-2") == 200)
-        #expect(try Self.count() == 0)
+        #expect(try Self.rows("SELECT username FROM location") == ["asyncbob"])
         #expect(try Self.ask(b.port, "OPTIONS", user: "alice", id: "wt-opt") == 404)
     }
 
@@ -200,6 +218,20 @@ struct UsrlocDatabaseTests {
         #expect(try Self.register(a.port, user: "dave", contact: "sip:dave@127.0.0.1:\(uas.port)", expires: 300,
                                   callID: "so-1", from: uas) == 200)
         #expect(b.core.location.contactCount == 0)
+        // A second contact through B: its 200 lists both (the write returns the AOR's rows), also under async().
+        let both = try Self.registerReply(b.port, user: "dave", contact: "sip:dave@127.0.0.1:9", expires: 300,
+                                          callID: "so-3")
+        #expect(both?.statusCode == 200)
+        #expect(both?.headerValues(.contact).count == 2)
+        let asyncBoth = try Self.registerReply(a.port, user: "asyncdave", contact: "sip:asyncdave@127.0.0.1:9",
+                                               expires: 300, callID: "so-4")
+        #expect(asyncBoth?.headerValues(.contact).count == 1)
+        #expect(try Self.count() == 3)
+        // That contact goes again (Expires 0, a higher CSeq): one row less, the 200 lists the other.
+        let one = try Self.registerReply(b.port, user: "dave", contact: "sip:dave@127.0.0.1:9", expires: 0,
+                                         callID: "so-3", cseq: 2)
+        #expect(one?.headerValues(.contact).count == 1)
+        #expect(try Self.count() == 2)
         #expect(try Self.reaches(uas, through: b.port, user: "dave", id: "so-inv"))
         #expect(try Self.reaches(uas, through: b.port, user: "dave", id: "so-msg", method: "MESSAGE"))
         // Removal through B is seen by A at once (A's memory still has the contact from its save).

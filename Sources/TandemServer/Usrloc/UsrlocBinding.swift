@@ -43,13 +43,20 @@ enum UsrlocBinding: DriverBinding {
         let proxy = execution.proxy
         let flags = text(call, 1)
         let aor = AsyncBindings.text(call.values, 2)
-        if UsrlocPlan(call.values) != nil, !succeeded(result.rc) {
+        let plan = UsrlocPlan(call.values)
+        if plan != nil, !succeeded(result.rc) {
             // Not written: not acknowledged either (the UA retries; memory is left as it was).
             if !ProxyCore.SaveFlags(flags).noReply {
                 _ = proxy.sendReply(code: 500, reason: "Server Internal Error", headers: [])
             }
             execution.rc = -1
             return
+        }
+        if let plan, plan.kind == .writeRead, let adapter = proxy as? RequestProxyAdapter {
+            // The table's rows after the write; the merge below then changes nothing and the 200 lists them.
+            let core = adapter.context.core
+            let clocks = UsrlocSQL.Clocks(location: core.locationSeconds(adapter.context.worker))
+            core.location.replace(plan.aor, with: UsrlocSQL.contacts(result, clocks: clocks))
         }
         execution.rc = proxy.registrarSave(domain: text(call, 0), flags: flags, aor: aor)
     }
@@ -104,9 +111,12 @@ enum UsrlocBinding: DriverBinding {
         switch function {
         case "save":
             guard let write = core.plannedWrite(context, flags: ProxyCore.SaveFlags(flags), aor: aor) else { return .null }
+            // sql-only: the statement also returns the AOR's rows, so that the 200 lists every contact of
+            // the table (another instance's included) and the merge starts from them.
+            let sqlOnly = registrar.mode == .sqlOnly
             let (sql, parameters) = UsrlocSQL.write(write, table: table, useDomain: registrar.useDomain, clocks: clocks,
-                                                    socket: { adapter.socketText($0) })
-            return UsrlocPlan(kind: .write, aor: write.aor, sql: sql, parameters: parameters).value
+                                                    returning: sqlOnly, socket: { adapter.socketText($0) })
+            return UsrlocPlan(kind: sqlOnly ? .writeRead : .write, aor: write.aor, sql: sql, parameters: parameters).value
         default:
             guard let key = core.lookupAOR(context, aor: aor, registered: function != "lookup") else { return .null }
             if registrar.mode == .writeThrough && core.hasContacts(key, worker: context.worker) { return .null }

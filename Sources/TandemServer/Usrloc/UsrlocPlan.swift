@@ -5,7 +5,9 @@ import TandemScript
 /// function's operation sees only its argument values): a write before `save` replies, or a read
 /// before `lookup`/`is_registered` answers.
 struct UsrlocPlan: Equatable {
-    enum Kind: String { case write, read }
+    /// `write`: a statement changing rows; `writeRead`: one that also returns the AOR's rows after it
+    /// (sql-only); `read`: the AOR's rows.
+    enum Kind: String { case write, writeRead, read }
 
     var kind: Kind
     /// The AOR key.

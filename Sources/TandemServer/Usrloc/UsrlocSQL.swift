@@ -42,9 +42,10 @@ enum UsrlocSQL {
     }
 
     /// One statement applying `write`: delete the AOR's rows (all, or those of the named contacts),
-    /// then insert the written contacts.
+    /// then insert the written contacts. With `returning`, the statement also returns the AOR's live
+    /// rows as they are after it (``readColumns``): the inserted ones plus the untouched ones.
     static func write(_ write: ProxyCore.LocationWrite, table: String, useDomain: Bool, clocks: Clocks,
-                      socket: (Int) -> String?) -> (String, [String?]) {
+                      returning: Bool = false, socket: (Int) -> String?) -> (String, [String?]) {
         let (user, domain) = split(write.aor, useDomain: useDomain)
         var parameters: [String?] = [user, domain]
         func bind(_ value: String?) -> String {
@@ -56,7 +57,15 @@ enum UsrlocSQL {
             let uris = Array(Set(write.deleted))
             delete += uris.isEmpty ? " AND false" : " AND contact IN (\(uris.map { bind($0) }.joined(separator: ", ")))"
         }
-        guard !write.written.isEmpty else { return (delete, parameters) }
+        // The rows of the AOR that the statement leaves alone (its snapshot is from before the delete).
+        func untouched() -> String {
+            "SELECT \(readColumns) FROM \(table) WHERE username = $1 AND domain IS NOT DISTINCT FROM $2 "
+                + "AND expires > \(bind(String(clocks.wall)))::integer AND contact NOT IN (SELECT contact FROM gone)"
+        }
+        guard !write.written.isEmpty else {
+            guard returning else { return (delete, parameters) }
+            return ("WITH gone AS (\(delete) RETURNING contact) \(untouched())", parameters)
+        }
         var rows: [String] = []
         for contact in write.written {
             let id = bind(String(UInt64.random(in: 1...UInt64(Int64.max))))
@@ -70,10 +79,12 @@ enum UsrlocSQL {
             rows.append("(\(id)::bigint, $1, $2, \(uri), \(received), \(path), \(expires)::integer, \(q)::real, "
                 + "\(callID), \(cseq)::integer, now(), \(flags)::integer, \(agent), \(sock), \(instance))")
         }
-        let sql = "WITH gone AS (\(delete)) INSERT INTO \(table) (contact_id, username, domain, contact, received, "
+        let insert = "INSERT INTO \(table) (contact_id, username, domain, contact, received, "
             + "path, expires, q, callid, cseq, last_modified, flags, user_agent, socket, sip_instance) VALUES "
             + rows.joined(separator: ", ")
-        return (sql, parameters)
+        guard returning else { return ("WITH gone AS (\(delete)) \(insert)", parameters) }
+        return ("WITH gone AS (\(delete) RETURNING contact), added AS (\(insert) RETURNING \(readColumns)) "
+                    + "SELECT \(readColumns) FROM added UNION ALL \(untouched())", parameters)
     }
 
     /// The live rows of one AOR.
