@@ -254,6 +254,46 @@ struct UsrlocDatabaseTests {
         #expect(try Self.ask(b.port, "INVITE", user: "nobody", id: "rt-miss") == 404)
     }
 
+    @Test("async(save()) with a slow insert (400 ms trigger): the only worker answers other requests meanwhile")
+    func asyncSaveDoesNotBlock() throws {
+        try Self.freshTable()
+        try PostgresScriptTests.psql("""
+            CREATE OR REPLACE FUNCTION usrloc_test_slow() RETURNS trigger AS $$
+                BEGIN PERFORM pg_sleep(0.4); RETURN NEW; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER usrloc_test_slow BEFORE INSERT ON location FOR EACH ROW
+                WHEN (NEW.username LIKE 'asyncslow%') EXECUTE FUNCTION usrloc_test_slow();
+            """)
+        let proxy = try ScriptedProxy(routes: Self.usrloc("single-instance-sql-write-through") + "\n" + Self.routes,
+                                      workers: 1)
+        let registering = try SIPTestClient(proxyPort: proxy.port)
+        let started = Date()
+        try registering.send(Array("""
+            REGISTER sip:127.0.0.1 SIP/2.0\r
+            Via: SIP/2.0/UDP 127.0.0.1:\(registering.port);branch=z9hG4bK-slow-1\r
+            From: <sip:asyncslow@127.0.0.1>;tag=s\r
+            To: <sip:asyncslow@127.0.0.1>\r
+            Call-ID: slow-1\r
+            CSeq: 1 REGISTER\r
+            Max-Forwards: 70\r
+            Contact: <sip:asyncslow@127.0.0.1:9>\r
+            Expires: 300\r
+            Content-Length: 0\r
+            \r
+
+            """.utf8))
+        usleep(50_000)
+        // Meanwhile: an OPTIONS (a read-through SELECT on another pooled connection) is answered at once.
+        #expect(try Self.ask(proxy.port, "OPTIONS", user: "nobody", id: "slow-opt") == 404)
+        let optionsDone = Date().timeIntervalSince(started)
+        let registered = registering.waitFor(timeout: 5) { $0 >= 200 }.match?.statusCode
+        let registerDone = Date().timeIntervalSince(started)
+        #expect(registered == 200)
+        #expect(optionsDone < 0.35, "OPTIONS answered after \(optionsDone) s")
+        #expect(registerDone >= 0.4, "REGISTER answered after \(registerDone) s")
+        #expect(try Self.rows("SELECT username FROM location") == ["asyncslow"])
+        print("usrloc async save: OPTIONS answered after \(Int(optionsDone * 1000)) ms, the slow REGISTER after \(Int(registerDone * 1000)) ms")
+    }
+
     @Test("Cluster presets, bad db_mode and a missing db_url are refused by the check with the reason")
     func refusedModes() {
         func diagnostics(_ lines: String) -> String {
