@@ -138,6 +138,22 @@ import Testing
         #expect(r.variable("local") == .int(-1))  // example.com is not one of ours
     }
 
+    @Test func fromAndDomainLocal() throws {
+        let message = TestMessage()
+        message.values[.fromDomain] = .string("proxy.example.com")
+        var r = try Run(textPrelude + """
+        route {
+            if (is_from_local()) $var(from) = 1; else $var(from) = -1;
+            if (is_domain_local("127.0.0.1")) $var(ours) = 1; else $var(ours) = -1;
+            if (is_domain_local("elsewhere.net")) $var(other) = 1; else $var(other) = -1;
+        }
+        """, message: message)
+        r.run()
+        #expect(r.variable("from") == .int(1))
+        #expect(r.variable("ours") == .int(1))
+        #expect(r.variable("other") == .int(-1))
+    }
+
     @Test func transactionQueriesInFailureRoute() throws {
         var r = try Run("""
         route { t_on_failure("f"); t_relay(); }

@@ -38,7 +38,6 @@ enum OpenSIPSFunctions {
                            "change_reply_status", "stream_exists", "ruri_has_param", "ruri_add_param",
                            "ruri_del_param", "ruri_tel2sip", "is_uri_user_e164", "add_body", "remove_body_part"]),
             ("siputils", ["is_from_local"]),
-            ("domain", ["is_domain_local", "is_from_local"]),
             ("acc", ["do_accounting", "acc_log_request", "acc_db_request", "drop_accounting"]),
             ("uac", ["uac_replace_from", "uac_replace_to", "uac_restore_from", "uac_auth"]),
             ("uac_redirect", ["get_redirects", "set_deny_filter", "set_accept_filter"]),

@@ -59,6 +59,24 @@ enum TextFunctions {
                 return ctx.proxy.isMyself(host: host.stringValue, port: 0) ? 1 : -1
             }
         }),
+        // is_from_local(): the From URI's host is a local domain (same rule as is_uri_host_local).
+        FunctionSpec("is_from_local", modules: ["domain"], routes: RouteKindSet([.request, .failure, .branch]),
+                     binder: { _, _, _ in
+            { ctx in
+                let host = ctx.message.get(.fromDomain, name: nil, index: nil)
+                guard !host.isNull, !host.stringValue.isEmpty else { return -1 }
+                return ctx.proxy.isMyself(host: host.stringValue, port: 0) ? 1 : -1
+            }
+        }),
+        // is_domain_local(domain): the given domain is local.
+        FunctionSpec("is_domain_local", modules: ["domain"], args: [.string], routes: .all, binder: { _, _, args in
+            let domain = args.value(0)
+            return { ctx in
+                let host = domain(&ctx).stringValue
+                guard !host.isEmpty else { return -1 }
+                return ctx.proxy.isMyself(host: host, port: 0) ? 1 : -1
+            }
+        }),
     ]
 
     /// `search(re)` / `search_body(re)`: case-insensitive extended regex, `^`/`$` at line ends.
