@@ -294,6 +294,18 @@ struct UsrlocDatabaseTests {
         print("usrloc async save: OPTIONS answered after \(Int(optionsDone * 1000)) ms, the slow REGISTER after \(Int(registerDone * 1000)) ms")
     }
 
+    @Test("Database unreachable: write-through answers 500, not 200 (plain and under async), and stores nothing")
+    func databaseDown() throws {
+        let down = "postgres://tandem@127.0.0.1:\(Ports.free())/tandem"
+        let config = Self.usrloc("single-instance-sql-write-through").replacingOccurrences(of: TestPostgres.url ?? "", with: down)
+        let proxy = try ScriptedProxy(routes: config + "\n" + Self.routes)
+        #expect(try Self.register(proxy.port, user: "frank", contact: "sip:frank@127.0.0.1:9", expires: 300,
+                                  callID: "down-1") == 500)
+        #expect(try Self.register(proxy.port, user: "asyncfrank", contact: "sip:asyncfrank@127.0.0.1:9", expires: 300,
+                                  callID: "down-2") == 500)
+        #expect(proxy.core.location.contactCount == 0)
+    }
+
     @Test("Cluster presets, bad db_mode and a missing db_url are refused by the check with the reason")
     func refusedModes() {
         func diagnostics(_ lines: String) -> String {
