@@ -70,6 +70,10 @@ struct UsrlocDatabaseTests {
                 save("location");
                 exit;
             }
+            if (is_method("NOTIFY")) {
+                if (remove("location", "$ru")) { t_reply(200, "Removed"); } else { t_reply(404, "Nothing"); }
+                exit;
+            }
             if (is_method("OPTIONS")) {
                 if (is_registered("location")) { t_reply(200, "Registered"); } else { t_reply(404, "Not Registered"); }
                 exit;
@@ -189,6 +193,17 @@ struct UsrlocDatabaseTests {
         #expect(try Self.ask(proxy.port, "OPTIONS", user: "bob", id: "ex-opt1") == 200)
         usleep(2_500_000)
         #expect(try Self.ask(proxy.port, "OPTIONS", user: "bob", id: "ex-opt2") == 404)
+        #expect(try Self.eventually(4) { try Self.count() == 0 })
+    }
+
+    @Test("remove() in write-through: memory at once, the row at the next timer run")
+    func removeReachesTheTable() throws {
+        try Self.freshTable()
+        let proxy = try Self.proxy("single-instance-sql-write-through", timer: 1)
+        #expect(try Self.register(proxy.port, user: "gina", contact: "sip:gina@127.0.0.1:9", expires: 300,
+                                  callID: "rm-1") == 200)
+        #expect(try Self.count() == 1)
+        #expect(try Self.ask(proxy.port, "NOTIFY", user: "gina", id: "rm-2") == 200)
         #expect(try Self.eventually(4) { try Self.count() == 0 })
     }
 
