@@ -2,8 +2,9 @@ import Reactor
 import Synchronization
 import SIPCore
 
-/// The registrar (OpenSIPS 3.6 `registrar` over `usrloc` in `single-instance-no-db` mode): `save`,
-/// `lookup`, `is_registered`, `remove` on ``ProxyCore/location``. RFC 3261 §10.3 for REGISTER
+/// The registrar (OpenSIPS 3.6 `registrar` over `usrloc`): `save`, `lookup`, `is_registered`, `remove`
+/// on ``ProxyCore/location``, the memory of every usrloc mode (the database modes add their statements
+/// around these calls, see `ProxyCore+LocationWrites` and TandemServer's `Usrloc`). RFC 3261 §10.3 for REGISTER
 /// processing, RFC 3327 for Path, RFC 5626 for `+sip.instance`/`reg-id`.
 extension ProxyCore {
     /// The options of `save(domain, flags)` (letters as OpenSIPS 3.6 takes them).

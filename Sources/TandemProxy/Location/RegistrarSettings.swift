@@ -15,8 +15,6 @@ public struct RegistrarSettings: Sendable, Equatable {
     /// Seconds between two runs of the usrloc timer (write-back flush, purge of expired rows;
     /// usrloc `timer_interval`, 60 s).
     public var timerInterval: Int = 60
-    /// The location table (usrloc `table_name`… Tandem reads the `location` columns of OpenSIPS 3.6).
-    public var table = "location"
 
     public init(defaultExpires: Int = 3600, minExpires: Int = 60, maxExpires: Int = 0, maxContacts: Int = 0) {
         self.defaultExpires = defaultExpires
