@@ -112,6 +112,27 @@ final class RequestProxyAdapter: ScriptProxy {
         UsrlocBinding.plan(function: function, domain: domain, flags: flags, aor: aor, adapter: self)
     }
 
+    func registrarContacts(domain: String, uri: String) -> (aor: String, contacts: [[String: ScriptValue]])? {
+        guard let aor = core.aorKey(forURIText: uri) else { return nil }
+        let now = core.locationSeconds(context.worker)
+        let domainPart = aor.lastIndex(of: "@").map { String(aor[aor.index(after: $0)...]) }
+        let contacts = core.location.contacts(of: aor, now: now).map { contact -> [String: ScriptValue] in
+            var values: [String: ScriptValue] = [
+                "addr": .string(contact.uri), "expires": .int(Int(contact.expires > now ? contact.expires - now : 0)),
+                "callid": .string(contact.callID), "q": .string(BranchTarget.formatQ(contact.effectiveQ)),
+                "cseq": .int(Int(contact.cseq)), "flags": .int(Int(truncatingIfNeeded: contact.flags)),
+            ]
+            values["domain"] = domainPart.map { .string($0) } ?? .null
+            values["path"] = contact.path.isEmpty ? .null : .string(contact.path.joined(separator: ","))
+            values["received"] = contact.received.map { .string($0) } ?? .null
+            values["user_agent"] = contact.userAgent.map { .string($0) } ?? .null
+            values["socket"] = socketText(contact.socketIndex).map { .string($0) } ?? .null
+            values["sip_instance"] = contact.instance.map { .string($0) } ?? .null
+            return values
+        }
+        return (aor, contacts)
+    }
+
     /// `udp:IP:PORT` of listen socket `index` (the `socket` column of the location table).
     func socketText(_ index: Int) -> String? { UsrlocSQL.socketText(listen: core.settings.listen, index: index) }
 

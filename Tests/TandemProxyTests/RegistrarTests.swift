@@ -1,3 +1,4 @@
+import Foundation
 import Reactor
 import SIPCore
 import TandemServer
@@ -207,5 +208,47 @@ import Testing
         #expect(BranchTarget.formatQ(500) == "0.5")
         #expect(BranchTarget.formatQ(1000) == "1")
         #expect(BranchTarget.formatQ(5) == "0.005")
+    }
+}
+
+/// `reg_fetch_contacts` and `$ulc(profile=>attr)[i]` (in memory).
+@Suite struct UlcTests {
+    @Test("reg_fetch_contacts fills $ulc: count, aor, each contact's addr/q/expires best first; -1 and count 0 when none")
+    func fetchContacts() throws {
+        let script = """
+            route {
+                if (is_method("REGISTER")) { save("location"); exit; }
+                if (reg_fetch_contacts("location", "$ru", "p")) {
+                    t_reply(200, "n=$ulc(p=>count) aor=$ulc(p=>aor) first=$ulc(p=>addr)[0] q=$ulc(p=>q)[0] second=$ulc(p=>addr)[1] ua=$ulc(p=>user_agent)[1]");
+                    exit;
+                }
+                t_reply(404, "n=$ulc(p=>count)");
+            }
+            """
+        let memory = try ScriptedMemoryProxy(script, modules: RegistrarTests.modules)
+        let tests = RegistrarTests()
+        let phone = tests.phone1
+        _ = try tests.reply(memory, tests.register(from: phone, contacts: ["<sip:alice@127.0.0.1:5071>;q=0.5",
+                                                                           "<sip:alice@127.0.0.1:5072>;q=0.9"],
+                                                   expires: 300, callID: "ulc-1", cseq: 1,
+                                                   extra: "User-Agent: deskphone\r\n"), from: phone)
+        let invite = Array("""
+            OPTIONS sip:alice@example.com SIP/2.0\r
+            Via: SIP/2.0/UDP 127.0.0.1:5073;branch=z9hG4bK-ulc-2\r
+            From: <sip:carol@example.com>;tag=c\r
+            To: <sip:alice@example.com>\r
+            Call-ID: ulc-2\r
+            CSeq: 1 OPTIONS\r
+            Max-Forwards: 70\r
+            Content-Length: 0\r
+            \r
+
+            """.utf8)
+        let found = try tests.reply(memory, invite, from: tests.caller)
+        #expect(found.reasonPhrase == "n=2 aor=alice first=sip:alice@127.0.0.1:5072 q=0.9 second=sip:alice@127.0.0.1:5071 ua=deskphone")
+        let none = try tests.reply(memory, Array(String(decoding: invite, as: UTF8.self)
+            .replacingOccurrences(of: "sip:alice@example.com SIP", with: "sip:nobody@example.com SIP")
+            .replacingOccurrences(of: "ulc-2", with: "ulc-3").utf8), from: tests.caller)
+        #expect(none.statusCode == 404 && none.reasonPhrase == "n=0")
     }
 }

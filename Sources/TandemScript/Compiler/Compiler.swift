@@ -531,6 +531,12 @@ struct Compiler {
             bound.append(.value({ _ in maxLimit }, constant: maxLimit))
         }
         if AuthFunctions.names.contains(c.name) { bound += authSettingsArguments() }
+        if c.name == "reg_fetch_contacts", c.args.count == 3, case .string(let profile) = c.args[2].kind {
+            for attr in UlcProfile.attributes {
+                let slot = ScriptValue.int(avpSlot(UlcProfile.avpName(profile.trimmingSpaces(), attr)))
+                bound.append(.value({ _ in slot }, constant: slot))
+            }
+        }
         guard let binder = spec.binder else { return { _ in -1 } }
         return binder(id, c.name, bound)
     }

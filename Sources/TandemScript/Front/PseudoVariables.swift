@@ -90,6 +90,12 @@ enum PseudoVariables {
                 return .failure(PVError(message: "'\(spec.text)' needs a positive parameter number, e.g. $param(1)", missing: nil))
             }
             return .success(.param(n))
+        case "ulc":
+            guard let a = needArg(), let (profile, attr) = UlcProfile.parse(a) else {
+                return .failure(PVError(message: "'\(spec.text)' needs profile=>attribute, the attribute one of "
+                                        + UlcProfile.attributes.joined(separator: ", "), missing: nil))
+            }
+            return .success(.avp(UlcProfile.avpName(profile, attr), index: index))
         case "rc", "retcode": return noArg(.rc)
         case "rand", "RANDOM": return noArg(.rand)
         case "Ts": return noArg(.timestamp)

@@ -40,6 +40,28 @@ enum RegistrarFunctions {
                 return ctx.proxy.registrarLookup(domain: d, flags: f, aor: a.isNull ? nil : a.stringValue)
             }
         }),
+        // reg_fetch_contacts(domain, uri, profile): the compiler appends the slot of each $ulc attribute's
+        // hidden AVP (UlcProfile.attributes order) after the three arguments.
+        FunctionSpec("reg_fetch_contacts", modules: ["registrar"], args: [.string, .string, .string],
+                     routes: requestFailure, binder: { _, _, args in
+            let domain = args.value(0), uri = args.value(1)
+            let slots = (3..<args.count).compactMap { args.constant($0)?.intValue }
+            return { ctx in
+                let found = ctx.proxy.registrarContacts(domain: domain(&ctx).stringValue, uri: uri(&ctx).stringValue)
+                let contacts = found?.contacts ?? []
+                for (attr, slot) in zip(UlcProfile.attributes, slots) {
+                    ctx.avps.removeAll(slot: slot)
+                    switch attr {
+                    case "aor": if let found { ctx.avps.push(slot: slot, .string(found.aor)) }
+                    case "count": ctx.avps.push(slot: slot, .int(contacts.count))
+                    default:
+                        // Pushed last to first, so that index 0 is the best contact.
+                        for contact in contacts.reversed() { ctx.avps.push(slot: slot, contact[attr] ?? .null) }
+                    }
+                }
+                return contacts.isEmpty ? -1 : 1
+            }
+        }),
         registeredSpec("is_registered"),
         registeredSpec("registered"),
         FunctionSpec("remove", modules: ["registrar"], args: [.string, .string, .string], min: 2,

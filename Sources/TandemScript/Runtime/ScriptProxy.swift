@@ -52,6 +52,9 @@ public protocol ScriptProxy: AnyObject {
     /// The database work a registrar call (`save`, `lookup`, `is_registered`, `registered`) needs in a
     /// usrloc database mode, as the call's last value; `.null` when none (the host's business).
     func usrlocPlan(function: String, domain: String, flags: String, aor: String?) -> ScriptValue
+    /// registrar `reg_fetch_contacts(domain, uri, profile)`: the AOR key and its live contacts (best first),
+    /// each as `$ulc` attribute → value; nil when the URI gives no AOR.
+    func registrarContacts(domain: String, uri: String) -> (aor: String, contacts: [[String: ScriptValue]])?
     /// registrar `remove(domain, aor[, contact])`.
     func registrarRemove(domain: String, aor: String, contact: String?) -> Int
     /// A reply with extra headers (digest challenges): in the transaction if there is one, else stateless.
@@ -63,6 +66,8 @@ extension ScriptProxy {
     public func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int { -1 }
     /// Default: not supported.
     public func forceRport() -> Int { -1 }
+    /// Default: no location service.
+    public func registrarContacts(domain: String, uri: String) -> (aor: String, contacts: [[String: ScriptValue]])? { nil }
     /// Default: no database work.
     public func usrlocPlan(function: String, domain: String, flags: String, aor: String?) -> ScriptValue { .null }
     /// Default: no transaction, never cancelled.
