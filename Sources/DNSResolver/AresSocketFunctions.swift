@@ -9,7 +9,8 @@ import Reactor
 /// every reply read (its RCODE is in the fourth byte) and every socket error (ICMP port unreachable
 /// as `ECONNREFUSED`) is counted against that server in ``DNSStatistics``. The calls are the plain
 /// system calls c-ares would make (non-blocking, close-on-exec sockets: c-ares leaves that to us when
-/// it does not open them itself), plus one dictionary lookup by descriptor.
+/// it does not open them itself; `TCP_NODELAY` on its TCP sockets), plus one dictionary lookup by
+/// descriptor.
 ///
 /// Loop-thread only: c-ares calls these from `ares_query`/`ares_process_fd` on the channel's thread.
 final class AresServerTracker {
@@ -70,6 +71,11 @@ final class AresServerTracker {
             asocket: { domain, type, proto, data in
                 let fd = socket(domain, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), proto)
                 let saved = errno
+                if fd >= 0, type & 0xF == Int32(SOCK_STREAM.rawValue) {
+                    // What c-ares does for its own TCP sockets (a truncated answer asked again): no Nagle delay.
+                    var on: Int32 = 1
+                    _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+                }
                 tracker(data)?.opened(fd, type: type)
                 errno = saved
                 return fd

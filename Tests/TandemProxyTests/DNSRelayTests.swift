@@ -53,6 +53,9 @@ struct DNSRelayTests {
         }
         #expect(Self.count(proxy, .queries) == 1)
         #expect(Self.count(proxy, .cacheHits) >= 1)
+        // The worker's channel counted the query against the server it went to (/stats dns.servers).
+        let servers = proxy.core.settings.dns.statistics.serverSnapshot()
+        #expect(servers[dnsTestServer!] == ["sent": 1, "answered": 1, "failed": 0, "unreachable": 0])
     }
 
     @Test("An unknown name gets 503 (NXDOMAIN, then the cached negative answer)")
