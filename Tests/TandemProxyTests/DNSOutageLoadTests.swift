@@ -39,13 +39,10 @@ struct DNSOutageLoadTests {
         #expect(proxy.core.settings.dns.statistics.value(.timeouts) >= 300)
     }
 
-    @Test("SIPp through an SRV name: t1 down (ICMP), t2 answers 503, every call fails over to t3: 300 calls, 0 failed")
-    func srvFailoverUnderLoad() throws {
-        let ports = TestEnvironment.dnsSRVPorts
-        try #require(ports.count == 3)
-        // naptr.test.tandem → _sip._udp.srv.test.tandem: t1:P1 and t2:P2 (priority 10, weights 1 and 3),
-        // t3:P3 (priority 20). Nothing listens on P1; the blacklist is off so every call meets both failures.
-        let proxy = try ScriptedProxy(routes: """
+    /// A proxy relaying every new call to `$du = "sip:naptr.test.tandem"` (NAPTR → SRV → A), dialogs by
+    /// Record-Route.
+    static func srvProxy(blacklist: Bool) throws -> ScriptedProxy {
+        try ScriptedProxy(routes: """
             route {
                 if (has_totag()) {
                     if (loose_route()) { t_relay(); exit; }
@@ -61,8 +58,17 @@ struct DNSOutageLoadTests {
             dns_retr_time = 1
             dns_retr_no = 1
             dns_use_search_list = 0
-            disable_dns_blacklist = 1
+            disable_dns_blacklist = \(blacklist ? 0 : 1)
             """)
+    }
+
+    @Test("SIPp through an SRV name: t1 down (ICMP), t2 answers 503, every call fails over to t3: 300 calls, 0 failed")
+    func srvFailoverUnderLoad() throws {
+        let ports = TestEnvironment.dnsSRVPorts
+        try #require(ports.count == 3)
+        // naptr.test.tandem → _sip._udp.srv.test.tandem: t1:P1 and t2:P2 (priority 10, weights 1 and 3),
+        // t3:P3 (priority 20). Nothing listens on P1; the blacklist is off so every call meets both failures.
+        let proxy = try Self.srvProxy(blacklist: false)
         let calls = 300
         let refusing = try SIPp.uas("uas_503.xml", port: ports[1], controlPort: Ports.free(), extra: ["-m", "\(calls)"])
         let answering = try SIPp.uas("uas.xml", port: ports[2], controlPort: Ports.free(), extra: ["-m", "\(calls)"])
@@ -81,5 +87,30 @@ struct DNSOutageLoadTests {
         #expect(statistics.value(.failovers) == 2 * calls)
         #expect(statistics.value(.queries) < calls / 5)
         #expect(proxy.core.counters.suspendedNow.load(ordering: .relaxed) == 0)
+    }
+
+    @Test("SIPp through an SRV name with the blacklist on: after the first failures t1 and t2 go last, 300 calls, 0 failed")
+    func srvFailoverWithBlacklist() throws {
+        let ports = TestEnvironment.dnsSRVPorts
+        try #require(ports.count == 3)
+        let proxy = try Self.srvProxy(blacklist: true)
+        let calls = 300
+        let refusing = try SIPp.uas("uas_503.xml", port: ports[1], controlPort: Ports.free())
+        // No -m (it sees only the first calls): stopped at the end, and waited for, so its port is free
+        // for the next suite that binds the SRV targets' ports.
+        defer { _ = refusing.wait(seconds: 0) }
+        let answering = try SIPp.uas("uas.xml", port: ports[2], controlPort: Ports.free(), extra: ["-m", "\(calls)"])
+        let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(ports[2])", proxy: proxy.address, port: Ports.free(),
+                               controlPort: Ports.free(), calls: calls, rate: 100)
+        let client = uac.wait(seconds: 60)
+        let answered = answering.wait(seconds: 30)
+        #expect(client.successful == calls, "\(client.output)")
+        #expect(client.failed == 0)
+        #expect(answered.successful == calls, "\(answered.output)")
+        // The first call meets both failures; the calls after it start at t3 (the failed ones moved last).
+        let failovers = proxy.core.settings.dns.statistics.value(.failovers)
+        #expect(failovers >= 2 && failovers < 20, "\(failovers) failovers")
+        let listed = Set(proxy.core.settings.dns.blacklist.snapshot().map { $0.0 })
+        #expect(listed == ["127.0.0.1:\(ports[0])", "127.0.0.1:\(ports[1])"])
     }
 }
