@@ -3,9 +3,8 @@ import Glibc
 import Reactor
 
 /// Per-name-server counting for one c-ares channel (UDP queries; the rare TCP retry of a truncated
-/// answer is not counted). c-ares 1.18 reports a query's outcome without
-/// saying which server gave it, but lets the application do the socket calls itself
-/// (`ares_set_socket_functions`): each socket is connected to one server, so every datagram sent,
+/// answer is not counted). c-ares 1.18 reports a query's outcome without saying which server gave it,
+/// but lets the application do the socket calls itself (`ares_set_socket_functions`): each socket is connected to one server, so every datagram sent,
 /// every reply read (its RCODE is in the fourth byte) and every socket error (ICMP port unreachable
 /// as `ECONNREFUSED`) is counted against that server in ``DNSStatistics``. The calls are the plain
 /// system calls c-ares would make (non-blocking, close-on-exec sockets: c-ares leaves that to us when
@@ -32,8 +31,9 @@ final class AresServerTracker {
     }
 
     fileprivate func connected(_ fd: Int32, to address: UnsafePointer<sockaddr>, length: socklen_t) {
-        guard datagramSockets.contains(fd), let peer = SocketAddress(bytes: UnsafeRawBufferPointer(start: address, count: Int(length)),
-                                       length: length) else { return }
+        guard datagramSockets.contains(fd),
+              let peer = SocketAddress(bytes: UnsafeRawBufferPointer(start: address, count: Int(length)), length: length)
+        else { return }
         servers[fd] = peer.description
     }
 
