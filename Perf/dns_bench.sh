@@ -32,6 +32,9 @@ for _ in $(seq 50); do
 done
 dig +short +time=1 +tries=1 -p 15353 @127.0.0.1 check.perf.test A | grep -q 127.0.0.1 ||
     { echo "DNS at 127.0.0.1:15353 not answering" >&2; exit 1; }
+# An answer from a dnsmasq or forwarder left over from an earlier run would hide that ours did not start.
+kill -0 "$DNSMASQ" 2>/dev/null && kill -0 "$DELAYPID" 2>/dev/null ||
+    { echo "dnsmasq or dns_delay.py did not start (ports 15355/15353 taken?)" >&2; cat "$TMP"/*.log >&2; exit 1; }
 
 proxies=()
 for round in $(seq "$ROUNDS"); do
