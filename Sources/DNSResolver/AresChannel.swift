@@ -14,6 +14,8 @@ final class AresChannel {
     private var channel: ares_channel?
     private var sockets: [Int32: RegistrationID] = [:]
     private var timer: TimerID?
+    /// Counts what each name server does with this channel's queries (kept as long as the channel).
+    private let tracker: AresServerTracker?
 
     /// A query's completion: the c-ares status and the reply bytes when there are any.
     typealias Completion = (_ status: Int32, _ reply: [UInt8]?) -> Void
@@ -26,9 +28,11 @@ final class AresChannel {
     private static let libraryReady: Bool = ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS
 
     /// Creates the channel (call on the loop thread of `reactor`); nil if c-ares refuses the settings.
-    init?(reactor: Reactor, settings: DNSSettings) {
+    /// With `statistics`, its sockets count each server's queries, answers and failures.
+    init?(reactor: Reactor, settings: DNSSettings, statistics: DNSStatistics? = nil) {
         guard Self.libraryReady else { return nil }
         self.reactor = reactor
+        tracker = statistics.map { AresServerTracker(statistics: $0) }
         var (options, mask) = Self.options(for: settings)
         mask |= ARES_OPT_SOCK_STATE_CB
         options.sock_state_cb = AresChannel.socketStateCallback
@@ -37,6 +41,7 @@ final class AresChannel {
         options.sock_state_cb_data = me
         guard ares_init_options(&created, &options, mask) == ARES_SUCCESS, let created else { return nil }
         channel = created
+        tracker?.install(on: created)
         if !settings.servers.isEmpty {
             let csv = settings.servers.joined(separator: ",")
             guard ares_set_servers_ports_csv(created, csv) == ARES_SUCCESS else {

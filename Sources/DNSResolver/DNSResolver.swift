@@ -29,7 +29,7 @@ public final class DNSResolver {
     public init?(reactor: Reactor, settings: DNSSettings, cache: DNSCache, statistics: DNSStatistics,
                  hosts: [String: [SocketAddress]] = [:],
                  now: @escaping () -> UInt64 = { System.monotonicNanoseconds() }) {
-        guard let channel = AresChannel(reactor: reactor, settings: settings) else { return nil }
+        guard let channel = AresChannel(reactor: reactor, settings: settings, statistics: statistics) else { return nil }
         self.channel = channel
         self.handle = reactor.handle
         self.settings = settings

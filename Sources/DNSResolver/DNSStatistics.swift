@@ -37,7 +37,31 @@ public final class DNSStatistics: Sendable {
         }
     }
 
+    /// What one name server did with the UDP queries sent to it (counted on the worker's sockets, see
+    /// `AresServerTracker`): c-ares itself does not say which server failed.
+    public enum ServerCounter: Int, CaseIterable, Sendable {
+        /// Queries sent (retransmissions included).
+        case sent
+        /// Replies read (answers, NXDOMAIN and NODATA included).
+        case answered
+        /// Replies with RCODE SERVFAIL, NOTIMP or REFUSED.
+        case failed
+        /// Socket errors: ICMP port/host unreachable (`ECONNREFUSED`…) on the server's socket.
+        case unreachable
+
+        /// The name in `/stats` (`dns.servers`) and the metric (`tandem_dns_server_<name>_total`).
+        public var name: String {
+            switch self {
+            case .sent: "sent"
+            case .answered: "answered"
+            case .failed: "failed"
+            case .unreachable: "unreachable"
+            }
+        }
+    }
+
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))
+    private let servers = Mutex([String: [Int]]())
 
     public init() {}
 
@@ -46,6 +70,26 @@ public final class DNSStatistics: Sendable {
 
     /// The value of `counter`.
     public func value(_ counter: Counter) -> Int { values.withLock { $0[counter.rawValue] } }
+
+    /// Adds one to `counter` of the name server `server` (`ip:port`).
+    public func addServer(_ server: String, _ counter: ServerCounter) {
+        servers.withLock { table in
+            table[server, default: [Int](repeating: 0, count: ServerCounter.allCases.count)][counter.rawValue] += 1
+        }
+    }
+
+    /// The value of `counter` for `server` (0 if it was never asked).
+    public func serverValue(_ server: String, _ counter: ServerCounter) -> Int {
+        servers.withLock { $0[server]?[counter.rawValue] ?? 0 }
+    }
+
+    /// Every server's counters by name: `["127.0.0.1:53": ["sent": 3, …]]`.
+    public func serverSnapshot() -> [String: [String: Int]] {
+        let copy = servers.withLock { $0 }
+        return copy.mapValues { values in
+            Dictionary(uniqueKeysWithValues: ServerCounter.allCases.map { ($0.name, values[$0.rawValue]) })
+        }
+    }
 
     /// Every counter by name.
     public func snapshot() -> [String: Int] {

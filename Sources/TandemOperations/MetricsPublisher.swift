@@ -141,6 +141,9 @@ public final class MetricsPublisher: Sendable {
                 for (name, value) in dns.counters { counter("tandem_dns_\(name)_total", [], value) }
                 gauge("tandem_dns_cache_entries", [], Double(dns.cacheEntries))
                 gauge("tandem_dns_blacklisted", [], Double(dns.blacklist.count))
+                for (server, values) in dns.servers ?? [:] {
+                    for (name, value) in values { counter("tandem_dns_server_\(name)_total", [("server", server)], value) }
+                }
             }
             gauge("tandem_sip_transactions_in_use", [], Double(sip.transactionsInUse))
             gauge("tandem_sip_suspended_transactions", [], Double(sip.suspendedNow))

@@ -45,19 +45,24 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     /// The resolver's counters (`queries`, `cache_hits`, `negative_hits`, `cache_misses`, `joined`,
     /// `timeouts`, `server_errors`, `failovers`), cache size, and the blacklisted next hops with the
     /// seconds left.
+    /// `servers`: per name server (`ip:port`), `sent`, `answered`, `failed` (SERVFAIL/NOTIMP/REFUSED),
+    /// `unreachable` (ICMP) UDP queries.
     public struct DNS: Codable, Sendable, Equatable {
         public var counters: [String: Int]
         public var cacheEntries: Int
         public var blacklist: [String: Int]
+        public var servers: [String: [String: Int]]?
 
-        public init(counters: [String: Int], cacheEntries: Int, blacklist: [String: Int]) {
+        public init(counters: [String: Int], cacheEntries: Int, blacklist: [String: Int],
+                    servers: [String: [String: Int]]? = nil) {
             self.counters = counters
             self.cacheEntries = cacheEntries
             self.blacklist = blacklist
+            self.servers = servers
         }
 
         enum CodingKeys: String, CodingKey {
-            case counters, blacklist
+            case counters, blacklist, servers
             case cacheEntries = "cache_entries"
         }
     }

@@ -85,7 +85,8 @@ public struct OperationsSources: Sendable {
                                   dns: dns.map { dns in
                                       OperationsSnapshot.DNS(
                                           counters: dns.statistics.snapshot(), cacheEntries: dns.cache.count,
-                                          blacklist: Dictionary(dns.blacklist.snapshot(), uniquingKeysWith: { a, _ in a }))
+                                          blacklist: Dictionary(dns.blacklist.snapshot(), uniquingKeysWith: { a, _ in a }),
+                                          servers: dns.statistics.serverSnapshot())
                                   })
     }
 

@@ -103,7 +103,7 @@ extension ProxyCore {
             guard !state.cancelled, state.finalStatus == 0 else { return false }
             inputs.store(in: &state)
             // A branch whose name is being located keeps the transaction open until it is added.
-            state.pendingLookups += pending.count
+            beginLookups(pending.count, state: &state)
             let timers = branchTimers(finalResponseTimeout: inputs.finalResponseTimeout,
                                       inviteFinalResponseTimeout: inputs.inviteFinalResponseTimeout, state: &state)
             // Every branch is in the set before any can fail, so no outcome completes the transaction early.
@@ -134,6 +134,20 @@ extension ProxyCore {
                        worker: worker)
         }
         return .relayed
+    }
+
+    /// `count` branches of the transaction wait for DNS: while any does, the transaction counts as
+    /// suspended (`suspended_now`, bounded by `max_suspended` like an `async()` wait).
+    private func beginLookups(_ count: Int, state: inout ProxyTransaction.State) {
+        guard count > 0 else { return }
+        if state.pendingLookups == 0 { counters.suspendedNow.add(1, ordering: .relaxed) }
+        state.pendingLookups += count
+    }
+
+    /// One branch's DNS wait ended (answered, failed or cancelled).
+    private func endLookup(state: inout ProxyTransaction.State) {
+        state.pendingLookups -= 1
+        if state.pendingLookups == 0 { counters.suspendedNow.add(-1, ordering: .relaxed) }
     }
 
     /// What a branch takes from the request context at `t_relay` time (kept while its name resolves).
@@ -214,7 +228,7 @@ extension ProxyCore {
             clientTable.set(ClientKey(branch: branchID, isCancel: false), txn)
             rememberSilentBranch(branchID, destination: first)
             let (added, post) = locked(txn, worker: worker) { state -> (Bool, PostAction) in
-                state.pendingLookups -= 1
+                endLookup(state: &state)
                 // Cancelled or answered meanwhile: the branches already there may now be all that is left.
                 guard !state.cancelled, state.finalStatus == 0 else {
                     return (false, completeIfDone(txn: txn, state: &state, worker: worker))
@@ -238,7 +252,7 @@ extension ProxyCore {
                      metadata: Self.metadata(for: message).merging(
                          [LogMetadataKey.destination: .string("\(location)")]) { _, new in new })
         let post = locked(txn, worker: worker) { state -> PostAction in
-            state.pendingLookups -= 1
+            endLookup(state: &state)
             guard !state.cancelled, state.finalStatus == 0 else {
                 return completeIfDone(txn: txn, state: &state, worker: worker)
             }

@@ -29,6 +29,9 @@ public enum TestEnvironment {
     public static var dnsSRVPorts: [UInt16] {
         (value("TANDEM_TEST_DNS_SRV_PORTS") ?? "").split(separator: " ").compactMap { UInt16($0) }
     }
+    /// `TANDEM_TEST_DNS_AUTH_SERVER`: the authoritative dnsmasq (`127.0.0.1:PORT`) of zone `soa.tandem`,
+    /// whose NXDOMAIN answers carry the zone's SOA (TTL and MINIMUM 7 s).
+    public static var dnsAuthServer: String? { value("TANDEM_TEST_DNS_AUTH_SERVER") }
     /// `TANDEM_TEST_MONGO_URL`: the MongoDB wire test server.
     public static var mongoURL: String? { value("TANDEM_TEST_MONGO_URL") }
 }

@@ -16,10 +16,11 @@ final class DNSHarness {
     let cache: DNSCache
     let clock: Box<UInt64>
 
-    init(tryIPv6: Bool = false, server: String? = dnsServer, retrSeconds: Int? = nil, retries: Int? = nil) throws {
+    init(tryIPv6: Bool = false, server: String? = dnsServer, servers: [String]? = nil, retrSeconds: Int? = nil,
+         retries: Int? = nil) throws {
         reactor = try Reactor()
         var settings = DNSSettings()
-        settings.servers = [try #require(server)]
+        settings.servers = try servers ?? [#require(server)]
         settings.tryIPv6 = tryIPv6
         settings.useSearchList = false
         settings.retransmissionSeconds = retrSeconds
@@ -143,6 +144,61 @@ struct DNSResolverTests {
         h.advance(seconds: UInt64(ttl) + 1)
         _ = try h.resolve("missing.test.tandem", .a)
         #expect(h.count(.queries) == 2)
+    }
+
+    @Test("RFC 2308: an NXDOMAIN with an SOA is cached for min(SOA TTL, SOA MINIMUM), not the default")
+    func soaNegativeTTL() throws {
+        let h = try DNSHarness(server: try #require(TestEnvironment.dnsAuthServer))
+        // The authoritative dnsmasq's SOA: TTL 7, MINIMUM 7; the harness's no-SOA default is 5.
+        #expect(try h.resolve("missing.soa.tandem", .a) == .negative(nxdomain: true, ttl: 7))
+        #expect(try h.resolve("a.soa.tandem", .a) == .records([.address(SocketAddress(ip: "127.0.0.1", port: 0)!)], ttl: 7))
+        h.advance(seconds: 6)
+        _ = try h.resolve("missing.soa.tandem", .a)
+        #expect(h.count(.queries) == 2, "still cached after 6 s (the no-SOA default would have expired it)")
+        #expect(h.count(.negativeHits) == 1)
+        h.advance(seconds: 2)
+        _ = try h.resolve("missing.soa.tandem", .a)
+        #expect(h.count(.queries) == 3, "asked again after the SOA's 7 s")
+    }
+
+    @Test("Several dns_servers: the first silent or closed, the second answers")
+    func secondServerAnswers() throws {
+        let sink = try UDPSocket(family: .ipv4)  // bound, never read: queries vanish
+        try sink.bind(to: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        let silent = "127.0.0.1:\(try sink.localAddress().port)"
+        let h = try DNSHarness(servers: [silent, try #require(dnsServer)], retrSeconds: 1, retries: 1)
+        var start = nowMs()
+        #expect(try h.resolve("a.test.tandem", .a) == .records([.address(SocketAddress(ip: "127.0.0.1", port: 0)!)], ttl: 2))
+        #expect(nowMs() - start < 2500, "one 1 s wait on the silent server, then the second")
+        // A closed port answers with ICMP: c-ares moves on at once.
+        let closed = try UDPSocket(family: .ipv4)
+        try closed.bind(to: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        let closedServer = "127.0.0.1:\(try closed.localAddress().port)"
+        closed.close()
+        let g = try DNSHarness(servers: [closedServer, try #require(dnsServer)], retrSeconds: 1, retries: 1)
+        start = nowMs()
+        #expect(try g.resolve("t1.test.tandem", .a) == .records([.address(SocketAddress(ip: "127.0.0.1", port: 0)!)], ttl: 2))
+        #expect(nowMs() - start < 900, "the closed port costs no timeout")
+        #expect(h.count(.timeouts) == 0 && g.count(.timeouts) == 0)
+        // Per-server counters (counted on the channel's sockets): which server failed, and how.
+        let alive = try #require(dnsServer)
+        #expect(h.statistics.serverValue(silent, .sent) == 1)
+        #expect(h.statistics.serverValue(silent, .answered) == 0)
+        #expect(h.statistics.serverValue(alive, .sent) == 1 && h.statistics.serverValue(alive, .answered) == 1)
+        #expect(g.statistics.serverValue(closedServer, .sent) == 1)
+        #expect(g.statistics.serverValue(closedServer, .unreachable) == 1)
+        #expect(g.statistics.serverValue(alive, .answered) == 1)
+        #expect(g.statistics.serverSnapshot()[closedServer] == ["sent": 1, "answered": 0, "failed": 0, "unreachable": 1])
+    }
+
+    @Test("A REFUSED reply counts as that server's failure (the authoritative server refuses other zones)")
+    func refusedCountsPerServer() throws {
+        let auth = try #require(TestEnvironment.dnsAuthServer)
+        let h = try DNSHarness(server: auth, retrSeconds: 1, retries: 1)
+        #expect(try h.resolve("a.test.tandem", .a) == .failure(.serverError))
+        #expect(h.count(.serverErrors) == 1)
+        #expect(h.statistics.serverValue(auth, .failed) == 1)
+        #expect(h.statistics.serverValue(auth, .answered) == 0)
     }
 
     @Test func manyWaitersOnOneNameMakeOneQuery() throws {

@@ -53,6 +53,9 @@ struct DNSRelayTests {
         }
         #expect(Self.count(proxy, .queries) == 1)
         #expect(Self.count(proxy, .cacheHits) >= 1)
+        // The worker's channel counted the query against the server it went to (/stats dns.servers).
+        let servers = proxy.core.settings.dns.statistics.serverSnapshot()
+        #expect(servers[dnsTestServer!] == ["sent": 1, "answered": 1, "failed": 0, "unreachable": 0])
     }
 
     @Test("An unknown name gets 503 (NXDOMAIN, then the cached negative answer)")
@@ -66,6 +69,9 @@ struct DNSRelayTests {
         }
         #expect(Self.count(proxy, .queries) == 1)
         #expect(Self.count(proxy, .negativeHits) == 1)
+        // Both count under /stats refused_by_reason.host_name (NXDOMAIN answered, then from the cache).
+        #expect(proxy.core.counters.hostNamesRefused.load(ordering: .relaxed) == 2)
+        #expect(proxy.core.counters.refusedByReasonSnapshot()["host_name"] == 2)
     }
 
     @Test("NAPTR → SRV → A: the first targets answer 503, the branch fails over to the next ones")
@@ -127,6 +133,8 @@ struct DNSRelayTests {
             try uas.reply(to: request, from: from, status: 200)
         }
         #expect(relayed == ["o-2", "o-3"])
+        // o-1's transaction waits for DNS: it counts as suspended (suspended_now, max_suspended).
+        #expect(proxy.core.counters.suspendedNow.load(ordering: .relaxed) == 1)
         var finals: [String: Int] = [:]
         while finals.count < 4, Date().timeIntervalSince(start) < 6 {
             guard let reply = client.receive(timeout: 0.5), let status = reply.statusCode, status >= 200 else { continue }
@@ -134,6 +142,7 @@ struct DNSRelayTests {
             if reply.callID == "o-1" { #expect(Date().timeIntervalSince(start) < 4, "503 within dns_retr_time × tries") }
         }
         #expect(finals == ["o-1": 503, "o-2": 200, "o-3": 200, "o-4": 200])
+        #expect(proxy.core.counters.suspendedNow.load(ordering: .relaxed) == 0)
         #expect(Self.count(proxy, .timeouts) >= 1)
         kill(pid, SIGCONT)
         // After SIGCONT a new name resolves again.
@@ -155,6 +164,37 @@ struct DNSRelayTests {
         try last.reply(to: received.0, from: received.1, status: 200)
         #expect(client.waitFor(timeout: 3) { $0 == 200 }.match != nil)
         #expect(Self.count(proxy, .failovers) == 2)
+    }
+
+    @Test("Timer C ($T_fr_inv_timeout) on silent SRV targets: their 408 fails over to the next target")
+    func timerCFailover() throws {
+        let ports = TestEnvironment.dnsSRVPorts
+        try #require(ports.count == 3)
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                $T_fr_inv_timeout = 1;
+                if (!t_relay()) { sl_send_reply(500, "Relay Failed"); }
+            }
+            """, globals: """
+            dns_servers = "\(dnsTestServer!)"
+            dns_retr_time = 1
+            dns_retr_no = 1
+            dns_use_search_list = 0
+            """)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        // t1 and t2 (priority 10) receive the INVITE and never answer; t3 (priority 20) says 200.
+        let silent = try ports.prefix(2).map { try SIPTestServer(port: $0) }
+        let last = try SIPTestServer(port: ports[2])
+        let start = Date()
+        try client.send(client.request("INVITE", uri: "sip:bob@naptr.test.tandem", branch: "z9hG4bK-tc-1",
+                                       callID: "tc-1"))
+        let received = try #require(last.receive(timeout: 6))
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited >= 1.8 && waited < 4, "two Timer C expiries of 1 s before t3: \(waited) s")
+        try last.reply(to: received.0, from: received.1, status: 200)
+        #expect(client.waitFor(timeout: 3) { $0 == 200 }.match != nil)
+        #expect(Self.count(proxy, .failovers) == 2)
+        for server in silent { #expect(server.receive(timeout: 0.5)?.0.method == .invite) }
     }
 
     @Test("disable_dns_failover: the first target's 503 goes upstream")

@@ -6,9 +6,14 @@
 #   _sip._udp.srv.test.tandem  SRV 10 1 t1:P1, 10 3 t2:P2, 20 1 t3:P3 (P1..P3: spare UDP ports)
 #   naptr.test.tandem        NAPTR 10 10 "S" "SIP+D2U" "" _sip._udp.srv.test.tandem
 # Any other name under test.tandem is NXDOMAIN. Every answer has TTL TANDEM_TEST_DNS_TTL (default 2 s).
+# These NXDOMAIN/NODATA answers carry no SOA (dnsmasq's --local answers), so a second dnsmasq, in
+# authoritative mode (it refuses every other domain), serves zone soa.tandem on its own port:
+#   a.soa.tandem             A 127.0.0.1, TTL 7 s
+#   any other name           NXDOMAIN with the zone's SOA in the authority section (TTL and MINIMUM 7 s)
 # Usage: dns.sh start|stop|env
 # Env out: TANDEM_TEST_DNS_SERVER (127.0.0.1:PORT), TANDEM_TEST_DNS_PID (for SIGSTOP/SIGCONT),
-#   TANDEM_TEST_DNS_TTL, TANDEM_TEST_DNS_LOG (query log), TANDEM_TEST_DNS_SRV_PORTS ("P1 P2 P3")
+#   TANDEM_TEST_DNS_TTL, TANDEM_TEST_DNS_LOG (query log), TANDEM_TEST_DNS_SRV_PORTS ("P1 P2 P3"),
+#   TANDEM_TEST_DNS_AUTH_SERVER (127.0.0.1:PORT, zone soa.tandem)
 # Env in: TANDEM_TEST_DNS_PORT (use this port instead of searching from 25353), TANDEM_TEST_DNS_TTL.
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
@@ -20,7 +25,7 @@ TTL="${TANDEM_TEST_DNS_TTL:-2}"
 D=test.tandem
 
 start() {
-    local t0 port pid p1 p2 p3
+    local t0 port pid p1 p2 p3 authport
     t0=$(now_s)
     [ -x "$DNSMASQ" ] || die "$DNSMASQ not found (install dnsmasq-base)"
     stop_quiet
@@ -40,19 +45,30 @@ start() {
         >"$DIR/dnsmasq.log" 2>&1 &
     pid=$!
     echo "$pid" >"$DIR/pid"
+    authport=$(free_port $((port + 1)))
+    "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
+        --listen-address=127.0.0.1 --bind-interfaces --port="$authport" --user=root --group=root \
+        --pid-file="$DIR/dnsmasq-auth.pid" --cache-size=0 \
+        --auth-zone=soa.tandem --auth-server=ns.soa.tandem,127.0.0.1 --auth-ttl=7 \
+        --auth-soa=1,hostmaster.soa.tandem,1200,120,1209600 --host-record=a.soa.tandem,127.0.0.1 \
+        >"$DIR/dnsmasq-auth.log" 2>&1 &
+    echo $! >"$DIR/auth.pid"
     wait_until 10 bash -c "dig +short +time=1 +tries=1 -p $port @127.0.0.1 a.$D A | grep -q 127.0.0.1" ||
         { kill "$pid" 2>/dev/null; cat "$DIR/dnsmasq.log" >&2; die "dnsmasq not answering on port $port"; }
     dig +short -p "$port" @127.0.0.1 SRV "_sip._udp.srv.$D" | grep -q t2.$D || die "dnsmasq: SRV record missing"
+    wait_until 10 bash -c "dig +time=1 +tries=1 -p $authport @127.0.0.1 none.soa.tandem A | grep -q 'IN.SOA'" ||
+        { cat "$DIR/dnsmasq-auth.log" >&2; die "authoritative dnsmasq not answering with an SOA on port $authport"; }
     write_env "$DIR/env" \
         TANDEM_TEST_DNS_SERVER="127.0.0.1:$port" TANDEM_TEST_DNS_PID="$pid" TANDEM_TEST_DNS_TTL="$TTL" \
-        TANDEM_TEST_DNS_LOG="$DIR/queries.log" TANDEM_TEST_DNS_SRV_PORTS="$p1 $p2 $p3"
-    log "dnsmasq ready on 127.0.0.1:$port (zone $D, TTL $TTL s) in $(elapsed_since "$t0") s"
+        TANDEM_TEST_DNS_LOG="$DIR/queries.log" TANDEM_TEST_DNS_SRV_PORTS="$p1 $p2 $p3" \
+        TANDEM_TEST_DNS_AUTH_SERVER="127.0.0.1:$authport"
+    log "dnsmasq ready on 127.0.0.1:$port (zone $D, TTL $TTL s), authoritative soa.tandem on $authport in $(elapsed_since "$t0") s"
 }
 
 stop_quiet() {
     # A frozen (SIGSTOPped) dnsmasq would ignore SIGTERM.
     [ -f "$DIR/pid" ] && kill -CONT "$(cat "$DIR/pid")" 2>/dev/null || true
-    stop_pid "$DIR/pid" 5; rm -f "$DIR/env"
+    stop_pid "$DIR/pid" 5; stop_pid "$DIR/auth.pid" 5; rm -f "$DIR/env"
 }
 
 stop() {
