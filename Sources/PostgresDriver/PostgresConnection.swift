@@ -53,6 +53,10 @@ final class PostgresConnection {
     var phase: Phase = .connecting
     /// Connect timeout or drain deadline.
     var timer: TimerID?
+    /// The cancel request of a drain, until its thread has sent it.
+    var pendingCancel: PostgresCancelRequest.Progress?
+    /// Polls ``pendingCancel`` once the drained statement is over before its cancel request went out.
+    var cancelPoll: TimerID?
     /// Sent statements, oldest first (at most one unless ``pipelined``).
     var inFlight: [Statement] = []
     /// In libpq pipeline mode.

@@ -74,6 +74,7 @@ public final class PostgresPool: ConnectionPoolShell {
         // Loop thread (the pool is loop-owned): release the registrations before the sockets close.
         for connection in connections.values {
             if let timer = connection.timer { reactor.cancel(timer) }
+            if let poll = connection.cancelPoll { reactor.cancel(poll) }
             if let registration = connection.registration { reactor.deregister(registration) }
             PQfinish(connection.conn)
         }
@@ -118,7 +119,8 @@ public final class PostgresPool: ConnectionPoolShell {
     /// with others is only forgotten: no cancel request (it would stop whichever statement the server runs
     /// at that moment, maybe another request's), its results are read and discarded when they arrive, and
     /// the statements behind it go on. Alone on its connection it is cancelled or dropped as above: no
-    /// other statement is sent there until it is over, so a cancel request can only hit it.
+    /// other statement is sent there until it is over and the cancel request has gone out, so the cancel
+    /// request can only hit it.
     public func abandon(_ id: UInt64) {
         guard let running = connections.values.first(where: { $0.phase == .busy && $0.statement(for: id) != nil }),
               let statement = running.statement(for: id) else {
@@ -309,6 +311,7 @@ public final class PostgresPool: ConnectionPoolShell {
         connection.phase = .draining
         if let cancel = PostgresCancelRequest(connection: connection.conn) {
             statistics.cancelRequests += 1
+            connection.pendingCancel = cancel.progress
             cancel.send()
         }
         connection.timer = reactor.schedule(afterMilliseconds: timeoutMs) { [weak self, weak connection] in
@@ -368,20 +371,44 @@ public final class PostgresPool: ConnectionPoolShell {
     private func finishStatement(_ connection: PostgresConnection) {
         let statement = connection.inFlight.removeFirst()
         let result = statement.collector.result()
-        let reusable: Bool
-        if connection.inFlight.isEmpty {
-            cancelTimer(connection)
-            reusable = connection.isReusable && !connection.flushing
-            if reusable {
-                connection.phase = .idle
-                setInterest(connection, .read)
-            }
+        if !connection.inFlight.isEmpty {
+            execute(machine.handle(.requestFinished(connection.id, reusable: !connection.isBad), now: reactor.now))
+        } else if connection.phase == .draining, let progress = connection.pendingCancel, !progress.isDone,
+                  !connection.isBad {
+            // The statement ended before its cancel request went out: that request could still stop the
+            // next statement sent here, so the connection serves again only once it is sent.
+            waitForCancel(connection)
         } else {
-            reusable = !connection.isBad
+            connectionDone(connection)
         }
-        execute(machine.handle(.requestFinished(connection.id, reusable: reusable), now: reactor.now))
         statement.request?.completion(result)
         run(.none)
+    }
+
+    /// Nothing is in flight on `connection` any more: it serves again (or is dropped if not reusable).
+    private func connectionDone(_ connection: PostgresConnection) {
+        cancelTimer(connection)
+        connection.pendingCancel = nil
+        let reusable = connection.isReusable && !connection.flushing
+        if reusable {
+            connection.phase = .idle
+            setInterest(connection, .read)
+        }
+        execute(machine.handle(.requestFinished(connection.id, reusable: reusable), now: reactor.now))
+    }
+
+    /// Polls the drain's cancel thread (every 2 ms, bounded by the drain timer) until it has sent its request.
+    private func waitForCancel(_ connection: PostgresConnection) {
+        connection.cancelPoll = reactor.schedule(afterMilliseconds: 2) { [weak self, weak connection] in
+            guard let self, let connection, connection.phase == .draining else { return }
+            connection.cancelPoll = nil
+            if connection.pendingCancel?.isDone == false {
+                self.waitForCancel(connection)
+                return
+            }
+            self.connectionDone(connection)
+            self.run(.none)
+        }
     }
 
     /// The connection broke with statements in flight: each fails with `message` (unless it already has
@@ -446,6 +473,10 @@ public final class PostgresPool: ConnectionPoolShell {
         guard let connection = connections.removeValue(forKey: id) else { return }
         if reason == .dropped { statistics.connectionsDropped += 1 }
         cancelTimer(connection)
+        if let poll = connection.cancelPoll {
+            reactor.cancel(poll)
+            connection.cancelPoll = nil
+        }
         if let registration = connection.registration {
             reactor.deregister(registration)
             connection.registration = nil

@@ -133,6 +133,23 @@ struct PostgresPipelineTests {
         #expect(h.pool.statistics.connectAttempts == 1 && h.pool.statistics.connectionsDropped == 0)
     }
 
+    @Test(arguments: [1, 16])
+    func aLateCancelRequestNeverStopsTheNextQuery(depth: Int) throws {
+        let h = try connected(depth: depth)
+        let results = Box<[Int: AsyncResult]>([:])
+        let order = Box<[Int]>([])
+        for round in 0..<5 {
+            // A fast query cancelled at once usually ends before its cancel request went out: the
+            // connection waits for that request before it takes the next query.
+            let quick = start(h, "SELECT 1", index: round, into: results, order: order)
+            #expect(h.worker.cancel(quick))
+            let next = try h.query("SELECT pg_sleep(0.05)::text, 'next'")
+            #expect(next.rc == 1 && next.column(1) == ["next"], "round \(round): \(next.rc) \(next.errorText)")
+        }
+        #expect(h.pool.statistics.cancelRequests == 5)
+        #expect(h.pool.statistics.connectAttempts == 1 && h.pool.statistics.connectionsDropped == 0)
+    }
+
     @Test func aTerminatedBackendFailsEveryQueryInFlightAndTheNextGoesToANewConnection() throws {
         let h = try connected(depth: 16, application: "tandem_pipeline_kill")
         let admin = try Harness(conninfo: url)
