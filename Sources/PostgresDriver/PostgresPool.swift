@@ -74,6 +74,7 @@ public final class PostgresPool: ConnectionPoolShell {
         // Loop thread (the pool is loop-owned): release the registrations before the sockets close.
         for connection in connections.values {
             if let timer = connection.timer { reactor.cancel(timer) }
+            if let poll = connection.cancelPoll { reactor.cancel(poll) }
             if let registration = connection.registration { reactor.deregister(registration) }
             PQfinish(connection.conn)
         }
@@ -113,10 +114,25 @@ public final class PostgresPool: ConnectionPoolShell {
 
     /// Gives up on a request (loop thread; its completion is not called): removed from the queue, or its
     /// connection is cancelled/drained or dropped per ``PostgresPoolConfiguration/cancelPolicy``.
+    ///
+    /// In a pipeline (``PostgresPoolConfiguration/pipelineDepth`` > 1) a query that shares its connection
+    /// with others is only forgotten: no cancel request (it would stop whichever statement the server runs
+    /// at that moment, maybe another request's), its results are read and discarded when they arrive, and
+    /// the statements behind it go on. Alone on its connection it is cancelled or dropped as above: no
+    /// other statement is sent there until it is over and the cancel request has gone out, so the cancel
+    /// request can only hit it.
     public func abandon(_ id: UInt64) {
-        let running = connections.values.first { $0.phase == .busy && $0.request?.id == id }
-        running?.request = nil
-        feed(.requestCancelled(id, runningOn: running?.id))
+        guard let running = connections.values.first(where: { $0.phase == .busy && $0.statement(for: id) != nil }),
+              let statement = running.statement(for: id) else {
+            feed(.requestCancelled(id, runningOn: nil))
+            return
+        }
+        statement.request = nil
+        if running.inFlight.count == 1 {
+            feed(.requestCancelled(id, runningOn: running.id))
+        } else {
+            statistics.abandonedInPipeline += 1
+        }
     }
 
     /// Opens connections up to the pool size now (optional; they open on demand otherwise).
@@ -151,7 +167,7 @@ public final class PostgresPool: ConnectionPoolShell {
             closeConnection(id, reason: reason)
             failing?.completion(Self.errorResult(failureMessage(.connectionLost)))
         case .abandon:
-            return  // not used: one query per connection, abandoned by draining or dropping it
+            return  // not used: a query alone on its connection is drained or dropped, in a pipeline discarded
         case .drain(let id, let timeoutMs):
             guard let connection = connections[id] else { return }
             drain(connection, timeoutMs: timeoutMs)
@@ -211,6 +227,13 @@ public final class PostgresPool: ConnectionPoolShell {
             connectFailed(connection.id, message: "PQsetnonblocking: \(connection.errorMessage)")
             return
         }
+        if configuration.pipelineDepth > 1 {
+            if PQenterPipelineMode(connection.conn) != 1 {
+                connectFailed(connection.id, message: "PQenterPipelineMode: \(connection.errorMessage)")
+                return
+            }
+            connection.pipelined = true
+        }
         statistics.connectsSucceeded += 1
         statistics.lastConnectPolls = connection.connectPolls
         statistics.lastConnectMicroseconds = connection.startedAt.nanoseconds(until: reactor.now) / 1000
@@ -235,18 +258,22 @@ public final class PostgresPool: ConnectionPoolShell {
 
     private func send(_ request: PostgresRequest, on connection: PostgresConnection, isRetry: Bool) {
         statistics.queriesSent += 1
-        connection.phase = .busy
-        connection.request = request
-        connection.collector = PostgresResultCollector()
         let sent = withCStringArray(request.parameters) { values in
             PQsendQueryParams(connection.conn, request.sql, Int32(request.parameters.count), nil,
                               request.parameters.isEmpty ? nil : values, nil, nil, 0)
         }
-        if sent == 0 {
+        if sent != 0 {
+            connection.inFlight.append(PostgresConnection.Statement(request: request))
+            connection.phase = .busy
+            // Its own sync point: an error aborts this statement only, not the ones sent after it.
+            if connection.pipelined && PQpipelineSync(connection.conn) == 0 {
+                failAll(connection, message: "PQpipelineSync: \(connection.errorMessage)")
+                return
+            }
+        } else {
             let message = connection.errorMessage
             let dead = connection.isBad
-            connection.request = nil
-            if !dead { connection.phase = .idle }
+            if !dead && connection.inFlight.isEmpty { connection.phase = .idle }
             // Dead: nothing reached the server, the machine re-queues it once (for another connection).
             let event = Machine.Event.sendFailed(request, on: connection.id, connectionLost: dead, isRetry: isRetry)
             switch machine.handle(event, now: reactor.now) {
@@ -274,8 +301,7 @@ public final class PostgresPool: ConnectionPoolShell {
             setInterest(connection, .readWrite)
         default:
             connection.flushing = false
-            connection.collector.fail(connection.errorMessage)
-            finishStatement(connection)
+            failAll(connection, message: connection.errorMessage)
         }
     }
 
@@ -285,6 +311,7 @@ public final class PostgresPool: ConnectionPoolShell {
         connection.phase = .draining
         if let cancel = PostgresCancelRequest(connection: connection.conn) {
             statistics.cancelRequests += 1
+            connection.pendingCancel = cancel.progress
             cancel.send()
         }
         connection.timer = reactor.schedule(afterMilliseconds: timeoutMs) { [weak self, weak connection] in
@@ -315,26 +342,80 @@ public final class PostgresPool: ConnectionPoolShell {
                 if connection.phase != .busy && connection.phase != .draining { return }
             }
             if events.contains(.readable) || events.contains(.error) || events.contains(.hangup) {
-                if connection.readResults() { finishStatement(connection) }
+                guard connection.consumeInput() else {
+                    failAll(connection, message: connection.errorMessage)
+                    return
+                }
+                readResults(connection)
             }
         }
     }
 
-    /// The statement on `connection` is over: report it (unless abandoned) and recycle the connection.
+    /// Completes the statements of `connection` whose results are all read, oldest first.
+    private func readResults(_ connection: PostgresConnection) {
+        while connection.phase == .busy || connection.phase == .draining {
+            switch connection.step() {
+            case .wait:
+                return
+            case .finished:
+                finishStatement(connection)
+            case .broken(let message):
+                failAll(connection, message: message)
+                return
+            }
+        }
+    }
+
+    /// The oldest statement on `connection` is over: report it (unless abandoned) and, once nothing is in
+    /// flight, recycle the connection.
     private func finishStatement(_ connection: PostgresConnection) {
+        let statement = connection.inFlight.removeFirst()
+        let result = statement.collector.result()
+        if !connection.inFlight.isEmpty {
+            execute(machine.handle(.requestFinished(connection.id, reusable: !connection.isBad), now: reactor.now))
+        } else if connection.phase == .draining, let progress = connection.pendingCancel, !progress.isDone,
+                  !connection.isBad {
+            // The statement ended before its cancel request went out: that request could still stop the
+            // next statement sent here, so the connection serves again only once it is sent.
+            waitForCancel(connection)
+        } else {
+            connectionDone(connection)
+        }
+        statement.request?.completion(result)
+        run(.none)
+    }
+
+    /// Nothing is in flight on `connection` any more: it serves again (or is dropped if not reusable).
+    private func connectionDone(_ connection: PostgresConnection) {
         cancelTimer(connection)
-        let request = connection.request
-        connection.request = nil
-        let result = connection.collector.result()
-        connection.collector = PostgresResultCollector()
+        connection.pendingCancel = nil
         let reusable = connection.isReusable && !connection.flushing
         if reusable {
             connection.phase = .idle
             setInterest(connection, .read)
         }
         execute(machine.handle(.requestFinished(connection.id, reusable: reusable), now: reactor.now))
-        request?.completion(result)
-        run(.none)
+    }
+
+    /// Polls the drain's cancel thread (every 2 ms, bounded by the drain timer) until it has sent its request.
+    private func waitForCancel(_ connection: PostgresConnection) {
+        connection.cancelPoll = reactor.schedule(afterMilliseconds: 2) { [weak self, weak connection] in
+            guard let self, let connection, connection.phase == .draining else { return }
+            connection.cancelPoll = nil
+            if connection.pendingCancel?.isDone == false {
+                self.waitForCancel(connection)
+                return
+            }
+            self.connectionDone(connection)
+            self.run(.none)
+        }
+    }
+
+    /// The connection broke with statements in flight: each fails with `message` (unless it already has
+    /// the server's error) and the machine closes the connection (rc -1 for all of them).
+    private func failAll(_ connection: PostgresConnection, message: String) {
+        for statement in connection.inFlight { statement.collector.fail(message) }
+        dropConnection(connection)
     }
 
     // MARK: - Sockets and teardown
@@ -392,25 +473,29 @@ public final class PostgresPool: ConnectionPoolShell {
         guard let connection = connections.removeValue(forKey: id) else { return }
         if reason == .dropped { statistics.connectionsDropped += 1 }
         cancelTimer(connection)
+        if let poll = connection.cancelPoll {
+            reactor.cancel(poll)
+            connection.cancelPoll = nil
+        }
         if let registration = connection.registration {
             reactor.deregister(registration)
             connection.registration = nil
         }
-        let request = connection.request
-        connection.request = nil
-        var failure: AsyncResult?
-        if request != nil {
+        let statements = connection.inFlight
+        connection.inFlight = []
+        var failures: [(PostgresRequest, AsyncResult)] = []
+        for statement in statements {
+            guard let request = statement.request else { continue }
             if reason == .shutdown {
-                failure = Self.errorResult("postgres pool closed")
+                failures.append((request, Self.errorResult("postgres pool closed")))
             } else {
-                var collector = connection.collector
-                collector.fail(connection.errorMessage)
-                failure = collector.result()
+                statement.collector.fail(connection.errorMessage)
+                failures.append((request, statement.collector.result()))
             }
         }
         PQfinish(connection.conn)
         connection.phase = .closed
-        if let request, let failure { request.completion(failure) }
+        for (request, failure) in failures { request.completion(failure) }
     }
 
     static func errorResult(_ message: String) -> AsyncResult {
@@ -419,10 +504,12 @@ public final class PostgresPool: ConnectionPoolShell {
 }
 
 extension PostgresPoolConfiguration {
-    /// The shared pool machine's rules for PostgreSQL: one query per connection, parallel connects up to
-    /// the pool size, warm-up to the full size, abandon = drain after a cancel request or drop.
+    /// The shared pool machine's rules for PostgreSQL: up to ``pipelineDepth`` queries per connection
+    /// (the least loaded ready connection first), parallel connects up to the pool size, warm-up to the
+    /// full size, abandon of a query alone on its connection = drain after a cancel request or drop.
     var poolPolicy: ConnectionPoolPolicy {
-        ConnectionPoolPolicy(size: size, maxQueue: maxQueue, maxRequestsPerConnection: 1, maxConcurrentConnects: size,
+        ConnectionPoolPolicy(size: size, maxQueue: maxQueue, maxRequestsPerConnection: pipelineDepth,
+                             maxConcurrentConnects: size,
                              warmUpConnections: size, initialBackoffMs: initialBackoffMs, maxBackoffMs: maxBackoffMs,
                              abandon: cancelPolicy == .cancelRequest ? .drain(timeoutMs: drainTimeoutMs) : .closeConnection)
     }

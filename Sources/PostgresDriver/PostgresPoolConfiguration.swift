@@ -26,11 +26,15 @@ public struct PostgresPoolConfiguration: Sendable, Equatable {
     public var cancelPolicy: CancelPolicy
     /// How long an abandoned connection may take to become idle after a cancel request.
     public var drainTimeoutMs: UInt64
+    /// Queries in flight at once on one connection (libpq pipeline mode, each query with its own sync
+    /// point so an error affects only that query). 1 = no pipeline, one query per connection.
+    public var pipelineDepth: Int
 
     /// Creates a configuration.
     public init(size: Int = 4, maxQueue: Int = 1024, connectTimeoutMs: UInt64 = 3000, initialBackoffMs: UInt64 = 100,
-                maxBackoffMs: UInt64 = 2000, cancelPolicy: CancelPolicy = .cancelRequest, drainTimeoutMs: UInt64 = 2000) {
-        precondition(size > 0 && maxQueue >= 0)
+                maxBackoffMs: UInt64 = 2000, cancelPolicy: CancelPolicy = .cancelRequest, drainTimeoutMs: UInt64 = 2000,
+                pipelineDepth: Int = 1) {
+        precondition(size > 0 && maxQueue >= 0 && pipelineDepth > 0)
         self.size = size
         self.maxQueue = maxQueue
         self.connectTimeoutMs = connectTimeoutMs
@@ -38,5 +42,6 @@ public struct PostgresPoolConfiguration: Sendable, Equatable {
         self.maxBackoffMs = max(maxBackoffMs, initialBackoffMs)
         self.cancelPolicy = cancelPolicy
         self.drainTimeoutMs = drainTimeoutMs
+        self.pipelineDepth = pipelineDepth
     }
 }

@@ -16,6 +16,9 @@ public struct PostgresPoolStatistics: Sendable, Equatable {
     public var queriesFailedFast = 0
     /// Cancel requests sent (`PQcancel`).
     public var cancelRequests = 0
+    /// Abandoned queries that shared their connection's pipeline with others: no cancel request, their
+    /// results were read and discarded when they arrived.
+    public var abandonedInPipeline = 0
     /// `PQconnectPoll` calls of the last successful connect (how many loop wake-ups a connect needs).
     public var lastConnectPolls = 0
     /// Duration of the last successful connect, in microseconds.

@@ -18,6 +18,9 @@ struct DatabaseConfiguration: Sendable {
     /// Queries that may wait for a connection, per database per worker (`modparam("tandem", "db_queue",
     /// N)`, default 256); a query beyond that gets rc -4 at once instead of queueing behind a backlog.
     var queueSize = 256
+    /// PostgreSQL queries in flight at once on one pooled connection (`modparam("tandem",
+    /// "db_pipeline_depth", N)`, default 16; libpq pipeline mode): 1 = one query per connection.
+    var pipelineDepth = 16
     /// The MongoDB pool of `cache_raw_query("mongodb", …)` (`modparam("cachedb_mongodb", "cachedb_url", …)`).
     var cacheMongo: MongoClientPool?
 
@@ -70,6 +73,13 @@ struct DatabaseConfiguration: Sendable {
                 configuration.poolSize = size
             } else {
                 diagnostics.append(Diagnostic(decl.location, "tandem db_pool_size must be a number from 1 to 1000"))
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "db_pipeline_depth" }) {
+            if let depth = decl.value.intValue, (1...256).contains(depth) {
+                configuration.pipelineDepth = depth
+            } else {
+                diagnostics.append(Diagnostic(decl.location, "tandem db_pipeline_depth must be a number from 1 to 256"))
             }
         }
         if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "db_queue" }) {

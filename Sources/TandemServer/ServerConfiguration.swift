@@ -130,8 +130,8 @@ extension ServerConfiguration {
     /// Module parameters Tandem acts on, by module.
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_timeout", "fr_inv_timeout"],
-        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "db_queue", "http_queue",
-                   "http_max_host_connections", "log_format", "drain_time", "udp_sockets", "max_transactions", "max_suspended",
+        "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "db_pipeline_depth", "db_queue",
+                   "http_queue", "http_max_host_connections", "log_format", "drain_time", "udp_sockets", "max_transactions", "max_suspended",
                    "overload_retry_after", "ldap_max_connections", "ldap_max_searches_per_connection"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],

@@ -44,8 +44,10 @@ struct AsyncOverloadTests {
             loadmodule "avpops.so"
             modparam("avpops", "db_url", "\(TestPostgres.url ?? "")")
             modparam("tandem", "db_pool_size", 1)
+            modparam("tandem", "db_pipeline_depth", 1)
             modparam("tandem", "db_queue", 1)
             """, workers: 1)
+        // One query per connection (no pipeline), so the second query waits in the queue.
         // One query first, so that the connection is open and idle.
         #expect(try Self.burst(proxy, count: 1, tag: "pgq-warm").first?.reason == "rc=1")
         let finals = try Self.burst(proxy, count: 3, tag: "pgq")
@@ -57,6 +59,34 @@ struct AsyncOverloadTests {
         let counters = try #require(proxy.server.engine.snapshot().driver("postgres"))
         #expect(counters.rejected == 1)
         #expect(counters.completed == 3)
+        #expect(Self.balanced(counters), "\(counters)")
+    }
+
+    @Test("PostgreSQL pipeline: a connection carries db_pipeline_depth queries, the next wait in db_queue",
+          .enabled(if: TestPostgres.url != nil, "TANDEM_TEST_PG_URL not set (start with scripts/test.sh)"))
+    func postgresPipelineDepthThenQueue() throws {
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                async(avp_db_query("SELECT pg_sleep(0.2)::text", "$avp(x)"), done);
+            }
+            route[done] {
+                t_reply(299, "rc=$rc");
+            }
+            """, globals: """
+            loadmodule "avpops.so"
+            modparam("avpops", "db_url", "\(TestPostgres.url ?? "")")
+            modparam("tandem", "db_pool_size", 1)
+            modparam("tandem", "db_pipeline_depth", 2)
+            modparam("tandem", "db_queue", 1)
+            """, workers: 1)
+        #expect(try Self.burst(proxy, count: 1, tag: "pgp-warm").first?.reason == "rc=1")
+        // Two in flight on the one connection, one queued, one rejected.
+        let finals = try Self.burst(proxy, count: 4, tag: "pgp")
+        #expect(finals.count == 4)
+        #expect(finals.filter { $0.reason == "rc=-4" }.count == 1, "\(finals)")
+        #expect(finals.filter { $0.reason == "rc=1" }.count == 3, "\(finals)")
+        let counters = try #require(proxy.server.engine.snapshot().driver("postgres"))
+        #expect(counters.rejected == 1 && counters.completed == 4)
         #expect(Self.balanced(counters), "\(counters)")
     }
 

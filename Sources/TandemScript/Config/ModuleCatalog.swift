@@ -58,7 +58,8 @@ public enum ModuleCatalog {
                    "contact_id_column", "latency_event_min_us", "latency_event_min_us_delta", "location_cluster",
                    "pinging_mode", "cluster_mode", "restart_persistency", "sql_write_mode"],
         "tandem": ["workers", "cache_size", "trace", "offload_limit", "offload_queue", "async_mode", "db_pool_size",
-                   "db_queue", "http_queue", "http_max_host_connections", "log_format", "drain_time", "udp_sockets",
+                   "db_pipeline_depth", "db_queue", "http_queue", "http_max_host_connections", "log_format", "drain_time",
+                   "udp_sockets",
                    "max_transactions", "max_suspended", "overload_retry_after", "ldap_max_connections",
                    "ldap_max_searches_per_connection"],
     ]

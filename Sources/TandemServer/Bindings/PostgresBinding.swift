@@ -33,7 +33,8 @@ final class PostgresWorkerPools: WorkerDriverState {
             + (settings.value(of: "dbname") ?? "")
         let pool = PostgresPool(settings: settings, reactor: worker.asyncWorker.reactor,
                                 configuration: PostgresPoolConfiguration(size: databases.poolSize,
-                                                                         maxQueue: databases.queueSize),
+                                                                         maxQueue: databases.queueSize,
+                                                                         pipelineDepth: databases.pipelineDepth),
                                 blocking: database.blocking,
                                 health: worker.asyncWorker.backends.health(driver: "postgres", address: address))
         pools[id] = pool
