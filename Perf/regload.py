@@ -13,7 +13,7 @@ rate, to a SIPp UAS (Tests/sipp/uas.xml) that every contact points at. A phase p
 transaction successful, and the phase done within 1.15 x N/rate + 3 s. The search for a phase stops at its
 first failing rate. CPU seconds of the proxy (all its processes, /proc) per registration and per call are recorded.
 
-Setup (once): apt-get install kamailio kamailio-postgres-modules sip-tester postgresql-15; swift build -c release.
+Setup (once): python3 Perf/regload.py --setup (apt-get install of PACKAGES), then swift build -c release.
 Usage:  python3 Perf/regload.py [--users 2000] [--workers 4] [--delays 0,20] [--proxies tandem,kamailio]
                                 [--rates 50,100,200,400,800,1600,3200] [--seconds 8]
 Output: Perf/results/regload-<UTC timestamp>/ (results.json, summary.md, logs).
@@ -34,6 +34,8 @@ from harness import ROOT, Proxy, free_port, log, sample_proc  # noqa: E402  (Per
 
 SIPP_DIR = ROOT / "Tests" / "sipp"
 KAMAILIO_SQL = Path("/usr/share/kamailio/postgres")
+# Debian packages of this benchmark (Kamailio is only a reference here: never in the test PACKAGES).
+PACKAGES = ["kamailio", "kamailio-postgres-modules", "sip-tester", "postgresql-15", "postgresql-client-15"]
 
 
 def psql(url: str, sql: str) -> str:
@@ -218,7 +220,15 @@ def main() -> int:
     p.add_argument("--seconds", type=int, default=8, help="users per step = rate x seconds (capped by --users)")
     p.add_argument("--tandem", default=str(ROOT / ".build/release/tandem"))
     p.add_argument("--out", default=None)
+    p.add_argument("--setup", action="store_true", help="apt-get install the benchmark's Debian packages and exit")
     a = p.parse_args()
+    if a.setup:
+        subprocess.run(["apt-get", "update"], check=True)
+        subprocess.run(["apt-get", "install", "-y"] + PACKAGES, check=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        return 0
+    if "kamailio" in a.proxies and not (KAMAILIO_SQL / "usrloc-create.sql").exists():
+        raise SystemExit("Kamailio's PostgreSQL modules are missing: python3 Perf/regload.py --setup")
     outdir = Path(a.out) if a.out else ROOT / "Perf/results" / ("regload-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     outdir.mkdir(parents=True, exist_ok=True)
     db = Database()
