@@ -13,7 +13,7 @@ import Testing
     let carol = SIPPeer(port: 5090)
     let dave = SIPPeer(port: 5095)
 
-    @Test("Each forked branch keeps its own flags: branch route and failure route see them as $bf")
+    @Test("Each forked branch keeps its own flags: branch, reply and failure routes see (and set) them")
     func perBranchFlags() throws {
         let memory = try ScriptedMemoryProxy("""
             route {
@@ -21,6 +21,7 @@ import Testing
                 append_branch("sip:carol@127.0.0.1:5090");
                 setbflag(CAROL_F, 1);
                 t_on_branch("br");
+                t_on_reply("rep");
                 t_on_failure("missed");
                 t_relay();
             }
@@ -28,8 +29,11 @@ import Testing
                 append_hf("X-BF: $bf\\r\\n");
                 if (isbflagset(CAROL_F)) { setbflag(SEEN_IN_BRANCH); }
             }
+            onreply_route[rep] {
+                if (isbflagset(CAROL_F)) { setbflag(REPLIED); }
+            }
             failure_route[missed] {
-                if (isbflagset(CAROL_F) && isbflagset(SEEN_IN_BRANCH)) { t_reply(480, "Carol Failed"); exit; }
+                if (isbflagset(CAROL_F) && isbflagset(SEEN_IN_BRANCH) && isbflagset(REPLIED)) { t_reply(480, "Carol Failed"); exit; }
                 if (isbflagset(BOB_F)) { t_reply(486, "Bob Failed"); exit; }
             }
             """)

@@ -143,6 +143,22 @@ import Testing
 }
 
 @Suite struct UnterminatedTests {
+    /// A syntax error must not be followed by "unknown route" for routes defined after it.
+    @Test func noKnockOnUnknownRouteAfterASyntaxError() {
+        let r = check("""
+        route {
+            if ($var(a) == ) { exit; }
+            route(later);
+        }
+        route[later] { exit; }
+        failure_route[missed] { route(later); }
+        """, file: "m.cfg")
+        let messages = r.diagnostics.map(\.message)
+        #expect(messages.count >= 1)
+        #expect(r.diagnostics.first?.description.hasPrefix("m.cfg:2:") == true, "\(messages)")
+        #expect(!messages.contains { $0.contains("unknown route") }, "\(messages)")
+    }
+
     @Test func unterminatedStringHidesWhatItCauses() {
         let r = check("""
         route {
