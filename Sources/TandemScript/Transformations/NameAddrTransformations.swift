@@ -14,8 +14,14 @@ struct NameAddr {
 
     /// Runs `body` on the name-addr in `value`; `.null` when it is not one.
     static func with(_ value: ScriptValue, _ body: (NameAddr) -> ScriptValue) -> ScriptValue {
-        StringTransformations.withBytes(value) { buf in NameAddr(buf).map(body) ?? .null }
+        StringTransformations.withBytes(value) { buf in
+            var nameAddr = NameAddr(unsplit: buf)
+            return nameAddr.split() ? body(nameAddr) : .null
+        }
     }
+
+    /// The value `b`, not split yet.
+    init(unsplit b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
     private func trimmed(_ r: Range<Int>) -> Range<Int> {
         var lo = r.lowerBound, hi = r.upperBound
@@ -24,8 +30,8 @@ struct NameAddr {
         return lo..<hi
     }
 
-    init?(_ b: UnsafeBufferPointer<UInt8>) {
-        self.b = b
+    /// Splits the name-addr in place; false when there is no URI.
+    mutating func split() -> Bool {
         var i = 0
         var inQuote = false
         while i < b.count {
@@ -34,7 +40,7 @@ struct NameAddr {
             i += 1
         }
         if i < b.count {
-            guard let close = b[i...].firstIndex(of: 62) else { return nil }
+            guard let close = b[i...].firstIndex(of: 62) else { return false }
             name = trimmed(0..<i)
             uri = trimmed((i + 1)..<close)
             length = close + 1
@@ -45,10 +51,11 @@ struct NameAddr {
             let all = trimmed(0..<b.count)
             let semi = b[all].firstIndex(of: 59) ?? all.upperBound
             uri = trimmed(all.lowerBound..<semi)
-            guard !uri.isEmpty else { return nil }
+            guard !uri.isEmpty else { return false }
             length = semi
             if semi < all.upperBound { params = trimmed((semi + 1)..<all.upperBound) }
         }
+        return true
     }
 
     func param(_ key: [UInt8]) -> String? {

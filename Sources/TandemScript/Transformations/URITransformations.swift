@@ -13,14 +13,20 @@ struct URIParts {
 
     func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
 
-    /// Runs `body` on the parts of `value`'s URI; nil when it is not one (no scheme).
+    /// Runs `body` on the parts of `value`'s URI; `.null` when it is not one (no scheme).
     static func with(_ value: ScriptValue, _ body: (URIParts) -> ScriptValue) -> ScriptValue {
-        StringTransformations.withBytes(value) { buf in URIParts(buf).map(body) ?? .null }
+        StringTransformations.withBytes(value) { buf in
+            // Split in place in a local (a failable init would build the struct and copy it out).
+            var parts = URIParts(unsplit: buf)
+            return parts.split() ? body(parts) : .null
+        }
     }
 
-    /// Splits `scheme:user:password@host:port;params?headers`; nil when there is no scheme.
-    init?(_ b: UnsafeBufferPointer<UInt8>) {
-        self.b = b
+    /// The value `b`, not split yet (every part empty).
+    init(unsplit b: UnsafeBufferPointer<UInt8>) { self.b = b }
+
+    /// Splits `scheme:user:password@host:port;params?headers`; false when there is no scheme.
+    mutating func split() -> Bool {
         var lo = 0, hi = b.count
         while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
         while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
@@ -29,10 +35,10 @@ struct URIParts {
         while colon < hi && b[colon] != 58 {
             let c = b[colon]
             let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 43 || c == 45 || c == 46
-            if !ok { return nil }
+            if !ok { return false }
             colon += 1
         }
-        guard colon > lo && colon < hi else { return nil }
+        guard colon > lo && colon < hi else { return false }
         scheme = lo..<colon
         var restStart = colon + 1
         var restEnd = hi
@@ -53,7 +59,7 @@ struct URIParts {
             let semi = b[restStart..<restEnd].firstIndex(of: 59) ?? restEnd
             user = restStart..<semi
             if semi < restEnd { params = (semi + 1)..<restEnd }
-            return
+            return true
         }
         if let semi = b[restStart..<restEnd].firstIndex(of: 59) { // ;
             params = (semi + 1)..<restEnd
@@ -68,6 +74,7 @@ struct URIParts {
         } else {
             host = restStart..<restEnd
         }
+        return true
     }
 
     /// The value of parameter `name` (case-insensitive name), "" for a flag parameter, nil if absent.
