@@ -42,35 +42,47 @@ struct URIParts {
         scheme = lo..<colon
         var restStart = colon + 1
         var restEnd = hi
-        if let q = b[restStart..<restEnd].firstIndex(of: 63) { // ?
-            headers = (q + 1)..<restEnd
-            restEnd = q
+        // One pass up to `?`: the headers, the last `@` and the first `:` (user:password).
+        var at = -1, firstColon = -1
+        var i = restStart
+        while i < restEnd {
+            let c = b[i]
+            if c == 63 { headers = (i + 1)..<restEnd; restEnd = i; break } // ?
+            if c == 64 { at = i } else if c == 58 && firstColon < 0 { firstColon = i } // @ :
+            i += 1
         }
-        if let at = b[restStart..<restEnd].lastIndex(of: 64) { // @
-            if let pc = b[restStart..<at].firstIndex(of: 58) {
-                user = restStart..<pc
-                password = (pc + 1)..<at
+        if at >= 0 {
+            if firstColon >= 0 && firstColon < at {
+                user = restStart..<firstColon
+                password = (firstColon + 1)..<at
             } else {
                 user = restStart..<at
             }
             restStart = at + 1
-        } else if colon - lo == 3 && (b[lo] | 32) == 116 && (b[lo + 1] | 32) == 101 && (b[lo + 2] | 32) == 108 {
+        }
+        // One pass over host[:port] up to the first `;`: the last `:` and the first `]`.
+        var semi = restEnd, lastColon = -1, close = -1
+        i = restStart
+        while i < restEnd {
+            let c = b[i]
+            if c == 59 { semi = i; break } // ;
+            if c == 58 { lastColon = i } else if c == 93 && close < 0 { close = i } // : ]
+            i += 1
+        }
+        if at < 0 && colon - lo == 3 && (b[lo] | 32) == 116 && (b[lo + 1] | 32) == 101 && (b[lo + 2] | 32) == 108 {
             // tel:+123;phone-context=x: the number is the user part.
-            let semi = b[restStart..<restEnd].firstIndex(of: 59) ?? restEnd
             user = restStart..<semi
             if semi < restEnd { params = (semi + 1)..<restEnd }
             return true
         }
-        if let semi = b[restStart..<restEnd].firstIndex(of: 59) { // ;
-            params = (semi + 1)..<restEnd
-            restEnd = semi
-        }
-        if restStart < restEnd && b[restStart] == 91, let close = b[restStart..<restEnd].firstIndex(of: 93) { // [v6]
+        if semi < restEnd { params = (semi + 1)..<restEnd }
+        restEnd = semi
+        if restStart < restEnd && b[restStart] == 91 && close >= 0 { // [v6]
             host = restStart..<(close + 1)
             if close + 1 < restEnd && b[close + 1] == 58 { port = (close + 2)..<restEnd }
-        } else if let pc = b[restStart..<restEnd].lastIndex(of: 58) {
-            host = restStart..<pc
-            port = (pc + 1)..<restEnd
+        } else if lastColon >= 0 {
+            host = restStart..<lastColon
+            port = (lastColon + 1)..<restEnd
         } else {
             host = restStart..<restEnd
         }
