@@ -55,6 +55,28 @@ import Testing
         #expect(final.message.reasonPhrase == "Carol Failed")
     }
 
+    @Test("Branch flags set before save() are stored with the contact; lookup() restores them (3.6 flags doc)")
+    func flagsThroughTheLocationTable() throws {
+        let memory = try ScriptedMemoryProxy("""
+            route {
+                if (is_method("REGISTER")) { setbflag(NAT); save("location"); exit; }
+                if (!lookup("location")) { t_reply(404, "Not Found"); exit; }
+                t_on_branch("br");
+                t_relay();
+            }
+            branch_route[br] { append_hf("X-BF: $bf\\r\\n"); }
+            """, modules: "loadmodule \"registrar.so\"\nloadmodule \"usrloc.so\"")
+        defer { memory.close() }
+        let proxy = memory.proxy
+        proxy.receive(bob.request("REGISTER", uri: "sip:bob@127.0.0.1", branch: "z9hG4bK-reg1", callID: "reg-1"),
+                      from: bob.address)
+        #expect(proxy.sent().last?.status == 200)
+        proxy.receive(uac.request("INVITE", uri: "sip:bob@127.0.0.1", branch: "z9hG4bK-lk1", callID: "lk-1"),
+                      from: uac.address)
+        let toBob = try #require(proxy.sent().first { $0.destination == bob.address && $0.status == nil })
+        #expect(toBob.message.header(HeaderName("X-BF")) == "NAT")
+    }
+
     @Test("serialize_branches + next_branches: highest q alone first, then the equal-q group in parallel")
     func serialForking() throws {
         let memory = try ScriptedMemoryProxy("""
