@@ -49,5 +49,8 @@ struct ProxyBranch: Sendable {
         var targets: [SocketAddress]
     }
 
+    /// The branch's flags (`setbflag`) as the branch route left them; a failure route sees them as `$bf`.
+    var flags: UInt64 = 0
+
     var receivedProvisional: Bool { status >= 100 }
 }

@@ -172,6 +172,12 @@ extension ProxyCore {
         return .none
     }
 
+    /// The flags of the branch whose final reply the failure route runs for (the first done branch with
+    /// that status), as OpenSIPS restores them as the Request-URI branch's flags there.
+    static func failedBranchFlags(_ state: ProxyTransaction.State, status: Int) -> UInt64 {
+        state.branches.first { $0.isDone && $0.status == status }?.flags ?? 0
+    }
+
     /// The best final reply among the branches (RFC 3261 §16.7 step 6): any 6xx, else the lowest class.
     func bestBranch(_ state: ProxyTransaction.State) -> (status: Int, bytes: [UInt8])? {
         var best: (status: Int, bytes: [UInt8])?
@@ -273,18 +279,22 @@ extension ProxyCore {
     func runPostAction(_ first: PostAction, txn: ProxyTransaction, worker: WorkerContext) {
         var post = first
         while case let .failureRoute(route, status) = post {
-            let (saved, source, socketIndex, flags) = txn.state.withLock {
-                ($0.relayedRequest ?? $0.request, $0.source, $0.socketIndex, $0.flags)
+            let (saved, source, socketIndex, flags, branchFlags, serial) = txn.state.withLock {
+                ($0.relayedRequest ?? $0.request, $0.source, $0.socketIndex, $0.flags,
+                 Self.failedBranchFlags($0, status: status), $0.serialBranches)
             }
             guard let request = saved else { return }
             let context = RequestContext(message: request, source: source, socketIndex: socketIndex, worker: worker,
                                          core: self, transaction: txn, inFailureRoute: true, failureStatus: status)
             context.flags = flags
+            context.branchFlags = branchFlags
+            context.serialBranches = serial
             // Suspended by async(): the failure route goes on in its resume route (routeFinished).
             if router.routeFailure(route, context) == .suspended { return }
             post = locked(txn, worker: worker) { state in
                 state.failureRouteRunning = false
                 if let armed = context.failureRoute, context.relayed { state.failureRoute = armed }
+                if !context.relayed { state.serialBranches = context.serialBranches }
                 return completeIfDone(txn: txn, state: &state, worker: worker)
             }
         }

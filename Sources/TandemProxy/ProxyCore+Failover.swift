@@ -32,6 +32,7 @@ extension ProxyCore {
             : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
         var branch = ProxyBranch(branchID: branchID, machine: machine, request: bytes, destination: next,
                                  socketIndex: failed.socketIndex)
+        branch.flags = failed.flags
         if failover.targets.count > 1 {
             branch.failover = ProxyBranch.Failover(message: failover.message, targets: Array(failover.targets.dropFirst()))
         }

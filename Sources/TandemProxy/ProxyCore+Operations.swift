@@ -70,9 +70,12 @@ extension ProxyCore {
         guard let txn = context.transaction else { return .noTransaction }
         // Parallel forking: the Request-URI (with $du) is branch 0, the branch set follows; an explicit
         // destination sends the request there alone.
-        var plans: [(message: SIPMessage, destinationURI: String?)] = [(context.message, context.destinationURI)]
+        var plans: [(message: SIPMessage, destinationURI: String?, flags: UInt64)] =
+            [(context.message, context.destinationURI, context.branchFlags)]
         if destination == nil {
-            for extra in context.branches { plans.append((extra.request(from: context.message), extra.destinationURI)) }
+            for extra in context.branches {
+                plans.append((extra.request(from: context.message), extra.destinationURI, extra.flags))
+            }
         }
         context.branches = []
         let forking = plans.count > 1
@@ -80,15 +83,16 @@ extension ProxyCore {
                                   failureRoute: context.failureRoute, replyRoute: context.replyRoute,
                                   branchRoute: context.branchRoute, socketIndex: context.socketIndex,
                                   finalResponseTimeout: context.finalResponseTimeout,
-                                  inviteFinalResponseTimeout: context.inviteFinalResponseTimeout)
+                                  inviteFinalResponseTimeout: context.inviteFinalResponseTimeout,
+                                  serialBranches: context.serialBranches)
         var outgoing: [PreparedBranch] = []
-        var pending: [(lookup: PendingLocation, message: SIPMessage)] = []
+        var pending: [(lookup: PendingLocation, message: SIPMessage, flags: UInt64)] = []
         var refusal = RelayOutcome.noNextHop
         for plan in plans {
-            switch prepareBranch(plan.message, destinationURI: plan.destinationURI, override: destination,
-                                 context: context, txn: txn, repliesOnRefusal: !forking) {
+            switch prepareBranch(plan.message, destinationURI: plan.destinationURI, flags: plan.flags,
+                                 override: destination, context: context, txn: txn, repliesOnRefusal: !forking) {
             case .ready(let branch): outgoing.append(branch)
-            case .pending(let lookup, let message): pending.append((lookup, message))
+            case .pending(let lookup, let message, let flags): pending.append((lookup, message, flags))
             case .refused(let why): refusal = why
             }
         }
@@ -121,10 +125,10 @@ extension ProxyCore {
             return .transactionClosed
         }
         context.relayed = true
-        for (lookup, message) in pending {
+        for (lookup, message, flags) in pending {
             lookup.whenDone { [weak self, txn] location in
-                self?.lookupFinished(location, txn: txn, method: method, message: message, inputs: inputs,
-                                     worker: worker)
+                self?.lookupFinished(location, txn: txn, method: method, message: message, flags: flags,
+                                     inputs: inputs, worker: worker)
             }
         }
         // Sent with the lock released. Nothing can reach a branch before its request left: a reply
@@ -161,11 +165,14 @@ extension ProxyCore {
         /// `$T_fr_timeout` / `$T_fr_inv_timeout` as the script left them (ms; nil: unchanged).
         var finalResponseTimeout: Int64?
         var inviteFinalResponseTimeout: Int64?
+        /// `serialize_branches()` groups not tried yet.
+        var serialBranches: [[BranchTarget]] = []
 
         /// Records the request, flags and armed routes in the transaction.
         func store(in state: inout ProxyTransaction.State) {
             if state.relayedRequest == nil { state.relayedRequest = relayedRequest }
             state.flags = flags
+            state.serialBranches = serialBranches
             if let route = failureRoute { state.failureRoute = route }
             if let route = replyRoute { state.replyRoute = route }
             if let route = branchRoute { state.branchRoute = route }
@@ -180,6 +187,8 @@ extension ProxyCore {
         var target: SocketAddress
         var alternates: [SocketAddress]
         var message: SIPMessage
+        /// The branch flags (`setbflag`) the branch is sent with.
+        var flags: UInt64 = 0
     }
 
     /// Adds the client transaction of `branch` to the transaction (its timers armed; nothing sent).
@@ -193,6 +202,7 @@ extension ProxyCore {
         if !branch.alternates.isEmpty {
             proxyBranch.failover = ProxyBranch.Failover(message: branch.message, targets: branch.alternates)
         }
+        proxyBranch.flags = branch.flags
         state.branches.append(proxyBranch)
         counters.clientTransactionsCreated.add(1, ordering: .relaxed)
         // `.start` only arms the branch's timers (nothing is sent under the lock).
@@ -218,13 +228,13 @@ extension ProxyCore {
     /// name has no usable target, fails with 503 like an unreachable next hop (failure route or 503
     /// upstream).
     private func lookupFinished(_ location: SIPLocation, txn: ProxyTransaction, method: SIPMethod, message: SIPMessage,
-                                inputs: BranchInputs, worker: WorkerContext) {
+                                flags: UInt64, inputs: BranchInputs, worker: WorkerContext) {
         if case .targets(let targets) = location, let first = targets.first {
             let branchID = Branch.generate()
             var outgoing = message
             prepareForForwarding(&outgoing, branch: branchID, socketIndex: inputs.socketIndex)
             let branch = PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: first,
-                                        alternates: Array(targets.dropFirst()), message: message)
+                                        alternates: Array(targets.dropFirst()), message: message, flags: flags)
             clientTable.set(ClientKey(branch: branchID, isCancel: false), txn)
             rememberSilentBranch(branchID, destination: first)
             let (added, post) = locked(txn, worker: worker) { state -> (Bool, PostAction) in
@@ -260,8 +270,10 @@ extension ProxyCore {
             let machine: ProxyBranch.Machine = method == .invite
                 ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
                 : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
-            state.branches.append(ProxyBranch(branchID: Branch.generate(), machine: machine, request: [],
-                                              destination: Self.unresolvedDestination, socketIndex: inputs.socketIndex))
+            var unresolved = ProxyBranch(branchID: Branch.generate(), machine: machine, request: [],
+                                         destination: Self.unresolvedDestination, socketIndex: inputs.socketIndex)
+            unresolved.flags = flags
+            state.branches.append(unresolved)
             return branchFailed(state.branches.count - 1, status: 503, txn: txn, state: &state, worker: worker)
         }
         runPostAction(post, txn: txn, worker: worker)
@@ -272,7 +284,7 @@ extension ProxyCore {
         /// Its next hop is known: ready to add and send.
         case ready(PreparedBranch)
         /// Its next hop's name is being located; `message` is the branch's request (branch route run).
-        case pending(PendingLocation, message: SIPMessage)
+        case pending(PendingLocation, message: SIPMessage, flags: UInt64)
         /// Dropped by the branch route, or no usable next hop.
         case refused(RelayOutcome)
     }
@@ -280,20 +292,24 @@ extension ProxyCore {
     /// One branch of a `t_relay`: the branch route run on its copy of the request, its next hop found
     /// (or being located), our Via added. `repliesOnRefusal`: the request's only branch answers 503 when
     /// its name is known not to resolve; one branch of several is just left out.
-    private func prepareBranch(_ message: SIPMessage, destinationURI: String?, override destination: String?,
-                               context: RequestContext, txn: ProxyTransaction, repliesOnRefusal: Bool) -> BranchPlan {
-        // t_on_branch: the branch route works on this branch's own copy of the request.
+    private func prepareBranch(_ message: SIPMessage, destinationURI: String?, flags: UInt64,
+                               override destination: String?, context: RequestContext, txn: ProxyTransaction,
+                               repliesOnRefusal: Bool) -> BranchPlan {
+        // t_on_branch: the branch route works on this branch's own copy of the request (its flags as `$bf`).
         var branchMessage = message
         var branchDestination = destinationURI
+        var branchFlags = flags
         if let route = context.branchRoute {
             let branchContext = RequestContext(message: message, source: context.source,
                                                socketIndex: context.socketIndex, worker: context.worker,
                                                core: self, transaction: txn)
             branchContext.destinationURI = destinationURI
             branchContext.flags = context.flags
+            branchContext.branchFlags = flags
             guard router.routeBranch(route, branchContext) else { return .refused(.droppedByBranchRoute) }
             branchMessage = branchContext.message
             branchDestination = branchContext.destinationURI
+            branchFlags = branchContext.branchFlags
         }
         switch relayTarget(message: branchMessage, destinationURI: branchDestination, override: destination,
                            context: context, repliesOnRefusal: repliesOnRefusal) {
@@ -302,9 +318,9 @@ extension ProxyCore {
             var outgoing = branchMessage
             prepareForForwarding(&outgoing, branch: branchID, socketIndex: context.socketIndex)
             return .ready(PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: target,
-                                         alternates: alternates, message: branchMessage))
+                                         alternates: alternates, message: branchMessage, flags: branchFlags))
         case .pending(let lookup):
-            return .pending(lookup, message: branchMessage)
+            return .pending(lookup, message: branchMessage, flags: branchFlags)
         case .refused(let outcome):
             return .refused(outcome)
         }

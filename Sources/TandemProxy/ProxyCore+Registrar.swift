@@ -113,7 +113,7 @@ extension ProxyCore {
                 uri: contact.uriText, expires: now + UInt64(expires), q: q, callID: callID, cseq: cseq,
                 received: receivedURI(for: contact, source: context.source), path: storedPath,
                 userAgent: message.header(.userAgent), instance: instance, regID: regID,
-                socketIndex: context.socketIndex, flags: 0)
+                socketIndex: context.socketIndex, flags: context.branchFlags)
             bindings.append((binding, expires == 0))
         }
         return .bindings(aor: aor, bindings, path: storedPath, supportsPath: supportsPath)
@@ -218,6 +218,7 @@ extension ProxyCore {
         let contacts = location.contacts(of: aor, now: locationNow(context.worker))
         guard let best = contacts.first else { return -1 }
         context.message.setRequestURI(best.uri)
+        context.branchFlags = best.flags
         context.destinationURI = best.path.isEmpty ? best.received : nil
         for hop in best.path.reversed() { context.message.prependHeader(.route, hop) }
         guard !flags.contains("b") else { return 1 }

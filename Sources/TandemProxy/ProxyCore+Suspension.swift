@@ -17,6 +17,10 @@ struct SuspendedRequest: Sendable {
     /// Suspended inside a failure route: the final reply waits for the resume route.
     var inFailureRoute: Bool
     var failureStatus: Int
+    /// The branch set, the Request-URI branch's flags and the serialized groups as the script left them.
+    var branches: [BranchTarget] = []
+    var branchFlags: UInt64 = 0
+    var serialBranches: [[BranchTarget]] = []
     /// Called (once) when a CANCEL arrives while suspended: cancels the operation at its driver.
     var onCancel: (@Sendable () -> Void)?
 }
@@ -109,7 +113,9 @@ extension ProxyCore {
         let saved = SuspendedRequest(message: context.message, destinationURI: context.destinationURI,
                                      flags: context.flags, failureRoute: context.failureRoute,
                                      replyRoute: context.replyRoute, branchRoute: context.branchRoute,
-                                     inFailureRoute: context.inFailureRoute, failureStatus: context.failureStatus)
+                                     inFailureRoute: context.inFailureRoute, failureStatus: context.failureStatus,
+                                     branches: context.branches, branchFlags: context.branchFlags,
+                                     serialBranches: context.serialBranches)
         txn.state.withLock { state in
             state.suspended = saved
             state.flags = context.flags
@@ -165,6 +171,9 @@ extension ProxyCore {
             context.failureRoute = saved.failureRoute
             context.replyRoute = saved.replyRoute
             context.branchRoute = saved.branchRoute
+            context.branches = saved.branches
+            context.branchFlags = saved.branchFlags
+            context.serialBranches = saved.serialBranches
             return .request(context)
         case .reply(let id):
             let taken = transaction.state.withLock { state -> SuspendedReply? in

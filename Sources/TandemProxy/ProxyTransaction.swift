@@ -48,6 +48,8 @@ public final class ProxyTransaction: Sendable {
         var inviteFinalResponseTimeout: Int64?
         /// Script state that belongs to the transaction: flags and AVPs.
         var flags: UInt64 = 0
+        /// `serialize_branches()` groups not tried yet (`next_branches()` in failure routes).
+        var serialBranches: [[BranchTarget]] = []
         var scriptState: (any Sendable)?
         var serverTerminated = false
         /// Set while the script waits for an async operation (`async()`): the one value of a suspension.

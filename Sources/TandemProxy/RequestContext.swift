@@ -26,6 +26,12 @@ public final class RequestContext {
     /// The branch set beside the Request-URI (`append_branch`, `lookup`): `t_relay()` forks to the
     /// Request-URI and every entry at once, then clears it.
     public var branches: [BranchTarget] = []
+    /// Branch flags of the Request-URI branch (branch 0: `setbflag(F)`, `$bf`). In a branch route they
+    /// are the flags of the branch being sent; in a failure route those of the branch that failed.
+    public var branchFlags: UInt64 = 0
+    /// Groups left by `serialize_branches()` for `next_branches()`, highest q first; kept in the
+    /// transaction across `t_relay` and failure routes.
+    public var serialBranches: [[BranchTarget]] = []
     /// Routes armed by `t_on_failure`, `t_on_reply`, `t_on_branch`, stored in the transaction at t_relay.
     public var failureRoute: Int?
     public var replyRoute: Int?

@@ -87,12 +87,51 @@ final class RequestProxyAdapter: ScriptProxy {
         guard let uri else {
             // No URI: the current Request-URI with its $du.
             guard let current = context.message.requestURIText else { return -1 }
+            // As OpenSIPS: the new branch takes the Request-URI branch's flags.
             context.branches.append(BranchTarget(uri: current, q: qValue, destinationURI: context.destinationURI,
-                                                 flags: 0))
+                                                 flags: context.branchFlags))
             return 1
         }
         guard (try? URI(parsing: uri)) != nil else { return -1 }
         context.branches.append(BranchTarget(uri: uri, q: qValue))
+        return 1
+    }
+
+    func branchFlags(index: Int) -> UInt64? {
+        if index == 0 { return context.branchFlags }
+        guard index > 0, index <= context.branches.count else { return nil }
+        return context.branches[index - 1].flags
+    }
+
+    func setBranchFlags(index: Int, _ flags: UInt64) -> Bool {
+        if index == 0 { context.branchFlags = flags; return true }
+        guard index > 0, index <= context.branches.count else { return false }
+        context.branches[index - 1].flags = flags
+        return true
+    }
+
+    func forward(destination: String?) -> Int {
+        Int(core.forward(context, to: destination.map(Self.uriText(forDestination:))).scriptCode)
+    }
+
+    func serializeBranches(clear: Bool, keepOrder: Bool) -> Int {
+        guard let current = context.message.requestURIText else { return -1 }
+        let all = [BranchTarget(uri: current, q: nil, destinationURI: context.destinationURI,
+                                flags: context.branchFlags)] + context.branches
+        guard let groups = BranchSerialization.groups(all, keepOrder: keepOrder) else { return -1 }
+        context.serialBranches = groups
+        if clear { context.branches = [] }
+        return 1
+    }
+
+    func nextBranches() -> Int {
+        guard !context.serialBranches.isEmpty else { return -1 }
+        let group = context.serialBranches.removeFirst()
+        guard let first = group.first else { return -1 }
+        context.message.setRequestURI(first.uri)
+        context.destinationURI = first.destinationURI
+        context.branchFlags = first.flags
+        context.branches = Array(group.dropFirst())
         return 1
     }
 

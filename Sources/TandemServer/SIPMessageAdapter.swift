@@ -166,6 +166,8 @@ class SIPMessageAdapter: ScriptMessage {
 
     func isHeaderPresent(named name: String) -> Bool { message.hasHeader(HeaderName(name)) }
 
+    var headerNames: [String] { message.allHeaders.map { $0.name.description } }
+
     func replaceHeader(named name: String, value: String) -> Bool {
         let header = HeaderName(name)
         guard message.hasHeader(header) else { return false }

@@ -469,6 +469,17 @@ final class HostProxy: NoRequestProxy {
 
     func transactionTimeout(invite: Bool) -> Int? { reply.map { $0.core.transactionTimeout($0, invite: invite) } }
 
+    /// In an onreply_route branch 0 is the branch the reply came on.
+    func branchFlags(index: Int) -> UInt64? {
+        guard index == 0, let reply else { return nil }
+        return reply.core.branchFlags(reply)
+    }
+
+    func setBranchFlags(index: Int, _ flags: UInt64) -> Bool {
+        guard index == 0, let reply else { return false }
+        return reply.core.setBranchFlags(reply, flags)
+    }
+
     func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int {
         AsyncBindings.invokeSynchronously(call.name, call.arguments, services: services, into: &context)
     }

@@ -111,7 +111,7 @@ import Testing
         let r = check(prelude + #"""
         route {
             $sdp.line(a=ptime) = "a=ptime:30";
-            $var(x) = $msg.branch.uri;
+            $var(x) = $msg.branch.attr;
             $var(y) = $sdp.stream.idx(video/a=fmtp);
             $var(z) = $(sdp.line(a=ptime)[1]);
             $var(w) = $sdp.line(a=ptime/[0]/[1]);
@@ -120,12 +120,12 @@ import Testing
         """#)
         #expect(r.diagnostics.map(\.message) == [
             "assigning '$sdp.line(a=ptime)' is OpenSIPS 3.6 syntax that Tandem does not support yet",
-            "'$msg.branch.uri' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "'$msg.branch.attr' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "'$sdp.stream.idx(video/a=fmtp)' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "'$(sdp.line(a=ptime)[1])' cannot be indexed; put the index inside the filter, e.g. $sdp.line(a=ptime[1])",
             "'$sdp.line(a=ptime/[0]/[1])': too many '/' parts in 'a=ptime/[0]/[1]'",
             "pseudo-variable '$msg.flag' needs a name, e.g. $msg.flag(x)",
         ])
-        #expect(r.missing.map(\.name) == ["$sdp.line(a=ptime) (assignment)", "$msg.branch.uri", "$sdp.stream.idx(video/a=fmtp)"])
+        #expect(r.missing.map(\.name) == ["$sdp.line(a=ptime) (assignment)", "$msg.branch.attr", "$sdp.stream.idx(video/a=fmtp)"])
     }
 }

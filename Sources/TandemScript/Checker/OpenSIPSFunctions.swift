@@ -3,9 +3,8 @@
 enum OpenSIPSFunctions {
     static let modules: [String: String] = {
         let table: [(String, [String])] = [
-            ("core", ["forward", "send", "revert_uri", "add_local_rport", "force_send_socket", "force_tcp_alias", "assert", "setdsturi",
-                      "resetdsturi", "isdsturiset", "serialize_branches", "next_branches", "setbflag",
-                      "resetbflag", "isbflagset", "setsflag", "resetsflag", "issflagset", "sl_forward_reply",
+            ("core", ["send", "revert_uri", "add_local_rport", "force_send_socket", "force_tcp_alias", "assert", "setdsturi",
+                      "resetdsturi", "isdsturiset", "setsflag", "resetsflag", "issflagset", "sl_forward_reply",
                       "raise_event", "subscribe_event", "cache_counter_fetch", "cache_add", "cache_sub",
                       "script_trace"]),
             ("tm", ["t_flush_flags", "t_replicate", "t_forward_nonack",
@@ -33,7 +32,7 @@ enum OpenSIPSFunctions {
             ("uri", ["has_user_part", "has_param",
                      "has_param_value", "is_user", "add_uri_param", "tel2sip", "is_uri_user_e164", "uri_param"]),
             ("textops", ["search_append", "replace", "replace_all", "replace_body", "replace_body_all"]),
-            ("sipmsgops", ["is_audio_on_hold", "remove_hf_re", "remove_hf_glob", "is_present_hf_re",
+            ("sipmsgops", ["is_audio_on_hold",
                            "append_urihf", "append_time", "is_privacy", "codec_exists", "codec_delete",
                            "change_reply_status", "stream_exists", "ruri_has_param", "ruri_add_param",
                            "ruri_del_param", "ruri_tel2sip", "is_uri_user_e164", "add_body", "remove_body_part"]),

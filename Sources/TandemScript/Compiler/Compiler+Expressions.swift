@@ -292,6 +292,11 @@ extension Compiler {
         case .messageFlag(let name):
             let mask: UInt64 = 1 << UInt64(flagBit(name))
             return { ctx in .int(ctx.message.flags & mask != 0 ? 1 : 0) }
+        case .branchFlags:
+            return { ctx in .string(ctx.flagList(of: ctx.proxy.branchFlags(index: 0) ?? 0)) }
+        case .branchFlag(let name):
+            let mask: UInt64 = 1 << UInt64(flagBit(name))
+            return { ctx in .int((ctx.proxy.branchFlags(index: 0) ?? 0) & mask != 0 ? 1 : 0) }
         case .messageIsRequest:
             return { ctx in .int(ctx.message.isRequest ? 1 : 0) }
         case .messageType:

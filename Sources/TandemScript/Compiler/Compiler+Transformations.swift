@@ -10,7 +10,11 @@ extension Compiler {
             var constants: [ScriptValue] = []
             for a in spec.arguments {
                 switch a {
-                case .literal(let s): readers.append(nil); constants.append(.string(s))
+                case .literal(let s):
+                    readers.append(nil)
+                    // A canonical integer ("4", "-1") is passed as one, so numeric parameters are not
+                    // parsed again on every call; its text is unchanged.
+                    if let i = Int(s), String(i) == s { constants.append(.int(i)) } else { constants.append(.string(s)) }
                 case .pv(let p): readers.append(compilePVRead(p)); constants.append(.null)
                 }
             }

@@ -459,6 +459,13 @@ struct Compiler {
                 let on = (v.intValue ?? (v.stringValue == "true" ? 1 : 0)) != 0
                 if on { ctx.message.flags |= mask } else { ctx.message.flags &= ~mask }
             }, text: spec.text)
+        case .branchFlag(let name):
+            let mask: UInt64 = 1 << UInt64(flagBit(name))
+            return LValue(assign: { ctx, v in
+                let on = (v.intValue ?? (v.stringValue == "true" ? 1 : 0)) != 0
+                let flags = ctx.proxy.branchFlags(index: 0) ?? 0
+                _ = ctx.proxy.setBranchFlags(index: 0, on ? flags | mask : flags & ~mask)
+            }, text: spec.text)
         case .transactionTimeout(let invite):
             // `= NULL` goes back to the modparam default.
             return LValue(assign: { ctx, v in

@@ -31,10 +31,14 @@ enum PVKind: Sendable {
     /// `$sdp`, `$sdp.line(...)`, `$sdp.session(...)`, `$sdp.stream(...)` (read-only in Tandem).
     /// (indirect: the selector is large, and PVKind sits in the frames of the checker's deep recursion)
     indirect case sdp(SDPSelector)
+    /// `$bf`: the branch flags of the current branch (branch 0), as a list like `$mf`.
+    case branchFlags
+    /// `$branch.flag(name)`: 1 when that flag of the current branch is set; assigning 1/0 sets or resets it.
+    case branchFlag(String)
 
     var isWritable: Bool {
         switch self {
-        case .variable, .avp, .transactionTimeout, .messageFlag: return true
+        case .variable, .avp, .transactionTimeout, .messageFlag, .branchFlag: return true
         case .message(let pv, _, _): return pv.isWritable
         default: return false
         }
@@ -43,7 +47,7 @@ enum PVKind: Sendable {
 
 /// OpenSIPS 3.6 core pseudo-variables Tandem does not provide yet (named as such by the checker).
 let openSIPSOnly: Set<String> = [
-    "af", "ai", "ad", "aU", "Au", "argv", "bf", "bF", "br", "bR", "cl", "cT", "dd", "di",
+    "af", "ai", "ad", "aU", "Au", "argv", "bF", "br", "bR", "cl", "cT", "dd", "di",
     "dip", "dir", "dp", "dP", "ds", "fn", "fs", "hdr_name", "mF", "mi", "od", "op", "oP", "oU",
     "pp", "proto", "pd", "pn", "pu", "pU", "rb", "rP", "rt", "ruri", "src_ip", "tn", "T_ruri", "Tsm",
     "TS", "T_id", "T_reply_reason", "ctime", "cfg_line", "cfg_file",
@@ -101,6 +105,14 @@ enum PseudoVariables {
         case "Ts": return noArg(.timestamp)
         case "Tf": return noArg(.formattedTime)
         case "mf": return noArg(.messageFlags)
+        case "bf": return noArg(.branchFlags)
+        case "branch.flag":
+            guard let a = needArg(), index == nil else { return .failure(.needsName(spec)) }
+            return .success(.branchFlag(a))
+        case "msg.branch.uri", "msg.branch.duri", "msg.branch.path", "msg.branch.q", "msg.branch.flags":
+            // The branch set by index, as $(branch(field)[index]).
+            if spec.argument != nil { return .failure(PVError(message: "'$\(spec.name)' takes no name", missing: nil)) }
+            return .success(.message(.branch, name: String(spec.name.dropFirst("msg.branch.".count)), index: index ?? .fixed(0)))
         case "T_fr_timeout": return noArg(.transactionTimeout(invite: false))
         case "T_fr_inv_timeout": return noArg(.transactionTimeout(invite: true))
         case "sf", "sF":
@@ -118,7 +130,8 @@ enum PseudoVariables {
                                             missing: spec.text))
                 }
                 let known = Array(MessagePV.byName.keys) + ["var", "avp", "param", "rc", "retcode", "rand", "Ts", "time",
-                                                            "Tf", "mf", "T_fr_timeout", "T_fr_inv_timeout"]
+                                                            "Tf", "mf", "T_fr_timeout", "T_fr_inv_timeout", "bf",
+                                                            "branch.flag"]
                 let hint = Suggestions.closest(to: spec.name, in: known).map { " (did you mean '$\($0)'?)" } ?? ""
                 return .failure(PVError(message: "unknown pseudo-variable '\(spec.text)'\(hint)", missing: spec.text))
             }

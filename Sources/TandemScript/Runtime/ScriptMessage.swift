@@ -33,10 +33,13 @@ public protocol ScriptMessage: AnyObject {
     func replaceBody(_ text: String) -> Bool
     /// The branch of the transaction the message belongs to, for log lines (nil when unknown).
     var transactionBranch: String? { get }
+    /// The names of the message's header lines in order (repeats included), for `remove_hf_re` & co.
+    var headerNames: [String] { get }
 }
 
 extension ScriptMessage {
     public var transactionBranch: String? { nil }
+    public var headerNames: [String] { [] }
     public var rawText: String { self.get(.message, name: nil, index: nil).stringValue }
     public func replaceRaw(_ text: String) -> Bool { false }
     public func replaceBody(_ text: String) -> Bool { false }

@@ -43,6 +43,19 @@ public protocol ScriptProxy: AnyObject {
     func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int
     /// `append_branch([uri[, q]])`: adds a branch (no uri: the current Request-URI and `$du`).
     func appendBranch(uri: String?, q: String?) -> Int
+    /// Branch flags of branch `index` (0: the Request-URI branch, 1…: the `append_branch` set in
+    /// order); nil when there is no such branch.
+    func branchFlags(index: Int) -> UInt64?
+    /// Replaces the branch flags of branch `index`; false when there is no such branch.
+    func setBranchFlags(index: Int, _ flags: UInt64) -> Bool
+    /// Core `forward([destination])`: stateless relay; the `t_relay` return codes.
+    func forward(destination: String?) -> Int
+    /// Core `serialize_branches(clear[, keep_order])`: the Request-URI and the branch set become groups
+    /// of equal q for `next_branches()`. Returns 1, or -1 when there is nothing to serialize.
+    func serializeBranches(clear: Bool, keepOrder: Bool) -> Int
+    /// Core `next_branches()`: the next group becomes the Request-URI and branch set. 1, or -1 when
+    /// no group is left.
+    func nextBranches() -> Int
     /// registrar `save(domain[, flags[, aor]])`.
     func registrarSave(domain: String, flags: String, aor: String?) -> Int
     /// registrar `lookup(domain[, flags[, aor]])`.
@@ -81,6 +94,12 @@ extension ScriptProxy {
     /// Default: ignored.
     public func setTransactionTimeout(invite: Bool, seconds: Int?) {}
     public func appendBranch(uri: String?, q: String?) -> Int { -1 }
+    /// Default: no branch set.
+    public func branchFlags(index: Int) -> UInt64? { nil }
+    public func setBranchFlags(index: Int, _ flags: UInt64) -> Bool { false }
+    public func forward(destination: String?) -> Int { -1 }
+    public func serializeBranches(clear: Bool, keepOrder: Bool) -> Int { -1 }
+    public func nextBranches() -> Int { -1 }
     public func registrarSave(domain: String, flags: String, aor: String?) -> Int { -1 }
     public func registrarLookup(domain: String, flags: String, aor: String?) -> Int { -3 }
     public func registrarIsRegistered(domain: String, aor: String?) -> Int { -1 }

@@ -1,6 +1,7 @@
-/// A name-addr (`"Alice" <sip:alice@example.com>;tag=1`) split for `nameaddr.*`, on UTF-8 bytes.
-struct NameAddr: Sendable {
-    private let b: [UInt8]
+/// A name-addr (`"Alice" <sip:alice@example.com>;tag=1`) split for `nameaddr.*`, in place over the
+/// value's UTF-8 bytes (only the part asked for becomes a String).
+struct NameAddr {
+    private let b: UnsafeBufferPointer<UInt8>
     /// Display name as written (quotes kept), trimmed.
     private(set) var name = 0..<0
     private(set) var uri = 0..<0
@@ -9,7 +10,18 @@ struct NameAddr: Sendable {
     /// Parameters after the name-addr, without the leading `;`.
     private(set) var params = 0..<0
 
-    func text(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
+    func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+
+    /// Runs `body` on the name-addr in `value`; `.null` when it is not one.
+    static func with(_ value: ScriptValue, _ body: (NameAddr) -> ScriptValue) -> ScriptValue {
+        StringTransformations.withBytes(value) { buf in
+            var nameAddr = NameAddr(unsplit: buf)
+            return nameAddr.split() ? body(nameAddr) : .null
+        }
+    }
+
+    /// The value `b`, not split yet.
+    init(unsplit b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
     private func trimmed(_ r: Range<Int>) -> Range<Int> {
         var lo = r.lowerBound, hi = r.upperBound
@@ -18,8 +30,8 @@ struct NameAddr: Sendable {
         return lo..<hi
     }
 
-    init?(_ value: String) {
-        b = Array(value.utf8)
+    /// Splits the name-addr in place; false when there is no URI.
+    mutating func split() -> Bool {
         var i = 0
         var inQuote = false
         while i < b.count {
@@ -28,7 +40,7 @@ struct NameAddr: Sendable {
             i += 1
         }
         if i < b.count {
-            guard let close = b[i...].firstIndex(of: 62) else { return nil }
+            guard let close = b[i...].firstIndex(of: 62) else { return false }
             name = trimmed(0..<i)
             uri = trimmed((i + 1)..<close)
             length = close + 1
@@ -39,10 +51,11 @@ struct NameAddr: Sendable {
             let all = trimmed(0..<b.count)
             let semi = b[all].firstIndex(of: 59) ?? all.upperBound
             uri = trimmed(all.lowerBound..<semi)
-            guard !uri.isEmpty else { return nil }
+            guard !uri.isEmpty else { return false }
             length = semi
             if semi < all.upperBound { params = trimmed((semi + 1)..<all.upperBound) }
         }
+        return true
     }
 
     func param(_ key: [UInt8]) -> String? {
@@ -53,7 +66,7 @@ struct NameAddr: Sendable {
 /// The `nameaddr.*` transformations.
 enum NameAddrTransformations {
     private static func part(_ get: @escaping @Sendable (NameAddr) -> ScriptValue) -> TransformDefinition {
-        TransformDefinition { v, _ in NameAddr(StringTransformations.text(v)).map(get) ?? .null }
+        TransformDefinition { v, _ in NameAddr.with(v, get) }
     }
 
     static let all: [String: TransformDefinition] = [
@@ -61,9 +74,12 @@ enum NameAddrTransformations {
         "nameaddr.uri": part { .string($0.text($0.uri)) },
         "nameaddr.len": part { .int($0.length) },
         "nameaddr.params": part { .string($0.text($0.params)) },
-        "nameaddr.param": TransformDefinition(args: 1...1) { v, a in
-            guard let n = NameAddr(StringTransformations.text(v)) else { return .null }
-            return .string(n.param(Array(StringTransformations.text(a[0]).utf8)) ?? "")
+        "nameaddr.param": TransformDefinition(args: 1...1) { c in
+            let constantKey = c[0].map { Array($0.stringValue.utf8) }
+            return .success { v, a in
+                let key = constantKey ?? Array(StringTransformations.text(a[0]).utf8)
+                return NameAddr.with(v) { .string($0.param(key) ?? "") }
+            }
         },
     ]
 }

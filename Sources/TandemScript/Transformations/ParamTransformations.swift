@@ -7,9 +7,17 @@ enum ParamTransformations {
     }
 
     static let all: [String: TransformDefinition] = [
-        "param.value": TransformDefinition(args: 1...2) { v, a in
-            ParamList.value(StringTransformations.text(v), StringTransformations.text(a[0]), separator: separator(a, 1))
-                .map { .string($0) } ?? .null
+        "param.value": TransformDefinition(args: 1...2) { c in
+            // A constant name is turned into bytes once; the list is read in place.
+            let constantKey = c[0].map { Array($0.stringValue.utf8) }
+            return .success { v, a in
+                let key = constantKey ?? Array(StringTransformations.text(a[0]).utf8)
+                let sep = separator(a, 1)
+                return StringTransformations.withBytes(v) { buf in
+                    ParamList.value(buf[...], key, separator: sep)
+                        .map { .string(String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self)) } ?? .null
+                }
+            }
         },
         "param.exist": TransformDefinition(args: 1...2) { v, a in
             .int(ParamList.value(StringTransformations.text(v), StringTransformations.text(a[0]), separator: separator(a, 1)) == nil ? 0 : 1)

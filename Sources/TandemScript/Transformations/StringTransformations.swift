@@ -11,20 +11,50 @@ enum StringTransformations {
 
     static func bytes(_ v: ScriptValue) -> [UInt8] { Array(text(v).utf8) }
 
+    /// Runs `body` over the value's UTF-8 bytes in place (a native string is not copied).
+    static func withBytes<R>(_ v: ScriptValue, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var s: String
+        switch v {
+        case .string(let t): s = t
+        case .int(let i): s = String(i)
+        case .null: s = ""
+        }
+        return s.withUTF8(body)
+    }
+
+    /// `s.tolower`/`s.toupper`: the value itself when nothing changes, else one new string.
+    static func mapCase(_ v: ScriptValue, from lo: UInt8, to hi: UInt8, shift: Int16) -> ScriptValue {
+        withBytes(v) { src in
+            guard src.contains(where: { $0 >= lo && $0 <= hi }) else {
+                if case .string = v { return v }
+                return .string(String(decoding: src, as: UTF8.self))
+            }
+            return .string(String(unsafeUninitializedCapacity: src.count) { dst in
+                for i in 0..<src.count {
+                    let c = src[i]
+                    dst[i] = c >= lo && c <= hi ? UInt8(Int16(c) + shift) : c
+                }
+                return src.count
+            })
+        }
+    }
+
     static func string(_ b: some Sequence<UInt8>) -> ScriptValue { .string(String(decoding: Array(b), as: UTF8.self)) }
 
     static let all: [String: TransformDefinition] = [
         "s.len": TransformDefinition { v, _ in .int(text(v).utf8.count) },
         "s.int": TransformDefinition { v, _ in .int(leadingInt(text(v))) },
-        "s.tolower": TransformDefinition { v, _ in string(bytes(v).map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }) },
-        "s.toupper": TransformDefinition { v, _ in string(bytes(v).map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }) },
+        "s.tolower": TransformDefinition { v, _ in mapCase(v, from: 65, to: 90, shift: 32) },
+        "s.toupper": TransformDefinition { v, _ in mapCase(v, from: 97, to: 122, shift: -32) },
         "s.reverse": TransformDefinition { v, _ in string(bytes(v).reversed()) },
         "s.trim": TransformDefinition { v, _ in string(trim(bytes(v), left: true, right: true)) },
         "s.trimr": TransformDefinition { v, _ in string(trim(bytes(v), left: false, right: true)) },
         "s.triml": TransformDefinition { v, _ in string(trim(bytes(v), left: true, right: false)) },
         "s.substr": TransformDefinition(args: 2...2) { c in
             if let e = Transformations.requireInts(c, [0, 1]) { return .failure(e) }
-            return .success { v, a in substr(bytes(v), Transformations.int(a[0]) ?? 0, Transformations.int(a[1]) ?? 0) }
+            return .success { v, a in
+                withBytes(v) { substr($0, Transformations.int(a[0]) ?? 0, Transformations.int(a[1]) ?? 0) }
+            }
         },
         "s.select": TransformDefinition(args: 2...2) { c in
             if let e = Transformations.requireInts(c, [0]) { return .failure(e) }
@@ -116,7 +146,7 @@ enum StringTransformations {
 
     /// Offset from the start (negative: from the end, -1 the last byte); length 0 = to the end,
     /// negative = stop that many bytes before the end.
-    static func substr(_ b: [UInt8], _ offset: Int, _ length: Int) -> ScriptValue {
+    static func substr(_ b: UnsafeBufferPointer<UInt8>, _ offset: Int, _ length: Int) -> ScriptValue {
         let n = b.count
         var start = offset >= 0 ? offset : n + offset
         if start < 0 { start = 0 }
@@ -124,7 +154,7 @@ enum StringTransformations {
         let end: Int
         if length > 0 { end = min(n, start + length) } else if length == 0 { end = n } else { end = n + length }
         guard end > start else { return .string("") }
-        return string(b[start..<end])
+        return .string(String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self))
     }
 
     /// The field at `index` (negative: from the end) of the text split on `sep`.

@@ -1,7 +1,8 @@
-/// The parts of a SIP/SIPS/TEL URI as `uri.*` transformations see them (split on UTF-8 bytes:
-/// this runs on every use of the transformation).
-struct URIParts: Sendable {
-    private let b: [UInt8]
+/// The parts of a SIP/SIPS/TEL URI as `uri.*` transformations see them, split in place over the
+/// value's UTF-8 bytes (no copy: this runs on every use of the transformation; only the part asked
+/// for becomes a String, and a short one needs no allocation).
+struct URIParts {
+    private let b: UnsafeBufferPointer<UInt8>
     private(set) var scheme = 0..<0
     private(set) var user = 0..<0
     private(set) var password = 0..<0
@@ -10,11 +11,22 @@ struct URIParts: Sendable {
     private(set) var params = 0..<0
     private(set) var headers = 0..<0
 
-    func text(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
+    func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
 
-    /// Splits `scheme:user:password@host:port;params?headers`; nil when there is no scheme.
-    init?(_ value: String) {
-        b = Array(value.utf8)
+    /// Runs `body` on the parts of `value`'s URI; `.null` when it is not one (no scheme).
+    static func with(_ value: ScriptValue, _ body: (URIParts) -> ScriptValue) -> ScriptValue {
+        StringTransformations.withBytes(value) { buf in
+            // Split in place in a local (a failable init would build the struct and copy it out).
+            var parts = URIParts(unsplit: buf)
+            return parts.split() ? body(parts) : .null
+        }
+    }
+
+    /// The value `b`, not split yet (every part empty).
+    init(unsplit b: UnsafeBufferPointer<UInt8>) { self.b = b }
+
+    /// Splits `scheme:user:password@host:port;params?headers`; false when there is no scheme.
+    mutating func split() -> Bool {
         var lo = 0, hi = b.count
         while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
         while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
@@ -23,45 +35,58 @@ struct URIParts: Sendable {
         while colon < hi && b[colon] != 58 {
             let c = b[colon]
             let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 43 || c == 45 || c == 46
-            if !ok { return nil }
+            if !ok { return false }
             colon += 1
         }
-        guard colon > lo && colon < hi else { return nil }
+        guard colon > lo && colon < hi else { return false }
         scheme = lo..<colon
         var restStart = colon + 1
         var restEnd = hi
-        if let q = b[restStart..<restEnd].firstIndex(of: 63) { // ?
-            headers = (q + 1)..<restEnd
-            restEnd = q
+        // One pass up to `?`: the headers, the last `@` and the first `:` (user:password).
+        var at = -1, firstColon = -1
+        var i = restStart
+        while i < restEnd {
+            let c = b[i]
+            if c == 63 { headers = (i + 1)..<restEnd; restEnd = i; break } // ?
+            if c == 64 { at = i } else if c == 58 && firstColon < 0 { firstColon = i } // @ :
+            i += 1
         }
-        if let at = b[restStart..<restEnd].lastIndex(of: 64) { // @
-            if let pc = b[restStart..<at].firstIndex(of: 58) {
-                user = restStart..<pc
-                password = (pc + 1)..<at
+        if at >= 0 {
+            if firstColon >= 0 && firstColon < at {
+                user = restStart..<firstColon
+                password = (firstColon + 1)..<at
             } else {
                 user = restStart..<at
             }
             restStart = at + 1
-        } else if colon - lo == 3 && (b[lo] | 32) == 116 && (b[lo + 1] | 32) == 101 && (b[lo + 2] | 32) == 108 {
+        }
+        // One pass over host[:port] up to the first `;`: the last `:` and the first `]`.
+        var semi = restEnd, lastColon = -1, close = -1
+        i = restStart
+        while i < restEnd {
+            let c = b[i]
+            if c == 59 { semi = i; break } // ;
+            if c == 58 { lastColon = i } else if c == 93 && close < 0 { close = i } // : ]
+            i += 1
+        }
+        if at < 0 && colon - lo == 3 && (b[lo] | 32) == 116 && (b[lo + 1] | 32) == 101 && (b[lo + 2] | 32) == 108 {
             // tel:+123;phone-context=x: the number is the user part.
-            let semi = b[restStart..<restEnd].firstIndex(of: 59) ?? restEnd
             user = restStart..<semi
             if semi < restEnd { params = (semi + 1)..<restEnd }
-            return
+            return true
         }
-        if let semi = b[restStart..<restEnd].firstIndex(of: 59) { // ;
-            params = (semi + 1)..<restEnd
-            restEnd = semi
-        }
-        if restStart < restEnd && b[restStart] == 91, let close = b[restStart..<restEnd].firstIndex(of: 93) { // [v6]
+        if semi < restEnd { params = (semi + 1)..<restEnd }
+        restEnd = semi
+        if restStart < restEnd && b[restStart] == 91 && close >= 0 { // [v6]
             host = restStart..<(close + 1)
             if close + 1 < restEnd && b[close + 1] == 58 { port = (close + 2)..<restEnd }
-        } else if let pc = b[restStart..<restEnd].lastIndex(of: 58) {
-            host = restStart..<pc
-            port = (pc + 1)..<restEnd
+        } else if lastColon >= 0 {
+            host = restStart..<lastColon
+            port = (lastColon + 1)..<restEnd
         } else {
             host = restStart..<restEnd
         }
+        return true
     }
 
     /// The value of parameter `name` (case-insensitive name), "" for a flag parameter, nil if absent.
@@ -83,7 +108,7 @@ struct URIParts: Sendable {
 
 /// `;`-separated `name[=value]` lists (URI parameters, header parameters, `param.*`), on bytes.
 enum ParamList {
-    private static func trim(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    private static func trim<C: BidirectionalCollection<UInt8>>(_ s: C) -> C where C.SubSequence == C {
         var s = s
         while let f = s.first, f == 32 || f == 9 { s = s.dropFirst() }
         while let l = s.last, l == 32 || l == 9 { s = s.dropLast() }
@@ -91,28 +116,28 @@ enum ParamList {
     }
 
     /// Calls `body(name, value, item)` for each non-empty item until it returns false.
-    static func forEach(_ list: ArraySlice<UInt8>, separator: UInt8 = 59,
-                        _ body: (ArraySlice<UInt8>, ArraySlice<UInt8>, ArraySlice<UInt8>) -> Bool) {
+    static func forEach<C: BidirectionalCollection<UInt8>>(_ list: C, separator: UInt8 = 59,
+                                                           _ body: (C, C, C) -> Bool) where C.SubSequence == C {
         var i = list.startIndex
         while i < list.endIndex {
             let end = list[i...].firstIndex(of: separator) ?? list.endIndex
             let item = trim(list[i..<end])
             if !item.isEmpty {
-                let name: ArraySlice<UInt8>, value: ArraySlice<UInt8>
+                let name: C, value: C
                 if let eq = item.firstIndex(of: 61) {
                     name = trim(item[..<eq])
-                    value = trim(item[(eq + 1)...])
+                    value = trim(item[item.index(after: eq)...])
                 } else {
                     name = item
                     value = item[item.endIndex...]
                 }
                 if !body(name, value, item) { return }
             }
-            i = end + 1
+            i = end == list.endIndex ? end : list.index(after: end)
         }
     }
 
-    private static func sameName(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+    private static func sameName<C: Collection<UInt8>>(_ a: C, _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         for (x, y) in zip(a, b) where x != y {
             let lx = x >= 65 && x <= 90 ? x + 32 : x, ly = y >= 65 && y <= 90 ? y + 32 : y
@@ -121,8 +146,9 @@ enum ParamList {
         return true
     }
 
-    static func value(_ list: ArraySlice<UInt8>, _ name: [UInt8], separator: UInt8 = 59) -> ArraySlice<UInt8>? {
-        var found: ArraySlice<UInt8>?
+    static func value<C: BidirectionalCollection<UInt8>>(_ list: C, _ name: [UInt8], separator: UInt8 = 59) -> C?
+        where C.SubSequence == C {
+        var found: C?
         forEach(list, separator: separator) { n, v, _ in
             if sameName(n, name) { found = v; return false }
             return true
@@ -150,18 +176,12 @@ enum URITransformations {
     static let knownParams: Set<String> = ["transport", "ttl", "user", "method", "maddr", "lr", "r2", "gr"]
 
     private static func part(_ get: @escaping @Sendable (URIParts) -> Range<Int>) -> TransformDefinition {
-        TransformDefinition { v, _ in
-            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
-            return .string(u.text(get(u)))
-        }
+        TransformDefinition { v, _ in URIParts.with(v) { .string($0.text(get($0))) } }
     }
 
     private static func param(_ name: String) -> TransformDefinition {
         let key = Array(name.utf8)
-        return TransformDefinition { v, _ in
-            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
-            return .string(u.param(key) ?? "")
-        }
+        return TransformDefinition { v, _ in URIParts.with(v) { .string($0.param(key) ?? "") } }
     }
 
     static let all: [String: TransformDefinition] = [
@@ -178,13 +198,17 @@ enum URITransformations {
         "uri.method": param("method"),
         "uri.lr": param("lr"),
         "uri.r2": param("r2"),
-        "uri.uparams": TransformDefinition { v, _ in
-            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
-            return .string(u.otherParams(knownParams))
-        },
-        "uri.param": TransformDefinition(args: 1...1) { v, a in
-            guard let u = URIParts(StringTransformations.text(v)) else { return .null }
-            return .string(u.param(Array(StringTransformations.text(a[0]).utf8)) ?? "")
+        "uri.uparams": TransformDefinition { v, _ in URIParts.with(v) { .string($0.otherParams(knownParams)) } },
+        "uri.param": TransformDefinition(args: 1...1) { c in
+            // A constant name is turned into bytes once.
+            if let name = c[0] {
+                let key = Array(name.stringValue.utf8)
+                return .success { v, _ in URIParts.with(v) { .string($0.param(key) ?? "") } }
+            }
+            return .success { v, a in
+                let key = Array(StringTransformations.text(a[0]).utf8)
+                return URIParts.with(v) { .string($0.param(key) ?? "") }
+            }
         },
     ]
 }

@@ -76,6 +76,8 @@ final class TestMessage: ScriptMessage {
         return before - headers.count
     }
 
+    var headerNames: [String] { headers.map(\.name) }
+
     func isHeaderPresent(named name: String) -> Bool { headers.contains { $0.name.lowercased() == name.lowercased() } }
 
     func replaceHeader(named name: String, value: String) -> Bool {

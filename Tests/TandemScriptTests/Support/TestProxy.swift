@@ -31,6 +31,15 @@ final class TestProxy: ScriptProxy {
     func recordRoute() -> Int { calls.append("record_route"); return 1 }
     func looseRoute() -> Int { calls.append("loose_route"); return looseRouteResult }
     func isMyself(host: String, port: Int) -> Bool { myHosts.contains(host) }
+    /// Branch flags by branch index (0: the Request-URI branch).
+    var branchFlagSets: [UInt64] = [0]
+    func branchFlags(index: Int) -> UInt64? { index >= 0 && index < branchFlagSets.count ? branchFlagSets[index] : nil }
+    func setBranchFlags(index: Int, _ flags: UInt64) -> Bool {
+        guard index >= 0 && index < branchFlagSets.count else { return false }
+        branchFlagSets[index] = flags
+        return true
+    }
+    func forward(destination: String?) -> Int { calls.append("forward \(destination ?? "-")"); return 1 }
     func forceRport() -> Int { calls.append("force_rport"); return 1 }
     func tWasCancelled() -> Bool { cancelled }
     func tLocalReplied(_ which: LocalReplyScope) -> Bool { localReplies.contains(which) }
