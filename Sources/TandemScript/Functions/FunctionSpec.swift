@@ -50,12 +50,17 @@ public struct FunctionSpec: Sendable {
     /// Run by the host (`ScriptProxy.invoke`, or the async engine under async()/launch()) rather than
     /// by a binder: database, REST, exec, LDAP, sleeps.
     public let isHostRun: Bool
+    /// A host-run function that, called plainly (outside `async()`/`launch()`) in a request or failure
+    /// route, suspends the transaction while its operation runs and continues the route at the call
+    /// with its return code, as `async()` would without a resume route (`www_authorize`,
+    /// `proxy_authorize`). Opting a function in takes this one flag on its spec (plus its host binding).
+    public let suspendsTransparently: Bool
     /// nil for functions run by the host.
     let binder: Binder?
 
     init(_ name: String, modules: [String] = [], args: [ArgKind] = [], min: Int? = nil,
          leadingOptional: Bool = false, async: Bool = false, routes: RouteKindSet = .all,
-         hostRun: Bool = false, binder: Binder?) {
+         hostRun: Bool = false, transparent: Bool = false, binder: Binder?) {
         self.name = name
         self.modules = modules
         self.argKinds = args
@@ -65,6 +70,7 @@ public struct FunctionSpec: Sendable {
         self.hasAsyncForm = async
         self.allowedRoutes = routes
         self.isHostRun = hostRun
+        self.suspendsTransparently = transparent && hostRun
         self.binder = binder
     }
 
