@@ -243,6 +243,33 @@ import Testing
                 "\(warnings)")
     }
 
+    @Test("A spec can opt in by the script's settings (transparentIf): suspends then, else its binder runs")
+    func optInBySettings() throws {
+        let fake = FunctionSpec("fake_lookup", args: [.string], transparentIf: { $0.logLevel == 4 },
+                                binder: { _, _, _ in { _ in 7 } })
+        let checker = ScriptChecker(registry: FunctionRegistry(FunctionRegistry.standard.specs + [fake]))
+        let body = "route { $var(r) = fake_lookup(\"location\"); xlog(\"L_ERR\", \"r=$var(r)\"); }"
+        let suspending = try #require(checker.check(source: "log_level = 4\n" + body, fileName: "t.cfg").script)
+        let logger = TestLogger()
+        var context = ExecutionContext(script: suspending, message: TestMessage(), proxy: TestProxy(), logger: logger)
+        context.allowsSuspension = true
+        guard case .suspended(let request) = suspending.run(route: suspending.mainRoute, context: &context) else {
+            Issue.record("not suspended")
+            return
+        }
+        #expect(request.name == "fake_lookup" && request.continuesRoute)
+        context.rc = -1
+        #expect(suspending.resume(request, context: &context).name == "finished")
+        #expect(logger.messages == ["r=-1"])
+
+        let plain = try #require(checker.check(source: "log_level = 3\n" + body, fileName: "t.cfg").script)
+        let plainLogger = TestLogger()
+        var plainContext = ExecutionContext(script: plain, message: TestMessage(), proxy: TestProxy(), logger: plainLogger)
+        plainContext.allowsSuspension = true
+        #expect(plain.run(route: plain.mainRoute, context: &plainContext).name == "finished")
+        #expect(plainLogger.messages == ["r=7"])
+    }
+
     @Test("A script without transparent calls compiles no resumable frames")
     func noTrailWithoutCalls() throws {
         let result = check(prelude + "route { if (is_method(\"INVITE\")) { route(x); } } route[x] { exit; }")

@@ -15,7 +15,7 @@ extension Compiler {
 
     /// Whether `c` is a plain call of a transparently suspending function with a valid argument count.
     func suspendsTransparently(_ c: FunctionCall) -> Bool {
-        guard let spec = registry.spec(named: c.name), spec.suspendsTransparently else { return false }
+        guard let spec = registry.spec(named: c.name), spec.suspendsTransparently(in: config) else { return false }
         return c.args.count >= spec.minArgs && c.args.count <= spec.maxArgs
     }
 

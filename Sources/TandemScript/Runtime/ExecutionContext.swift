@@ -88,8 +88,8 @@ public struct ExecutionContext {
         callDepth = 0
         stoppedFlow = nil
         allowsSuspension = false
-        resumeMarks.removeAll(keepingCapacity: true)
-        resuming = false
+        // The trail is empty unless the last run suspended (or resumed) transparently.
+        if !resumeMarks.isEmpty { resumeMarks.removeAll(keepingCapacity: true) }
     }
 
     /// A resume trail that does not match the compiled route (cannot happen unless the trail is used

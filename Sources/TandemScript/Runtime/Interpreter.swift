@@ -5,7 +5,6 @@ extension Script {
         guard route.rawValue >= 0 && route.rawValue < table.bodies.count else { return .finished }
         context.pendingAsync = nil
         context.stoppedFlow = nil
-        context.resuming = false
         context.route = route
         return outcome(table.bodies[route.rawValue].run(&context), route: route, context: &context)
     }
@@ -43,7 +42,7 @@ extension Script {
                 request.resumeRoute = route
                 request.continuation = ScriptContinuation(marks: context.resumeMarks, vars: context.vars)
             }
-            context.resumeMarks.removeAll(keepingCapacity: true)
+            if !context.resumeMarks.isEmpty { context.resumeMarks.removeAll(keepingCapacity: true) }
             return .suspended(request)
         }
     }
