@@ -82,29 +82,56 @@ extension Compiler {
     mutating func compileResumableBlock(_ body: [Statement]) -> StmtFn {
         var boxes: [StmtBox] = []
         boxes.reserveCapacity(body.count)
-        for (i, st) in body.enumerated() {
-            let fn = compileStatement(st)
-            guard statementSuspends(st) else {
-                boxes.append(StmtBox(run: fn))
-                continue
-            }
-            boxes.append(StmtBox(run: { ctx in
-                let f = fn(&ctx)
-                if f == .suspend { ctx.resumeMarks.append(.at(i)) }
-                return f
-            }))
-        }
-        let running = Compiler.sequence(boxes[...])
+        for st in body { boxes.append(StmtBox(run: compileStatement(st))) }
+        let running = Compiler.markedSequence(boxes[...])
         let all = boxes
         return { ctx in
             guard ctx.resuming else { return running(&ctx) }
             guard case .at(var i)? = ctx.resumeMarks.popLast(), i >= 0, i < all.count else { return ctx.lostTrail() }
             while i < all.count {
                 let f = all[i].run(&ctx)
-                if f != .next { return f }
+                if f != .next {
+                    if f == .suspend { ctx.resumeMarks.append(.at(i)) }
+                    return f
+                }
                 i += 1
             }
             return .next
+        }
+    }
+
+    /// ``sequence(_:)`` whose pairs also record, on the way out of a suspension, the index of the
+    /// statement that suspended (only on that path: a statement going on to the next costs the same).
+    static func markedSequence(_ fns: ArraySlice<StmtBox>) -> StmtFn {
+        let first = fns.startIndex
+        switch fns.count {
+        case 0: return { _ in .next }
+        case 1:
+            let a = fns[first].run
+            return { ctx in
+                let f = a(&ctx)
+                if f == .suspend { ctx.resumeMarks.append(.at(first)) }
+                return f
+            }
+        case 2:
+            let a = fns[first].run, b = fns[first + 1].run
+            return { ctx in
+                let f = a(&ctx)
+                if f == .next {
+                    let g = b(&ctx)
+                    if g == .suspend { ctx.resumeMarks.append(.at(first + 1)) }
+                    return g
+                }
+                if f == .suspend { ctx.resumeMarks.append(.at(first)) }
+                return f
+            }
+        default:
+            let mid = first + fns.count / 2
+            let a = markedSequence(fns[..<mid]), b = markedSequence(fns[mid...])
+            return { ctx in
+                let f = a(&ctx)
+                return f == .next ? b(&ctx) : f
+            }
         }
     }
 
@@ -155,23 +182,27 @@ extension Compiler {
         let cond = loopCondition(c)
         let then = compileBlock(t)
         let otherwise = compileBlock(e ?? [])
-        @Sendable func branch(_ part: Int, _ ctx: inout ExecutionContext) -> Flow {
+        let hasElse = e != nil
+        return { ctx in
+            var part = 0
+            if ctx.resuming {
+                guard case .at(let at)? = ctx.resumeMarks.popLast() else { return ctx.lostTrail() }
+                part = at
+            }
+            if part == 0 {
+                switch cond(&ctx) {
+                case .yes: part = 1
+                case .no:
+                    guard hasElse else { return .next }
+                    part = 2
+                case .stop(let f):
+                    if f == .suspend { ctx.resumeMarks.append(.at(0)) }
+                    return f
+                }
+            }
             let f = part == 1 ? then(&ctx) : otherwise(&ctx)
             if f == .suspend { ctx.resumeMarks.append(.at(part)) }
             return f
-        }
-        return { ctx in
-            if ctx.resuming {
-                guard case .at(let part)? = ctx.resumeMarks.popLast() else { return ctx.lostTrail() }
-                if part == 1 || part == 2 { return branch(part, &ctx) }
-            }
-            switch cond(&ctx) {
-            case .yes: return branch(1, &ctx)
-            case .no: return branch(2, &ctx)
-            case .stop(let f):
-                if f == .suspend { ctx.resumeMarks.append(.at(0)) }
-                return f
-            }
         }
     }
 
