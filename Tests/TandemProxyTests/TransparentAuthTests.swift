@@ -106,6 +106,49 @@ struct TransparentAuthTests {
         #expect(proxy.core.counters.suspendedNow.load(ordering: .relaxed) == 0)
     }
 
+    @Test("In a failure_route: the plain proxy_authorize suspends and the failure route goes on at the call")
+    func failureRoute() throws {
+        try Self.fixtures()
+        let challenger = try Self.proxy()
+        let unreachable = closedPort()
+        let proxy = try ScriptedProxy(routes: """
+            loadmodule "auth.so"
+            loadmodule "auth_db.so"
+            modparam("auth", "secret", "test-secret")
+            modparam("auth_db", "db_url", "\(TestPostgres.url ?? "")")
+            modparam("auth_db", "calculate_ha1", 1)
+            route {
+                t_on_failure("retry");
+                t_relay("udp:127.0.0.1:\(unreachable)");
+                exit;
+            }
+            failure_route[retry] {
+                $var(stage) = "failure";
+                if (proxy_authorize("example.com", "\(Self.view)")) {
+                    t_reply(298, "Authorized in $var(stage) route");
+                    exit;
+                }
+                t_reply(403, "failure rc=$rc");
+            }
+            """, workers: 1)
+        let caller = try SIPTestClient(proxyPort: challenger.port)
+        try caller.send(caller.request("INVITE", branch: "z9hG4bK-trf-0", callID: "trf-0"))
+        let offer = try #require(caller.waitFor(timeout: 5) { $0 >= 200 }.match?.header(.proxyAuthenticate))
+        let right = try AuthDBScriptTests().answer(offer, user: "alice", password: "wonderland", method: "INVITE",
+                                                   nc: "00000001")
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        let started = Date()
+        try client.send(client.request("INVITE", branch: "z9hG4bK-trf-1", callID: "trf-1",
+                                       extraHeaders: "Proxy-Authorization: \(right)\r\n"))
+        usleep(500_000)
+        #expect(proxy.core.counters.suspendedNow.load(ordering: .relaxed) == 1,
+                "the failure route waits suspended (the worker is free), not blocked in the call")
+        let final = try #require(client.waitFor(timeout: 8) { $0 >= 200 }.match)
+        #expect(final.statusCode == 298, "\(final.reasonPhrase)")
+        #expect(final.reasonPhrase == "Authorized in failure route")
+        #expect(Date().timeIntervalSince(started) >= Self.delay * 0.9, "the lookup ran (slow view)")
+    }
+
     @Test("A CANCEL while the plain proxy_authorize waits: 200 for the CANCEL and 487, as under async()")
     func cancelWhileSuspended() throws {
         try Self.fixtures()
