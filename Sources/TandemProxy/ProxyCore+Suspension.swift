@@ -14,11 +14,17 @@ struct SuspendedRequest: Sendable {
     var failureRoute: Int?
     var replyRoute: Int?
     var branchRoute: Int?
+    /// What else the script set on the request before it suspended, kept for the route that goes on
+    /// (a resume route, or the same route continued at a transparently suspending call): the branch set
+    /// (`append_branch`), `append_to_reply` lines, `$T_fr_timeout`/`$T_fr_inv_timeout`.
+    var branches: [BranchTarget] = []
+    var replyHeaders: [(HeaderName, String)] = []
+    var finalResponseTimeout: Int64?
+    var inviteFinalResponseTimeout: Int64?
     /// Suspended inside a failure route: the final reply waits for the resume route.
     var inFailureRoute: Bool
     var failureStatus: Int
-    /// The branch set, the Request-URI branch's flags and the serialized groups as the script left them.
-    var branches: [BranchTarget] = []
+    /// The Request-URI branch's flags and the serialized groups as the script left them.
     var branchFlags: UInt64 = 0
     var serialBranches: [[BranchTarget]] = []
     /// Called (once) when a CANCEL arrives while suspended: cancels the operation at its driver.
@@ -101,7 +107,8 @@ public enum ResumedRoute {
 /// Suspending a transaction's request or one of its replies while the script waits for an async
 /// operation, and resuming it: one kind of value kept in the transaction, one resume entry.
 extension ProxyCore {
-    /// Suspends the request of `context` (`async()`): creates its transaction if needed (so
+    /// Suspends the request of `context` (`async()`, or a plain call of a transparently suspending
+    /// function such as `proxy_authorize`, whose route continues at the call): creates its transaction if needed (so
     /// retransmissions get 100 Trying or the last reply and never run the script again) and keeps the
     /// message as the script left it. Returns false if the request must not be resumed (another copy
     /// already owns the transaction, or it cannot have one).
@@ -113,9 +120,11 @@ extension ProxyCore {
         let saved = SuspendedRequest(message: context.message, destinationURI: context.destinationURI,
                                      flags: context.flags, failureRoute: context.failureRoute,
                                      replyRoute: context.replyRoute, branchRoute: context.branchRoute,
+                                     branches: context.branches, replyHeaders: context.replyHeaders,
+                                     finalResponseTimeout: context.finalResponseTimeout,
+                                     inviteFinalResponseTimeout: context.inviteFinalResponseTimeout,
                                      inFailureRoute: context.inFailureRoute, failureStatus: context.failureStatus,
-                                     branches: context.branches, branchFlags: context.branchFlags,
-                                     serialBranches: context.serialBranches)
+                                     branchFlags: context.branchFlags, serialBranches: context.serialBranches)
         txn.state.withLock { state in
             state.suspended = saved
             state.flags = context.flags
@@ -174,6 +183,9 @@ extension ProxyCore {
             context.branches = saved.branches
             context.branchFlags = saved.branchFlags
             context.serialBranches = saved.serialBranches
+            context.replyHeaders = saved.replyHeaders
+            context.finalResponseTimeout = saved.finalResponseTimeout
+            context.inviteFinalResponseTimeout = saved.inviteFinalResponseTimeout
             return .request(context)
         case .reply(let id):
             let taken = transaction.state.withLock { state -> SuspendedReply? in

@@ -64,12 +64,12 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     // MARK: - Request routes
 
     func routeRequest(_ context: RequestContext) -> RouteVerdict {
-        run(script.mainRoute, context)
+        run(script.mainRoute, context, suspendable: true)
     }
 
     func routeFailure(_ route: Int, _ context: RequestContext) -> RouteVerdict {
         guard let id = routeID(route) else { return .finished }
-        return run(id, context)
+        return run(id, context, suspendable: true)
     }
 
     var runsErrorRoute: Bool { script.errorRoute != nil }
@@ -107,9 +107,11 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         return true
     }
 
-    /// Runs `route` for `context`; AVPs come from and go back to the transaction.
-    private func run(_ route: RouteID, _ context: RequestContext) -> RouteVerdict {
+    /// Runs `route` for `context`; AVPs come from and go back to the transaction. `suspendable`: a plain
+    /// call of a transparently suspending function may suspend the request (request and failure routes).
+    private func run(_ route: RouteID, _ context: RequestContext, suspendable: Bool = false) -> RouteVerdict {
         var execution = takeExecution(for: context)
+        execution.allowsSuspension = suspendable && canSuspend(context)
         let outcome = script.run(route: route, context: &execution)
         let verdict = finish(outcome, execution: &execution, context: context)
         park(execution, worker: context.worker)
@@ -318,13 +320,16 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     }
 
     /// The one resume entry of request-side routes: the resume route runs on `context` (the suspended
-    /// request as the script left it) with `$rc`, the outputs and the AVPs.
+    /// request as the script left it) with `$rc`, the outputs and the AVPs; for a transparently
+    /// suspending call (`request.continuesRoute`) the suspended route continues at the call instead,
+    /// with its `$var` values as they were.
     private func resume(_ context: RequestContext, avps: AVPStore?, request: AsyncRequest, result: AsyncResult,
                         services: WorkerServices) {
         var execution = takeExecution(for: context)
         if let avps { execution.avps = avps }
+        execution.allowsSuspension = canSuspend(context)
         AsyncBindings.complete(request.name, request.arguments, result: result, services: services, into: &execution)
-        let outcome = script.run(route: request.resumeRoute, context: &execution)
+        let outcome = script.resume(request, context: &execution)
         let verdict = finish(outcome, execution: &execution, context: context)
         park(execution, worker: context.worker)
         if verdict != .suspended { context.core.routeFinished(context) }
@@ -358,6 +363,17 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     }
 
     // MARK: - Helpers
+
+    /// Whether a transparently suspending call may suspend `context`'s request: the worker has an async
+    /// engine and the request can have a transaction (not an ACK or a CANCEL, which OpenSIPS never
+    /// suspends either); elsewhere such a call runs synchronously.
+    private func canSuspend(_ context: RequestContext) -> Bool {
+        guard slot(context.worker.index).services != nil else { return false }
+        switch context.message.method {
+        case .ack?, .cancel?, nil: return false
+        default: return true
+        }
+    }
 
     /// The log name of a route (`route[x]`, `failure_route[x]`, …).
     func routeLabel(_ route: RouteID) -> String {

@@ -319,6 +319,12 @@ struct Analyzer {
         if let k = disallowed.first {
             error(c.location, "function '\(c.name)' cannot be used in \(k.rawValue)")
         }
+        if spec.suspendsTransparently(in: config) && !asyncForm,
+           let k = Analyzer.kindNames(scope.kinds).first(where: { ![.request, .failure].contains($0) }) {
+            diagnostics.append(Diagnostic(c.location, "'\(c.name)' in \(k.rawValue) runs synchronously and blocks the "
+                                          + "worker; it suspends transparently only in request and failure routes",
+                                          severity: .warning))
+        }
     }
 
     private mutating func checkArgument(_ a: Expr, kind: ArgKind, index: Int, function: String, _ scope: Scope,

@@ -16,6 +16,9 @@ struct Compiler {
     private var flagBits: [String: Int] = [:]
     private var nextNamedFlag = 32
     private let table = RouteTable()
+    /// Request routes (by name) that may stop mid-way at a transparently suspending call, their own
+    /// or one in a route they call (``suspendsTransparently``): their frames record a resume trail.
+    var suspendingRoutes: Set<String> = []
 
     static let maxRouteDepth = 100
 
@@ -42,6 +45,7 @@ struct Compiler {
             blocks.append(RouteBlock(kind: .request, name: nil, interval: nil, body: [],
                                      location: SourceLocation(file: "", line: 0, column: 0)))
         }
+        findSuspendingRoutes(blocks)
         var bodies: [StmtBox] = []
         var timers: [TimerRoute] = []
         for (i, r) in blocks.enumerated() {
@@ -85,13 +89,14 @@ struct Compiler {
         return b
     }
 
-    private func routeID(_ kind: RouteKind, _ name: String) -> RouteID? {
+    func routeID(_ kind: RouteKind, _ name: String) -> RouteID? {
         routeIDs[RouteKey(kind: kind, name: name)].map { RouteID(rawValue: $0, kind: kind) }
     }
 
     // MARK: statements
 
-    private mutating func compileBlock(_ body: [Statement]) -> StmtFn {
+    mutating func compileBlock(_ body: [Statement]) -> StmtFn {
+        if body.contains(where: statementSuspends) { return compileResumableBlock(body) }
         var boxes: [StmtBox] = []
         boxes.reserveCapacity(body.count)
         for st in body { boxes.append(StmtBox(run: compileStatement(st))) }
@@ -122,7 +127,7 @@ struct Compiler {
         }
     }
 
-    private mutating func compileStatement(_ s: Statement) -> StmtFn {
+    mutating func compileStatement(_ s: Statement) -> StmtFn {
         let compiled = compileStatementBody(s)
         var fn = compiled
         if Compiler.evaluatesRouteCall(s) {
@@ -175,6 +180,7 @@ struct Compiler {
     }
 
     private mutating func compileStatementBody(_ s: Statement) -> StmtFn {
+        if statementSuspends(s) { return compileResumableStatement(s) }
         switch s.kind {
         case .call(let c):
             let impl = bindCall(c)
@@ -293,6 +299,23 @@ struct Compiler {
     private mutating func compileForEach(_ variable: PVRef, _ values: PVRef, _ b: [Statement]) -> StmtFn {
         let body = compileBlock(b)
         let assign = lvalue(variable.spec, .replaceAll).assign
+        let iterate = forEachValues(values)
+        return { ctx in
+            for v in iterate(&ctx) {
+                assign(&ctx, v)
+                let f = body(&ctx)
+                if f == .breakOut { return .next }
+                if f != .next { return f }
+            }
+            return .next
+        }
+    }
+
+    /// The loop variable of a `for each` as a writable location.
+    mutating func forEachVariable(_ variable: PVRef) -> LValue { lvalue(variable.spec, .replaceAll) }
+
+    /// The values a `for each` iterates, read once when the loop starts.
+    mutating func forEachValues(_ values: PVRef) -> @Sendable (inout ExecutionContext) -> [ScriptValue] {
         let iterate: @Sendable (inout ExecutionContext) -> [ScriptValue]
         switch PseudoVariables.classify(values.spec) {
         case .success(.avp(let n, .all)) where values.spec.transformations.isEmpty:
@@ -315,15 +338,7 @@ struct Compiler {
                 return v.isNull ? [] : [v]
             }
         }
-        return { ctx in
-            for v in iterate(&ctx) {
-                assign(&ctx, v)
-                let f = body(&ctx)
-                if f == .breakOut { return .next }
-                if f != .next { return f }
-            }
-            return .next
-        }
+        return iterate
     }
 
     private mutating func compileSwitch(_ subject: Expr, _ cases: [SwitchCase]) -> StmtFn {
@@ -370,6 +385,22 @@ struct Compiler {
     /// Runs a named route with parameters; returns `.next` (with `$rc` set) or a stopping flow.
     private mutating func routeRunner(_ name: String, _ args: [Expr]) -> StmtFn {
         guard let id = routeIDs[RouteKey(kind: .request, name: name)] else { return { _ in .next } }
+        if suspendingRoutes.contains(name) {
+            // A route that may suspend, called where its caller cannot record a resume trail (inside an
+            // expression the trail does not cover): its transparently suspending calls run synchronously.
+            let run = plainRouteRunner(id, name, args)
+            return { ctx in
+                let allowed = ctx.allowsSuspension
+                ctx.allowsSuspension = false
+                let f = run(&ctx)
+                ctx.allowsSuspension = allowed
+                return f
+            }
+        }
+        return plainRouteRunner(id, name, args)
+    }
+
+    private mutating func plainRouteRunner(_ id: Int, _ name: String, _ args: [Expr]) -> StmtFn {
         let argFns = args.map { compileValue($0) }
         let table = self.table
         return { ctx in
@@ -396,6 +427,12 @@ struct Compiler {
             default: return f
             }
         }
+    }
+
+    /// Runs the body of route `id` (filled in once every route is compiled).
+    func routeBody(_ id: Int) -> StmtFn {
+        let table = self.table
+        return { ctx in table.bodies[id].run(&ctx) }
     }
 
     private mutating func compileRouteCall(_ name: String, _ args: [Expr]) -> StmtFn {
@@ -476,11 +513,20 @@ struct Compiler {
         }
     }
 
-    private mutating func compileAssign(_ target: PVRef, _ op: AssignOp, _ value: Expr) -> StmtFn {
-        let v = compileValue(value)
+    mutating func compileAssign(_ target: PVRef, _ op: AssignOp, _ value: Expr) -> StmtFn {
+        let suspends = exprSuspends(value)
+        let v = suspends ? resumableValue(value) : compileValue(value)
         switch op {
         case .assign, .colonAssign:
             let lv = lvalue(target.spec, op == .assign ? .push : .replaceAll).assign
+            if suspends {
+                return { ctx in
+                    let x = v(&ctx)
+                    if ctx.pendingAsync != nil { return .suspend }
+                    lv(&ctx, x)
+                    return .next
+                }
+            }
             return { ctx in
                 let x = v(&ctx)
                 lv(&ctx, x)
@@ -499,6 +545,15 @@ struct Compiler {
             case .bitAnd: bop = .bitAnd
             case .bitOr: bop = .bitOr
             default: bop = .bitXor
+            }
+            if suspends {
+                return { ctx in
+                    let cur = read(&ctx)
+                    let x = v(&ctx)
+                    if ctx.pendingAsync != nil { return .suspend }
+                    lv(&ctx, Operators.arithmetic(bop, cur, x))
+                    return .next
+                }
             }
             return { ctx in
                 let cur = read(&ctx)
@@ -623,7 +678,7 @@ struct Compiler {
 
     /// The output variables of each declared argument of a host-run function call: a writable
     /// pseudo-variable argument, each entry of a `"$avp(a);$avp(b)"` list, the target of `attr/$pv`.
-    private mutating func outputVariables(_ c: FunctionCall) -> [[OutputVariable]] {
+    mutating func outputVariables(_ c: FunctionCall) -> [[OutputVariable]] {
         guard let spec = registry.spec(named: c.name) else { return [] }
         return c.args.indices.prefix(spec.maxArgs).map { i in
             let a = c.args[i]
@@ -654,7 +709,7 @@ struct Compiler {
     /// Arguments of a host-run function: output variables are passed as their text. A query argument
     /// becomes its text with `$1…$n` placeholders, and the values of its pseudo-variables follow the
     /// declared arguments (from index `spec.maxArgs` on), in order.
-    private mutating func externalArgs(_ c: FunctionCall) -> [ValueFn] {
+    mutating func externalArgs(_ c: FunctionCall) -> [ValueFn] {
         guard let spec = registry.spec(named: c.name) else { return [] }
         var parameters: [ValueFn] = []
         var args: [ValueFn] = c.args.enumerated().map { i, a in

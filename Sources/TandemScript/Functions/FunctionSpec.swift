@@ -50,12 +50,23 @@ public struct FunctionSpec: Sendable {
     /// Run by the host (`ScriptProxy.invoke`, or the async engine under async()/launch()) rather than
     /// by a binder: database, REST, exec, LDAP, sleeps.
     public let isHostRun: Bool
+    /// A host-run function that, called plainly (outside `async()`/`launch()`) in a request or failure
+    /// route, suspends the transaction while its operation runs and continues the route at the call
+    /// with its return code, as `async()` would without a resume route (`www_authorize`,
+    /// `proxy_authorize`). Opting a function in takes this one flag on its spec (plus its host binding,
+    /// which runs the operation and delivers `$rc` and outputs exactly as under `async()`).
+    public let suspendsTransparently: Bool
+    /// The same decided by the script's settings (a registrar `lookup` only in `sql-only` mode, say): when
+    /// it returns true the call is compiled as transparently suspending and goes to the host's binding
+    /// of that name, like a host-run function, whatever `binder` the spec has.
+    let transparentIf: (@Sendable (ScriptConfig) -> Bool)?
     /// nil for functions run by the host.
     let binder: Binder?
 
     init(_ name: String, modules: [String] = [], args: [ArgKind] = [], min: Int? = nil,
          leadingOptional: Bool = false, async: Bool = false, routes: RouteKindSet = .all,
-         hostRun: Bool = false, binder: Binder?) {
+         hostRun: Bool = false, transparent: Bool = false,
+         transparentIf: (@Sendable (ScriptConfig) -> Bool)? = nil, binder: Binder?) {
         self.name = name
         self.modules = modules
         self.argKinds = args
@@ -65,7 +76,14 @@ public struct FunctionSpec: Sendable {
         self.hasAsyncForm = async
         self.allowedRoutes = routes
         self.isHostRun = hostRun
+        self.suspendsTransparently = transparent && hostRun
+        self.transparentIf = transparentIf
         self.binder = binder
+    }
+
+    /// Whether a plain call suspends transparently with the script's settings `config`.
+    public func suspendsTransparently(in config: ScriptConfig) -> Bool {
+        suspendsTransparently || (transparentIf?(config) ?? false)
     }
 
     /// Kind expected for argument `i` of a call with `count` arguments.

@@ -35,6 +35,17 @@ public struct ExecutionContext {
     /// Set when a `route(x)` called inside an expression ended with `exit`, `drop` or `async()`: the
     /// statement holding the expression stops the script with it, as `route(x);` would.
     var stoppedFlow: Flow?
+    /// Whether a plain call of a transparently suspending function (`www_authorize`, …) may stop the
+    /// route and continue it later at the call (the host sets it for request and failure routes that can
+    /// have a transaction); when false such a call runs synchronously, blocking the worker.
+    public var allowsSuspension = false
+    /// The resume trail: pushed by the frames a transparent suspension unwinds, popped by the same
+    /// frames when the route is resumed.
+    var resumeMarks: [ResumeMark] = []
+    /// True while ``Script/resume(_:context:)`` fast-forwards to the suspended call.
+    var resuming = false
+    /// The return code the suspended call delivers when the route continues.
+    var resumeValue = 1
 
     /// Maps a numeric `log_level` to the highest xlog level that is printed.
     static func level(for value: Int) -> ScriptLogLevel {
@@ -76,6 +87,18 @@ public struct ExecutionContext {
         pendingAsync = nil
         callDepth = 0
         stoppedFlow = nil
+        allowsSuspension = false
+        // The trail is empty unless the last run suspended (or resumed) transparently.
+        if !resumeMarks.isEmpty { resumeMarks.removeAll(keepingCapacity: true) }
+    }
+
+    /// A resume trail that does not match the compiled route (cannot happen unless the trail is used
+    /// with another script): the route stops.
+    mutating func lostTrail() -> Flow {
+        resuming = false
+        resumeMarks.removeAll()
+        log(.error, "cannot continue the suspended route: its resume trail does not match the script")
+        return .exit
     }
 
     /// `$mf`: the flags set, lowest bit first, by name when the script named them, space-separated.

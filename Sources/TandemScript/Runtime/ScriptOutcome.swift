@@ -10,6 +10,13 @@ public struct AsyncRequest: Sendable {
     public var timeout: Int?
     /// The same timeout in milliseconds (decimal seconds such as `0.5` keep their fraction).
     public var timeoutMilliseconds: Int?
+    /// Set for a plain call of a transparently suspending function: the route does not go on in a
+    /// resume route but continues at the call (``Script/resume(_:context:)``); `resumeRoute` is then the
+    /// route the host ran (the main route, a failure route, an async() resume route).
+    public var continuation: ScriptContinuation?
+
+    /// Whether completing the request continues the suspended route at its call (no resume route).
+    public var continuesRoute: Bool { continuation != nil }
 
     /// The evaluated arguments with their output variables.
     public var arguments: HostCallArguments { HostCallArguments(values: args, outputs: outputs) }
@@ -48,6 +55,7 @@ public enum ScriptOutcome: Sendable {
     case exited
     /// `drop`: the message must be discarded.
     case dropped
-    /// `async()`: run the request, then call `run(route: request.resumeRoute, ...)` with `$rc` set.
+    /// `async()`: run the request, then call `run(route: request.resumeRoute, ...)` with `$rc` set; or a
+    /// transparently suspending call: run it, then `resume(request, ...)` with `$rc` set.
     case suspended(AsyncRequest)
 }

@@ -4,8 +4,10 @@ import TandemScript
 /// auth_db's `www_authorize(realm, table)`/`proxy_authorize(realm, table)`: one query for the stored
 /// secret of the credentials' username (bound parameters; table and column names checked as plain
 /// identifiers) against `modparam("auth_db", "db_url", …)`, then the digest check on the worker.
-/// Under `async()` the transaction suspends while the query runs; called plainly the call blocks
-/// this worker, bounded by `async_timeout`, as every host-run function does.
+/// Under `async()` the transaction suspends while the query runs; called plainly in a request or failure
+/// route it suspends the same way and the route continues at the call (the spec's `transparent` flag,
+/// ``Compiler`` resume trail); elsewhere (reply, branch, local, timer, startup routes; an ACK or CANCEL)
+/// the call blocks this worker, bounded by `async_timeout`, as every host-run function does.
 enum AuthDBBinding: DriverBinding {
     /// The id its database gets in ``DatabaseConfiguration``.
     static let databaseID = "auth_db"
