@@ -142,6 +142,10 @@ public final class MetricsPublisher: Sendable {
                 gauge("tandem_dns_cache_entries", [], Double(dns.cacheEntries))
                 gauge("tandem_dns_blacklisted", [], Double(dns.blacklist.count))
             }
+            if let tcp = snapshot.tcp {
+                for (name, value) in tcp where name != "open" { counter("tandem_tcp_\(name)_total", [], value) }
+                gauge("tandem_tcp_connections_open", [], Double(tcp["open"] ?? 0))
+            }
             gauge("tandem_sip_transactions_in_use", [], Double(sip.transactionsInUse))
             gauge("tandem_sip_suspended_transactions", [], Double(sip.suspendedNow))
 

@@ -196,9 +196,10 @@ extension ProxyCore {
     /// 200 for CANCEL).
     func sendStatelessReply(to request: SIPMessage, source: SocketAddress, socketIndex: Int, status: Int,
                             reason: String?, worker: WorkerContext, extraHeaders: [(HeaderName, String)] = []) {
-        // A top Via that does not parse (a 400 for it): the reply goes to the source address.
-        let destination = (try? request.topVia()).flatMap { MessageBuilders.responseAddress(for: $0, source: source) }
-            ?? source
+        // A top Via that does not parse (a 400 for it): the reply goes to the source address; over a
+        // stream, back on the connection the request came on (RFC 3261 §18.2.2).
+        let destination = settings.transport(at: socketIndex).isReliable ? source
+            : (try? request.topVia()).flatMap { MessageBuilders.responseAddress(for: $0, source: source) } ?? source
         var extra = extraHeaders
         if let server = settings.serverHeader { extra.append((.other("Server"), server)) }
         let bytes = SIPMessage.makeResponse(to: request, status: status, reason: reason,
