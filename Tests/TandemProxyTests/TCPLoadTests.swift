@@ -1,0 +1,78 @@
+import Foundation
+import Glibc
+import Reactor
+import Synchronization
+import Testing
+import TandemTestSupport
+@testable import TandemProxy
+
+/// SIPp over TCP through Tandem, record-routed: one connection for all calls (`-t t1`), one per call
+/// (`-t tn`), a UDP caller to a TCP callee (double Record-Route), and calls while many idle
+/// connections are held. Counts kept low for the suite; larger runs are done by hand.
+@Suite(.serialized, .exclusiveLoad)
+struct TCPLoadTests {
+    /// A record-routing stateful proxy that sends every new call to the UAS over TCP.
+    static func routes(uasPort: UInt16) -> String {
+        """
+        route {
+            if (!mf_process_maxfwd_header(70)) { sl_send_reply(483, "Too Many Hops"); exit; }
+            if (has_totag()) {
+                if (loose_route()) { t_relay(); exit; }
+                sl_send_reply(404, "Not Here");
+                exit;
+            }
+            if (is_method("CANCEL")) { if (t_check_trans()) t_relay(); exit; }
+            record_route();
+            $du = "sip:127.0.0.1:\(uasPort);transport=tcp";
+            if (!t_relay()) { sl_send_reply(500, "Relay Failed"); }
+        }
+        """
+    }
+
+    func run(callerTransport: String?, calls: Int, rate: Int, idle: Int = 0) throws {
+        let uasPort = Ports.free()
+        let proxy = try ScriptedProxy(routes: Self.routes(uasPort: uasPort), workers: 2, tcp: true)
+        var held: [TCPTestPeer] = []
+        for _ in 0..<idle { held.append(try TCPTestPeer(connectingTo: proxy.port)) }
+        if idle > 0 {
+            #expect(TCPTransportTests.eventually(10) { proxy.core.streams.connectionCount >= idle })
+        }
+        let uas = try SIPp.uas("uas.xml", port: uasPort, controlPort: Ports.free(), extra: ["-m", "\(calls)", "-t", "t1"])
+        let uac = try SIPp.uac("uac.xml", target: "127.0.0.1:\(uasPort)", proxy: proxy.address, port: Ports.free(),
+                               controlPort: Ports.free(), calls: calls, rate: rate,
+                               extra: callerTransport.map { ["-t", $0, "-max_socket", "2000"] } ?? [])
+        let client = uac.wait(seconds: Double(calls / rate) + 60)
+        let server = uas.wait(seconds: 30)
+        #expect(client.successful == calls, "\(client.output)")
+        #expect(client.failed == 0)
+        #expect(server.failed == 0, "\(server.output)")
+        #expect(proxy.core.streams.counters.connectFailures.load(ordering: .relaxed) == 0)
+        if idle > 0 {
+            #expect(held.allSatisfy { !$0.waitForClose(timeout: 0) }, "idle connections are kept")
+        }
+        held = []
+    }
+
+    @Test("SIPp over TCP, one connection (-t t1), record-routed: 500 calls, 0 failed")
+    func singleConnection() throws {
+        try run(callerTransport: "t1", calls: 500, rate: 100)
+    }
+
+    @Test("SIPp over TCP, one connection per call (-t tn), record-routed: 500 calls, 0 failed")
+    func connectionPerCall() throws {
+        try run(callerTransport: "tn", calls: 500, rate: 100)
+    }
+
+    @Test("UDP caller to TCP callee and back (double Record-Route): 300 calls, 0 failed")
+    func udpToTCP() throws {
+        try run(callerTransport: nil, calls: 300, rate: 100)
+    }
+
+    @Test("1,000 idle TCP connections held while 300 calls go on over TCP: 0 failed; fds back to baseline after")
+    func idleConnectionsDuringCalls() throws {
+        let baseline = openDescriptorCount()
+        try run(callerTransport: "t1", calls: 300, rate: 100, idle: 1_000)
+        #expect(TCPTransportTests.eventually(10) { openDescriptorCount() <= baseline + 8 },
+                "fds back to baseline (\(baseline), now \(openDescriptorCount()))")
+    }
+}
