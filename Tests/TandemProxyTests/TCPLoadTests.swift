@@ -29,9 +29,14 @@ struct TCPLoadTests {
         """
     }
 
+    /// A UDP caller's ACK and BYE, sent back to back, may be read by two workers of a shared socket and
+    /// reach the TCP callee in either order; over UDP a lost-in-order BYE is retransmitted by the proxy,
+    /// over TCP it is not (RFC 3261 §17.1.2.2), and SIPp's UAS drops a BYE before the ACK. `per_worker`
+    /// pins the caller to one worker, which keeps its order.
     func run(callerTransport: String?, calls: Int, rate: Int, idle: Int = 0) throws {
         let uasPort = Ports.free()
-        let proxy = try ScriptedProxy(routes: Self.routes(uasPort: uasPort), workers: 2, tcp: true)
+        let globals = callerTransport == nil ? "modparam(\"tandem\", \"udp_sockets\", \"per_worker\")\n" : ""
+        let proxy = try ScriptedProxy(routes: Self.routes(uasPort: uasPort), globals: globals, workers: 2, tcp: true)
         var held: [TCPTestPeer] = []
         for _ in 0..<idle { held.append(try TCPTestPeer(connectingTo: proxy.port)) }
         if idle > 0 {
