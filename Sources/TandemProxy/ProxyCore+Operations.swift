@@ -17,10 +17,9 @@ extension ProxyCore {
         let message = context.message
         guard let method = message.method, method != .ack, let via = try? message.topVia(),
               let key = serverKey(for: message, via: via, method: method) else { return -1 }
-        // Over a stream the replies go back on the connection the request came on (RFC 3261 §18.2.2).
+        // Over a stream the replies go back on the connection the request came on (``replyAddress``).
         let reliable = settings.transport(at: context.socketIndex).isReliable
-        let upstream = reliable ? context.source
-            : MessageBuilders.responseAddress(for: via, source: context.source) ?? context.source
+        let upstream = MessageBuilders.responseAddress(for: via, source: context.source) ?? context.source
         let server: ProxyTransaction.ServerMachine = method == .invite
             ? .invite(InviteServerTransaction(settings: settings.timers, reliable: reliable, tryingPolicy: .immediately))
             : .nonInvite(NonInviteServerTransaction(settings: settings.timers, reliable: reliable))

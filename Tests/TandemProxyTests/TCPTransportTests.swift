@@ -210,6 +210,29 @@ struct TCPTransportTests {
         #expect(caller.receive(timeout: 1.5) == nil)
     }
 
+    @Test("the caller's connection closed before the final reply: a new one goes to the Via's received address and sent-by port")
+    func replyAfterConnectionClosed() throws {
+        let callee = try SIPTestServer()
+        let callerListener = try TCPTestListener()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                t_relay("udp:127.0.0.1:\(callee.port)");
+            }
+            """, tcp: true)
+        do {
+            let caller = try TCPTestPeer(connectingTo: proxy.port)
+            // sent-by names the caller's listening port, not the connection's ephemeral one.
+            caller.send(tcpRequest("INVITE", uri: "sip:bob@127.0.0.1:\(callee.port)", port: callerListener.port,
+                                   branch: "z9hG4bK-reopen", callID: "reopen"))
+            #expect(caller.receive(timeout: 5)?.statusCode == 100)
+        }
+        #expect(Self.eventually { proxy.core.streams.connectionCount == 0 }, "the proxy saw the caller go")
+        let (invite, from) = try #require(callee.receive(timeout: 5))
+        try callee.reply(to: invite, from: from, status: 486)
+        let reopened = try #require(callerListener.accept(timeout: 5), "the proxy connects to the sent-by port")
+        #expect(reopened.receive(timeout: 5)?.statusCode == 486)
+    }
+
     @Test("tls sockets are refused with a clear message until TLS is built")
     func tlsRefused() {
         #expect(throws: (any Error).self) {
