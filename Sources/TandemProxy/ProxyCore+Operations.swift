@@ -124,6 +124,7 @@ extension ProxyCore {
         for (lookup, message, transport) in pending {
             var inputs = inputs
             inputs.transport = transport
+            inputs.forcedSocketIndex = context.forcedSocketIndex
             lookup.whenDone { [weak self, txn, inputs] location in
                 self?.lookupFinished(location, txn: txn, method: method, message: message, inputs: inputs,
                                      worker: worker)
@@ -148,6 +149,8 @@ extension ProxyCore {
         var socketIndex: Int
         /// The transport the next hop asks for (nil: UDP).
         var transport: SIPTransport? = nil
+        /// The socket `force_send_socket()` chose.
+        var forcedSocketIndex: Int? = nil
         /// `$T_fr_timeout` / `$T_fr_inv_timeout` as the script left them (ms; nil: unchanged).
         var finalResponseTimeout: Int64?
         var inviteFinalResponseTimeout: Int64?
@@ -216,8 +219,8 @@ extension ProxyCore {
         if case .targets(let targets) = location, let first = targets.first {
             let branchID = Branch.generate()
             var outgoing = message
-            let socketIndex = settings.outgoingSocket(for: inputs.transport, family: first.family,
-                                                      incoming: inputs.socketIndex)
+            let socketIndex = inputs.forcedSocketIndex
+                ?? settings.outgoingSocket(for: inputs.transport, family: first.family, incoming: inputs.socketIndex)
             prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex, incoming: inputs.socketIndex)
             let branch = PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: first,
                                         alternates: Array(targets.dropFirst()), message: message,
@@ -299,8 +302,8 @@ extension ProxyCore {
             var outgoing = branchMessage
             let transport = nextHopTransport(message: branchMessage, destinationURI: branchDestination,
                                              override: destination)
-            let socketIndex = settings.outgoingSocket(for: transport, family: target.family,
-                                                      incoming: context.socketIndex)
+            let socketIndex = context.forcedSocketIndex
+                ?? settings.outgoingSocket(for: transport, family: target.family, incoming: context.socketIndex)
             prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex, incoming: context.socketIndex)
             return .ready(PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: target,
                                          alternates: alternates, message: branchMessage, socketIndex: socketIndex))
@@ -353,7 +356,8 @@ extension ProxyCore {
                                          override: destination)
         let forward = { [settings] (family: SocketAddress.Family) -> (bytes: [UInt8], socketIndex: Int) in
             var outgoing = context.message
-            let socketIndex = settings.outgoingSocket(for: transport, family: family, incoming: context.socketIndex)
+            let socketIndex = context.forcedSocketIndex
+                ?? settings.outgoingSocket(for: transport, family: family, incoming: context.socketIndex)
             self.prepareForForwarding(&outgoing, branch: Branch.derived(from: incoming), socketIndex: socketIndex,
                                       incoming: context.socketIndex)
             return (outgoing.serialize(), socketIndex)

@@ -97,6 +97,14 @@ extension ProxySettings {
         socketAddress(at: socketIndex).map { "\(transport(at: socketIndex).rawValue):\($0)" }
     }
 
+    /// The index of the listen socket `transport` (`udp`, `tcp`) on `address`, if there is one.
+    public func socketIndex(transport name: String, address: SocketAddress) -> Int? {
+        for index in 0..<socketCount where transport(at: index).rawValue == name.lowercased() {
+            if socketAddress(at: index) == address { return index }
+        }
+        return nil
+    }
+
     /// The listen socket to send on for a next hop reached over `wanted` (nil: UDP, RFC 3263 for a `sip:`
     /// URI without `transport`) from a request that came in on `incoming`: the incoming socket when it
     /// fits, else the first socket of that transport and family, else of that transport; the incoming

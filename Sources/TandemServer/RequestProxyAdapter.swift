@@ -42,6 +42,12 @@ final class RequestProxyAdapter: ScriptProxy {
     func recordRoute() -> Int { Int(core.recordRoute(context)) }
 
     func forceRport() -> Int { Int(core.forceRport(context)) }
+    func forceSendSocket(_ socket: String) -> Int {
+        guard let parsed = ScriptSocket.parse(socket), let address = SocketAddress(ip: parsed.host, port: UInt16(parsed.port)),
+              let index = core.settings.socketIndex(transport: parsed.proto, address: address) else { return -1 }
+        context.forcedSocketIndex = index
+        return 1
+    }
     func tWasCancelled() -> Bool { core.wasCancelled(context) }
 
     func tLocalReplied(_ which: LocalReplyScope) -> Bool {

@@ -233,6 +233,28 @@ struct TCPTransportTests {
         #expect(reopened.receive(timeout: 5)?.statusCode == 486)
     }
 
+    @Test("force_send_socket(\"tcp:IP:PORT\") sends a relayed request over TCP from that socket")
+    func forceSendSocket() throws {
+        let callee = try TCPTestListener()
+        let port = Ports.free()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                if (!force_send_socket("tcp:127.0.0.1:\(port)")) { sl_send_reply(500, "No Socket"); exit; }
+                t_relay("udp:127.0.0.1:\(callee.port)");
+            }
+            """, globals: "socket = tcp:127.0.0.1:\(port)\n")
+        let caller = try SIPTestClient(proxyPort: proxy.port)
+        try caller.send(caller.request("OPTIONS", uri: "sip:bob@127.0.0.1:\(callee.port)", branch: "z9hG4bK-fss",
+                                       callID: "force-socket"))
+        let connection = try #require(callee.accept(timeout: 5))
+        let request = try #require(connection.receive(timeout: 5))
+        let via = try request.topVia()
+        #expect(via.transport.uppercased() == "TCP")
+        #expect(via.port == port)
+        connection.send(SIPMessage.makeResponse(to: request, status: 200, reason: nil, toTag: "fss"))
+        #expect(caller.waitFor(timeout: 5) { $0 >= 200 }.match?.statusCode == 200)
+    }
+
     @Test("tls sockets are refused with a clear message until TLS is built")
     func tlsRefused() {
         #expect(throws: (any Error).self) {
