@@ -218,11 +218,10 @@ extension ProxyCore {
                                 inputs: BranchInputs, worker: WorkerContext) {
         if case .targets(let targets) = location, let first = targets.first {
             let branchID = Branch.generate()
-            var outgoing = message
-            let socketIndex = inputs.forcedSocketIndex
-                ?? settings.outgoingSocket(for: inputs.transport, family: first.family, incoming: inputs.socketIndex)
-            prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex, incoming: inputs.socketIndex)
-            let branch = PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: first,
+            let (bytes, socketIndex) = forwarded(message, branch: branchID, transport: inputs.transport,
+                                                 forced: inputs.forcedSocketIndex, family: first.family,
+                                                 incoming: inputs.socketIndex)
+            let branch = PreparedBranch(branchID: branchID, bytes: bytes, target: first,
                                         alternates: Array(targets.dropFirst()), message: message,
                                         socketIndex: socketIndex)
             clientTable.set(ClientKey(branch: branchID, isCancel: false), txn)
@@ -299,13 +298,12 @@ extension ProxyCore {
                            context: context, repliesOnRefusal: repliesOnRefusal) {
         case .address(let target, let alternates):
             let branchID = Branch.generate()
-            var outgoing = branchMessage
             let transport = nextHopTransport(message: branchMessage, destinationURI: branchDestination,
                                              override: destination)
-            let socketIndex = context.forcedSocketIndex
-                ?? settings.outgoingSocket(for: transport, family: target.family, incoming: context.socketIndex)
-            prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex, incoming: context.socketIndex)
-            return .ready(PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: target,
+            let (bytes, socketIndex) = forwarded(branchMessage, branch: branchID, transport: transport,
+                                                 forced: context.forcedSocketIndex, family: target.family,
+                                                 incoming: context.socketIndex)
+            return .ready(PreparedBranch(branchID: branchID, bytes: bytes, target: target,
                                          alternates: alternates, message: branchMessage, socketIndex: socketIndex))
         case .pending(let lookup):
             return .pending(lookup, message: branchMessage,
@@ -354,13 +352,9 @@ extension ProxyCore {
         let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
         let transport = nextHopTransport(message: context.message, destinationURI: context.destinationURI,
                                          override: destination)
-        let forward = { [settings] (family: SocketAddress.Family) -> (bytes: [UInt8], socketIndex: Int) in
-            var outgoing = context.message
-            let socketIndex = context.forcedSocketIndex
-                ?? settings.outgoingSocket(for: transport, family: family, incoming: context.socketIndex)
-            self.prepareForForwarding(&outgoing, branch: Branch.derived(from: incoming), socketIndex: socketIndex,
-                                      incoming: context.socketIndex)
-            return (outgoing.serialize(), socketIndex)
+        let forward = { (family: SocketAddress.Family) -> (bytes: [UInt8], socketIndex: Int) in
+            self.forwarded(context.message, branch: Branch.derived(from: incoming), transport: transport,
+                           forced: context.forcedSocketIndex, family: family, incoming: context.socketIndex)
         }
         switch relayTarget(message: context.message, destinationURI: context.destinationURI, override: destination,
                            context: context) {
@@ -385,6 +379,26 @@ extension ProxyCore {
         }
         context.relayed = true
         return .relayed
+    }
+
+    /// The bytes of a forwarded request and the listen socket they leave from: the forced socket, or the
+    /// one of the next hop's transport (``ProxySettings/outgoingSocket(for:family:incoming:)``). A request
+    /// for a next hop that names no transport, larger than `udp_mtu` over UDP, goes over TCP when the
+    /// proxy has a TCP socket (RFC 3261 §18.1.1).
+    func forwarded(_ message: SIPMessage, branch: String, transport: SIPTransport?, forced: Int?,
+                   family: SocketAddress.Family, incoming: Int) -> (bytes: [UInt8], socketIndex: Int) {
+        var outgoing = message
+        let socketIndex = forced ?? settings.outgoingSocket(for: transport, family: family, incoming: incoming)
+        prepareForForwarding(&outgoing, branch: branch, socketIndex: socketIndex, incoming: incoming)
+        let bytes = outgoing.serialize()
+        let mtu = settings.stream.udpMTU
+        guard mtu > 0, bytes.count > mtu, forced == nil, transport == nil, !settings.tcpListen.isEmpty,
+              settings.transport(at: socketIndex) == .udp else { return (bytes, socketIndex) }
+        let tcp = settings.outgoingSocket(for: .tcp, family: family, incoming: incoming)
+        guard settings.transport(at: tcp) == .tcp else { return (bytes, socketIndex) }
+        var switched = message
+        prepareForForwarding(&switched, branch: branch, socketIndex: tcp, incoming: incoming)
+        return (switched.serialize(), tcp)
     }
 
     /// RFC 3261 §16.6 steps 3 and 8: Max-Forwards decremented (70 when absent) unless the script already

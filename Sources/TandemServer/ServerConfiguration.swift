@@ -141,6 +141,7 @@ extension ServerConfiguration {
     static let honouredGlobals: Set<String> = Set([
         "log_level", "udp_workers", "children", "socket", "listen", "alias", "async_timeout", "max_while_loops",
         "tcp_max_msg_size", "tcp_max_msg_time", "tcp_connection_lifetime", "tcp_connect_timeout", "tcp_max_connections",
+        "udp_mtu",
         // Tandem always logs to stderr.
         "log_stderror", "stderror_enabled",
     ]).union(dnsGlobals)
@@ -328,14 +329,14 @@ extension ConfigValue {
 
 extension ServerConfiguration {
     /// The TCP parameters: `tcp_max_msg_size` (bytes), `tcp_max_msg_time` (s), `tcp_connection_lifetime`
-    /// (s), `tcp_connect_timeout` (ms), `tcp_max_connections`, and `modparam("rr", "enable_double_rr", 0|1)`.
+    /// (s), `tcp_connect_timeout` (ms), `tcp_max_connections`, `udp_mtu` (bytes), and `modparam("rr", "enable_double_rr", 0|1)`.
     static func streamSettings(for config: ScriptConfig) -> (StreamSettings, [Diagnostic]) {
         var settings = StreamSettings()
         var diagnostics: [Diagnostic] = []
         let ranges: [String: ClosedRange<Int>] = [
             "tcp_max_msg_size": 1_024...16_777_216, "tcp_max_msg_time": 1...3_600,
             "tcp_connection_lifetime": 1...86_400 * 7, "tcp_connect_timeout": 10...600_000,
-            "tcp_max_connections": 1...1_000_000,
+            "tcp_max_connections": 1...1_000_000, "udp_mtu": 0...65_535,
         ]
         for param in config.globals {
             guard let range = ranges[param.name] else { continue }
@@ -350,6 +351,7 @@ extension ServerConfiguration {
             case "tcp_connection_lifetime": settings.connectionLifetime = value
             case "tcp_connect_timeout": settings.connectTimeoutMs = value
             case "tcp_max_connections": settings.maxConnections = value
+            case "udp_mtu": settings.udpMTU = value
             default: break
             }
         }

@@ -255,6 +255,29 @@ struct TCPTransportTests {
         #expect(caller.waitFor(timeout: 5) { $0 >= 200 }.match?.statusCode == 200)
     }
 
+    @Test("a UDP request larger than udp_mtu (1300) for a next hop without transport goes over TCP; a small one stays on UDP")
+    func largeRequestSwitchesToTCP() throws {
+        let callee = try TCPTestListener()
+        let udpCallee = try SIPTestServer(port: callee.port)
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                t_relay("127.0.0.1:\(callee.port)");
+            }
+            """, tcp: true)
+        let caller = try SIPTestClient(proxyPort: proxy.port)
+        try caller.send(caller.request("OPTIONS", uri: "sip:bob@127.0.0.1:\(callee.port)", branch: "z9hG4bK-small",
+                                       callID: "small"))
+        let (small, _) = try #require(udpCallee.receive(timeout: 5), "a small request stays on UDP")
+        #expect(small.callID == "small")
+        let pad = String(repeating: "p", count: 1_400)
+        try caller.send(caller.request("OPTIONS", uri: "sip:bob@127.0.0.1:\(callee.port)", branch: "z9hG4bK-large",
+                                       callID: "large", extraHeaders: "X-Pad: \(pad)\r\n"))
+        let connection = try #require(callee.accept(timeout: 5), "a large request goes over TCP")
+        let large = try #require(connection.receive(timeout: 5))
+        #expect(large.callID == "large")
+        #expect(try large.topVia().transport.uppercased() == "TCP")
+    }
+
     @Test("tls sockets are refused with a clear message until TLS is built")
     func tlsRefused() {
         #expect(throws: (any Error).self) {

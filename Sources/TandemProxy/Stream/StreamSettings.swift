@@ -15,13 +15,17 @@ public struct StreamSettings: Sendable, Equatable {
     public var maxConnections: Int
     /// Bytes queued for one connection whose peer does not read, past which sends to it fail.
     public var maxOutboundBytes: Int
+    /// Requests for a next hop that names no transport and larger than this over UDP go over TCP when
+    /// the proxy has a TCP socket (`udp_mtu`, RFC 3261 §18.1.1; 0 turns it off). Default 1,300 bytes.
+    public var udpMTU: Int
     /// Insert two Record-Route headers when a request changes transport or interface
     /// (`modparam("rr", "enable_double_rr", 1)`, on by default).
     public var doubleRecordRoute: Bool
 
     public init(maxMessageSize: Int = 131_072, messageTimeout: Int = 4, connectionLifetime: Int = 120,
                 connectTimeoutMs: Int = 1_000, maxConnections: Int = 2_048, maxOutboundBytes: Int = 1 << 20,
-                doubleRecordRoute: Bool = true) {
+                udpMTU: Int = 1_300, doubleRecordRoute: Bool = true) {
+        self.udpMTU = max(0, udpMTU)
         self.maxMessageSize = max(1_024, maxMessageSize)
         self.messageTimeout = max(1, messageTimeout)
         self.connectionLifetime = max(1, connectionLifetime)
