@@ -426,7 +426,9 @@ extension ProxyCore {
 
     /// The transport the next hop asks for: `;transport=` of the URI ``nextHop(message:destinationURI:override:)``
     /// reads (`sips:` → TLS); nil when it names none.
+    /// Without a TCP socket the answer changes nothing: UDP-only proxies skip the URI parse.
     func nextHopTransport(message: SIPMessage, destinationURI: String?, override: String?) -> SIPTransport? {
+        guard !settings.tcpListen.isEmpty else { return nil }
         let uri: SIPURI?
         if let text = override ?? destinationURI {
             uri = (try? URI(parsing: text))?.sipURI ?? (try? SIPURI(parsing: "sip:" + text))

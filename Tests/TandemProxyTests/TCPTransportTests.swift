@@ -51,6 +51,19 @@ struct TCPTransportTests {
         #expect(udp.receive(timeout: 5)?.header(HeaderName("X-Proto")) == "udp")
     }
 
+    @Test("IPv6: socket=tcp:[::1]:PORT beside an IPv4 one; a request over it is answered on its connection")
+    func ipv6() throws {
+        let port = Ports.free()
+        let proxy = try ScriptedProxy(routes: Self.answerRoutes,
+                                      globals: Self.textops + "socket = tcp:[::1]:\(port)\n", tcp: true)
+        #expect(proxy.core.settings.tcpListen.count == 2)
+        let peer = try TCPTestPeer(connectingTo: port, ip: "::1")
+        peer.send(tcpRequest("OPTIONS", port: peer.localPort, branch: "z9hG4bK-v6", callID: "v6"))
+        let reply = try #require(peer.receive(timeout: 5))
+        #expect(reply.statusCode == 200)
+        #expect(reply.header(HeaderName("X-Socket")) == "tcp:[::1]:\(port)")
+    }
+
     @Test("a CRLFCRLF keep-alive is answered with CRLF (RFC 5626 §3.5.1)")
     func keepAlive() throws {
         let proxy = try ScriptedProxy(routes: Self.answerRoutes, globals: Self.textops, tcp: true)

@@ -19,8 +19,8 @@ final class TCPTestPeer {
     }
 
     /// Connects (blocking, with a 5 s bound) to 127.0.0.1:`port`.
-    convenience init(connectingTo port: UInt16) throws {
-        let (fd, inProgress) = try System.connectStream(to: SocketAddress(ip: "127.0.0.1", port: port)!)
+    convenience init(connectingTo port: UInt16, ip: String = "127.0.0.1") throws {
+        let (fd, inProgress) = try System.connectStream(to: SocketAddress(ip: ip, port: port)!)
         if inProgress {
             var poll = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             _ = Glibc.poll(&poll, 1, 5_000)
