@@ -291,6 +291,35 @@ struct TCPTransportTests {
         #expect(try large.topVia().transport.uppercased() == "TCP")
     }
 
+    @Test("a client registered over TCP gets its calls on the connection it registered on")
+    func registeredClientReusesConnection() throws {
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                if (is_method("REGISTER")) { save("location"); exit; }
+                if (!lookup("location")) { t_reply(404, "Not Found"); exit; }
+                t_relay();
+            }
+            """, globals: "loadmodule \"registrar.so\"\nloadmodule \"usrloc.so\"\n", tcp: true)
+        let phone = try TCPTestPeer(connectingTo: proxy.port)
+        // The Contact names a port nothing listens on: only the registration's connection reaches the phone.
+        phone.send(tcpRequest("REGISTER", uri: "sip:127.0.0.1", port: phone.localPort, branch: "z9hG4bK-reg",
+                              callID: "reg-1", extraHeaders: "Expires: 300\r\n")
+                   .replacingOccurrences(of: "To: <sip:127.0.0.1>", with: "To: <sip:alice@example.com>")
+                   .replacingOccurrences(of: "Contact: <sip:alice@127.0.0.1:\(phone.localPort);transport=tcp>",
+                                         with: "Contact: <sip:alice@127.0.0.1:9;transport=tcp>"))
+        #expect(phone.receive(timeout: 5)?.statusCode == 200)
+        let caller = try SIPTestClient(proxyPort: proxy.port)
+        try caller.send(caller.request("INVITE", uri: "sip:alice@example.com", branch: "z9hG4bK-call-alice",
+                                       callID: "call-alice"))
+        var invite: SIPMessage?
+        while let message = phone.receive(timeout: 5) {
+            if message.method == .invite { invite = message; break }
+        }
+        let received = try #require(invite, "the INVITE comes on the registration's connection")
+        #expect(received.requestURIText == "sip:alice@127.0.0.1:9;transport=tcp")
+        #expect(proxy.core.streams.counters.connected.load(ordering: .relaxed) == 0, "no new connection")
+    }
+
     @Test("tls sockets are refused with a clear message until TLS is built")
     func tlsRefused() {
         #expect(throws: (any Error).self) {
