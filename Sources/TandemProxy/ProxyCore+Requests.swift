@@ -11,6 +11,7 @@ extension ProxyCore {
         counters.requestsReceived.add(1, ordering: .relaxed)
         counters.countRequest(parsed.method)
         var message = parsed
+        if socketIndex >= settings.listen.count && settings.stream.acceptAliases { noteConnectionAlias(message, source: source) }
         // Stamped before validation, so that even a 400 for this request goes where it came from.
         Self.stampTopVia(&message, source: source)
         do {
@@ -69,6 +70,15 @@ extension ProxyCore {
         let context = RequestContext(message: message, source: source, socketIndex: socketIndex,
                                      worker: worker, core: self)
         if router.routeRequest(context) != .suspended { finishRoute(context) }
+    }
+
+    /// RFC 5923 (`tcp_accept_aliases`): a top Via with `alias` makes the connection the request came on
+    /// reachable at the source IP and the Via's sent-by port too, so requests toward that address reuse it.
+    func noteConnectionAlias(_ message: SIPMessage, source: SocketAddress) {
+        guard let via = try? message.topVia(), via.parameters.first(named: "alias") != nil else { return }
+        let alias = source.withPort(via.port ?? 5060)
+        guard alias != source else { return }
+        streams.addAlias(alias, forPeer: source)
     }
 
     /// RFC 3261 §18.2.1 and RFC 3581: remember in the top Via where the request really came from

@@ -141,7 +141,7 @@ extension ServerConfiguration {
     static let honouredGlobals: Set<String> = Set([
         "log_level", "udp_workers", "children", "socket", "listen", "alias", "async_timeout", "max_while_loops",
         "tcp_max_msg_size", "tcp_max_msg_time", "tcp_connection_lifetime", "tcp_connect_timeout", "tcp_max_connections",
-        "udp_mtu",
+        "udp_mtu", "tcp_accept_aliases",
         // Tandem always logs to stderr.
         "log_stderror", "stderror_enabled",
     ]).union(dnsGlobals)
@@ -353,6 +353,13 @@ extension ServerConfiguration {
             case "tcp_max_connections": settings.maxConnections = value
             case "udp_mtu": settings.udpMTU = value
             default: break
+            }
+        }
+        if let param = config.globals.last(where: { $0.name == "tcp_accept_aliases" }) {
+            let text = param.value.plainText.lowercased()
+            settings.acceptAliases = ["1", "yes", "on", "true"].contains(text)
+            if !settings.acceptAliases && !["0", "no", "off", "false"].contains(text) {
+                diagnostics.append(Diagnostic(param.location, "tcp_accept_aliases must be yes or no"))
             }
         }
         if let decl = config.modparams.last(where: { $0.module == "rr" && $0.param == "enable_double_rr" }) {

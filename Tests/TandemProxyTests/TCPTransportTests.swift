@@ -320,6 +320,27 @@ struct TCPTransportTests {
         #expect(proxy.core.streams.counters.connected.load(ordering: .relaxed) == 0, "no new connection")
     }
 
+    @Test("tcp_accept_aliases: a Via alias makes the connection reusable for requests to the sent-by address (RFC 5923)")
+    func viaAlias() throws {
+        let aliasPort = Ports.free()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                if (is_method("OPTIONS")) { sl_send_reply(200, "OK"); exit; }
+                t_relay("tcp:127.0.0.1:\(aliasPort)");
+            }
+            """, globals: "tcp_accept_aliases = yes\n", tcp: true)
+        let neighbour = try TCPTestPeer(connectingTo: proxy.port)
+        neighbour.send(tcpRequest("OPTIONS", port: aliasPort, branch: "z9hG4bK-alias", callID: "alias-1")
+                       .replacingOccurrences(of: "branch=z9hG4bK-alias", with: "branch=z9hG4bK-alias;alias"))
+        #expect(neighbour.receive(timeout: 5)?.statusCode == 200)
+        let caller = try SIPTestClient(proxyPort: proxy.port)
+        try caller.send(caller.request("MESSAGE", uri: "sip:bob@127.0.0.1:\(aliasPort)", branch: "z9hG4bK-to-alias",
+                                       callID: "to-alias"))
+        let forwarded = try #require(neighbour.receive(timeout: 5), "the request reuses the aliased connection")
+        #expect(forwarded.callID == "to-alias")
+        #expect(proxy.core.streams.counters.connected.load(ordering: .relaxed) == 0)
+    }
+
     @Test("tls sockets are refused with a clear message until TLS is built")
     func tlsRefused() {
         #expect(throws: (any Error).self) {

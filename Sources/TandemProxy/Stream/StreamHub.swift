@@ -35,6 +35,8 @@ public final class StreamHub: Sendable {
     private struct Table {
         var byID: [UInt64: Entry] = [:]
         var byKey: [Key: UInt64] = [:]
+        /// Extra keys of a connection (RFC 5923 aliases), removed with it.
+        var aliases: [UInt64: [Key]] = [:]
     }
 
     /// A worker's stream side and the handle to reach its thread.
@@ -88,10 +90,24 @@ public final class StreamHub: Sendable {
         }
     }
 
+    /// Makes the connection to `peer` reachable as `alias` too (RFC 5923 Via `alias`).
+    func addAlias(_ alias: SocketAddress, forPeer peer: SocketAddress, transport: SIPTransport = .tcp) {
+        table.withLock { table in
+            guard let id = table.byKey[Key(remote: peer, transport: transport)] else { return }
+            let key = Key(remote: alias, transport: transport)
+            guard table.byKey[key] != id else { return }
+            table.byKey[key] = id
+            table.aliases[id, default: []].append(key)
+        }
+    }
+
     /// Forgets a connection (its key too, unless a newer connection to the peer took it).
     func remove(_ entry: Entry) {
         table.withLock { table in
             table.byID[entry.id] = nil
+            for alias in table.aliases.removeValue(forKey: entry.id) ?? [] where table.byKey[alias] == entry.id {
+                table.byKey[alias] = nil
+            }
             let key = Key(remote: entry.remote, transport: entry.transport)
             if table.byKey[key] == entry.id {
                 // Another open connection to the same peer takes over the key.

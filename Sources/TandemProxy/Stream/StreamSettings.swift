@@ -18,6 +18,9 @@ public struct StreamSettings: Sendable, Equatable {
     /// Requests for a next hop that names no transport and larger than this over UDP go over TCP when
     /// the proxy has a TCP socket (`udp_mtu`, RFC 3261 §18.1.1; 0 turns it off). Default 1,300 bytes.
     public var udpMTU: Int
+    /// Honour the Via `alias` parameter (RFC 5923, `tcp_accept_aliases`): off by default, as in
+    /// OpenSIPS (an end user could otherwise claim another user's address).
+    public var acceptAliases = false
     /// Insert two Record-Route headers when a request changes transport or interface
     /// (`modparam("rr", "enable_double_rr", 1)`, on by default).
     public var doubleRecordRoute: Bool
