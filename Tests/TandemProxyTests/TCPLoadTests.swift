@@ -33,7 +33,8 @@ struct TCPLoadTests {
     /// reach the TCP callee in either order; over UDP a lost-in-order BYE is retransmitted by the proxy,
     /// over TCP it is not (RFC 3261 §17.1.2.2), and SIPp's UAS drops a BYE before the ACK. `per_worker`
     /// pins the caller to one worker, which keeps its order.
-    func run(callerTransport: String?, calls: Int, rate: Int, idle: Int = 0) throws {
+    @discardableResult
+    func run(callerTransport: String?, calls: Int, rate: Int, idle: Int = 0) throws -> UInt16 {
         let uasPort = Ports.free()
         let globals = callerTransport == nil ? "modparam(\"tandem\", \"udp_sockets\", \"per_worker\")\n" : ""
         let proxy = try ScriptedProxy(routes: Self.routes(uasPort: uasPort), globals: globals, workers: 2, tcp: true)
@@ -56,6 +57,9 @@ struct TCPLoadTests {
             #expect(held.allSatisfy { !$0.waitForClose(timeout: 0) }, "idle connections are kept")
         }
         held = []
+        #expect(TCPTransportTests.eventually(10) { proxy.core.streams.connectionCount <= 1 },
+                "only the connection to the UAS may remain once the callers left")
+        return proxy.port
     }
 
     @Test("SIPp over TCP, one connection (-t t1), record-routed: 500 calls, 0 failed")
@@ -75,9 +79,9 @@ struct TCPLoadTests {
 
     @Test("1,000 idle TCP connections held while 300 calls go on over TCP: 0 failed; fds back to baseline after")
     func idleConnectionsDuringCalls() throws {
-        let baseline = openDescriptorCount()
-        try run(callerTransport: "t1", calls: 300, rate: 100, idle: 1_000)
-        #expect(TCPTransportTests.eventually(10) { openDescriptorCount() <= baseline + 8 },
-                "fds back to baseline (\(baseline), now \(openDescriptorCount()))")
+        let port = try run(callerTransport: "t1", calls: 300, rate: 100, idle: 1_000)
+        // The proxy stopped: none of its sockets (listening or connected) holds a descriptor any more.
+        #expect(TCPTransportTests.eventually(10) { tcpSockets(localPort: port, listening: true) == 0 },
+                "proxy sockets left: \(tcpSockets(localPort: port, listening: true))")
     }
 }

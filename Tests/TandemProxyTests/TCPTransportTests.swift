@@ -110,7 +110,6 @@ struct TCPTransportTests {
     @Test("half-message stallers are closed after tcp_max_msg_time; a peer closing mid-message is dropped; others are served; fds return")
     func stallersAndHalfCloses() throws {
         let proxy = try ScriptedProxy(routes: Self.answerRoutes, globals: Self.textops + "tcp_max_msg_time = 1", tcp: true)
-        let baseline = openDescriptorCount()
         var stallers: [TCPTestPeer] = []
         for index in 0..<200 {
             let peer = try TCPTestPeer(connectingTo: proxy.port)
@@ -128,10 +127,11 @@ struct TCPTransportTests {
         for peer in stallers { #expect(peer.waitForClose(timeout: 10)) }
         #expect(proxy.core.streams.counters.messageTimeouts.load(ordering: .relaxed) == 200)
         stallers = []
-        _ = good
-        #expect(Self.eventually(5) { proxy.core.streams.connectionCount == 1 })
-        #expect(Self.eventually(5) { openDescriptorCount() <= baseline + 1 + 1 },
-                "proxy side closed every staller (baseline \(baseline), now \(openDescriptorCount()))")
+        withExtendedLifetime(good) {
+            #expect(Self.eventually(5) { proxy.core.streams.connectionCount == 1 })
+            #expect(Self.eventually(5) { tcpSockets(localPort: proxy.port) == 1 },
+                    "the proxy closed every staller's socket; only the live peer's is open (\(tcpSockets(localPort: proxy.port)))")
+        }
     }
 
     @Test("tcp_max_connections: connections past it are refused and counted")

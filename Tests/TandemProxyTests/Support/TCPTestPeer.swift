@@ -126,6 +126,27 @@ final class TCPTestListener {
     }
 }
 
+/// TCP sockets whose local port is `port` and that still hold a descriptor (established, or closed by
+/// the peer and not yet by us), from `/proc/net/tcp` and `tcp6`: the proxy side of its connections,
+/// whatever other tests of the process open meanwhile. Listening sockets count with `listening`.
+func tcpSockets(localPort port: UInt16, listening: Bool = false) -> Int {
+    var count = 0
+    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        // procfs files report size 0: read to the end instead of by size.
+        guard let handle = FileHandle(forReadingAtPath: file) else { continue }
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        try? handle.close()
+        for line in text.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 3, let colon = fields[1].lastIndex(of: ":"),
+                  UInt16(fields[1][fields[1].index(after: colon)...], radix: 16) == port else { continue }
+            let state = fields[3]
+            if state == "01" || state == "08" || (listening && state == "0A") { count += 1 }
+        }
+    }
+    return count
+}
+
 /// Open descriptors of this process (`/proc/self/fd`).
 func openDescriptorCount() -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
