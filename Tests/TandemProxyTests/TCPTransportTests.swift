@@ -45,6 +45,9 @@ struct TCPTransportTests {
         #expect(peer.receive(timeout: 5)?.callID == "tcp-2")
         #expect(peer.receive(timeout: 5)?.callID == "tcp-3")
         #expect(proxy.core.streams.counters.accepted.load(ordering: .relaxed) == 1)
+        let stats = proxy.core.streams.snapshot()
+        #expect(stats["open"] == 1 && stats["accepted"] == 1 && stats["refused"] == 0)
+        #expect((stats["bytes_in"] ?? 0) > 0 && (stats["bytes_out"] ?? 0) > 0)
         // UDP on the same port still answers, and says udp.
         let udp = try SIPTestClient(proxyPort: proxy.port)
         try udp.send(udp.request("OPTIONS", branch: "z9hG4bK-udp-1", callID: "udp-1"))
