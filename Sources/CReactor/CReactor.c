@@ -21,3 +21,7 @@ int creactor_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
 }
 
 int creactor_malloc_trim(size_t pad) { return malloc_trim(pad); }
+
+int creactor_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    return accept4(fd, address, length, flags);
+}

@@ -145,6 +145,10 @@ public final class MetricsPublisher: Sendable {
                     for (name, value) in values { counter("tandem_dns_server_\(name)_total", [("server", server)], value) }
                 }
             }
+            if let tcp = snapshot.tcp {
+                for (name, value) in tcp where name != "open" { counter("tandem_tcp_\(name)_total", [], value) }
+                gauge("tandem_tcp_connections_open", [], Double(tcp["open"] ?? 0))
+            }
             gauge("tandem_sip_transactions_in_use", [], Double(sip.transactionsInUse))
             gauge("tandem_sip_suspended_transactions", [], Double(sip.suspendedNow))
 

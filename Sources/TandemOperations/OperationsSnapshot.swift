@@ -32,8 +32,14 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     public var script: Script
     /// Resolver counters and the DNS blacklist (absent when the server has no resolver figures).
     public var dns: DNS?
+    /// TCP figures (absent without a TCP socket): `open` (gauge), `accepted`, `connected`, `refused`,
+    /// `connect_failures`, `framing_errors`, `message_timeouts`, `idle_closed`, `pings`,
+    /// `outbound_overflows`, `bytes_in`, `bytes_out` (totals).
+    public var tcp: [String: Int]?
 
-    public init(state: String, uptimeSeconds: Double, sip: SIP, async: Async, script: Script, dns: DNS? = nil) {
+    public init(state: String, uptimeSeconds: Double, sip: SIP, async: Async, script: Script, dns: DNS? = nil,
+                tcp: [String: Int]? = nil) {
+        self.tcp = tcp
         self.state = state
         self.uptimeSeconds = uptimeSeconds
         self.sip = sip
@@ -68,7 +74,7 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case state, sip, async, script, dns
+        case state, sip, async, script, dns, tcp
         case uptimeSeconds = "uptime_seconds"
     }
 

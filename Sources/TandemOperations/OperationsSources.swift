@@ -22,11 +22,14 @@ public struct OperationsSources: Sendable {
     public var readiness: Readiness
     /// The proxy's resolver (counters, cache, blacklist).
     public var dns: DNSEnvironment?
+    /// The TCP connections (nil without a TCP socket).
+    public var streams: StreamHub?
 
     public init(counters: ProxyCounters, transactionsInUse: @escaping @Sendable () -> Int, engine: AsyncEngine,
                 scriptCounters: @escaping @Sendable () -> [(name: String, value: Int)],
-                readiness: @escaping Readiness, dns: DNSEnvironment? = nil) {
+                readiness: @escaping Readiness, dns: DNSEnvironment? = nil, streams: StreamHub? = nil) {
         self.dns = dns
+        self.streams = streams
         self.counters = counters
         self.transactionsInUse = transactionsInUse
         self.engine = engine
@@ -87,7 +90,8 @@ public struct OperationsSources: Sendable {
                                           counters: dns.statistics.snapshot(), cacheEntries: dns.cache.count,
                                           blacklist: Dictionary(dns.blacklist.snapshot(), uniquingKeysWith: { a, _ in a }),
                                           servers: dns.statistics.serverSnapshot())
-                                  })
+                                  },
+                                  tcp: streams?.snapshot())
     }
 
     /// What `/health` reports now.

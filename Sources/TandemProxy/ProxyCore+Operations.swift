@@ -17,10 +17,12 @@ extension ProxyCore {
         let message = context.message
         guard let method = message.method, method != .ack, let via = try? message.topVia(),
               let key = serverKey(for: message, via: via, method: method) else { return -1 }
+        // Over a stream the replies go back on the connection the request came on (``replyAddress``).
+        let reliable = settings.transport(at: context.socketIndex).isReliable
         let upstream = MessageBuilders.responseAddress(for: via, source: context.source) ?? context.source
         let server: ProxyTransaction.ServerMachine = method == .invite
-            ? .invite(InviteServerTransaction(settings: settings.timers, reliable: false, tryingPolicy: .immediately))
-            : .nonInvite(NonInviteServerTransaction(settings: settings.timers, reliable: false))
+            ? .invite(InviteServerTransaction(settings: settings.timers, reliable: reliable, tryingPolicy: .immediately))
+            : .nonInvite(NonInviteServerTransaction(settings: settings.timers, reliable: reliable))
         let state = ProxyTransaction.State(
             server: server, request: message, source: context.source, upstream: upstream,
             socketIndex: context.socketIndex, localTag: statelessTag(for: message))
@@ -86,18 +88,18 @@ extension ProxyCore {
                                   inviteFinalResponseTimeout: context.inviteFinalResponseTimeout,
                                   serialBranches: context.serialBranches)
         var outgoing: [PreparedBranch] = []
-        var pending: [(lookup: PendingLocation, message: SIPMessage, flags: UInt64)] = []
+        var pending: [(lookup: PendingLocation, message: SIPMessage, flags: UInt64, transport: SIPTransport?)] = []
         var refusal = RelayOutcome.noNextHop
         for plan in plans {
             switch prepareBranch(plan.message, destinationURI: plan.destinationURI, flags: plan.flags,
                                  override: destination, context: context, txn: txn, repliesOnRefusal: !forking) {
             case .ready(let branch): outgoing.append(branch)
-            case .pending(let lookup, let message, let flags): pending.append((lookup, message, flags))
+            case .pending(let lookup, let message, let flags, let transport):
+                pending.append((lookup, message, flags, transport))
             case .refused(let why): refusal = why
             }
         }
         guard !outgoing.isEmpty || !pending.isEmpty else { return refusal }
-        let socketIndex = context.socketIndex
         let worker = context.worker
         for branch in outgoing {
             clientTable.set(ClientKey(branch: branch.branchID, isCancel: false), txn)
@@ -112,8 +114,7 @@ extension ProxyCore {
                                       inviteFinalResponseTimeout: inputs.inviteFinalResponseTimeout, state: &state)
             // Every branch is in the set before any can fail, so no outcome completes the transaction early.
             for branch in outgoing {
-                appendBranch(branch, method: method, timers: timers, socketIndex: socketIndex, txn: txn,
-                             state: &state, worker: worker)
+                appendBranch(branch, method: method, timers: timers, txn: txn, state: &state, worker: worker)
             }
             return true
         }
@@ -125,8 +126,11 @@ extension ProxyCore {
             return .transactionClosed
         }
         context.relayed = true
-        for (lookup, message, flags) in pending {
-            lookup.whenDone { [weak self, txn] location in
+        for (lookup, message, flags, transport) in pending {
+            var inputs = inputs
+            inputs.transport = transport
+            inputs.forcedSocketIndex = context.forcedSocketIndex
+            lookup.whenDone { [weak self, txn, inputs] location in
                 self?.lookupFinished(location, txn: txn, method: method, message: message, flags: flags,
                                      inputs: inputs, worker: worker)
             }
@@ -134,8 +138,8 @@ extension ProxyCore {
         // Sent with the lock released. Nothing can reach a branch before its request left: a reply
         // needs the request, its timers run on this worker, and a CANCEL only marks it (no provisional yet).
         for branch in outgoing {
-            sendBranch(branch.branchID, bytes: branch.bytes, to: branch.target, socketIndex: socketIndex, txn: txn,
-                       worker: worker)
+            sendBranch(branch.branchID, bytes: branch.bytes, to: branch.target, socketIndex: branch.socketIndex,
+                       txn: txn, worker: worker)
         }
         return .relayed
     }
@@ -162,6 +166,10 @@ extension ProxyCore {
         var replyRoute: Int?
         var branchRoute: Int?
         var socketIndex: Int
+        /// The transport the next hop asks for (nil: UDP).
+        var transport: SIPTransport? = nil
+        /// The socket `force_send_socket()` chose.
+        var forcedSocketIndex: Int? = nil
         /// `$T_fr_timeout` / `$T_fr_inv_timeout` as the script left them (ms; nil: unchanged).
         var finalResponseTimeout: Int64?
         var inviteFinalResponseTimeout: Int64?
@@ -189,16 +197,20 @@ extension ProxyCore {
         var message: SIPMessage
         /// The branch flags (`setbflag`) the branch is sent with.
         var flags: UInt64 = 0
+        /// The listen socket it leaves from (its transport is the next hop's).
+        var socketIndex: Int
     }
 
     /// Adds the client transaction of `branch` to the transaction (its timers armed; nothing sent).
-    private func appendBranch(_ branch: PreparedBranch, method: SIPMethod, timers: TimerSettings, socketIndex: Int,
+    private func appendBranch(_ branch: PreparedBranch, method: SIPMethod, timers: TimerSettings,
                               txn: ProxyTransaction, state: inout ProxyTransaction.State, worker: WorkerContext) {
+        // Over a stream no request is retransmitted (Timers A/E off) and Timers D/K are zero (RFC 3261 §17.1).
+        let reliable = settings.transport(at: branch.socketIndex).isReliable
         let machine: ProxyBranch.Machine = method == .invite
-            ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
-            : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
+            ? .invite(InviteClientTransaction(settings: timers, reliable: reliable, usesTimerC: true))
+            : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: reliable))
         var proxyBranch = ProxyBranch(branchID: branch.branchID, machine: machine, request: branch.bytes,
-                                      destination: branch.target, socketIndex: socketIndex)
+                                      destination: branch.target, socketIndex: branch.socketIndex)
         if !branch.alternates.isEmpty {
             proxyBranch.failover = ProxyBranch.Failover(message: branch.message, targets: branch.alternates)
         }
@@ -231,10 +243,12 @@ extension ProxyCore {
                                 flags: UInt64, inputs: BranchInputs, worker: WorkerContext) {
         if case .targets(let targets) = location, let first = targets.first {
             let branchID = Branch.generate()
-            var outgoing = message
-            prepareForForwarding(&outgoing, branch: branchID, socketIndex: inputs.socketIndex)
-            let branch = PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: first,
-                                        alternates: Array(targets.dropFirst()), message: message, flags: flags)
+            let (bytes, socketIndex) = forwarded(message, branch: branchID, transport: inputs.transport,
+                                                 forced: inputs.forcedSocketIndex, family: first.family,
+                                                 incoming: inputs.socketIndex)
+            let branch = PreparedBranch(branchID: branchID, bytes: bytes, target: first,
+                                        alternates: Array(targets.dropFirst()), message: message,
+                                        flags: flags, socketIndex: socketIndex)
             clientTable.set(ClientKey(branch: branchID, isCancel: false), txn)
             rememberSilentBranch(branchID, destination: first)
             let (added, post) = locked(txn, worker: worker) { state -> (Bool, PostAction) in
@@ -243,7 +257,7 @@ extension ProxyCore {
                 guard !state.cancelled, state.finalStatus == 0 else {
                     return (false, completeIfDone(txn: txn, state: &state, worker: worker))
                 }
-                appendBranch(branch, method: method, timers: branchTimers(state: state), socketIndex: inputs.socketIndex,
+                appendBranch(branch, method: method, timers: branchTimers(state: state),
                              txn: txn, state: &state, worker: worker)
                 return (true, .none)
             }
@@ -253,7 +267,7 @@ extension ProxyCore {
                 runPostAction(post, txn: txn, worker: worker)
                 return
             }
-            sendBranch(branchID, bytes: branch.bytes, to: first, socketIndex: inputs.socketIndex, txn: txn,
+            sendBranch(branchID, bytes: branch.bytes, to: first, socketIndex: socketIndex, txn: txn,
                        worker: worker)
             return
         }
@@ -284,7 +298,7 @@ extension ProxyCore {
         /// Its next hop is known: ready to add and send.
         case ready(PreparedBranch)
         /// Its next hop's name is being located; `message` is the branch's request (branch route run).
-        case pending(PendingLocation, message: SIPMessage, flags: UInt64)
+        case pending(PendingLocation, message: SIPMessage, flags: UInt64, transport: SIPTransport?)
         /// Dropped by the branch route, or no usable next hop.
         case refused(RelayOutcome)
     }
@@ -315,12 +329,18 @@ extension ProxyCore {
                            context: context, repliesOnRefusal: repliesOnRefusal) {
         case .address(let target, let alternates):
             let branchID = Branch.generate()
-            var outgoing = branchMessage
-            prepareForForwarding(&outgoing, branch: branchID, socketIndex: context.socketIndex)
-            return .ready(PreparedBranch(branchID: branchID, bytes: outgoing.serialize(), target: target,
-                                         alternates: alternates, message: branchMessage, flags: branchFlags))
+            let transport = nextHopTransport(message: branchMessage, destinationURI: branchDestination,
+                                             override: destination)
+            let (bytes, socketIndex) = forwarded(branchMessage, branch: branchID, transport: transport,
+                                                 forced: context.forcedSocketIndex, family: target.family,
+                                                 incoming: context.socketIndex)
+            return .ready(PreparedBranch(branchID: branchID, bytes: bytes, target: target,
+                                         alternates: alternates, message: branchMessage, flags: branchFlags,
+                                         socketIndex: socketIndex))
         case .pending(let lookup):
-            return .pending(lookup, message: branchMessage, flags: branchFlags)
+            return .pending(lookup, message: branchMessage, flags: branchFlags,
+                            transport: nextHopTransport(message: branchMessage, destinationURI: branchDestination,
+                                                        override: destination))
         case .refused(let outcome):
             return .refused(outcome)
         }
@@ -362,20 +382,25 @@ extension ProxyCore {
     /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
     func forwardStatelessly(_ context: RequestContext, to destination: String?) -> RelayOutcome {
         let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
-        var outgoing = context.message
-        prepareForForwarding(&outgoing, branch: Branch.derived(from: incoming), socketIndex: context.socketIndex)
-        let bytes = outgoing.serialize()
+        let transport = nextHopTransport(message: context.message, destinationURI: context.destinationURI,
+                                         override: destination)
+        let forward = { (family: SocketAddress.Family) -> (bytes: [UInt8], socketIndex: Int) in
+            self.forwarded(context.message, branch: Branch.derived(from: incoming), transport: transport,
+                           forced: context.forcedSocketIndex, family: family, incoming: context.socketIndex)
+        }
         switch relayTarget(message: context.message, destinationURI: context.destinationURI, override: destination,
                            context: context) {
         case .address(let target, _):
-            guard context.worker.send(bytes, to: target, socketIndex: context.socketIndex) else {
+            let (bytes, socketIndex) = forward(target.family)
+            guard context.worker.send(bytes, to: target, socketIndex: socketIndex) else {
                 logger.warning("cannot send request to next hop", metadata: Self.metadata(for: context.message).merging(
                     [LogMetadataKey.destination: .string("\(target)")]) { _, new in new })
                 return .sendFailed
             }
         case .pending(let lookup):
             // Sent when the name is located; dropped if it is not (no transaction to answer).
-            let worker = context.worker, socketIndex = context.socketIndex
+            let worker = context.worker
+            let (bytes, socketIndex) = forward(context.source.family)
             lookup.whenDone { location in
                 if case .targets(let targets) = location, let first = targets.first {
                     worker.send(bytes, to: first, socketIndex: socketIndex)
@@ -388,9 +413,39 @@ extension ProxyCore {
         return .relayed
     }
 
+    /// The bytes of a forwarded request and the listen socket they leave from: the forced socket, or the
+    /// one of the next hop's transport (``ProxySettings/outgoingSocket(for:family:incoming:)``). A request
+    /// for a next hop that names no transport, larger than `udp_mtu` over UDP, goes over TCP when the
+    /// proxy has a TCP socket (RFC 3261 §18.1.1).
+    func forwarded(_ message: SIPMessage, branch: String, transport: SIPTransport?, forced: Int?,
+                   family: SocketAddress.Family, incoming: Int) -> (bytes: [UInt8], socketIndex: Int) {
+        var outgoing = message
+        let socketIndex = forced ?? settings.outgoingSocket(for: transport, family: family, incoming: incoming)
+        prepareForForwarding(&outgoing, branch: branch, socketIndex: socketIndex, incoming: incoming)
+        let bytes = outgoing.serialize()
+        let mtu = settings.stream.udpMTU
+        guard mtu > 0, bytes.count > mtu, forced == nil, transport == nil, !settings.tcpListen.isEmpty,
+              settings.transport(at: socketIndex) == .udp else { return (bytes, socketIndex) }
+        let tcp = settings.outgoingSocket(for: .tcp, family: family, incoming: incoming)
+        guard settings.transport(at: tcp) == .tcp else { return (bytes, socketIndex) }
+        var switched = message
+        prepareForForwarding(&switched, branch: branch, socketIndex: tcp, incoming: incoming)
+        return (switched.serialize(), tcp)
+    }
+
     /// RFC 3261 §16.6 steps 3 and 8: Max-Forwards decremented (70 when absent) unless the script already
     /// processed it (`mf_process_maxfwd_header`: decremented once, not twice), our Via on top.
-    func prepareForForwarding(_ message: inout SIPMessage, branch: String, socketIndex: Int) {
+    ///
+    /// `incoming`: the socket the request came in on. When it differs from `socketIndex` (the request
+    /// changes transport or interface) and the script record-routed it on `incoming`, a second
+    /// Record-Route for `socketIndex` goes on top (`enable_double_rr`), so that in-dialog requests from
+    /// either side come in on the socket facing that side and leave on the other.
+    func prepareForForwarding(_ message: inout SIPMessage, branch: String, socketIndex: Int, incoming: Int? = nil) {
+        if let incoming, incoming != socketIndex, settings.stream.doubleRecordRoute,
+           incoming < recordRouteValue.count, socketIndex < recordRouteValue.count,
+           message.header(.recordRoute) == recordRouteValue[incoming] {
+            message.prependHeader(.recordRoute, recordRouteValue[socketIndex])
+        }
         if message.isHeaderRewritten(.maxForwards) {
             // Set by the script: sent as it is.
         } else if let maxForwards = try? message.maxForwards() {
@@ -399,6 +454,31 @@ extension ProxyCore {
             message.appendHeader(.maxForwards, "70")
         }
         message.prependHeader(.via, viaPrefix[socketIndex < viaPrefix.count ? socketIndex : 0] + branch)
+    }
+
+    /// The transport the next hop asks for: `;transport=` of the URI ``nextHop(message:destinationURI:override:)``
+    /// reads (`sips:` → TLS); nil when it names none.
+    /// Without a TCP socket the answer changes nothing: UDP-only proxies skip the URI parse.
+    func nextHopTransport(message: SIPMessage, destinationURI: String?, override: String?) -> SIPTransport? {
+        guard !settings.tcpListen.isEmpty else { return nil }
+        let uri: SIPURI?
+        if let text = override ?? destinationURI {
+            uri = (try? URI(parsing: text))?.sipURI ?? (try? SIPURI(parsing: "sip:" + text))
+        } else if let top = try? message.routes().first, let routeURI = top.uri.sipURI {
+            uri = routeURI
+        } else {
+            uri = try? message.requestURI()?.sipURI
+        }
+        guard let uri else { return nil }
+        if let transport = uri.transport {
+            switch transport.lowercased() {
+            case "tcp": return .tcp
+            case "tls": return .tls
+            case "udp": return .udp
+            default: return nil
+            }
+        }
+        return uri.isSecure ? .tls : nil
     }
 
     /// The next hop: an explicit destination, `$du`, the top Route, or the Request-URI.

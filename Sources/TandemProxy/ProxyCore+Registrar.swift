@@ -111,7 +111,7 @@ extension ProxyCore {
             let regID = (contact.parameters.value(of: "reg-id") ?? nil).flatMap { Int($0) }
             let binding = LocationContact(
                 uri: contact.uriText, expires: now + UInt64(expires), q: q, callID: callID, cseq: cseq,
-                received: receivedURI(for: contact, source: context.source), path: storedPath,
+                received: receivedURI(for: contact, source: context.source, socketIndex: context.socketIndex), path: storedPath,
                 userAgent: message.header(.userAgent), instance: instance, regID: regID,
                 socketIndex: context.socketIndex, flags: context.branchFlags)
             bindings.append((binding, expires == 0))
@@ -201,12 +201,19 @@ extension ProxyCore {
 
     /// `sip:IP:PORT` of the REGISTER's source when the Contact names another address (a NAT between
     /// the UA and us): requests for the contact then go there.
-    func receivedURI(for contact: NameAddr, source: SocketAddress) -> String? {
+    ///
+    /// A REGISTER over TCP records `;transport=tcp`: requests for the contact then go back to the
+    /// address it registered from over TCP, i.e. on the connection it registered on while that is open
+    /// (the connection table finds it by peer), so a client behind NAT or with an ephemeral source port
+    /// is reachable.
+    func receivedURI(for contact: NameAddr, source: SocketAddress, socketIndex: Int = 0) -> String? {
         guard let uri = contact.uri.sipURI else { return nil }
         let host = String(uri.bareHost)
-        if host == source.ip && (uri.port ?? 5060) == source.port { return nil }
+        let overStream = settings.transport(at: socketIndex).isReliable
+        if host == source.ip && (uri.port ?? 5060) == source.port
+            && (!overStream || uri.transport?.lowercased() == "tcp") { return nil }
         let address = source.family == .ipv6 ? "[\(source.ip)]" : source.ip
-        return "sip:\(address):\(source.port)"
+        return "sip:\(address):\(source.port)" + (overStream ? ";transport=tcp" : "")
     }
 
     /// `lookup("location"[, flags[, aor]])`: the Request-URI becomes the best contact of the AOR

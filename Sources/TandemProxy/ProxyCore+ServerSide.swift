@@ -23,12 +23,12 @@ extension ProxyCore {
                 let trying = localResponse(to: state, status: 100, reason: nil)
                 state.lastResponse = trying
                 counters.countReplySent(100)
-                worker.send(trying, to: state.upstream, socketIndex: state.socketIndex)
+                worker.send(trying, to: replyAddress(state), socketIndex: state.socketIndex)
             case .sendResponse:
                 guard let response else { continue }
                 state.lastResponse = response
                 // Held until the lock is released (``locked(_:worker:_:)``); a failure counts in sendErrors.
-                worker.send(response, to: state.upstream, socketIndex: state.socketIndex)
+                worker.send(response, to: replyAddress(state), socketIndex: state.socketIndex)
                 if case .response(let status) = event { counters.countReplySent(status) }
                 if case .response(let status) = event, status >= 200, state.finalStatus == 0 {
                     state.finalStatus = status
@@ -37,7 +37,7 @@ extension ProxyCore {
                 }
             case .retransmitResponse:
                 if let last = state.lastResponse {
-                    worker.send(last, to: state.upstream, socketIndex: state.socketIndex)
+                    worker.send(last, to: replyAddress(state), socketIndex: state.socketIndex)
                 }
             case let .startTimer(timer, ms):
                 let token = state.serverTimers.restart(timer)

@@ -22,6 +22,8 @@ public final class ProxyCore: Sendable {
     /// Branches that have heard nothing yet, by destination: an ICMP error for a destination fails
     /// them at once with 503 instead of waiting for Timer B/F.
     let silentBranches = ShardedTable<SocketAddress, Set<String>>(shardCount: 64)
+    /// The stream connections of every worker (TCP), their table and counters.
+    public let streams: StreamHub
     /// Host and port we put in Via and Record-Route, per listen socket.
     let advertised: [(host: String, port: UInt16)]
     /// The Via sent-by and Record-Route URI text, per listen socket.
@@ -46,10 +48,17 @@ public final class ProxyCore: Sendable {
         self.settings = settings
         self.router = router
         self.logger = logger
-        let advertised = settings.listen.map { (host: $0.family == .ipv6 ? "[\($0.ip)]" : $0.ip, port: $0.port) }
+        self.streams = StreamHub(settings: settings.stream)
+        let sockets = settings.listen + settings.tcpListen
+        let advertised = sockets.map { (host: $0.family == .ipv6 ? "[\($0.ip)]" : $0.ip, port: $0.port) }
         self.advertised = advertised
-        self.viaPrefix = advertised.map { "SIP/2.0/UDP \($0.host):\($0.port);branch=" }
-        self.recordRouteValue = advertised.map { "<sip:\($0.host):\($0.port);lr>" }
+        self.viaPrefix = advertised.indices.map { index in
+            "SIP/2.0/\(settings.transport(at: index).viaToken) \(advertised[index].host):\(advertised[index].port);branch="
+        }
+        self.recordRouteValue = advertised.indices.map { index in
+            let transport = settings.transport(at: index)
+            return "<sip:\(advertised[index].host):\(advertised[index].port)\(transport == .udp ? "" : ";transport=\(transport.rawValue)");lr>"
+        }
     }
 
     /// Number of live server transactions.
@@ -58,12 +67,14 @@ public final class ProxyCore: Sendable {
     /// Number of live client transactions (branches and CANCELs).
     public var clientTransactionCount: Int { clientTable.count }
 
-    /// Entry point for every datagram a worker receives on listen socket `socketIndex`.
-    public func handleDatagram(_ bytes: [UInt8], from source: SocketAddress, socketIndex: Int, worker: WorkerContext) {
+    /// Entry point for every datagram a worker receives on listen socket `socketIndex` (and every
+    /// message framed on a stream connection, with the stream's `maxSize`).
+    public func handleDatagram(_ bytes: [UInt8], from source: SocketAddress, socketIndex: Int, worker: WorkerContext,
+                               maxSize: Int? = nil) {
         counters.datagramsReceived.add(1, ordering: .relaxed)
         let message: SIPMessage
         do {
-            message = try SIPMessage(parsing: bytes, maxSize: settings.maxDatagramSize)
+            message = try SIPMessage(parsing: bytes, maxSize: maxSize ?? settings.maxDatagramSize)
         } catch {
             counters.parseErrors.add(1, ordering: .relaxed)
             if error.shouldReply400, var partial = SIPMessage.partialRequest(parsing: bytes), partial.method != .ack {
@@ -93,8 +104,15 @@ public final class ProxyCore: Sendable {
             if address.ip == h { return true }
             if let other = SocketAddress(ip: String(h), port: p), other == address { return true }
         }
+        for address in settings.tcpListen where address.port == p {
+            if address.ip == h { return true }
+            if let other = SocketAddress(ip: String(h), port: p), other == address { return true }
+        }
         return settings.aliases.contains { $0.lowercased() == h.lowercased() }
     }
+
+    /// The local address of listen socket `socketIndex`.
+    public func socketAddress(at socketIndex: Int) -> SocketAddress? { settings.socketAddress(at: socketIndex) }
 
     /// True if `uri` names this proxy.
     public func isMyself(uri: SIPURI) -> Bool {

@@ -37,6 +37,21 @@ public final class ProxyServer: Sendable {
             try probe.bind(to: address, reusePort: false)
             probe.close()
         }
+        // TCP: one SO_REUSEPORT listening socket per worker and address; probe first as for UDP.
+        for address in settings.tcpListen {
+            let probe = try System.listeningStreamSocket(address, reusePort: false, backlog: 1)
+            try? System.close(probe)
+        }
+        if !settings.tcpListen.isEmpty {
+            // Every connection is a descriptor: make room for tcp_max_connections beside the rest.
+            let wanted = settings.stream.maxConnections + 1_024
+            let limit = System.raiseDescriptorLimit(to: wanted)
+            if limit < wanted {
+                logger.warning("file descriptor limit below tcp_max_connections + 1024; raise it (ulimit -n) or lower tcp_max_connections", metadata: [
+                    "limit": "\(limit)", "tcp_max_connections": "\(settings.stream.maxConnections)",
+                ])
+            }
+        }
         let socketsPerWorker: [[UDPSocket]]
         switch settings.socketLayout {
         case .shared:
@@ -84,7 +99,7 @@ public final class ProxyServer: Sendable {
         }
         running.withLock { $0 = started.map { (thread: $0.0, handle: $0.1) } }
         logger.info("listening", metadata: [
-            "sockets": "\(settings.listen.map { "udp:\($0)" }.joined(separator: ","))",
+            "sockets": "\((0..<settings.socketCount).compactMap { settings.socketName(at: $0) }.joined(separator: ","))",
             "udp_workers": "\(settings.workers)",
             "udp_sockets": "\(settings.socketLayout.rawValue)",
         ])
@@ -125,6 +140,22 @@ private final class WorkerBox: @unchecked Sendable {
         context = WorkerContext(index: index, reactor: reactor, sockets: sockets, counters: core.counters)
         context.onUnreachable = { [weak core] destination, worker in core?.handleUnreachable(destination, worker: worker) }
         buffer = .allocate(byteCount: core.settings.maxDatagramSize + 1, alignment: 16)
+        let settings = core.settings
+        if !settings.tcpListen.isEmpty {
+            do {
+                let streams = try StreamWorker(context: context, core: core, listen: settings.tcpListen.indices.map {
+                    (socketIndex: settings.listen.count + $0, address: settings.tcpListen[$0])
+                })
+                context.streams = streams
+                try streams.start()
+            } catch {
+                context.streams?.close()
+                context.streams = nil
+                reactor.close()
+                buffer.deallocate()
+                throw error
+            }
+        }
         let interest: Interest = core.settings.socketLayout == .shared ? [.read, .exclusive] : .read
         for (socketIndex, socket) in sockets.enumerated() {
             do {
@@ -133,6 +164,8 @@ private final class WorkerBox: @unchecked Sendable {
                     Worker.drain(socket, socketIndex: socketIndex, buffer: buffer, core: core, context: context)
                 }
             } catch {
+                context.streams?.close()
+                context.streams = nil
                 reactor.close()
                 buffer.deallocate()
                 throw error
@@ -142,6 +175,8 @@ private final class WorkerBox: @unchecked Sendable {
 
     /// Ends the worker: drops the registrations (their callbacks use the buffer), then frees the buffer.
     func close() {
+        context.streams?.close()
+        context.streams = nil
         reactor.close()
         buffer.deallocate()
     }

@@ -6,6 +6,11 @@ import SIPTransaction
 public struct ProxySettings: Sendable {
     /// UDP addresses to listen on (`socket=udp:IP:PORT`, `listen=`); the first is advertised in Via and Record-Route.
     public var listen: [SocketAddress]
+    /// TCP addresses to listen on (`socket=tcp:IP:PORT`). Socket indexes count the UDP sockets first,
+    /// then these: TCP socket `i` has index `listen.count + i`.
+    public var tcpListen: [SocketAddress] = []
+    /// The TCP parameters (`tcp_*`, `enable_double_rr`).
+    public var stream = StreamSettings()
     /// Number of UDP worker threads (`udp_workers`, `children`).
     public var workers: Int
     /// RFC 3261 timer values (T1, T2, T4, Timer D, Timer C).
@@ -67,5 +72,51 @@ public struct ProxySettings: Sendable {
         self.maxSuspended = max(0, maxSuspended)
         self.overloadRetryAfter = max(0, overloadRetryAfter)
         self.registrar = registrar
+    }
+}
+
+extension ProxySettings {
+    /// Number of listen sockets, every transport.
+    public var socketCount: Int { listen.count + tcpListen.count }
+
+    /// The transport of listen socket `socketIndex` (UDP for an index past the end).
+    @inline(__always)
+    public func transport(at socketIndex: Int) -> SIPTransport {
+        socketIndex >= listen.count && socketIndex < socketCount ? .tcp : .udp
+    }
+
+    /// The local address of listen socket `socketIndex`.
+    public func socketAddress(at socketIndex: Int) -> SocketAddress? {
+        if socketIndex >= 0 && socketIndex < listen.count { return listen[socketIndex] }
+        let tcp = socketIndex - listen.count
+        return tcp >= 0 && tcp < tcpListen.count ? tcpListen[tcp] : nil
+    }
+
+    /// `proto:IP:PORT` of listen socket `socketIndex` (`$socket_in`, logs).
+    public func socketName(at socketIndex: Int) -> String? {
+        socketAddress(at: socketIndex).map { "\(transport(at: socketIndex).rawValue):\($0)" }
+    }
+
+    /// The index of the listen socket `transport` (`udp`, `tcp`) on `address`, if there is one.
+    public func socketIndex(transport name: String, address: SocketAddress) -> Int? {
+        for index in 0..<socketCount where transport(at: index).rawValue == name.lowercased() {
+            if socketAddress(at: index) == address { return index }
+        }
+        return nil
+    }
+
+    /// The listen socket to send on for a next hop reached over `wanted` (nil: UDP, RFC 3263 for a `sip:`
+    /// URI without `transport`) from a request that came in on `incoming`: the incoming socket when it
+    /// fits, else the first socket of that transport and family, else of that transport; the incoming
+    /// socket when no socket has that transport.
+    public func outgoingSocket(for wanted: SIPTransport?, family: SocketAddress.Family, incoming: Int) -> Int {
+        let wanted = wanted ?? .udp
+        if transport(at: incoming) == wanted, socketAddress(at: incoming)?.family == family { return incoming }
+        var fallback: Int?
+        for index in 0..<socketCount where transport(at: index) == wanted {
+            if socketAddress(at: index)?.family == family { return index }
+            if fallback == nil { fallback = index }
+        }
+        return fallback ?? incoming
     }
 }

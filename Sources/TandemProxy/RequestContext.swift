@@ -19,6 +19,8 @@ public final class RequestContext {
     public let core: ProxyCore
     /// The transaction, once `t_newtran`/`t_relay` created it (or the one a failure route runs for).
     public internal(set) var transaction: ProxyTransaction?
+    /// The listen socket `force_send_socket()` chose for relayed requests (nil: chosen per next hop).
+    public var forcedSocketIndex: Int?
     /// `$du`: the next hop overriding the Request-URI and Route set.
     public var destinationURI: String?
     /// Message flags (`setflag`), copied into the transaction when it is created.

@@ -14,6 +14,9 @@ public final class WorkerContext: @unchecked Sendable {
     /// How the worker sends: one UDP socket per listen address, or the in-memory capture.
     let transport: WorkerTransport
     let counters: ProxyCounters
+    /// The worker's TCP connections and listening sockets (nil without `socket=tcp:`). A socket index
+    /// past the UDP sockets is a TCP socket: sends to it go here.
+    var streams: StreamWorker?
     /// Called (later, from the reactor) with the destination of each ICMP report read while sending.
     var onUnreachable: ((SocketAddress, WorkerContext) -> Void)?
     /// Destinations of ICMP reports read during a send, not yet handed to `onUnreachable`.
@@ -108,7 +111,15 @@ public final class WorkerContext: @unchecked Sendable {
         let socket: UDPSocket
         switch transport {
         case .udp(let sockets):
-            socket = sockets[socketIndex < sockets.count ? socketIndex : 0]
+            if socketIndex < sockets.count {
+                socket = sockets[socketIndex]
+            } else if let streams {
+                if streams.send(bytes, to: address, socketIndex: socketIndex) { return true }
+                counters.sendErrors.add(1, ordering: .relaxed)
+                return false
+            } else {
+                socket = sockets[0]
+            }
         case .memory(let memory):
             if memory.send(bytes, to: address, socketIndex: socketIndex) { return true }
             counters.sendErrors.add(1, ordering: .relaxed)

@@ -9,7 +9,9 @@ final class ReplyMessageAdapter: SIPMessageAdapter {
 
     init(context: ReplyContext, local: SocketAddress?) {
         self.context = context
-        super.init(local: local, source: context.source)
+        // A reply over TCP comes on a connection Tandem knows by its peer.
+        let overTCP = !context.core.settings.tcpListen.isEmpty && context.core.streams.connection(to: context.source) != nil
+        super.init(local: local, source: context.source, proto: overTCP ? "tcp" : "udp")
     }
 
     override var message: SIPMessage {

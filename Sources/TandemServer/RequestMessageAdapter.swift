@@ -10,7 +10,8 @@ final class RequestMessageAdapter: SIPMessageAdapter {
 
     init(context: RequestContext, local: SocketAddress?) {
         self.context = context
-        super.init(local: local, source: context.source)
+        super.init(local: local, source: context.source,
+                   proto: context.core.settings.transport(at: context.socketIndex).rawValue)
     }
 
     override var message: SIPMessage {

@@ -42,6 +42,12 @@ final class RequestProxyAdapter: ScriptProxy {
     func recordRoute() -> Int { Int(core.recordRoute(context)) }
 
     func forceRport() -> Int { Int(core.forceRport(context)) }
+    func forceSendSocket(_ socket: String) -> Int {
+        guard let parsed = ScriptSocket.parse(socket), let address = SocketAddress(ip: parsed.host, port: UInt16(parsed.port)),
+              let index = core.settings.socketIndex(transport: parsed.proto, address: address) else { return -1 }
+        context.forcedSocketIndex = index
+        return 1
+    }
     func tWasCancelled() -> Bool { core.wasCancelled(context) }
 
     func tLocalReplied(_ which: LocalReplyScope) -> Bool {
@@ -66,7 +72,7 @@ final class RequestProxyAdapter: ScriptProxy {
 
     func isMyself(host: String, port: Int) -> Bool {
         if port == 0 {
-            return core.settings.listen.contains { $0.ip == host || "[\($0.ip)]" == host }
+            return (core.settings.listen + core.settings.tcpListen).contains { $0.ip == host || "[\($0.ip)]" == host }
                 || core.settings.aliases.contains { $0.lowercased() == host.lowercased() }
         }
         return core.isMyself(host: host, port: UInt16(clamping: port))
@@ -184,10 +190,14 @@ final class RequestProxyAdapter: ScriptProxy {
                             extraHeaders: headers.map { (HeaderName($0.0), $0.1) }))
     }
 
-    /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`.
+    /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`
+    /// (`tcp:host:port` becomes `sip:host:port;transport=tcp`).
     static func uriText(forDestination text: String) -> String {
         for prefix in ["udp:", "UDP:"] where text.hasPrefix(prefix) {
             return String(text.dropFirst(prefix.count))
+        }
+        for prefix in ["tcp:", "TCP:"] where text.hasPrefix(prefix) {
+            return "sip:" + text.dropFirst(prefix.count) + ";transport=tcp"
         }
         return text
     }

@@ -11,10 +11,13 @@ class SIPMessageAdapter: ScriptMessage {
     let local: SocketAddress?
     /// Where it came from (`$si`, `$sp`).
     let source: SocketAddress
+    /// The transport it came over (`$proto`, `$socket_in(proto)`): `udp` or `tcp`.
+    let proto: String
 
-    init(local: SocketAddress?, source: SocketAddress) {
+    init(local: SocketAddress?, source: SocketAddress, proto: String = "udp") {
         self.local = local
         self.source = source
+        self.proto = proto
     }
 
     /// The message the script works on (overridden).
@@ -58,7 +61,7 @@ class SIPMessageAdapter: ScriptMessage {
         case .sourcePort: return .int(Int(source.port))
         case .receivedIP: return text(local?.ip)
         case .receivedPort: return local.map { .int(Int($0.port)) } ?? .null
-        case .proto: return .string("udp")
+        case .proto: return .string(proto)
         case .userAgent: return text(message.header(.userAgent))
         case .body: return .string(String(decoding: message.body, as: UTF8.self))
         case .message: return .string(String(decoding: message.serialize(), as: UTF8.self))
@@ -91,10 +94,10 @@ class SIPMessageAdapter: ScriptMessage {
     func socketIn(field: String?) -> ScriptValue {
         guard let local else { return .null }
         switch field {
-        case nil: return .string("udp:\(local.description)")
+        case nil: return .string("\(proto):\(local.description)")
         case "ip"?, "advertised_ip"?: return .string(local.ip)
         case "port"?, "advertised_port"?: return .int(Int(local.port))
-        case "proto"?: return .string("udp")
+        case "proto"?: return .string(proto)
         case "af"?: return .string(local.family == .ipv6 ? "INET6" : "INET")
         case "anycast"?: return .int(0)
         default: return .null

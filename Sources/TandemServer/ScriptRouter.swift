@@ -399,8 +399,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// The worker's idle execution context, prepared for `context`'s request (AVPs from its transaction).
     private func takeExecution(for context: RequestContext) -> ExecutionContext {
         let slot = slot(context.worker.index)
-        let local = context.socketIndex < context.core.settings.listen.count
-            ? context.core.settings.listen[context.socketIndex] : nil
+        let local = context.core.socketAddress(at: context.socketIndex)
         let message = RequestMessageAdapter(context: context, local: local)
         let proxy = RequestProxyAdapter(context: context, script: script, services: slot.services)
         var execution: ExecutionContext

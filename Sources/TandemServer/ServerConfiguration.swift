@@ -15,15 +15,21 @@ public enum ServerConfiguration {
     public static func settings(for config: ScriptConfig, file: String) -> (ProxySettings?, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var listen: [SocketAddress] = []
+        var tcpListen: [SocketAddress] = []
         for param in config.globals where param.name == "socket" || param.name == "listen" {
             let text = param.value.plainText
             guard let socket = ScriptSocket.parse(text) else {
-                diagnostics.append(Diagnostic(param.location, "\(param.name): cannot parse '\(text)' (expected udp:IP:PORT)"))
+                diagnostics.append(Diagnostic(param.location, "\(param.name): cannot parse '\(text)' (expected udp:IP:PORT or tcp:IP:PORT)"))
                 continue
             }
-            guard socket.proto == "udp" else {
+            if socket.proto == "tls" {
                 diagnostics.append(Diagnostic(param.location,
-                    "\(param.name): '\(socket.proto)' sockets are not supported yet (only udp)"))
+                    "\(param.name): TLS is not built yet in Tandem; 'tls' sockets cannot be used (udp and tcp can)"))
+                continue
+            }
+            guard socket.proto == "udp" || socket.proto == "tcp" else {
+                diagnostics.append(Diagnostic(param.location,
+                    "\(param.name): '\(socket.proto)' sockets are not supported yet (only udp and tcp)"))
                 continue
             }
             if socket.advertised != nil {
@@ -40,8 +46,13 @@ public enum ServerConfiguration {
                     "\(param.name): the wildcard address cannot be put in Via/Record-Route; listen on an explicit address"))
                 continue
             }
-            listen.append(address)
+            if socket.proto == "tcp" {
+                if !tcpListen.contains(address) { tcpListen.append(address) }
+            } else {
+                listen.append(address)
+            }
         }
+        // The proxy sends UDP from a UDP socket: a script with only TCP sockets still gets the default one.
         if listen.isEmpty && diagnostics.isEmpty {
             listen.append(SocketAddress(ip: "127.0.0.1", port: 5060)!)
         }
@@ -104,6 +115,8 @@ public enum ServerConfiguration {
         }
         let (registrar, registrarDiagnostics) = registrarSettings(for: config)
         diagnostics += registrarDiagnostics
+        let (stream, streamDiagnostics) = streamSettings(for: config)
+        diagnostics += streamDiagnostics
         guard diagnostics.isEmpty else { return (nil, diagnostics) }
         let settings = ProxySettings(
             listen: listen,
@@ -116,7 +129,10 @@ public enum ServerConfiguration {
             maxSuspended: bounds["max_suspended"]!,
             overloadRetryAfter: bounds["overload_retry_after"]!,
             registrar: registrar)
-        return (settings, [])
+        var withStreams = settings
+        withStreams.tcpListen = tcpListen
+        withStreams.stream = stream
+        return (withStreams, [])
     }
 }
 
@@ -124,6 +140,8 @@ extension ServerConfiguration {
     /// Global parameters Tandem acts on; the other known ones are accepted for compatibility.
     static let honouredGlobals: Set<String> = Set([
         "log_level", "udp_workers", "children", "socket", "listen", "alias", "async_timeout", "max_while_loops",
+        "tcp_max_msg_size", "tcp_max_msg_time", "tcp_connection_lifetime", "tcp_connect_timeout", "tcp_max_connections",
+        "udp_mtu", "tcp_accept_aliases",
         // Tandem always logs to stderr.
         "log_stderror", "stderror_enabled",
     ]).union(dnsGlobals)
@@ -133,6 +151,7 @@ extension ServerConfiguration {
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "db_pipeline_depth", "db_queue",
                    "http_queue", "http_max_host_connections", "log_format", "drain_time", "udp_sockets", "max_transactions", "max_suspended",
                    "overload_retry_after", "ldap_max_connections", "ldap_max_searches_per_connection"],
+        "rr": ["enable_double_rr"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
         "auth": ["secret", "nonce_expire", "password_spec", "calculate_ha1"],
@@ -306,5 +325,51 @@ extension ConfigValue {
         case .int(let v): v
         case .string(let s), .word(let s): Int(s)
         }
+    }
+}
+
+extension ServerConfiguration {
+    /// The TCP parameters: `tcp_max_msg_size` (bytes), `tcp_max_msg_time` (s), `tcp_connection_lifetime`
+    /// (s), `tcp_connect_timeout` (ms), `tcp_max_connections`, `udp_mtu` (bytes), and `modparam("rr", "enable_double_rr", 0|1)`.
+    static func streamSettings(for config: ScriptConfig) -> (StreamSettings, [Diagnostic]) {
+        var settings = StreamSettings()
+        var diagnostics: [Diagnostic] = []
+        let ranges: [String: ClosedRange<Int>] = [
+            "tcp_max_msg_size": 1_024...16_777_216, "tcp_max_msg_time": 1...3_600,
+            "tcp_connection_lifetime": 1...86_400 * 7, "tcp_connect_timeout": 10...600_000,
+            "tcp_max_connections": 1...1_000_000, "udp_mtu": 0...65_535,
+        ]
+        for param in config.globals {
+            guard let range = ranges[param.name] else { continue }
+            guard let value = param.value.intValue, range.contains(value) else {
+                diagnostics.append(Diagnostic(param.location,
+                    "\(param.name) must be a number from \(range.lowerBound) to \(range.upperBound)"))
+                continue
+            }
+            switch param.name {
+            case "tcp_max_msg_size": settings.maxMessageSize = value
+            case "tcp_max_msg_time": settings.messageTimeout = value
+            case "tcp_connection_lifetime": settings.connectionLifetime = value
+            case "tcp_connect_timeout": settings.connectTimeoutMs = value
+            case "tcp_max_connections": settings.maxConnections = value
+            case "udp_mtu": settings.udpMTU = value
+            default: break
+            }
+        }
+        if let param = config.globals.last(where: { $0.name == "tcp_accept_aliases" }) {
+            let text = param.value.plainText.lowercased()
+            settings.acceptAliases = ["1", "yes", "on", "true"].contains(text)
+            if !settings.acceptAliases && !["0", "no", "off", "false"].contains(text) {
+                diagnostics.append(Diagnostic(param.location, "tcp_accept_aliases must be yes or no"))
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "rr" && $0.param == "enable_double_rr" }) {
+            if let value = decl.value.intValue, value == 0 || value == 1 {
+                settings.doubleRecordRoute = value == 1
+            } else {
+                diagnostics.append(Diagnostic(decl.location, "rr enable_double_rr must be 0 or 1"))
+            }
+        }
+        return (settings, diagnostics)
     }
 }

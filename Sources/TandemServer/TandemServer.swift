@@ -75,7 +75,8 @@ public final class TandemServer: Sendable {
                     engine: engine,
                     scriptCounters: { router.statistics.snapshot() },
                     readiness: { core.isDraining ? (false, "draining") : (true, "running") },
-                    dns: core.settings.dns),
+                    dns: core.settings.dns,
+                    streams: core.settings.tcpListen.isEmpty ? nil : core.streams),
                 publisher: publisher)
         }
         self.proxy = ProxyServer(core: core, logger: logger,

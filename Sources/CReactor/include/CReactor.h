@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <linux/errqueue.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -28,6 +29,9 @@ struct creactor_mmsghdr {
 };
 /// recvmmsg(2) without timeout.
 int creactor_recvmmsg(int fd, struct creactor_mmsghdr *vector, unsigned int length, int flags);
+
+/// accept4(2) (GNU).
+int creactor_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 
 /// malloc_trim(3): returns the free pages of every malloc arena to the kernel; 1 if any were released.
 int creactor_malloc_trim(size_t pad);

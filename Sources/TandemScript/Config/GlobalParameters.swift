@@ -14,6 +14,6 @@ public enum GlobalParameters {
         "query_buffer_size", "query_flush_time", "disable_503_translation", "enable_dns_failover",
         "advertised_address", "advertised_port", "timer_workers", "auto_scaling_profile", "fork",
         "dont_fork", "chroot", "wdir", "user", "group", "uid", "gid", "tos", "sip_domain",
-        "include_file", "import_file", "dns_servers", "disable_dns_failover",
+        "include_file", "import_file", "dns_servers", "disable_dns_failover", "tcp_max_msg_size", "tcp_max_msg_time", "udp_mtu",
     ]
 }

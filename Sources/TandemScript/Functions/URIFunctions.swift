@@ -23,6 +23,12 @@ enum URIFunctions {
             return String(decoding: user.utf8.dropLast(n), as: UTF8.self)
         },
         userEdit("prefix", .string) { user, arg in arg.stringValue + user },
+        // `force_send_socket([proto:]IP[:port])`: the listen socket relayed requests leave from.
+        FunctionSpec("force_send_socket", args: [.string], routes: RouteKindSet([.request, .failure, .branch]),
+                     binder: { _, _, args in
+            let socket = args.value(0)
+            return { ctx in ctx.proxy.forceSendSocket(socket(&ctx).stringValue) }
+        }),
         FunctionSpec("force_rport", routes: RouteKindSet([.request, .failure, .branch]), binder: { _, _, _ in
             { ctx in ctx.proxy.forceRport() }
         }),

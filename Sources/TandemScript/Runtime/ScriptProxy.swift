@@ -28,6 +28,8 @@ public protocol ScriptProxy: AnyObject {
     func isMyself(host: String, port: Int) -> Bool
     /// `force_rport()`: the reply goes to the source port as if the top Via had `rport` (RFC 3581).
     func forceRport() -> Int
+    /// `force_send_socket([proto:]IP[:port])`: 1 when the socket is one of ours, -1 otherwise.
+    func forceSendSocket(_ socket: String) -> Int
     /// `t_was_cancelled()`: a CANCEL arrived for the transaction.
     func tWasCancelled() -> Bool
     /// `t_local_replied(which)`.
@@ -75,6 +77,9 @@ public protocol ScriptProxy: AnyObject {
 }
 
 extension ScriptProxy {
+    /// Default: no socket can be forced.
+    public func forceSendSocket(_ socket: String) -> Int { -1 }
+
     /// Default: external functions are not available synchronously.
     public func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int { -1 }
     /// Default: not supported.

@@ -13,12 +13,14 @@ final class ScriptedProxy {
 
     /// `body` is the script after the global section; `globals` are extra lines for it.
     /// `logger` receives the server's log lines (default: errors only, to the process's handler).
-    init(routes body: String, globals: String = "", workers: Int = 2, logger: Logger? = nil) throws {
+    /// `tcp`: also listen on `tcp:127.0.0.1:port` (the same port number).
+    init(routes body: String, globals: String = "", workers: Int = 2, tcp: Bool = false, logger: Logger? = nil) throws {
         port = Ports.free()
         let source = """
             log_level = 1
             udp_workers = \(workers)
             socket = udp:127.0.0.1:\(port)
+            \(tcp ? "socket = tcp:127.0.0.1:\(port)" : "")
             loadmodule "tm.so"
             loadmodule "sl.so"
             loadmodule "rr.so"
