@@ -104,17 +104,19 @@ struct TLSConfigurationParser {
         servers.sort { a, b in order(a, declared[.server]!) < order(b, declared[.server]!) }
         clients.sort { a, b in order(a, declared[.client]!) < order(b, declared[.client]!) }
         let defaults = settings[""] ?? [:]
+        let errorsBeforeDefaults = errorCount
         if defaults["certificate"] != nil || defaults["private_key"] != nil, !servers.contains(where: \.isCatchAll),
            let domain = build(name: "default", role: .server, settings: defaults, at: location(ofModule: "tls_mgm"),
                               timeoutMs: handshakeTimeoutMs, implicit: true) {
             servers.append(domain)
         }
-        if !clients.contains(where: \.isCatchAll),
+        // The default client domain shares the default settings: once they failed, say it once.
+        if errorCount == errorsBeforeDefaults, !clients.contains(where: \.isCatchAll),
            let domain = build(name: "default", role: .client, settings: defaults, at: location(ofModule: "tls_mgm"),
                               timeoutMs: handshakeTimeoutMs, implicit: true) {
             clients.append(domain)
         }
-        if config.isLoaded("proto_tls") && servers.isEmpty && declared[.server]!.isEmpty {
+        if config.isLoaded("proto_tls") && servers.isEmpty && declared[.server]!.isEmpty && errorCount == 0 {
             diagnostics.append(Diagnostic(location(ofModule: "proto_tls"),
                 "proto_tls: no TLS server domain: give modparam(\"tls_mgm\", \"certificate\", PATH) and \"private_key\" (or define a server_domain)"))
         }
@@ -122,6 +124,8 @@ struct TLSConfigurationParser {
         return (TLSConfiguration(serverDomains: servers, clientDomains: clients, handshakeTimeoutMs: handshakeTimeoutMs),
                 diagnostics)
     }
+
+    private var errorCount: Int { diagnostics.count(where: { $0.severity == .error }) }
 
     private func order(_ domain: TLSDomain, _ list: [(String, SourceLocation)]) -> Int {
         list.firstIndex { $0.0 == domain.name } ?? Int.max
