@@ -48,5 +48,12 @@ static inline int tandem_verify_keeping_refused_certificate(int preverify, X509_
     }
     return preverify;
 }
+/* SNI: the server name callback (SSL_TLSEXT_ERR_OK to go on) and its argument. */
+typedef int (*tandem_servername_callback)(SSL *ssl, int *alert, void *arg);
+static inline void tandem_ssl_ctx_set_servername_callback(SSL_CTX *ctx, tandem_servername_callback callback, void *arg) {
+    SSL_CTX_set_tlsext_servername_arg(ctx, arg);
+    SSL_CTX_set_tlsext_servername_callback(ctx, callback);
+}
+static inline int tandem_tlsext_err_ok(void) { return SSL_TLSEXT_ERR_OK; }
 static inline X509 *tandem_ssl_refused_certificate(const SSL *ssl) { return (X509 *)SSL_get_ex_data(ssl, 0); }
 #endif

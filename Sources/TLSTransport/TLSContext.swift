@@ -15,8 +15,15 @@ public final class TLSContext: @unchecked Sendable {
     public let configuration: TLSContextConfiguration
     let handle: OpaquePointer
 
+    let selector: ServerNameSelector?
+
     /// Builds the context; throws a ``TLSError`` naming the file or setting OpenSSL refused.
-    public init(_ configuration: TLSContextConfiguration) throws(TLSError) {
+    ///
+    /// Servers: `serverNameSelector` is asked, during a handshake whose ClientHello carries SNI, for the
+    /// context of that name (another `tls_mgm` server domain); the session then continues with that
+    /// context's certificate, CAs and verification mode. Nil from it keeps this context.
+    public init(_ configuration: TLSContextConfiguration,
+                serverNameSelector: (@Sendable (String) -> TLSContext?)? = nil) throws(TLSError) {
         OpenSSLErrorQueue.clear()
         let method = configuration.role == .server ? TLS_server_method() : TLS_client_method()
         guard let handle = SSL_CTX_new(method) else {
@@ -24,7 +31,18 @@ public final class TLSContext: @unchecked Sendable {
         }
         self.configuration = configuration
         self.handle = handle
+        self.selector = serverNameSelector.map(ServerNameSelector.init)
         try configure()
+        if configuration.role == .server, let selector {
+            tandem_ssl_ctx_set_servername_callback(handle, { ssl, _, argument in
+                guard let ssl, let argument, let name = tandem_ssl_get_servername(ssl) else { return tandem_tlsext_err_ok() }
+                let selector = Unmanaged<ServerNameSelector>.fromOpaque(argument).takeUnretainedValue()
+                guard let other = selector.select(String(cString: name)) else { return tandem_tlsext_err_ok() }
+                _ = SSL_set_SSL_CTX(ssl, other.handle)
+                SSL_set_verify(ssl, SSL_CTX_get_verify_mode(other.handle), SSL_CTX_get_verify_callback(other.handle))
+                return tandem_tlsext_err_ok()
+            }, Unmanaged.passUnretained(selector).toOpaque())
+        }
     }
 
     deinit { SSL_CTX_free(handle) }
@@ -152,4 +170,11 @@ public final class TLSContext: @unchecked Sendable {
             throw TLSError(.configuration, "DH parameters \(path) refused", reason: OpenSSLErrorQueue.drain())
         }
     }
+}
+
+/// Holds a server context's SNI selector for OpenSSL's callback (passed unretained: the context keeps it).
+final class ServerNameSelector: Sendable {
+    let select: @Sendable (String) -> TLSContext?
+
+    init(_ select: @escaping @Sendable (String) -> TLSContext?) { self.select = select }
 }

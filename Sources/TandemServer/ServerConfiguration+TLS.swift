@@ -1,3 +1,4 @@
+import Synchronization
 import TLSTransport
 import TandemScript
 
@@ -19,6 +20,9 @@ extension ServerConfiguration {
 struct TLSConfigurationParser {
     let config: ScriptConfig
     var diagnostics: [Diagnostic] = []
+    /// The server domains, filled once all are built: every server context asks it for the domain of a
+    /// ClientHello's SNI name.
+    let sniTable = ServerNameTable()
 
     init(config: ScriptConfig) { self.config = config }
 
@@ -121,6 +125,7 @@ struct TLSConfigurationParser {
                 "proto_tls: no TLS server domain: give modparam(\"tls_mgm\", \"certificate\", PATH) and \"private_key\" (or define a server_domain)"))
         }
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
+        sniTable.set(servers)
         return (TLSConfiguration(serverDomains: servers, clientDomains: clients, handshakeTimeoutMs: handshakeTimeoutMs),
                 diagnostics)
     }
@@ -198,7 +203,12 @@ struct TLSConfigurationParser {
         }
         guard ok else { return nil }
         do {
-            let context = try TLSContext(c)
+            let table = sniTable
+            var selector: (@Sendable (String) -> TLSContext?)?
+            if role == .server {
+                selector = { @Sendable name in table.context(for: name) }
+            }
+            let context = try TLSContext(c, serverNameSelector: selector)
             return TLSDomain(name: name, role: role, matchAddresses: addresses, matchSIPDomains: names,
                              settings: c, context: context)
         } catch {
@@ -234,5 +244,22 @@ struct TLSConfigurationParser {
         }
         if let port, UInt16(port) == nil { return false }
         return !host.isEmpty && host.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" }
+    }
+}
+
+/// The server domains by SNI name, for the contexts' server name callback: the first domain whose
+/// `match_sip_domain` names the host (a bare `*` does not count: it would catch every name).
+final class ServerNameTable: Sendable {
+    private let domains = Mutex<[TLSDomain]>([])
+
+    func set(_ servers: [TLSDomain]) { domains.withLock { $0 = servers } }
+
+    func context(for name: String) -> TLSContext? {
+        domains.withLock { list in
+            list.first { domain in
+                !domain.matchSIPDomains.isEmpty && !domain.matchSIPDomains.allSatisfy { $0 == "*" }
+                    && domain.matches(sipDomain: name)
+            }?.context
+        }
     }
 }

@@ -160,6 +160,24 @@ import Testing
         #expect(failure(of: session)?.code == .handshake)
     }
 
+    @Test func serverSwitchesContextOnSNI() throws {
+        var alternative = try TestCertificates.server(require: false)
+        alternative.certificatePath = try TestCertificates.path("client.pem")  // CN=client.tandem.test
+        alternative.privateKeyPath = try TestCertificates.path("client.key")
+        let other = try TLSContext(alternative)
+        let main = try TLSContext(TestCertificates.server(require: true),
+                                  serverNameSelector: { $0 == "alt.tandem.test" ? other : nil })
+        for (name, subject) in [("alt.tandem.test", "client.tandem.test"), ("localhost", "localhost")] {
+            let server = try main.makeSession(peer: "client")
+            let client = try TLSContext(TestCertificates.client(certificate: nil, serverName: name)).makeSession()
+            pump(client, server)
+            #expect(client.peerCertificate?.subject.contains(subject) == true, "\(name)")
+            #expect(server.serverName == name)
+            // The alternative context does not require a client certificate; the main one does.
+            #expect((server.state == .established) == (name == "alt.tandem.test"), "\(name): \(server.state)")
+        }
+    }
+
     @Test func sniNotSentForIPLiteral() throws {
         let (client, server) = try pair(server: TestCertificates.server(),
                                         client: TestCertificates.client(serverName: "127.0.0.1"))

@@ -78,6 +78,35 @@ struct TLSConfigTests {
         #expect(tls.domain(named: "trunk", role: .client) != nil)
     }
 
+    @Test func serverDomainChosenBySNIDuringHandshake() throws {
+        let loaded = load("""
+            modparam("tls_mgm", "certificate", "\(try TestCertificates.path("server.pem"))")
+            modparam("tls_mgm", "private_key", "\(try TestCertificates.path("server.key"))")
+            modparam("tls_mgm", "require_cert", "0")
+            modparam("tls_mgm", "server_domain", "alt")
+            modparam("tls_mgm", "match_sip_domain", "[alt]*.alt.test")
+            modparam("tls_mgm", "certificate", "[alt]\(try TestCertificates.path("client.pem"))")
+            modparam("tls_mgm", "private_key", "[alt]\(try TestCertificates.path("client.key"))")
+            modparam("tls_mgm", "require_cert", "[alt]0")
+            modparam("tls_mgm", "ca_list", "[alt]\(try TestCertificates.path("ca.pem"))")
+            """)
+        #expect(errors(loaded).isEmpty, "\(loaded.diagnostics)")
+        let tls = try #require(loaded.tls)
+        let accepted = try #require(tls.serverDomain(local: "127.0.0.1:5061"))
+        #expect(accepted.name == "default")
+        var clientSettings = TLSContextConfiguration(role: .client)
+        clientSettings.caListPath = try TestCertificates.path("ca.pem")
+        clientSettings.serverName = "pbx.alt.test"
+        let client = try TLSContext(clientSettings).makeSession()
+        let server = try accepted.context.makeSession(peer: "client")
+        for _ in 0..<10 where client.wantsWrite || server.wantsWrite {
+            _ = try server.receive(ciphertext: client.takeOutput())
+            _ = try client.receive(ciphertext: server.takeOutput())
+        }
+        #expect(client.state == .established && server.state == .established)
+        #expect(client.peerCertificate?.subject.contains("client.tandem.test") == true)  // alt's certificate
+    }
+
     @Test func missingFileNamesPathAndReason() throws {
         let loaded = load("""
             modparam("tls_mgm", "certificate", "/nonexistent/tandem/server.pem")
