@@ -70,6 +70,14 @@ let package = Package(
         .systemLibrary(name: "CAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
         // DNS on the native path: a c-ares channel per worker reactor, shared TTL cache, RFC 3263 locator.
         .target(name: "DNSResolver", dependencies: ["CAres", "Reactor", "TandemAsync"], swiftSettings: strict),
+        // OpenSSL 3 (libssl/libcrypto, system library; typed wrappers for its function-like macros).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // TLS over memory BIOs: contexts from tls_mgm domains, per-connection sessions driven by bytes only.
+        .target(
+            name: "TLSTransport",
+            dependencies: ["COpenSSL", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Operations endpoint: metrics (swift-metrics → Prometheus), /stats and /health over HTTP (NIO).
         .target(
             name: "TandemOperations",
@@ -89,7 +97,7 @@ let package = Package(
             name: "TandemServer",
             dependencies: [
                 "TandemProxy", "TandemScript", "TandemAsync", "PostgresDriver", "MySQLDriver", "HTTPDriver", "MongoDriver", "LDAPDriver", "DNSResolver",
-                "TandemOperations", "SIPCore", "Reactor",
+                "TandemOperations", "SIPCore", "Reactor", "TLSTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -99,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "tandem",
             dependencies: [
-                "TandemServer", "TandemScript", "TandemOperations",
+                "TandemServer", "TandemScript", "TandemOperations", "TLSTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,6 +135,7 @@ let package = Package(
         .testTarget(name: "MongoDriverTests", dependencies: ["MongoDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "LDAPDriverTests", dependencies: ["LDAPDriver", "TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "Reactor", "TandemTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TLSTransportTests", dependencies: ["TLSTransport", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "TandemScriptTests", dependencies: ["TandemScript", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "TandemProxyTests",

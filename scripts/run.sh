@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$TANDEM_ROOT"
 
-BUILD_PACKAGES=(pkg-config libpq-dev libcurl4-openssl-dev libmongoc-dev libldap-dev libmariadb-dev libc-ares-dev sip-tester)
+BUILD_PACKAGES=(pkg-config libpq-dev libcurl4-openssl-dev libmongoc-dev libldap-dev libmariadb-dev libc-ares-dev libssl-dev sip-tester)
 [ "${TANDEM_SKIP_APT:-0}" = 1 ] || ensure_packages "${BUILD_PACKAGES[@]}"
 
 swift build -c release

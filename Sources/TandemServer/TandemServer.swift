@@ -23,6 +23,8 @@ public final class TandemServer: Sendable {
         public var missing: [MissingFeature]
         public var server: TandemServer?
         public var config: ScriptConfig
+        /// The script's TLS domains (`tls_mgm`), contexts built; nil without tls_mgm or with errors.
+        public var tls: TLSConfiguration? = nil
         public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
     }
 
@@ -115,6 +117,9 @@ public final class TandemServer: Sendable {
         let (http, httpProblems) = ServerConfiguration.httpSettings(for: result.config)
         let (ldap, ldapProblems) = LDAPConfiguration.parse(result.config)
         let (dns, dnsProblems) = ServerConfiguration.dnsSettings(for: result.config)
+        let (tls, tlsDiagnostics) = ServerConfiguration.tlsConfiguration(for: result.config)
+        let tlsProblems = tlsDiagnostics.filter { $0.severity == .error }
+        loaded.tls = tls
         let (_, logProblems) = LogConfiguration.format(for: result.config)
         let (drainTime, drainProblems) = ServerConfiguration.drainTime(for: result.config)
         let (operations, operationsProblems) = ServerConfiguration.operations(for: result.config)
@@ -122,6 +127,8 @@ public final class TandemServer: Sendable {
             ? DriverCallChecks.diagnostics(ast: result.ast, databases: databases, ldap: ldap) : []
         let errors = problems + engineProblems + databaseProblems + httpProblems + ldapProblems + logProblems
             + drainProblems + callProblems + dnsProblems + operationsProblems.filter { $0.severity == .error }
+            + tlsProblems
+        loaded.diagnostics += tlsDiagnostics.filter { $0.severity != .error }
         loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
             + ServerConfiguration.ignoredParameters(in: result.config)
             + (engine.map { ServerConfiguration.offloadWarnings(for: $0, config: result.config) } ?? [])

@@ -5,7 +5,7 @@ import ArgumentParser
 struct Tandem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tandem: a stateful SIP proxy with an OpenSIPS-compatible routing script.",
-        subcommands: [Run.self, Check.self, Ctl.self, BenchScript.self],
+        subcommands: [Run.self, Check.self, Ctl.self, BenchScript.self, BenchTLS.self],
         defaultSubcommand: Run.self
     )
 }
