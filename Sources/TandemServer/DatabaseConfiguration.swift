@@ -19,8 +19,9 @@ struct DatabaseConfiguration: Sendable {
     /// N)`, default 256); a query beyond that gets rc -4 at once instead of queueing behind a backlog.
     var queueSize = 256
     /// PostgreSQL queries in flight at once on one pooled connection (`modparam("tandem",
-    /// "db_pipeline_depth", N)`, default 16; libpq pipeline mode): 1 = one query per connection.
-    var pipelineDepth = 16
+    /// "db_pipeline_depth", N)`, default 1; libpq pipeline mode): 1 = one query per connection. Not on
+    /// by default: a slow query delays every query pipelined behind it on its connection.
+    var pipelineDepth = 1
     /// The MongoDB pool of `cache_raw_query("mongodb", …)` (`modparam("cachedb_mongodb", "cachedb_url", …)`).
     var cacheMongo: MongoClientPool?
 

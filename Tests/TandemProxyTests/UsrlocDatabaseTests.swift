@@ -269,6 +269,48 @@ struct UsrlocDatabaseTests {
         #expect(try Self.ask(b.port, "INVITE", user: "nobody", id: "rt-miss") == 404)
     }
 
+    @Test("plain save() with a slow insert suspends transparently: the only worker answers other requests meanwhile")
+    func plainSaveSuspendsTransparently() throws {
+        try Self.freshTable()
+        try PostgresScriptTests.psql("""
+            CREATE OR REPLACE FUNCTION usrloc_test_slow_plain() RETURNS trigger AS $$
+                BEGIN PERFORM pg_sleep(1.0); RETURN NEW; END $$ LANGUAGE plpgsql;
+            DROP TRIGGER IF EXISTS usrloc_test_slow_plain ON location;
+            CREATE TRIGGER usrloc_test_slow_plain BEFORE INSERT ON location FOR EACH ROW
+                WHEN (NEW.username LIKE 'plainslow%') EXECUTE FUNCTION usrloc_test_slow_plain();
+            """)
+        let proxy = try ScriptedProxy(routes: Self.usrloc("single-instance-sql-write-through") + "\n" + Self.routes,
+                                      workers: 1)
+        let registering = try SIPTestClient(proxyPort: proxy.port)
+        let started = Date()
+        try registering.send(Array("""
+            REGISTER sip:127.0.0.1 SIP/2.0\r
+            Via: SIP/2.0/UDP 127.0.0.1:\(registering.port);branch=z9hG4bK-plainslow-1\r
+            From: <sip:plainslow@127.0.0.1>;tag=s\r
+            To: <sip:plainslow@127.0.0.1>\r
+            Call-ID: plainslow-1\r
+            CSeq: 1 REGISTER\r
+            Max-Forwards: 70\r
+            Contact: <sip:plainslow@127.0.0.1:9>\r
+            Expires: 300\r
+            Content-Length: 0\r
+            \r
+
+            """.utf8))
+        usleep(50_000)
+        // The plain save() left the worker while the insert runs: the OPTIONS (a plain is_registered,
+        // itself suspending on its SELECT) is answered before the REGISTER's 200.
+        #expect(try Self.ask(proxy.port, "OPTIONS", user: "nobody", id: "plainslow-opt") == 404)
+        // Order, not a time limit: had the worker waited for the insert, the REGISTER's 200 would
+        // already be here when the OPTIONS answer came.
+        #expect(registering.waitFor(timeout: 0.02) { $0 >= 200 }.match == nil)
+        let registered = registering.waitFor(timeout: 5) { $0 >= 200 }.match?.statusCode
+        let registerDone = Date().timeIntervalSince(started)
+        #expect(registered == 200)
+        #expect(registerDone >= 1.0, "REGISTER answered after \(registerDone) s")
+        #expect(try Self.rows("SELECT username FROM location") == ["plainslow"])
+    }
+
     @Test("async(save()) with a slow insert (400 ms trigger): the only worker answers other requests meanwhile")
     func asyncSaveDoesNotBlock() throws {
         try Self.freshTable()

@@ -759,11 +759,7 @@ struct Compiler {
 
     /// True when usrloc keeps contacts in a database (`working_mode_preset` other than
     /// `single-instance-no-db`, or `db_mode` other than 0): the registrar calls then run on the host.
-    private var usrlocUsesDatabase: Bool {
-        let preset = config.modparam("usrloc", "working_mode_preset").map(Self.configText)
-        let dbMode = config.modparam("usrloc", "db_mode")?.intValue ?? 0
-        return (preset != nil && preset != "single-instance-no-db") || dbMode != 0
-    }
+    private var usrlocUsesDatabase: Bool { RegistrarFunctions.usesDatabase(config) }
 
     /// A registrar call's values: the three declared arguments (absent ones NULL), then its database
     /// plan, which the host computes from the request when the call is made (`ScriptProxy.usrlocPlan`).

@@ -7,6 +7,20 @@ enum RegistrarFunctions {
     /// their database work, under `async()`, and also plainly in a usrloc database mode).
     static let usrlocNames: Set<String> = ["save", "lookup", "is_registered", "registered"]
 
+    /// True when usrloc keeps contacts in a database (`working_mode_preset` other than
+    /// `single-instance-no-db`, or `db_mode` other than 0): the registrar calls then run on the host,
+    /// and called plainly in a request or failure route they suspend transparently while the database works.
+    static func usesDatabase(_ config: ScriptConfig) -> Bool {
+        let preset: String? = config.modparam("usrloc", "working_mode_preset").map { value in
+            switch value {
+            case .int(let v): return String(v)
+            case .string(let s), .word(let s): return s
+            }
+        }
+        let dbMode = config.modparam("usrloc", "db_mode")?.intValue ?? 0
+        return (preset != nil && preset != "single-instance-no-db") || dbMode != 0
+    }
+
     static let specs: [FunctionSpec] = [
         FunctionSpec("append_branch", args: [.string, .any], min: 0, routes: requestFailure, binder: { _, _, args in
             let uri = args.value(0), q = args.value(1)
@@ -19,7 +33,7 @@ enum RegistrarFunctions {
             }
         }),
         FunctionSpec("save", modules: ["registrar"], args: [.string, .string, .string], min: 1, async: true,
-                     routes: RouteKindSet([.request]), binder: { _, _, args in
+                     routes: RouteKindSet([.request]), transparentIf: usesDatabase, binder: { _, _, args in
             let domain = args.value(0), flags = args.value(1), aor = args.value(2)
             let count = args.count
             return { ctx in
@@ -30,7 +44,7 @@ enum RegistrarFunctions {
             }
         }),
         FunctionSpec("lookup", modules: ["registrar"], args: [.string, .string, .string], min: 1, async: true,
-                     routes: requestFailure, binder: { _, _, args in
+                     routes: requestFailure, transparentIf: usesDatabase, binder: { _, _, args in
             let domain = args.value(0), flags = args.value(1), aor = args.value(2)
             let count = args.count
             return { ctx in
@@ -78,6 +92,7 @@ enum RegistrarFunctions {
 
     private static func registeredSpec(_ name: String) -> FunctionSpec {
         FunctionSpec(name, modules: ["registrar"], args: [.string, .string], min: 1, async: true, routes: requestFailure,
+                     transparentIf: usesDatabase,
                      binder: { _, _, args in
             let domain = args.value(0), aor = args.value(1)
             let count = args.count
