@@ -272,24 +272,7 @@ extension Compiler {
 
     private mutating func resumableSwitch(_ subject: Expr, _ cases: [SwitchCase]) -> StmtFn {
         let subj = exprSuspends(subject) ? resumableValue(subject) : compileValue(subject)
-        var flat: [StmtBox] = []
-        var labels: [(ScriptValue, Int)] = []
-        var defaultEntry: Int?
-        for c in cases {
-            if let l = c.label {
-                switch l.kind {
-                case .int(let v): labels.append((.int(v), flat.count))
-                case .string(let s): labels.append((.string(s), flat.count))
-                default: break
-                }
-            } else if defaultEntry == nil {
-                defaultEntry = flat.count
-            }
-            for st in c.body { flat.append(StmtBox(run: compileStatement(st))) }
-        }
-        let body = flat
-        let entries = labels
-        let fallback = defaultEntry ?? body.count
+        let (body, entries, fallback) = flattenSwitch(cases)
         return { ctx in
             var i = -1
             if ctx.resuming {

@@ -341,8 +341,9 @@ struct Compiler {
         return iterate
     }
 
-    private mutating func compileSwitch(_ subject: Expr, _ cases: [SwitchCase]) -> StmtFn {
-        let subj = compileValue(subject)
+    /// A switch's case bodies as one statement list (cases fall through as in OpenSIPS), each label's
+    /// entry index into it, and the `default` entry (the end when there is none).
+    mutating func flattenSwitch(_ cases: [SwitchCase]) -> (body: [StmtBox], entries: [(ScriptValue, Int)], fallback: Int) {
         var flat: [StmtBox] = []
         var labels: [(ScriptValue, Int)] = []
         var defaultEntry: Int?
@@ -358,9 +359,12 @@ struct Compiler {
             }
             for st in c.body { flat.append(StmtBox(run: compileStatement(st))) }
         }
-        let body = flat
-        let entries = labels
-        let fallback = defaultEntry ?? body.count
+        return (flat, labels, defaultEntry ?? flat.count)
+    }
+
+    private mutating func compileSwitch(_ subject: Expr, _ cases: [SwitchCase]) -> StmtFn {
+        let subj = compileValue(subject)
+        let (body, entries, fallback) = flattenSwitch(cases)
         return { ctx in
             let v = subj(&ctx)
             if let stopped = ctx.stoppedFlow {
