@@ -73,6 +73,22 @@ extension System {
         (try? socketOption(fd, level: SOL_SOCKET, name: SO_ERROR)) ?? EBADF
     }
 
+    /// The `RLIMIT_NOFILE` soft and hard limits, nil if `getrlimit` fails.
+    public static func descriptorLimits() -> (soft: Int, hard: Int)? {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        let cap = rlim_t(Int.max)
+        return (Int(min(limit.rlim_cur, cap)), Int(min(limit.rlim_max, cap)))
+    }
+
+    /// Sets the `RLIMIT_NOFILE` soft limit (the hard limit unchanged). False when `setrlimit` refuses.
+    public static func setDescriptorSoftLimit(_ soft: Int) -> Bool {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return false }
+        limit.rlim_cur = min(rlim_t(max(0, soft)), limit.rlim_max)
+        return setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
+    }
+
     /// `RLIMIT_NOFILE` raised to at least `wanted` (up to the hard limit). Returns the soft limit in force.
     @discardableResult
     public static func raiseDescriptorLimit(to wanted: Int) -> Int {

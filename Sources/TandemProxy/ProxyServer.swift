@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import Reactor
 import Synchronization
@@ -42,16 +43,7 @@ public final class ProxyServer: Sendable {
             let probe = try System.listeningStreamSocket(address, reusePort: false, backlog: 1)
             try? System.close(probe)
         }
-        if !settings.tcpListen.isEmpty {
-            // Every connection is a descriptor: make room for tcp_max_connections beside the rest.
-            let wanted = settings.stream.maxConnections + 1_024
-            let limit = System.raiseDescriptorLimit(to: wanted)
-            if limit < wanted {
-                logger.warning("file descriptor limit below tcp_max_connections + 1024; raise it (ulimit -n) or lower tcp_max_connections", metadata: [
-                    "limit": "\(limit)", "tcp_max_connections": "\(settings.stream.maxConnections)",
-                ])
-            }
-        }
+        if !settings.tcpListen.isEmpty { try fitDescriptorLimit(settings) }
         let socketsPerWorker: [[UDPSocket]]
         switch settings.socketLayout {
         case .shared:
@@ -106,6 +98,31 @@ public final class ProxyServer: Sendable {
     }
 
     /// Opens and binds one listen socket with the configured receive buffer and the ICMP error queue on.
+    /// Makes room for `tcp_max_connections` descriptors beside the rest (``DescriptorBudget``): the
+    /// `RLIMIT_NOFILE` soft limit goes up to the hard limit when it is too low (logged); a hard limit too
+    /// low fails the start with an error naming the limit and the count needed.
+    private func fitDescriptorLimit(_ settings: ProxySettings) throws(IOError) {
+        guard let limits = System.descriptorLimits() else { return }
+        let needed = DescriptorBudget.needed(maxConnections: settings.stream.maxConnections)
+        switch DescriptorBudget.plan(soft: limits.soft, hard: limits.hard, needed: needed) {
+        case .enough:
+            return
+        case .raise(let from, let to):
+            guard System.setDescriptorSoftLimit(to) else {
+                throw IOError(errno: EPERM, function: DescriptorBudget.message(limit: from, needed: needed,
+                                                                                 maxConnections: settings.stream.maxConnections))
+            }
+            logger.info("raised the RLIMIT_NOFILE soft limit to the hard limit to fit tcp_max_connections", metadata: [
+                "from": "\(from)", "to": "\(to)", "needed": "\(needed)",
+                "tcp_max_connections": "\(settings.stream.maxConnections)",
+            ])
+        case .insufficient(let hard):
+            let text = DescriptorBudget.message(limit: hard, needed: needed, maxConnections: settings.stream.maxConnections)
+            logger.error("\(text)")
+            throw IOError(errno: EMFILE, function: text)
+        }
+    }
+
     private static func openSocket(_ address: SocketAddress, reusePort: Bool,
                                    settings: ProxySettings) throws(IOError) -> UDPSocket {
         let socket = try UDPSocket(bindingTo: address, reusePort: reusePort,
