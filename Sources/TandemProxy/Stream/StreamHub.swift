@@ -37,6 +37,9 @@ public final class StreamHub: Sendable {
         var byKey: [Key: UInt64] = [:]
         /// Extra keys of a connection (RFC 5923 aliases), removed with it.
         var aliases: [UInt64: [Key]] = [:]
+        /// Peers a worker is opening a connection to (claimed before its connect starts, cleared when
+        /// the connection enters the table or the connect could not start).
+        var claims: [Key: Int] = [:]
     }
 
     /// A worker's stream side and the handle to reach its thread.
@@ -86,8 +89,34 @@ public final class StreamHub: Sendable {
     func insert(_ entry: Entry) {
         table.withLock { table in
             table.byID[entry.id] = entry
-            table.byKey[Key(remote: entry.remote, transport: entry.transport)] = entry.id
+            let key = Key(remote: entry.remote, transport: entry.transport)
+            table.byKey[key] = entry.id
+            table.claims[key] = nil
         }
+    }
+
+    /// The worker that sends to `remote`: the owner of the open connection to it, else the worker
+    /// already opening one, else `worker`, which then claims the peer and must open the connection
+    /// (or ``releaseClaim(_:transport:)`` when it cannot). So two workers relaying to the same next hop
+    /// at once end with one connection: the second hands its message to the first.
+    func sender(for remote: SocketAddress, transport: SIPTransport = .tcp, worker: Int) -> Int {
+        table.withLock { table in
+            let key = Key(remote: remote, transport: transport)
+            if let id = table.byKey[key], let entry = table.byID[id] { return entry.worker }
+            if let claimant = table.claims[key] { return claimant }
+            table.claims[key] = worker
+            return worker
+        }
+    }
+
+    /// Drops a claim whose connect did not start (the next sender opens anew).
+    func releaseClaim(_ remote: SocketAddress, transport: SIPTransport = .tcp) {
+        _ = table.withLock { $0.claims.removeValue(forKey: Key(remote: remote, transport: transport)) }
+    }
+
+    /// Drops every claim of a worker that stops.
+    func releaseClaims(of worker: Int) {
+        table.withLock { table in table.claims = table.claims.filter { $0.value != worker } }
     }
 
     /// Makes the connection to `peer` reachable as `alias` too (RFC 5923 Via `alias`).
@@ -137,6 +166,7 @@ public final class StreamHub: Sendable {
 
     func detach(index: Int) {
         _ = slots.withLock { $0.removeValue(forKey: index) }
+        releaseClaims(of: index)
     }
 
     /// Runs `body` on the thread of worker `index` with its stream side; false if that worker is gone.

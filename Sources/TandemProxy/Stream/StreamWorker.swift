@@ -73,9 +73,13 @@ final class StreamWorker: @unchecked Sendable {
 
     /// Sends `bytes` to `remote` over the connection to it (any worker's; opened from here when there
     /// is none), for the TCP socket `socketIndex`. False when it cannot be sent or queued.
+    /// The worker that owns the connection, or is opening one, gets the message
+    /// (``StreamHub/sender(for:transport:worker:)``): one connection per peer even when two workers
+    /// relay to it at the same moment.
     func send(_ bytes: [UInt8], to remote: SocketAddress, socketIndex: Int) -> Bool {
-        if let entry = hub.connection(to: remote), entry.worker != context.index {
-            let sent = hub.dispatch(to: entry.worker) { worker in
+        let sender = hub.sender(for: remote, worker: context.index)
+        if sender != context.index {
+            let sent = hub.dispatch(to: sender) { worker in
                 _ = worker.sendHere(bytes, to: remote, socketIndex: socketIndex)
             }
             if sent { return true }
@@ -88,7 +92,10 @@ final class StreamWorker: @unchecked Sendable {
         if let entry = hub.connection(to: remote), let connection = connections[entry.id], !connection.closed {
             return write(bytes, on: connection)
         }
-        guard let connection = open(to: remote, socketIndex: socketIndex) else { return false }
+        guard let connection = open(to: remote, socketIndex: socketIndex) else {
+            hub.releaseClaim(remote)
+            return false
+        }
         return write(bytes, on: connection)
     }
 
