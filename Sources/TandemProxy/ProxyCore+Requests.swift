@@ -81,6 +81,22 @@ extension ProxyCore {
         streams.addAlias(alias, forPeer: source)
     }
 
+    /// `force_tcp_alias([port])`: the stream connection the request came on becomes reachable at the
+    /// source IP and `port` (default: the top Via's port, 5060 when it has none), so requests toward that
+    /// address reuse it while it stays open (RFC 5923 for this peer only, whatever `tcp_accept_aliases`
+    /// says). -1 for a request that did not come over a stream, or a port out of range.
+    public func forceTCPAlias(_ context: RequestContext, port: Int?) -> Int32 {
+        let transport = settings.transport(at: context.socketIndex)
+        guard transport.isReliable,
+              streams.connection(to: context.source, transport: transport) != nil else { return -1 }
+        let aliasPort: Int
+        if let port { aliasPort = port } else { aliasPort = Int((try? context.message.topVia())?.port ?? 5060) }
+        guard (1...65_535).contains(aliasPort) else { return -1 }
+        let alias = context.source.withPort(UInt16(aliasPort))
+        if alias != context.source { streams.addAlias(alias, forPeer: context.source, transport: transport) }
+        return 1
+    }
+
     /// RFC 3261 §18.2.1 and RFC 3581: remember in the top Via where the request really came from
     /// (`received` when the sent-by host is not the source address, `rport` filled in when asked for).
     /// A Via that does not parse is left alone (replies then go to `source`).

@@ -48,6 +48,7 @@ final class RequestProxyAdapter: ScriptProxy {
         context.forcedSocketIndex = index
         return 1
     }
+    func forceTCPAlias(port: Int?) -> Int { Int(core.forceTCPAlias(context, port: port)) }
     func tWasCancelled() -> Bool { core.wasCancelled(context) }
 
     func tLocalReplied(_ which: LocalReplyScope) -> Bool {

@@ -630,7 +630,11 @@ struct Parser {
             }
             var args: [Expr] = []
             var argsHeight = 0
-            if !isPunct(.rparen) {
+            // `force_send_socket(tcp:10.0.0.1:5060)`: OpenSIPS takes the socket as a bare literal.
+            if name == "force_send_socket", let literal = socketLiteral() {
+                args.append(Expr(kind: .string(literal), location: t.location))
+            }
+            if args.isEmpty, !isPunct(.rparen) {
                 repeat {
                     // An empty positional argument (`f(a, , c)`) leaves an optional parameter out.
                     if isPunct(.comma) || (isPunct(.rparen) && !args.isEmpty) {
@@ -665,6 +669,38 @@ struct Parser {
 }
 
 extension Parser {
+    /// Protocols a bare socket literal (`proto:host[:port]`) starts with.
+    static let socketProtocols: Set<String> = ["udp", "tcp", "tls", "sctp", "ws", "wss", "bin", "hep_udp", "hep_tcp"]
+
+    /// A bare socket literal up to the closing parenthesis (`tcp:127.0.0.1:5060`, `udp:[::1]:5060`,
+    /// `10.0.0.1:5060`), consumed and returned as its source text; nil (nothing consumed) when the
+    /// argument is anything else.
+    mutating func socketLiteral() -> String? {
+        let startsLiteral: Bool
+        switch tok.kind {
+        case .identifier(let word):
+            if case .punct(.colon) = peekKind() { startsLiteral = Parser.socketProtocols.contains(word.lowercased()) }
+            else { startsLiteral = false }
+        case .address:
+            if case .punct(.rparen) = peekKind() { startsLiteral = true }
+            else if case .punct(.colon) = peekKind() { startsLiteral = true }
+            else { startsLiteral = false }
+        default:
+            startsLiteral = false
+        }
+        guard startsLiteral else { return nil }
+        var end = p
+        while end < tokens.count - 1 {
+            if case .punct(.rparen) = tokens[end].kind { break }
+            if case .eof = tokens[end].kind { return nil }
+            end += 1
+        }
+        let first = tokens[p], last = tokens[end - 1]
+        guard end > p, first.buffer == last.buffer, first.line == last.line else { return nil }
+        p = end
+        return String(decoding: buffers[first.buffer][first.start..<last.end], as: UTF8.self)
+    }
+
     /// Boolean words of OpenSIPS 3.6 in expressions (`$msg.flag(X) = off;`): 1, 0, or nil for other words.
     /// Kept out of line so the recursive expression parser's frame stays small.
     @inline(never)

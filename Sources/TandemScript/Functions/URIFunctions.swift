@@ -29,6 +29,14 @@ enum URIFunctions {
             let socket = args.value(0)
             return { ctx in ctx.proxy.forceSendSocket(socket(&ctx).stringValue) }
         }),
+        // `force_tcp_alias([port])`: requests toward the source IP and the Via port (or `port`) reuse the
+        // stream connection this request came on (RFC 5923 behaviour for this one peer).
+        FunctionSpec("force_tcp_alias", args: [.int], min: 0, routes: RouteKindSet([.request, .failure, .branch]),
+                     binder: { _, _, args in
+            if args.isEmpty { return { ctx in ctx.proxy.forceTCPAlias(port: nil) } }
+            let port = args.value(0)
+            return { ctx in ctx.proxy.forceTCPAlias(port: port(&ctx).intValue) }
+        }),
         FunctionSpec("force_rport", routes: RouteKindSet([.request, .failure, .branch]), binder: { _, _, _ in
             { ctx in ctx.proxy.forceRport() }
         }),

@@ -30,6 +30,9 @@ public protocol ScriptProxy: AnyObject {
     func forceRport() -> Int
     /// `force_send_socket([proto:]IP[:port])`: 1 when the socket is one of ours, -1 otherwise.
     func forceSendSocket(_ socket: String) -> Int
+    /// `force_tcp_alias([port])`: 1 when the request came over a stream connection (now reachable at
+    /// the source IP and `port`, or the top Via's port), -1 otherwise.
+    func forceTCPAlias(port: Int?) -> Int
     /// `t_was_cancelled()`: a CANCEL arrived for the transaction.
     func tWasCancelled() -> Bool
     /// `t_local_replied(which)`.
@@ -79,6 +82,8 @@ public protocol ScriptProxy: AnyObject {
 extension ScriptProxy {
     /// Default: no socket can be forced.
     public func forceSendSocket(_ socket: String) -> Int { -1 }
+    /// Default: no stream connections.
+    public func forceTCPAlias(port: Int?) -> Int { -1 }
 
     /// Default: external functions are not available synchronously.
     public func invoke(_ call: ExternalCall, context: inout ExecutionContext) -> Int { -1 }
