@@ -47,6 +47,12 @@ struct ProxyBranch: Sendable {
     struct Failover: Sendable {
         var message: SIPMessage
         var targets: [SocketAddress]
+        /// The socket the request came in on: a target that needs another socket (another address
+        /// family) gets the double Record-Route for it (`enable_double_rr`).
+        var incoming: Int? = nil
+        /// The next hop's transport (URI or DNS; nil: UDP) and the forced socket, if any.
+        var transport: SIPTransport? = nil
+        var forced: Int? = nil
     }
 
     /// The branch's flags (`setbflag`) as the branch route left them; a failure route sees them as `$bf`.

@@ -22,19 +22,25 @@ extension ProxyCore {
         state.branches[index].failover = nil
         let branchID = Branch.generate()
         var outgoing = failover.message
-        prepareForForwarding(&outgoing, branch: branchID, socketIndex: failed.socketIndex)
+        // The next target may need another socket (another address family): the one of the branch's
+        // transport for its family, and the double Record-Route that goes with a change of socket.
+        let socketIndex = failoverSocket(failover, failedSocket: failed.socketIndex, next: next)
+        prepareForForwarding(&outgoing, branch: branchID, socketIndex: socketIndex, incoming: failover.incoming)
         let bytes = outgoing.serialize()
         clientTable.set(ClientKey(branch: branchID, isCancel: false), txn)
         rememberSilentBranch(branchID, destination: next)
         let timers = branchTimers(state: state)
+        let reliable = settings.transport(at: socketIndex).isReliable
         let machine: ProxyBranch.Machine = txn.isInvite
-            ? .invite(InviteClientTransaction(settings: timers, reliable: false, usesTimerC: true))
-            : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: false))
+            ? .invite(InviteClientTransaction(settings: timers, reliable: reliable, usesTimerC: true))
+            : .nonInvite(NonInviteClientTransaction(settings: timers, reliable: reliable))
         var branch = ProxyBranch(branchID: branchID, machine: machine, request: bytes, destination: next,
-                                 socketIndex: failed.socketIndex)
+                                 socketIndex: socketIndex)
         branch.flags = failed.flags
         if failover.targets.count > 1 {
-            branch.failover = ProxyBranch.Failover(message: failover.message, targets: Array(failover.targets.dropFirst()))
+            var rest = failover
+            rest.targets = Array(failover.targets.dropFirst())
+            branch.failover = rest
         }
         state.branches.append(branch)
         counters.clientTransactionsCreated.add(1, ordering: .relaxed)
@@ -42,6 +48,16 @@ extension ProxyCore {
         logger.debug("next hop failed; DNS failover to the next target",
                      metadata: Self.metadata(for: txn, state: state, branch: state.branches.count - 1))
         _ = clientEvent(.start, branch: state.branches.count - 1, response: nil, txn: txn, state: &state, worker: worker)
-        worker.send(bytes, to: next, socketIndex: failed.socketIndex)  // held until the lock is released
+        worker.send(bytes, to: next, socketIndex: socketIndex)  // held until the lock is released
+    }
+
+    /// The socket a failover branch leaves from: the failed branch's when it suits the next target's
+    /// family (or was forced), else the socket of the branch's transport for that family.
+    func failoverSocket(_ failover: ProxyBranch.Failover, failedSocket: Int, next: SocketAddress) -> Int {
+        if failover.forced != nil || settings.socketAddress(at: failedSocket)?.family == next.family {
+            return failedSocket
+        }
+        let transport = failover.transport ?? settings.transport(at: failedSocket)
+        return settings.outgoingSocket(for: transport, family: next.family, incoming: failover.incoming ?? failedSocket)
     }
 }

@@ -130,10 +130,12 @@ extension ProxyCore {
             var inputs = inputs
             inputs.transport = transport
             inputs.forcedSocketIndex = context.forcedSocketIndex
-            lookup.whenDone { [weak self, txn, inputs] location in
+            lookup.whenDone(withTransport: { [weak self, txn, inputs] location, located in
+                var branchInputs = inputs
+                if branchInputs.transport == nil { branchInputs.transport = located }
                 self?.lookupFinished(location, txn: txn, method: method, message: message, flags: flags,
-                                     inputs: inputs, worker: worker)
-            }
+                                     inputs: branchInputs, worker: worker)
+            })
         }
         // Sent with the lock released. Nothing can reach a branch before its request left: a reply
         // needs the request, its timers run on this worker, and a CANCEL only marks it (no provisional yet).
@@ -199,6 +201,11 @@ extension ProxyCore {
         var flags: UInt64 = 0
         /// The listen socket it leaves from (its transport is the next hop's).
         var socketIndex: Int
+        /// The socket the request came in on (double Record-Route on failover).
+        var incoming: Int? = nil
+        /// The next hop's transport (URI or DNS; nil: UDP) and the `force_send_socket()` socket.
+        var transport: SIPTransport? = nil
+        var forced: Int? = nil
     }
 
     /// Adds the client transaction of `branch` to the transaction (its timers armed; nothing sent).
@@ -212,7 +219,9 @@ extension ProxyCore {
         var proxyBranch = ProxyBranch(branchID: branch.branchID, machine: machine, request: branch.bytes,
                                       destination: branch.target, socketIndex: branch.socketIndex)
         if !branch.alternates.isEmpty {
-            proxyBranch.failover = ProxyBranch.Failover(message: branch.message, targets: branch.alternates)
+            proxyBranch.failover = ProxyBranch.Failover(message: branch.message, targets: branch.alternates,
+                                                        incoming: branch.incoming, transport: branch.transport,
+                                                        forced: branch.forced)
         }
         proxyBranch.flags = branch.flags
         state.branches.append(proxyBranch)
@@ -248,7 +257,8 @@ extension ProxyCore {
                                                  incoming: inputs.socketIndex)
             let branch = PreparedBranch(branchID: branchID, bytes: bytes, target: first,
                                         alternates: Array(targets.dropFirst()), message: message,
-                                        flags: flags, socketIndex: socketIndex)
+                                        flags: flags, socketIndex: socketIndex, incoming: inputs.socketIndex,
+                                        transport: inputs.transport, forced: inputs.forcedSocketIndex)
             clientTable.set(ClientKey(branch: branchID, isCancel: false), txn)
             rememberSilentBranch(branchID, destination: first)
             let (added, post) = locked(txn, worker: worker) { state -> (Bool, PostAction) in
@@ -327,16 +337,17 @@ extension ProxyCore {
         }
         switch relayTarget(message: branchMessage, destinationURI: branchDestination, override: destination,
                            context: context, repliesOnRefusal: repliesOnRefusal) {
-        case .address(let target, let alternates):
+        case .address(let target, let alternates, let located):
             let branchID = Branch.generate()
             let transport = nextHopTransport(message: branchMessage, destinationURI: branchDestination,
-                                             override: destination)
+                                             override: destination) ?? located
             let (bytes, socketIndex) = forwarded(branchMessage, branch: branchID, transport: transport,
                                                  forced: context.forcedSocketIndex, family: target.family,
                                                  incoming: context.socketIndex)
             return .ready(PreparedBranch(branchID: branchID, bytes: bytes, target: target,
                                          alternates: alternates, message: branchMessage, flags: branchFlags,
-                                         socketIndex: socketIndex))
+                                         socketIndex: socketIndex, incoming: context.socketIndex,
+                                         transport: transport, forced: context.forcedSocketIndex))
         case .pending(let lookup):
             return .pending(lookup, message: branchMessage, flags: branchFlags,
                             transport: nextHopTransport(message: branchMessage, destinationURI: branchDestination,
@@ -352,7 +363,8 @@ extension ProxyCore {
     /// Where a relayed request goes: an address now (a literal or a cached name, with the other
     /// targets of its DNS set for failover), a lookup in flight, or a refusal as the relay outcome.
     enum RelayTarget {
-        case address(SocketAddress, alternates: [SocketAddress])
+        /// `transport`: the one DNS chose (NAPTR/SRV) when the URI named none; nil for UDP.
+        case address(SocketAddress, alternates: [SocketAddress], transport: SIPTransport?)
         case pending(PendingLocation)
         case refused(RelayOutcome)
     }
@@ -363,12 +375,14 @@ extension ProxyCore {
                              context: RequestContext, repliesOnRefusal: Bool = true) -> RelayTarget {
         switch nextHop(message: message, destinationURI: destinationURI, override: destination) {
         case .address(let address):
-            return .address(address, alternates: [])
+            return .address(address, alternates: [], transport: nil)
         case .name(let host, let port, let secure):
-            let lookup = locateNextHop(host: host, port: port, secure: secure, worker: context.worker)
+            let named = nextHopTransport(message: message, destinationURI: destinationURI, override: destination)
+            let lookup = locateNextHop(host: host, port: port, secure: secure, transport: named,
+                                       worker: context.worker)
             guard let location = lookup.immediate else { return .pending(lookup) }
             if case .targets(let targets) = location, let first = targets.first {
-                return .address(first, alternates: Array(targets.dropFirst()))
+                return .address(first, alternates: Array(targets.dropFirst()), transport: lookup.transport)
             }
             refuseHostName(host, context: context, replies: repliesOnRefusal)
             return .refused(.hostNameRefused)
@@ -382,16 +396,18 @@ extension ProxyCore {
     /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
     func forwardStatelessly(_ context: RequestContext, to destination: String?) -> RelayOutcome {
         let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
-        let transport = nextHopTransport(message: context.message, destinationURI: context.destinationURI,
-                                         override: destination)
-        let forward = { (family: SocketAddress.Family) -> (bytes: [UInt8], socketIndex: Int) in
-            self.forwarded(context.message, branch: Branch.derived(from: incoming), transport: transport,
-                           forced: context.forcedSocketIndex, family: family, incoming: context.socketIndex)
+        let named = nextHopTransport(message: context.message, destinationURI: context.destinationURI,
+                                     override: destination)
+        // The request as it is now (the route may go on changing the context after this).
+        let message = context.message, forced = context.forcedSocketIndex, incomingSocket = context.socketIndex
+        let forward = { (family: SocketAddress.Family, located: SIPTransport?) -> (bytes: [UInt8], socketIndex: Int) in
+            self.forwarded(message, branch: Branch.derived(from: incoming), transport: named ?? located,
+                           forced: forced, family: family, incoming: incomingSocket)
         }
         switch relayTarget(message: context.message, destinationURI: context.destinationURI, override: destination,
                            context: context) {
-        case .address(let target, _):
-            let (bytes, socketIndex) = forward(target.family)
+        case .address(let target, _, let located):
+            let (bytes, socketIndex) = forward(target.family, located)
             guard context.worker.send(bytes, to: target, socketIndex: socketIndex) else {
                 logger.warning("cannot send request to next hop", metadata: Self.metadata(for: context.message).merging(
                     [LogMetadataKey.destination: .string("\(target)")]) { _, new in new })
@@ -400,12 +416,12 @@ extension ProxyCore {
         case .pending(let lookup):
             // Sent when the name is located; dropped if it is not (no transaction to answer).
             let worker = context.worker
-            let (bytes, socketIndex) = forward(context.source.family)
-            lookup.whenDone { location in
+            lookup.whenDone(withTransport: { location, located in
                 if case .targets(let targets) = location, let first = targets.first {
+                    let (bytes, socketIndex) = forward(first.family, located)
                     worker.send(bytes, to: first, socketIndex: socketIndex)
                 }
-            }
+            })
         case .refused(let outcome):
             return outcome
         }

@@ -85,7 +85,9 @@ extension ProxyCore {
         guard let destination = MessageBuilders.responseAddress(for: next, source: nil) else {
             // Our stamp gives every Via we relayed a request for an address; a sent-by name without one
             // is located as RFC 3263 §5 says (port given: A/AAAA; else SRV), never with getaddrinfo.
-            let lookup = locateNextHop(host: next.maddr ?? next.host, port: next.port, secure: false, worker: worker)
+            let lookup = locateNextHop(host: next.maddr ?? next.host, port: next.port, secure: false,
+                                       transport: SIPTransport(rawValue: next.transport.lowercased()) ?? .udp,
+                                       worker: worker)
             lookup.whenDone { [weak self] location in
                 guard case .targets(let targets) = location, let first = targets.first else {
                     self?.counters.hostNamesRefused.add(1, ordering: .relaxed)

@@ -85,6 +85,15 @@ extension ProxySettings {
         socketIndex >= listen.count && socketIndex < socketCount ? .tcp : .udp
     }
 
+    /// The transports the proxy has listen sockets for, as RFC 3263 server location names them.
+    var locatorTransports: Set<SIPLocatorTransport> {
+        var transports: Set<SIPLocatorTransport> = []
+        for index in 0..<socketCount {
+            if let transport = SIPLocatorTransport(rawValue: transport(at: index).rawValue) { transports.insert(transport) }
+        }
+        return transports
+    }
+
     /// The local address of listen socket `socketIndex`.
     public func socketAddress(at socketIndex: Int) -> SocketAddress? {
         if socketIndex >= 0 && socketIndex < listen.count { return listen[socketIndex] }
