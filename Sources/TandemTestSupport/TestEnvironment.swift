@@ -29,6 +29,11 @@ public enum TestEnvironment {
     public static var dnsSRVPorts: [UInt16] {
         (value("TANDEM_TEST_DNS_SRV_PORTS") ?? "").split(separator: " ").compactMap { UInt16($0) }
     }
+    /// `TANDEM_TEST_DNS_TCP_PORTS`: ports Q1 Q2 Q3 of the TCP/TLS SRV records (nothing listens on Q1;
+    /// `_sip._tcp.tcpsrv.test.tandem` → t1:Q2, `_sips._tcp.tcpsrv.test.tandem` → t1:Q3).
+    public static var dnsTCPPorts: [UInt16] {
+        (value("TANDEM_TEST_DNS_TCP_PORTS") ?? "").split(separator: " ").compactMap { UInt16($0) }
+    }
     /// `TANDEM_TEST_DNS_AUTH_SERVER`: the authoritative dnsmasq (`127.0.0.1:PORT`) of zone `soa.tandem`,
     /// whose NXDOMAIN answers carry the zone's SOA (TTL and MINIMUM 7 s).
     public static var dnsAuthServer: String? { value("TANDEM_TEST_DNS_AUTH_SERVER") }

@@ -5,6 +5,13 @@
 #   t1/t2/t3.test.tandem     A 127.0.0.1
 #   _sip._udp.srv.test.tandem  SRV 10 1 t1:P1, 10 3 t2:P2, 20 1 t3:P3 (P1..P3: spare UDP ports)
 #   naptr.test.tandem        NAPTR 10 10 "S" "SIP+D2U" "" _sip._udp.srv.test.tandem
+#   TCP/TLS (RFC 3263 §4.1; Q1 Q2 Q3: spare TCP ports, nothing listens on Q1):
+#   _sip._tcp.tcpsrv.test.tandem    SRV 10 1 t1:Q2
+#   _sips._tcp.tcpsrv.test.tandem   SRV 10 1 t1:Q3
+#   tcpnaptr.test.tandem     NAPTR 5 10 "S" "SIPS+D2T" _sips._tcp.tcpsrv, 10 10 "S" "SIP+D2T" _sip._tcp.tcpsrv,
+#                            20 10 "S" "SIP+D2U" _sip._udp.srv (best supported one wins)
+#   _sip._tcp.tcpfail.test.tandem   SRV 10 1 t1:Q1 (refuses), 20 1 t2:Q2
+#   _sip._udp.both.test.tandem / _sip._tcp.both.test.tandem  SRV 10 1 t1:P1 / t1:Q2 (no NAPTR)
 # Any other name under test.tandem is NXDOMAIN. Every answer has TTL TANDEM_TEST_DNS_TTL (default 2 s).
 # These NXDOMAIN/NODATA answers carry no SOA (dnsmasq's --local answers), so a second dnsmasq, in
 # authoritative mode (it refuses every other domain), serves zone soa.tandem on its own port:
@@ -13,7 +20,7 @@
 # Usage: dns.sh start|stop|env
 # Env out: TANDEM_TEST_DNS_SERVER (127.0.0.1:PORT), TANDEM_TEST_DNS_PID (for SIGSTOP/SIGCONT),
 #   TANDEM_TEST_DNS_TTL, TANDEM_TEST_DNS_LOG (query log), TANDEM_TEST_DNS_SRV_PORTS ("P1 P2 P3"),
-#   TANDEM_TEST_DNS_AUTH_SERVER (127.0.0.1:PORT, zone soa.tandem)
+#   TANDEM_TEST_DNS_AUTH_SERVER (127.0.0.1:PORT, zone soa.tandem), TANDEM_TEST_DNS_TCP_PORTS ("Q1 Q2 Q3")
 # Env in: TANDEM_TEST_DNS_PORT (use this port instead of searching from 25353), TANDEM_TEST_DNS_TTL.
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
@@ -25,7 +32,7 @@ TTL="${TANDEM_TEST_DNS_TTL:-2}"
 D=test.tandem
 
 start() {
-    local t0 port pid p1 p2 p3 authport
+    local t0 port pid p1 p2 p3 q1 q2 q3 authport
     t0=$(now_s)
     [ -x "$DNSMASQ" ] || die "$DNSMASQ not found (install dnsmasq-base)"
     stop_quiet
@@ -33,6 +40,7 @@ start() {
     mkdir -p "$DIR"
     port=${TANDEM_TEST_DNS_PORT:-$(free_port 25353)}
     p1=$(free_port 25071); p2=$(free_port $((p1 + 1))); p3=$(free_port $((p2 + 1)))
+    q1=$(free_port 25171); q2=$(free_port $((q1 + 1))); q3=$(free_port $((q2 + 1)))
     "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
         --listen-address=127.0.0.1 --bind-interfaces --port="$port" --user=root --group=root \
         --pid-file="$DIR/dnsmasq.pid" --cache-size=0 --local-ttl="$TTL" --neg-ttl="$TTL" \
@@ -42,6 +50,12 @@ start() {
         --srv-host=_sip._udp.srv.$D,t1.$D,$p1,10,1 --srv-host=_sip._udp.srv.$D,t2.$D,$p2,10,3 \
         --srv-host=_sip._udp.srv.$D,t3.$D,$p3,20,1 \
         --naptr-record=naptr.$D,10,10,S,SIP+D2U,,_sip._udp.srv.$D \
+        --srv-host=_sip._tcp.tcpsrv.$D,t1.$D,$q2,10,1 --srv-host=_sips._tcp.tcpsrv.$D,t1.$D,$q3,10,1 \
+        --naptr-record=tcpnaptr.$D,5,10,S,SIPS+D2T,,_sips._tcp.tcpsrv.$D \
+        --naptr-record=tcpnaptr.$D,10,10,S,SIP+D2T,,_sip._tcp.tcpsrv.$D \
+        --naptr-record=tcpnaptr.$D,20,10,S,SIP+D2U,,_sip._udp.srv.$D \
+        --srv-host=_sip._tcp.tcpfail.$D,t1.$D,$q1,10,1 --srv-host=_sip._tcp.tcpfail.$D,t2.$D,$q2,20,1 \
+        --srv-host=_sip._udp.both.$D,t1.$D,$p1,10,1 --srv-host=_sip._tcp.both.$D,t1.$D,$q2,10,1 \
         >"$DIR/dnsmasq.log" 2>&1 &
     pid=$!
     echo "$pid" >"$DIR/pid"
@@ -61,7 +75,7 @@ start() {
     write_env "$DIR/env" \
         TANDEM_TEST_DNS_SERVER="127.0.0.1:$port" TANDEM_TEST_DNS_PID="$pid" TANDEM_TEST_DNS_TTL="$TTL" \
         TANDEM_TEST_DNS_LOG="$DIR/queries.log" TANDEM_TEST_DNS_SRV_PORTS="$p1 $p2 $p3" \
-        TANDEM_TEST_DNS_AUTH_SERVER="127.0.0.1:$authport"
+        TANDEM_TEST_DNS_AUTH_SERVER="127.0.0.1:$authport" TANDEM_TEST_DNS_TCP_PORTS="$q1 $q2 $q3"
     log "dnsmasq ready on 127.0.0.1:$port (zone $D, TTL $TTL s), authoritative soa.tandem on $authport in $(elapsed_since "$t0") s"
 }
 

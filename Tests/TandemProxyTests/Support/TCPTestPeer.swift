@@ -110,9 +110,10 @@ final class TCPTestListener {
     let fd: Int32
     let port: UInt16
 
-    init() throws {
-        fd = try System.listeningStreamSocket(SocketAddress(ip: "127.0.0.1", port: Ports.free())!, reusePort: false)
-        port = try System.localAddress(of: fd).port
+    /// Listens on `ip`:`port` (a free port when nil).
+    init(ip: String = "127.0.0.1", port: UInt16? = nil) throws {
+        fd = try System.listeningStreamSocket(SocketAddress(ip: ip, port: port ?? Ports.free())!, reusePort: false)
+        self.port = try System.localAddress(of: fd).port
     }
 
     deinit { Glibc.close(fd) }
@@ -161,4 +162,34 @@ func tcpRequest(_ method: String, uri: String = "sip:bob@127.0.0.1:9", port: UIn
         + "CSeq: \(cseq) \(method)\r\nMax-Forwards: 70\r\n"
         + "Contact: <sip:alice@127.0.0.1:\(port);transport=tcp>\r\n"
         + extraHeaders + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+}
+
+/// Many idle TCP connections to 127.0.0.1:`port`, opened without blocking (connects started in a
+/// bounded loop; the kernel completes them while the proxy accepts). Closed on `close()` or deinit.
+final class IdleTCPConnections {
+    private(set) var fds: [Int32] = []
+
+    /// Starts up to `count` connects within `seconds`.
+    init(count: Int, port: UInt16, seconds: Double = 20) {
+        let target = SocketAddress(ip: "127.0.0.1", port: port)!
+        let deadline = Date().addingTimeInterval(seconds)
+        fds.reserveCapacity(count)
+        while fds.count < count && Date() < deadline {
+            if let (fd, _) = try? System.connectStream(to: target) { fds.append(fd) } else { usleep(1_000) }
+        }
+    }
+
+    deinit { close() }
+
+    /// Connections still open from this side (SO_ERROR clear and no hang-up), checked without blocking.
+    var openCount: Int {
+        var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        _ = Glibc.poll(&polls, nfds_t(polls.count), 0)
+        return polls.filter { $0.revents & Int16(POLLHUP | POLLERR | POLLIN) == 0 }.count
+    }
+
+    func close() {
+        for fd in fds { Glibc.close(fd) }
+        fds = []
+    }
 }
