@@ -11,6 +11,11 @@ import TandemTestSupport
 /// connections (5,000) are held. Counts kept low for the suite; larger runs are done by hand.
 @Suite(.serialized, .exclusiveLoad)
 struct TCPLoadTests {
+    /// Calls and rate of the SIPp runs: 500 (300 UDP→TCP) at 100/s in the suite;
+    /// `TANDEM_TCPLOAD_CALLS` / `TANDEM_TCPLOAD_RATE` scale them by hand (e.g. 5000 at 200).
+    static let scaledCalls = ProcessInfo.processInfo.environment["TANDEM_TCPLOAD_CALLS"].flatMap { Int($0) }
+    static let rate = ProcessInfo.processInfo.environment["TANDEM_TCPLOAD_RATE"].flatMap { Int($0) } ?? 100
+
     /// A record-routing stateful proxy that sends every new call to the UAS over TCP.
     static func routes(uasPort: UInt16) -> String {
         """
@@ -77,17 +82,17 @@ struct TCPLoadTests {
 
     @Test("SIPp over TCP, one connection (-t t1), record-routed: 500 calls, 0 failed")
     func singleConnection() throws {
-        try run(callerTransport: "t1", calls: 500, rate: 100)
+        try run(callerTransport: "t1", calls: Self.scaledCalls ?? 500, rate: Self.rate)
     }
 
     @Test("SIPp over TCP, one connection per call (-t tn), record-routed: 500 calls, 0 failed")
     func connectionPerCall() throws {
-        try run(callerTransport: "tn", calls: 500, rate: 100)
+        try run(callerTransport: "tn", calls: Self.scaledCalls ?? 500, rate: Self.rate)
     }
 
     @Test("UDP caller to TCP callee and back (double Record-Route): 300 calls, 0 failed")
     func udpToTCP() throws {
-        try run(callerTransport: nil, calls: 300, rate: 100)
+        try run(callerTransport: nil, calls: Self.scaledCalls ?? 300, rate: Self.rate)
     }
 
     @Test("5,000 idle TCP connections held while 300 calls go on over TCP: 0 failed; RLIMIT_NOFILE raised to fit; fds back to baseline after")
