@@ -14,29 +14,38 @@ import Testing
 struct TCPConnectionTests {
     @Test("connect race: requests of two workers for one TCP next hop at the same moment share one connection")
     func oneConnectionUnderConnectRace() throws {
-        let callee = try TCPTestListener()
-        // per_worker UDP sockets: the kernel spreads the callers over both workers by source port.
+        // 32 next hops; each gets one request from each of 8 callers, sent back to back, so that both
+        // workers (per_worker UDP sockets: the kernel spreads callers by source port) start relaying to
+        // a next hop with no connection yet at about the same moment.
+        let hops = try (0..<32).map { _ in try TCPTestListener() }
         let proxy = try ScriptedProxy(routes: """
             route {
-                $du = "sip:127.0.0.1:\(callee.port);transport=tcp";
+                $du = $ru + ";transport=tcp";
                 t_relay();
             }
             """, globals: "modparam(\"tandem\", \"udp_sockets\", \"per_worker\")\n", workers: 2, tcp: true)
-        let callers = try (0..<32).map { _ in try SIPTestClient(proxyPort: proxy.port) }
-        let requests = callers.enumerated().map { index, caller in
-            caller.request("OPTIONS", uri: "sip:bob@127.0.0.1:\(callee.port)", branch: "z9hG4bK-race-\(index)",
-                           callID: "race-\(index)")
+        let callers = try (0..<8).map { _ in try SIPTestClient(proxyPort: proxy.port) }
+        for (h, hop) in hops.enumerated() {
+            let requests = callers.indices.map { c in
+                callers[c].request("OPTIONS", uri: "sip:bob@127.0.0.1:\(hop.port)", branch: "z9hG4bK-race-\(h)-\(c)",
+                                   callID: "race-\(h)-\(c)")
+            }
+            for (caller, request) in zip(callers, requests) { try caller.send(request) }
         }
-        for (caller, request) in zip(callers, requests) { try caller.send(request) }
-        let connection = try #require(callee.accept(timeout: 5))
+        #expect(TCPTransportTests.eventually(10) {
+            proxy.core.streams.connectionCount >= hops.count
+                && proxy.core.counters.requestsReceived.load(ordering: .relaxed) >= hops.count * callers.count
+        })
+        usleep(200_000)
+        #expect(proxy.core.streams.counters.connected.load(ordering: .relaxed) == hops.count,
+                "one connection per next hop")
+        #expect(proxy.core.streams.connectionCount == hops.count)
+        // Every request of a next hop came on its one connection.
+        let first = try #require(hops[0].accept(timeout: 5))
         var received = Set<String>()
-        while received.count < callers.count, let message = connection.receive(timeout: 5) {
-            received.insert(message.callID ?? "")
-        }
-        #expect(received.count == callers.count, "every request on the one connection")
-        #expect(callee.accept(timeout: 0.5) == nil, "no second connection to the same next hop")
-        #expect(proxy.core.streams.counters.connected.load(ordering: .relaxed) == 1)
-        #expect(proxy.core.streams.connectionCount == 1)
+        while received.count < callers.count, let message = first.receive(timeout: 5) { received.insert(message.callID ?? "") }
+        #expect(received.count == callers.count)
+        #expect(hops[0].accept(timeout: 0.2) == nil, "no second connection to the same next hop")
     }
 
     @Test("StreamHub: the first worker to send to a peer claims it; the others hand it their messages")
