@@ -101,6 +101,25 @@ import Testing
         #expect(r.body[1].location == SourceLocation(file: "f", line: 3, column: 5))
     }
 
+    @Test("force_send_socket takes a bare socket literal (OpenSIPS grammar) as its text; other arguments parse as usual")
+    func bareSocketLiteral() throws {
+        for text in ["tcp:127.0.0.1:5070", "udp:[::1]:5060", "10.0.0.1:5060", "tls:proxy.example.com:5061", "TCP:10.0.0.1"] {
+            var p = Parser(source: "force_send_socket(\(text))", file: "f")
+            let e: Expr
+            do { e = try p.parseExpr() } catch { Issue.record("\(text): \(error)"); continue }
+            guard case .call(let call) = e.kind, call.args.count == 1, case .string(let literal) = call.args[0].kind else {
+                Issue.record("\(text): \(e.kind)"); continue
+            }
+            #expect(literal == text)
+        }
+        var quoted = Parser(source: "force_send_socket(\"tcp:1.2.3.4:5\")", file: "f")
+        if case .call(let call) = try quoted.parseExpr().kind, case .string(let s) = call.args[0].kind {
+            #expect(s == "tcp:1.2.3.4:5")
+        } else { Issue.record("quoted") }
+        var variable = Parser(source: "force_send_socket($var(s))", file: "f")
+        if case .call(let call) = try variable.parseExpr().kind, case .pv = call.args[0].kind {} else { Issue.record("pv") }
+    }
+
     @Test func precedence() {
         var p = Parser(source: "1 + 2 * 3 == 7 && !$x || 0", file: "f")
         let e = try? p.parseExpr()

@@ -681,6 +681,10 @@ extension Parser {
         case .identifier(let word):
             if case .punct(.colon) = peekKind() { startsLiteral = Parser.socketProtocols.contains(word.lowercased()) }
             else { startsLiteral = false }
+        case .integer, .string:
+            // `10.0.0.1:5060` lexes as a decimal (kept as text), dots and numbers: an address with a port
+            // is not one token. Nothing else puts a dot after a number or a string.
+            if case .punct(.dot) = peekKind() { startsLiteral = true } else { startsLiteral = false }
         case .address:
             if case .punct(.rparen) = peekKind() { startsLiteral = true }
             else if case .punct(.colon) = peekKind() { startsLiteral = true }
