@@ -99,6 +99,12 @@ struct TCPTransportTests {
         #expect(peer.receive(timeout: 5)?.callID == "garbage")
         #expect(peer.waitForClose(timeout: 5))
         #expect(proxy.core.streams.counters.framingErrors.load(ordering: .relaxed) == 1)
+        // The proxy keeps serving; the closed connection left nothing behind.
+        let next = try TCPTestPeer(connectingTo: proxy.port)
+        next.send(tcpRequest("OPTIONS", port: next.localPort, branch: "z9hG4bK-g2", callID: "after-garbage"))
+        #expect(next.receive(timeout: 5)?.statusCode == 200)
+        #expect(Self.eventually(5) { proxy.core.streams.connectionCount == 1 })
+        #expect(Self.eventually(5) { tcpSockets(localPort: proxy.port) == 1 })
     }
 
     @Test("a 70 KB message is framed and answered (default tcp_max_msg_size 131072)")
@@ -109,6 +115,24 @@ struct TCPTransportTests {
         peer.send(tcpRequest("MESSAGE", port: peer.localPort, branch: "z9hG4bK-big", callID: "big",
                              extraHeaders: "Content-Type: text/plain\r\n", body: body))
         #expect(peer.receive(timeout: 10)?.statusCode == 200)
+    }
+
+    @Test("a 70 KB request relayed from a TCP caller to a TCP callee arrives whole; its reply comes back")
+    func largeMessageRelayed() throws {
+        let callee = try TCPTestListener()
+        let proxy = try ScriptedProxy(routes: """
+            route { $du = "sip:127.0.0.1:\(callee.port);transport=tcp"; t_relay(); }
+            """, tcp: true)
+        let peer = try TCPTestPeer(connectingTo: proxy.port)
+        let body = String(repeating: "y", count: 70_000)
+        peer.send(tcpRequest("MESSAGE", port: peer.localPort, branch: "z9hG4bK-bigr", callID: "big-relayed",
+                             extraHeaders: "Content-Type: text/plain\r\n", body: body))
+        let connection = try #require(callee.accept(timeout: 5))
+        let request = try #require(connection.receive(timeout: 10))
+        #expect(request.callID == "big-relayed")
+        #expect(request.body.count == 70_000)
+        connection.send(SIPMessage.makeResponse(to: request, status: 200, reason: nil, toTag: "big"))
+        #expect(peer.receive(timeout: 5)?.statusCode == 200)
     }
 
     @Test("half-message stallers are closed after tcp_max_msg_time; a peer closing mid-message is dropped; others are served; fds return")
