@@ -199,6 +199,48 @@ struct TLSStreamTests {
         #expect(stats["connected"] == 1 && stats["handshakes"] == 1 && stats["handshake_failures"] == 0, "\(stats)")
     }
 
+    @Test("sips: R-URI, t_relay(\"tls:…\") and force_send_socket(\"tls:…\") go over one pooled TLS connection; Via TLS, Record-Route transport=tls")
+    func outgoingTLSSelection() throws {
+        let callee = try TCPTestListener()
+        let tunnel = try Stunnel(client: false, connectPort: callee.port, certificate: try TestCertificates.path("server.pem"),
+                                 key: try TestCertificates.path("server.key"))
+        let forcedPort = Ports.free()
+        let hop = "127.0.0.1:\(tunnel.acceptPort)"
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                record_route();
+                if ($rU == "forced") {
+                    if (!force_send_socket("tls:127.0.0.1:\(forcedPort)")) { sl_send_reply(500, "No Socket"); exit; }
+                    t_relay("udp:\(hop)");
+                } else if ($rU == "named") {
+                    t_relay("tls:\(hop)");
+                } else {
+                    t_relay();
+                }
+            }
+            """, globals: "socket = tls:127.0.0.1:\(forcedPort)\n", tls: try Self.certificates())
+        let caller = try SIPTestClient(proxyPort: proxy.port)
+        var connection: TCPTestPeer?
+        for (user, scheme, viaPort) in [("secure", "sips", proxy.tlsPort), ("named", "sip", proxy.tlsPort),
+                                        ("forced", "sip", forcedPort)] {
+            try caller.send(caller.request("OPTIONS", uri: "\(scheme):\(user)@\(hop)", branch: "z9hG4bK-\(user)",
+                                           callID: "out-\(user)"))
+            if connection == nil { connection = callee.accept(timeout: 5) }
+            let peer = try #require(connection, "no TLS connection came through stunnel: \(tunnel.log)")
+            let request = try #require(peer.receive(timeout: 5), "\(user)")
+            #expect(request.callID == "out-\(user)")
+            let via = try request.topVia()
+            #expect(via.transport.uppercased() == "TLS", "\(user)")
+            #expect(via.port == viaPort, "\(user)")
+            #expect(request.header(HeaderName.recordRoute)?.contains("transport=tls") == true, "\(user)")
+            peer.send(SIPMessage.makeResponse(to: request, status: 200, reason: nil, toTag: user))
+            #expect(caller.waitFor(timeout: 5) { $0 >= 200 }.match?.statusCode == 200, "\(user)")
+        }
+        #expect(callee.accept(timeout: 0.2) == nil, "one pooled connection")
+        let stats = proxy.core.streams.snapshot(.tls)
+        #expect(stats["connected"] == 1 && stats["handshakes"] == 1, "\(stats)")
+    }
+
     @Test("verify_cert: a TLS next hop whose certificate the CA list does not trust fails the branch (503), logged")
     func untrustedNextHop() throws {
         let capture = LogCapture()
