@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "TandemProxy",
             dependencies: [
-                "SIPCore", "Reactor", "SIPTransaction", "DNSResolver",
+                "SIPCore", "Reactor", "SIPTransaction", "DNSResolver", "TLSTransport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$TANDEM_ROOT"
 
-PACKAGES=(pkg-config libpq-dev libcurl4-openssl-dev libmongoc-dev libldap-dev libc-ares-dev libssl-dev openssl sip-tester
+PACKAGES=(pkg-config libpq-dev libcurl4-openssl-dev libmongoc-dev libldap-dev libc-ares-dev libssl-dev openssl sip-tester stunnel4
           postgresql-15 slapd ldap-utils python3-venv mariadb-server libmariadb-dev dnsmasq-base dnsutils)
 [ "${TANDEM_SKIP_APT:-0}" = 1 ] || ensure_packages "${PACKAGES[@]}"
 

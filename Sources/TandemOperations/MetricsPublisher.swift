@@ -149,6 +149,10 @@ public final class MetricsPublisher: Sendable {
                 for (name, value) in tcp where name != "open" { counter("tandem_tcp_\(name)_total", [], value) }
                 gauge("tandem_tcp_connections_open", [], Double(tcp["open"] ?? 0))
             }
+            if let tls = snapshot.tls {
+                for (name, value) in tls where name != "open" { counter("tandem_tls_\(name)_total", [], value) }
+                gauge("tandem_tls_connections_open", [], Double(tls["open"] ?? 0))
+            }
             gauge("tandem_sip_transactions_in_use", [], Double(sip.transactionsInUse))
             gauge("tandem_sip_suspended_transactions", [], Double(sip.suspendedNow))
 

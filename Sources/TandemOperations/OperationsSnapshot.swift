@@ -36,10 +36,14 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     /// `connect_failures`, `framing_errors`, `message_timeouts`, `idle_closed`, `pings`,
     /// `outbound_overflows`, `bytes_in`, `bytes_out` (totals).
     public var tcp: [String: Int]?
+    /// TLS figures (absent without a TLS socket): those of ``tcp`` for TLS connections, plus
+    /// `handshakes`, `handshake_failures`, `handshake_timeouts`, `certificate_failures` (totals).
+    public var tls: [String: Int]?
 
     public init(state: String, uptimeSeconds: Double, sip: SIP, async: Async, script: Script, dns: DNS? = nil,
-                tcp: [String: Int]? = nil) {
+                tcp: [String: Int]? = nil, tls: [String: Int]? = nil) {
         self.tcp = tcp
+        self.tls = tls
         self.state = state
         self.uptimeSeconds = uptimeSeconds
         self.sip = sip
@@ -74,7 +78,7 @@ public struct OperationsSnapshot: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case state, sip, async, script, dns, tcp
+        case state, sip, async, script, dns, tcp, tls
         case uptimeSeconds = "uptime_seconds"
     }
 

@@ -22,14 +22,18 @@ public struct OperationsSources: Sendable {
     public var readiness: Readiness
     /// The proxy's resolver (counters, cache, blacklist).
     public var dns: DNSEnvironment?
-    /// The TCP connections (nil without a TCP socket).
+    /// The TCP and TLS connections (nil without a stream socket).
     public var streams: StreamHub?
+    /// Which stream transports have a listen socket (each gets its `/stats` section).
+    public var streamTransports: (tcp: Bool, tls: Bool)
 
     public init(counters: ProxyCounters, transactionsInUse: @escaping @Sendable () -> Int, engine: AsyncEngine,
                 scriptCounters: @escaping @Sendable () -> [(name: String, value: Int)],
-                readiness: @escaping Readiness, dns: DNSEnvironment? = nil, streams: StreamHub? = nil) {
+                readiness: @escaping Readiness, dns: DNSEnvironment? = nil, streams: StreamHub? = nil,
+                streamTransports: (tcp: Bool, tls: Bool) = (true, false)) {
         self.dns = dns
         self.streams = streams
+        self.streamTransports = streamTransports
         self.counters = counters
         self.transactionsInUse = transactionsInUse
         self.engine = engine
@@ -91,7 +95,8 @@ public struct OperationsSources: Sendable {
                                           blacklist: Dictionary(dns.blacklist.snapshot(), uniquingKeysWith: { a, _ in a }),
                                           servers: dns.statistics.serverSnapshot())
                                   },
-                                  tcp: streams?.snapshot())
+                                  tcp: streamTransports.tcp ? streams?.snapshot(.tcp) : nil,
+                                  tls: streamTransports.tls ? streams?.snapshot(.tls) : nil)
     }
 
     /// What `/health` reports now.

@@ -24,7 +24,13 @@ final class PendingLocation {
 
     /// Runs `body` with the answer when it comes (at once if it already came).
     func whenDone(_ body: @escaping (SIPLocation) -> Void) {
-        if let result { body(result) } else { continuation = body }
+        if let result {
+            body(result)
+        } else if let first = continuation {
+            continuation = { first($0); body($0) }  // every waiter runs, in order
+        } else {
+            continuation = body
+        }
     }
 
     /// Runs `body` with the answer and the transport DNS chose when it comes.

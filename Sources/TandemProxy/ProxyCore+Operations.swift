@@ -380,8 +380,18 @@ extension ProxyCore {
             let named = nextHopTransport(message: message, destinationURI: destinationURI, override: destination)
             let lookup = locateNextHop(host: host, port: port, secure: secure, transport: named,
                                        worker: context.worker)
-            guard let location = lookup.immediate else { return .pending(lookup) }
+            guard let location = lookup.immediate else {
+                if !settings.tlsListen.isEmpty {
+                    // A TLS connection opened to the located address sends this name in SNI.
+                    let streams = self.streams
+                    lookup.whenDone { location in
+                        if case .targets(let targets) = location { streams.noteServerName(host, for: targets) }
+                    }
+                }
+                return .pending(lookup)
+            }
             if case .targets(let targets) = location, let first = targets.first {
+                if !settings.tlsListen.isEmpty { streams.noteServerName(host, for: targets) }
                 return .address(first, alternates: Array(targets.dropFirst()), transport: lookup.transport)
             }
             refuseHostName(host, context: context, replies: repliesOnRefusal)
@@ -476,7 +486,7 @@ extension ProxyCore {
     /// reads (`sips:` → TLS); nil when it names none.
     /// Without a TCP socket the answer changes nothing: UDP-only proxies skip the URI parse.
     func nextHopTransport(message: SIPMessage, destinationURI: String?, override: String?) -> SIPTransport? {
-        guard !settings.tcpListen.isEmpty else { return nil }
+        guard settings.hasStreams else { return nil }
         let uri: SIPURI?
         if let text = override ?? destinationURI {
             uri = (try? URI(parsing: text))?.sipURI ?? (try? SIPURI(parsing: "sip:" + text))

@@ -209,11 +209,12 @@ extension ProxyCore {
     func receivedURI(for contact: NameAddr, source: SocketAddress, socketIndex: Int = 0) -> String? {
         guard let uri = contact.uri.sipURI else { return nil }
         let host = String(uri.bareHost)
-        let overStream = settings.transport(at: socketIndex).isReliable
+        let transport = settings.transport(at: socketIndex)
+        let overStream = transport.isReliable
         if host == source.ip && (uri.port ?? 5060) == source.port
-            && (!overStream || uri.transport?.lowercased() == "tcp") { return nil }
+            && (!overStream || uri.transport?.lowercased() == transport.rawValue) { return nil }
         let address = source.family == .ipv6 ? "[\(source.ip)]" : source.ip
-        return "sip:\(address):\(source.port)" + (overStream ? ";transport=tcp" : "")
+        return "sip:\(address):\(source.port)" + (overStream ? ";transport=\(transport.rawValue)" : "")
     }
 
     /// `lookup("location"[, flags[, aor]])`: the Request-URI becomes the best contact of the AOR

@@ -11,7 +11,9 @@ extension ProxyCore {
         counters.requestsReceived.add(1, ordering: .relaxed)
         counters.countRequest(parsed.method)
         var message = parsed
-        if socketIndex >= settings.listen.count && settings.stream.acceptAliases { noteConnectionAlias(message, source: source) }
+        if socketIndex >= settings.listen.count && settings.stream.acceptAliases {
+            noteConnectionAlias(message, source: source, transport: settings.transport(at: socketIndex))
+        }
         // Stamped before validation, so that even a 400 for this request goes where it came from.
         Self.stampTopVia(&message, source: source)
         do {
@@ -74,11 +76,11 @@ extension ProxyCore {
 
     /// RFC 5923 (`tcp_accept_aliases`): a top Via with `alias` makes the connection the request came on
     /// reachable at the source IP and the Via's sent-by port too, so requests toward that address reuse it.
-    func noteConnectionAlias(_ message: SIPMessage, source: SocketAddress) {
+    func noteConnectionAlias(_ message: SIPMessage, source: SocketAddress, transport: SIPTransport = .tcp) {
         guard let via = try? message.topVia(), via.parameters.first(named: "alias") != nil else { return }
         let alias = source.withPort(via.port ?? 5060)
         guard alias != source else { return }
-        streams.addAlias(alias, forPeer: source)
+        streams.addAlias(alias, forPeer: source, transport: transport)
     }
 
     /// `force_tcp_alias([port])`: the stream connection the request came on becomes reachable at the
@@ -244,7 +246,7 @@ extension ProxyCore {
     @inline(__always)
     func replyAddress(source: SocketAddress, upstream: SocketAddress, socketIndex: Int) -> SocketAddress {
         guard socketIndex >= settings.listen.count else { return upstream }
-        return streams.connection(to: source) != nil ? source : upstream
+        return streams.connection(to: source, transport: settings.transport(at: socketIndex)) != nil ? source : upstream
     }
 
     func replyAddress(_ state: ProxyTransaction.State) -> SocketAddress {

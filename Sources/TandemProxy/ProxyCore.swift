@@ -48,8 +48,8 @@ public final class ProxyCore: Sendable {
         self.settings = settings
         self.router = router
         self.logger = logger
-        self.streams = StreamHub(settings: settings.stream)
-        let sockets = settings.listen + settings.tcpListen
+        self.streams = StreamHub(settings: settings.stream, tls: settings.tls)
+        let sockets = settings.listen + settings.tcpListen + settings.tlsListen
         let advertised = sockets.map { (host: $0.family == .ipv6 ? "[\($0.ip)]" : $0.ip, port: $0.port) }
         self.advertised = advertised
         self.viaPrefix = advertised.indices.map { index in
@@ -104,7 +104,7 @@ public final class ProxyCore: Sendable {
             if address.ip == h { return true }
             if let other = SocketAddress(ip: String(h), port: p), other == address { return true }
         }
-        for address in settings.tcpListen where address.port == p {
+        for address in settings.tcpListen + settings.tlsListen where address.port == p {
             if address.ip == h { return true }
             if let other = SocketAddress(ip: String(h), port: p), other == address { return true }
         }

@@ -39,11 +39,11 @@ public final class ProxyServer: Sendable {
             probe.close()
         }
         // TCP: one SO_REUSEPORT listening socket per worker and address; probe first as for UDP.
-        for address in settings.tcpListen {
+        for address in settings.tcpListen + settings.tlsListen {
             let probe = try System.listeningStreamSocket(address, reusePort: false, backlog: 1)
             try? System.close(probe)
         }
-        if !settings.tcpListen.isEmpty { try fitDescriptorLimit(settings) }
+        if settings.hasStreams { try fitDescriptorLimit(settings) }
         let socketsPerWorker: [[UDPSocket]]
         switch settings.socketLayout {
         case .shared:
@@ -158,11 +158,9 @@ private final class WorkerBox: @unchecked Sendable {
         context.onUnreachable = { [weak core] destination, worker in core?.handleUnreachable(destination, worker: worker) }
         buffer = .allocate(byteCount: core.settings.maxDatagramSize + 1, alignment: 16)
         let settings = core.settings
-        if !settings.tcpListen.isEmpty {
+        if settings.hasStreams {
             do {
-                let streams = try StreamWorker(context: context, core: core, listen: settings.tcpListen.indices.map {
-                    (socketIndex: settings.listen.count + $0, address: settings.tcpListen[$0])
-                })
+                let streams = try StreamWorker(context: context, core: core, listen: settings.streamSockets)
                 context.streams = streams
                 try streams.start()
             } catch {

@@ -9,6 +9,11 @@ public struct ProxySettings: Sendable {
     /// TCP addresses to listen on (`socket=tcp:IP:PORT`). Socket indexes count the UDP sockets first,
     /// then these: TCP socket `i` has index `listen.count + i`.
     public var tcpListen: [SocketAddress] = []
+    /// TLS addresses to listen on (`socket=tls:IP:PORT`); TLS socket `i` has index
+    /// `listen.count + tcpListen.count + i`.
+    public var tlsListen: [SocketAddress] = []
+    /// Makes the TLS sessions of TLS connections (from the `tls_mgm` domains); nil without TLS.
+    public var tls: StreamTLS?
     /// The TCP parameters (`tcp_*`, `enable_double_rr`).
     public var stream = StreamSettings()
     /// Number of UDP worker threads (`udp_workers`, `children`).
@@ -77,12 +82,21 @@ public struct ProxySettings: Sendable {
 
 extension ProxySettings {
     /// Number of listen sockets, every transport.
-    public var socketCount: Int { listen.count + tcpListen.count }
+    public var socketCount: Int { listen.count + tcpListen.count + tlsListen.count }
+
+    /// True when the proxy has a stream socket (TCP or TLS).
+    public var hasStreams: Bool { !tcpListen.isEmpty || !tlsListen.isEmpty }
+
+    /// The stream listen sockets with their indexes (TCP then TLS).
+    public var streamSockets: [(socketIndex: Int, address: SocketAddress)] {
+        (tcpListen + tlsListen).enumerated().map { (socketIndex: listen.count + $0.offset, address: $0.element) }
+    }
 
     /// The transport of listen socket `socketIndex` (UDP for an index past the end).
     @inline(__always)
     public func transport(at socketIndex: Int) -> SIPTransport {
-        socketIndex >= listen.count && socketIndex < socketCount ? .tcp : .udp
+        if socketIndex < listen.count || socketIndex >= socketCount { return .udp }
+        return socketIndex < listen.count + tcpListen.count ? .tcp : .tls
     }
 
     /// The transports the proxy has listen sockets for, as RFC 3263 server location names them.
@@ -98,7 +112,9 @@ extension ProxySettings {
     public func socketAddress(at socketIndex: Int) -> SocketAddress? {
         if socketIndex >= 0 && socketIndex < listen.count { return listen[socketIndex] }
         let tcp = socketIndex - listen.count
-        return tcp >= 0 && tcp < tcpListen.count ? tcpListen[tcp] : nil
+        if tcp >= 0 && tcp < tcpListen.count { return tcpListen[tcp] }
+        let tls = tcp - tcpListen.count
+        return tls >= 0 && tls < tlsListen.count ? tlsListen[tls] : nil
     }
 
     /// `proto:IP:PORT` of listen socket `socketIndex` (`$socket_in`, logs).

@@ -9,9 +9,15 @@ final class ReplyMessageAdapter: SIPMessageAdapter {
 
     init(context: ReplyContext, local: SocketAddress?) {
         self.context = context
-        // A reply over TCP comes on a connection Tandem knows by its peer.
-        let overTCP = !context.core.settings.tcpListen.isEmpty && context.core.streams.connection(to: context.source) != nil
-        super.init(local: local, source: context.source, proto: overTCP ? "tcp" : "udp")
+        // A reply over TCP or TLS comes on a connection Tandem knows by its peer.
+        let core = context.core
+        var proto = "udp"
+        if !core.settings.tlsListen.isEmpty && core.streams.connection(to: context.source, transport: .tls) != nil {
+            proto = "tls"
+        } else if !core.settings.tcpListen.isEmpty && core.streams.connection(to: context.source) != nil {
+            proto = "tcp"
+        }
+        super.init(local: local, source: context.source, proto: proto)
     }
 
     override var message: SIPMessage {

@@ -73,7 +73,7 @@ final class RequestProxyAdapter: ScriptProxy {
 
     func isMyself(host: String, port: Int) -> Bool {
         if port == 0 {
-            return (core.settings.listen + core.settings.tcpListen).contains { $0.ip == host || "[\($0.ip)]" == host }
+            return (core.settings.listen + core.settings.tcpListen + core.settings.tlsListen).contains { $0.ip == host || "[\($0.ip)]" == host }
                 || core.settings.aliases.contains { $0.lowercased() == host.lowercased() }
         }
         return core.isMyself(host: host, port: UInt16(clamping: port))
@@ -192,13 +192,15 @@ final class RequestProxyAdapter: ScriptProxy {
     }
 
     /// `t_relay("udp:host:port")` names a transport; the proxy wants a URI or `host:port`
-    /// (`tcp:host:port` becomes `sip:host:port;transport=tcp`).
+    /// (`tcp:host:port` becomes `sip:host:port;transport=tcp`, `tls:` likewise).
     static func uriText(forDestination text: String) -> String {
         for prefix in ["udp:", "UDP:"] where text.hasPrefix(prefix) {
             return String(text.dropFirst(prefix.count))
         }
-        for prefix in ["tcp:", "TCP:"] where text.hasPrefix(prefix) {
-            return "sip:" + text.dropFirst(prefix.count) + ";transport=tcp"
+        for proto in ["tcp", "tls"] {
+            for prefix in [proto + ":", proto.uppercased() + ":"] where text.hasPrefix(prefix) {
+                return "sip:" + text.dropFirst(prefix.count) + ";transport=" + proto
+            }
         }
         return text
     }

@@ -11,7 +11,7 @@ class SIPMessageAdapter: ScriptMessage {
     let local: SocketAddress?
     /// Where it came from (`$si`, `$sp`).
     let source: SocketAddress
-    /// The transport it came over (`$proto`, `$socket_in(proto)`): `udp` or `tcp`.
+    /// The transport it came over (`$proto`, `$socket_in(proto)`): `udp`, `tcp` or `tls`.
     let proto: String
 
     init(local: SocketAddress?, source: SocketAddress, proto: String = "udp") {

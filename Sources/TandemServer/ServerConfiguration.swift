@@ -16,20 +16,21 @@ public enum ServerConfiguration {
         var diagnostics: [Diagnostic] = []
         var listen: [SocketAddress] = []
         var tcpListen: [SocketAddress] = []
+        var tlsListen: [SocketAddress] = []
         for param in config.globals where param.name == "socket" || param.name == "listen" {
             let text = param.value.plainText
             guard let socket = ScriptSocket.parse(text) else {
-                diagnostics.append(Diagnostic(param.location, "\(param.name): cannot parse '\(text)' (expected udp:IP:PORT or tcp:IP:PORT)"))
+                diagnostics.append(Diagnostic(param.location, "\(param.name): cannot parse '\(text)' (expected udp:IP:PORT, tcp:IP:PORT or tls:IP:PORT)"))
                 continue
             }
-            if socket.proto == "tls" {
+            if socket.proto == "tls" && !(config.isLoaded("proto_tls") && config.isLoaded("tls_mgm")) {
                 diagnostics.append(Diagnostic(param.location,
-                    "\(param.name): TLS is not built yet in Tandem; 'tls' sockets cannot be used (udp and tcp can)"))
+                    "\(param.name): a tls socket needs loadmodule \"proto_tls.so\" and \"tls_mgm.so\" (with a certificate and private key), as in OpenSIPS"))
                 continue
             }
-            guard socket.proto == "udp" || socket.proto == "tcp" else {
+            guard socket.proto == "udp" || socket.proto == "tcp" || socket.proto == "tls" else {
                 diagnostics.append(Diagnostic(param.location,
-                    "\(param.name): '\(socket.proto)' sockets are not supported yet (only udp and tcp)"))
+                    "\(param.name): '\(socket.proto)' sockets are not supported yet (only udp, tcp and tls)"))
                 continue
             }
             if socket.advertised != nil {
@@ -48,6 +49,8 @@ public enum ServerConfiguration {
             }
             if socket.proto == "tcp" {
                 if !tcpListen.contains(address) { tcpListen.append(address) }
+            } else if socket.proto == "tls" {
+                if !tlsListen.contains(address) { tlsListen.append(address) }
             } else {
                 listen.append(address)
             }
@@ -131,6 +134,7 @@ public enum ServerConfiguration {
             registrar: registrar)
         var withStreams = settings
         withStreams.tcpListen = tcpListen
+        withStreams.tlsListen = tlsListen
         withStreams.stream = stream
         return (withStreams, [])
     }

@@ -78,7 +78,8 @@ public final class TandemServer: Sendable {
                     scriptCounters: { router.statistics.snapshot() },
                     readiness: { core.isDraining ? (false, "draining") : (true, "running") },
                     dns: core.settings.dns,
-                    streams: core.settings.tcpListen.isEmpty ? nil : core.streams),
+                    streams: core.settings.hasStreams ? core.streams : nil,
+                    streamTransports: (tcp: !core.settings.tcpListen.isEmpty, tls: !core.settings.tlsListen.isEmpty)),
                 publisher: publisher)
         }
         self.proxy = ProxyServer(core: core, logger: logger,
@@ -132,7 +133,8 @@ public final class TandemServer: Sendable {
         loaded.diagnostics += errors + operationsProblems.filter { $0.severity != .error }
             + ServerConfiguration.ignoredParameters(in: result.config)
             + (engine.map { ServerConfiguration.offloadWarnings(for: $0, config: result.config) } ?? [])
-        if let settings, let engine, let http, let drainTime, errors.isEmpty {
+        if var settings, let engine, let http, let drainTime, errors.isEmpty {
+            settings.tls = tls.map(StreamTLS.init(configuration:))
             loaded.server = TandemServer(script: script, settings: settings, engine: engine,
                                          drivers: DriverSettings(databases: databases, ldap: ldap, http: http,
                                                                  dns: DNSEnvironment(settings: dns ?? DNSSettings())),

@@ -369,15 +369,15 @@ struct TCPTransportTests {
         #expect(proxy.core.streams.counters.connected.load(ordering: .relaxed) == 0)
     }
 
-    @Test("tls sockets are refused with a clear message until TLS is built")
-    func tlsRefused() {
+    @Test("a tls socket without proto_tls/tls_mgm is refused with a clear message")
+    func tlsWithoutModulesRefused() {
         #expect(throws: (any Error).self) {
             _ = try ScriptedProxy(routes: Self.answerRoutes, globals: Self.textops + "socket = tls:127.0.0.1:\(Ports.free())")
         }
         do {
             _ = try ScriptedProxy(routes: Self.answerRoutes, globals: Self.textops + "socket = tls:127.0.0.1:\(Ports.free())")
         } catch {
-            #expect("\(error)".contains("TLS is not built yet"))
+            #expect("\(error)".contains("a tls socket needs loadmodule \"proto_tls.so\" and \"tls_mgm.so\""))
         }
     }
 }

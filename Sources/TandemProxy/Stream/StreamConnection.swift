@@ -1,14 +1,17 @@
 import Reactor
+import TLSTransport
 
-/// What sits between a stream socket and the SIP framer. Plain TCP today; a TLS session (a memory-BIO
-/// engine fed with the ciphertext read from the socket, giving back the ciphertext to write) takes the
-/// second case, so reading and writing switch on it with no existential.
+/// What sits between a stream socket and the SIP framer, so reading and writing switch on it with no
+/// existential.
 enum StreamSecurity {
-    /// Bytes go to and from the socket as they are.
+    /// Bytes go to and from the socket as they are (TCP).
     case plain
+    /// A TLS session on memory BIOs: fed the ciphertext read from the socket, it gives back plaintext
+    /// for the framer and the ciphertext (handshake, records, alerts) to write.
+    case tls(TLSSession)
 }
 
-/// One TCP connection, owned by one worker (``StreamWorker``): its descriptor, the framer of what it
+/// One TCP or TLS connection, owned by one worker (``StreamWorker``): its descriptor, the framer of what it
 /// reads, the bytes waiting for the socket to drain, and the times the sweep checks.
 ///
 /// Not `Sendable`: only its owner's thread touches it.

@@ -57,11 +57,37 @@ public final class StreamHub: Sendable {
     let openCount = Atomic<Int>(0)
     /// True while the `tcp_max_connections` warning was logged and the limit still holds.
     let limitLogged = Atomic<Bool>(false)
-    /// The transport counters.
+    /// The TCP counters.
     public let counters = StreamCounters()
+    /// The TLS counters (handshake figures included).
+    public let tlsCounters = StreamCounters()
+    /// Makes TLS sessions; nil without TLS.
+    let tls: StreamTLS?
+    /// Host names of TLS next hops by address (SNI for a connection opened to them), bounded.
+    private let serverNames = Mutex<[SocketAddress: String]>([:])
 
-    init(settings: StreamSettings) {
+    init(settings: StreamSettings, tls: StreamTLS? = nil) {
         self.settings = settings
+        self.tls = tls
+    }
+
+    /// The counters of `transport` (TLS or TCP).
+    @inline(__always)
+    public func counters(for transport: SIPTransport) -> StreamCounters {
+        transport == .tls ? tlsCounters : counters
+    }
+
+    /// Remembers that `addresses` were located for TLS next hop `host` (its SNI name and client domain).
+    func noteServerName(_ host: String, for addresses: [SocketAddress]) {
+        serverNames.withLock { names in
+            if names.count > 4_096 { names.removeAll(keepingCapacity: true) }
+            for address in addresses { names[address] = host }
+        }
+    }
+
+    /// The host name a TLS next hop at `address` was located from, if any.
+    func serverName(for address: SocketAddress) -> String? {
+        serverNames.withLock { $0[address] }
     }
 
     /// A new connection id.
@@ -145,11 +171,11 @@ public final class StreamHub: Sendable {
         }
     }
 
-    /// The figures of `/stats` `tcp` (see `OperationsSnapshot.tcp`).
-    public func snapshot() -> [String: Int] {
-        let c = counters
-        return [
-            "open": connectionCount,
+    /// The figures of `/stats` `tcp` or `tls` (see `OperationsSnapshot.tcp`, `OperationsSnapshot.tls`).
+    public func snapshot(_ transport: SIPTransport = .tcp) -> [String: Int] {
+        let c = counters(for: transport)
+        var figures = [
+            "open": c.open.load(ordering: .relaxed),
             "accepted": c.accepted.load(ordering: .relaxed), "connected": c.connected.load(ordering: .relaxed),
             "refused": c.refused.load(ordering: .relaxed), "connect_failures": c.connectFailures.load(ordering: .relaxed),
             "framing_errors": c.framingErrors.load(ordering: .relaxed),
@@ -158,6 +184,13 @@ public final class StreamHub: Sendable {
             "outbound_overflows": c.outboundOverflows.load(ordering: .relaxed),
             "bytes_in": c.bytesIn.load(ordering: .relaxed), "bytes_out": c.bytesOut.load(ordering: .relaxed),
         ]
+        if transport == .tls {
+            figures["handshakes"] = c.handshakes.load(ordering: .relaxed)
+            figures["handshake_failures"] = c.handshakeFailures.load(ordering: .relaxed)
+            figures["handshake_timeouts"] = c.handshakeTimeouts.load(ordering: .relaxed)
+            figures["certificate_failures"] = c.certificateFailures.load(ordering: .relaxed)
+        }
+        return figures
     }
 
     func attach(_ worker: StreamWorker, index: Int, handle: ReactorHandle) {
@@ -184,8 +217,10 @@ struct UncheckedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// The counters of the stream transports (`/stats`, metrics).
+/// The counters of one stream transport (`/stats`, metrics).
 public final class StreamCounters: Sendable {
+    /// Connections of this transport open now.
+    public let open = Atomic<Int>(0)
     /// Connections accepted from peers.
     public let accepted = Atomic<Int>(0)
     /// Connections opened to peers (connect started).
@@ -207,4 +242,12 @@ public final class StreamCounters: Sendable {
     /// Bytes read from and written to stream connections.
     public let bytesIn = Atomic<Int>(0)
     public let bytesOut = Atomic<Int>(0)
+    /// TLS handshakes completed (accepted and outgoing).
+    public let handshakes = Atomic<Int>(0)
+    /// TLS handshakes that failed (protocol error, bad certificate, timeout, plain text on a TLS port).
+    public let handshakeFailures = Atomic<Int>(0)
+    /// TLS handshakes not finished within `tls_handshake_timeout` (counted in the failures too).
+    public let handshakeTimeouts = Atomic<Int>(0)
+    /// TLS handshakes that failed on the peer's certificate (counted in the failures too).
+    public let certificateFailures = Atomic<Int>(0)
 }

@@ -7,6 +7,8 @@ import TandemTestSupport
 /// A Tandem server built from a routing script, on a free 127.0.0.1 port, for one test.
 final class ScriptedProxy {
     let port: UInt16
+    /// The `tls:` socket's port (0 without TLS).
+    let tlsPort: UInt16
     let server: TandemServer
     var core: ProxyCore { server.core }
     var address: String { "127.0.0.1:\(port)" }
@@ -14,13 +16,28 @@ final class ScriptedProxy {
     /// `body` is the script after the global section; `globals` are extra lines for it.
     /// `logger` receives the server's log lines (default: errors only, to the process's handler).
     /// `tcp`: also listen on `tcp:127.0.0.1:port` (the same port number).
-    init(routes body: String, globals: String = "", workers: Int = 2, tcp: Bool = false, logger: Logger? = nil) throws {
+    /// `tls`: the `tls_mgm` modparams; when given, also listens on `tls:127.0.0.1:tlsPort` with
+    /// `proto_tls`, `tls_mgm` and `tls_openssl` loaded.
+    init(routes body: String, globals: String = "", workers: Int = 2, tcp: Bool = false, tls: String? = nil,
+         logger: Logger? = nil) throws {
         port = Ports.free()
+        let tlsPort: UInt16 = tls == nil ? 0 : Ports.free()
+        self.tlsPort = tlsPort
+        let tlsLines = tls.map { modparams in
+            """
+            socket = tls:127.0.0.1:\(tlsPort)
+            loadmodule "proto_tls.so"
+            loadmodule "tls_mgm.so"
+            loadmodule "tls_openssl.so"
+            \(modparams)
+            """
+        } ?? ""
         let source = """
             log_level = 1
             udp_workers = \(workers)
             socket = udp:127.0.0.1:\(port)
             \(tcp ? "socket = tcp:127.0.0.1:\(port)" : "")
+            \(tlsLines)
             loadmodule "tm.so"
             loadmodule "sl.so"
             loadmodule "rr.so"
