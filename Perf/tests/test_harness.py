@@ -93,7 +93,8 @@ class FakeRunner:
 
 class SearchTests(unittest.TestCase):
     def setUp(self):
-        h.log = lambda msg: None
+        h.set_log(lambda msg: None)
+        self.addCleanup(h.set_log, None)
 
     def test_ramp_bisect_confirm(self):
         r = FakeRunner(1300)
@@ -137,7 +138,7 @@ def args(**kw):
 class MatrixTests(unittest.TestCase):
     def test_scenario_count_and_order(self):
         scs = h.all_scenarios(h.BACKENDS, h.MODES, [1, 20, 100], [1, 2, 4])
-        self.assertEqual(len(scs), 183)
+        self.assertEqual(len(scs), 210)
         order = h.run_order(scs, [20, 1, 100])
         self.assertEqual([sc.name for sc in order[:4]], ["none-w2", "none-w1", "none-w4", "sleep-native-20ms-w2"])
         first100 = next(i for i, sc in enumerate(order) if sc.delay_ms == 100)
@@ -195,7 +196,7 @@ class MatrixTests(unittest.TestCase):
         scs = h.all_scenarios(h.BACKENDS, h.MODES, [1, 20, 100], [1, 2, 4])
         est = h.estimate_run_s(scs, a, with_baseline=True)
         self.assertGreater(est, 70 * 60)
-        self.assertLess(est, 90 * 60)
+        self.assertLess(est, 110 * 60)  # 210 scenarios since MySQL joined the matrix: ~100 min
 
     def test_verdict(self):
         def rec(name, rate, limit=""):
