@@ -14,7 +14,8 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$TANDEM_ROOT"
 
 PACKAGES=(pkg-config libpq-dev libcurl4-openssl-dev libmongoc-dev libldap-dev libc-ares-dev libssl-dev openssl sip-tester
-          postgresql-15 slapd ldap-utils python3-venv mariadb-server libmariadb-dev dnsmasq-base dnsutils)
+          postgresql-15 slapd ldap-utils python3-venv mariadb-server libmariadb-dev dnsmasq-base dnsutils
+          nginx libnginx-mod-http-echo)
 [ "${TANDEM_SKIP_APT:-0}" = 1 ] || ensure_packages "${PACKAGES[@]}"
 
 # Every test server the suite uses (tests skip what is not started).

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from .common import ROOT, free_port, log, port_free, terminate
-from .scenarios import BACKEND_INFO, SERVER_PORT_ENV, Scenario
+from .scenarios import BACKEND_INFO, DELAYED, SERVER_PORT_ENV, Scenario
 
 
 class Backends:
@@ -18,7 +18,8 @@ class Backends:
     def __init__(self, outdir: Path):
         self.outdir = outdir
         self.started: dict[str, dict[str, str]] = {}
-        self.delay: tuple[subprocess.Popen, int, int, int] | None = None  # (process, port, delay ms, target)
+        #: target port -> (delay proxy process, its port, delay ms)
+        self.delays: dict[int, tuple[subprocess.Popen, int, int]] = {}
 
     def server(self, script: str) -> dict[str, str]:
         if script in self.started:
@@ -46,11 +47,13 @@ class Backends:
         return env
 
     def delay_proxy(self, target_port: int, delay_ms: int) -> int:
-        """Perf/delay_proxy.py in front of target_port with delay_ms; one at a time (restarted on change)."""
-        if self.delay and self.delay[0].poll() is None and self.delay[2] == delay_ms and self.delay[3] == target_port:
-            return self.delay[1]
-        self.stop_delay()
-        port = free_port(27300, set())
+        """Perf/delay_proxy.py in front of target_port with delay_ms (one per target port, restarted when the
+        delay changes); returns its port."""
+        cur = self.delays.get(target_port)
+        if cur and cur[0].poll() is None and cur[2] == delay_ms:
+            return cur[1]
+        self.stop_delay(target_port)
+        port = free_port(27300, {p for _, p, _ in self.delays.values()})
         logf = open(self.outdir / "delay_proxy.log", "ab")
         proc = subprocess.Popen([sys.executable, str(ROOT / "Perf" / "delay_proxy.py"), str(port), str(target_port),
                                  str(delay_ms)], stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
@@ -61,26 +64,36 @@ class Backends:
         if proc.poll() is not None or port_free(port):
             terminate(proc)
             raise RuntimeError("delay_proxy.py did not come up")
-        self.delay = (proc, port, delay_ms, target_port)
+        self.delays[target_port] = (proc, port, delay_ms)
         return port
 
-    def stop_delay(self) -> None:
-        if self.delay:
-            terminate(self.delay[0])
-            self.delay = None
+    def stop_delay(self, target_port: int | None = None) -> None:
+        """Stops the delay proxy in front of target_port (None: all of them)."""
+        for t in [target_port] if target_port is not None else list(self.delays):
+            if t in self.delays:
+                terminate(self.delays.pop(t)[0])
 
     def env_for(self, sc: Scenario) -> dict[str, str]:
-        """Ports of the scenario's servers: `<backend>_port` each (postgres_port, http_port, ...), `port` for a
-        single-backend scenario, `delay_port` for the delay proxy in front of slapd, MariaDB or the MongoDB server."""
+        """Where the scenario's backends are: `<backend>_port` each (postgres_port, http_port, ...: the delay
+        proxy in front of the server for DELAYED backends, the server otherwise), `port` and the server's own
+        env (its script's `env` output) for a single-backend scenario, `server_port_<backend>` the server itself.
+        Delay proxies of servers this scenario does not use are stopped."""
         scripts = BACKEND_INFO[sc.backend][2]
         env: dict[str, str] = {}
-        for script, backend in zip(scripts, [b for b in BACKEND_INFO[sc.backend][0]]):
+        used: set[int] = set()
+        names = [sc.backend] if len(scripts) == 1 else list(BACKEND_INFO[sc.backend][0])
+        for script, backend in zip(scripts, names):
             senv = self.server(script)
-            env[f"{backend}_port"] = senv["port"]
             if len(scripts) == 1:
                 env.update(senv)
-            if script in ("slapd", "mongo", "mariadb"):
-                env["delay_port"] = str(self.delay_proxy(int(senv["port"]), sc.delay_ms))
+            env[f"server_port_{backend}"] = senv["port"]
+            if backend in DELAYED:
+                used.add(int(senv["port"]))
+                env[f"{backend}_port"] = str(self.delay_proxy(int(senv["port"]), sc.delay_ms))
+            else:
+                env[f"{backend}_port"] = senv["port"]
+        for t in [t for t in self.delays if t not in used]:
+            self.stop_delay(t)
         return env
 
     def close(self) -> None:

@@ -10,33 +10,34 @@ from pathlib import Path
 from .search import tidy_rate
 
 
-BACKENDS = ("none", "sleep", "exec", "http", "postgres", "mysql", "ldap", "mongodb", "mixed")
+BACKENDS = ("none", "sleep", "exec", "http", "httpsleep", "postgres", "pgsleep", "mysql", "ldap", "mongodb", "mixed")
 MODES = ("sync", "native", "offload")
-
-
 #: Order of the modes within a group of a run: the async modes first (their figures seed each other's start).
 RUN_MODE_ORDER = ("native", "offload", "sync")
 #: Backend -> (driver names for async_mode/offload_limit, modes it has, test server scripts). A "mixed" call waits
 #: on PostgreSQL, then HTTP, then LDAP (chained async(), each with the scenario's delay).
+#: The delay is network latency (Perf/delay_proxy.py between Tandem and the server, see DELAYED) except in the
+#: server-side work scenarios "httpsleep" (nginx echo_sleep) and "pgsleep" (pg_sleep, which holds a PostgreSQL
+#: backend process: one connection runs one at a time, a lower ceiling by design).
 BACKEND_INFO = {
     "none": ((), (), ()),
     "sleep": (("usleep",), MODES, ()),
     "exec": (("exec",), MODES, ()),
-    "http": (("http",), MODES, ("http",)),
-    "postgres": (("postgres",), MODES, ("postgres",)),
+    "http": (("http",), MODES, ("nginx",)),  # nginx behind the delay proxy
+    "httpsleep": (("http",), MODES, ("nginx",)),  # nginx echo_sleep: a server-side wait, no delay proxy
+    "postgres": (("postgres",), MODES, ("postgres",)),  # PostgreSQL behind the delay proxy: SELECT 1
+    "pgsleep": (("postgres",), MODES, ("postgres",)),  # SELECT pg_sleep(d): a server-side wait, no delay proxy
     "mysql": (("mysql",), MODES, ("mariadb",)),  # MariaDB behind the delay proxy
-    "ldap": (("ldap",), MODES, ("slapd",)),
+    "ldap": (("ldap",), MODES, ("slapd",)),  # slapd behind the delay proxy
     "mongodb": (("mongodb",), ("sync", "offload"), ("mongo",)),  # the MongoDB driver has no native path
-    "mixed": (("postgres", "http", "ldap"), MODES, ("postgres", "http", "slapd")),
+    "mixed": (("postgres", "http", "ldap"), MODES, ("postgres", "nginx", "slapd")),
 }
-
-
-BACKEND_LABEL = {"sleep": "Sleep", "exec": "Exec", "http": "HTTP", "postgres": "PostgreSQL", "mysql": "MySQL", "ldap": "LDAP",
-                 "mongodb": "MongoDB"}
-
-
-SERVER_PORT_ENV = {"http": "TANDEM_TEST_HTTP_PORT", "postgres": "TANDEM_TEST_PG_PORT", "mariadb": "TANDEM_TEST_MYSQL_PORT",
-                   "slapd": "TANDEM_TEST_LDAP_PORT", "mongo": "TANDEM_TEST_MONGO_PORT"}
+#: Backends whose wait is network latency: their server sits behind Perf/delay_proxy.py (one proxy per server).
+DELAYED = ("http", "postgres", "mysql", "ldap", "mongodb")
+BACKEND_LABEL = {"sleep": "Sleep", "exec": "Exec", "http": "HTTP", "httpsleep": "HTTP", "postgres": "PostgreSQL",
+                 "pgsleep": "PostgreSQL", "mysql": "MySQL", "ldap": "LDAP", "mongodb": "MongoDB"}
+SERVER_PORT_ENV = {"http": "TANDEM_TEST_HTTP_PORT", "nginx": "TANDEM_TEST_NGINX_PORT", "postgres": "TANDEM_TEST_PG_PORT",
+                   "mariadb": "TANDEM_TEST_MYSQL_PORT", "slapd": "TANDEM_TEST_LDAP_PORT", "mongo": "TANDEM_TEST_MONGO_PORT"}
 
 
 #: Values of modparam("tandem", "udp_sockets"): "shared" (one socket per listen address, read by every UDP
@@ -223,34 +224,39 @@ CFG_RESUME = """route[{route}] {{
 
 def _backend_call(backend: str, d: int, env: dict[str, str], sc: Scenario, outdir: Path) -> tuple[str, str, str]:
     """(module lines, the async function call, the $rc condition meaning 'the wait did not happen') of one
-    backend wait of d ms."""
+    backend wait of d ms. `env[<backend>_port]` is where Tandem connects: the delay proxy for DELAYED
+    backends (it adds the d ms), the server itself otherwise."""
+    port = env.get(f"{backend}_port", "")
     if backend == "sleep":
         return 'loadmodule "cfgutils.so"\n', f"usleep({d * 1000})", "$rc < 0"
     if backend == "exec":
         return 'loadmodule "exec.so"\n', f'exec("sleep {d / 1000:.3f}")', "$rc < 0"
     if backend == "http":
+        return 'loadmodule "rest_client.so"\n', f'rest_get("http://127.0.0.1:{port}/route", $var(b))', "$rc < 0"
+    if backend == "httpsleep":
         return ('loadmodule "rest_client.so"\n',
-                f'rest_get("http://127.0.0.1:{env["http_port"]}/route?delay_ms={d}", $var(b))', "$rc < 0")
-    if backend == "postgres":
+                f'rest_get("http://127.0.0.1:{port}/sleep?s={d / 1000:.3f}", $var(b))', "$rc < 0")
+    if backend in ("postgres", "pgsleep"):
+        query = "SELECT 1, 1" if backend == "postgres" else f"SELECT pg_sleep({d / 1000:.3f}), 1"
         return ('loadmodule "avpops.so"\n'
-                f'modparam("avpops", "db_url", "postgres://postgres@127.0.0.1:{env["postgres_port"]}/tandem")\n',
-                f'avp_db_query("SELECT pg_sleep({d / 1000:.3f}), 1")', "$rc < 0")
+                f'modparam("avpops", "db_url", "postgres://postgres@127.0.0.1:{port}/tandem")\n',
+                f'avp_db_query("{query}")', "$rc < 0")
     if backend == "mysql":
         # The delay proxy adds d ms to every answer of MariaDB; the query has one bound value (a prepared
         # statement, cached per connection), so each call is one delayed round trip.
         return ('loadmodule "avpops.so"\n'
-                f'modparam("avpops", "db_url", "mysql://tandem:tandem@127.0.0.1:{env["delay_port"]}/tandem")\n',
+                f'modparam("avpops", "db_url", "mysql://tandem:tandem@127.0.0.1:{port}/tandem")\n',
                 'avp_db_query("SELECT CHAR_LENGTH($ci), 1")', "$rc < 0")
     if backend == "ldap":
         conf = outdir / "configs" / f"{sc.name}-ldap.conf"
-        conf.write_text(f'[people]\nldap_server_url = "ldap://127.0.0.1:{env["delay_port"]}"\n'
+        conf.write_text(f'[people]\nldap_server_url = "ldap://127.0.0.1:{port}"\n'
                         'ldap_bind_dn = "cn=admin,dc=example,dc=com"\nldap_bind_password = "secret"\n'
                         'ldap_network_timeout = 2000\nldap_client_bind_timeout = 2000\n')
         return (f'loadmodule "ldap.so"\nmodparam("ldap", "config_file", "{conf}")\n',
                 'ldap_search("ldap://people/ou=people,dc=example,dc=com?telephoneNumber?sub?(uid=alice)")', "$rc < 0")
     if backend == "mongodb":
         return ('loadmodule "avpops.so"\n'
-                f'modparam("avpops", "db_url", "mongodb://127.0.0.1:{env["delay_port"]}/tandem")\n',
+                f'modparam("avpops", "db_url", "mongodb://127.0.0.1:{port}/tandem")\n',
                 'avp_db_query("{\\"find\\": \\"subscriber\\", \\"filter\\": {\\"username\\": \\"$fU\\"}}", "$avp(u)")',
                 "$rc == -1 || $rc == -3 || $rc == -4")
     raise SystemExit(f"no template for backend {backend}")
@@ -269,7 +275,10 @@ def scenario_config(sc: Scenario, port: int, env: dict[str, str], outdir: Path, 
     env = dict(env)
     if sc.backend != "mixed" and "port" in env:  # single-backend scenarios: the server's port
         env.setdefault(f"{sc.backend}_port", env["port"])
-    parts = [("sleep", "usleep")] if sc.backend == "sleep" else [(b, b) for b in BACKEND_INFO[sc.backend][0]]
+    if sc.backend in ("sleep", "httpsleep", "pgsleep"):  # (template, driver)
+        parts = [(sc.backend, BACKEND_INFO[sc.backend][0][0])]
+    else:
+        parts = [(b, b) for b in BACKEND_INFO[sc.backend][0]]
     modules: list[str] = []
     calls: list[tuple[str, str, str]] = []
     for backend, driver in parts:
@@ -377,7 +386,7 @@ EST_FAIL_FRACTION = 0.6
 
 
 EST_SCENARIO_OVERHEAD_S = 1.0
-EST_SERVER_START_S = {"postgres": 4.0, "mariadb": 6.0, "http": 1.5, "slapd": 1.5, "mongo": 8.0}
+EST_SERVER_START_S = {"postgres": 4.0, "mariadb": 6.0, "http": 1.5, "nginx": 1.5, "slapd": 1.5, "mongo": 8.0}
 
 
 def estimate_scenario_s(sc: Scenario, a) -> float:
