@@ -129,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
                         "precision 0.2, at most 5 search steps or 35 s per search, then a 10 s confirmation")
     m.add_argument("--tandem", default=".build/release/tandem", help="Tandem binary (default %(default)s)")
     m.add_argument("--offload-limit", type=int, default=64, help="offload_limit for offload scenarios")
+    m.add_argument("--ceiling-duration", type=float, default=3.0,
+                   help="seconds of each backend's direct-client ceiling measurement, before its async scenarios "
+                        "(Perf/tandem_perf/ceilings.py; 0: none); default %(default)s")
     m.add_argument("--proxy-port", type=int, default=15160, help="first port tried for the proxy")
     m.add_argument("--no-stats", action="store_true",
                    help="do not enable Tandem's /stats endpoint (httpd/mi_http/prometheus modules) in the configs")

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from . import tandem_stats
 from .backends import Backends
+from .ceilings import budget, measure as measure_ceiling
 from .common import ROOT, free_port, git_rev, log, sipp_version, wait_port_free
 from .proxies import Proxy
-from .scenarios import LEGACY_SOCKETS, SOCKETS, all_scenarios, estimate_run_s, estimate_scenario_s, matches, parse_filters, parse_sockets, predict_start, run_order, scenario_config
+from .scenarios import (LEGACY_SOCKETS, SOCKETS, Scenario, all_scenarios, estimate_run_s, estimate_scenario_s, matches,
+                        parse_filters, parse_sockets, predict_start, run_order, scenario_config)
 from .search import best_step, peak_threads_of, search
 from .sipp import Runner, limit_reason, p90_limit
 from .verdict import write_matrix_reports
@@ -68,6 +70,26 @@ def resume_sockets(prior: dict, requested: str | None, sockets: list[str]) -> tu
                          "names without -pw); it can only go on with --udp-sockets per_worker (or no "
                          "--udp-sockets). Start a new run to measure shared sockets.")
     return True, ["per_worker"]
+
+
+def rec_ceiling(rec: dict, sc: Scenario, env: dict[str, str], a, cache: dict[tuple, dict]) -> None:
+    """Stores in `rec["ceiling"]` the direct-client ceiling of an async scenario's backend at its delay and
+    concurrency budget (measured once per run and budget: `cache`); nothing for sync, "none" and backends
+    without a client (mixed, sleep, exec, mysql)."""
+    b = budget(sc.backend, sc.mode, sc.workers, a.offload_limit)
+    if b is None or sc.mode == "sync" or f"{sc.backend}_port" not in env:
+        return
+    key = (sc.backend, sc.delay_ms, b.connections, b.depth)
+    if key not in cache:
+        try:
+            c = measure_ceiling(sc.backend, int(env[f"{sc.backend}_port"]), sc.delay_ms, b, a.ceiling_duration)
+            cache[key] = c.record()
+            log(f"{sc.backend} ceiling at {sc.delay_ms} ms, {b.connections}x{b.depth} in flight: {c.rate:.0f}/s"
+                f" (client CPU {c.client_cpu:.2f}{', client-bound' if c.client_bound else ''})")
+        except Exception as e:  # a broken client must not stop the matrix
+            cache[key] = {"error": f"{type(e).__name__}: {e}"}
+            log(f"{sc.backend} ceiling at {sc.delay_ms} ms: {cache[key]['error']}")
+    rec["ceiling"] = cache[key]
 
 
 def cmd_matrix(a) -> int:
@@ -172,6 +194,7 @@ def cmd_matrix(a) -> int:
                              a.verdict_delay, a.margin)
 
     backends = Backends(outdir)
+    ceilings: dict[tuple, dict] = {}
     broken = False
     try:
         if not a.skip_baseline and not result.get("baseline"):
@@ -203,6 +226,8 @@ def cmd_matrix(a) -> int:
                 broken = True
                 save()
                 continue
+            if a.ceiling_duration > 0:
+                rec_ceiling(rec, sc, env, a, ceilings)
             cfg = outdir / "configs" / f"{sc.name}.cfg"
             if not wait_port_free(proxy_port):
                 rec.update({"error": f"port {proxy_port} still busy", "max_rate": 0, "stopped_by": "not started",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .charts import best_step_dict
 from .reports import search_from_dict, write_reports
+from .ceilings import fraction
 from .scenarios import BACKENDS, rec_sockets
 
 
@@ -77,6 +78,64 @@ def verdict_md(rows: list[dict], delay_ms: int, margin: float, sockets: str | No
     return out
 
 
+#: Issue 19's target: Tandem's best async rate >= this x min(relay rate, the backend's own ceiling).
+CEILING_TARGET = 0.9
+
+
+def ceiling_rows(records: list[dict], delay_ms: int, sockets: str | None = None) -> list[dict]:
+    """Per backend at `delay_ms` with a measured ceiling: the best async scenario, the ceiling measured with
+    that scenario's budget, the relay rate at its workers (none-wN, same socket layout), and the async rate as
+    a fraction of min(relay, ceiling); `limit` names the smaller one ("backend": the server is itself the limit)."""
+    relay: dict[tuple, int] = {}
+    best: dict[str, dict] = {}
+    for r in records:
+        sc = r.get("scenario") or {}
+        if sockets is not None and rec_sockets(r) != sockets:
+            continue
+        if sc.get("backend") == "none" and r.get("max_rate"):
+            key = (sc.get("workers"), rec_sockets(r))
+            relay[key] = max(relay.get(key, 0), r["max_rate"])
+        elif (sc.get("delay_ms") == delay_ms and sc.get("mode") in ("native", "offload") and r.get("steps")
+              and ((r.get("max_rate") or 0) > (best.get(sc["backend"], {}).get("max_rate") or -1))):
+            best[sc["backend"]] = r
+    rows = []
+    for b in [x for x in BACKENDS if x in best]:
+        r = best[b]
+        sc, ceil = r["scenario"], r.get("ceiling") or {}
+        rl = relay.get((sc.get("workers"), rec_sockets(r)))
+        c_rate = ceil.get("rate")
+        frac, limit = fraction(r.get("max_rate") or 0, rl, c_rate)
+        rows.append({"backend": b, "scenario": r["name"], "rate": r.get("max_rate") or 0, "relay": rl,
+                     "ceiling": c_rate, "ceiling_budget": (f"{ceil['connections']}x{ceil['depth']}" if ceil else None),
+                     "client_bound": bool(ceil.get("client_bound")), "fraction": frac, "limit": limit,
+                     "target": None if frac is None else ("met" if frac >= CEILING_TARGET else "not met")})
+    return rows
+
+
+def ceiling_md(rows: list[dict], delay_ms: int) -> list[str]:
+    out = [f"## Against each backend's own ceiling ({delay_ms} ms)", "",
+           "The ceiling is what a direct client (Perf/tandem_perf/ceilings.py: no SIP, no Tandem) got from the same "
+           "server through the same delay proxy with the scenario's concurrency budget (connections x requests in "
+           "flight per connection), measured in this run just before the scenario. fraction = Tandem's best async "
+           f"cps / min(relay cps at the same workers, ceiling); target >= {CEILING_TARGET:g}. \"(client-bound)\": "
+           "the client used most of a core, so the ceiling is a lower bound.", "",
+           "| backend | best async | cps | relay cps | ceiling cps (budget) | fraction | limit | target |",
+           "|---|---|---:|---:|---:|---:|---|---|"]
+    for r in rows:
+        ceil = ("-" if r["ceiling"] is None else
+                f"{r['ceiling']:.0f} ({r['ceiling_budget']})" + (" (client-bound)" if r["client_bound"] else ""))
+        frac = "-" if r["fraction"] is None else f"{r['fraction']:.2f}"
+        out.append(f"| {r['backend']} | {r['scenario']} | {r['rate']} | {r['relay'] or '-'} | {ceil} | {frac} | "
+                   f"{r['limit'] or '-'} | {r['target'] or 'n/a'} |")
+    if not rows:
+        out.append("| (no async scenario at this delay) | | | | | | | |")
+    limited = [r for r in rows if r["limit"] == "backend"]
+    if limited:
+        out += ["", "Backends that are themselves the limit (ceiling below Tandem's relay rate): " + ", ".join(
+            f"{r['backend']} ({r['ceiling']:.0f} < {r['relay']} cps)" for r in limited) + "."]
+    return out
+
+
 def sockets_pairs(records: list[dict]) -> list[dict]:
     """Per scenario measured with both socket layouts (same backend, mode, delay, workers), in record order:
     the two records' names and max rates and shared / per_worker (None when per_worker passed nothing)."""
@@ -131,6 +190,10 @@ def write_matrix_reports(outdir: Path, result: dict, recs: list[dict], skipped: 
     rows = verdict_rows(recs, verdict_delay, margin, vs)
     result["verdict"] = {"delay_ms": verdict_delay, "margin": margin, "rows": rows, "udp_sockets": vs or "all"}
     sections = verdict_md(rows, verdict_delay, margin, vs)
+    crows = ceiling_rows(recs, verdict_delay, vs)
+    result["ceilings"] = {"delay_ms": verdict_delay, "target": CEILING_TARGET, "rows": crows}
+    if crows:
+        sections += [""] + ceiling_md(crows, verdict_delay)
     pairs = sockets_pairs(recs)
     result["sockets_pairs"] = pairs
     if pairs:
