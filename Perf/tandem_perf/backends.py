@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from .common import ROOT, free_port, log, port_free, terminate
-from .scenarios import BACKEND_INFO, DELAYED, SERVER_PORT_ENV, Scenario
+from .scenarios import BACKEND_INFO, BACKEND_PORT_ENV, DELAYED, SERVER_PORT_ENV, Scenario
 
 
 class Backends:
@@ -86,12 +86,13 @@ class Backends:
             senv = self.server(script)
             if len(scripts) == 1:
                 env.update(senv)
-            env[f"server_port_{backend}"] = senv["port"]
+            server_port = senv.get(BACKEND_PORT_ENV.get(backend, ""), senv["port"])
+            env[f"server_port_{backend}"] = server_port
             if backend in DELAYED:
-                used.add(int(senv["port"]))
-                env[f"{backend}_port"] = str(self.delay_proxy(int(senv["port"]), sc.delay_ms))
+                used.add(int(server_port))
+                env[f"{backend}_port"] = str(self.delay_proxy(int(server_port), sc.delay_ms))
             else:
-                env[f"{backend}_port"] = senv["port"]
+                env[f"{backend}_port"] = server_port
         for t in [t for t in self.delays if t not in used]:
             self.stop_delay(t)
         return env

@@ -3,8 +3,9 @@ same delay proxy, with the same concurrency budget as the Tandem config of a sce
 run. The matrix measures it before a backend's async scenarios and reports Tandem's async rate as a fraction of
 min(Tandem's relay rate, the ceiling).
 
-The clients are small asyncio speakers of each wire protocol (stdlib only): HTTP/1.1 keep-alive GETs, the
-PostgreSQL simple query protocol (trust auth), MongoDB OP_MSG `find`, LDAP simple bind + search. Each connection
+HTTP is measured with h2load (Debian `nghttp2-client`: C, HTTP/1.1 or h2c with N streams per connection) when
+installed. The other clients are small asyncio speakers of each wire protocol (stdlib only): HTTP/1.1
+keep-alive GETs (without h2load), the PostgreSQL simple query protocol (trust auth), MongoDB OP_MSG `find`, LDAP simple bind + search. Each connection
 keeps `depth` requests in flight. The client's own CPU time is recorded: a client that used most of a core
 gives a lower bound (`client_bound`), not the server's ceiling.
 
@@ -14,7 +15,11 @@ entry in CLIENTS and budget().
 from __future__ import annotations
 
 import asyncio
+import re
+import resource
+import shutil
 import struct
+import subprocess
 import time
 from dataclasses import asdict, dataclass
 
@@ -23,6 +28,7 @@ from dataclasses import asdict, dataclass
 #: worker and database (db_pool_size 16, db_pipeline_depth 1), LDAP connections per worker
 #: (ldap_max_connections 4) and searches per connection (ldap_max_searches_per_connection 64).
 HTTP_CONNECTIONS_PER_WORKER = 64
+HTTP_TRANSFERS_PER_WORKER = 100
 PG_POOL_PER_WORKER = 16
 PG_PIPELINE_DEPTH = 1
 LDAP_CONNECTIONS_PER_WORKER = 4
@@ -64,7 +70,7 @@ class Ceiling:
 
 def budget(backend: str, mode: str, workers: int, offload_limit: int) -> Budget | None:
     """The in-flight budget of a scenario's Tandem config at its backend (None: no server to measure)."""
-    if backend not in CLIENTS:
+    if backend not in CLIENTS and backend not in H2LOAD:
         return None
     if mode == "offload":  # one blocking job per connection, offload_limit jobs at once per driver
         return Budget(offload_limit)
@@ -72,6 +78,8 @@ def budget(backend: str, mode: str, workers: int, offload_limit: int) -> Budget 
         return Budget(workers)
     if backend in ("http", "httpsleep"):
         return Budget(HTTP_CONNECTIONS_PER_WORKER * workers)
+    if backend == "http2":  # one connection per worker, its transfers (max_async_transfers) as streams
+        return Budget(workers, HTTP_TRANSFERS_PER_WORKER)
     if backend in ("postgres", "pgsleep"):
         return Budget(PG_POOL_PER_WORKER * workers, PG_PIPELINE_DEPTH)
     if backend == "ldap":
@@ -257,6 +265,46 @@ async def _ldap_client(port: int):
     return c, send, (lambda: _ldap_answer(c))
 
 
+#: HTTP backends: measured with h2load (Debian `nghttp2-client`, C, one thread) when installed, else with the
+#: asyncio HTTP/1.1 client (not for http2). backend -> (path, HTTP/2).
+H2LOAD = {"http": ("/route", False), "httpsleep": (None, False), "http2": ("/route", True)}
+
+
+def h2load_command(backend: str, port: int, delay_ms: int, b: Budget, duration_s: float, warmup_s: float) -> list[str]:
+    path, h2 = H2LOAD[backend]
+    path = path or f"/sleep?s={delay_ms / 1000:.3f}"
+    cmd = ["h2load", "-D", f"{round(duration_s * 1000)}ms", "--warm-up-time", f"{round(warmup_s * 1000)}ms",
+           "-c", str(b.connections), "-m", str(b.depth if h2 else 1), "-t", "1"]
+    if not h2:
+        cmd.append("--h1")
+    return cmd + [f"http://127.0.0.1:{port}{path}"]
+
+
+def parse_h2load(out: str) -> tuple[int, int, str]:
+    """(succeeded, failed + errored + timed out, application protocol) from h2load's report."""
+    m = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, "
+                  r"(\d+) timeout", out)
+    if not m:
+        raise RuntimeError("h2load gave no request counts: " + out.strip()[-300:])
+    proto = re.search(r"Application protocol: (\S+)", out)
+    return int(m.group(1)), int(m.group(2)) + int(m.group(3)) + int(m.group(4)), proto.group(1) if proto else "?"
+
+
+def measure_h2load(backend: str, port: int, delay_ms: int, b: Budget, duration_s: float, warmup_s: float) -> Ceiling:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    r = subprocess.run(h2load_command(backend, port, delay_ms, b, duration_s, warmup_s), capture_output=True,
+                       text=True, timeout=duration_s + warmup_s + 60)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ok, bad, proto = parse_h2load(r.stdout)
+    cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / max(1e-6, wall)
+    h2 = H2LOAD[backend][1]
+    return Ceiling(backend=backend, delay_ms=delay_ms, connections=b.connections, depth=b.depth if h2 else 1,
+                   rate=round(ok / duration_s, 1), answers=ok, errors=bad, duration_s=duration_s,
+                   client_cpu=round(cpu, 2), client_bound=cpu >= CLIENT_BOUND_CPU, note=f"h2load, {proto}")
+
+
 #: backend -> factory(port, delay_ms) of (connection, send one request, await one answer -> ok)
 CLIENTS = {
     "http": lambda port, d: _http_client(port, "/route"),
@@ -305,6 +353,10 @@ def measure(backend: str, port: int, delay_ms: int, b: Budget, duration_s: float
             warmup_s: float = 0.5) -> Ceiling:
     """A direct client's rate against the backend at `port` (the delay proxy for network-latency scenarios)
     with `b.connections` connections, `b.depth` requests in flight on each, for duration_s after warmup_s."""
+    if backend in H2LOAD and shutil.which("h2load"):
+        return measure_h2load(backend, port, delay_ms, b, duration_s, warmup_s)
+    if backend not in CLIENTS:
+        raise RuntimeError(f"no direct client for {backend} (install nghttp2-client for h2load)")
     depth = 1 if backend in ("http", "httpsleep") else b.depth  # no HTTP/1.1 pipelining (Tandem does not either)
     bb = Budget(b.connections, depth)
     r = asyncio.run(asyncio.wait_for(_run(backend, port, delay_ms, bb, duration_s, warmup_s),
@@ -330,7 +382,7 @@ def fraction(async_rate: float | None, relay_rate: float | None, ceiling: float 
 def main(argv: list[str] | None = None) -> int:
     import argparse
     ap = argparse.ArgumentParser(description="one direct-client ceiling measurement (prints JSON)")
-    ap.add_argument("backend", choices=sorted(CLIENTS))
+    ap.add_argument("backend", choices=sorted(set(CLIENTS) | set(H2LOAD)))
     ap.add_argument("port", type=int)
     ap.add_argument("delay_ms", type=int, help="the scenario's delay (the path of the sleep scenarios)")
     ap.add_argument("connections", type=int)

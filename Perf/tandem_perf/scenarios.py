@@ -10,7 +10,7 @@ from pathlib import Path
 from .search import tidy_rate
 
 
-BACKENDS = ("none", "sleep", "exec", "http", "httpsleep", "postgres", "pgsleep", "mysql", "ldap", "mongodb", "mixed")
+BACKENDS = ("none", "sleep", "exec", "http", "http2", "httpsleep", "postgres", "pgsleep", "mysql", "ldap", "mongodb", "mixed")
 MODES = ("sync", "native", "offload")
 #: Order of the modes within a group of a run: the async modes first (their figures seed each other's start).
 RUN_MODE_ORDER = ("native", "offload", "sync")
@@ -24,6 +24,7 @@ BACKEND_INFO = {
     "sleep": (("usleep",), MODES, ()),
     "exec": (("exec",), MODES, ()),
     "http": (("http",), MODES, ("nginx",)),  # nginx behind the delay proxy
+    "http2": (("http",), MODES, ("nginx",)),  # nginx's h2c port behind the delay proxy, http_version h2c
     "httpsleep": (("http",), MODES, ("nginx",)),  # nginx echo_sleep: a server-side wait, no delay proxy
     "postgres": (("postgres",), MODES, ("postgres",)),  # PostgreSQL behind the delay proxy: SELECT 1
     "pgsleep": (("postgres",), MODES, ("postgres",)),  # SELECT pg_sleep(d): a server-side wait, no delay proxy
@@ -33,9 +34,11 @@ BACKEND_INFO = {
     "mixed": (("postgres", "http", "ldap"), MODES, ("postgres", "nginx", "slapd")),
 }
 #: Backends whose wait is network latency: their server sits behind Perf/delay_proxy.py (one proxy per server).
-DELAYED = ("http", "postgres", "mysql", "ldap", "mongodb")
-BACKEND_LABEL = {"sleep": "Sleep", "exec": "Exec", "http": "HTTP", "httpsleep": "HTTP", "postgres": "PostgreSQL",
+DELAYED = ("http", "http2", "postgres", "mysql", "ldap", "mongodb")
+BACKEND_LABEL = {"sleep": "Sleep", "exec": "Exec", "http": "HTTP", "http2": "HTTP", "httpsleep": "HTTP", "postgres": "PostgreSQL",
                  "pgsleep": "PostgreSQL", "mysql": "MySQL", "ldap": "LDAP", "mongodb": "MongoDB"}
+#: Backends that use another port of their server than SERVER_PORT_ENV's (its script's env variable).
+BACKEND_PORT_ENV = {"http2": "TANDEM_TEST_NGINX_H2_PORT"}
 SERVER_PORT_ENV = {"http": "TANDEM_TEST_HTTP_PORT", "nginx": "TANDEM_TEST_NGINX_PORT", "postgres": "TANDEM_TEST_PG_PORT",
                    "mariadb": "TANDEM_TEST_MYSQL_PORT", "slapd": "TANDEM_TEST_LDAP_PORT", "mongo": "TANDEM_TEST_MONGO_PORT"}
 
@@ -233,6 +236,9 @@ def _backend_call(backend: str, d: int, env: dict[str, str], sc: Scenario, outdi
         return 'loadmodule "exec.so"\n', f'exec("sleep {d / 1000:.3f}")', "$rc < 0"
     if backend == "http":
         return 'loadmodule "rest_client.so"\n', f'rest_get("http://127.0.0.1:{port}/route", $var(b))', "$rc < 0"
+    if backend == "http2":  # HTTP/2 streams multiplexed on the worker's connection(s) to nginx's h2c port
+        return ('loadmodule "rest_client.so"\nmodparam("tandem", "http_version", "h2c")\n',
+                f'rest_get("http://127.0.0.1:{port}/route", $var(b))', "$rc < 0")
     if backend == "httpsleep":
         return ('loadmodule "rest_client.so"\n',
                 f'rest_get("http://127.0.0.1:{port}/sleep?s={d / 1000:.3f}", $var(b))', "$rc < 0")
@@ -275,7 +281,7 @@ def scenario_config(sc: Scenario, port: int, env: dict[str, str], outdir: Path, 
     env = dict(env)
     if sc.backend != "mixed" and "port" in env:  # single-backend scenarios: the server's port
         env.setdefault(f"{sc.backend}_port", env["port"])
-    if sc.backend in ("sleep", "httpsleep", "pgsleep"):  # (template, driver)
+    if sc.backend in ("sleep", "http2", "httpsleep", "pgsleep"):  # (template, driver)
         parts = [(sc.backend, BACKEND_INFO[sc.backend][0][0])]
     else:
         parts = [(b, b) for b in BACKEND_INFO[sc.backend][0]]

@@ -21,6 +21,7 @@ class BudgetTests(unittest.TestCase):
         self.assertEqual(c.budget("ldap", "native", 2, 64), c.Budget(8, 64))
         self.assertEqual(c.budget("mongodb", "offload", 2, 64), c.Budget(64, 1))
         self.assertEqual(c.budget("pgsleep", "sync", 4, 64), c.Budget(4, 1))
+        self.assertEqual(c.budget("http2", "native", 2, 64), c.Budget(2, 100))
         self.assertIsNone(c.budget("sleep", "native", 2, 64))
         self.assertIsNone(c.budget("mixed", "native", 2, 64))
 
@@ -58,6 +59,23 @@ class WireTests(unittest.TestCase):
         self.assertEqual(m[0], 0x30)
         self.assertEqual(m[2:5], b"\x02\x01\x05")
         self.assertEqual(m[5], 0x63)
+
+
+class H2loadTests(unittest.TestCase):
+    def test_command(self):
+        self.assertEqual(c.h2load_command("http2", 27391, 20, c.Budget(2, 100), 3, 0.5),
+                         ["h2load", "-D", "3000ms", "--warm-up-time", "500ms", "-c", "2", "-m", "100", "-t", "1",
+                          "http://127.0.0.1:27391/route"])
+        cmd = c.h2load_command("httpsleep", 28180, 20, c.Budget(128, 1), 4, 0.5)
+        self.assertIn("--h1", cmd)
+        self.assertEqual(cmd[-1], "http://127.0.0.1:28180/sleep?s=0.020")
+
+    def test_parse(self):
+        out = ("Application protocol: h2c\nfinished in 3.50s, 4527.67 req/s, 1.98MB/s\n"
+               "requests: 13590 total, 13600 started, 13590 done, 13583 succeeded, 5 failed, 2 errored, 0 timeout\n")
+        self.assertEqual(c.parse_h2load(out), (13583, 7, "h2c"))
+        with self.assertRaises(RuntimeError):
+            c.parse_h2load("connect refused")
 
 
 class _Handler(BaseHTTPRequestHandler):
