@@ -23,6 +23,8 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass
 
+from .scenarios import PGPIPE_DEPTH, PGPIPE_POOL
+
 #: Tandem's defaults the budgets follow (README modparams): HTTP transfers per worker (max_async_transfers 100,
 #: http_max_host_connections 64: without HTTP/2 a transfer holds one connection), PostgreSQL connections per
 #: worker and database (db_pool_size 16, db_pipeline_depth 1), LDAP connections per worker
@@ -82,6 +84,8 @@ def budget(backend: str, mode: str, workers: int, offload_limit: int) -> Budget 
         return Budget(workers, HTTP_TRANSFERS_PER_WORKER)
     if backend in ("postgres", "pgsleep"):
         return Budget(PG_POOL_PER_WORKER * workers, PG_PIPELINE_DEPTH)
+    if backend == "pgpipe":
+        return Budget(PGPIPE_POOL * workers, PGPIPE_DEPTH)
     if backend == "ldap":
         return Budget(LDAP_CONNECTIONS_PER_WORKER * workers, LDAP_SEARCHES_PER_CONNECTION)
     return Budget(offload_limit)
@@ -310,6 +314,7 @@ CLIENTS = {
     "http": lambda port, d: _http_client(port, "/route"),
     "httpsleep": lambda port, d: _http_client(port, f"/sleep?s={d / 1000:.3f}"),
     "postgres": lambda port, d: _pg_client(port, "SELECT 1, 1"),
+    "pgpipe": lambda port, d: _pg_client(port, "SELECT 1, 1"),
     "pgsleep": lambda port, d: _pg_client(port, f"SELECT pg_sleep({d / 1000:.3f}), 1"),
     "mongodb": lambda port, d: _mongo_client(port),
     "ldap": lambda port, d: _ldap_client(port),

@@ -10,7 +10,7 @@ from pathlib import Path
 from .search import tidy_rate
 
 
-BACKENDS = ("none", "sleep", "exec", "http", "http2", "httpsleep", "postgres", "pgsleep", "mysql", "ldap", "mongodb", "mixed")
+BACKENDS = ("none", "sleep", "exec", "http", "http2", "httpsleep", "postgres", "pgpipe", "pgsleep", "mysql", "ldap", "mongodb", "mixed")
 MODES = ("sync", "native", "offload")
 #: Order of the modes within a group of a run: the async modes first (their figures seed each other's start).
 RUN_MODE_ORDER = ("native", "offload", "sync")
@@ -27,6 +27,8 @@ BACKEND_INFO = {
     "http2": (("http",), MODES, ("nginx",)),  # nginx's h2c port behind the delay proxy, http_version h2c
     "httpsleep": (("http",), MODES, ("nginx",)),  # nginx echo_sleep: a server-side wait, no delay proxy
     "postgres": (("postgres",), MODES, ("postgres",)),  # PostgreSQL behind the delay proxy: SELECT 1
+    # PostgreSQL behind the delay proxy, 4 connections per worker, 16 queries pipelined on each
+    "pgpipe": (("postgres",), ("native",), ("postgres",)),
     "pgsleep": (("postgres",), MODES, ("postgres",)),  # SELECT pg_sleep(d): a server-side wait, no delay proxy
     "mysql": (("mysql",), MODES, ("mariadb",)),  # MariaDB behind the delay proxy
     "ldap": (("ldap",), MODES, ("slapd",)),  # slapd behind the delay proxy
@@ -34,9 +36,12 @@ BACKEND_INFO = {
     "mixed": (("postgres", "http", "ldap"), MODES, ("postgres", "nginx", "slapd")),
 }
 #: Backends whose wait is network latency: their server sits behind Perf/delay_proxy.py (one proxy per server).
-DELAYED = ("http", "http2", "postgres", "mysql", "ldap", "mongodb")
+DELAYED = ("http", "http2", "postgres", "pgpipe", "mysql", "ldap", "mongodb")
 BACKEND_LABEL = {"sleep": "Sleep", "exec": "Exec", "http": "HTTP", "http2": "HTTP", "httpsleep": "HTTP", "postgres": "PostgreSQL",
-                 "pgsleep": "PostgreSQL", "mysql": "MySQL", "ldap": "LDAP", "mongodb": "MongoDB"}
+                 "pgpipe": "PostgreSQL", "pgsleep": "PostgreSQL", "mysql": "MySQL", "ldap": "LDAP", "mongodb": "MongoDB"}
+#: The pgpipe scenarios' PostgreSQL pool: connections per worker and queries in flight on each.
+PGPIPE_POOL = 4
+PGPIPE_DEPTH = 16
 #: Backends that use another port of their server than SERVER_PORT_ENV's (its script's env variable).
 BACKEND_PORT_ENV = {"http2": "TANDEM_TEST_NGINX_H2_PORT"}
 SERVER_PORT_ENV = {"http": "TANDEM_TEST_HTTP_PORT", "nginx": "TANDEM_TEST_NGINX_PORT", "postgres": "TANDEM_TEST_PG_PORT",
@@ -242,6 +247,11 @@ def _backend_call(backend: str, d: int, env: dict[str, str], sc: Scenario, outdi
     if backend == "httpsleep":
         return ('loadmodule "rest_client.so"\n',
                 f'rest_get("http://127.0.0.1:{port}/sleep?s={d / 1000:.3f}", $var(b))', "$rc < 0")
+    if backend == "pgpipe":  # issue 19's pipeline target: <= 4 connections per worker
+        return ('loadmodule "avpops.so"\n'
+                f'modparam("avpops", "db_url", "postgres://postgres@127.0.0.1:{port}/tandem")\n'
+                f'modparam("tandem", "db_pool_size", {PGPIPE_POOL})\nmodparam("tandem", "db_pipeline_depth", {PGPIPE_DEPTH})\n',
+                'avp_db_query("SELECT 1, 1")', "$rc < 0")
     if backend in ("postgres", "pgsleep"):
         query = "SELECT 1, 1" if backend == "postgres" else f"SELECT pg_sleep({d / 1000:.3f}), 1"
         return ('loadmodule "avpops.so"\n'
@@ -281,7 +291,7 @@ def scenario_config(sc: Scenario, port: int, env: dict[str, str], outdir: Path, 
     env = dict(env)
     if sc.backend != "mixed" and "port" in env:  # single-backend scenarios: the server's port
         env.setdefault(f"{sc.backend}_port", env["port"])
-    if sc.backend in ("sleep", "http2", "httpsleep", "pgsleep"):  # (template, driver)
+    if sc.backend in ("sleep", "http2", "httpsleep", "pgpipe", "pgsleep"):  # (template, driver)
         parts = [(sc.backend, BACKEND_INFO[sc.backend][0][0])]
     else:
         parts = [(b, b) for b in BACKEND_INFO[sc.backend][0]]

@@ -105,7 +105,7 @@ class OrderAndStartTests(unittest.TestCase):
         shared = h.run_order(h.all_scenarios(h.BACKENDS, h.MODES, [1, 20, 100], [1, 2, 4]), [20, 1, 100])
         both = h.run_order(h.all_scenarios(h.BACKENDS, h.MODES, [1, 20, 100], [1, 2, 4],
                                            ["per_worker", "shared"]), [20, 1, 100])
-        self.assertEqual(len(both), 2 * 291)
+        self.assertEqual(len(both), 2 * 300)
         self.assertEqual(len({sc.name for sc in both}), len(both))
         # The shared order is kept; each per_worker twin runs right after its shared scenario.
         self.assertEqual(both[0::2], shared)
