@@ -281,7 +281,7 @@ def h2load_command(backend: str, port: int, delay_ms: int, b: Budget, duration_s
            "-c", str(b.connections), "-m", str(b.depth if h2 else 1), "-t", "1"]
     if not h2:
         cmd.append("--h1")
-    return cmd + [f"http://127.0.0.1:{port}{path}"]
+    return cmd + [f"{'https' if h2 else 'http'}://127.0.0.1:{port}{path}"]  # h2: TLS, ALPN (as Tandem's http2)
 
 
 def parse_h2load(out: str) -> tuple[int, int, str]:

@@ -24,7 +24,7 @@ BACKEND_INFO = {
     "sleep": (("usleep",), MODES, ()),
     "exec": (("exec",), MODES, ()),
     "http": (("http",), MODES, ("nginx",)),  # nginx behind the delay proxy
-    "http2": (("http",), MODES, ("nginx",)),  # nginx's h2c port behind the delay proxy, http_version h2c
+    "http2": (("http",), MODES, ("nginx",)),  # nginx's TLS port (h2 by ALPN) behind the delay proxy
     "httpsleep": (("http",), MODES, ("nginx",)),  # nginx echo_sleep: a server-side wait, no delay proxy
     "postgres": (("postgres",), MODES, ("postgres",)),  # PostgreSQL behind the delay proxy: SELECT 1
     # PostgreSQL behind the delay proxy, 4 connections per worker, 16 queries pipelined on each
@@ -43,7 +43,7 @@ BACKEND_LABEL = {"sleep": "Sleep", "exec": "Exec", "http": "HTTP", "http2": "HTT
 PGPIPE_POOL = 4
 PGPIPE_DEPTH = 16
 #: Backends that use another port of their server than SERVER_PORT_ENV's (its script's env variable).
-BACKEND_PORT_ENV = {"http2": "TANDEM_TEST_NGINX_H2_PORT"}
+BACKEND_PORT_ENV = {"http2": "TANDEM_TEST_NGINX_TLS_PORT"}
 SERVER_PORT_ENV = {"http": "TANDEM_TEST_HTTP_PORT", "nginx": "TANDEM_TEST_NGINX_PORT", "postgres": "TANDEM_TEST_PG_PORT",
                    "mariadb": "TANDEM_TEST_MYSQL_PORT", "slapd": "TANDEM_TEST_LDAP_PORT", "mongo": "TANDEM_TEST_MONGO_PORT"}
 
@@ -241,9 +241,12 @@ def _backend_call(backend: str, d: int, env: dict[str, str], sc: Scenario, outdi
         return 'loadmodule "exec.so"\n', f'exec("sleep {d / 1000:.3f}")', "$rc < 0"
     if backend == "http":
         return 'loadmodule "rest_client.so"\n', f'rest_get("http://127.0.0.1:{port}/route", $var(b))', "$rc < 0"
-    if backend == "http2":  # HTTP/2 streams multiplexed on the worker's connection(s) to nginx's h2c port
-        return ('loadmodule "rest_client.so"\nmodparam("tandem", "http_version", "h2c")\n',
-                f'rest_get("http://127.0.0.1:{port}/route", $var(b))', "$rc < 0")
+    if backend == "http2":
+        # HTTP/2 over TLS (ALPN; nginx.sh's self-signed certificate, so no verification): a worker's requests
+        # run as streams of one connection. Not h2c: Debian 12's libcurl 7.88 cannot reuse h2c connections.
+        return ('loadmodule "rest_client.so"\nmodparam("rest_client", "ssl_verifypeer", 0)\n'
+                'modparam("rest_client", "ssl_verifyhost", 0)\nmodparam("tandem", "http_version", "2tls")\n',
+                f'rest_get("https://127.0.0.1:{port}/route", $var(b))', "$rc < 0")
     if backend == "httpsleep":
         return ('loadmodule "rest_client.so"\n',
                 f'rest_get("http://127.0.0.1:{port}/sleep?s={d / 1000:.3f}", $var(b))', "$rc < 0")

@@ -109,6 +109,7 @@ class Runner:
         self.uac_port = free_port(args.uac_port, taken)
         self.cp_uas = free_port(args.control_port, taken)
         self.cp_uac = free_port(self.cp_uas + 1, taken)
+        outdir = self.outdir  # a relative --out would not hold from SIPp's working directory
         (outdir / "sipp").mkdir(parents=True, exist_ok=True)
         # A copy of uas.xml with a short timewait: at thousands of calls/s the 8 s timewait of the
         # functional scenario would keep tens of thousands of finished calls in memory.

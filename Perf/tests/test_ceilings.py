@@ -65,7 +65,7 @@ class H2loadTests(unittest.TestCase):
     def test_command(self):
         self.assertEqual(c.h2load_command("http2", 27391, 20, c.Budget(2, 100), 3, 0.5),
                          ["h2load", "-D", "3000ms", "--warm-up-time", "500ms", "-c", "2", "-m", "100", "-t", "1",
-                          "http://127.0.0.1:27391/route"])
+                          "https://127.0.0.1:27391/route"])
         cmd = c.h2load_command("httpsleep", 28180, 20, c.Budget(128, 1), 4, 0.5)
         self.assertIn("--h1", cmd)
         self.assertEqual(cmd[-1], "http://127.0.0.1:28180/sleep?s=0.020")
