@@ -3,7 +3,7 @@
 # dnsmasq).
 # Usage: scripts/test.sh [swift test args...]      e.g. scripts/test.sh --filter SIPCoreTests
 # Env in:
-#   TANDEM_TEST_SERVERS="postgres mariadb slapd http mongo dns"  servers to start (empty string: none)
+#   TANDEM_TEST_SERVERS="postgres mariadb slapd http mongo dns nginx"  servers to start (empty string: none)
 #   TANDEM_SKIP_APT=1                                 skip the Debian package check
 #   TANDEM_TEST_<X>_PORT                              fix a server's port instead of searching for a free one
 # Env the tests get: see scripts/test-servers/*.sh headers, plus TANDEM_TEST_SIPP (sipp binary),
@@ -14,11 +14,12 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$TANDEM_ROOT"
 
 PACKAGES=(pkg-config libpq-dev libcurl4-openssl-dev libmongoc-dev libldap-dev libc-ares-dev libssl-dev openssl sip-tester stunnel4
-          postgresql-15 slapd ldap-utils python3-venv mariadb-server libmariadb-dev dnsmasq-base dnsutils)
+          postgresql-15 slapd ldap-utils python3-venv mariadb-server libmariadb-dev dnsmasq-base dnsutils
+          nginx libnginx-mod-http-echo nghttp2-client)
 [ "${TANDEM_SKIP_APT:-0}" = 1 ] || ensure_packages "${PACKAGES[@]}"
 
 # Every test server the suite uses (tests skip what is not started).
-SERVERS=(${TANDEM_TEST_SERVERS-postgres mariadb http mongo slapd dns})
+SERVERS=(${TANDEM_TEST_SERVERS-postgres mariadb http mongo slapd dns nginx})
 STARTED=()
 
 stop_servers() {

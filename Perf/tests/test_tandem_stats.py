@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import tandem_stats  # noqa: E402
+from tandem_perf import tandem_stats  # noqa: E402
 
 
 def doc(started, completed, suspended, busy=0, timed_out=0, rejected=0, cancelled=0, extra_driver=False):

@@ -105,7 +105,7 @@ class OrderAndStartTests(unittest.TestCase):
         shared = h.run_order(h.all_scenarios(h.BACKENDS, h.MODES, [1, 20, 100], [1, 2, 4]), [20, 1, 100])
         both = h.run_order(h.all_scenarios(h.BACKENDS, h.MODES, [1, 20, 100], [1, 2, 4],
                                            ["per_worker", "shared"]), [20, 1, 100])
-        self.assertEqual(len(both), 2 * 183)
+        self.assertEqual(len(both), 2 * 300)
         self.assertEqual(len({sc.name for sc in both}), len(both))
         # The shared order is kept; each per_worker twin runs right after its shared scenario.
         self.assertEqual(both[0::2], shared)
@@ -231,13 +231,13 @@ class LegacyResumeTests(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             (Path(d) / "results.json").write_text(json.dumps(old))
             logs = []
-            saved, h.log = h.log, logs.append
+            saved = h.set_log(logs.append)
             try:
                 out = io.StringIO()
                 with contextlib.redirect_stdout(out):
                     rc = h.main(["matrix", "--list", "--quick", "--resume", d])
             finally:
-                h.log = saved
+                h.set_log(saved)
         self.assertEqual(rc, 0)
         lines = out.getvalue().splitlines()
         self.assertEqual([ln.split()[0] for ln in lines[:-1]],

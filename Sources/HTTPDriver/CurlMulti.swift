@@ -56,6 +56,10 @@ public final class CurlMulti {
         if settings.maxCachedConnections > 0 {
             tandem_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, settings.maxCachedConnections)
         }
+        // HTTP/2 transfers to one host share a connection as streams (libcurl's default since 7.62, set
+        // explicitly); HTTP/1.1 connections carry one transfer at a time (no HTTP/1.1 pipelining).
+        tandem_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        tandem_multi_setopt_long(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, max(1, settings.maxConcurrentStreams))
     }
 
     deinit { close() }

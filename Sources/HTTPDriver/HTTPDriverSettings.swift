@@ -24,6 +24,13 @@ public struct HTTPDriverSettings: Sendable, Equatable {
     /// `CURLMOPT_MAXCONNECTS`: connections a worker keeps open for reuse (default 64). 0: libcurl's
     /// default, 4 × the transfers in progress, which closes connections as a burst drains.
     public var maxCachedConnections = 64
+    /// `modparam("tandem", "http_version", "1.1"|"2tls"|"h2c")` (default "2tls", libcurl's default): see
+    /// ``HTTPVersion``.
+    public var httpVersion = HTTPVersion.http2TLS
+    /// `modparam("tandem", "http_max_streams", N)`: HTTP/2 streams one connection carries at once
+    /// (`CURLMOPT_MAX_CONCURRENT_STREAMS`, default 100, also capped by the server's own limit); more
+    /// transfers to the host open another connection, up to ``maxHostConnections``.
+    public var maxConcurrentStreams = 100
 
     /// The defaults above.
     public init() {}

@@ -22,6 +22,8 @@ public struct HTTPRequest: Sendable, Equatable {
     /// Largest response body accepted in bytes (`max_transfer_size`, KB in rest_client); larger: rc -1.
     /// 0: unlimited.
     public var maxResponseBytes: Int
+    /// The HTTP version asked for (`http_version`).
+    public var httpVersion: HTTPVersion
 
     /// Creates a request; the settings default to rest_client's defaults.
     public init(method: HTTPMethod, url: String, body: [UInt8] = [], contentType: String? = nil,
@@ -36,6 +38,7 @@ public struct HTTPRequest: Sendable, Equatable {
         self.verifyPeer = settings.verifyPeer
         self.verifyHost = settings.verifyHost
         self.maxResponseBytes = settings.maxResponseBytes
+        self.httpVersion = settings.httpVersion
     }
 
     /// Creates a request with a string body.

@@ -49,6 +49,8 @@ final class HTTPTransfer {
         set(CURLOPT_TIMEOUT_MS, Int(clamping: total))
         set(CURLOPT_SSL_VERIFYPEER, request.verifyPeer ? 1 : 0)
         set(CURLOPT_SSL_VERIFYHOST, request.verifyHost ? 2 : 0)
+        set(CURLOPT_HTTP_VERSION, request.httpVersion.curlValue)
+        if request.httpVersion.mayMultiplex { set(CURLOPT_PIPEWAIT, 1) }  // join a connection being set up
 
         switch request.method {
         case .get:

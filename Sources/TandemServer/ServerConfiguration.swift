@@ -154,7 +154,7 @@ extension ServerConfiguration {
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_timeout", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "db_pipeline_depth", "db_queue",
                    "http_queue", "http_max_host_connections", "log_format", "drain_time", "udp_sockets", "max_transactions", "max_suspended",
-                   "overload_retry_after", "ldap_max_connections", "ldap_max_searches_per_connection"],
+                   "http_version", "http_max_streams", "overload_retry_after", "ldap_max_connections", "ldap_max_searches_per_connection"],
         "rr": ["enable_double_rr"],
         "sqlops": ["db_url"], "avpops": ["db_url"], "dbops": ["db_url"], "cachedb_mongodb": ["cachedb_url"],
         "ldap": ["config_file"],
@@ -205,6 +205,21 @@ extension ServerConfiguration {
             } else {
                 diagnostics.append(Diagnostic(decl.location,
                     "tandem http_max_host_connections must be a number from 0 (unlimited) to 100000"))
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "http_version" }) {
+            if let version = HTTPVersion(rawValue: decl.value.plainText) {
+                settings.httpVersion = version
+            } else {
+                diagnostics.append(Diagnostic(decl.location,
+                    "tandem http_version must be \"1.1\", \"2tls\" (HTTP/2 when a TLS server offers it) or \"h2c\" (HTTP/2 with prior knowledge), not '\(decl.value.plainText)'"))
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "http_max_streams" }) {
+            if let value = decl.value.intValue, (1...100_000).contains(value) {
+                settings.maxConcurrentStreams = value
+            } else {
+                diagnostics.append(Diagnostic(decl.location, "tandem http_max_streams must be a number from 1 to 100000"))
             }
         }
         return diagnostics.isEmpty ? (settings, []) : (nil, diagnostics)

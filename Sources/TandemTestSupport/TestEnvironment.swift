@@ -39,6 +39,12 @@ public enum TestEnvironment {
     public static var dnsAuthServer: String? { value("TANDEM_TEST_DNS_AUTH_SERVER") }
     /// `TANDEM_TEST_MONGO_URL`: the MongoDB wire test server.
     public static var mongoURL: String? { value("TANDEM_TEST_MONGO_URL") }
+    /// `TANDEM_TEST_NGINX_URL`: nginx's HTTP/1.1 base URL (ends with `/`).
+    public static var nginxURL: String? { value("TANDEM_TEST_NGINX_URL") }
+    /// `TANDEM_TEST_NGINX_H2_URL`: nginx's HTTP/2 cleartext (h2c, prior knowledge) base URL (ends with `/`).
+    public static var nginxH2URL: String? { value("TANDEM_TEST_NGINX_H2_URL") }
+    /// `TANDEM_TEST_NGINX_TLS_URL`: nginx over TLS (HTTP/2 or HTTP/1.1 by ALPN, self-signed certificate).
+    public static var nginxTLSURL: String? { value("TANDEM_TEST_NGINX_TLS_URL") }
 }
 
 /// Runs a shell command and returns its exit status. The child gets an empty signal mask and default

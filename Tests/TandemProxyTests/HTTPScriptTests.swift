@@ -49,6 +49,27 @@ struct HTTPScriptTests {
                 "honoured, not reported as ignored: \(loaded.diagnostics.map(\.description))")
     }
 
+    @Test("modparam tandem http_version (1.1, 2tls default, h2c) and http_max_streams")
+    func httpVersionParameters() {
+        func http(_ line: String) -> (HTTPDriverSettings?, [Diagnostic]) {
+            let result = ScriptChecker().check(source: Self.globals + "\n" + line + "\nroute { exit; }\n",
+                                               fileName: "http.cfg")
+            return ServerConfiguration.httpSettings(for: result.config)
+        }
+        #expect(http("").0?.httpVersion == .http2TLS)
+        #expect(http("").0?.maxConcurrentStreams == 100)
+        #expect(http(#"modparam("tandem", "http_version", "h2c")"#).0?.httpVersion == .http2PriorKnowledge)
+        #expect(http(#"modparam("tandem", "http_version", "1.1")"#).0?.httpVersion == .http1_1)
+        #expect(http(#"modparam("tandem", "http_max_streams", 32)"#).0?.maxConcurrentStreams == 32)
+        let bad = http(#"modparam("tandem", "http_version", "3")"#)
+        #expect(bad.0 == nil && bad.1.first?.message.contains("http_version") == true)
+        #expect(http(#"modparam("tandem", "http_max_streams", 0)"#).0 == nil)
+        let loaded = TandemServer.load(source: Self.globals + "\n" + #"modparam("tandem", "http_version", "h2c")"#
+                                       + "\nroute { exit; }\n", fileName: "http.cfg")
+        #expect(!loaded.diagnostics.contains { $0.message.contains("http_version") },
+                "honoured, not reported as ignored: \(loaded.diagnostics.map(\.description))")
+    }
+
     @Test("async rest_get and rest_post fill body, content type and code; an HTTP 404 is rc 1 with code 404")
     func getAndPost() throws {
         let proxy = try ScriptedProxy(routes: """
