@@ -2,11 +2,16 @@
 # DNS benchmark (issue 18): the numeric, warm-cache and fresh-lookup configs measured in one
 # Perf/harness.py relay run, ROUNDS times interleaved (numeric-1 warm-1 fresh-1 numeric-2 ...), so each
 # name-based rate has a numeric rate measured minutes before it on the same (shared) machine.
-# dnsmasq answers *.perf.test on 127.0.0.1:15355; Perf/dns_delay.py on 127.0.0.1:15353 (the configs'
-# dns_servers) delays every answer by DELAY_MS.
-# NOTE.md gets the per-round ratios (Perf/dns_ratios.py).
+# dnsmasq answers *.perf.test on 127.0.0.1:15355; a delaying forwarder on 127.0.0.1:15353 (the configs'
+# dns_servers) delays every answer by DELAY_MS: Perf/dns_delay.c compiled here (a few us of CPU per query),
+# or Perf/dns_delay.py with FORWARDER=python (tens of us per query, on the cores the proxy needs).
+# The DNS chain's own ceiling (fresh queries/s through the forwarder, no SIP; dnsperf with names never
+# asked before) is measured before and after the rounds (dns-chain.txt): a fresh-lookup rate can only be
+# judged against min(numeric rate, chain ceiling).
+# NOTE.md gets the per-round ratios (Perf/dns_ratios.py), raw and against that bound.
 # Usage: Perf/dns_bench.sh [ROUNDS=2] [DELAY_MS=20] [extra harness.py relay options...]
-# Needs: swift build -c release; dnsmasq (dnsmasq-base), sip-tester. Output: Perf/results/dns-<UTC>/.
+# Needs: swift build -c release; dnsmasq (dnsmasq-base), sip-tester, dnsperf, a C compiler.
+# Output: Perf/results/dns-<UTC>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-2}
@@ -22,7 +27,12 @@ mkdir -p "$OUT"
     --listen-address=127.0.0.1 --bind-interfaces --port=15355 --user=root --group=root --cache-size=0 \
     --local-ttl=3600 --address=/perf.test/127.0.0.1 --pid-file="$TMP/dnsmasq.pid" >"$TMP/dnsmasq.log" 2>&1 &
 DNSMASQ=$!
-python3 Perf/dns_delay.py 15353 15355 "$DELAY" >"$TMP/delay.log" 2>&1 &
+if [ "${FORWARDER:-c}" = python ]; then
+    python3 Perf/dns_delay.py 15353 15355 "$DELAY" >"$TMP/delay.log" 2>&1 &
+else
+    cc -O2 -o "$TMP/dns_delay" Perf/dns_delay.c
+    "$TMP/dns_delay" 15353 15355 "$DELAY" >"$TMP/delay.log" 2>&1 &
+fi
 DELAYPID=$!
 cleanup() { kill "$DELAYPID" "$DNSMASQ" 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
@@ -36,6 +46,23 @@ dig +short +time=1 +tries=1 -p 15353 @127.0.0.1 check.perf.test A | grep -q 127.
 kill -0 "$DNSMASQ" 2>/dev/null && kill -0 "$DELAYPID" 2>/dev/null ||
     { echo "dnsmasq or dns_delay.py did not start (ports 15355/15353 taken?)" >&2; cat "$TMP"/*.log >&2; exit 1; }
 
+# The chain's ceiling: dnsperf (up to 1,000 queries outstanding) for 8 s of names never asked before,
+# through the forwarder (15353) and straight to dnsmasq (15355, no delay), without SIP.
+python3 -c 'import sys
+for i in range(400000): print(f"{sys.argv[1]}{i}.perf.test A")' "chain$STAMP-" >"$TMP/names.txt"
+chain() {  # LABEL: appends one line "LABEL port P: N queries/s, L% lost, avg latency S s"
+    local port out
+    for port in 15353 15355; do
+        out=$(dnsperf -s 127.0.0.1 -p $port -d "$TMP/names.txt" -l 8 -q 1000 -b 4096 2>&1)
+        echo "$1 port $port: $(echo "$out" | awk '/Queries per second/ {printf "%.0f queries/s", $4}
+            /Queries lost/ {gsub(/[()%]/, "", $4); lost=$4} /Average Latency/ {lat=$4}
+            END {printf ", %s%% lost, avg latency %s s", lost, lat}')" | tee -a "$OUT/dns-chain.txt"
+        # New names for the next measurement (dnsmasq keeps no cache, but stay honest).
+        sed -i "s/^chain[^-]*-/chain$1$port-/" "$TMP/names.txt"
+    done
+}
+chain before
+
 proxies=()
 for round in $(seq "$ROUNDS"); do
     for kind in numeric warm fresh; do
@@ -45,11 +72,16 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 python3 Perf/harness.py relay --out "$TMP/runs" "${proxies[@]}" "$@" | tee "$OUT/harness-output.txt"
+chain after
 cp -r "$TMP"/runs/*/. "$OUT/"
 cp Perf/configs/dns-numeric.cfg Perf/configs/dns-warm.cfg Perf/configs/dns-fresh.cfg "$OUT/"
 {
     echo "DNS delay ${DELAY} ms, rounds ${ROUNDS}, binary $BIN (tree at $(git rev-parse --short HEAD))."
     echo
-    python3 Perf/dns_ratios.py "$OUT/results.json"
+    echo "DNS chain ceiling (dnsperf, fresh names, no SIP; port 15353 = through the ${FORWARDER:-c} forwarder):"
+    echo
+    sed 's/^/    /' "$OUT/dns-chain.txt"
+    echo
+    python3 Perf/dns_ratios.py "$OUT/results.json" --chain-ceiling "$(awk '/port 15353/ {print $4}' "$OUT/dns-chain.txt" | sort -n | head -1)"
 } >"$OUT/NOTE.md"
 echo "results: $OUT"
