@@ -2,11 +2,13 @@
 # DNS benchmark (issue 18): the numeric, warm-cache and fresh-lookup configs measured in one
 # Perf/harness.py relay run, ROUNDS times interleaved (numeric-1 warm-1 fresh-1 numeric-2 ...), so each
 # name-based rate has a numeric rate measured minutes before it on the same (shared) machine.
-# dnsmasq answers *.perf.test on 127.0.0.1:15355; a delaying forwarder on 127.0.0.1:15353 (the configs'
-# dns_servers) delays every answer by DELAY_MS: Perf/dns_delay.c compiled here (a few us of CPU per query),
-# or Perf/dns_delay.py with FORWARDER=python (tens of us per query, on the cores the proxy needs).
-# The DNS chain's own ceiling (fresh queries/s through the forwarder, no SIP; dnsperf with names never
-# asked before) is measured before and after the rounds (dns-chain.txt): a fresh-lookup rate can only be
+# The configs' dns_servers, 127.0.0.1:15353, answer every name DELAY_MS late; the DNS side (RIG) shares
+# the cores with the proxy and SIPp, so by default it is the cheapest there is:
+#   RIG=responder (default): Perf/dns_delay.c compiled here, answering A 127.0.0.1 (TTL 3600) itself;
+#   RIG=forwarder: the same program forwarding to dnsmasq on 127.0.0.1:15355 (a real DNS server);
+#   RIG=python: Perf/dns_delay.py forwarding to dnsmasq (the earlier runs' rig).
+# The DNS chain's own ceiling (fresh queries/s through 15353, no SIP; dnsperf with names never asked
+# before) is measured before and after the rounds (dns-chain.txt): a fresh-lookup rate can only be
 # judged against min(numeric rate, chain ceiling).
 # NOTE.md gets the per-round ratios (Perf/dns_ratios.py), raw and against that bound.
 # Usage: Perf/dns_bench.sh [ROUNDS=2] [DELAY_MS=20] [extra harness.py relay options...]
@@ -23,18 +25,23 @@ OUT=Perf/results/dns-$STAMP
 TMP=$(mktemp -d)
 mkdir -p "$OUT"
 
-/usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
-    --listen-address=127.0.0.1 --bind-interfaces --port=15355 --user=root --group=root --cache-size=0 \
-    --local-ttl=3600 --address=/perf.test/127.0.0.1 --pid-file="$TMP/dnsmasq.pid" >"$TMP/dnsmasq.log" 2>&1 &
-DNSMASQ=$!
-if [ "${FORWARDER:-c}" = python ]; then
-    python3 Perf/dns_delay.py 15353 15355 "$DELAY" >"$TMP/delay.log" 2>&1 &
-else
-    cc -O2 -o "$TMP/dns_delay" Perf/dns_delay.c
-    "$TMP/dns_delay" 15353 15355 "$DELAY" >"$TMP/delay.log" 2>&1 &
+RIG=${RIG:-responder}
+DNSMASQ=
+if [ "$RIG" != responder ]; then
+    /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
+        --listen-address=127.0.0.1 --bind-interfaces --port=15355 --user=root --group=root --cache-size=0 \
+        --local-ttl=3600 --address=/perf.test/127.0.0.1 --pid-file="$TMP/dnsmasq.pid" >"$TMP/dnsmasq.log" 2>&1 &
+    DNSMASQ=$!
 fi
+case "$RIG" in
+    python) python3 Perf/dns_delay.py 15353 15355 "$DELAY" >"$TMP/delay.log" 2>&1 & ;;
+    forwarder|responder)
+        cc -O2 -o "$TMP/dns_delay" Perf/dns_delay.c
+        "$TMP/dns_delay" 15353 "$([ "$RIG" = forwarder ] && echo 15355 || echo 0)" "$DELAY" >"$TMP/delay.log" 2>&1 & ;;
+    *) echo "RIG must be responder, forwarder or python" >&2; exit 2 ;;
+esac
 DELAYPID=$!
-cleanup() { kill "$DELAYPID" "$DNSMASQ" 2>/dev/null || true; rm -rf "$TMP"; }
+cleanup() { kill "$DELAYPID" $DNSMASQ 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 for _ in $(seq 50); do
     dig +short +time=1 +tries=1 -p 15353 @127.0.0.1 warmup.perf.test A | grep -q 127.0.0.1 && break
@@ -43,20 +50,29 @@ done
 dig +short +time=1 +tries=1 -p 15353 @127.0.0.1 check.perf.test A | grep -q 127.0.0.1 ||
     { echo "DNS at 127.0.0.1:15353 not answering" >&2; exit 1; }
 # An answer from a dnsmasq or forwarder left over from an earlier run would hide that ours did not start.
-kill -0 "$DNSMASQ" 2>/dev/null && kill -0 "$DELAYPID" 2>/dev/null ||
-    { echo "dnsmasq or dns_delay.py did not start (ports 15355/15353 taken?)" >&2; cat "$TMP"/*.log >&2; exit 1; }
+{ [ -z "$DNSMASQ" ] || kill -0 "$DNSMASQ" 2>/dev/null; } && kill -0 "$DELAYPID" 2>/dev/null ||
+    { echo "dnsmasq or dns_delay did not start (ports 15355/15353 taken?)" >&2; cat "$TMP"/*.log >&2; exit 1; }
 
 # The chain's ceiling: dnsperf (up to 1,000 queries outstanding) for 8 s of names never asked before,
-# through the forwarder (15353) and straight to dnsmasq (15355, no delay), without SIP.
+# through 15353 (and straight to dnsmasq on 15355, no delay, when the rig has one), without SIP, with the
+# rig's CPU per query (its processes' clock ticks over the queries answered).
 python3 -c 'import sys
 for i in range(400000): print(f"{sys.argv[1]}{i}.perf.test A")' "chain$STAMP-" >"$TMP/names.txt"
 chain() {  # LABEL: appends one line "LABEL port P: N queries/s, L% lost, avg latency S s"
     local port out
-    for port in 15353 15355; do
+    local ports=15353 ticks0 ticks1
+    [ -n "$DNSMASQ" ] && ports="15353 15355"
+    for port in $ports; do
+        ticks0=$(cat /proc/$DELAYPID/stat ${DNSMASQ:+/proc/$DNSMASQ/stat} | awk '{t += $14 + $15} END {print t}')
         out=$(dnsperf -s 127.0.0.1 -p $port -d "$TMP/names.txt" -l 8 -q 1000 -b 4096 2>&1)
         echo "$1 port $port: $(echo "$out" | awk '/Queries per second/ {printf "%.0f queries/s", $4}
             /Queries lost/ {gsub(/[()%]/, "", $4); lost=$4} /Average Latency/ {lat=$4}
-            END {printf ", %s%% lost, avg latency %s s", lost, lat}')" | tee -a "$OUT/dns-chain.txt"
+            /Queries completed/ {done=$3}
+            END {printf ", %s%% lost, avg latency %s s", lost, lat}')" \
+            "(rig CPU $(cat /proc/$DELAYPID/stat ${DNSMASQ:+/proc/$DNSMASQ/stat} |
+                awk -v t0="$ticks0" -v n="$(echo "$out" | awk '/Queries completed/ {print $3}')" \
+                '{t += $14 + $15} END {printf "%.1f", (t - t0) * 10000 / (n > 0 ? n : 1)}') us/query)" |
+            tee -a "$OUT/dns-chain.txt"
         # New names for the next measurement (dnsmasq keeps no cache, but stay honest).
         sed -i "s/^chain[^-]*-/chain$1$port-/" "$TMP/names.txt"
     done
@@ -78,7 +94,7 @@ cp Perf/configs/dns-numeric.cfg Perf/configs/dns-warm.cfg Perf/configs/dns-fresh
 {
     echo "DNS delay ${DELAY} ms, rounds ${ROUNDS}, binary $BIN (tree at $(git rev-parse --short HEAD))."
     echo
-    echo "DNS chain ceiling (dnsperf, fresh names, no SIP; port 15353 = through the ${FORWARDER:-c} forwarder):"
+    echo "DNS chain ceiling (dnsperf, fresh names, no SIP; port 15353 = the DNS side the proxy uses, RIG=$RIG):"
     echo
     sed 's/^/    /' "$OUT/dns-chain.txt"
     echo

@@ -7,6 +7,11 @@
  * Build: cc -O2 -o dns_delay Perf/dns_delay.c   (Perf/dns_bench.sh builds it into its temp dir)
  * Usage: dns_delay LISTEN_PORT TARGET_PORT DELAY_MS   (127.0.0.1 only)
  *
+ * TARGET_PORT 0: no upstream, the program answers itself, as an authoritative server for every name
+ * would: an A question gets 127.0.0.1 (TTL 3600), any other type an empty answer (NODATA), each DELAY_MS
+ * after the question came. Half the system calls of forwarding (no second leg, no dnsmasq), so the DNS
+ * side takes as little as possible of the cores the proxy and SIPp need.
+ *
  * Queries go to 127.0.0.1:TARGET_PORT at once, under an ID of the forwarder's own (a 16-bit counter, so
  * clients that pick the same ID never lose an answer); each answer goes back to its client, with the
  * client's ID, DELAY_MS after it arrived. The delay is the same for every answer, so the answers due form
@@ -61,6 +66,40 @@ static struct sockaddr_in loopback(int port) {
     return a;
 }
 
+/* The answer to the query in buf[0..n): the header and question kept (any additional records, such as an
+ * EDNS OPT, dropped), one A record 127.0.0.1 for an IN A question. Returns its length, 0 if malformed. */
+static size_t answer_locally(uint8_t *buf, size_t n) {
+    if (n < 12 || (buf[2] & 0x80) || buf[4] != 0 || buf[5] != 1) return 0;  /* a query, one question */
+    size_t at = 12;
+    while (at < n && buf[at] != 0) {
+        if (buf[at] & 0xC0) return 0;  /* no compression in a question */
+        at += (size_t)buf[at] + 1;
+    }
+    if (at + 5 > n) return 0;
+    at += 5;  /* the root label, QTYPE, QCLASS */
+    int is_a = buf[at - 4] == 0 && buf[at - 3] == 1 && buf[at - 2] == 0 && buf[at - 1] == 1;
+    buf[2] = (uint8_t)(0x84 | (buf[2] & 0x01));  /* QR, AA, RD copied */
+    buf[3] = 0x80;                                 /* RA, NOERROR */
+    buf[6] = 0; buf[7] = is_a ? 1 : 0;             /* ANCOUNT */
+    buf[8] = buf[9] = buf[10] = buf[11] = 0;       /* NSCOUNT, ARCOUNT */
+    if (is_a) {
+        static const uint8_t record[16] = {0xC0, 12, 0, 1, 0, 1, 0, 0, 0x0E, 0x10, 0, 4, 127, 0, 0, 1};
+        memcpy(buf + at, record, sizeof record);
+        at += sizeof record;
+    }
+    return at;
+}
+
+static void enqueue(uint64_t at, const uint8_t *bytes, size_t n, const struct sockaddr_in *client) {
+    if (count == RING || n > MAX_ANSWER) return;
+    struct due *d = &ring[(head + count) % RING];
+    d->at = at;
+    d->len = (uint16_t)n;
+    d->client = *client;
+    memcpy(d->bytes, bytes, n);
+    count++;
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s LISTEN_PORT TARGET_PORT DELAY_MS\n", argv[0]);
@@ -71,12 +110,20 @@ int main(int argc, char **argv) {
     int down = udp_socket(), up = udp_socket();
     struct sockaddr_in local = loopback(listen_port), target = loopback(target_port);
     if (bind(down, (struct sockaddr *)&local, sizeof local) < 0) { perror("bind"); return 1; }
-    if (connect(up, (struct sockaddr *)&target, sizeof target) < 0) { perror("connect"); return 1; }
-    printf("dns_delay: 127.0.0.1:%d -> 127.0.0.1:%d, +%s ms\n", listen_port, target_port, argv[3]);
+    int local_answers = target_port == 0;
+    if (!local_answers && connect(up, (struct sockaddr *)&target, sizeof target) < 0) {
+        perror("connect");
+        return 1;
+    }
+    if (local_answers)
+        printf("dns_delay: 127.0.0.1:%d answers itself (A 127.0.0.1), +%s ms\n", listen_port, argv[3]);
+    else
+        printf("dns_delay: 127.0.0.1:%d -> 127.0.0.1:%d, +%s ms\n", listen_port, target_port, argv[3]);
     fflush(stdout);
     uint16_t next_id = 0;
     uint8_t buf[65536];
     struct pollfd fds[2] = {{.fd = down, .events = POLLIN}, {.fd = up, .events = POLLIN}};
+    int nfds = local_answers ? 1 : 2;
     for (;;) {
         uint64_t now = now_ns();
         while (count > 0 && ring[head].at <= now) {
@@ -87,7 +134,7 @@ int main(int argc, char **argv) {
         }
         int timeout = -1;
         if (count > 0) timeout = (int)((ring[head].at - now + 999999) / 1000000);
-        if (poll(fds, 2, timeout) < 0 && errno != EINTR) { perror("poll"); return 1; }
+        if (poll(fds, (nfds_t)nfds, timeout) < 0 && errno != EINTR) { perror("poll"); return 1; }
         if (fds[0].revents & POLLIN) {
             for (;;) {
                 struct sockaddr_in client;
@@ -95,6 +142,11 @@ int main(int argc, char **argv) {
                 ssize_t n = recvfrom(down, buf, sizeof buf, 0, (struct sockaddr *)&client, &size);
                 if (n < 0) break;
                 if (n < 12) continue;
+                if (local_answers) {
+                    size_t len = answer_locally(buf, (size_t)n);
+                    if (len) enqueue(now_ns() + delay, buf, len, &client);
+                    continue;
+                }
                 next_id++;
                 struct pending *p = &pendings[next_id];
                 memcpy(p->id, buf, 2);
@@ -105,7 +157,7 @@ int main(int argc, char **argv) {
                 if (send(up, buf, (size_t)n, 0) < 0) p->used = 0;
             }
         }
-        if (fds[1].revents & (POLLIN | POLLERR)) {
+        if (!local_answers && (fds[1].revents & (POLLIN | POLLERR))) {
             uint64_t arrived = now_ns();
             for (;;) {
                 ssize_t n = recv(up, buf, sizeof buf, 0);
@@ -115,15 +167,10 @@ int main(int argc, char **argv) {
                 }
                 if (n < 12 || n > MAX_ANSWER) continue;
                 struct pending *p = &pendings[(buf[0] << 8) | buf[1]];
-                if (!p->used || count == RING) continue;
+                if (!p->used) continue;
                 p->used = 0;
-                struct due *d = &ring[(head + count) % RING];
-                d->at = arrived + delay;
-                d->len = (uint16_t)n;
-                d->client = p->client;
-                memcpy(d->bytes, buf, (size_t)n);
-                memcpy(d->bytes, p->id, 2);
-                count++;
+                memcpy(buf, p->id, 2);
+                enqueue(arrived + delay, buf, (size_t)n, &p->client);
             }
         }
     }
