@@ -12,6 +12,8 @@
 # judged against min(numeric rate, chain ceiling).
 # NOTE.md gets the per-round ratios (Perf/dns_ratios.py), raw and against that bound.
 # Usage: Perf/dns_bench.sh [ROUNDS=2] [DELAY_MS=20] [extra harness.py relay options...]
+# Env: SIP_PORT, UAS_PORT, UAC_PORT, CONTROL_PORT (defaults 15060, 15070, 15080, 18870) move the proxy and
+# SIPp off ports another process on the machine holds (the configs are rewritten into the temp dir).
 # Needs: swift build -c release; dnsmasq (dnsmasq-base), sip-tester, dnsperf, a C compiler.
 # Output: Perf/results/dns-<UTC>/.
 set -euo pipefail
@@ -79,10 +81,17 @@ chain() {  # LABEL: appends one line "LABEL port P: N queries/s, L% lost, avg la
 }
 chain before
 
-proxies=()
+SIP_PORT=${SIP_PORT:-15060} UAS_PORT=${UAS_PORT:-15070} UAC_PORT=${UAC_PORT:-15080}
+CONTROL_PORT=${CONTROL_PORT:-18870}
+for kind in numeric warm fresh; do
+    sed -e "s/127\.0\.0\.1:15060/127.0.0.1:$SIP_PORT/" -e "s/:15070\"/:$UAS_PORT\"/" \
+        "Perf/configs/dns-$kind.cfg" >"$TMP/dns-$kind.cfg"
+done
+proxies=(--proxy-addr "127.0.0.1:$SIP_PORT" --uas-port "$UAS_PORT" --uac-port "$UAC_PORT"
+         --control-port "$CONTROL_PORT")
 for round in $(seq "$ROUNDS"); do
     for kind in numeric warm fresh; do
-        proxies+=(--proxy "$kind-$round=$BIN run -f Perf/configs/dns-$kind.cfg")
+        proxies+=(--proxy "$kind-$round=$BIN run -f $TMP/dns-$kind.cfg")
         # The fresh lookup adds DELAY ms to every INVITE -> 200: the usleep configs' bound, 50 + 2 x delay.
         [ "$kind" = fresh ] && proxies+=(--max-p90-for "fresh-$round=$((50 + 2 * DELAY))")
     done
@@ -90,7 +99,7 @@ done
 python3 Perf/harness.py relay --out "$TMP/runs" "${proxies[@]}" "$@" | tee "$OUT/harness-output.txt"
 chain after
 cp -r "$TMP"/runs/*/. "$OUT/"
-cp Perf/configs/dns-numeric.cfg Perf/configs/dns-warm.cfg Perf/configs/dns-fresh.cfg "$OUT/"
+cp "$TMP/dns-numeric.cfg" "$TMP/dns-warm.cfg" "$TMP/dns-fresh.cfg" "$OUT/"
 {
     echo "DNS delay ${DELAY} ms, rounds ${ROUNDS}, binary $BIN (tree at $(git rev-parse --short HEAD))."
     echo
