@@ -8,12 +8,22 @@ import Reactor
 /// its retransmissions and timeouts. Nothing here blocks: c-ares sends UDP queries on non-blocking
 /// sockets and reads resolv.conf only when the channel is created.
 ///
+/// Per query it costs as little as c-ares allows: the sockets stay open between queries
+/// (`ARES_FLAG_STAYOPEN`: no socket, connect and epoll registration each time the channel runs out of
+/// queries), and the timer is only re-armed when the one armed would fire later than a new query's
+/// first timeout (c-ares never sets an earlier one), so most queries and answers touch no timer (an early
+/// wake-up costs one `ares_process_fd` and a re-arm).
+///
 /// Loop-thread only (not `Sendable`).
 final class AresChannel {
     let reactor: Reactor
     private var channel: ares_channel?
     private var sockets: [Int32: RegistrationID] = [:]
     private var timer: TimerID?
+    /// When the armed ``timer`` fires.
+    private var timerDeadline: Deadline?
+    /// The channel's first-try timeout (ms): no query's timeout comes sooner than this after it is sent.
+    private var firstTryTimeoutMs: UInt64 = 0
     /// Counts what each name server does with this channel's queries (kept as long as the channel).
     private let tracker: AresServerTracker?
 
@@ -34,7 +44,8 @@ final class AresChannel {
         self.reactor = reactor
         tracker = statistics.map { AresServerTracker(statistics: $0) }
         var (options, mask) = Self.options(for: settings)
-        mask |= ARES_OPT_SOCK_STATE_CB
+        mask |= ARES_OPT_SOCK_STATE_CB | ARES_OPT_FLAGS
+        options.flags |= ARES_FLAG_STAYOPEN
         options.sock_state_cb = AresChannel.socketStateCallback
         var created: ares_channel?
         let me = Unmanaged.passUnretained(self).toOpaque()
@@ -51,6 +62,12 @@ final class AresChannel {
             }
         }
         if let limit = settings.serverCount, limit > 0 { limitServers(to: limit) }
+        var saved = ares_options()
+        var savedMask: Int32 = 0
+        if ares_save_options(created, &saved, &savedMask) == ARES_SUCCESS {
+            firstTryTimeoutMs = UInt64(max(0, saved.timeout))  // ms: save_options reports ARES_OPT_TIMEOUTMS
+            ares_destroy_options(&saved)
+        }
     }
 
     deinit { close() }
@@ -83,6 +100,7 @@ final class AresChannel {
         sockets.removeAll()
         if let timer { reactor.cancel(timer) }
         timer = nil
+        timerDeadline = nil
     }
 
     /// Sends a question (`ares_search` when `search`, so resolv.conf's search list applies; else
@@ -96,7 +114,7 @@ final class AresChannel {
         } else {
             ares_query(channel, question.name, 1 /* C_IN */, type, AresChannel.queryCallback, box)
         }
-        rearmTimer()
+        rearmTimerIfLate()
     }
 
     // MARK: - Driving c-ares
@@ -104,18 +122,28 @@ final class AresChannel {
     private func process(read: Int32, write: Int32) {
         guard let channel else { return }
         ares_process_fd(channel, read, write)
+        rearmTimerIfLate()
+    }
+
+    /// Re-arms the timer unless the armed one fires no later than any timeout c-ares can have set since
+    /// it was armed (each is at least ``firstTryTimeoutMs`` from now).
+    private func rearmTimerIfLate() {
+        if let due = timerDeadline, due <= reactor.now.advanced(byMilliseconds: firstTryTimeoutMs) { return }
         rearmTimer()
     }
 
     private func rearmTimer() {
         if let timer { reactor.cancel(timer) }
         timer = nil
+        timerDeadline = nil
         guard let channel else { return }
         var tv = timeval()
         guard let next = ares_timeout(channel, nil, &tv) else { return }  // no query pending
-        let ms = UInt64(max(0, next.pointee.tv_sec)) * 1000 + UInt64(max(0, next.pointee.tv_usec)) / 1000
-        timer = reactor.schedule(afterMilliseconds: max(1, ms)) { [unowned self] in
+        let ms = max(1, UInt64(max(0, next.pointee.tv_sec)) * 1000 + UInt64(max(0, next.pointee.tv_usec)) / 1000)
+        timerDeadline = reactor.now.advanced(byMilliseconds: ms)
+        timer = reactor.schedule(afterMilliseconds: ms) { [unowned self] in
             self.timer = nil
+            self.timerDeadline = nil
             let bad = tandem_ares_socket_bad()
             self.process(read: bad, write: bad)
         }

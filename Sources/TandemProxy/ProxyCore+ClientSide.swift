@@ -135,7 +135,9 @@ extension ProxyCore {
             return .none
         }
         state.branches[index].finalResponse = forward.serialize()
-        if status == 503 || status == 408 { failOver(index, txn: txn, state: &state, worker: worker) }
+        if Self.isFailoverCase(status: status, generatedLocally: false, receivedReply: true) {
+            failOver(index, txn: txn, state: &state, worker: worker)
+        }
         if status >= 600 { cancelOtherBranches(except: index, txn: txn, state: &state, worker: worker) }
         return completeIfDone(txn: txn, state: &state, worker: worker)
     }
@@ -144,14 +146,17 @@ extension ProxyCore {
     func branchFailed(_ index: Int, status: Int, txn: ProxyTransaction, state: inout ProxyTransaction.State,
                       worker: WorkerContext) -> PostAction {
         guard !state.branches[index].isDone else { return .none }
-        if state.branches[index].status == 0 {
+        let receivedReply = state.branches[index].status != 0
+        if !receivedReply {
             forgetSilentBranch(state.branches[index].branchID, destination: state.branches[index].destination)
         }
         state.branches[index].isDone = true
         state.branches[index].request = []
         state.branches[index].status = status
         state.branches[index].finalResponse = localResponse(to: state, status: status, reason: nil)
-        failOver(index, txn: txn, state: &state, worker: worker)
+        if Self.isFailoverCase(status: status, generatedLocally: true, receivedReply: receivedReply) {
+            failOver(index, txn: txn, state: &state, worker: worker)
+        }
         return completeIfDone(txn: txn, state: &state, worker: worker)
     }
 

@@ -6,7 +6,22 @@ import SIPTransaction
 import Synchronization
 
 extension ProxyCore {
-    /// DNS failover (RFC 3263 §4.3): branch `index` failed (408, 503, ICMP unreachable) and its next hop
+    /// Whether a branch that ended with `status` is a DNS failover case (RFC 3263 §4.3, decided as
+    /// OpenSIPS 3.6's tm does): a 503 from the next hop; a transport error (ICMP unreachable, connect
+    /// refused, a send that failed: the local 503); a timeout (the local 408 of Timer B, or of Timer C)
+    /// of a branch that had received no reply at all. Not a failover case: a 408 the next hop sent, and
+    /// a timeout after the next hop replied (a provisional, even a 100, then Timer C: the CANCEL and
+    /// its 487 or the final 408 are the callee's outcome, which goes upstream and to the failure route).
+    /// Neither of those blacklists the next hop.
+    static func isFailoverCase(status: Int, generatedLocally: Bool, receivedReply: Bool) -> Bool {
+        switch status {
+        case 503: true
+        case 408: generatedLocally && !receivedReply
+        default: false
+        }
+    }
+
+    /// DNS failover (RFC 3263 §4.3): branch `index` failed (a case of ``isFailoverCase(status:generatedLocally:receivedReply:)``) and its next hop
     /// came from a DNS set with targets left, so a new branch takes the same request to the next one,
     /// within the same transaction (unless `disable_dns_failover`). The failed address goes on the DNS
     /// blacklist (unless `disable_dns_blacklist`). Under the transaction's lock: the request is sent
