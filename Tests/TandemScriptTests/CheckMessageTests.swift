@@ -8,20 +8,20 @@ import Testing
     @Test func dottedAndOpenSIPSOnlyPseudoVariablesAreNamedPlainly() {
         let r = check("""
         route {
-            if ($msg.branch == 1) { exit; }
-            $var(a) = $(sdp.stream.idx(c=)[1]);
+            if ($msg.branch.foo == 1) { exit; }
+            $var(a) = $(sdp.stream.bar(c=)[1]);
             xlog("flags $bF $dd\\n");
             $var(b) = $nosuch;
         }
         """, file: "m.cfg")
         #expect(r.diagnostics.map(\.description) == [
-            "m.cfg:2:9: '$msg.branch' is OpenSIPS 3.6 syntax that Tandem does not support yet",
-            "m.cfg:3:15: '$(sdp.stream.idx(c=)[1])' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "m.cfg:2:9: '$msg.branch.foo' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "m.cfg:3:15: '$(sdp.stream.bar(c=)[1])' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "m.cfg:4:10: '$bF' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "m.cfg:4:10: '$dd' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "m.cfg:5:15: unknown pseudo-variable '$nosuch'",
         ])
-        #expect(r.missing.map(\.name) == ["$msg.branch", "$(sdp.stream.idx(c=)[1])", "$bF", "$dd", "$nosuch"])
+        #expect(r.missing.map(\.name) == ["$msg.branch.foo", "$(sdp.stream.bar(c=)[1])", "$bF", "$dd", "$nosuch"])
         // A dot after any other variable is still text: "$rU.example".
         #expect(diags("route { xlog(\"$rU.example $var(x).y\\n\"); }") == [])
     }
