@@ -61,6 +61,7 @@ let openSIPSOnly: Set<String> = [
     "TS", "T_id", "T_reply_reason", "ctime", "cfg_line", "cfg_file",
     "route_type", "socket_out", "C", "DLG_status", "DLG_lifetime",
     "shv", "dlg_val", "stat", "json", "xml", "sipmsg", "msg", "sdp", "authattr", "cnt", "ts",
+    "an", "proxy_protocol", "re", "return", "route", "ru_q", "path",
 ]
 
 /// Classification of pseudo-variable references (`$var(x)`, `$avp(x)[1]`, `$ru`, `$hdr(Via)[0]`...).
