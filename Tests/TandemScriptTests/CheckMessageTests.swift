@@ -47,7 +47,7 @@ import Testing
     /// the dot; they and `$ru_q`, `$return(n)`, `$route`, `$path` are named as 3.6 variables Tandem lacks.
     @Test func coreVariablesTandemLacksAreNamed() {
         let r = check("""
-        route { $var(a) = $auth.nonce; $var(b) = $err.class; $var(c) = $challenge.realm; $var(d) = $ru_q; xlog("$route $path"); }
+        route { $var(a) = $auth.nonce; $var(b) = $err.class; $var(c) = $challenge.realm; $var(d) = $ru_q; xlog("$route $path $tm.branch.attr(x)"); }
         """, file: "m.cfg")
         #expect(r.diagnostics.map(\.message) == [
             "'$auth.nonce' is OpenSIPS 3.6 syntax that Tandem does not support yet",
@@ -56,6 +56,7 @@ import Testing
             "'$ru_q' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "'$route' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "'$path' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "'$tm.branch.attr(x)' is OpenSIPS 3.6 syntax that Tandem does not support yet",
         ])
         #expect(diags("loadmodule \"tm.so\"\nfailure_route[f] { $var(a) = $(<reply>sdp); }\nroute { t_on_failure(\"f\"); t_relay(); }")
                 == ["m.cfg:2:30: '$(<reply>sdp)' (a <request>/<reply> context) is OpenSIPS 3.6 syntax that Tandem does not support yet"])
