@@ -92,7 +92,8 @@ public struct InviteClientTransaction: TransactionMachine, Hashable {
     public let settings: TimerSettings
     /// Whether the transport is reliable (TCP/TLS/SCTP): no retransmissions, D = 0.
     public let reliable: Bool
-    /// Whether the proxy Timer C runs in this transaction.
+    /// Whether the proxy Timer C runs in this transaction. As OpenSIPS tm's `fr_inv_timeout`, it starts
+    /// at the first provisional response: until then Timer B (`fr_timeout`) alone bounds the wait.
     public let usesTimerC: Bool
     /// Whether any provisional response was received.
     public private(set) var receivedProvisional = false
@@ -112,11 +113,10 @@ public struct InviteClientTransaction: TransactionMachine, Hashable {
 
     public var isTerminated: Bool { state == .terminated }
 
-    /// Timers that may run in `calling`.
+    /// Timers that may run in `calling` (Timer C only starts with the first provisional).
     private var callingTimers: TimerSet {
         var set: TimerSet = .b
         if !reliable { set.insert(.a) }
-        if usesTimerC { set.insert(.c) }
         return set
     }
 
@@ -127,7 +127,6 @@ public struct InviteClientTransaction: TransactionMachine, Hashable {
             state = .calling
             if !reliable { out.append(.startTimer(.a, milliseconds: timerAInterval)) }
             out.append(.startTimer(.b, milliseconds: settings.timerB))
-            if usesTimerC { out.append(.startTimer(.c, milliseconds: settings.timerC)) }
 
         case (.idle, .transportError), (.calling, .transportError), (.completed, .transportError):
             state = .terminated
@@ -155,9 +154,8 @@ public struct InviteClientTransaction: TransactionMachine, Hashable {
                 state = .proceeding
                 receivedProvisional = true
                 out.append(.cancelTimers(reliable ? .b : [.a, .b]))
-                if usesTimerC && code != 100 {
-                    out.append(.startTimer(.c, milliseconds: settings.timerC))
-                }
+                // The first provisional (a 100 too) starts C; later ones other than 100 restart it.
+                if usesTimerC { out.append(.startTimer(.c, milliseconds: settings.timerC)) }
                 out.append(.passResponse(statusCode: code))
             case 200...299:
                 enterAccepted(code, cancelling: callingTimers, into: &out)
@@ -200,6 +198,7 @@ public struct InviteClientTransaction: TransactionMachine, Hashable {
                     state = .proceeding
                     receivedProvisional = true
                     out.append(.cancelTimers(reliable ? .b : [.a, .b]))
+                    if usesTimerC { out.append(.startTimer(.c, milliseconds: settings.timerC)) }
                 }
             case 200...299:
                 let timers = state == .calling ? callingTimers : (usesTimerC ? TimerSet.c : [])

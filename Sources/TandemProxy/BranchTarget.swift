@@ -13,6 +13,10 @@ public struct BranchTarget: Sendable, Equatable {
     public var path: [String]
     /// Branch flags.
     public var flags: UInt64
+    /// `$msg.branch.socket` as the script set it (`proto:ip:port`); kept with the branch, not used to send.
+    public var socket: String?
+    /// `$msg.branch.attr(name)` values.
+    public var attributes: [String: BranchAttribute] = [:]
 
     public init(uri: String, q: Int? = nil, destinationURI: String? = nil, path: [String] = [], flags: UInt64 = 0) {
         self.uri = uri
@@ -20,6 +24,7 @@ public struct BranchTarget: Sendable, Equatable {
         self.destinationURI = destinationURI
         self.path = path
         self.flags = flags
+        self.socket = nil
     }
 
     /// The request `original` as sent on this branch: its Request-URI replaced and the Path set put in
@@ -57,6 +62,12 @@ public struct BranchTarget: Sendable, Equatable {
         while fraction.hasSuffix("0") { fraction.removeLast() }
         return "0." + fraction
     }
+}
+
+/// A value of `$msg.branch.attr(name)`: an integer or a string.
+public enum BranchAttribute: Sendable, Equatable {
+    case int(Int)
+    case string(String)
 }
 
 extension String {

@@ -31,6 +31,8 @@ public final class RequestContext {
     /// Branch flags of the Request-URI branch (branch 0: `setbflag(F)`, `$bf`). In a branch route they
     /// are the flags of the branch being sent; in a failure route those of the branch that failed.
     public var branchFlags: UInt64 = 0
+    /// `$msg.branch.attr(name)` of the Request-URI branch.
+    public var branchAttributes: [String: BranchAttribute] = [:]
     /// Groups left by `serialize_branches()` for `next_branches()`, highest q first; kept in the
     /// transaction across `t_relay` and failure routes.
     public var serialBranches: [[BranchTarget]] = []

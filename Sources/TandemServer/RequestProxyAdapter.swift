@@ -117,6 +117,62 @@ final class RequestProxyAdapter: ScriptProxy {
         return true
     }
 
+    var messageBranchCount: Int { context.branches.count }
+
+    func messageBranch(index: Int) -> MessageBranch? {
+        if index == 0 {
+            guard let uri = context.message.requestURIText else { return nil }
+            return MessageBranch(uri: uri, destinationURI: context.destinationURI, flags: context.branchFlags,
+                                 socket: context.forcedSocketIndex.flatMap { core.settings.socketName(at: $0) },
+                                 attributes: Self.scriptAttributes(context.branchAttributes))
+        }
+        guard index > 0, index <= context.branches.count else { return nil }
+        let b = context.branches[index - 1]
+        return MessageBranch(uri: b.uri, destinationURI: b.destinationURI,
+                             path: b.path.isEmpty ? nil : b.path.joined(separator: ","), q: b.q, flags: b.flags,
+                             socket: b.socket, attributes: Self.scriptAttributes(b.attributes))
+    }
+
+    func setMessageBranch(index: Int, _ branch: MessageBranch) -> Bool {
+        guard (try? URI(parsing: branch.uri)) != nil else { return false }
+        let attributes = branch.attributes.mapValues { v -> BranchAttribute in
+            if case .int(let n) = v { return .int(n) }
+            return .string(v.stringValue)
+        }
+        if index == 0 {
+            if let socket = branch.socket {
+                guard forceSendSocket(socket) == 1 else { return false }
+            } else {
+                context.forcedSocketIndex = nil
+            }
+            context.message.setRequestURI(branch.uri)
+            context.destinationURI = branch.destinationURI
+            context.branchFlags = branch.flags
+            context.branchAttributes = attributes
+            return true
+        }
+        guard index > 0, index <= context.branches.count else { return false }
+        var b = context.branches[index - 1]
+        b.uri = branch.uri
+        b.destinationURI = branch.destinationURI
+        b.path = branch.path.map { $0.split(separator: ",").map { String($0) } } ?? []
+        b.q = branch.q
+        b.flags = branch.flags
+        b.socket = branch.socket
+        b.attributes = attributes
+        context.branches[index - 1] = b
+        return true
+    }
+
+    private static func scriptAttributes(_ attributes: [String: BranchAttribute]) -> [String: ScriptValue] {
+        attributes.mapValues { a in
+            switch a {
+            case .int(let n): return .int(n)
+            case .string(let s): return .string(s)
+            }
+        }
+    }
+
     func forward(destination: String?) -> Int {
         Int(core.forward(context, to: destination.map(Self.uriText(forDestination:))).scriptCode)
     }
@@ -126,8 +182,10 @@ final class RequestProxyAdapter: ScriptProxy {
         let all = [BranchTarget(uri: current, q: nil, destinationURI: context.destinationURI,
                                 flags: context.branchFlags)] + context.branches
         guard let groups = BranchSerialization.groups(all, keepOrder: keepOrder) else { return -1 }
-        context.serialBranches = groups
-        if clear { context.branches = [] }
+        // 3.6: the added branches always move into the serial set; `clear` drops what an earlier
+        // serialize_branches() left there (else the new groups go first, as a stack).
+        context.serialBranches = clear ? groups : groups + context.serialBranches
+        context.branches = []
         return 1
     }
 
@@ -139,7 +197,8 @@ final class RequestProxyAdapter: ScriptProxy {
         context.destinationURI = first.destinationURI
         context.branchFlags = first.flags
         context.branches = Array(group.dropFirst())
-        return 1
+        // 3.6: 1 when more groups follow, 2 when this was the last one.
+        return context.serialBranches.isEmpty ? 2 : 1
     }
 
     func registrarSave(domain: String, flags: String, aor: String?) -> Int {

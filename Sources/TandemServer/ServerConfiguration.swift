@@ -145,7 +145,7 @@ extension ServerConfiguration {
     static let honouredGlobals: Set<String> = Set([
         "log_level", "udp_workers", "children", "socket", "listen", "alias", "async_timeout", "max_while_loops",
         "tcp_max_msg_size", "tcp_max_msg_time", "tcp_connection_lifetime", "tcp_connect_timeout", "tcp_max_connections",
-        "udp_mtu", "tcp_accept_aliases",
+        "udp_mtu", "tcp_accept_aliases", "xlog_level", "xlog_print_level", "xlog_default_level",
         // Tandem always logs to stderr.
         "log_stderror", "stderror_enabled",
     ]).union(dnsGlobals)

@@ -63,7 +63,8 @@ import TandemTestSupport
 
     @Test func heldProvisionalStopsRetransmissionsWithoutPassingUp() {
         var d = Self.started(timerC: true)
-        #expect(d.send(.responseHeld(statusCode: 180)) == [.cancelTimers([.a, .b])])
+        // The UAS answered: the wait for a final is Timer C's (fr_inv_timeout) from now on.
+        #expect(d.send(.responseHeld(statusCode: 180)) == [.cancelTimers([.a, .b]), .startTimer(.c, milliseconds: 180_000)])
         #expect(d.machine.state == .proceeding)
         #expect(d.send(.responseHeld(statusCode: 180)) == [])  // its retransmission
         d.advance(to: 10_000)
@@ -75,7 +76,7 @@ import TandemTestSupport
 
     @Test func heldNegativeFinalIsAckedAtOnceAndOnlyOnce() {
         var d = Self.started(timerC: true)
-        #expect(d.send(.responseHeld(statusCode: 486)) == [.sendAck, .cancelTimers([.a, .b, .c])])
+        #expect(d.send(.responseHeld(statusCode: 486)) == [.sendAck, .cancelTimers([.a, .b])])
         #expect(d.machine.state == .calling)
         #expect(d.send(.responseHeld(statusCode: 486)) == [.sendAck])  // UAS retransmission: ACK again
         d.advance(to: 100_000)
@@ -246,18 +247,21 @@ import TandemTestSupport
     typealias ICT = InviteClientTransaction
     typealias Driver = ManualClockDriver<ICT>
 
-    @Test func startIncludesTimerC() {
+    /// OpenSIPS tm: `fr_inv_timeout` (Timer C) counts from the first provisional; before it `fr_timeout`
+    /// (Timer B) alone applies.
+    @Test func timerCWaitsForTheFirstProvisional() {
         var ict = ICT(reliable: false, usesTimerC: true)
-        #expect(ict.handle(.start) == [.startTimer(.a, milliseconds: 500), .startTimer(.b, milliseconds: 32_000),
-                                       .startTimer(.c, milliseconds: 180_000)])
+        #expect(ict.handle(.start) == [.startTimer(.a, milliseconds: 500), .startTimer(.b, milliseconds: 32_000)])
     }
 
     @Test func provisionalResetsTimerCExcept100() {
         var d = Driver(ICT(reliable: false, usesTimerC: true))
         d.send(.start)
         d.advance(to: 1_000)
-        #expect(d.send(.response(statusCode: 100)) == [.cancelTimers([.a, .b]), .passResponse(statusCode: 100)])
-        #expect(d.tracker.deadline(of: .c) == 180_000)
+        #expect(d.send(.response(statusCode: 100)) == [.cancelTimers([.a, .b]), .startTimer(.c, milliseconds: 180_000),
+                                                       .passResponse(statusCode: 100)])
+        #expect(d.tracker.deadline(of: .c) == 181_000)
+        #expect(d.send(.response(statusCode: 100)) == [.passResponse(statusCode: 100)])
         d.advance(to: 50_000)
         #expect(d.send(.response(statusCode: 180)) == [.startTimer(.c, milliseconds: 180_000),
                                                        .passResponse(statusCode: 180)])
@@ -296,18 +300,18 @@ import TandemTestSupport
     @Test func twoXXCancelsTimerC() {
         var d = Driver(ICT(reliable: false, usesTimerC: true))
         d.send(.start)
-        #expect(d.send(.response(statusCode: 200)) == [.cancelTimers([.a, .b, .c]), .startTimer(.m, milliseconds: 32_000),
+        #expect(d.send(.response(statusCode: 200)) == [.cancelTimers([.a, .b]), .startTimer(.m, milliseconds: 32_000),
                                                        .passResponse(statusCode: 200)])
         #expect(d.tracker.activeTimers == [.m])
     }
 
-    @Test func timerCInCallingActsAs408() {
-        // C shorter than B (e.g. tuned settings) fires while still calling.
+    @Test func shortTimerCDoesNotBoundCalling() {
+        // C shorter than B (fr_inv_timeout below fr_timeout): with no provisional, B (fr_timeout) decides.
         var d = Driver(ICT(settings: TimerSettings(t1: 500, timerC: 10_000), reliable: true, usesTimerC: true))
         d.send(.start)
         d.advance(to: 60_000)
-        #expect(d.times(of: .timeout(.c)) == [10_000])
-        #expect(d.times(of: .timeout(.b)) == [])
+        #expect(d.times(of: .timeout(.c)) == [])
+        #expect(d.times(of: .timeout(.b)) == [32_000])
         #expect(d.machine.isTerminated)
     }
 }

@@ -55,6 +55,34 @@ import Testing
         #expect(final.message.reasonPhrase == "Carol Failed")
     }
 
+    @Test("$msg.branch adds a branch; its flag and attribute stay with it; index 0 is the Request-URI; t_relay forks to it")
+    func messageBranchThroughTheCore() throws {
+        let memory = try ScriptedMemoryProxy("""
+            route {
+                $msg.branch = "sip:carol@127.0.0.1:5090";
+                $msg.branch.flag(CAROL_F) = 1;
+                $msg.branch.attr(who) = "carol";
+                if ($msg.branch.last_idx != 1 || $(msg.branch.attr(who)[1]) != "carol") { sl_send_reply(500, "Bad Branch"); exit; }
+                if ($(msg.branch.uri[0]) != "sip:bob@127.0.0.1:5080" || $(msg.branch.uri[-1]) != "sip:carol@127.0.0.1:5090") {
+                    sl_send_reply(500, "Bad Index"); exit;
+                }
+                t_on_branch("br");
+                t_relay();
+            }
+            branch_route[br] { append_hf("X-BF: $bf\\r\\n"); }
+            """)
+        defer { memory.close() }
+        let proxy = memory.proxy
+        proxy.receive(uac.request("INVITE", uri: "sip:bob@127.0.0.1:5080", branch: "z9hG4bK-mb1", callID: "mb-1"),
+                      from: uac.address)
+        let sent = proxy.sent()
+        #expect(!sent.contains { $0.status == 500 })
+        let toCarol = try #require(sent.first { $0.destination == carol.address })
+        let toBob = try #require(sent.first { $0.destination == bob.address })
+        #expect(toCarol.message.header(HeaderName("X-BF")) == "CAROL_F")
+        #expect(toBob.message.header(HeaderName("X-BF")) != "CAROL_F")
+    }
+
     @Test("Branch flags set before save() are stored with the contact; lookup() restores them (3.6 flags doc)")
     func flagsThroughTheLocationTable() throws {
         let memory = try ScriptedMemoryProxy("""
@@ -77,7 +105,7 @@ import Testing
         #expect(toBob.message.header(HeaderName("X-BF")) == "NAT")
     }
 
-    @Test("serialize_branches + next_branches: highest q alone first, then the equal-q group in parallel")
+    @Test("serialize_branches + next_branches: highest q alone first, then the equal-q group in parallel; codes 1, 2, -1")
     func serialForking() throws {
         let memory = try ScriptedMemoryProxy("""
             route {
@@ -86,11 +114,16 @@ import Testing
                 if (!serialize_branches(1)) { t_reply(500, "No Serialize"); exit; }
                 if ($branch(count) != 0) { t_reply(500, "Not Cleared"); exit; }
                 next_branches();
+                if ($rc != 1) { t_reply(500, "Not One"); exit; }
                 t_on_failure("next");
                 t_relay();
             }
             failure_route[next] {
-                if (next_branches()) { t_on_failure("next"); t_relay(); exit; }
+                # 3.6: 1 when more groups follow, 2 for the last group, false when none is left.
+                next_branches();
+                $var(code) = $rc;
+                if ($var(code) == 2) { t_on_failure("next"); t_relay(); exit; }
+                if ($var(code) > 0) { t_reply(500, "Not Two"); exit; }
                 t_reply(480, "Nobody Left");
             }
             """)

@@ -166,13 +166,13 @@ struct DNSRelayTests {
         #expect(Self.count(proxy, .failovers) == 2)
     }
 
-    @Test("Timer C ($T_fr_inv_timeout) on silent SRV targets: their 408 fails over to the next target")
+    @Test("Timer B ($T_fr_timeout: no provisional, so not fr_inv_timeout) on silent SRV targets: their 408 fails over to the next target")
     func timerCFailover() throws {
         let ports = TestEnvironment.dnsSRVPorts
         try #require(ports.count == 3)
         let proxy = try ScriptedProxy(routes: """
             route {
-                $T_fr_inv_timeout = 1;
+                $T_fr_timeout = 1;
                 if (!t_relay()) { sl_send_reply(500, "Relay Failed"); }
             }
             """, globals: """
@@ -190,7 +190,7 @@ struct DNSRelayTests {
                                        callID: "tc-1"))
         let received = try #require(last.receive(timeout: 6))
         let waited = Date().timeIntervalSince(start)
-        #expect(waited >= 1.8 && waited < 4, "two Timer C expiries of 1 s before t3: \(waited) s")
+        #expect(waited >= 1.8 && waited < 4, "two Timer B expiries of 1 s before t3: \(waited) s")
         try last.reply(to: received.0, from: received.1, status: 200)
         #expect(client.waitFor(timeout: 3) { $0 == 200 }.match != nil)
         #expect(Self.count(proxy, .failovers) == 2)

@@ -246,6 +246,29 @@ import TandemServer
         #expect(cancel.method == .cancel)
     }
 
+    @Test("tm fr_inv_timeout counts from the first provisional: fr_timeout 10 s, a 180 at 8 s, the CANCEL at 13 s")
+    func frInviteTimeoutStartsAtFirstProvisional() throws {
+        let (proxy, server) = try timerScriptProxy("""
+            modparam("tm", "fr_timeout", 10)
+            modparam("tm", "fr_inv_timeout", 5)
+            """)
+        defer { server.detachWorker(proxy.worker) }
+        let received = try invite(proxy, branch: "z9hG4bK-frc-2", callID: "frc-2")
+        // No provisional yet: fr_timeout (Timer B) alone runs; at 8 s only INVITE retransmissions went out
+        // (before, Timer C ran from the send and timed the branch out at 5 s).
+        proxy.advance(byMilliseconds: 8_000)
+        let early = proxy.sent()
+        #expect(!early.isEmpty)
+        #expect(early.allSatisfy { $0.destination == uas.address && $0.message.method == .invite })
+        proxy.receive(uas.response(to: received, status: 180), from: uas.address)
+        #expect(try only(proxy.sent(), to: uac.address).statusCode == 180)
+        proxy.advance(byMilliseconds: 4_999)
+        #expect(proxy.sent().isEmpty)
+        proxy.advance(byMilliseconds: 1)
+        let cancel = try only(proxy.sent(), to: uas.address)
+        #expect(cancel.method == .cancel)
+    }
+
     @Test("async(): the request waits suspended (retransmissions get the 100), then resumes on the manual clock")
     func suspendResume() throws {
         let router = SuspendingRouter(milliseconds: 20)

@@ -8,22 +8,58 @@ import Testing
     @Test func dottedAndOpenSIPSOnlyPseudoVariablesAreNamedPlainly() {
         let r = check("""
         route {
-            if ($msg.branch == 1) { exit; }
-            $var(a) = $(sdp.stream.idx(c=)[1]);
+            if ($msg.branch.foo == 1) { exit; }
+            $var(a) = $(sdp.stream.bar(c=)[1]);
             xlog("flags $bF $dd\\n");
             $var(b) = $nosuch;
         }
         """, file: "m.cfg")
         #expect(r.diagnostics.map(\.description) == [
-            "m.cfg:2:9: '$msg.branch' is OpenSIPS 3.6 syntax that Tandem does not support yet",
-            "m.cfg:3:15: '$(sdp.stream.idx(c=)[1])' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "m.cfg:2:9: '$msg.branch.foo' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "m.cfg:3:15: '$(sdp.stream.bar(c=)[1])' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "m.cfg:4:10: '$bF' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "m.cfg:4:10: '$dd' is OpenSIPS 3.6 syntax that Tandem does not support yet",
             "m.cfg:5:15: unknown pseudo-variable '$nosuch'",
         ])
-        #expect(r.missing.map(\.name) == ["$msg.branch", "$(sdp.stream.idx(c=)[1])", "$bF", "$dd", "$nosuch"])
+        #expect(r.missing.map(\.name) == ["$msg.branch.foo", "$(sdp.stream.bar(c=)[1])", "$bF", "$dd", "$nosuch"])
         // A dot after any other variable is still text: "$rU.example".
         #expect(diags("route { xlog(\"$rU.example $var(x).y\\n\"); }") == [])
+    }
+
+    /// Found running OpenSIPS's own examples (examples/opensips-redirect-server-CT.cfg, pstn.cfg,
+    /// logging.cfg, etc/opensips.cfg): `append_to_reply` is sipmsgops' in OpenSIPS, `is_user_in` is named
+    /// as the group module's, `port` and `xlog_level` are global parameters.
+    @Test func examplesSweepFindings() {
+        #expect(diags("""
+        port=5060
+        xlog_level=3
+        loadmodule "tm.so"
+        loadmodule "sipmsgops.so"
+        route { append_to_reply("Contact: <sip:a@b>\\r\\n"); t_reply(302, "Moved"); }
+        """) == [])
+        let r = check("loadmodule \"sl.so\"\nroute { if (is_user_in(\"Request-URI\", \"free-pstn\")) { exit; } }", file: "m.cfg")
+        #expect(r.diagnostics.map(\.description) == [
+            "m.cfg:2:13: 'is_user_in' is an OpenSIPS 3.6 function (module group) that Tandem does not support yet",
+        ])
+    }
+
+    /// Audit of the 3.6 core variables page: `$auth.*`, `$challenge.*`, `$err.*` were a syntax error at
+    /// the dot; they and `$ru_q`, `$return(n)`, `$route`, `$path` are named as 3.6 variables Tandem lacks.
+    @Test func coreVariablesTandemLacksAreNamed() {
+        let r = check("""
+        route { $var(a) = $auth.nonce; $var(b) = $err.class; $var(c) = $challenge.realm; $var(d) = $ru_q; xlog("$route $path $tm.branch.attr(x)"); }
+        """, file: "m.cfg")
+        #expect(r.diagnostics.map(\.message) == [
+            "'$auth.nonce' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "'$err.class' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "'$challenge.realm' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "'$ru_q' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "'$route' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "'$path' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+            "'$tm.branch.attr(x)' is OpenSIPS 3.6 syntax that Tandem does not support yet",
+        ])
+        #expect(diags("loadmodule \"tm.so\"\nfailure_route[f] { $var(a) = $(<reply>sdp); }\nroute { t_on_failure(\"f\"); t_relay(); }")
+                == ["m.cfg:2:30: '$(<reply>sdp)' (a <request>/<reply> context) is OpenSIPS 3.6 syntax that Tandem does not support yet"])
     }
 
     @Test func innermostUnclosedBlockAtEndOfFile() {

@@ -12,6 +12,22 @@ import Testing
         return r.variable("r")
     }
 
+    /// Part-picking chains run fused over the input's bytes: the same results as one at a time, NULL
+    /// when a step's input is not what it picks from, "" for an absent part.
+    @Test func fusedChainsMatchStepByStep() throws {
+        let n = "\"Alice\" <sip:alice@example.com;transport=udp>;tag=1928"
+        let uri = try tr(n, "{nameaddr.uri}")
+        #expect(uri == .string("sip:alice@example.com;transport=udp"))
+        #expect(try tr(n, "{nameaddr.uri}{uri.user}") == tr(uri.stringValue, "{uri.user}"))
+        #expect(try tr(n, "{nameaddr.uri}{uri.user}") == .string("alice"))
+        #expect(try tr(n, "{nameaddr.uri}{uri.host}{s.toupper}") == .string("EXAMPLE.COM"))
+        #expect(try tr(n, "{nameaddr.uri}{uri.params}{param.value,transport}") == .string("udp"))
+        #expect(try tr(n, "{uri.user}{nameaddr.uri}") == .null)
+        #expect(try tr("<sip:example.com>", "{nameaddr.uri}{uri.user}") == .string(""))
+        #expect(try tr("sip:bob@x", "{nameaddr.name}") == .string(""))
+        #expect(try tr("sip:bob@x", "{nameaddr.uri}{uri.port}{s.len}") == .int(0))
+    }
+
     @Test func stringLengthIntAndCase() throws {
         #expect(try tr("abc", "{s.len}") == .int(3))
         #expect(try tr("2868.12 sec", "{s.int}") == .int(2868))

@@ -59,6 +59,8 @@ extension Analyzer {
         }
         switch g.name {
         case "log_level": if let v = int(-3...4) { config.logLevel = v }
+        case "xlog_level": if let v = int(-3...4) { config.xlogLevel = v }
+        case "xlog_print_level", "xlog_default_level": if let v = int(-3...4) { config.xlogPrintLevel = v }
         case "udp_workers", "children": if let v = int(1...1024) { config.udpWorkers = v }
         case "tcp_workers", "tcp_children": if let v = int(0...1024) { config.tcpWorkers = v }
         case "max_while_loops": if let v = int(1...10_000_000) { config.maxWhileLoops = v }

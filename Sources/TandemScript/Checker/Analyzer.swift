@@ -411,18 +411,11 @@ struct Analyzer {
         if routes[RouteKey(kind: kind, name: name)] == nil { error(l, "unknown \(kind.rawValue) '\(name)'") }
     }
 
-    @discardableResult
-    /// An assignment to a read-only pseudo-variable. `$sdp... = value` is valid OpenSIPS 3.6 that Tandem
-    /// does not do yet. Out of line: `checkStatement` recurses through long else-if ladders (1,000
+    /// An assignment to a read-only pseudo-variable. Out of line: `checkStatement` recurses through long else-if ladders (1,000
     /// levels on a thread's stack), so its frame must not grow.
     @inline(never)
     private mutating func readOnlyAssignment(_ target: PVRef, _ kind: PVKind) {
-        if case .sdp = kind {
-            error(target.location, "assigning '\(target.spec.text)' is OpenSIPS 3.6 syntax that Tandem does not support yet")
-            missing.append(MissingFeature(kind: .pseudoVariable, name: "\(target.spec.text) (assignment)", location: target.location))
-        } else {
-            error(target.location, "pseudo-variable '\(target.spec.text)' is read-only")
-        }
+        error(target.location, "pseudo-variable '\(target.spec.text)' is read-only")
     }
 
     private mutating func checkPV(_ ref: PVRef) -> PVKind? {
@@ -469,7 +462,9 @@ struct Analyzer {
         case .string(let s): checkInterpolation(s, at: e.location)
         case .pv(let ref): checkPV(ref)
         case .word(let w):
-            if ExprAliases.message[w] == nil { error(e.location, "unexpected identifier '\(w)'") }
+            if ExprAliases.message[w] == nil && ScriptLogLevel(name: w) == nil {
+                error(e.location, "unexpected identifier '\(w)'")
+            }
         case .myself:
             error(e.location, "'myself' can only be compared with == or !=")
         case .binary(let op, let a, let b):

@@ -37,6 +37,7 @@ enum OpenSIPSFunctions {
                            "change_reply_status", "stream_exists", "ruri_has_param", "ruri_add_param",
                            "ruri_del_param", "ruri_tel2sip", "is_uri_user_e164", "add_body", "remove_body_part"]),
             ("siputils", ["is_from_local"]),
+            ("group", ["is_user_in", "db_is_user_in", "db_get_user_group", "get_user_group"]),
             ("acc", ["do_accounting", "acc_log_request", "acc_db_request", "drop_accounting"]),
             ("uac", ["uac_replace_from", "uac_replace_to", "uac_restore_from", "uac_auth"]),
             ("uac_redirect", ["get_redirects", "set_deny_filter", "set_accept_filter"]),

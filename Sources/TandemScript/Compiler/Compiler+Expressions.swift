@@ -15,6 +15,11 @@ extension Compiler {
         case .pv(let ref):
             return compilePVRead(ref.spec)
         case .word(let w):
+            // The log level names are integer constants (`$xlog_level = L_DBG`).
+            if let level = ScriptLogLevel(name: w) {
+                let c = ScriptValue.int(level.rawValue)
+                return { _ in c }
+            }
             guard let pv = ExprAliases.message[w] else { return { _ in .null } }
             return { ctx in ctx.message.get(pv, name: nil, index: nil) }
         case .myself:
@@ -292,6 +297,12 @@ extension Compiler {
         case .messageFlag(let name):
             let mask: UInt64 = 1 << UInt64(flagBit(name))
             return { ctx in .int(ctx.message.flags & mask != 0 ? 1 : 0) }
+        case .messageBranch(let field, let index):
+            return compileMessageBranchRead(field, index)
+        case .messageBranchLastIndex:
+            return { ctx in .int(ctx.proxy.messageBranchCount) }
+        case .logVerbosity(let xlog):
+            return { ctx in .int((xlog ? ctx.xlogLevel : ctx.logLevel).rawValue) }
         case .branchFlags:
             return { ctx in .string(ctx.flagList(of: ctx.proxy.branchFlags(index: 0) ?? 0)) }
         case .branchFlag(let name):

@@ -507,6 +507,25 @@ struct Compiler {
                 let flags = ctx.proxy.branchFlags(index: 0) ?? 0
                 _ = ctx.proxy.setBranchFlags(index: 0, on ? flags | mask : flags & ~mask)
             }, text: spec.text)
+        case .messageBranch(let field, let index):
+            return messageBranchLValue(field, index, text: spec.text)
+        case .logVerbosity(let xlog):
+            // A level number or name (`L_DBG`); NULL goes back to the configured level.
+            return LValue(assign: { ctx, v in
+                let level: ScriptLogLevel? = v.isNull ? (xlog ? ctx.configuredXlogLevel : ctx.configuredLogLevel)
+                    : v.intValue.map { ExecutionContext.level(for: $0) } ?? ScriptLogLevel(name: v.stringValue)
+                guard let level else { return }
+                if xlog { ctx.xlogLevel = level } else { ctx.logLevel = level }
+            }, text: spec.text)
+        case .sdp(let sel):
+            // The body is rewritten as a whole (Content-Length follows); no match: nothing changes.
+            let dynamic = sel.line?.dynamicIndex.map { compilePVRead($0) }
+            return LValue(assign: { ctx, v in
+                let i = dynamic.map { $0(&ctx).intValue ?? 0 }
+                if let body = sel.write(body: ctx.message.get(.body, name: nil, index: nil), lineIndex: i, v) {
+                    _ = ctx.message.replaceBody(body)
+                }
+            }, text: spec.text)
         case .transactionTimeout(let invite):
             // `= NULL` goes back to the modparam default.
             return LValue(assign: { ctx, v in

@@ -60,6 +60,10 @@ public struct ScriptConfig: Sendable {
     public var aliases: [String] = []
     /// `log_level` (OpenSIPS numbering: -3 L_ALERT ... 4 L_DBG; default 2 = L_NOTICE).
     public var logLevel: Int = 2
+    /// `xlog_level`: the verbosity of xlog() alone (OpenSIPS numbering); nil: xlog() follows `log_level`.
+    public var xlogLevel: Int?
+    /// `xlog_print_level` (older name `xlog_default_level`): the level of an xlog() given none; nil: L_ERR.
+    public var xlogPrintLevel: Int?
     /// `udp_workers` / `children`.
     public var udpWorkers: Int = 8
     /// `tcp_workers` / `tcp_children`.

@@ -41,7 +41,8 @@ enum PVSyntax {
     }
 
     /// OpenSIPS 3.x pseudo-variable families written with a dot (`$msg.branch`, `$sdp.line(...)`).
-    static let dottedFamilies: Set<String> = ["msg", "sdp", "ct", "socket_in", "socket_out", "route", "cfg", "branch"]
+    static let dottedFamilies: Set<String> = ["msg", "sdp", "ct", "socket_in", "socket_out", "route", "cfg", "branch",
+                                              "auth", "challenge", "err", "tm"]
 
     /// End of a pseudo-variable name starting at `from`: identifier characters, plus `.name`
     /// parts after a dotted family.

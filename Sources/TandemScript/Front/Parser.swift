@@ -535,6 +535,10 @@ struct Parser {
 
     private func pvRef(_ raw: String, _ t: Token) throws -> PVRef {
         guard let spec = PVSyntax.parse(raw) else {
+            if raw.hasPrefix("(<request>") || raw.hasPrefix("(<reply>") {
+                throw ParseError(diagnostic: Diagnostic(t.location,
+                    "'$\(raw)' (a <request>/<reply> context) is OpenSIPS 3.6 syntax that Tandem does not support yet"))
+            }
             throw ParseError(diagnostic: Diagnostic(t.location, "malformed pseudo-variable '$\(raw)'"))
         }
         return PVRef(spec: spec, location: t.location)

@@ -28,9 +28,16 @@ enum PVKind: Sendable {
     case messageIsRequest
     /// `$msg.type` (`request` or `reply`).
     case messageType
-    /// `$sdp`, `$sdp.line(...)`, `$sdp.session(...)`, `$sdp.stream(...)` (read-only in Tandem).
+    /// `$sdp`, `$sdp.line(...)`, `$sdp.session(...)`, `$sdp.stream(...)` (writable) and `$sdp.stream.idx(...)`.
     /// (indirect: the selector is large, and PVKind sits in the frames of the checker's deep recursion)
     indirect case sdp(SDPSelector)
+    /// `$msg.branch.uri|duri|path|q|flags|socket|flag(name)|attr(name)` of a message branch (no index:
+    /// the last one); `field` nil: `$msg.branch` itself (reads the last URI, assigning appends a branch).
+    indirect case messageBranch(MessageBranchField?, index: PVIndex?)
+    /// `$msg.branch.last_idx`.
+    case messageBranchLastIndex
+    /// `$xlog_level` / `$log_level`: this worker's xlog() / log() verbosity, writable (NULL resets it).
+    case logVerbosity(xlog: Bool)
     /// `$bf`: the branch flags of the current branch (branch 0), as a list like `$mf`.
     case branchFlags
     /// `$branch.flag(name)`: 1 when that flag of the current branch is set; assigning 1/0 sets or resets it.
@@ -38,8 +45,9 @@ enum PVKind: Sendable {
 
     var isWritable: Bool {
         switch self {
-        case .variable, .avp, .transactionTimeout, .messageFlag, .branchFlag: return true
+        case .variable, .avp, .transactionTimeout, .messageFlag, .branchFlag, .logVerbosity, .messageBranch: return true
         case .message(let pv, _, _): return pv.isWritable
+        case .sdp(let sel): return sel.scope != .streamIndex
         default: return false
         }
     }
@@ -51,8 +59,9 @@ let openSIPSOnly: Set<String> = [
     "dip", "dir", "dp", "dP", "ds", "fn", "fs", "hdr_name", "mF", "mi", "od", "op", "oP", "oU",
     "pp", "proto", "pd", "pn", "pu", "pU", "rb", "rP", "rt", "ruri", "src_ip", "tn", "T_ruri", "Tsm",
     "TS", "T_id", "T_reply_reason", "ctime", "cfg_line", "cfg_file",
-    "route_type", "socket_out", "log_level", "xlog_level", "C", "DLG_status", "DLG_lifetime",
+    "route_type", "socket_out", "C", "DLG_status", "DLG_lifetime",
     "shv", "dlg_val", "stat", "json", "xml", "sipmsg", "msg", "sdp", "authattr", "cnt", "ts",
+    "an", "proxy_protocol", "re", "return", "route", "ru_q", "path",
 ]
 
 /// Classification of pseudo-variable references (`$var(x)`, `$avp(x)[1]`, `$ru`, `$hdr(Via)[0]`...).
@@ -109,10 +118,11 @@ enum PseudoVariables {
         case "branch.flag":
             guard let a = needArg(), index == nil else { return .failure(.needsName(spec)) }
             return .success(.branchFlag(a))
-        case "msg.branch.uri", "msg.branch.duri", "msg.branch.path", "msg.branch.q", "msg.branch.flags":
-            // The branch set by index, as $(branch(field)[index]).
-            if spec.argument != nil { return .failure(PVError(message: "'$\(spec.name)' takes no name", missing: nil)) }
-            return .success(.message(.branch, name: String(spec.name.dropFirst("msg.branch.".count)), index: index ?? .fixed(0)))
+        case "msg.branch", "msg.branch.uri", "msg.branch.duri", "msg.branch.path", "msg.branch.q", "msg.branch.flags",
+             "msg.branch.socket", "msg.branch.flag", "msg.branch.attr", "msg.branch.last_idx":
+            return classifyMessageBranch(spec, index: index)
+        case "xlog_level": return noArg(.logVerbosity(xlog: true))
+        case "log_level": return noArg(.logVerbosity(xlog: false))
         case "T_fr_timeout": return noArg(.transactionTimeout(invite: false))
         case "T_fr_inv_timeout": return noArg(.transactionTimeout(invite: true))
         case "sf", "sF":
@@ -121,7 +131,7 @@ enum PseudoVariables {
         case "time":
             guard let a = spec.argument, index == nil else { return .failure(.needsName(spec)) }
             return .success(.time(a))
-        case "msg.flag", "msg.is_request", "msg.type", "sdp", "sdp.line", "sdp.session", "sdp.stream":
+        case "msg.flag", "msg.is_request", "msg.type", "sdp", "sdp.line", "sdp.session", "sdp.stream", "sdp.stream.idx":
             return classifyDotted(spec, indexed: index != nil)
         default:
             guard let pv = MessagePV.byName[spec.name] else {
@@ -147,6 +157,31 @@ enum PseudoVariables {
         }
     }
 
+    /// `$msg.branch...`: index 0 is the Request-URI branch, none the last branch, negative from the end.
+    @inline(never)
+    static func classifyMessageBranch(_ spec: PVSpec, index: PVIndex?) -> Result<PVKind, PVError> {
+        let name = spec.name
+        let arg = spec.argument?.trimmingSpaces()
+        let field: MessageBranchField?
+        switch name {
+        case "msg.branch", "msg.branch.last_idx":
+            if spec.argument != nil || index != nil {
+                return .failure(PVError(message: "pseudo-variable '$\(name)' takes no name or index", missing: nil))
+            }
+            return .success(name == "msg.branch" ? .messageBranch(nil, index: nil) : .messageBranchLastIndex)
+        case "msg.branch.flag", "msg.branch.attr":
+            guard let a = arg, !a.isEmpty else { return .failure(.needsName(spec)) }
+            if case .all = index {
+                return .failure(PVError(message: "'\(spec.text)' cannot take the [*] index", missing: nil))
+            }
+            field = name == "msg.branch.flag" ? .flag(a) : .attribute(a)
+        default:
+            if spec.argument != nil { return .failure(PVError(message: "'$\(name)' takes no name", missing: nil)) }
+            field = MessageBranchField(name: String(name.dropFirst("msg.branch.".count)))
+        }
+        return .success(.messageBranch(field, index: index))
+    }
+
     /// `$msg.flag/.is_request/.type` and `$sdp...`. Out of line: `classify` runs at the bottom of the
     /// checker's recursion through long else-if ladders, so its own frame must stay small.
     @inline(never)
@@ -168,7 +203,8 @@ enum PseudoVariables {
             return .success(spec.name == "msg.type" ? .messageType : .messageIsRequest)
         default:
             let scope: SDPSelector.Scope = spec.name == "sdp" ? .body
-                : spec.name == "sdp.line" ? .line : spec.name == "sdp.session" ? .session : .stream
+                : spec.name == "sdp.line" ? .line : spec.name == "sdp.session" ? .session
+                : spec.name == "sdp.stream" ? .stream : .streamIndex
             switch SDPSelector.parse(scope: scope, argument: spec.argument) {
             case .success(let sel): return .success(.sdp(sel))
             case .failure(let why): return .failure(PVError(message: "'\(spec.text)': \(why.reason)", missing: nil))

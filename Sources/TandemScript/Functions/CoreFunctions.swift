@@ -1,9 +1,10 @@
 /// Core functions: xlog/log, flags, statistics and is_myself.
 enum CoreFunctions {
     static let specs: [FunctionSpec] = [
+        // xlog: `xlog_level` (or `$xlog_level`) filters it; with no level, `xlog_print_level` (L_ERR).
         FunctionSpec("xlog", args: [.logLevel, .string], min: 1, leadingOptional: true,
-                     binder: logBinder(defaultLevel: .error)),
-        // Core `log([level,] text)`: L_DBG unless a level is given.
+                     binder: logBinder(defaultLevel: nil)),
+        // Core `log([level,] text)`: L_DBG unless a level is given; `log_level` filters it.
         FunctionSpec("log", args: [.logLevel, .string], min: 1, leadingOptional: true,
                      binder: logBinder(defaultLevel: .debug)),
         flagSpec("setflag") { ctx, bit in ctx.message.flags |= bit; return 1 },
@@ -29,7 +30,8 @@ enum CoreFunctions {
         }),
     ]
 
-    private static func logBinder(defaultLevel: ScriptLogLevel) -> Binder {
+    /// `defaultLevel` nil: xlog (its level and filter come from the context).
+    private static func logBinder(defaultLevel: ScriptLogLevel?) -> Binder {
         { _, _, args in
             let fmt = args.value(args.count - 1)
             var fixedLevel = defaultLevel
@@ -42,14 +44,15 @@ enum CoreFunctions {
             }
             let level = fixedLevel
             let dynamicLevel = dyn
+            let isXlog = defaultLevel == nil
             return { ctx in
-                var l = level
+                var l = level ?? ctx.xlogPrintLevel
                 if let dynamicLevel {
                     let v = dynamicLevel(&ctx)
                     l = v.intValue.flatMap { ScriptLogLevel(rawValue: $0) }
-                        ?? ScriptLogLevel(name: v.stringValue) ?? defaultLevel
+                        ?? ScriptLogLevel(name: v.stringValue) ?? defaultLevel ?? ctx.xlogPrintLevel
                 }
-                guard l <= ctx.logLevel else { return 1 }
+                guard l <= (isXlog ? ctx.xlogLevel : ctx.logLevel) else { return 1 }
                 let text = fmt(&ctx).stringValue
                 ctx.logger.log(l, text, context: ctx.logContext())
                 return 1

@@ -40,7 +40,7 @@ enum TextFunctions {
                 return hasType(wanted, contentType: type, body: body.stringValue) ? 1 : -1
             }
         }),
-        FunctionSpec("append_to_reply", modules: textops, args: [.string],
+        FunctionSpec("append_to_reply", modules: ["sipmsgops", "textops"], args: [.string],
                      routes: RouteKindSet([.request, .failure, .branch, .error]), binder: { _, _, args in
             let text = args.value(0)
             return { ctx in

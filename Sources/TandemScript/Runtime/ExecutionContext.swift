@@ -20,6 +20,14 @@ public struct ExecutionContext {
     public var launches: [LaunchRequest] = []
     /// xlog messages above this level are discarded (from `log_level`).
     public var logLevel: ScriptLogLevel
+    /// xlog() lines above this level are discarded (`xlog_level`, else `log_level`); `$xlog_level`
+    /// changes it for this worker until set to NULL.
+    public var xlogLevel: ScriptLogLevel
+    /// The level of an xlog() given none (`xlog_print_level`, L_ERR by default).
+    public let xlogPrintLevel: ScriptLogLevel
+    /// `xlogLevel` as configured, for `$xlog_level = NULL`; `logLevel` likewise for `$log_level = NULL`.
+    let configuredXlogLevel: ScriptLogLevel
+    let configuredLogLevel: ScriptLogLevel
     /// Upper bound of iterations of a single `while` loop.
     public var maxWhileLoops: Int
     /// Statements executed so far (only counted by instrumented benchmark scripts).
@@ -68,6 +76,14 @@ public struct ExecutionContext {
         self.avps = AVPStore(count: script.avpNames.count)
         self.vars = Array(repeating: .null, count: script.varNames.count)
         self.logLevel = logger.maximumLevel ?? ExecutionContext.level(for: script.config.logLevel)
+        if let x = script.config.xlogLevel {
+            self.xlogLevel = min(ExecutionContext.level(for: x), logger.maximumLevel ?? .debug)
+        } else {
+            self.xlogLevel = self.logLevel
+        }
+        self.xlogPrintLevel = script.config.xlogPrintLevel.map { ExecutionContext.level(for: $0) } ?? .error
+        self.configuredXlogLevel = self.xlogLevel
+        self.configuredLogLevel = self.logLevel
         self.routeLabels = script.routeLabels
         var names: [Int: String] = [:]
         for (name, bit) in script.flagBits { names[bit] = name }

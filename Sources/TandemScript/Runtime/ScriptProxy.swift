@@ -55,11 +55,19 @@ public protocol ScriptProxy: AnyObject {
     func setBranchFlags(index: Int, _ flags: UInt64) -> Bool
     /// Core `forward([destination])`: stateless relay; the `t_relay` return codes.
     func forward(destination: String?) -> Int
-    /// Core `serialize_branches(clear[, keep_order])`: the Request-URI and the branch set become groups
-    /// of equal q for `next_branches()`. Returns 1, or -1 when there is nothing to serialize.
+    /// How many branches follow the Request-URI branch (`$msg.branch.last_idx`).
+    var messageBranchCount: Int { get }
+    /// Message branch `index` (0: the Request-URI branch); nil when there is none.
+    func messageBranch(index: Int) -> MessageBranch?
+    /// Replaces message branch `index` (0 rewrites the Request-URI, `$du`, flags, forced socket);
+    /// false when there is no such branch or a value is invalid.
+    func setMessageBranch(index: Int, _ branch: MessageBranch) -> Bool
+    /// Core `serialize_branches(clear_previous[, keep_order])`: the Request-URI and the branch set become
+    /// groups of equal q for `next_branches()` (the branch set is emptied; `clear_previous` drops the groups
+    /// of an earlier call). Returns 1, or -1 when there is nothing to serialize.
     func serializeBranches(clear: Bool, keepOrder: Bool) -> Int
-    /// Core `next_branches()`: the next group becomes the Request-URI and branch set. 1, or -1 when
-    /// no group is left.
+    /// Core `next_branches()`: the next group becomes the Request-URI and branch set. 1 when more groups
+    /// follow, 2 when it was the last, -1 when no group was left (OpenSIPS 3.6 core functions).
     func nextBranches() -> Int
     /// registrar `save(domain[, flags[, aor]])`.
     func registrarSave(domain: String, flags: String, aor: String?) -> Int
@@ -108,6 +116,10 @@ extension ScriptProxy {
     public func branchFlags(index: Int) -> UInt64? { nil }
     public func setBranchFlags(index: Int, _ flags: UInt64) -> Bool { false }
     public func forward(destination: String?) -> Int { -1 }
+    /// Default: no branch set.
+    public var messageBranchCount: Int { 0 }
+    public func messageBranch(index: Int) -> MessageBranch? { nil }
+    public func setMessageBranch(index: Int, _ branch: MessageBranch) -> Bool { false }
     public func serializeBranches(clear: Bool, keepOrder: Bool) -> Int { -1 }
     public func nextBranches() -> Int { -1 }
     public func registrarSave(domain: String, flags: String, aor: String?) -> Int { -1 }

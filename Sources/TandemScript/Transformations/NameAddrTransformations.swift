@@ -69,11 +69,18 @@ enum NameAddrTransformations {
         TransformDefinition { v, _ in NameAddr.with(v, get) }
     }
 
+    private static func slice(_ get: @escaping @Sendable (NameAddr) -> Range<Int>) -> TransformDefinition {
+        TransformDefinition(slicer: { b in
+            var nameAddr = NameAddr(unsplit: b)
+            return nameAddr.split() ? get(nameAddr) : nil
+        })
+    }
+
     static let all: [String: TransformDefinition] = [
-        "nameaddr.name": part { .string($0.text($0.name)) },
-        "nameaddr.uri": part { .string($0.text($0.uri)) },
+        "nameaddr.name": slice { $0.name },
+        "nameaddr.uri": slice { $0.uri },
         "nameaddr.len": part { .int($0.length) },
-        "nameaddr.params": part { .string($0.text($0.params)) },
+        "nameaddr.params": slice { $0.params },
         "nameaddr.param": TransformDefinition(args: 1...1) { c in
             let constantKey = c[0].map { Array($0.stringValue.utf8) }
             return .success { v, a in

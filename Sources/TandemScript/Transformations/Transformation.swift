@@ -16,12 +16,25 @@ struct TransformationSpec: Sendable {
 /// Failures give `.null` (OpenSIPS makes the whole variable read fail).
 typealias TransformImpl = @Sendable (ScriptValue, [ScriptValue]) -> ScriptValue
 
+/// A transformation that picks a part of its input (`uri.user`, `nameaddr.uri`): the part's range in
+/// the input's UTF-8 bytes, nil when the input is not one (the result is then NULL). Consecutive ones
+/// are compiled into one pass over the first input's bytes, with no string built in between.
+typealias TransformSlicer = @Sendable (UnsafeBufferPointer<UInt8>) -> Range<Int>?
+
 /// A transformation Tandem knows: its arity and a builder that sees the constant arguments
 /// (nil where an argument is a pseudo-variable) once, at compile time, and may reject them.
 struct TransformDefinition: Sendable {
     var minArgs: Int
     var maxArgs: Int
     var make: @Sendable ([ScriptValue?]) -> Result<TransformImpl, TransformError>
+    /// Set for a transformation without parameters that only picks a part of its input.
+    var slicer: TransformSlicer?
+
+    /// A part-picking transformation (see ``TransformSlicer``).
+    init(slicer: @escaping TransformSlicer) {
+        self.init { v, _ in Transformations.slice(v, slicer) }
+        self.slicer = slicer
+    }
 
     init(args: ClosedRange<Int> = 0...0,
          make: @escaping @Sendable ([ScriptValue?]) -> Result<TransformImpl, TransformError>) {
@@ -43,6 +56,38 @@ struct TransformError: Error, Sendable {
 
 /// Parsing and lookup of transformations; the families live in one file each.
 enum Transformations {
+    /// The part `slicer` picks from `value`'s bytes, as a string; NULL when it picks none.
+    static func slice(_ value: ScriptValue, _ slicer: TransformSlicer) -> ScriptValue {
+        StringTransformations.withBytes(value) { b in
+            guard let r = slicer(b) else { return .null }
+            return .string(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
+        }
+    }
+
+    /// A chain of part-picking transformations in one pass: each picks from the part the previous one
+    /// picked (from no bytes after one picked none, as a NULL input reads as ""); only the last part
+    /// becomes a string.
+    static func slice(_ value: ScriptValue, _ chain: [TransformSlicer]) -> ScriptValue {
+        StringTransformations.withBytes(value) { b in
+            var lo = 0, hi = b.count, isNull = false
+            for slicer in chain {
+                if let r = slicer(UnsafeBufferPointer(rebasing: b[lo..<hi])) {
+                    hi = lo + r.upperBound
+                    lo += r.lowerBound
+                    isNull = false
+                } else {
+                    lo = 0; hi = 0; isNull = true
+                }
+            }
+            return isNull ? .null : .string(String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self))
+        }
+    }
+
+    /// The slicer of `spec` when it is a part-picking transformation written without parameters.
+    static func slicer(_ spec: TransformationSpec) -> TransformSlicer? {
+        spec.arguments.isEmpty ? definitions[spec.name]?.slicer : nil
+    }
+
     static let definitions: [String: TransformDefinition] = {
         var d: [String: TransformDefinition] = [:]
         for family in [StringTransformations.all, URITransformations.all, ParamTransformations.all,

@@ -176,7 +176,10 @@ enum URITransformations {
     static let knownParams: Set<String> = ["transport", "ttl", "user", "method", "maddr", "lr", "r2", "gr"]
 
     private static func part(_ get: @escaping @Sendable (URIParts) -> Range<Int>) -> TransformDefinition {
-        TransformDefinition { v, _ in URIParts.with(v) { .string($0.text(get($0))) } }
+        TransformDefinition(slicer: { b in
+            var parts = URIParts(unsplit: b)
+            return parts.split() ? get(parts) : nil
+        })
     }
 
     private static func param(_ name: String) -> TransformDefinition {
@@ -185,13 +188,14 @@ enum URITransformations {
     }
 
     static let all: [String: TransformDefinition] = [
-        "uri.user": part(\.user),
-        "uri.passwd": part(\.password),
-        "uri.host": part(\.host),
-        "uri.port": part(\.port),
-        "uri.params": part(\.params),
-        "uri.headers": part(\.headers),
-        "uri.schema": part(\.scheme),
+        // Closures, not key paths: a key path applied per call goes through the runtime.
+        "uri.user": part { $0.user },
+        "uri.passwd": part { $0.password },
+        "uri.host": part { $0.host },
+        "uri.port": part { $0.port },
+        "uri.params": part { $0.params },
+        "uri.headers": part { $0.headers },
+        "uri.schema": part { $0.scheme },
         "uri.transport": param("transport"),
         "uri.ttl": param("ttl"),
         "uri.maddr": param("maddr"),

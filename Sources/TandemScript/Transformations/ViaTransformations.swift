@@ -69,13 +69,13 @@ enum ViaTransformations {
     }
 
     static let all: [String: TransformDefinition] = [
-        "via.name": part(\.name),
-        "via.version": part(\.version),
-        "via.transport": part(\.transport),
-        "via.host": part(\.host),
-        "via.port": part(\.port),
-        "via.comment": part(\.comment),
-        "via.params": part(\.params),
+        "via.name": part { $0.name },
+        "via.version": part { $0.version },
+        "via.transport": part { $0.transport },
+        "via.host": part { $0.host },
+        "via.port": part { $0.port },
+        "via.comment": part { $0.comment },
+        "via.params": part { $0.params },
         "via.branch": param("branch"),
         "via.received": param("received"),
         "via.rport": param("rport"),

@@ -40,6 +40,21 @@ final class TestProxy: ScriptProxy {
         return true
     }
     func forward(destination: String?) -> Int { calls.append("forward \(destination ?? "-")"); return 1 }
+    /// Message branches (index 0: the Request-URI branch) for `$msg.branch...`.
+    var messageBranches: [MessageBranch] = [MessageBranch(uri: "sip:bob@example.org")]
+    var messageBranchCount: Int { messageBranches.count - 1 }
+    func messageBranch(index: Int) -> MessageBranch? {
+        index >= 0 && index < messageBranches.count ? messageBranches[index] : nil
+    }
+    func setMessageBranch(index: Int, _ branch: MessageBranch) -> Bool {
+        guard index >= 0 && index < messageBranches.count else { return false }
+        messageBranches[index] = branch
+        return true
+    }
+    func appendBranch(uri: String?, q: String?) -> Int {
+        messageBranches.append(MessageBranch(uri: uri ?? messageBranches[0].uri))
+        return 1
+    }
     func forceRport() -> Int { calls.append("force_rport"); return 1 }
     func tWasCancelled() -> Bool { cancelled }
     func tLocalReplied(_ which: LocalReplyScope) -> Bool { localReplies.contains(which) }
