@@ -31,6 +31,10 @@ public final class RequestContext {
     /// Branch flags of the Request-URI branch (branch 0: `setbflag(F)`, `$bf`). In a branch route they
     /// are the flags of the branch being sent; in a failure route those of the branch that failed.
     public var branchFlags: UInt64 = 0
+    /// The `received` address the next `save()` stores with the REGISTER's contacts: set by nathelper's
+    /// `fix_nated_register()` or taken from the registrar's `received_avp`; nil: none (OpenSIPS stores
+    /// `received` only when the script asked for it).
+    public var registerReceived: String?
     /// Groups left by `serialize_branches()` for `next_branches()`, highest q first; kept in the
     /// transaction across `t_relay` and failure routes.
     public var serialBranches: [[BranchTarget]] = []
