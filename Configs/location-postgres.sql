@@ -3,8 +3,9 @@
 -- in the column layout of OpenSIPS 3.6, so that an OpenSIPS location table can be reused as it is.
 --   psql "postgres://USER@HOST/DB" -f Configs/location-postgres.sql
 -- Tandem writes contact_id, username, domain, contact, received, path, expires (Unix time), q, callid,
--- cseq, last_modified, flags, user_agent, socket and sip_instance; it leaves cflags, methods, kv_store
--- and attr NULL. Several Tandem instances may share this table (see README, "Scale-out").
+-- cseq, last_modified, flags, cflags (the branch flags as a number), user_agent, socket, sip_instance, methods
+-- (Allow, OpenSIPS method bits) and kv_store ({"reg-id":N}, RFC 5626: the 3.6 table has no reg_id
+-- column); it leaves attr NULL. Several Tandem instances may share this table (see README, "Scale-out").
 CREATE TABLE IF NOT EXISTS location (
     contact_id BIGINT PRIMARY KEY NOT NULL,
     username VARCHAR(64) DEFAULT '' NOT NULL,

@@ -97,6 +97,11 @@ extension ProxyCore {
             return .wildcard(aor: aor, supportsPath: supportsPath)
         }
         guard let contacts = try? message.contacts() else { return .failure(400, "Bad Contact", []) }
+        // `received` only when the script asked (fix_nated_register, received_avp); over a stream the
+        // connection the REGISTER came on is the way back, so it is recorded as well.
+        let received = context.registerReceived
+            ?? (settings.transport(at: context.socketIndex).isReliable ? sourceURI(context) : nil)
+        let allowed = LocationContact.methodBits(message.headerValues(.allow))
         var bindings: [(LocationContact, remove: Bool)] = []
         for contact in contacts {
             let asked = (contact.parameters.value(of: "expires") ?? nil).flatMap { Int($0) } ?? headerExpires
@@ -111,9 +116,11 @@ extension ProxyCore {
             let regID = (contact.parameters.value(of: "reg-id") ?? nil).flatMap { Int($0) }
             let binding = LocationContact(
                 uri: contact.uriText, expires: now + UInt64(expires), q: q, callID: callID, cseq: cseq,
-                received: receivedURI(for: contact, source: context.source, socketIndex: context.socketIndex), path: storedPath,
+                received: received, path: storedPath,
                 userAgent: message.header(.userAgent), instance: instance, regID: regID,
-                socketIndex: context.socketIndex, flags: context.branchFlags)
+                socketIndex: context.socketIndex, flags: context.branchFlags,
+                methods: (contact.parameters.value(of: "methods") ?? nil).map { LocationContact.methodBits([Self.unquoted($0)]) ?? 0 }
+                    ?? allowed)
             bindings.append((binding, expires == 0))
         }
         return .bindings(aor: aor, bindings, path: storedPath, supportsPath: supportsPath)
@@ -180,6 +187,9 @@ extension ProxyCore {
         for contact in contacts {
             var value = "<\(contact.uri)>;expires=\(contact.expires > now ? contact.expires - now : 0)"
             if let q = contact.q { value += ";q=\(BranchTarget.formatQ(q))" }
+            if let instance = contact.instance { value += ";+sip.instance=\"\(instance)\"" }
+            if let regID = contact.regID { value += ";reg-id=\(regID)" }
+            if let received = contact.received { value += ";\(settings.registrar.receivedParam)=\"\(received)\"" }
             extra.append((.contact, value))
         }
         if let mode = flags.pathMode, mode >= 1, !path.isEmpty, supportsPath || mode == 2 {
@@ -199,31 +209,21 @@ extension ProxyCore {
         return statelessReply(context, status: status, reason: reason, extraHeaders: extraHeaders)
     }
 
-    /// `sip:IP:PORT` of the REGISTER's source when the Contact names another address (a NAT between
-    /// the UA and us): requests for the contact then go there.
-    ///
-    /// A REGISTER over TCP records `;transport=tcp`: requests for the contact then go back to the
-    /// address it registered from over TCP, i.e. on the connection it registered on while that is open
-    /// (the connection table finds it by peer), so a client behind NAT or with an ephemeral source port
-    /// is reachable.
-    func receivedURI(for contact: NameAddr, source: SocketAddress, socketIndex: Int = 0) -> String? {
-        guard let uri = contact.uri.sipURI else { return nil }
-        let host = String(uri.bareHost)
-        let transport = settings.transport(at: socketIndex)
-        let overStream = transport.isReliable
-        if host == source.ip && (uri.port ?? 5060) == source.port
-            && (!overStream || uri.transport?.lowercased() == transport.rawValue) { return nil }
-        let address = source.family == .ipv6 ? "[\(source.ip)]" : source.ip
-        return "sip:\(address):\(source.port)" + (overStream ? ";transport=\(transport.rawValue)" : "")
-    }
-
     /// `lookup("location"[, flags[, aor]])`: the Request-URI becomes the best contact of the AOR
     /// (from the Request-URI, or `aor`), the others become branches in q order (not with flag `b`).
-    /// Returns 1 found, -1 not found (no contact), -3 internal error (no usable AOR).
+    /// Flag `m`: only contacts that registered the request's method in Allow.
+    /// Returns 1 found, -1 not found (no contact), -2 no contact supports the method (flag `m`), -3
+    /// internal error (no usable AOR).
     public func lookup(_ context: RequestContext, flags: String = "", aor explicitAOR: String? = nil) -> Int32 {
         guard let aor = explicitAOR.flatMap({ aorKey(forURIText: $0) })
                 ?? context.message.requestURIText.flatMap({ aorKey(forURIText: $0) }) else { return -3 }
-        let contacts = location.contacts(of: aor, now: locationNow(context.worker))
+        var contacts = location.contacts(of: aor, now: locationNow(context.worker))
+        guard !contacts.isEmpty else { return -1 }
+        if flags.contains("m"), let method = context.message.method?.name {
+            // Method filtering: only contacts whose Allow had the request's method (-2 when none did).
+            contacts.removeAll { !$0.accepts(method: method) }
+            guard !contacts.isEmpty else { return -2 }
+        }
         guard let best = contacts.first else { return -1 }
         context.message.setRequestURI(best.uri)
         context.branchFlags = best.flags

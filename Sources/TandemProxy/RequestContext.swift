@@ -33,6 +33,10 @@ public final class RequestContext {
     public var branchFlags: UInt64 = 0
     /// `$msg.branch.attr(name)` of the Request-URI branch.
     public var branchAttributes: [String: BranchAttribute] = [:]
+    /// The `received` address the next `save()` stores with the REGISTER's contacts: set by nathelper's
+    /// `fix_nated_register()` or taken from the registrar's `received_avp`; nil: none (OpenSIPS stores
+    /// `received` only when the script asked for it).
+    public var registerReceived: String?
     /// Groups left by `serialize_branches()` for `next_branches()`, highest q first; kept in the
     /// transaction across `t_relay` and failure routes.
     public var serialBranches: [[BranchTarget]] = []

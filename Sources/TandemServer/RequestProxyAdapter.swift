@@ -205,6 +205,23 @@ final class RequestProxyAdapter: ScriptProxy {
         Int(core.save(context, flags: ProxyCore.SaveFlags(flags), aor: aor))
     }
 
+    func natUACTest(flags: Int) -> Int {
+        Int(core.natUACTest(context, tests: ProxyCore.NATTests(rawValue: flags)))
+    }
+
+    func fixNatedContact(uriParameters: String?) -> Int {
+        Int(core.fixNatedContact(context, uriParameters: uriParameters))
+    }
+
+    func fixNatedRegister() -> Int { Int(core.fixNatedRegister(context)) }
+
+    func addReceivedParameter(inURI: Bool) -> Int { Int(core.addReceivedParameter(context, inURI: inURI)) }
+
+    var registerReceived: String? {
+        get { context.registerReceived }
+        set { context.registerReceived = newValue }
+    }
+
     func registrarLookup(domain: String, flags: String, aor: String?) -> Int {
         Int(core.lookup(context, flags: flags, aor: aor))
     }

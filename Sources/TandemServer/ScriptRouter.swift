@@ -484,6 +484,15 @@ final class HostProxy: NoRequestProxy {
 
     func transactionTimeout(invite: Bool) -> Int? { reply.map { $0.core.transactionTimeout($0, invite: invite) } }
 
+    /// nathelper on the reply of an onreply_route.
+    func natUACTest(flags: Int) -> Int {
+        reply.map { Int($0.core.natUACTest($0, tests: ProxyCore.NATTests(rawValue: flags))) } ?? -1
+    }
+
+    func fixNatedContact(uriParameters: String?) -> Int {
+        reply.map { Int($0.core.fixNatedContact($0, uriParameters: uriParameters)) } ?? -1
+    }
+
     /// In an onreply_route branch 0 is the branch the reply came on.
     func branchFlags(index: Int) -> UInt64? {
         guard index == 0, let reply else { return nil }

@@ -37,6 +37,9 @@ extension ServerConfiguration {
                 case "timer_interval": settings.timerInterval = max(1, value)
                 default: settings.useDomain = value != 0
                 }
+            case ("registrar", "received_param"):
+                let name = decl.value.plainText.trimmingSpaces()
+                if !name.isEmpty { settings.receivedParam = name }
             case ("usrloc", "working_mode_preset"):
                 let name = decl.value.plainText.trimmingSpaces()
                 if let mode = UsrlocMode(rawValue: name) {

@@ -161,7 +161,8 @@ extension ServerConfiguration {
         "auth": ["secret", "nonce_expire", "password_spec", "calculate_ha1"],
         "auth_db": ["db_url", "calculate_ha1", "use_domain", "user_column", "domain_column", "password_column",
                     "hash_column_sha256"],
-        "registrar": ["default_expires", "min_expires", "max_expires", "max_contacts"],
+        "registrar": ["default_expires", "min_expires", "max_expires", "max_contacts", "received_avp", "received_param"],
+        "nathelper": ["received_avp"],
         "usrloc": Set(["use_domain", "working_mode_preset", "db_mode", "db_url", "timer_interval", "cluster_mode"])
             .union(ServerConfiguration.usrlocColumns.keys),
         "httpd": ["ip", "port"], "prometheus": ["root"],

@@ -109,7 +109,8 @@ public final class TandemServer: Sendable {
         let result = ScriptChecker().check(source: source, fileName: fileName)
         var loaded = Loaded(diagnostics: result.diagnostics, missing: result.missing, server: nil, config: result.config)
         guard let script = result.script, !result.hasErrors else { return loaded }
-        let (settings, problems) = ServerConfiguration.settings(for: result.config, file: fileName)
+        let (baseSettings, problems) = ServerConfiguration.settings(for: result.config, file: fileName)
+        let settings = baseSettings.map { UsrlocSync.withTables(of: result.ast, $0) }
         let (engine, engineProblems) = ServerConfiguration.asyncEngine(for: result.config)
         let mongoLimit = engine?.offload.limits["mongodb"] ?? ServerConfiguration.defaultMongoLimit
         let (databases, databaseProblems) = DatabaseConfiguration.parse(

@@ -143,20 +143,21 @@ import Testing
         #expect(invite.message.headerValues(.route) == ["<sip:127.0.0.1:5099;lr>"])
     }
 
-    @Test("lookup: best q to the R-URI, the other contact forked in parallel; NATed contact reached at its source")
+    @Test("lookup: best q to the R-URI, the other contact forked in parallel; no received without fix_nated_register")
     func lookupForks() throws {
         let memory = try ScriptedMemoryProxy(Self.script, modules: Self.modules)
         defer { memory.close() }
         _ = try reply(memory, register(from: phone1, contacts: ["<sip:alice@127.0.0.1:5071>;q=0.2"], expires: 300,
                                        callID: "lk-a", cseq: 1), from: phone1)
-        // Behind a NAT: the Contact names a private address, the REGISTER came from phone2's address.
+        // The Contact names another address than the REGISTER's source: without fix_nated_register() (see
+        // NathelperTests) nothing is recorded as received, so the request goes to the Contact (OpenSIPS 3.6).
         _ = try reply(memory, register(from: phone2, contacts: ["<sip:alice@192.168.1.20:5060>;q=0.9"], expires: 300,
                                        callID: "lk-b", cseq: 1), from: phone2)
         memory.proxy.receive(caller.request("INVITE", uri: "sip:alice@example.com", branch: "z9hG4bK-lk-inv",
                                             callID: "lk-inv"), from: caller.address)
         let sent = memory.proxy.sent()
         #expect(sent.map(\.status) == [100, nil, nil])
-        #expect(sent[1].destination == phone2.address)  // q 0.9 first, at its received address
+        #expect(sent[1].destination == SocketAddress(ip: "192.168.1.20", port: 5060)!)  // q 0.9 first
         #expect(sent[1].message.requestURIText == "sip:alice@192.168.1.20:5060")
         #expect(sent[2].destination == phone1.address)
         #expect(sent[2].message.requestURIText == "sip:alice@127.0.0.1:5071")

@@ -9,14 +9,14 @@ import Testing
     }
 
     @Test func checkReportListsMissing() {
-        let r = check("loadmodule \"nathelper.so\"\nroute { fix_nated_register(); }", file: "r.cfg")
+        let r = check("loadmodule \"rtpengine.so\"\nroute { rtpengine_offer(); }", file: "r.cfg")
         #expect(r.report() == """
-        r.cfg:1:12: module 'nathelper' is not available in Tandem
-        r.cfg:2:9: 'fix_nated_register' is an OpenSIPS 3.6 function (module nathelper) that Tandem does not support yet
+        r.cfg:1:12: module 'rtpengine' is not available in Tandem
+        r.cfg:2:9: 'rtpengine_offer' is an OpenSIPS 3.6 function (module rtpengine) that Tandem does not support yet
 
         Not available in Tandem (2):
-          line 1: module 'nathelper'
-          line 2: function 'fix_nated_register'
+          line 1: module 'rtpengine'
+          line 2: function 'rtpengine_offer'
         """)
     }
 }

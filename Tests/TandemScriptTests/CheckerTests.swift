@@ -14,11 +14,11 @@ import Testing
         bogus_param = 1
         log_level = 9
         loadmodule "tm.so"
-        loadmodule "nathelper.so"
+        loadmodule "rtpengine.so"
         loadmodule "sl.so"
         modparam("tm", "no_such", 1)
         modparam("rr", "append_fromtag", 1)
-        modparam("nathelper", "natping_interval", 2)
+        modparam("rtpengine", "rtpengine_sock", 2)
         route {
             frobnicate();
             t_relay(1, 2);
@@ -42,7 +42,7 @@ import Testing
         #expect(diags(src) == [
             "bad.cfg:1:1: unknown global parameter 'bogus_param'",
             "bad.cfg:2:1: global parameter 'log_level' needs an integer in -3...4",
-            "bad.cfg:4:12: module 'nathelper' is not available in Tandem",
+            "bad.cfg:4:12: module 'rtpengine' is not available in Tandem",
             "bad.cfg:6:1: unknown parameter 'no_such' for module 'tm'",
             "bad.cfg:7:1: modparam for module 'rr' which is not loaded",
             "bad.cfg:10:5: unknown function 'frobnicate'",
@@ -70,23 +70,23 @@ import Testing
     @Test func missingFeaturesListed() {
         let r = check("""
         loadmodule "tm.so"
-        loadmodule "nathelper.so"
+        loadmodule "rtpengine.so"
         loadmodule "dialog.so"
         route {
-            if (!nat_uac_test(1)) { t_reply(404, "Not Found"); exit; }
-            fix_nated_register();
+            if (!rtpengine_offer()) { t_reply(404, "Not Found"); exit; }
+            rtpengine_answer();
             $var(u) = $(ru{s.xor,k});
-            nat_uac_test(1);
+            rtpengine_offer();
         }
         event_route[E_UL_CONTACT_INSERT] { }
         """, file: "res.cfg")
         #expect(r.missing.map(\.description) == [
-            "res.cfg:2: module 'nathelper'",
+            "res.cfg:2: module 'rtpengine'",
             "res.cfg:3: module 'dialog'",
-            "res.cfg:5: function 'nat_uac_test'",
-            "res.cfg:6: function 'fix_nated_register'",
+            "res.cfg:5: function 'rtpengine_offer'",
+            "res.cfg:6: function 'rtpengine_answer'",
             "res.cfg:7: transformation '{s.xor,k}'",
-            "res.cfg:8: function 'nat_uac_test'",
+            "res.cfg:8: function 'rtpengine_offer'",
             "res.cfg:10: route type 'event_route'",
         ])
         #expect(r.script == nil)

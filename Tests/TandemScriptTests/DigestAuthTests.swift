@@ -13,6 +13,21 @@ import Testing
             """)
     }
 
+    @Test("Credentials parsing: scheme and names case-insensitive, escapes, unquoted values, spaces; required fields")
+    func credentialsFieldParsing() throws {
+        let header = "  DIGEST UserName = \"a\\\"b\" ,Realm=\"example.com\",nonce=\"n1\", URI=\"sip:x@example.com\", "
+            + "response=\"ABCDEF\",qop=auth, NC=00000002 ,cnonce=\"c n\",algorithm=md5,unknown=\"x,y\""
+        let parsed = try #require(DigestCredentials(parsing: header))
+        #expect(parsed.username == "a\"b")
+        #expect(parsed.realm == "example.com" && parsed.nonce == "n1" && parsed.uri == "sip:x@example.com")
+        #expect(parsed.response == "abcdef" && parsed.qop == "auth" && parsed.nc == "00000002")
+        #expect(parsed.cnonce == "c n" && parsed.algorithm == .md5 && parsed.opaque == nil)
+        #expect(DigestCredentials(parsing: "Basic dXNlcjpwdw==") == nil)
+        #expect(DigestCredentials(parsing: "Digest username=\"a\", realm=\"r\", nonce=\"n\", uri=\"u\"") == nil)
+        #expect(DigestCredentials(parsing: "Digest username=\"a\", realm=\"r\", nonce=\"n\", uri=\"u\", "
+                                  + "response=\"r\", algorithm=SHA-512") == nil)
+    }
+
     @Test("RFC 7616 example: the MD5 and SHA-256 responses")
     func rfc7616Vectors() throws {
         for (algorithm, expected) in [(DigestAlgorithm.md5, "8ca523f5e9506fed4657c9700eebdbec"),

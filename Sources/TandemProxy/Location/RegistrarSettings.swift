@@ -15,6 +15,12 @@ public struct RegistrarSettings: Sendable, Equatable {
     /// Seconds between two runs of the usrloc timer (write-back flush, purge of expired rows;
     /// usrloc `timer_interval`, 60 s).
     public var timerInterval: Int = 60
+    /// Name of the Contact parameter carrying a contact's `received` address in the 200 of a REGISTER
+    /// (registrar `received_param`, "received").
+    public var receivedParam = "received"
+    /// The location tables the script saves to or looks up in (first argument of `save`/`lookup`): the
+    /// load at start and the usrloc timer work on each ("location" when none is named).
+    public var tables: [String] = ["location"]
 
     public init(defaultExpires: Int = 3600, minExpires: Int = 60, maxExpires: Int = 0, maxContacts: Int = 0) {
         self.defaultExpires = defaultExpires

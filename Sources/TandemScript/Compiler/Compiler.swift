@@ -623,7 +623,50 @@ struct Compiler {
             }
         }
         guard let binder = spec.binder else { return { _ in -1 } }
-        return binder(id, c.name, bound)
+        let impl = binder(id, c.name, bound)
+        if c.name == "save", let received = registrarReceivedRead() {
+            return { ctx in
+                Self.takeReceived(received, &ctx)
+                return impl(&ctx)
+            }
+        }
+        if c.name == "fix_nated_register", let slot = nathelperReceivedSlot() {
+            // nathelper's received_avp gets the address too, for a script (or a registrar
+            // received_avp naming the same AVP) to read.
+            return { ctx in
+                let rc = impl(&ctx)
+                if rc > 0, let received = ctx.proxy.registerReceived {
+                    ctx.avps.removeAll(slot: slot)
+                    ctx.avps.push(slot: slot, .string(received))
+                }
+                return rc
+            }
+        }
+        return impl
+    }
+
+    /// The read of the registrar's `received_avp` (nil when the modparam is not set): its value, when
+    /// set, becomes the `received` address `save` stores.
+    private mutating func registrarReceivedRead() -> ValueFn? {
+        guard let spec = config.modparam("registrar", "received_avp").map(Self.configText), spec.hasPrefix("$"),
+              let parsed = PVSyntax.parse(String(spec.dropFirst())) else { return nil }
+        return compilePVRead(parsed)
+    }
+
+    /// The AVP slot of nathelper's `received_avp`, nil when the modparam is not set.
+    private mutating func nathelperReceivedSlot() -> Int? {
+        guard let spec = config.modparam("nathelper", "received_avp").map(Self.configText), spec.hasPrefix("$"),
+              let parsed = PVSyntax.parse(String(spec.dropFirst())),
+              case .success(.avp(let name, _)) = PseudoVariables.classify(parsed) else { return nil }
+        return avpSlot(name)
+    }
+
+    /// Sets the request's `received` for `save` from the registrar's `received_avp` when it holds a value.
+    static func takeReceived(_ read: ValueFn, _ ctx: inout ExecutionContext) {
+        let value = read(&ctx)
+        guard !value.isNull else { return }
+        let text = value.stringValue
+        if !text.isEmpty { ctx.proxy.registerReceived = text }
     }
 
     /// The `auth` module's settings appended to its calls: the value of `password_spec` (default
@@ -776,7 +819,9 @@ struct Compiler {
             args += parameters
         }
         if AuthDB.names.contains(c.name), args.count == 2 { args += authDBArguments(proxy: c.name == "proxy_authorize", realm: args[0]) }
-        if RegistrarFunctions.usrlocNames.contains(c.name) { args = usrlocArguments(c.name, args) }
+        if RegistrarFunctions.usrlocNames.contains(c.name) {
+            args = usrlocArguments(c.name, args, received: c.name == "save" ? registrarReceivedRead() : nil)
+        }
         return args
     }
 
@@ -786,12 +831,13 @@ struct Compiler {
 
     /// A registrar call's values: the three declared arguments (absent ones NULL), then its database
     /// plan, which the host computes from the request when the call is made (`ScriptProxy.usrlocPlan`).
-    private func usrlocArguments(_ name: String, _ declared: [ValueFn]) -> [ValueFn] {
+    private func usrlocArguments(_ name: String, _ declared: [ValueFn], received: ValueFn?) -> [ValueFn] {
         var args = declared
         while args.count < 3 { args.append({ _ in .null }) }
         let registered = name == "is_registered" || name == "registered"
         let domain = args[0], second = args[1], third = args[2]
         args.append { ctx in
+            if let received { Self.takeReceived(received, &ctx) }
             let d = domain(&ctx).stringValue
             let flags = registered ? ScriptValue.null : second(&ctx)
             let aor = registered ? second(&ctx) : third(&ctx)

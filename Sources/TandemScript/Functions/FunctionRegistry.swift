@@ -17,6 +17,6 @@ public struct FunctionRegistry: Sendable {
     /// Core, message, cache and proxy functions plus the host-run (async-capable) stubs.
     public static let standard = FunctionRegistry(
         CoreFunctions.specs + URIFunctions.specs + MessageFunctions.specs + TextFunctions.specs
-            + CacheFunctions.specs + ProxyFunctions.specs + RegistrarFunctions.specs + AuthFunctions.specs + BranchFunctions.specs + HeaderMatchFunctions.specs
+            + CacheFunctions.specs + ProxyFunctions.specs + RegistrarFunctions.specs + NathelperFunctions.specs + AuthFunctions.specs + BranchFunctions.specs + HeaderMatchFunctions.specs
             + ExternalFunctions.specs)
 }

@@ -71,6 +71,16 @@ public protocol ScriptProxy: AnyObject {
     func nextBranches() -> Int
     /// registrar `save(domain[, flags[, aor]])`.
     func registrarSave(domain: String, flags: String, aor: String?) -> Int
+    /// nathelper `nat_uac_test(flags)`: 1 when a requested test finds a NAT, else -1.
+    func natUACTest(flags: Int) -> Int
+    /// nathelper `fix_nated_contact([uri_params])`.
+    func fixNatedContact(uriParameters: String?) -> Int
+    /// nathelper `fix_nated_register()`: the next `save` stores the source as the contacts' `received`.
+    func fixNatedRegister() -> Int
+    /// nathelper `add_rcv_param([flag])`.
+    func addReceivedParameter(inURI: Bool) -> Int
+    /// The `received` address of the next `save` (nil: none), e.g. from the registrar's `received_avp`.
+    var registerReceived: String? { get set }
     /// registrar `lookup(domain[, flags[, aor]])`.
     func registrarLookup(domain: String, flags: String, aor: String?) -> Int
     /// registrar `is_registered(domain[, aor])` (and the older `registered`).
@@ -123,6 +133,16 @@ extension ScriptProxy {
     public func serializeBranches(clear: Bool, keepOrder: Bool) -> Int { -1 }
     public func nextBranches() -> Int { -1 }
     public func registrarSave(domain: String, flags: String, aor: String?) -> Int { -1 }
+    /// Default: no request to test.
+    public func natUACTest(flags: Int) -> Int { -1 }
+    public func fixNatedContact(uriParameters: String?) -> Int { -1 }
+    public func fixNatedRegister() -> Int { -1 }
+    public func addReceivedParameter(inURI: Bool) -> Int { -1 }
+    /// Default: no REGISTER being saved.
+    public var registerReceived: String? {
+        get { nil }
+        set {}
+    }
     public func registrarLookup(domain: String, flags: String, aor: String?) -> Int { -3 }
     public func registrarIsRegistered(domain: String, aor: String?) -> Int { -1 }
     public func registrarRemove(domain: String, aor: String, contact: String?) -> Int { -1 }

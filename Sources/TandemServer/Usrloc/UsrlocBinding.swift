@@ -115,7 +115,9 @@ enum UsrlocBinding: DriverBinding {
             // the table (another instance's included) and the merge starts from them.
             let sqlOnly = registrar.mode == .sqlOnly
             let (sql, parameters) = UsrlocSQL.write(write, table: table, useDomain: registrar.useDomain, clocks: clocks,
-                                                    returning: sqlOnly, socket: { adapter.socketText($0) })
+                                                    returning: sqlOnly,
+                                                    maxContacts: ProxyCore.SaveFlags(flags).maxContacts ?? registrar.maxContacts,
+                                                    socket: { adapter.socketText($0) })
             return UsrlocPlan(kind: sqlOnly ? .writeRead : .write, aor: write.aor, sql: sql, parameters: parameters).value
         default:
             guard let key = core.lookupAOR(context, aor: aor, registered: function != "lookup") else { return .null }

@@ -9,7 +9,8 @@ import TandemScript
 /// time; in memory it is seconds on the location clock (monotonic), converted with both "nows".
 enum UsrlocSQL {
     /// The columns read back, in this order (`col0`…).
-    static let readColumns = "contact, expires, q, callid, cseq, received, path, user_agent, sip_instance, flags"
+    static let readColumns = "contact, expires, q, callid, cseq, received, path, user_agent, sip_instance, flags, "
+        + "methods, kv_store"
 
     /// The two clocks at one moment: Unix seconds and location-clock seconds.
     struct Clocks: Sendable {
@@ -45,7 +46,7 @@ enum UsrlocSQL {
     /// then insert the written contacts. With `returning`, the statement also returns the AOR's live
     /// rows as they are after it (``readColumns``): the inserted ones plus the untouched ones.
     static func write(_ write: ProxyCore.LocationWrite, table: String, useDomain: Bool, clocks: Clocks,
-                      returning: Bool = false, socket: (Int) -> String?) -> (String, [String?]) {
+                      returning: Bool = false, maxContacts: Int = 0, socket: (Int) -> String?) -> (String, [String?]) {
         let (user, domain) = split(write.aor, useDomain: useDomain)
         var parameters: [String?] = [user, domain]
         func bind(_ value: String?) -> String {
@@ -53,9 +54,23 @@ enum UsrlocSQL {
             return "$\(parameters.count)"
         }
         var delete = "DELETE FROM \(table) WHERE username = $1 AND domain IS NOT DISTINCT FROM $2"
+        var deletedList = ""
         if !write.deleteAll {
             let uris = Array(Set(write.deleted))
-            delete += uris.isEmpty ? " AND false" : " AND contact IN (\(uris.map { bind($0) }.joined(separator: ", ")))"
+            deletedList = uris.map { bind($0) }.joined(separator: ", ")
+            delete += uris.isEmpty ? " AND false" : " AND contact IN (\(deletedList))"
+        }
+        // sql-only with max_contacts: the table's count decides (another instance's rows included), in the
+        // statement's snapshot. Over the limit nothing is deleted or inserted; the rows returned are then
+        // the AOR's unchanged ones and the registrar's merge over them answers 503.
+        var limitCTE = "", limitCondition = ""
+        if returning && maxContacts > 0 && !write.deleteAll && !write.written.isEmpty {
+            let kept = "SELECT count(*) FROM \(table) WHERE username = $1 AND domain IS NOT DISTINCT FROM $2 "
+                + "AND expires > \(bind(String(clocks.wall)))::integer"
+                + (deletedList.isEmpty ? "" : " AND contact NOT IN (\(deletedList))")
+            limitCTE = "within_limit AS (SELECT (\(kept)) + \(write.written.count) <= \(maxContacts) AS ok), "
+            limitCondition = " AND (SELECT ok FROM within_limit)"
+            delete += limitCondition
         }
         // The rows of the AOR that the statement leaves alone (its snapshot is from before the delete).
         func untouched() -> String {
@@ -76,14 +91,21 @@ enum UsrlocSQL {
             let callID = bind(contact.callID), cseq = bind(String(min(contact.cseq, UInt32(Int32.max))))
             let agent = bind(contact.userAgent ?? ""), sock = bind(socket(contact.socketIndex))
             let instance = bind(contact.instance), flags = bind(String(contact.flags & 0x7fff_ffff))
+            let cflags = bind(String(contact.flags & 0x7fff_ffff))
+            let methods = bind(contact.methods.map { String(Int32(bitPattern: $0)) })
+            let keyValues = bind(contact.regID.map { "{\"reg-id\":\($0)}" })
             rows.append("(\(id)::bigint, $1, $2, \(uri), \(received), \(path), \(expires)::integer, \(q)::real, "
-                + "\(callID), \(cseq)::integer, now(), \(flags)::integer, \(agent), \(sock), \(instance))")
+                + "\(callID), \(cseq)::integer, now(), \(flags)::integer, \(cflags), \(agent), \(sock), \(instance), "
+                + "\(methods)::integer, \(keyValues))")
         }
-        let insert = "INSERT INTO \(table) (contact_id, username, domain, contact, received, "
-            + "path, expires, q, callid, cseq, last_modified, flags, user_agent, socket, sip_instance) VALUES "
-            + rows.joined(separator: ", ")
+        let columns = "INSERT INTO \(table) (contact_id, username, domain, contact, received, "
+            + "path, expires, q, callid, cseq, last_modified, flags, cflags, user_agent, socket, sip_instance, methods, "
+            + "kv_store) "
+        let insert = limitCondition.isEmpty
+            ? columns + "VALUES " + rows.joined(separator: ", ")
+            : columns + "SELECT * FROM (VALUES " + rows.joined(separator: ", ") + ") AS v WHERE true" + limitCondition
         guard returning else { return ("WITH gone AS (\(delete)) \(insert)", parameters) }
-        return ("WITH gone AS (\(delete) RETURNING contact), added AS (\(insert) RETURNING \(readColumns)) "
+        return ("WITH \(limitCTE)gone AS (\(delete) RETURNING contact), added AS (\(insert) RETURNING \(readColumns)) "
                     + "SELECT \(readColumns) FROM added UNION ALL \(untouched())", parameters)
     }
 
@@ -113,6 +135,7 @@ enum UsrlocSQL {
         }
         let uris = column(0), expires = column(1), q = column(2), callIDs = column(3), cseqs = column(4)
         let received = column(5), paths = column(6), agents = column(7), instances = column(8), flags = column(9)
+        let methods = column(10), keyValues = column(11)
         func at(_ values: [String?], _ i: Int) -> String? { i < values.count ? values[i] : nil }
         func nonEmpty(_ values: [String?], _ i: Int) -> String? { at(values, i).flatMap { $0.isEmpty ? nil : $0 } }
         return uris.enumerated().map { i, uri in
@@ -123,8 +146,21 @@ enum UsrlocSQL {
                 uri: uri, expires: clocks.location(of: at(expires, i).flatMap { Int($0) } ?? 0), q: qValue,
                 callID: at(callIDs, i) ?? "", cseq: at(cseqs, i).flatMap { UInt32($0) } ?? 0,
                 received: nonEmpty(received, i), path: path, userAgent: nonEmpty(agents, i),
-                instance: nonEmpty(instances, i), flags: at(flags, i).flatMap { UInt64($0) } ?? 0)
+                instance: nonEmpty(instances, i), regID: nonEmpty(keyValues, i).flatMap(regID(keyValues:)),
+                flags: at(flags, i).flatMap { UInt64($0) } ?? 0,
+                methods: nonEmpty(methods, i).flatMap { Int32($0) }.map { UInt32(bitPattern: $0) })
         }
+    }
+
+    /// The RFC 5626 `reg-id` kept in the `kv_store` column (`{"reg-id":N}`: OpenSIPS 3.6's location table has
+    /// no column of its own for it), nil when absent.
+    static func regID(keyValues text: String) -> Int? {
+        let key = Array("\"reg-id\"".utf8), bytes = Array(text.utf8)
+        guard bytes.count >= key.count,
+              let start = (0...(bytes.count - key.count)).first(where: { bytes[$0..<($0 + key.count)].elementsEqual(key) })
+        else { return nil }
+        let rest = bytes[(start + key.count)...].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: ":") }
+        return Int(String(decoding: rest.prefix { $0 >= 48 && $0 <= 57 }, as: UTF8.self))
     }
 
     /// The contacts of a ``select(aor:table:useDomain:clocks:)`` result; a contact stored twice keeps

@@ -2,14 +2,39 @@ import Logging
 import Reactor
 import TandemAsync
 import TandemProxy
+import TandemScript
 
 /// usrloc's work with the `location` table outside the registrar calls: the load at start
 /// (write-through, write-back), and the timer every `timer_interval` seconds on worker 0, which deletes
 /// expired rows and writes the AORs changed in memory (write-back, and `remove()` in every database
 /// mode). The timer's statements run on the worker's pool like any async call: it never blocks.
 enum UsrlocSync {
-    /// The table the load and the timer work on (the `save("location")` of almost every script).
-    static let table = "location"
+    /// `settings` with the location tables the script names as the first argument of `save`, `lookup`,
+    /// `is_registered`/`registered` and `remove` (constants only; "location" when it names none): the load
+    /// at start and the timer work on each.
+    static func withTables(of ast: ScriptAST, _ settings: ProxySettings) -> ProxySettings {
+        var tables: [String] = []
+        for call in ast.functionCalls where ["save", "lookup", "is_registered", "registered", "remove"].contains(call.name) {
+            guard let first = call.args.first else { continue }
+            switch first.kind {
+            case .string(let text), .word(let text):
+                let table = UsrlocSQL.table(text)
+                if !text.contains("$"), !tables.contains(table) { tables.append(table) }
+            default:
+                continue
+            }
+        }
+        var settings = settings
+        settings.registrar.tables = tables.isEmpty ? ["location"] : tables
+        return settings
+    }
+
+    /// The table write-back flushes changed AORs to: `location` when the script uses it, else the first
+    /// one it names (memory holds one contact list per AOR, whatever the table).
+    static func flushTable(_ core: ProxyCore) -> String {
+        let tables = core.settings.registrar.tables
+        return tables.contains("location") ? "location" : tables.first ?? "location"
+    }
 
     private static func database(_ services: WorkerServices) -> DatabaseConfiguration.Database? {
         guard let database = services.settings.databases.database(id: UsrlocBinding.databaseID),
@@ -23,27 +48,31 @@ enum UsrlocSync {
         let registrar = core.settings.registrar
         guard registrar.mode.usesDatabase, let database = database(services) else { return }
         let clocks = UsrlocSQL.Clocks(location: locationNow)
-        let (purge, purgeParameters) = UsrlocSQL.purge(table: table, clocks: clocks)
-        _ = services.asyncWorker.runSynchronously(
-            database.backend.queryOperation(id: database.id, query: purge, parameters: purgeParameters, worker: services))
-        guard registrar.mode.loadsAtStart else { return }
-        let (sql, parameters) = UsrlocSQL.selectAll(table: table, clocks: clocks)
-        let result = services.asyncWorker.runSynchronously(
-            database.backend.queryOperation(id: database.id, query: sql, parameters: parameters, worker: services))
-        guard UsrlocBinding.succeeded(result.rc) else {
-            logger.error("usrloc: cannot load the location table; starting with no contacts",
-                         metadata: ["rc": "\(result.rc)"])
-            return
+        for table in registrar.tables {
+            let (purge, purgeParameters) = UsrlocSQL.purge(table: table, clocks: clocks)
+            _ = services.asyncWorker.runSynchronously(
+                database.backend.queryOperation(id: database.id, query: purge, parameters: purgeParameters, worker: services))
         }
-        var users: [String?] = [], domains: [String?] = []
-        if case .list(let values)? = result.output("col0") { users = values }
-        if case .list(let values)? = result.output("col1") { domains = values }
+        guard registrar.mode.loadsAtStart else { return }
         var byAOR: [String: [LocationContact]] = [:]
-        for (i, contact) in UsrlocSQL.rows(result, offset: 2, clocks: clocks).enumerated() {
-            guard let contact, i < users.count, let user = users[i] else { continue }
-            let domain = i < domains.count ? domains[i] : nil
-            let aor = registrar.useDomain && domain?.isEmpty == false ? "\(user)@\(domain!)" : user
-            byAOR[aor, default: []].append(contact)
+        for table in registrar.tables {
+            let (sql, parameters) = UsrlocSQL.selectAll(table: table, clocks: clocks)
+            let result = services.asyncWorker.runSynchronously(
+                database.backend.queryOperation(id: database.id, query: sql, parameters: parameters, worker: services))
+            guard UsrlocBinding.succeeded(result.rc) else {
+                logger.error("usrloc: cannot load a location table; starting without its contacts",
+                             metadata: ["rc": "\(result.rc)", "table": "\(table)"])
+                continue
+            }
+            var users: [String?] = [], domains: [String?] = []
+            if case .list(let values)? = result.output("col0") { users = values }
+            if case .list(let values)? = result.output("col1") { domains = values }
+            for (i, contact) in UsrlocSQL.rows(result, offset: 2, clocks: clocks).enumerated() {
+                guard let contact, i < users.count, let user = users[i] else { continue }
+                let domain = i < domains.count ? domains[i] : nil
+                let aor = registrar.useDomain && domain?.isEmpty == false ? "\(user)@\(domain!)" : user
+                byAOR[aor, default: []].append(contact)
+            }
         }
         for (aor, contacts) in byAOR { core.location.replace(aor, with: UsrlocSQL.deduplicated(contacts)) }
         logger.info("usrloc: location table loaded", metadata: [
@@ -75,9 +104,12 @@ enum UsrlocSync {
         guard let database = database(services) else { return }
         let registrar = core.settings.registrar
         let clocks = UsrlocSQL.Clocks(location: now)
-        let (purge, purgeParameters) = UsrlocSQL.purge(table: table, clocks: clocks)
-        start(database.backend.queryOperation(id: database.id, query: purge, parameters: purgeParameters,
-                                              worker: services)) { _ in }
+        for table in registrar.tables {
+            let (purge, purgeParameters) = UsrlocSQL.purge(table: table, clocks: clocks)
+            start(database.backend.queryOperation(id: database.id, query: purge, parameters: purgeParameters,
+                                                  worker: services)) { _ in }
+        }
+        let table = flushTable(core)
         for aor in core.location.takeDirty() {
             let write = ProxyCore.LocationWrite(aor: aor, deleteAll: true, deleted: [],
                                                 written: core.location.contacts(of: aor, now: now))
