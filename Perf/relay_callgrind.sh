@@ -4,6 +4,8 @@
 # (INVITE/100/180/200/ACK/BYE/200) at RATE calls/s, and the dump taken after the load gives the
 # instructions (Ir) of the load alone, divided by CALLS. Reproducible to about 1% between runs.
 # Usage: Perf/relay_callgrind.sh [CALLS (2000)] [RATE (100)] [CONFIG (Perf/configs/relay.cfg)]
+# Note: Debian 12's valgrind 3.19 aborts on Swift 6.3 binaries (a SIGSEGV inside valgrind in libdispatch,
+# also with --tool=none, and DWARF 5 it cannot read); use a newer valgrind.
 # Env: TANDEM_BIN (default .build/release/tandem; build it with -Xswiftc -g for symbol names),
 #      OUT (default a temp dir): callgrind.out.* there, `callgrind_annotate` it.
 set -euo pipefail
@@ -19,7 +21,7 @@ valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.%p" "$BIN" ru
 PID=$!
 trap 'kill $PID 2>/dev/null || true; kill $UAS 2>/dev/null || true' EXIT
 UAS=
-# Up when the proxy answers an OPTIONS with Max-Forwards 0 (483) — or after 60 s.
+# Up once it logs "listening" (or after 60 s).
 for _ in $(seq 1 120); do
     grep -q "listening" "$OUT/proxy.log" && break
     sleep 0.5
@@ -38,7 +40,6 @@ sleep 1
 callgrind_control --dump=load $PID >/dev/null
 sleep 1
 kill $PID; wait $PID 2>/dev/null || true
-DUMP=$(ls -t "$OUT"/callgrind.out.* | grep -v '\.[0-9]*$' | head -1)
 DUMP=$(grep -l "^desc: Trigger: .*load" "$OUT"/callgrind.out.* | head -1)
 IR=$(awk '/^summary:/ {print $2}' "$DUMP")
 read -r OK FAILED < <(awk -F';' 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} END{print $c["SuccessfulCall(C)"], $c["FailedCall(C)"]}' "$OUT/uac.csv")
