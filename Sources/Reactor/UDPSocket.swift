@@ -157,7 +157,17 @@ public final class UDPSocket: @unchecked Sendable {
         do {
             result = try call()
         } catch where isErrorQueueEnabled && error.isAsynchronousNetworkError {
-            result = try call()
+            // As for one datagram: the sk_err of a queued ICMP report was consumed; reading the error
+            // queue (another worker) sets it again from the next report, so allow a few in a row.
+            var attempt = 2
+            while true {
+                do {
+                    result = try call()
+                    break
+                } catch where error.isAsynchronousNetworkError && attempt < Self.maximumSendAttempts {
+                    attempt += 1
+                }
+            }
         }
         switch result {
         case .wouldBlock:

@@ -11,9 +11,19 @@ extension SIPMessage {
 
     /// Inserts a header line before the first line of the same name (or at the top of the
     /// header section if there is none), e.g. a new top Via or Record-Route.
+    ///
+    /// The field list is rebuilt with room for three more lines rather than grown in place: the list is
+    /// nearly always shared at this point (the proxy's copy of a request, a branch's copy), so it is
+    /// copied anyway, and the copy would keep the parser's reserve of 24 fields; a stored request (a
+    /// transaction's, a suspended one) then keeps about half the bytes.
     public mutating func prependHeader(_ name: HeaderName, _ value: String) {
         let at = firstFieldIndex(name) ?? 0
-        fields.insert(HeaderField(name: name, value: value), at: at)
+        var rebuilt: [HeaderField] = []
+        rebuilt.reserveCapacity(fields.count + 3)
+        rebuilt.append(contentsOf: fields[..<at])
+        rebuilt.append(HeaderField(name: name, value: value))
+        rebuilt.append(contentsOf: fields[at...])
+        fields = rebuilt
     }
 
     /// Appends a header line at the end of the header section.

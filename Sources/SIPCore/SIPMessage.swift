@@ -22,7 +22,8 @@ public struct SIPMessage: Sendable {
     /// Parses a datagram. Throws `SIPParseError` for malformed start lines, header lines,
     /// Content-Length problems. Header values are not checked here (see `validateForProxy()`).
     public init(parsing data: [UInt8], maxSize: Int = SIPMessage.defaultMaxSize) throws(SIPParseError) {
-        guard data.count <= maxSize else { throw SIPParseError(.tooLarge) }
+        // Header offsets are stored as UInt32 (HeaderField).
+        guard data.count <= maxSize, data.count < Int(UInt32.max) else { throw SIPParseError(.tooLarge) }
         bytes = data
         var fields: [HeaderField] = []
         fields.reserveCapacity(24)

@@ -21,12 +21,16 @@ extension ProxyCore {
             switch effect {
             case .sendTrying:
                 let trying = localResponse(to: state, status: 100, reason: nil)
-                state.lastResponse = trying
+                // Not kept: a retransmission of the request rebuilds it from the request (the same
+                // bytes), so a transaction waiting for its final reply (or suspended) holds no copy.
+                state.lastResponse = nil
+                state.lastResponseIsTrying = true
                 counters.countReplySent(100)
                 worker.send(trying, to: replyAddress(state), socketIndex: state.socketIndex)
             case .sendResponse:
                 guard let response else { continue }
                 state.lastResponse = response
+                state.lastResponseIsTrying = false
                 // Held until the lock is released (``locked(_:worker:_:)``); a failure counts in sendErrors.
                 worker.send(response, to: replyAddress(state), socketIndex: state.socketIndex)
                 if case .response(let status) = event { counters.countReplySent(status) }
@@ -38,6 +42,10 @@ extension ProxyCore {
             case .retransmitResponse:
                 if let last = state.lastResponse {
                     worker.send(last, to: replyAddress(state), socketIndex: state.socketIndex)
+                } else if state.lastResponseIsTrying, let request = state.request {
+                    let trying = SIPMessage.makeResponse(to: request, status: 100, reason: nil, toTag: nil,
+                                                         extraHeaders: tryingExtraHeaders)
+                    worker.send(trying, to: replyAddress(state), socketIndex: state.socketIndex)
                 }
             case let .startTimer(timer, ms):
                 let token = state.serverTimers.restart(timer)
@@ -59,6 +67,7 @@ extension ProxyCore {
                 serverTable.remove(txn.key)
                 // Free what only the server side needed.
                 state.lastResponse = nil
+                state.lastResponseIsTrying = false
             }
         }
     }

@@ -144,19 +144,24 @@ public final class ProxyServer: Sendable {
     }
 }
 
-/// One worker's reactor, context and receive buffer, set up on the starting thread (the reactor
+/// One worker's reactor, context and receive batch, set up on the starting thread (the reactor
 /// already watches the worker's sockets) and handed to the worker thread.
 /// `@unchecked Sendable`: created on the starting thread and used only by the worker afterwards.
 private final class WorkerBox: @unchecked Sendable {
     let reactor: Reactor
     let context: WorkerContext
-    private let buffer: UnsafeMutableRawBufferPointer
+    /// Datagrams read with one `recvmmsg(2)`; one byte longer than the largest accepted datagram, so a
+    /// longer one shows as truncated.
+    private let batch: DatagramBatch
 
     init(index: Int, sockets: [UDPSocket], core: ProxyCore) throws(IOError) {
         reactor = try Reactor()
         context = WorkerContext(index: index, reactor: reactor, sockets: sockets, counters: core.counters)
         context.onUnreachable = { [weak core] destination, worker in core?.handleUnreachable(destination, worker: worker) }
-        buffer = .allocate(byteCount: core.settings.maxDatagramSize + 1, alignment: 16)
+        // A shared socket is read one datagram at a time: a datagram taken into a batch would wait behind
+        // one whose route blocks the worker, where another worker could have taken it.
+        batch = DatagramBatch(capacity: core.settings.socketLayout == .perWorker ? Worker.batchCapacity : 1,
+                              bufferSize: core.settings.maxDatagramSize + 1)
         let settings = core.settings
         if settings.hasStreams {
             do {
@@ -167,33 +172,30 @@ private final class WorkerBox: @unchecked Sendable {
                 context.streams?.close()
                 context.streams = nil
                 reactor.close()
-                buffer.deallocate()
                 throw error
             }
         }
         let interest: Interest = core.settings.socketLayout == .shared ? [.read, .exclusive] : .read
         for (socketIndex, socket) in sockets.enumerated() {
             do {
-                _ = try reactor.register(fd: socket.fd, interest: interest) { [core, context, buffer] events in
+                _ = try reactor.register(fd: socket.fd, interest: interest) { [core, context, batch] events in
                     if events.contains(.error) { Worker.drainErrors(socket, core: core, context: context) }
-                    Worker.drain(socket, socketIndex: socketIndex, buffer: buffer, core: core, context: context)
+                    Worker.drain(socket, socketIndex: socketIndex, batch: batch, core: core, context: context)
                 }
             } catch {
                 context.streams?.close()
                 context.streams = nil
                 reactor.close()
-                buffer.deallocate()
                 throw error
             }
         }
     }
 
-    /// Ends the worker: drops the registrations (their callbacks use the buffer), then frees the buffer.
+    /// Ends the worker: drops the registrations (their callbacks hold the batch, freed with the last).
     func close() {
         context.streams?.close()
         context.streams = nil
         reactor.close()
-        buffer.deallocate()
     }
 }
 
@@ -233,28 +235,38 @@ private struct Worker {
         }
     }
 
-    /// Reads up to a batch of datagrams (fairness with timers and other fds), handing each to the core.
-    static func drain(_ socket: UDPSocket, socketIndex: Int, buffer: UnsafeMutableRawBufferPointer,
+    /// Datagrams per `recvmmsg(2)` on a per-worker socket (a shared one takes one at a time).
+    static let batchCapacity = 16
+
+    /// Reads up to 64 datagrams (fairness with timers and other fds), up to the batch's capacity per
+    /// `recvmmsg(2)`, handing each to the core. A call that returns fewer than it could take found the
+    /// queue empty: the loop ends without the extra call that would only say so (the socket is
+    /// level-triggered, so what arrives meanwhile wakes a worker again).
+    static func drain(_ socket: UDPSocket, socketIndex: Int, batch: DatagramBatch,
                       core: ProxyCore, context: WorkerContext) {
-        for _ in 0..<64 {
-            let result: IOResult<UDPSocket.Datagram>
+        for _ in 0..<(64 / batch.capacity) {
+            let result: IOResult<Int>
             do {
-                result = try socket.receive(into: buffer)
+                result = try socket.receive(batch: batch)
             } catch {
                 core.counters.sendErrors.add(1, ordering: .relaxed)
                 return
             }
-            guard case .processed(let datagram) = result else { return }
-            if datagram.truncated {
-                core.counters.datagramsReceived.add(1, ordering: .relaxed)
-                core.counters.parseErrors.add(1, ordering: .relaxed)
-                core.logger.debug("dropping oversize datagram", metadata: [
-                    LogMetadataKey.peer: "\(datagram.from)", LogMetadataKey.error: "message too large",
-                ])
-                continue
+            guard case .processed(let count) = result else { return }
+            for index in 0..<count {
+                guard let from = batch.sender(at: index) else { continue }
+                if batch.isTruncated(at: index) {
+                    core.counters.datagramsReceived.add(1, ordering: .relaxed)
+                    core.counters.parseErrors.add(1, ordering: .relaxed)
+                    core.logger.debug("dropping oversize datagram", metadata: [
+                        LogMetadataKey.peer: "\(from)", LogMetadataKey.error: "message too large",
+                    ])
+                    continue
+                }
+                let bytes = [UInt8](batch.bytes(at: index))
+                core.handleDatagram(bytes, from: from, socketIndex: socketIndex, worker: context)
             }
-            let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<datagram.count]))
-            core.handleDatagram(bytes, from: datagram.from, socketIndex: socketIndex, worker: context)
+            if count < batch.capacity { return }
         }
     }
 }

@@ -28,8 +28,10 @@ public final class ProxyTransaction: Sendable {
         let upstream: SocketAddress
         /// Index of the worker socket the request came in on.
         let socketIndex: Int
-        /// Bytes of the last response sent upstream.
+        /// Bytes of the last response sent upstream (nil for our 100 Trying: see `lastResponseIsTrying`).
         var lastResponse: [UInt8]?
+        /// The last response sent upstream is our 100 Trying, rebuilt from `request` when resent.
+        var lastResponseIsTrying = false
         /// Status of the final response sent upstream (0: none yet).
         var finalStatus = 0
         var branches: [ProxyBranch] = []

@@ -29,3 +29,16 @@ import Foundation
         #expect(parseNs < 200_000)
     }
 }
+
+@Suite struct FootprintTests {
+    /// Every parsed message reserves room for 24 header fields, and each stored request (a transaction's,
+    /// a suspended one) keeps its field array: the offsets are 32-bit so that a field takes 32 bytes.
+    @Test func headerFieldIsCompact() throws {
+        #expect(MemoryLayout<HeaderField>.stride == 32)
+        var m = try SIPMessage(parsing: sampleInvite)
+        m.prependHeader(.via, "SIP/2.0/UDP proxy.example.com;branch=z9hG4bKnew")
+        let again = try SIPMessage(parsing: m.serialize())
+        #expect(try again.topVia().branch == "z9hG4bKnew")
+        #expect(again.fields.count == m.fields.count)
+    }
+}

@@ -269,6 +269,21 @@ import TandemServer
         #expect(cancel.method == .cancel)
     }
 
+    @Test("The 100 Trying a retransmission gets is byte for byte the first one (rebuilt, not stored), also while suspended")
+    func tryingResentIdentically() throws {
+        for router in [RelayRouter() as any RequestRouter, SuspendingRouter(milliseconds: 20)] {
+            let proxy = try InMemoryProxy(router: router)
+            let invite = uac.request("INVITE", uri: bob, branch: "z9hG4bK-trying-1", callID: "trying-1")
+            proxy.receive(invite, from: uac.address)
+            let first = try #require(proxy.sent().first { $0.destination == uac.address })
+            #expect(first.status == 100)
+            proxy.receive(invite, from: uac.address)
+            let again = proxy.sent()
+            #expect(again.count == 1 && again.first?.destination == uac.address)
+            #expect(again.first?.bytes == first.bytes)
+        }
+    }
+
     @Test("async(): the request waits suspended (retransmissions get the 100), then resumes on the manual clock")
     func suspendResume() throws {
         let router = SuspendingRouter(milliseconds: 20)
