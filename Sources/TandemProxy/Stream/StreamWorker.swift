@@ -378,6 +378,7 @@ final class StreamWorker: @unchecked Sendable {
 
     /// Hands every complete message to the core; answers pings; a framing error gets its 400 and closes.
     private func deliver(_ connection: StreamConnection) {
+        var progressed = false
         while !connection.closed && !connection.closeAfterFlush {
             let event: StreamFramer.Event?
             do {
@@ -387,6 +388,7 @@ final class StreamWorker: @unchecked Sendable {
                 return
             }
             guard let event else { break }
+            progressed = true
             switch event {
             case .message(let bytes):
                 core.handleDatagram(bytes, from: connection.entry.remote, socketIndex: connection.entry.socketIndex,
@@ -399,7 +401,9 @@ final class StreamWorker: @unchecked Sendable {
             }
         }
         if connection.framer.hasPartialMessage {
-            if connection.partialSince == nil { connection.partialSince = context.reactor.now }
+            // The `tcp_max_msg_time` clock times the message now pending: a busy connection whose reads
+            // keep ending mid-message (back-to-back messages) restarts it with each message it completes.
+            if connection.partialSince == nil || progressed { connection.partialSince = context.reactor.now }
         } else {
             connection.partialSince = nil
         }
