@@ -14,7 +14,10 @@ import Testing
 /// target needs another socket, and SIPp calls over TCP to a NAPTR → SRV → A name.
 @Suite(.enabled(if: TestEnvironment.dnsServer != nil && TestEnvironment.dnsTCPPorts.count == 3,
                 "TANDEM_TEST_DNS_SERVER / TANDEM_TEST_DNS_TCP_PORTS not set (start the dns test server)"),
-       .serialized, DNSServerTurn(exclusive: false))
+       .serialized, .exclusiveLoad, DNSServerTurn(exclusive: false))
+// The load turn is taken before the DNS turn, in the order DNSOutageLoadTests takes them: the other order
+// deadlocks the run (this suite holding its DNS turn waits for the load turn that DNSOutageLoadTests holds
+// while it waits for the DNS server to itself).
 struct TCPDNSTests {
     static let ports = TestEnvironment.dnsTCPPorts
     static let dnsGlobals = """
@@ -118,7 +121,7 @@ struct TCPDNSTests {
         #expect(caller.waitFor(timeout: 5) { $0 >= 200 }.match?.statusCode == 486)
     }
 
-    @Test("SIPp over TCP (-t t1) to a NAPTR → SRV (_sip._tcp) → A name: 100 calls, 0 failed", .exclusiveLoad)
+    @Test("SIPp over TCP (-t t1) to a NAPTR → SRV (_sip._tcp) → A name: 100 calls, 0 failed")
     func sippThroughNAPTR() throws {
         let calls = 100
         let uasPort = Self.ports[1]
