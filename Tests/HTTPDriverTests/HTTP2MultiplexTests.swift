@@ -37,10 +37,12 @@ struct HTTP2MultiplexTests {
 
     @Test func streamLimitOpensAnotherConnection() throws {
         // 40 transfers, at most 16 streams per connection: libcurl opens more connections (within the cap).
+        // Each answer takes 1 s (nginx's /sleep), so the 40 are in flight together whatever the machine's load
+        // (instant answers let a slow client finish its first streams before the last start: one connection).
         let s = settings(.http2TLS, hostConnections: 8, streams: 16)
         let h = try Harness(settings: s)
         let base = try #require(TestEnvironment.nginxTLSURL)
-        let results = try h.run((0..<Self.burst).map { get("s/\($0)", base: base, settings: s) })
+        let results = try h.run((0..<Self.burst).map { get("sleep?s=1&n=\($0)", base: base, settings: s) })
         #expect(results.allSatisfy { $0?.rc == 1 })
         #expect(h.multi.connectionsOpened >= 2)
         #expect(h.multi.connectionsOpened <= 8)
