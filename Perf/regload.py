@@ -198,16 +198,21 @@ def step(name: str, a, db: Database, delay: Delay, rate: int, outdir: Path) -> d
         call["cpu_ms_each"] = round((end.cpu_s - mid.cpu_s) * 1000 / max(1, users), 3) if mid and end else None
         call["pass"] = call["failed"] == 0 and call["ok"] == users and call["seconds"] <= limit
         result["call"] = call
-        try:
-            uas.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            uas.terminate()
-            uas.wait(timeout=10)
+        finish_uas(uas)
         result["proxy_alive"] = proxy.alive()
     finally:
         proxy.stop()
     log(f"{tag}: register {result.get('register')} call {result.get('call')}")
     return result
+
+
+def finish_uas(uas: subprocess.Popen) -> None:
+    """Waits up to 20 s for the SIPp UAS to end on its own (its -m count), then stops it."""
+    try:
+        uas.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        uas.terminate()
+        uas.wait(timeout=10)
 
 
 def main() -> int:

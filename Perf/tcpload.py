@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import ROOT, Proxy, free_port, log, sample_proc  # noqa: E402  (Perf/harness.py)
-from regload import sipp  # noqa: E402  (Perf/regload.py: one SIPp run to its end, its last statistics row)
+from regload import finish_uas, sipp  # noqa: E402  (Perf/regload.py: one SIPp run to its end, its last statistics row; the UAS stopped)
 
 SIPP_DIR = ROOT / "Tests" / "sipp"
 MODES = ("udp", "t1", "tn")
@@ -102,11 +102,7 @@ def step(name: str, mode: str, rate: int, calls: int, a, outdir: Path, tag: str)
             result["cpu_us_per_call"] = round(cpu * 1e6 / max(1, uac["ok"]), 1)
             result["cpu_pct"] = round(100 * cpu / max(0.01, seconds), 1)
         result["pass"] = uac["failed"] == 0 and uac["ok"] == calls and seconds <= limit
-        try:
-            uas.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            uas.terminate()
-            uas.wait(timeout=10)
+        finish_uas(uas)
         result["proxy_alive"] = proxy.alive()
     finally:
         proxy.stop()
