@@ -13,18 +13,21 @@ public struct BranchTarget: Sendable, Equatable {
     public var path: [String]
     /// Branch flags.
     public var flags: UInt64
-    /// `$msg.branch.socket` as the script set it (`proto:ip:port`); kept with the branch, not used to send.
-    public var socket: String?
+    /// The listen socket this branch leaves from (its forced send socket: `$msg.branch.socket`,
+    /// `$branch(socket)`, `force_send_socket()` before `append_branch`, a contact's UDP socket at
+    /// `lookup`); nil: chosen by the next hop's transport and address family.
+    public var socketIndex: Int?
     /// `$msg.branch.attr(name)` values.
     public var attributes: [String: BranchAttribute] = [:]
 
-    public init(uri: String, q: Int? = nil, destinationURI: String? = nil, path: [String] = [], flags: UInt64 = 0) {
+    public init(uri: String, q: Int? = nil, destinationURI: String? = nil, path: [String] = [], flags: UInt64 = 0,
+                socketIndex: Int? = nil) {
         self.uri = uri
         self.q = q
         self.destinationURI = destinationURI
         self.path = path
         self.flags = flags
-        self.socket = nil
+        self.socketIndex = socketIndex
     }
 
     /// The request `original` as sent on this branch: its Request-URI replaced and the Path set put in

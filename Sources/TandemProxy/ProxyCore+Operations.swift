@@ -72,11 +72,13 @@ extension ProxyCore {
         guard let txn = context.transaction else { return .noTransaction }
         // Parallel forking: the Request-URI (with $du) is branch 0, the branch set follows; an explicit
         // destination sends the request there alone.
-        var plans: [(message: SIPMessage, destinationURI: String?, flags: UInt64)] =
-            [(context.message, context.destinationURI, context.branchFlags)]
+        // Each branch leaves from its own forced socket, if it has one.
+        var plans: [(message: SIPMessage, destinationURI: String?, flags: UInt64, forced: Int?)] =
+            [(context.message, context.destinationURI, context.branchFlags, context.forcedSocketIndex)]
         if destination == nil {
             for extra in context.branches {
-                plans.append((extra.request(from: context.message), extra.destinationURI, extra.flags))
+                plans.append((extra.request(from: context.message), extra.destinationURI, extra.flags,
+                              extra.socketIndex))
             }
         }
         context.branches = []
@@ -88,14 +90,16 @@ extension ProxyCore {
                                   inviteFinalResponseTimeout: context.inviteFinalResponseTimeout,
                                   serialBranches: context.serialBranches)
         var outgoing: [PreparedBranch] = []
-        var pending: [(lookup: PendingLocation, message: SIPMessage, flags: UInt64, transport: SIPTransport?)] = []
+        var pending: [(lookup: PendingLocation, message: SIPMessage, flags: UInt64, transport: SIPTransport?,
+                       forced: Int?)] = []
         var refusal = RelayOutcome.noNextHop
         for plan in plans {
             switch prepareBranch(plan.message, destinationURI: plan.destinationURI, flags: plan.flags,
-                                 override: destination, context: context, txn: txn, repliesOnRefusal: !forking) {
+                                 forced: plan.forced, override: destination, context: context, txn: txn,
+                                 repliesOnRefusal: !forking) {
             case .ready(let branch): outgoing.append(branch)
-            case .pending(let lookup, let message, let flags, let transport):
-                pending.append((lookup, message, flags, transport))
+            case .pending(let lookup, let message, let flags, let transport, let forced):
+                pending.append((lookup, message, flags, transport, forced))
             case .refused(let why): refusal = why
             }
         }
@@ -126,10 +130,10 @@ extension ProxyCore {
             return .transactionClosed
         }
         context.relayed = true
-        for (lookup, message, flags, transport) in pending {
+        for (lookup, message, flags, transport, forced) in pending {
             var inputs = inputs
             inputs.transport = transport
-            inputs.forcedSocketIndex = context.forcedSocketIndex
+            inputs.forcedSocketIndex = forced
             lookup.whenDone(withTransport: { [weak self, txn, inputs] location, located in
                 var branchInputs = inputs
                 if branchInputs.transport == nil { branchInputs.transport = located }
@@ -307,8 +311,9 @@ extension ProxyCore {
     enum BranchPlan {
         /// Its next hop is known: ready to add and send.
         case ready(PreparedBranch)
-        /// Its next hop's name is being located; `message` is the branch's request (branch route run).
-        case pending(PendingLocation, message: SIPMessage, flags: UInt64, transport: SIPTransport?)
+        /// Its next hop's name is being located; `message` is the branch's request (branch route run),
+        /// `forced` the socket it leaves from when one was forced.
+        case pending(PendingLocation, message: SIPMessage, flags: UInt64, transport: SIPTransport?, forced: Int?)
         /// Dropped by the branch route, or no usable next hop.
         case refused(RelayOutcome)
     }
@@ -316,13 +321,14 @@ extension ProxyCore {
     /// One branch of a `t_relay`: the branch route run on its copy of the request, its next hop found
     /// (or being located), our Via added. `repliesOnRefusal`: the request's only branch answers 503 when
     /// its name is known not to resolve; one branch of several is just left out.
-    private func prepareBranch(_ message: SIPMessage, destinationURI: String?, flags: UInt64,
+    private func prepareBranch(_ message: SIPMessage, destinationURI: String?, flags: UInt64, forced: Int?,
                                override destination: String?, context: RequestContext, txn: ProxyTransaction,
                                repliesOnRefusal: Bool) -> BranchPlan {
         // t_on_branch: the branch route works on this branch's own copy of the request (its flags as `$bf`).
         var branchMessage = message
         var branchDestination = destinationURI
         var branchFlags = flags
+        var branchForced = forced
         if let route = context.branchRoute {
             let branchContext = RequestContext(message: message, source: context.source,
                                                socketIndex: context.socketIndex, worker: context.worker,
@@ -330,10 +336,12 @@ extension ProxyCore {
             branchContext.destinationURI = destinationURI
             branchContext.flags = context.flags
             branchContext.branchFlags = flags
+            branchContext.forcedSocketIndex = forced
             guard router.routeBranch(route, branchContext) else { return .refused(.droppedByBranchRoute) }
             branchMessage = branchContext.message
             branchDestination = branchContext.destinationURI
             branchFlags = branchContext.branchFlags
+            branchForced = branchContext.forcedSocketIndex
         }
         switch relayTarget(message: branchMessage, destinationURI: branchDestination, override: destination,
                            context: context, repliesOnRefusal: repliesOnRefusal) {
@@ -342,16 +350,16 @@ extension ProxyCore {
             let transport = nextHopTransport(message: branchMessage, destinationURI: branchDestination,
                                              override: destination) ?? located
             let (bytes, socketIndex) = forwarded(branchMessage, branch: branchID, transport: transport,
-                                                 forced: context.forcedSocketIndex, family: target.family,
+                                                 forced: branchForced, family: target.family,
                                                  incoming: context.socketIndex)
             return .ready(PreparedBranch(branchID: branchID, bytes: bytes, target: target,
                                          alternates: alternates, message: branchMessage, flags: branchFlags,
                                          socketIndex: socketIndex, incoming: context.socketIndex,
-                                         transport: transport, forced: context.forcedSocketIndex))
+                                         transport: transport, forced: branchForced))
         case .pending(let lookup):
             return .pending(lookup, message: branchMessage, flags: branchFlags,
                             transport: nextHopTransport(message: branchMessage, destinationURI: branchDestination,
-                                                        override: destination))
+                                                        override: destination), forced: branchForced)
         case .refused(let outcome):
             return .refused(outcome)
         }

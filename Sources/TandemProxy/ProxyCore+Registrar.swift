@@ -228,14 +228,25 @@ extension ProxyCore {
         context.message.setRequestURI(best.uri)
         context.branchFlags = best.flags
         context.destinationURI = best.path.isEmpty ? best.received : nil
+        if let socket = registeredSendSocket(best) { context.forcedSocketIndex = socket }
         for hop in best.path.reversed() { context.message.prependHeader(.route, hop) }
         guard !flags.contains("b") else { return 1 }
         for contact in contacts.dropFirst() {
             context.branches.append(BranchTarget(uri: contact.uri, q: contact.q,
                                                  destinationURI: contact.path.isEmpty ? contact.received : nil,
-                                                 path: contact.path, flags: contact.flags))
+                                                 path: contact.path, flags: contact.flags,
+                                                 socketIndex: registeredSendSocket(contact)))
         }
         return 1
+    }
+
+    /// The socket a contact's branch leaves from, as OpenSIPS's `lookup` forces it: the UDP socket its
+    /// REGISTER came in on, when the proxy has several UDP sockets (with one there is no choice; a
+    /// stream contact is reached over its own connection).
+    private func registeredSendSocket(_ contact: LocationContact) -> Int? {
+        guard settings.listen.count > 1, contact.socketIndex >= 0, contact.socketIndex < settings.listen.count
+        else { return nil }
+        return contact.socketIndex
     }
 
     /// `is_registered("location"[, aor])` / `registered()`: 1 if the AOR (from `aor`, else the To of a

@@ -38,15 +38,25 @@ final class RequestProxyAdapter: ScriptProxy {
     func tOnFailure(_ route: RouteID) { context.failureRoute = route.rawValue }
     func tOnReply(_ route: RouteID) { context.replyRoute = route.rawValue }
     func tOnBranch(_ route: RouteID) { context.branchRoute = route.rawValue }
+    func tDisarm(_ kind: RouteKind) {
+        if kind == .failure { core.armFailureRoute(context, nil) }
+        if kind == .branch { core.armBranchRoute(context, nil) }
+    }
 
     func recordRoute() -> Int { Int(core.recordRoute(context)) }
 
     func forceRport() -> Int { Int(core.forceRport(context)) }
     func forceSendSocket(_ socket: String) -> Int {
-        guard let parsed = ScriptSocket.parse(socket), let address = SocketAddress(ip: parsed.host, port: UInt16(parsed.port)),
-              let index = core.settings.socketIndex(transport: parsed.proto, address: address) else { return -1 }
+        guard let index = listenSocketIndex(socket) else { return -1 }
         context.forcedSocketIndex = index
         return 1
+    }
+
+    /// The listen socket named `proto:ip:port`, nil when the proxy has no such socket.
+    private func listenSocketIndex(_ socket: String) -> Int? {
+        guard let parsed = ScriptSocket.parse(socket), let address = SocketAddress(ip: parsed.host, port: UInt16(parsed.port))
+        else { return nil }
+        return core.settings.socketIndex(transport: parsed.proto, address: address)
     }
     func forceTCPAlias(port: Int?) -> Int { Int(core.forceTCPAlias(context, port: port)) }
     func tWasCancelled() -> Bool { core.wasCancelled(context) }
@@ -71,6 +81,12 @@ final class RequestProxyAdapter: ScriptProxy {
     }
     func looseRoute() -> Int { Int(core.looseRoute(context)) }
 
+    /// `$(<reply>...)` in a failure_route: the reply that decided it (none for a local timeout).
+    func contextMessage(_ kind: PVContext) -> (any ScriptMessage)? {
+        guard kind == .reply, let reply = context.failureReply else { return nil }
+        return ContextMessageAdapter(reply.message, source: reply.source, local: nil, proto: "udp")
+    }
+
     func isMyself(host: String, port: Int) -> Bool {
         if port == 0 {
             return (core.settings.listen + core.settings.tcpListen + core.settings.tlsListen).contains { $0.ip == host || "[\($0.ip)]" == host }
@@ -94,13 +110,14 @@ final class RequestProxyAdapter: ScriptProxy {
         guard let uri else {
             // No URI: the current Request-URI with its $du.
             guard let current = context.message.requestURIText else { return -1 }
-            // As OpenSIPS: the new branch takes the Request-URI branch's flags.
+            // As OpenSIPS: the new branch takes the Request-URI branch's flags and forced socket.
             context.branches.append(BranchTarget(uri: current, q: qValue, destinationURI: context.destinationURI,
-                                                 flags: context.branchFlags))
+                                                 flags: context.branchFlags, socketIndex: context.forcedSocketIndex))
             return 1
         }
         guard (try? URI(parsing: uri)) != nil else { return -1 }
-        context.branches.append(BranchTarget(uri: uri, q: qValue))
+        // As OpenSIPS: the new branch leaves from the socket forced so far (`force_send_socket`).
+        context.branches.append(BranchTarget(uri: uri, q: qValue, socketIndex: context.forcedSocketIndex))
         return 1
     }
 
@@ -130,7 +147,8 @@ final class RequestProxyAdapter: ScriptProxy {
         let b = context.branches[index - 1]
         return MessageBranch(uri: b.uri, destinationURI: b.destinationURI,
                              path: b.path.isEmpty ? nil : b.path.joined(separator: ","), q: b.q, flags: b.flags,
-                             socket: b.socket, attributes: Self.scriptAttributes(b.attributes))
+                             socket: b.socketIndex.flatMap { core.settings.socketName(at: $0) },
+                             attributes: Self.scriptAttributes(b.attributes))
     }
 
     func setMessageBranch(index: Int, _ branch: MessageBranch) -> Bool {
@@ -152,13 +170,18 @@ final class RequestProxyAdapter: ScriptProxy {
             return true
         }
         guard index > 0, index <= context.branches.count else { return false }
+        var socketIndex: Int?
+        if let socket = branch.socket {
+            guard let found = listenSocketIndex(socket) else { return false }
+            socketIndex = found
+        }
         var b = context.branches[index - 1]
         b.uri = branch.uri
         b.destinationURI = branch.destinationURI
         b.path = branch.path.map { $0.split(separator: ",").map { String($0) } } ?? []
         b.q = branch.q
         b.flags = branch.flags
-        b.socket = branch.socket
+        b.socketIndex = socketIndex
         b.attributes = attributes
         context.branches[index - 1] = b
         return true
@@ -180,7 +203,7 @@ final class RequestProxyAdapter: ScriptProxy {
     func serializeBranches(clear: Bool, keepOrder: Bool) -> Int {
         guard let current = context.message.requestURIText else { return -1 }
         let all = [BranchTarget(uri: current, q: nil, destinationURI: context.destinationURI,
-                                flags: context.branchFlags)] + context.branches
+                                flags: context.branchFlags, socketIndex: context.forcedSocketIndex)] + context.branches
         guard let groups = BranchSerialization.groups(all, keepOrder: keepOrder) else { return -1 }
         // 3.6: the added branches always move into the serial set; `clear` drops what an earlier
         // serialize_branches() left there (else the new groups go first, as a stack).
@@ -196,6 +219,7 @@ final class RequestProxyAdapter: ScriptProxy {
         context.message.setRequestURI(first.uri)
         context.destinationURI = first.destinationURI
         context.branchFlags = first.flags
+        context.forcedSocketIndex = first.socketIndex
         context.branches = Array(group.dropFirst())
         // 3.6: 1 when more groups follow, 2 when this was the last one.
         return context.serialBranches.isEmpty ? 2 : 1

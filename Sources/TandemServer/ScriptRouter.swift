@@ -484,6 +484,18 @@ final class HostProxy: NoRequestProxy {
 
     func transactionTimeout(invite: Bool) -> Int? { reply.map { $0.core.transactionTimeout($0, invite: invite) } }
 
+    /// `t_on_failure(route)` in an onreply_route arms the transaction's failure route (as tm allows);
+    /// `t_on_failure("0")` disarms it.
+    func tOnFailure(_ route: RouteID) { reply?.armFailureRoute(route.rawValue) }
+    func tDisarm(_ kind: RouteKind) { if kind == .failure { reply?.armFailureRoute(nil) } }
+
+    /// `$(<request>...)` in an onreply_route: the transaction's request.
+    func contextMessage(_ context: PVContext) -> (any ScriptMessage)? {
+        guard context == .request, let reply, let request = reply.transactionRequest else { return nil }
+        return ContextMessageAdapter(request.message, source: request.source, local: nil,
+                                     proto: reply.core.settings.transport(at: request.socketIndex).rawValue)
+    }
+
     /// nathelper on the reply of an onreply_route.
     func natUACTest(flags: Int) -> Int {
         reply.map { Int($0.core.natUACTest($0, tests: ProxyCore.NATTests(rawValue: flags))) } ?? -1

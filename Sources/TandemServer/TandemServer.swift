@@ -136,9 +136,19 @@ public final class TandemServer: Sendable {
             + (engine.map { ServerConfiguration.offloadWarnings(for: $0, config: result.config) } ?? [])
         if var settings, let engine, let http, let drainTime, errors.isEmpty {
             settings.tls = tls.map(StreamTLS.init(configuration:))
+            let environment = DNSEnvironment(settings: dns ?? DNSSettings())
+            // Host names compared with addresses (`src_ip == backup.example.com`) are resolved here, once,
+            // before any worker runs: a comparison never waits for DNS.
+            let unresolved = script.resolveHostNames { name in
+                HostAddressLookup.addresses(of: name, settings: environment.settings, hosts: environment.hosts)
+            }
+            for (name, location) in unresolved {
+                loaded.diagnostics.append(Diagnostic(location, "host name '\(name)' does not resolve: comparisons "
+                                                     + "with it match only the name itself as text", severity: .warning))
+            }
             loaded.server = TandemServer(script: script, settings: settings, engine: engine,
                                          drivers: DriverSettings(databases: databases, ldap: ldap, http: http,
-                                                                 dns: DNSEnvironment(settings: dns ?? DNSSettings())),
+                                                                 dns: environment),
                                          operations: operations, drainTimeSeconds: drainTime, logger: logger)
         }
         return loaded

@@ -59,7 +59,14 @@ import Testing
             "'$tm.branch.attr(x)' is OpenSIPS 3.6 syntax that Tandem does not support yet",
         ])
         #expect(diags("loadmodule \"tm.so\"\nfailure_route[f] { $var(a) = $(<reply>sdp); }\nroute { t_on_failure(\"f\"); t_relay(); }")
-                == ["m.cfg:2:30: '$(<reply>sdp)' (a <request>/<reply> context) is OpenSIPS 3.6 syntax that Tandem does not support yet"])
+                == [])
+        #expect(diags("loadmodule \"tm.so\"\nfailure_route[f] { $var(a) = $(<answer>sdp); }\nroute { t_on_failure(\"f\"); t_relay(); }")
+                == ["m.cfg:2:30: unknown context in '$(<answer>sdp)': a pseudo-variable context is <request> or <reply>"])
+        #expect(diags("loadmodule \"tm.so\"\nfailure_route[f] { $var(a) = $(<reply>var(x)); }\nroute { t_on_failure(\"f\"); t_relay(); }")
+                == ["m.cfg:2:30: '$(<reply>var(x))': a <reply> context only applies to variables read from a SIP "
+                    + "message (headers, URIs, $rs, $si, the body…), not to '$var'"])
+        #expect(diags("loadmodule \"tm.so\"\nonreply_route[r] { $(<request>ru) = \"sip:x@y\"; }\nroute { t_on_reply(\"r\"); t_relay(); }")
+                == ["m.cfg:2:20: pseudo-variable '$(<request>ru)' is read-only"])
     }
 
     @Test func innermostUnclosedBlockAtEndOfFile() {

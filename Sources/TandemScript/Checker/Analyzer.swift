@@ -344,7 +344,8 @@ struct Analyzer {
             switch kind {
             case .flag: if v < 0 || v > 63 { error(l, "\(prefix): flag number must be in 0...63") }
             case .int, .any, .logLevel: break
-            case .route: break
+            // `t_on_failure(1)`: OpenSIPS names routes as text, numbers included.
+            case .route(let rk): checkArgRoute(String(v), rk, l)
             case .string, .query, .attributeMap: error(l, "\(prefix) must be a string")
             case .variable, .variableList: error(l, "\(prefix) must be a writable pseudo-variable")
             }
@@ -402,13 +403,21 @@ struct Analyzer {
             case .string, .any: break
             default: error(l, "\(prefix) cannot be an IP address")
             }
+        case .hostName(let name):
+            switch kind {
+            case .string, .any: break
+            default: error(l, "\(prefix): unexpected host name '\(name)' (strings must be quoted)")
+            }
         default:
             error(l, "\(prefix) must be a literal or a pseudo-variable")
         }
     }
 
     private mutating func checkArgRoute(_ name: String, _ kind: RouteKind, _ l: SourceLocation) {
-        if routes[RouteKey(kind: kind, name: name)] == nil { error(l, "unknown \(kind.rawValue) '\(name)'") }
+        if routes[RouteKey(kind: kind, name: name)] != nil { return }
+        // `t_on_failure("0")` / `t_on_branch("0")` without such a route: tm's route 0 is "none" (disarms).
+        if name == "0", kind == .failure || kind == .branch { return }
+        error(l, "unknown \(kind.rawValue) '\(name)'")
     }
 
     /// An assignment to a read-only pseudo-variable. Out of line: `checkStatement` recurses through long else-if ladders (1,000
@@ -467,7 +476,17 @@ struct Analyzer {
             }
         case .myself:
             error(e.location, "'myself' can only be compared with == or !=")
+        case .hostName(let name):
+            error(e.location, "host name '\(name)' can only be compared with == or != (quote it to use it as a string)")
         case .binary(let op, let a, let b):
+            if op == .equal || op == .notEqual, case .hostName = b.kind {
+                checkExpr(a, scope)
+                return
+            }
+            if op == .equal || op == .notEqual, case .hostName = a.kind {
+                checkExpr(b, scope)
+                return
+            }
             if op == .equal || op == .notEqual, case .myself = b.kind {
                 checkExpr(a, scope)
                 return

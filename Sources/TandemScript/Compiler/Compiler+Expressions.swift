@@ -7,7 +7,7 @@ extension Compiler {
             return { _ in c }
         case .null, .omitted:
             return { _ in .null }
-        case .address(_, let text):
+        case .address(_, let text), .hostName(let text):
             let c = ScriptValue.string(text)
             return { _ in c }
         case .string(let s):
@@ -121,6 +121,8 @@ extension Compiler {
                 if case .myself = a.kind { return compileMyself(b, negate: op == .notEqual) }
                 if case .address(let net, _) = b.kind { return compileInNetwork(a, net, negate: op == .notEqual) }
                 if case .address(let net, _) = a.kind { return compileInNetwork(b, net, negate: op == .notEqual) }
+                if case .hostName(let name) = b.kind { return compileIsHost(a, name, b.location, negate: op == .notEqual) }
+                if case .hostName(let name) = a.kind { return compileIsHost(b, name, a.location, negate: op == .notEqual) }
                 return compileComparison(op, a, b)
             case .less, .greater, .lessEqual, .greaterEqual:
                 return compileComparison(op, a, b)
@@ -186,6 +188,39 @@ extension Compiler {
         return { ctx in
             guard case .string(let s) = x(&ctx), let ip = IPAddress(s) else { return negate ? .yes : .no }
             return net.contains(ip) != negate ? .yes : .no
+        }
+    }
+
+    /// `$(<reply>hdr(X))`: the variable read from the transaction's other message, which the host
+    /// lends for the read (``ScriptProxy/contextMessage(_:)``); null when there is none. When the
+    /// message being routed already is of that kind (`<request>` in a request route), it is read.
+    private mutating func compileInContext(_ spec: PVSpec, _ context: PVContext) -> ValueFn {
+        var inner = spec
+        inner.context = nil
+        inner.transformations = []
+        let read = compilePVBase(inner)
+        let wantsRequest = context == .request
+        return { ctx in
+            if ctx.message.isRequest == wantsRequest { return read(&ctx) }
+            guard let other = ctx.proxy.contextMessage(context) else { return .null }
+            let routed = ctx.message
+            ctx.message = other
+            let value = read(&ctx)
+            ctx.message = routed
+            return value
+        }
+    }
+
+    /// `$si == backup.example.com`: whether the value is the host name or one of the addresses it
+    /// resolved to when the script was loaded (``Script/resolveHostNames(_:)``).
+    private mutating func compileIsHost(_ a: Expr, _ name: String, _ location: SourceLocation, negate: Bool) -> CondFn {
+        let x = compileValue(a)
+        let table = hostNames
+        let slot = table.slot(for: name, at: location)
+        return { ctx in
+            let v = x(&ctx)
+            guard !v.isNull else { return negate ? .yes : .no }
+            return table.matches(v.stringValue, slot: slot) != negate ? .yes : .no
         }
     }
 
@@ -259,6 +294,8 @@ extension Compiler {
     private mutating func compilePVBase(_ spec: PVSpec) -> ValueFn {
         guard case .success(let kind) = PseudoVariables.classify(spec) else { return { _ in .null } }
         switch kind {
+        case .inContext(let context, _):
+            return compileInContext(spec, context)
         case .variable(let n):
             let s = slotForVar(n)
             return { ctx in s < ctx.vars.count ? ctx.vars[s] : .null }

@@ -32,7 +32,8 @@ extension Compiler {
             case .match, .noMatch: return false
             case .equal, .notEqual:
                 switch (a.kind, b.kind) {
-                case (.myself, _), (_, .myself), (.address, _), (_, .address): return false
+                case (.myself, _), (_, .myself), (.address, _), (_, .address), (.hostName, _), (_, .hostName):
+                    return false
                 default: return exprSuspends(a) || exprSuspends(b)
                 }
             default: return exprSuspends(a) || exprSuspends(b)

@@ -16,6 +16,8 @@ struct Compiler {
     private var flagBits: [String: Int] = [:]
     private var nextNamedFlag = 32
     private let table = RouteTable()
+    /// Host names compared with addresses, resolved by the host at load.
+    let hostNames = HostNameTable()
     /// Request routes (by name) that may stop mid-way at a transparently suspending call, their own
     /// or one in a route they call (``suspendsTransparently``): their frames record a resume trail.
     var suspendingRoutes: Set<String> = []
@@ -56,7 +58,7 @@ struct Compiler {
         }
         table.bodies = bodies
         return Script(config: config, registry: registry, routeNames: routeNames, table: table, timerRoutes: timers,
-                      varNames: varNames, avpNames: avpNames, flagBits: flagBits)
+                      varNames: varNames, avpNames: avpNames, flagBits: flagBits, hostNames: hostNames)
     }
 
     // MARK: slots

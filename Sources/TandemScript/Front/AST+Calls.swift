@@ -54,7 +54,7 @@ extension ScriptAST {
             collect(b, into: &calls)
         case .unary(_, let a):
             collect(a, into: &calls)
-        case .int, .string, .null, .pv, .word, .myself, .address, .omitted:
+        case .int, .string, .null, .pv, .word, .myself, .address, .omitted, .hostName:
             break
         }
     }

@@ -182,4 +182,7 @@ public indirect enum ExprKind: Sendable {
     case address(IPNetwork, text: String)
     /// A left-out positional argument (`f(a, , c)`): the optional parameter is not given.
     case omitted
+    /// A host name literal (`backup.example.com`) compared with an address: `==` means "is one of the
+    /// addresses the name resolves to" (resolved when the script is loaded).
+    case hostName(String)
 }

@@ -7,6 +7,14 @@ public struct PVSpec: Sendable, Hashable {
     public var transformations: [String]
     /// The source text including `$`.
     public var text: String
+    /// `$(<request>...)` / `$(<reply>...)`: the message of the transaction the variable reads.
+    public var context: PVContext? = nil
+}
+
+/// The message a `$(<context>name...)` pseudo-variable reads (OpenSIPS 3.6): the transaction's request
+/// (in an onreply_route) or the reply that decided a failure_route.
+public enum PVContext: String, Sendable, Hashable {
+    case request, reply
 }
 
 /// Scanning and splitting of pseudo-variable syntax (shared by the lexer and string interpolation).
@@ -78,9 +86,17 @@ enum PVSyntax {
     static func parse(_ raw: String) -> PVSpec? {
         var b = Array(raw.utf8)
         let text = "$" + raw
+        var context: PVContext?
         if b.first == 40 {
             guard b.last == 41, b.count >= 2 else { return nil }
             b = Array(b[1..<(b.count - 1)])
+            // `$(<reply>hdr(X))`: a context before the name.
+            if b.first == 60 {
+                guard let close = b.firstIndex(of: 62),
+                      let c = PVContext(rawValue: String(decoding: b[1..<close], as: UTF8.self)) else { return nil }
+                context = c
+                b = Array(b[(close + 1)...])
+            }
         }
         var i = nameEnd(b, from: 0)
         guard i > 0 else { return nil }
@@ -104,6 +120,7 @@ enum PVSyntax {
             i = end
         }
         guard i == b.count else { return nil }
-        return PVSpec(name: name, argument: argument, index: index, transformations: transformations, text: text)
+        return PVSpec(name: name, argument: argument, index: index, transformations: transformations, text: text,
+                      context: context)
     }
 }

@@ -535,9 +535,9 @@ struct Parser {
 
     private func pvRef(_ raw: String, _ t: Token) throws -> PVRef {
         guard let spec = PVSyntax.parse(raw) else {
-            if raw.hasPrefix("(<request>") || raw.hasPrefix("(<reply>") {
+            if raw.hasPrefix("(<"), !raw.hasPrefix("(<request>"), !raw.hasPrefix("(<reply>") {
                 throw ParseError(diagnostic: Diagnostic(t.location,
-                    "'$\(raw)' (a <request>/<reply> context) is OpenSIPS 3.6 syntax that Tandem does not support yet"))
+                    "unknown context in '$\(raw)': a pseudo-variable context is <request> or <reply>"))
             }
             throw ParseError(diagnostic: Diagnostic(t.location, "malformed pseudo-variable '$\(raw)'"))
         }
@@ -622,6 +622,8 @@ struct Parser {
             _ = advance()
             if name == "NULL" || name == "null" { return Expr(kind: .null, location: t.location) }
             if name == "myself" { return Expr(kind: .myself, location: t.location) }
+            // `src_ip == backup.example.com`: a host name written without quotes.
+            if isPunct(.dot), let host = hostNameLiteral(after: t) { return Expr(kind: .hostName(host), location: t.location) }
             // `msg:len` (the message size) is the length of `$ml`.
             if name == "msg", isPunct(.colon), case .identifier("len") = peekKind() {
                 _ = advance(); _ = advance()
@@ -707,6 +709,42 @@ extension Parser {
         guard end > p, first.buffer == last.buffer, first.line == last.line else { return nil }
         p = end
         return String(decoding: buffers[first.buffer][first.start..<last.end], as: UTF8.self)
+    }
+
+    /// A dotted host name (`backup.foo.bar`, `sip-1.example.com`) whose first label, `first`, was just
+    /// consumed: its labels and the dots and hyphens between them, written without spaces, consumed
+    /// and returned; nil (nothing consumed) unless a label follows the first dot.
+    mutating func hostNameLiteral(after first: Token) -> String? {
+        var end = p
+        var last = first
+        var sawDot = false
+        while end < tokens.count - 1 {
+            let t = tokens[end]
+            guard t.buffer == last.buffer, t.start == last.end else { break }
+            switch t.kind {
+            case .punct(.dot), .punct(.minus):
+                let next = tokens[end + 1]
+                guard next.buffer == t.buffer, next.start == t.end else { return finishHost(first, last, end, sawDot) }
+                switch next.kind {
+                case .identifier, .integer: break
+                default: return finishHost(first, last, end, sawDot)
+                }
+                if case .punct(.dot) = t.kind { sawDot = true }
+                last = next
+                end += 2
+                continue
+            default:
+                break
+            }
+            break
+        }
+        return finishHost(first, last, end, sawDot)
+    }
+
+    private mutating func finishHost(_ first: Token, _ last: Token, _ end: Int, _ sawDot: Bool) -> String? {
+        guard sawDot, first.buffer == last.buffer else { return nil }
+        p = end
+        return String(decoding: buffers[first.buffer][first.start..<last.end], as: UTF8.self).lowercased()
     }
 
     /// Boolean words of OpenSIPS 3.6 in expressions (`$msg.flag(X) = off;`): 1, 0, or nil for other words.

@@ -42,6 +42,8 @@ enum PVKind: Sendable {
     case branchFlags
     /// `$branch.flag(name)`: 1 when that flag of the current branch is set; assigning 1/0 sets or resets it.
     case branchFlag(String)
+    /// `$(<request>...)` / `$(<reply>...)`: a message variable read from the transaction's other message.
+    indirect case inContext(PVContext, PVKind)
 
     var isWritable: Bool {
         switch self {
@@ -67,6 +69,7 @@ let openSIPSOnly: Set<String> = [
 /// Classification of pseudo-variable references (`$var(x)`, `$avp(x)[1]`, `$ru`, `$hdr(Via)[0]`...).
 enum PseudoVariables {
     static func classify(_ spec: PVSpec) -> Result<PVKind, PVError> {
+        if let context = spec.context { return classifyInContext(spec, context) }
         var index: PVIndex?
         if let raw = spec.index?.trimmingSpaces() {
             if raw == "*" {

@@ -83,7 +83,13 @@ enum ProxyFunctions {
     private static func armSpec(_ name: String, _ kind: RouteKind,
                                 _ call: @escaping @Sendable (any ScriptProxy, RouteID) -> Void) -> FunctionSpec {
         FunctionSpec(name, modules: ["tm"], args: [.route(kind)], routes: armRoutes, binder: { _, _, args in
-            guard let r = args.route(0) else { return { _ in -1 } }
+            guard let r = args.route(0) else {
+                // Route "0" that the script does not define: tm's "no route", which disarms it.
+                if kind == .failure || kind == .branch, let c = args.constant(0), c.stringValue == "0" {
+                    return { ctx in ctx.proxy.tDisarm(kind); return 1 }
+                }
+                return { _ in -1 }
+            }
             return { ctx in call(ctx.proxy, r); return 1 }
         })
     }

@@ -35,12 +35,14 @@ public final class Script: Sendable {
     /// Named flags (setflag(NAME)) → bit number.
     public let flagBits: [String: Int]
     let table: RouteTable
+    let hostNameTable: HostNameTable
     private let routeIndex: [RouteKey: Int]
     private let avpIndex: [String: Int]
 
     init(config: ScriptConfig, registry: FunctionRegistry, routeNames: [(kind: RouteKind, name: String)],
          table: RouteTable, timerRoutes: [TimerRoute], varNames: [String], avpNames: [String],
-         flagBits: [String: Int]) {
+         flagBits: [String: Int], hostNames: HostNameTable = HostNameTable()) {
+        self.hostNameTable = hostNames
         self.config = config
         self.registry = registry
         self.routeNames = routeNames
@@ -70,6 +72,26 @@ public final class Script: Sendable {
     /// Looks up a route by kind and name ("" for unnamed blocks).
     public func route(named name: String, kind: RouteKind = .request) -> RouteID? {
         routeIndex[RouteKey(kind: kind, name: name)].map { RouteID(rawValue: $0, kind: kind) }
+    }
+
+    /// The host names the script compares addresses with (`src_ip == backup.example.com`), lower-cased,
+    /// each with where it is first written.
+    public var hostNames: [(name: String, location: SourceLocation)] {
+        Array(zip(hostNameTable.names, hostNameTable.locations))
+    }
+
+    /// Resolves every host name of ``hostNames`` with `resolve` (IP texts; unparsable ones are skipped)
+    /// and returns those that got no address. Call once, before any worker runs the script: until then
+    /// a host name matches only itself as text.
+    @discardableResult
+    public func resolveHostNames(_ resolve: (String) -> [String]) -> [(name: String, location: SourceLocation)] {
+        var unresolved: [(name: String, location: SourceLocation)] = []
+        for (slot, name) in hostNameTable.names.enumerated() {
+            let addresses = resolve(name).compactMap { IPAddress($0) }
+            hostNameTable.setAddresses(addresses, slot: slot)
+            if addresses.isEmpty { unresolved.append((name, hostNameTable.locations[slot])) }
+        }
+        return unresolved
     }
 
     /// AVP slot of `$avp(name)`, for hosts writing async results.

@@ -22,6 +22,9 @@ public protocol ScriptProxy: AnyObject {
     func tOnFailure(_ route: RouteID)
     func tOnReply(_ route: RouteID)
     func tOnBranch(_ route: RouteID)
+    /// `t_on_failure("0")` / `t_on_branch("0")` when the script has no such route: no failure (branch)
+    /// route runs for the transaction any more, as tm's route 0.
+    func tDisarm(_ kind: RouteKind)
     func recordRoute() -> Int
     func looseRoute() -> Int
     /// Whether host[:port] is one of our addresses or aliases (`port` 0 = any port).
@@ -95,6 +98,9 @@ public protocol ScriptProxy: AnyObject {
     func registrarRemove(domain: String, aor: String, contact: String?) -> Int
     /// A reply with extra headers (digest challenges): in the transaction if there is one, else stateless.
     func sendReply(code: Int, reason: String, headers: [(String, String)]) -> Int
+    /// The transaction's message a `$(<request>...)` / `$(<reply>...)` variable reads: the request in
+    /// an onreply_route, the reply that decided a failure_route; nil when there is none.
+    func contextMessage(_ context: PVContext) -> (any ScriptMessage)?
 }
 
 extension ScriptProxy {
@@ -147,6 +153,10 @@ extension ScriptProxy {
     public func registrarIsRegistered(domain: String, aor: String?) -> Int { -1 }
     public func registrarRemove(domain: String, aor: String, contact: String?) -> Int { -1 }
     public func sendReply(code: Int, reason: String, headers: [(String, String)]) -> Int { -1 }
+    /// Default: nothing armed.
+    public func tDisarm(_ kind: RouteKind) {}
+    /// Default: no transaction, no other message.
+    public func contextMessage(_ context: PVContext) -> (any ScriptMessage)? { nil }
 }
 
 /// Which replies `t_local_replied(which)` looks at (OpenSIPS tm).

@@ -16,6 +16,10 @@ final class TestProxy: ScriptProxy {
     var localReplies: Set<LocalReplyScope> = []
     var replyHeaders: [String] = []
     var timeouts: [Bool: Int] = [false: 30, true: 120]
+    /// What `$(<request>...)` / `$(<reply>...)` read.
+    var contextMessages: [PVContext: TestMessage] = [:]
+
+    func contextMessage(_ context: PVContext) -> (any ScriptMessage)? { contextMessages[context] }
 
     func slSendReply(code: Int, reason: String) -> Int { calls.append("sl_send_reply \(code) \(reason)"); return 1 }
     func tRelay(flags: Int, destination: String?) -> Int {
