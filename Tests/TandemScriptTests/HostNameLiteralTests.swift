@@ -75,13 +75,24 @@ import Testing
         #expect(script.route(named: "1", kind: .failure) != nil)
     }
 
+    @Test func failureRouteZeroWithoutSuchRouteDisarms() throws {
+        // OpenSIPS's own example: a provisional reply resets the failure route with t_on_failure("0").
+        var r = try Run("""
+        route { t_on_failure("missed"); t_on_failure("0"); t_on_branch(0); t_relay(); }
+        failure_route[missed] { exit; }
+        onreply_route[1] { if ($rs =~ "18[0-9]") { t_on_failure("0"); } }
+        """)
+        r.run()
+        #expect(r.proxy.calls == ["t_on_failure", "t_disarm failure_route", "t_disarm branch_route", "t_relay 0 -"])
+    }
+
     @Test func numericRouteNameWithoutSuchRouteIsReported() {
         let r = check(prelude + """
-        route { t_on_failure("0"); t_on_reply(7); route(5); t_relay(); }
+        route { t_on_failure("3"); t_on_reply(7); route(5); t_relay(); }
         failure_route[1] { exit; }
         """)
         let messages = r.diagnostics.map(\.message)
-        #expect(messages.contains { $0.hasPrefix("unknown failure_route '0'") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("unknown failure_route '3'") }, "\(messages)")
         #expect(messages.contains { $0.hasPrefix("unknown onreply_route '7'") }, "\(messages)")
         #expect(messages.contains { $0.hasPrefix("unknown route '5'") }, "\(messages)")
     }

@@ -623,7 +623,7 @@ struct Parser {
             if name == "NULL" || name == "null" { return Expr(kind: .null, location: t.location) }
             if name == "myself" { return Expr(kind: .myself, location: t.location) }
             // `src_ip == backup.example.com`: a host name written without quotes.
-            if isPunct(.dot), let host = hostNameLiteral(after: t) { return Expr(kind: .hostName(host), location: t.location) }
+            if isPunct(.dot) || isPunct(.minus), let host = hostNameLiteral(after: t) { return Expr(kind: .hostName(host), location: t.location) }
             // `msg:len` (the message size) is the length of `$ml`.
             if name == "msg", isPunct(.colon), case .identifier("len") = peekKind() {
                 _ = advance(); _ = advance()

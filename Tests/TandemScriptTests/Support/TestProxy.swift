@@ -32,6 +32,7 @@ final class TestProxy: ScriptProxy {
     func tOnFailure(_ route: RouteID) { calls.append("t_on_failure"); failureRoute = route }
     func tOnReply(_ route: RouteID) { calls.append("t_on_reply"); replyRoute = route }
     func tOnBranch(_ route: RouteID) { calls.append("t_on_branch"); branchRoute = route }
+    func tDisarm(_ kind: RouteKind) { calls.append("t_disarm \(kind.rawValue)") }
     func recordRoute() -> Int { calls.append("record_route"); return 1 }
     func looseRoute() -> Int { calls.append("loose_route"); return looseRouteResult }
     func isMyself(host: String, port: Int) -> Bool { myHosts.contains(host) }
