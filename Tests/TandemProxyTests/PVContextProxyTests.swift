@@ -35,3 +35,36 @@ import Testing
         #expect(final.header(.other("X-Reply")) == "486 Busy Here sip:alice@127.0.0.1")
     }
 }
+
+/// `t_on_failure(...)` in an onreply_route arms or, with `"0"` (no failure_route[0]), disarms the
+/// transaction's failure route, as in OpenSIPS's own example scripts (issue 15).
+@Suite struct ReplyRouteArmingTests {
+    private func call(disarm: Bool, callID: String) throws -> Int? {
+        let uas = try SIPTestServer()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                $ru = "sip:bob@127.0.0.1:\(uas.port)";
+                t_on_reply("provisional");
+                t_on_failure("failed");
+                t_relay();
+            }
+            onreply_route[provisional] {
+                if ($rs =~ "18[0-9]" && \(disarm ? 1 : 0) == 1) { t_on_failure("0"); }
+            }
+            failure_route[failed] { t_reply(480, "Failure Route Ran"); }
+            """)
+        let client = try SIPTestClient(proxyPort: proxy.port)
+        try client.send(client.request("INVITE", uri: "sip:alice@127.0.0.1", branch: "z9hG4bK-\(callID)", callID: callID))
+        let (request, peer) = try #require(uas.receive(timeout: 5))
+        try uas.reply(to: request, from: peer, status: 180)
+        #expect(client.waitFor(timeout: 5) { $0 == 180 }.match != nil)
+        try uas.reply(to: request, from: peer, status: 486, reason: "Busy Here")
+        return client.waitFor(timeout: 5) { $0 >= 200 }.match?.statusCode
+    }
+
+    @Test("t_on_failure(\"0\") on a 180 disarms the failure route: the 486 goes upstream")
+    func disarmedOnProvisional() throws {
+        #expect(try call(disarm: true, callID: "arm-1") == 486)
+        #expect(try call(disarm: false, callID: "arm-2") == 480)
+    }
+}
