@@ -132,3 +132,11 @@ import Testing
         #expect(r.variable("b") == .int(1))
     }
 }
+
+/// Messages for what OpenSIPS's older example scripts write (issue 15, `tandem check` over examples).
+@Suite struct ExampleScriptMessageTests {
+    @Test func removedDebugParameterNamesItsReplacement() {
+        let r = check("debug=3\nroute { exit; }", file: "old.cfg")
+        #expect(r.diagnostics.map(\.description) == ["old.cfg:1:1: global parameter 'debug' was removed in OpenSIPS 2.3: use 'log_level'"])
+    }
+}

@@ -39,6 +39,11 @@ extension Analyzer {
 
     mutating func applyGlobal(_ g: GlobalParam) {
         guard GlobalParameters.known.contains(g.name) else {
+            if g.name == "debug" {
+                // OpenSIPS's old example scripts still start with `debug=3`.
+                error(g.location, "global parameter 'debug' was removed in OpenSIPS 2.3: use 'log_level'")
+                return
+            }
             error(g.location, "unknown global parameter '\(g.name)'")
             return
         }
