@@ -140,3 +140,26 @@ import Testing
         #expect(r.diagnostics.map(\.description) == ["old.cfg:1:1: global parameter 'debug' was removed in OpenSIPS 2.3: use 'log_level'"])
     }
 }
+
+@Suite struct SingleLabelHostTests {
+    @Test func oneLabelNameBesideAnAddressVariable() throws {
+        let msg = TestMessage()
+        msg.values[.sourceIP] = .string("127.0.0.1")
+        var r = try Run("""
+        route {
+            if (src_ip == localhost) { $var(a) = 1; }
+            if ($si != LocalHost) { $var(b) = 1; }
+        }
+        """, message: msg)
+        #expect(r.script.hostNames.map(\.name) == ["localhost"])
+        r.script.resolveHostNames { $0 == "localhost" ? ["127.0.0.1"] : [] }
+        r.run()
+        #expect(r.variable("a") == .int(1))
+        #expect(r.variable("b") == .null)
+    }
+
+    @Test func bareWordElsewhereIsStillAnError() {
+        let r = check(prelude + "route { if ($var(x) == localhost) { exit; } }")
+        #expect(r.diagnostics.map(\.message).contains("unexpected identifier 'localhost'"))
+    }
+}

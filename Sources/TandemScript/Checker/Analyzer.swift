@@ -487,6 +487,10 @@ struct Analyzer {
                 checkExpr(b, scope)
                 return
             }
+            if op == .equal || op == .notEqual, b.singleLabelHost(comparedWith: a) != nil || a.singleLabelHost(comparedWith: b) != nil {
+                checkExpr(b.singleLabelHost(comparedWith: a) != nil ? a : b, scope)
+                return
+            }
             if op == .equal || op == .notEqual, case .myself = b.kind {
                 checkExpr(a, scope)
                 return

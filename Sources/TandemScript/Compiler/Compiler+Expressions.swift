@@ -123,6 +123,8 @@ extension Compiler {
                 if case .address(let net, _) = a.kind { return compileInNetwork(b, net, negate: op == .notEqual) }
                 if case .hostName(let name) = b.kind { return compileIsHost(a, name, b.location, negate: op == .notEqual) }
                 if case .hostName(let name) = a.kind { return compileIsHost(b, name, a.location, negate: op == .notEqual) }
+                if let name = b.singleLabelHost(comparedWith: a) { return compileIsHost(a, name, b.location, negate: op == .notEqual) }
+                if let name = a.singleLabelHost(comparedWith: b) { return compileIsHost(b, name, a.location, negate: op == .notEqual) }
                 return compileComparison(op, a, b)
             case .less, .greater, .lessEqual, .greaterEqual:
                 return compileComparison(op, a, b)
