@@ -75,3 +75,56 @@ import Testing
         #expect(fromBob.port == proxy.port)
     }
 }
+
+/// `lookup()` with several UDP sockets: each contact's branch leaves from the socket its REGISTER came in on.
+@Suite struct LookupBranchSocketTests {
+    private func register(_ phone: SIPTestServer, to port: UInt16, q: String, callID: String) throws {
+        let bytes = Array("""
+            REGISTER sip:127.0.0.1 SIP/2.0\r
+            Via: SIP/2.0/UDP 127.0.0.1:\(phone.port);branch=z9hG4bK-\(callID)\r
+            From: <sip:alice@example.com>;tag=r1\r
+            To: <sip:alice@example.com>\r
+            Call-ID: \(callID)\r
+            CSeq: 1 REGISTER\r
+            Max-Forwards: 70\r
+            Contact: <sip:alice@127.0.0.1:\(phone.port)>;q=\(q)\r
+            Expires: 300\r
+            Content-Length: 0\r
+            \r
+
+            """.utf8)
+        _ = try phone.socket.send(bytes, to: SocketAddress(ip: "127.0.0.1", port: port)!)
+        let (reply, _) = try #require(phone.receive(timeout: 5), "no reply to the REGISTER")
+        #expect(reply.statusCode == 200)
+    }
+
+    @Test("Two contacts registered on two UDP sockets: the INVITE reaches each from the socket it registered on")
+    func contactsLeaveFromTheirSockets() throws {
+        let near = try SIPTestServer(), far = try SIPTestServer()
+        let second = Ports.free()
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                if (is_method("REGISTER")) { save("location"); exit; }
+                if (!lookup("location")) { sl_send_reply(404, "Not Here"); exit; }
+                t_relay();
+            }
+            """, globals: """
+            socket = udp:127.0.0.1:\(second)
+            loadmodule "registrar.so"
+            loadmodule "usrloc.so"
+            """)
+        // The higher q is the Request-URI branch (registered on the main socket), the other a branch.
+        try register(near, to: proxy.port, q: "1.0", callID: "lookup-socket-reg-1")
+        try register(far, to: second, q: "0.5", callID: "lookup-socket-reg-2")
+        let caller = try SIPTestClient(proxyPort: proxy.port)
+        try caller.send(caller.request("INVITE", uri: "sip:alice@example.com", branch: "z9hG4bK-lookup-socket",
+                                       callID: "lookup-socket"))
+        let (toNear, fromNear) = try #require(near.receive(timeout: 5), "the R-URI contact got the INVITE")
+        let (toFar, fromFar) = try #require(far.receive(timeout: 5), "the branch contact got the INVITE")
+        #expect(toNear.method == .invite && toFar.method == .invite)
+        #expect(fromNear.port == proxy.port)
+        #expect(fromFar.port == second)
+        try near.reply(to: toNear, from: fromNear, status: 486)
+        try far.reply(to: toFar, from: fromFar, status: 486)
+    }
+}
