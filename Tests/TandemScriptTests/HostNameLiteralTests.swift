@@ -163,3 +163,18 @@ import Testing
         #expect(r.diagnostics.map(\.message).contains("unexpected identifier 'localhost'"))
     }
 }
+
+@Suite struct ModparamHintTests {
+    @Test func oldTimerNamesAndTyposGetAHint() {
+        let r = check("""
+        loadmodule "tm.so"
+        modparam("tm", "fr_inv_timer", 15)
+        modparam("tm", "fr_timout", 10)
+        route { exit; }
+        """, file: "fork.cfg")
+        #expect(r.diagnostics.map(\.description) == [
+            "fork.cfg:2:1: unknown parameter 'fr_inv_timer' for module 'tm' (renamed 'fr_inv_timeout' in OpenSIPS 3.x)",
+            "fork.cfg:3:1: unknown parameter 'fr_timout' for module 'tm' (did you mean 'fr_timeout'?)",
+        ])
+    }
+}

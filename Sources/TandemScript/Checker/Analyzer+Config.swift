@@ -30,7 +30,11 @@ extension Analyzer {
             if !config.modules.contains(mp.module) && mp.module != "tandem" {
                 error(mp.location, "modparam for module '\(mp.module)' which is not loaded")
             } else if !params.contains(mp.param) {
-                error(mp.location, "unknown parameter '\(mp.param)' for module '\(mp.module)'")
+                // tm's 1.x names, still in OpenSIPS's shipped example scripts.
+                let renamed = ["fr_timer": "fr_timeout", "fr_inv_timer": "fr_inv_timeout"]
+                let hint = mp.module == "tm" ? renamed[mp.param].map { " (renamed '\($0)' in OpenSIPS 3.x)" } : nil
+                error(mp.location, "unknown parameter '\(mp.param)' for module '\(mp.module)'"
+                      + (hint ?? Suggestions.hint(for: mp.param, in: params)))
             } else {
                 config.modparams.append(mp)
             }
