@@ -173,7 +173,7 @@ import Testing
         route { exit; }
         """, file: "fork.cfg")
         #expect(r.diagnostics.map(\.description) == [
-            "fork.cfg:2:1: unknown parameter 'fr_inv_timer' for module 'tm' (renamed 'fr_inv_timeout' in OpenSIPS 3.x)",
+            "fork.cfg:2:1: unknown parameter 'fr_inv_timer' for module 'tm' (now 'fr_inv_timeout')",
             "fork.cfg:3:1: unknown parameter 'fr_timout' for module 'tm' (did you mean 'fr_timeout'?)",
         ])
     }

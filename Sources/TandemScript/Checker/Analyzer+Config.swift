@@ -32,7 +32,7 @@ extension Analyzer {
             } else if !params.contains(mp.param) {
                 // tm's 1.x names, still in OpenSIPS's shipped example scripts.
                 let renamed = ["fr_timer": "fr_timeout", "fr_inv_timer": "fr_inv_timeout"]
-                let hint = mp.module == "tm" ? renamed[mp.param].map { " (renamed '\($0)' in OpenSIPS 3.x)" } : nil
+                let hint = mp.module == "tm" ? renamed[mp.param].map { " (now '\($0)')" } : nil
                 error(mp.location, "unknown parameter '\(mp.param)' for module '\(mp.module)'"
                       + (hint ?? Suggestions.hint(for: mp.param, in: params)))
             } else {
