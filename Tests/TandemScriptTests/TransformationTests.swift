@@ -233,6 +233,39 @@ import Testing
         #expect(StringTransformations.leadingIntIfAny("+") == nil)
     }
 
+    /// The word-at-a-time delimiter scan finds what a byte loop finds, at every length and offset
+    /// (whole words, the 1–7 byte tail, ranges shorter than a word, a stop in the middle).
+    @Test func byteScanMatchesByteLoop() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let alphabet = Array("sip:@;?[]a1 <>\"".utf8)
+        for n in 0..<1200 {
+            let length = n % 41
+            var bytes: [UInt8] = []
+            for _ in 0..<length {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes.append(alphabet[Int(seed >> 33) % alphabet.count])
+            }
+            bytes.withUnsafeBufferPointer { b in
+                for from in 0...length {
+                    let to = length - (n % 3 == 0 ? min(from, 2) : 0)
+                    guard from <= to else { continue }
+                    let stopAt: UInt8 = n % 2 == 0 ? 63 : 0 // stop at the first `?` in half the cases
+                    var found: [Int] = []
+                    _ = ByteScan.forEach(b, from: from, to: to, 63, 64, 58) { k, c in
+                        found.append(k)
+                        return c != stopAt
+                    }
+                    var expected: [Int] = []
+                    for k in from..<to where b[k] == 63 || b[k] == 64 || b[k] == 58 {
+                        expected.append(k)
+                        if b[k] == stopAt { break }
+                    }
+                    #expect(found == expected, "\(String(decoding: b, as: UTF8.self)) [\(from)..<\(to)]")
+                }
+            }
+        }
+    }
+
     @Test func checkerMessages() {
         let r = check(prelude + """
         route {
