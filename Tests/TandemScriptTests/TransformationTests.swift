@@ -202,6 +202,70 @@ import Testing
         #expect(r.log.contains { $0.contains("user=BOB") })
     }
 
+    /// The common transformations compiled to cases (``CompiledTransformation``) give what their
+    /// general definitions give, on strings, integers and NULL.
+    @Test func compiledCommonStepsMatchDefinitions() throws {
+        let inputs: [ScriptValue] = [
+            .null, .int(5060), .int(-7), .string(""), .string("abc"), .string(" -42x"), .string("\t+17 sec"),
+            .string("Mixed-Case-Value"), .string("ÄÖü-Mixed"), .string("a=1;tag=abc;b=2"), .string("a=1,b=2"),
+            .string("sip:bob@10.0.0.1:5060;transport=tcp;lr"), .string("sip:+15551234@127.0.0.1:5060"),
+            .string("\"Alice\" <sip:alice@example.com;transport=udp>;tag=1928"), .string("not a uri"),
+            .string("99999999999999999999"), .string("-9223372036854775808"), .string("-"),
+        ]
+        let texts = ["s.len", "s.int", "s.tolower", "s.toupper", "uri.user", "uri.host", "uri.port", "uri.schema",
+                     "uri.params", "uri.passwd", "uri.headers", "nameaddr.uri", "nameaddr.name", "nameaddr.params",
+                     "param.value,tag", "param.value,b,,", "param.value,zz"]
+        var ctx = ExecutionContext(script: try #require(ScriptChecker().check(source: "route { exit; }", fileName: "t.cfg").script),
+                                   message: TestMessage(), proxy: TestProxy())
+        for text in texts {
+            guard case .success(let spec) = Transformations.parse(text),
+                  case .success(let impl) = Transformations.build(spec) else { Issue.record("\(text) does not build"); continue }
+            let step = try #require(CompiledTransformation.common(spec), "\(text) is not compiled to a case")
+            let args: [ScriptValue] = spec.arguments.map { if case .literal(let s) = $0 { return .string(s) } else { return .null } }
+            for v in inputs {
+                #expect(step.apply(v, &ctx) == impl(v, args), "{\(text)} on \(v)")
+            }
+        }
+        #expect(StringTransformations.leadingInt(.string("99999999999999999999")) == Int.max)
+        #expect(StringTransformations.leadingInt(.string("-9223372036854775808")) == Int.min)
+        #expect(StringTransformations.leadingInt(.string(" \t-42x")) == -42)
+        #expect(StringTransformations.leadingInt(.string("+")) == 0)
+        #expect(StringTransformations.leadingIntIfAny("+") == nil)
+    }
+
+    /// The word-at-a-time delimiter scan finds what a byte loop finds, at every length and offset
+    /// (whole words, the 1–7 byte tail, ranges shorter than a word, a stop in the middle).
+    @Test func byteScanMatchesByteLoop() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let alphabet = Array("sip:@;?[]a1 <>\"".utf8)
+        for n in 0..<1200 {
+            let length = n % 41
+            var bytes: [UInt8] = []
+            for _ in 0..<length {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes.append(alphabet[Int(seed >> 33) % alphabet.count])
+            }
+            bytes.withUnsafeBufferPointer { b in
+                for from in 0...length {
+                    let to = length - (n % 3 == 0 ? min(from, 2) : 0)
+                    guard from <= to else { continue }
+                    let stopAt: UInt8 = n % 2 == 0 ? 63 : 0 // stop at the first `?` in half the cases
+                    var found: [Int] = []
+                    _ = ByteScan.forEach(b, from: from, to: to, 63, 64, 58) { k, c in
+                        found.append(k)
+                        return c != stopAt
+                    }
+                    var expected: [Int] = []
+                    for k in from..<to where b[k] == 63 || b[k] == 64 || b[k] == 58 {
+                        expected.append(k)
+                        if b[k] == stopAt { break }
+                    }
+                    #expect(found == expected, "\(String(decoding: b, as: UTF8.self)) [\(from)..<\(to)]")
+                }
+            }
+        }
+    }
+
     @Test func checkerMessages() {
         let r = check(prelude + """
         route {

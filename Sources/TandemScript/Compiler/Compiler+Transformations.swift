@@ -1,6 +1,7 @@
-/// Compilation of transformation chains (`$(var(x){s.len})`): parsed and built once here; each
-/// call only runs the built closures. Consecutive part-picking transformations (`{nameaddr.uri}{uri.user}`)
-/// become one pass over the input's bytes (``Transformations/slice(_:_:)-(_,[TransformSlicer])``).
+/// Compilation of transformation chains (`$(var(x){s.len})`): parsed and built once here into
+/// ``CompiledTransformation`` steps; each call only applies them. Consecutive part-picking
+/// transformations (`{nameaddr.uri}{uri.user}`) become one pass over the input's bytes. A chain of one
+/// common step gets a reader of its own (one closure around the input's reader, no switch).
 extension Compiler {
     mutating func compileTransformations(_ texts: [String], input: @escaping ValueFn) -> ValueFn {
         var specs: [TransformationSpec] = []
@@ -9,33 +10,49 @@ extension Compiler {
                   case .success = Transformations.build(spec) else { return { _ in .null } }
             specs.append(spec)
         }
-        var fn = input
-        var i = 0
-        while i < specs.count {
-            if let first = Transformations.slicer(specs[i]) {
-                var chain = [first]
-                i += 1
-                while i < specs.count, let next = Transformations.slicer(specs[i]) {
-                    chain.append(next)
-                    i += 1
-                }
-                let previous = fn
-                if chain.count == 1 {
-                    fn = { ctx in Transformations.slice(previous(&ctx), first) }
-                } else {
-                    let slicers = chain
-                    fn = { ctx in Transformations.slice(previous(&ctx), slicers) }
-                }
-                continue
+        var steps: [CompiledTransformation] = []
+        for spec in specs {
+            let step = compileTransformation(spec)
+            if case .part(let next) = step, let last = steps.last {
+                if case .part(let first) = last { steps[steps.count - 1] = .parts([first, next]); continue }
+                if case .parts(let chain) = last { steps[steps.count - 1] = .parts(chain + [next]); continue }
             }
-            fn = compileTransformation(specs[i], input: fn)
-            i += 1
+            steps.append(step)
         }
-        return fn
+        return Compiler.reader(steps, input: input)
     }
 
-    private mutating func compileTransformation(_ spec: TransformationSpec, input previous: @escaping ValueFn) -> ValueFn {
-        guard case .success(let impl) = Transformations.build(spec) else { return { _ in .null } }
+    /// The reader applying `steps` to what `input` reads.
+    static func reader(_ steps: [CompiledTransformation], input: @escaping ValueFn) -> ValueFn {
+        guard steps.count == 1 else {
+            return { ctx in
+                var v = input(&ctx)
+                for step in steps { v = step.apply(v, &ctx) }
+                return v
+            }
+        }
+        switch steps[0] {
+        case .length: return { ctx in Transformations.length(input(&ctx)) }
+        case .integer: return { ctx in .int(StringTransformations.leadingInt(input(&ctx))) }
+        case .lowercase: return { ctx in StringTransformations.mapCase(input(&ctx), from: 65, to: 90, shift: 32) }
+        case .uppercase: return { ctx in StringTransformations.mapCase(input(&ctx), from: 97, to: 122, shift: -32) }
+        case .part(let p): return { ctx in Transformations.slice(input(&ctx), p) }
+        case .parts(let chain): return { ctx in Transformations.slice(input(&ctx), chain) }
+        case .paramValue(let key, let separator):
+            return { ctx in ParamTransformations.value(input(&ctx), key, separator) }
+        case .closure(let impl, let arguments): return { ctx in impl(input(&ctx), arguments) }
+        case .dynamic:
+            let step = steps[0]
+            return { ctx in
+                let v = input(&ctx)
+                return step.apply(v, &ctx)
+            }
+        }
+    }
+
+    private mutating func compileTransformation(_ spec: TransformationSpec) -> CompiledTransformation {
+        if let common = CompiledTransformation.common(spec) { return common }
+        guard case .success(let impl) = Transformations.build(spec) else { return .closure({ _, _ in .null }, arguments: []) }
         var readers: [ValueFn?] = []
         var constants: [ScriptValue] = []
         for a in spec.arguments {
@@ -48,17 +65,7 @@ extension Compiler {
             case .pv(let p): readers.append(compilePVRead(p)); constants.append(.null)
             }
         }
-        if readers.allSatisfy({ $0 == nil }) {
-            let args = constants
-            return { ctx in impl(previous(&ctx), args) }
-        }
-        let dynamic = readers
-        let fixed = constants
-        return { ctx in
-            let v = previous(&ctx)
-            var args = fixed
-            for (i, r) in dynamic.enumerated() { if let r { args[i] = r(&ctx) } }
-            return impl(v, args)
-        }
+        if readers.allSatisfy({ $0 == nil }) { return .closure(impl, arguments: constants) }
+        return .dynamic(impl, fixed: constants, readers: readers)
     }
 }

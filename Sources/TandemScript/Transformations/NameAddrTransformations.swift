@@ -32,15 +32,22 @@ struct NameAddr {
 
     /// Splits the name-addr in place; false when there is no URI.
     mutating func split() -> Bool {
-        var i = 0
+        // The first `<` outside a quoted display name, then the first `>` after it.
+        var i = b.count
         var inQuote = false
-        while i < b.count {
-            if b[i] == 34 && (i == 0 || b[i - 1] != 92) { inQuote.toggle() }
-            if !inQuote && b[i] == 60 { break }
-            i += 1
+        _ = ByteScan.forEach(b, from: 0, to: b.count, 34, 60, 60) { k, c in // " <
+            if c == 34 {
+                if k == 0 || b[k - 1] != 92 { inQuote.toggle() }
+                return true
+            }
+            if inQuote { return true }
+            i = k
+            return false
         }
         if i < b.count {
-            guard let close = b[i...].firstIndex(of: 62) else { return false }
+            var close = -1
+            _ = ByteScan.forEach(b, from: i + 1, to: b.count, 62, 62, 62) { k, _ in close = k; return false } // >
+            guard close >= 0 else { return false }
             name = trimmed(0..<i)
             uri = trimmed((i + 1)..<close)
             length = close + 1
@@ -69,18 +76,11 @@ enum NameAddrTransformations {
         TransformDefinition { v, _ in NameAddr.with(v, get) }
     }
 
-    private static func slice(_ get: @escaping @Sendable (NameAddr) -> Range<Int>) -> TransformDefinition {
-        TransformDefinition(slicer: { b in
-            var nameAddr = NameAddr(unsplit: b)
-            return nameAddr.split() ? get(nameAddr) : nil
-        })
-    }
-
     static let all: [String: TransformDefinition] = [
-        "nameaddr.name": slice { $0.name },
-        "nameaddr.uri": slice { $0.uri },
+        "nameaddr.name": TransformDefinition(picker: .nameAddrName),
+        "nameaddr.uri": TransformDefinition(picker: .nameAddrURI),
         "nameaddr.len": part { .int($0.length) },
-        "nameaddr.params": slice { $0.params },
+        "nameaddr.params": TransformDefinition(picker: .nameAddrParams),
         "nameaddr.param": TransformDefinition(args: 1...1) { c in
             let constantKey = c[0].map { Array($0.stringValue.utf8) }
             return .success { v, a in

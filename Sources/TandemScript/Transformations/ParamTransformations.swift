@@ -6,17 +6,20 @@ enum ParamTransformations {
         return c
     }
 
+    /// `param.value`: the value of parameter `key` in the list `v` (read in place), NULL if absent.
+    static func value(_ v: ScriptValue, _ key: [UInt8], _ separator: UInt8) -> ScriptValue {
+        StringTransformations.withBytes(v) { buf in
+            ParamList.valueRange(buf, key, separator: separator)
+                .map { .string(String(decoding: UnsafeBufferPointer(rebasing: buf[$0]), as: UTF8.self)) } ?? .null
+        }
+    }
+
     static let all: [String: TransformDefinition] = [
         "param.value": TransformDefinition(args: 1...2) { c in
             // A constant name is turned into bytes once; the list is read in place.
             let constantKey = c[0].map { Array($0.stringValue.utf8) }
             return .success { v, a in
-                let key = constantKey ?? Array(StringTransformations.text(a[0]).utf8)
-                let sep = separator(a, 1)
-                return StringTransformations.withBytes(v) { buf in
-                    ParamList.value(buf[...], key, separator: sep)
-                        .map { .string(String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self)) } ?? .null
-                }
+                value(v, constantKey ?? Array(StringTransformations.text(a[0]).utf8), separator(a, 1))
             }
         },
         "param.exist": TransformDefinition(args: 1...2) { v, a in

@@ -12,10 +12,13 @@ enum StringTransformations {
     static func bytes(_ v: ScriptValue) -> [UInt8] { Array(text(v).utf8) }
 
     /// Runs `body` over the value's UTF-8 bytes in place (a native string is not copied).
+    /// (A native or small string is read where it is, without the copy `withUTF8` needs as it mutates.)
     static func withBytes<R>(_ v: ScriptValue, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         var s: String
         switch v {
-        case .string(let t): s = t
+        case .string(let t):
+            if let r = t.utf8.withContiguousStorageIfAvailable(body) { return r }
+            s = t
         case .int(let i): s = String(i)
         case .null: s = ""
         }
@@ -42,8 +45,8 @@ enum StringTransformations {
     static func string(_ b: some Sequence<UInt8>) -> ScriptValue { .string(String(decoding: Array(b), as: UTF8.self)) }
 
     static let all: [String: TransformDefinition] = [
-        "s.len": TransformDefinition { v, _ in .int(text(v).utf8.count) },
-        "s.int": TransformDefinition { v, _ in .int(leadingInt(text(v))) },
+        "s.len": TransformDefinition { v, _ in Transformations.length(v) },
+        "s.int": TransformDefinition { v, _ in .int(leadingInt(v)) },
         "s.tolower": TransformDefinition { v, _ in mapCase(v, from: 65, to: 90, shift: 32) },
         "s.toupper": TransformDefinition { v, _ in mapCase(v, from: 97, to: 122, shift: -32) },
         "s.reverse": TransformDefinition { v, _ in string(bytes(v).reversed()) },
@@ -119,19 +122,33 @@ enum StringTransformations {
     /// The integer at the start of the text (after spaces, with an optional sign); 0 if none.
     static func leadingInt(_ s: String) -> Int { leadingIntIfAny(s) ?? 0 }
 
+    /// `s.int`: an integer value is its own reading (no round trip through text).
+    static func leadingInt(_ v: ScriptValue) -> Int {
+        if case .int(let i) = v { return i }
+        return withBytes(v) { leadingIntIfAny($0) } ?? 0
+    }
+
     static func leadingIntIfAny(_ s: String) -> Int? {
-        var b = Substring(s).drop { $0 == " " || $0 == "\t" }
+        var s = s
+        return s.withUTF8 { leadingIntIfAny($0) }
+    }
+
+    /// Over the UTF-8 bytes: spaces and tabs, an optional sign, ASCII digits (saturating on overflow).
+    static func leadingIntIfAny(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0
+        while i < b.count && (b[i] == 32 || b[i] == 9) { i += 1 }
         var negative = false
-        if b.first == "-" || b.first == "+" { negative = b.first == "-"; b = b.dropFirst() }
-        let digits = b.prefix { $0.isASCII && $0.isNumber }
-        guard !digits.isEmpty else { return nil }
+        if i < b.count && (b[i] == 45 || b[i] == 43) { negative = b[i] == 45; i += 1 }
+        let start = i
         var value = 0
-        for d in digits.utf8 {
+        while i < b.count && b[i] >= 48 && b[i] <= 57 {
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (r, o2) = m.addingReportingOverflow(Int(d - 48))
+            let (r, o2) = m.addingReportingOverflow(Int(b[i] &- 48))
             if o1 || o2 { return negative ? Int.min : Int.max }
             value = r
+            i += 1
         }
+        guard i > start else { return nil }
         return negative ? -value : value
     }
 

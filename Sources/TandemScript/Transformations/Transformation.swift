@@ -16,11 +16,6 @@ struct TransformationSpec: Sendable {
 /// Failures give `.null` (OpenSIPS makes the whole variable read fail).
 typealias TransformImpl = @Sendable (ScriptValue, [ScriptValue]) -> ScriptValue
 
-/// A transformation that picks a part of its input (`uri.user`, `nameaddr.uri`): the part's range in
-/// the input's UTF-8 bytes, nil when the input is not one (the result is then NULL). Consecutive ones
-/// are compiled into one pass over the first input's bytes, with no string built in between.
-typealias TransformSlicer = @Sendable (UnsafeBufferPointer<UInt8>) -> Range<Int>?
-
 /// A transformation Tandem knows: its arity and a builder that sees the constant arguments
 /// (nil where an argument is a pseudo-variable) once, at compile time, and may reject them.
 struct TransformDefinition: Sendable {
@@ -28,12 +23,12 @@ struct TransformDefinition: Sendable {
     var maxArgs: Int
     var make: @Sendable ([ScriptValue?]) -> Result<TransformImpl, TransformError>
     /// Set for a transformation without parameters that only picks a part of its input.
-    var slicer: TransformSlicer?
+    var picker: PartPicker?
 
-    /// A part-picking transformation (see ``TransformSlicer``).
-    init(slicer: @escaping TransformSlicer) {
-        self.init { v, _ in Transformations.slice(v, slicer) }
-        self.slicer = slicer
+    /// A part-picking transformation (see ``PartPicker``).
+    init(picker: PartPicker) {
+        self.init { v, _ in Transformations.slice(v, picker) }
+        self.picker = picker
     }
 
     init(args: ClosedRange<Int> = 0...0,
@@ -56,10 +51,19 @@ struct TransformError: Error, Sendable {
 
 /// Parsing and lookup of transformations; the families live in one file each.
 enum Transformations {
-    /// The part `slicer` picks from `value`'s bytes, as a string; NULL when it picks none.
-    static func slice(_ value: ScriptValue, _ slicer: TransformSlicer) -> ScriptValue {
+    /// `s.len`: length in bytes of the value's text (NULL reads as "").
+    static func length(_ v: ScriptValue) -> ScriptValue {
+        switch v {
+        case .string(let s): return .int(s.utf8.count)
+        case .int(let i): return .int(String(i).utf8.count)
+        case .null: return .int(0)
+        }
+    }
+
+    /// The part `picker` picks from `value`'s bytes, as a string; NULL when it picks none.
+    static func slice(_ value: ScriptValue, _ picker: PartPicker) -> ScriptValue {
         StringTransformations.withBytes(value) { b in
-            guard let r = slicer(b) else { return .null }
+            guard let r = picker.pick(b) else { return .null }
             return .string(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
         }
     }
@@ -67,11 +71,11 @@ enum Transformations {
     /// A chain of part-picking transformations in one pass: each picks from the part the previous one
     /// picked (from no bytes after one picked none, as a NULL input reads as ""); only the last part
     /// becomes a string.
-    static func slice(_ value: ScriptValue, _ chain: [TransformSlicer]) -> ScriptValue {
+    static func slice(_ value: ScriptValue, _ chain: [PartPicker]) -> ScriptValue {
         StringTransformations.withBytes(value) { b in
             var lo = 0, hi = b.count, isNull = false
-            for slicer in chain {
-                if let r = slicer(UnsafeBufferPointer(rebasing: b[lo..<hi])) {
+            for picker in chain {
+                if let r = picker.pick(UnsafeBufferPointer(rebasing: b[lo..<hi])) {
                     hi = lo + r.upperBound
                     lo += r.lowerBound
                     isNull = false
@@ -83,9 +87,9 @@ enum Transformations {
         }
     }
 
-    /// The slicer of `spec` when it is a part-picking transformation written without parameters.
-    static func slicer(_ spec: TransformationSpec) -> TransformSlicer? {
-        spec.arguments.isEmpty ? definitions[spec.name]?.slicer : nil
+    /// The picker of `spec` when it is a part-picking transformation written without parameters.
+    static func picker(_ spec: TransformationSpec) -> PartPicker? {
+        spec.arguments.isEmpty ? definitions[spec.name]?.picker : nil
     }
 
     static let definitions: [String: TransformDefinition] = {

@@ -43,14 +43,13 @@ struct URIParts {
         var restStart = colon + 1
         var restEnd = hi
         // One pass up to `?`: the headers, the last `@` and the first `:` (user:password).
-        var at = -1, firstColon = -1
-        var i = restStart
-        while i < restEnd {
-            let c = b[i]
-            if c == 63 { headers = (i + 1)..<restEnd; restEnd = i; break } // ?
-            if c == 64 { at = i } else if c == 58 && firstColon < 0 { firstColon = i } // @ :
-            i += 1
+        var at = -1, firstColon = -1, question = -1
+        _ = ByteScan.forEach(b, from: restStart, to: restEnd, 63, 64, 58) { k, c in // ? @ :
+            if c == 63 { question = k; return false }
+            if c == 64 { at = k } else if firstColon < 0 { firstColon = k }
+            return true
         }
+        if question >= 0 { headers = (question + 1)..<restEnd; restEnd = question }
         if at >= 0 {
             if firstColon >= 0 && firstColon < at {
                 user = restStart..<firstColon
@@ -62,12 +61,10 @@ struct URIParts {
         }
         // One pass over host[:port] up to the first `;`: the last `:` and the first `]`.
         var semi = restEnd, lastColon = -1, close = -1
-        i = restStart
-        while i < restEnd {
-            let c = b[i]
-            if c == 59 { semi = i; break } // ;
-            if c == 58 { lastColon = i } else if c == 93 && close < 0 { close = i } // : ]
-            i += 1
+        _ = ByteScan.forEach(b, from: restStart, to: restEnd, 59, 58, 93) { k, c in // ; : ]
+            if c == 59 { semi = k; return false }
+            if c == 58 { lastColon = k } else if close < 0 { close = k }
+            return true
         }
         if at < 0 && colon - lo == 3 && (b[lo] | 32) == 116 && (b[lo + 1] | 32) == 101 && (b[lo + 2] | 32) == 108 {
             // tel:+123;phone-context=x: the number is the user part.
@@ -156,6 +153,43 @@ enum ParamList {
         return found
     }
 
+    /// `value(_:_:separator:)` over raw bytes with index loops (the `param.value` path): the range of
+    /// the value of parameter `name` in `b`, nil if absent.
+    static func valueRange(_ b: UnsafeBufferPointer<UInt8>, _ name: [UInt8], separator: UInt8) -> Range<Int>? {
+        func trimmed(_ lo: Int, _ hi: Int) -> Range<Int> {
+            var lo = lo, hi = hi
+            while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
+            while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
+            return lo..<hi
+        }
+        let n = b.count
+        var i = 0
+        while i < n {
+            var end = i
+            while end < n && b[end] != separator { end += 1 }
+            let item = trimmed(i, end)
+            if !item.isEmpty {
+                var eq = item.lowerBound
+                while eq < item.upperBound && b[eq] != 61 { eq += 1 }
+                let key = trimmed(item.lowerBound, eq)
+                if key.count == name.count && sameName(b, key.lowerBound, name) {
+                    return eq < item.upperBound ? trimmed(eq + 1, item.upperBound) : item.upperBound..<item.upperBound
+                }
+            }
+            i = end == n ? end : end + 1
+        }
+        return nil
+    }
+
+    /// ASCII case-insensitive comparison of `name.count` bytes of `b` from `at` with `name`.
+    private static func sameName(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ name: [UInt8]) -> Bool {
+        for j in 0..<name.count {
+            let x = b[at + j], y = name[j]
+            if x != y && (x >= 65 && x <= 90 ? x + 32 : x) != (y >= 65 && y <= 90 ? y + 32 : y) { return false }
+        }
+        return true
+    }
+
     static func items(_ text: String, separator: UInt8 = 59) -> [(name: String, value: String)] {
         var out: [(name: String, value: String)] = []
         forEach(Array(text.utf8)[...], separator: separator) { n, v, _ in
@@ -175,27 +209,19 @@ enum URITransformations {
     /// Parameters with their own `uri.*` transformation (the rest are `uri.uparams`).
     static let knownParams: Set<String> = ["transport", "ttl", "user", "method", "maddr", "lr", "r2", "gr"]
 
-    private static func part(_ get: @escaping @Sendable (URIParts) -> Range<Int>) -> TransformDefinition {
-        TransformDefinition(slicer: { b in
-            var parts = URIParts(unsplit: b)
-            return parts.split() ? get(parts) : nil
-        })
-    }
-
     private static func param(_ name: String) -> TransformDefinition {
         let key = Array(name.utf8)
         return TransformDefinition { v, _ in URIParts.with(v) { .string($0.param(key) ?? "") } }
     }
 
     static let all: [String: TransformDefinition] = [
-        // Closures, not key paths: a key path applied per call goes through the runtime.
-        "uri.user": part { $0.user },
-        "uri.passwd": part { $0.password },
-        "uri.host": part { $0.host },
-        "uri.port": part { $0.port },
-        "uri.params": part { $0.params },
-        "uri.headers": part { $0.headers },
-        "uri.schema": part { $0.scheme },
+        "uri.user": TransformDefinition(picker: .uriUser),
+        "uri.passwd": TransformDefinition(picker: .uriPassword),
+        "uri.host": TransformDefinition(picker: .uriHost),
+        "uri.port": TransformDefinition(picker: .uriPort),
+        "uri.params": TransformDefinition(picker: .uriParams),
+        "uri.headers": TransformDefinition(picker: .uriHeaders),
+        "uri.schema": TransformDefinition(picker: .uriScheme),
         "uri.transport": param("transport"),
         "uri.ttl": param("ttl"),
         "uri.maddr": param("maddr"),
