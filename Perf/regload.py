@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -100,7 +101,14 @@ class Delay:
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "Perf/delay_proxy.py"), str(self.port), str(target),
                                       str(ms)], stdout=open(outdir / "delay_proxy.log", "ab"),
                                      stderr=subprocess.STDOUT)
-        time.sleep(0.5)
+        # Until it listens (a fixed 0.5 s was too short on a loaded machine: the proxy then found no database).
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
 
     def stop(self) -> None:
         if self.proc:
