@@ -248,7 +248,7 @@ def main() -> int:
         return 0
     if "kamailio" in a.proxies and not (KAMAILIO_SQL / "usrloc-create.sql").exists():
         raise SystemExit("Kamailio's PostgreSQL modules are missing: python3 Perf/regload.py --setup")
-    outdir = Path(a.out) if a.out else ROOT / "Perf/results" / ("regload-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    outdir = Path(a.out).resolve() if a.out else ROOT / "Perf/results" / ("regload-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     outdir.mkdir(parents=True, exist_ok=True)
     db = Database()
     try:
