@@ -16,6 +16,8 @@ first failing rate. CPU seconds of the proxy (all its processes, /proc) per regi
 Setup (once): python3 Perf/regload.py --setup (apt-get install of PACKAGES), then swift build -c release.
 Usage:  python3 Perf/regload.py [--users 2000] [--workers 4] [--delays 0,20] [--proxies tandem,kamailio]
                                 [--rates 50,100,200,400,800,1600,3200] [--seconds 8]
+                                [--rates-for kamailio@20=10,25,50,75,100,150] (repeatable: the grid of one
+                                proxy at one latency, instead of --rates, so a slow proxy's rate is found)
 Output: Perf/results/regload-<UTC timestamp>/ (results.json, summary.md, logs).
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -98,7 +101,14 @@ class Delay:
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "Perf/delay_proxy.py"), str(self.port), str(target),
                                       str(ms)], stdout=open(outdir / "delay_proxy.log", "ab"),
                                      stderr=subprocess.STDOUT)
-        time.sleep(0.5)
+        # Until it listens (a fixed 0.5 s was too short on a loaded machine: the proxy then found no database).
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
 
     def stop(self) -> None:
         if self.proc:
@@ -109,7 +119,9 @@ class Delay:
 def sipp(args: list[str], outdir: Path, label: str, timeout: float) -> dict:
     """Runs SIPp to its end (bounded by `timeout`); its last statistics row."""
     stf = outdir / f"{label}.csv"
-    cmd = ["sipp"] + args + ["-nostdin", "-trace_stat", "-stf", str(stf), "-fd", "1", "-buff_size", "4194304",
+    # -trace_err: SIPp's <scenario>_<pid>_errors.log in the step folder says what a failed call got.
+    cmd = ["sipp"] + args + ["-nostdin", "-trace_stat", "-trace_err", "-stf", str(stf), "-fd", "1",
+                             "-buff_size", "4194304",
                              "-max_recv_loops", "10000", "-max_sched_loops", "10000"]
     with open(outdir / f"{label}.log", "wb") as logf:
         proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, cwd=outdir)
@@ -222,6 +234,8 @@ def main() -> int:
     p.add_argument("--delays", default="0,20")
     p.add_argument("--proxies", default="tandem,kamailio")
     p.add_argument("--rates", default="50,100,200,400,800,1600,3200")
+    p.add_argument("--rates-for", action="append", default=[], metavar="PROXY@DELAY=R1,R2,...",
+                   help="the rates of one proxy at one latency (instead of --rates); repeatable")
     p.add_argument("--seconds", type=int, default=8, help="users per step = rate x seconds (capped by --users)")
     p.add_argument("--tandem", default=str(ROOT / ".build/release/tandem"))
     p.add_argument("--out", default=None)
@@ -234,7 +248,7 @@ def main() -> int:
         return 0
     if "kamailio" in a.proxies and not (KAMAILIO_SQL / "usrloc-create.sql").exists():
         raise SystemExit("Kamailio's PostgreSQL modules are missing: python3 Perf/regload.py --setup")
-    outdir = Path(a.out) if a.out else ROOT / "Perf/results" / ("regload-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    outdir = Path(a.out).resolve() if a.out else ROOT / "Perf/results" / ("regload-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     outdir.mkdir(parents=True, exist_ok=True)
     db = Database()
     try:
@@ -243,8 +257,19 @@ def main() -> int:
         subprocess.run(["bash", str(ROOT / "scripts/test-servers/postgres.sh"), "stop"], cwd=ROOT)
 
 
+def rate_grids(a) -> dict[tuple[str, int], list[int]]:
+    """--rates-for PROXY@DELAY=R1,R2,...: (proxy, delay) -> its rates."""
+    grids = {}
+    for spec in a.rates_for:
+        target, _, values = spec.partition("=")
+        name, _, delay = target.partition("@")
+        grids[(name, int(delay))] = [int(r) for r in values.split(",")]
+    return grids
+
+
 def run(a, db: Database, outdir: Path) -> int:
     rates = [int(r) for r in a.rates.split(",")]
+    grids = rate_grids(a)
     results = []
     for d in [int(x) for x in a.delays.split(",")]:
         a.current_delay = d
@@ -253,7 +278,7 @@ def run(a, db: Database, outdir: Path) -> int:
             for name in a.proxies.split(","):
                 best = {"register": 0, "call": 0}
                 alive = {"register": True, "call": True}
-                for rate in rates:
+                for rate in grids.get((name, d), rates):
                     if not any(alive.values()):
                         break
                     r = step(name, a, db, delay, rate, outdir)
@@ -268,9 +293,10 @@ def run(a, db: Database, outdir: Path) -> int:
         finally:
             delay.stop()
     (outdir / "results.json").write_text(json.dumps({"workers": a.workers, "users": a.users, "rates": rates,
-                                                     "steps": results}, indent=1))
+                                                     "rates_for": a.rates_for, "steps": results}, indent=1))
     summary = [r for r in results if r.get("summary")]
-    lines = [f"# Registrar-proxy benchmark ({a.workers} workers, rates {a.rates}, up to {a.users} users per step)", "",
+    grid = a.rates + "".join(f"; {spec}" for spec in a.rates_for)
+    lines = [f"# Registrar-proxy benchmark ({a.workers} workers, rates {grid}, up to {a.users} users per step)", "",
              "| DB latency | proxy | max REGISTER/s (0 failed) | max calls/s (0 failed) | CPU ms/REGISTER | CPU ms/call |",
              "|---|---|---|---|---|---|"]
     for s in summary:

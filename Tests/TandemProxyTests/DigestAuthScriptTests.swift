@@ -118,6 +118,29 @@ import Testing
             .statusCode == 401)
     }
 
+    @Test("A retransmitted authenticated REGISTER (stateless script) gets 200 again; its credentials in another request get 401")
+    func retransmittedRegister() throws {
+        let memory = try ScriptedMemoryProxy(Self.script, modules: Self.modules)
+        defer { memory.close() }
+        let challenge = try final(memory, request("REGISTER", callID: "auth-7", cseq: 1))
+        let offer = try #require(challenge.header(.wwwAuthenticate))
+        let good = try answer(offer, method: "REGISTER", password: "wonderland")
+        let authorized = request("REGISTER", callID: "auth-7", cseq: 2, extra: "Authorization: \(good)\r\n")
+        #expect(try final(memory, authorized).statusCode == 200)
+        // The UA did not see the 200 and sends the same bytes again (UDP, Timer E): the same answer.
+        let again = try final(memory, authorized)
+        #expect(again.statusCode == 200, "\(again.statusCode ?? 0) \(again.reasonPhrase ?? "")")
+        #expect(memory.server.core.location.contactCount == 1)
+        // The same credentials in a new request (next CSeq, new branch): a replay, challenged anew as
+        // OpenSIPS's nonce reuse check does (stale nonce, $rc -3).
+        let replay = request("REGISTER", callID: "auth-7", cseq: 3, extra: "Authorization: \(good)\r\n")
+        #expect(try final(memory, replay).statusCode == 401)
+        // From another dialog with the same Via branch: still a replay (the identity is Call-ID, CSeq and branch).
+        let forged = String(decoding: request("REGISTER", callID: "auth-8", cseq: 2, extra: "Authorization: \(good)\r\n"),
+                            as: UTF8.self).replacingOccurrences(of: "z9hG4bK-auth-8-2", with: "z9hG4bK-auth-7-2")
+        #expect(try final(memory, Array(forged.utf8)).statusCode == 401)
+    }
+
     @Test("INVITE: 407 Proxy-Authenticate; with credentials authorized and consumed; a replay challenged again")
     func proxyAuth() throws {
         let memory = try ScriptedMemoryProxy(Self.script, modules: Self.modules)

@@ -80,4 +80,22 @@ import Testing
         #expect(counters.accept(nonce: "n2", nc: nil, expires: 100, now: 10))
         #expect(!counters.accept(nonce: "n2", nc: nil, expires: 100, now: 10))
     }
+
+    @Test("Nonce counts: the same nc from the same request (a retransmission) is accepted again, from another request not")
+    func retransmissions() {
+        let counters = NonceCounters()
+        let first = NonceCounters.requestIdentity(callID: "c1", cseq: "2", branch: "z9hG4bK-a")
+        let other = NonceCounters.requestIdentity(callID: "c1", cseq: "3", branch: "z9hG4bK-b")
+        #expect(first != other && first != 0)
+        #expect(counters.accept(nonce: "n1", nc: 1, request: first, expires: 100, now: 10))
+        #expect(counters.accept(nonce: "n1", nc: 1, request: first, expires: 100, now: 10))
+        #expect(!counters.accept(nonce: "n1", nc: 1, request: other, expires: 100, now: 10))
+        #expect(!counters.accept(nonce: "n1", nc: 1, expires: 100, now: 10))
+        #expect(counters.accept(nonce: "n1", nc: 2, request: other, expires: 100, now: 10))
+        // nc 1 is behind now, even from the request that used it.
+        #expect(!counters.accept(nonce: "n1", nc: 1, request: first, expires: 100, now: 10))
+        #expect(counters.accept(nonce: "n2", nc: nil, request: first, expires: 100, now: 10))
+        #expect(counters.accept(nonce: "n2", nc: nil, request: first, expires: 100, now: 10))
+        #expect(!counters.accept(nonce: "n2", nc: nil, request: other, expires: 100, now: 10))
+    }
 }

@@ -134,9 +134,13 @@ enum AuthFunctions {
             ? Array(ctx.message.get(.body, name: nil, index: nil).stringValue.utf8) : []
         let expected = DigestAuth.expectedResponse(credentials, ha1: ha1, method: ctx.message.method, body: body)
         guard DigestAuth.constantTimeEqual(expected, credentials.response) else { return invalidPassword }
-        // A right answer seen before (same nonce, nc not higher) is a replay: treated as a stale nonce.
+        // A right answer seen before (same nonce, nc not higher) is a replay: treated as a stale nonce
+        // (OpenSIPS's nonce reuse check), unless it is the same request again (a retransmission).
         let nc = credentials.qop.flatMap { _ in credentials.nc.flatMap { UInt64($0, radix: 16) } }
-        guard NonceCounters.shared.accept(nonce: credentials.nonce, nc: nc,
+        let request = NonceCounters.requestIdentity(callID: ctx.message.get(.callID, name: nil, index: nil).stringValue,
+                                                    cseq: ctx.message.get(.cseq, name: nil, index: nil).stringValue,
+                                                    branch: ctx.message.transactionBranch ?? "")
+        guard NonceCounters.shared.accept(nonce: credentials.nonce, nc: nc, request: request,
                                           expires: NonceCounters.expiry(of: credentials.nonce) ?? now,
                                           now: now) else { return staleNonce }
         return 1
