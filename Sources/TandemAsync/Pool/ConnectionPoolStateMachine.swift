@@ -15,7 +15,10 @@ import Reactor
 ///   connect (first retry on demand, then a doubling delay, capped);
 /// - fail-fast: while no connection is alive and the backoff runs, queued requests fail at once;
 /// - what an abandoned running request costs its connection (``ConnectionPoolPolicy/AbandonPolicy``);
-/// - shutdown: every connection closes, every queued request fails.
+/// - shutdown: every connection closes, every queued request fails;
+/// - with ``ConnectionPoolPolicy/sizing``: how many connections the measured load needs
+///   (``targetConnections``), whether a request shares a busy connection or a new one opens, and which
+///   idle extra connection closes (on ``Event/maintenance``).
 ///
 /// Driving it: call ``handle(_:now:)`` with an event and execute the action it returns, then call
 /// ``nextAction(now:)`` and execute its actions until it returns ``Action/none`` (follow-ups such as
@@ -55,6 +58,9 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         case timerFired(PoolConnectionID)
         /// Open connections up to ``ConnectionPoolPolicy/warmUpConnections`` now.
         case warmUp
+        /// Periodic check (the shell's timer): close extra connections idle for longer than
+        /// ``LoadSizing/idleTimeoutMs`` (only with ``ConnectionPoolPolicy/sizing``).
+        case maintenance
         /// Close everything and fail what waits (worker shutdown).
         case shutdown
     }
@@ -101,6 +107,8 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         /// When its connect started (a failure of an attempt older than the last counted round is part
         /// of that round: ``ReconnectBackoff``).
         var openedAt: Deadline
+        /// When a request last started or ended on it (an idle extra connection closes some time after).
+        var lastUsed: Deadline
     }
 
     struct QueuedRequest {
@@ -131,10 +139,15 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     var warming = false
     /// Queued requests are being failed with this (fail-fast or shutdown).
     var sweep: ConnectionPoolFailure?
+    /// The measured arrival rate and latency (used with ``ConnectionPoolPolicy/sizing``).
+    public private(set) var load: PoolLoadEstimator
+    /// A ``Event/maintenance`` looks for idle extra connections to close.
+    var retirePending = false
 
     /// Creates an empty pool (nothing opens before the first request or ``Event/warmUp``).
     public init(policy: ConnectionPoolPolicy) {
         self.policy = policy
+        self.load = PoolLoadEstimator(windowMs: policy.sizing?.windowMs ?? 200)
     }
 
     // MARK: - Gauges
@@ -158,6 +171,33 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     /// The reconnect delay set by the last failed round (0 while the next connect may go at once).
     public var reconnectDelayMs: UInt64 { backoff.delayMs }
 
+    /// Requests running (or being drained) on connections and waiting in the queue.
+    public var demand: Int {
+        connections.reduce(queue.count) { total, connection in
+            switch connection.state {
+            case .ready(let load): total + load
+            case .draining: total + 1
+            case .connecting: total
+            }
+        }
+    }
+
+    /// The connections the pool wants now: ``ConnectionPoolPolicy/size`` without sizing; with it, what the
+    /// measured concurrency (plus headroom) and the current demand need, within
+    /// ``LoadSizing/minConnections`` … ``ConnectionPoolPolicy/size``.
+    public var targetConnections: Int {
+        guard let sizing = policy.sizing else { return policy.size }
+        let perConnection = policy.maxRequestsPerConnection
+        let measured = load.connectionsNeeded(perConnection: perConnection, headroom: sizing.headroom)
+        let now = (demand + perConnection - 1) / perConnection
+        return min(policy.size, max(sizing.minConnections, 1, measured, now))
+    }
+
+    /// Adds a latency sample (send to completion of one request) to the load measurement.
+    public mutating func recordLatency(nanoseconds: UInt64) {
+        load.completed(latencyNanoseconds: nanoseconds)
+    }
+
     private func count(_ predicate: (ConnectionState) -> Bool) -> Int {
         connections.reduce(0) { $0 + (predicate($1.state) ? 1 : 0) }
     }
@@ -172,6 +212,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         case .connectionEstablished(let id):
             guard let index = index(of: id) else { return .none }
             connections[index].state = .ready(load: 0)
+            connections[index].lastUsed = now
             backoff.reset()
             // Requests the new connection cannot take (it is full, e.g. LDAP's per-connection cap) open
             // the next one, up to the pool size.
@@ -188,6 +229,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         case .requestFinished(let id, let reusable):
             guard let index = index(of: id) else { return .none }
             guard reusable else { return drop(id) }
+            connections[index].lastUsed = now
             switch connections[index].state {
             case .ready(let load): connections[index].state = .ready(load: max(0, load - 1))
             case .draining: connections[index].state = .ready(load: 0)
@@ -203,6 +245,10 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             return drop(id)
         case .warmUp:
             if lifecycle == .running { warming = true }
+            return .none
+        case .maintenance:
+            load.advance(now: now)
+            if lifecycle == .running && policy.sizing != nil { retirePending = true }
             return .none
         case .shutdown:
             lifecycle = .shutDown
@@ -227,7 +273,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         // Hand queued requests to connections that can take them.
         if !queue.isEmpty, let index = leastLoadedReady() {
             let entry = queue.popFirst()!
-            return lease(index, entry.request, isRetry: entry.retried)
+            return lease(index, entry.request, isRetry: entry.retried, now: now)
         }
         if let failure = sweep {
             if let entry = queue.popFirst() { return .fail(entry.request, failure) }
@@ -240,7 +286,10 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         if growPending {
             growPending = false
             if !queue.isEmpty {
-                if canOpen(now: now, waiting: queue.count) { return openConnection(now: now) }
+                // With sizing, a pipelined connection will carry several of the waiting requests.
+                let perConnection = policy.sizing == nil ? 1 : policy.maxRequestsPerConnection
+                let waiting = (queue.count + perConnection - 1) / perConnection
+                if canOpen(now: now, waiting: waiting) { return openConnection(now: now) }
                 if connections.isEmpty {
                     sweep = .notConnected(retryInMs: backoff.remainingMilliseconds(now: now))
                     return nextAction(now: now)
@@ -253,16 +302,36 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             }
             warming = false
         }
+        if retirePending {
+            if let id = retireIdleExtra(now: now) { return .closeConnection(id, .retired, failing: nil) }
+            retirePending = false
+        }
         return .none
+    }
+
+    /// Removes one connection beyond ``targetConnections`` that has been idle for the sizing's idle
+    /// timeout (the newest such one), if any.
+    private mutating func retireIdleExtra(now: Deadline) -> PoolConnectionID? {
+        guard let sizing = policy.sizing, sizing.idleTimeoutMs > 0, queue.isEmpty,
+              connections.count > targetConnections else { return nil }
+        for index in connections.indices.reversed() {
+            guard connections[index].state == .ready(load: 0),
+                  connections[index].lastUsed.advanced(byMilliseconds: sizing.idleTimeoutMs) <= now else { continue }
+            return connections.remove(at: index).id
+        }
+        return nil
     }
 
     // MARK: - Steps
 
     private mutating func requestArrived(_ request: Request, now: Deadline) -> Action {
         guard lifecycle == .running else { return .fail(request, .closed) }
+        if policy.sizing != nil { load.arrived(now: now) }
         if let index = leastLoadedReady() {
-            if case .ready(let load) = connections[index].state, load > 0 { growIfAllBusyPending = true }
-            return lease(index, request, isRetry: false)
+            // Sharing a busy connection: open one more if the load wants it (without sizing: if allowed).
+            if case .ready(let load) = connections[index].state, load > 0,
+               connections.count < targetConnections { growIfAllBusyPending = true }
+            return lease(index, request, isRetry: false, now: now)
         }
         if queue.count >= policy.maxQueue { return .reject(request) }
         queue.append(QueuedRequest(request: request, retried: false))
@@ -316,18 +385,19 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         return .closeConnection(id, .dropped, failing: nil)
     }
 
-    private mutating func lease(_ index: Int, _ request: Request, isRetry: Bool) -> Action {
+    private mutating func lease(_ index: Int, _ request: Request, isRetry: Bool, now: Deadline) -> Action {
         guard case .ready(let load) = connections[index].state else {
             preconditionFailure("Invalid state: lease on \(connections[index])")
         }
         connections[index].state = .ready(load: load + 1)
+        connections[index].lastUsed = now
         return .send(request, on: connections[index].id, isRetry: isRetry)
     }
 
     private mutating func openConnection(now: Deadline) -> Action {
         let id = PoolConnectionID(nextConnectionID)
         nextConnectionID += 1
-        connections.append(Connection(id: id, state: .connecting, openedAt: now))
+        connections.append(Connection(id: id, state: .connecting, openedAt: now, lastUsed: now))
         return .openConnection(id)
     }
 
@@ -338,17 +408,27 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             && !backoff.isRunning(now: now)
     }
 
-    /// The ready connection with the fewest requests that can take one more (the first on a tie).
+    /// The ready connection with the fewest requests that can take one more (the first on a tie). With
+    /// sizing, the first ``targetConnections`` ready connections come first, so extra ones fall idle.
     private func leastLoadedReady() -> Int? {
+        let preferred = policy.sizing == nil ? Int.max : targetConnections
         var best: Int?
         var bestLoad = Int.max
+        var bestExtra: Int?
+        var bestExtraLoad = Int.max
+        var rank = 0
         for index in connections.indices {
-            guard case .ready(let load) = connections[index].state, load < policy.maxRequestsPerConnection,
-                  load < bestLoad else { continue }
-            best = index
-            bestLoad = load
+            guard case .ready(let load) = connections[index].state else { continue }
+            defer { rank += 1 }
+            guard load < policy.maxRequestsPerConnection else { continue }
+            if rank < preferred {
+                if load < bestLoad { best = index; bestLoad = load }
+            } else if load < bestExtraLoad {
+                bestExtra = index
+                bestExtraLoad = load
+            }
         }
-        return best
+        return best ?? bestExtra
     }
 
     private func index(of id: PoolConnectionID) -> Int? {
