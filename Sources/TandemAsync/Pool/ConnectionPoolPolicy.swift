@@ -56,8 +56,10 @@ public struct ConnectionPoolPolicy: Sendable, Equatable {
 /// How a pool sizes itself from its measured load (``PoolLoadEstimator``) within
 /// ``ConnectionPoolPolicy/size``.
 ///
-/// The pool wants `ceil(rate × latency × headroom / requests per connection)` connections, and never fewer
-/// than the requests running and waiting now need, nor fewer than ``minConnections``:
+/// The pool wants `ceil(rate × latency × headroom / planned requests per connection)` connections (planned:
+/// ``plannedDepthShare`` of ``ConnectionPoolPolicy/maxRequestsPerConnection``, the rest of a pipeline is
+/// for bursts), and never fewer than the requests running and waiting now need at the full depth, nor
+/// fewer than ``minConnections``:
 /// - below that it opens a connection when a request would otherwise share a busy one (so a pipelined
 ///   pool pipelines deeper only while its open connections carry the load);
 /// - requests go to the first wanted connections (the least loaded of them), so extra ones fall idle;
@@ -71,10 +73,16 @@ public struct LoadSizing: Sendable, Equatable {
     public var headroom: Double
     /// The counting window of the arrival rate.
     public var windowMs: UInt64
+    /// The share of a connection's request limit the measured load is planned with (0.25: a pipeline of
+    /// 16 is planned at 4 and fills up to 16 only in bursts; one server backend runs a connection's
+    /// statements one after the other, so several shallow pipelines answer sooner than one deep one).
+    public var plannedDepthShare: Double
 
     /// Creates the sizing rules.
-    public init(minConnections: Int = 1, idleTimeoutMs: UInt64 = 10_000, headroom: Double = 1.5, windowMs: UInt64 = 200) {
-        precondition(minConnections >= 0 && headroom >= 1 && windowMs > 0)
+    public init(minConnections: Int = 1, idleTimeoutMs: UInt64 = 10_000, headroom: Double = 1.5, windowMs: UInt64 = 200,
+                plannedDepthShare: Double = 0.25) {
+        precondition(minConnections >= 0 && headroom >= 1 && windowMs > 0 && plannedDepthShare > 0 && plannedDepthShare <= 1)
+        self.plannedDepthShare = plannedDepthShare
         self.minConnections = minConnections
         self.idleTimeoutMs = idleTimeoutMs
         self.headroom = headroom

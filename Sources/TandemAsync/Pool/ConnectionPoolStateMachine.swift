@@ -143,6 +143,10 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     public private(set) var load: PoolLoadEstimator
     /// A ``Event/maintenance`` looks for idle extra connections to close.
     var retirePending = false
+    /// Requests running or being drained on connections (kept by ``setState(_:_:)``; the queue is apart).
+    var running = 0
+    /// The connections the measured load needs (cached from ``load``; 0 without sizing).
+    var measuredConnections = 0
 
     /// Creates an empty pool (nothing opens before the first request or ``Event/warmUp``).
     public init(policy: ConnectionPoolPolicy) {
@@ -172,15 +176,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     public var reconnectDelayMs: UInt64 { backoff.delayMs }
 
     /// Requests running (or being drained) on connections and waiting in the queue.
-    public var demand: Int {
-        connections.reduce(queue.count) { total, connection in
-            switch connection.state {
-            case .ready(let load): total + load
-            case .draining: total + 1
-            case .connecting: total
-            }
-        }
-    }
+    public var demand: Int { running + queue.count }
 
     /// The connections the pool wants now: ``ConnectionPoolPolicy/size`` without sizing; with it, what the
     /// measured concurrency (plus headroom) and the current demand need, within
@@ -188,14 +184,42 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     public var targetConnections: Int {
         guard let sizing = policy.sizing else { return policy.size }
         let perConnection = policy.maxRequestsPerConnection
-        let measured = load.connectionsNeeded(perConnection: perConnection, headroom: sizing.headroom)
         let now = (demand + perConnection - 1) / perConnection
-        return min(policy.size, max(sizing.minConnections, 1, measured, now))
+        return min(policy.size, max(sizing.minConnections, 1, measuredConnections, now))
     }
 
     /// Adds a latency sample (send to completion of one request) to the load measurement.
     public mutating func recordLatency(nanoseconds: UInt64) {
         load.completed(latencyNanoseconds: nanoseconds)
+        refreshMeasuredConnections()
+    }
+
+    /// Recomputes ``measuredConnections`` after the load measurement changed.
+    private mutating func refreshMeasuredConnections() {
+        guard let sizing = policy.sizing else { return }
+        let planned = Int((Double(policy.maxRequestsPerConnection) * sizing.plannedDepthShare).rounded(.down))
+        measuredConnections = load.connectionsNeeded(perConnection: max(1, planned), headroom: sizing.headroom)
+    }
+
+    /// Where the weight of a connection state counts in ``running``.
+    private static func running(_ state: ConnectionState) -> Int {
+        switch state {
+        case .ready(let load): load
+        case .draining: 1
+        case .connecting: 0
+        }
+    }
+
+    /// Changes a connection's state, keeping ``running`` in step.
+    private mutating func setState(_ index: Int, _ state: ConnectionState) {
+        running += Self.running(state) - Self.running(connections[index].state)
+        connections[index].state = state
+    }
+
+    /// Removes a connection, keeping ``running`` in step.
+    private mutating func removeConnection(at index: Int) -> Connection {
+        running -= Self.running(connections[index].state)
+        return connections.remove(at: index)
     }
 
     private func count(_ predicate: (ConnectionState) -> Bool) -> Int {
@@ -211,7 +235,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             return requestArrived(request, now: now)
         case .connectionEstablished(let id):
             guard let index = index(of: id) else { return .none }
-            connections[index].state = .ready(load: 0)
+            setState(index, .ready(load: 0))
             connections[index].lastUsed = now
             backoff.reset()
             // Requests the new connection cannot take (it is full, e.g. LDAP's per-connection cap) open
@@ -222,7 +246,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             growPending = true
             guard let index = index(of: id) else { return .none }  // closed already (shutdown)
             backoff.failed(startedAt: connections[index].openedAt, now: now, policy: policy)
-            connections.remove(at: index)
+            _ = removeConnection(at: index)
             return .closeConnection(id, .connectFailed, failing: nil)
         case .connectionClosed(let id):
             return drop(id)
@@ -231,8 +255,8 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             guard reusable else { return drop(id) }
             connections[index].lastUsed = now
             switch connections[index].state {
-            case .ready(let load): connections[index].state = .ready(load: max(0, load - 1))
-            case .draining: connections[index].state = .ready(load: 0)
+            case .ready(let load): setState(index, .ready(load: max(0, load - 1)))
+            case .draining: setState(index, .ready(load: 0))
             case .connecting: preconditionFailure("Invalid state: request finished on a connecting connection \(id)")
             }
             return .none
@@ -248,6 +272,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             return .none
         case .maintenance:
             load.advance(now: now)
+            refreshMeasuredConnections()
             if lifecycle == .running && policy.sizing != nil { retirePending = true }
             return .none
         case .shutdown:
@@ -264,7 +289,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     public mutating func nextAction(now: Deadline) -> Action {
         if lifecycle == .shutDown {
             if !connections.isEmpty {
-                let id = connections.removeFirst().id
+                let id = removeConnection(at: 0).id
                 return .closeConnection(id, .shutdown, failing: nil)
             }
             if let entry = queue.popFirst() { return .fail(entry.request, .shutdown) }
@@ -317,7 +342,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         for index in connections.indices.reversed() {
             guard connections[index].state == .ready(load: 0),
                   connections[index].lastUsed.advanced(byMilliseconds: sizing.idleTimeoutMs) <= now else { continue }
-            return connections.remove(at: index).id
+            return removeConnection(at: index).id
         }
         return nil
     }
@@ -326,7 +351,10 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
 
     private mutating func requestArrived(_ request: Request, now: Deadline) -> Action {
         guard lifecycle == .running else { return .fail(request, .closed) }
-        if policy.sizing != nil { load.arrived(now: now) }
+        if policy.sizing != nil {
+            load.arrived(now: now)
+            refreshMeasuredConnections()
+        }
         if let index = leastLoadedReady() {
             // Sharing a busy connection: open one more if the load wants it (without sizing: if allowed).
             if case .ready(let load) = connections[index].state, load > 0,
@@ -346,11 +374,11 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         }
         if !connectionLost {
             if case .ready(let load) = connections[index].state {
-                connections[index].state = .ready(load: max(0, load - 1))
+                setState(index, .ready(load: max(0, load - 1)))
             }
             return .fail(request, .refused)
         }
-        connections.remove(at: index)
+        _ = removeConnection(at: index)
         // Others may wait: replace the connection (or fail them fast) either way.
         growPending = true
         if isRetry { return .closeConnection(id, .dropped, failing: request) }
@@ -367,10 +395,10 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         guard let index = index(of: id), case .ready(let load) = connections[index].state else { return .none }
         switch policy.abandon {
         case .keepConnection:
-            connections[index].state = .ready(load: max(0, load - 1))
+            setState(index, .ready(load: max(0, load - 1)))
             return .abandon(on: id)
         case .drain(let timeoutMs):
-            connections[index].state = .draining
+            setState(index, .draining)
             return .drain(id, timeoutMs: timeoutMs)
         case .closeConnection:
             return drop(id)
@@ -380,7 +408,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     /// An established connection leaves the pool (counted as dropped); the pool may grow again.
     private mutating func drop(_ id: PoolConnectionID) -> Action {
         guard let index = index(of: id) else { return .none }
-        connections.remove(at: index)
+        _ = removeConnection(at: index)
         growPending = true
         return .closeConnection(id, .dropped, failing: nil)
     }
@@ -389,7 +417,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         guard case .ready(let load) = connections[index].state else {
             preconditionFailure("Invalid state: lease on \(connections[index])")
         }
-        connections[index].state = .ready(load: load + 1)
+        setState(index, .ready(load: load + 1))
         connections[index].lastUsed = now
         return .send(request, on: connections[index].id, isRetry: isRetry)
     }
