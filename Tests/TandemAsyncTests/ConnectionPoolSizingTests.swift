@@ -69,8 +69,11 @@ private struct Harness {
             answer(upTo: now, &self)
             track(request(), &self)
         }
-        advance(ms: latencyMs)
-        answer(upTo: now, &self)
+        // The load stops; what runs or waits is answered (queued requests are sent as connections free).
+        while let next = running.map(\.due).min() {
+            if next > now { now = next }
+            answer(upTo: now, &self)
+        }
         return actions
     }
 }
@@ -143,8 +146,9 @@ private func retired(_ actions: [Action]) -> [PoolConnectionID] {
     }
 
     @Test func idleExtraConnectionsCloseAfterTheIdleTimeoutDownToTheMinimum() {
+        // 300 queries/s × 20 ms = 6 in flight on single-query connections (limit 8).
         var h = Harness(ConnectionPoolPolicy(size: 8, sizing: LoadSizing(minConnections: 2, idleTimeoutMs: 5000)))
-        _ = h.steadyLoad(count: 1000, overMs: 1000, latencyMs: 20)
+        _ = h.steadyLoad(count: 300, overMs: 1000, latencyMs: 20)
         let peak = h.machine.connectionCount
         #expect(peak > 2, "the load opened extra connections: \(peak)")
         // The load stops. Before the idle timeout nothing closes.
@@ -154,6 +158,8 @@ private func retired(_ actions: [Action]) -> [PoolConnectionID] {
         // After it, the extras close (the newest first), the minimum stays.
         h.advance(ms: 2000)
         let closed = retired(h.feed(.maintenance))
+        #expect(h.machine.demand == 0 && h.machine.targetConnections == 2,
+                "demand \(h.machine.demand) target \(h.machine.targetConnections) \(h.machine.load)")
         #expect(closed.count == peak - 2, "\(closed)")
         #expect(closed.first == c(UInt64(peak)))
         #expect(h.machine.connectionCount == 2)
@@ -163,7 +169,7 @@ private func retired(_ actions: [Action]) -> [PoolConnectionID] {
 
     @Test func aConnectionInUseIsNeverRetiredAndTheLoadKeepsWhatItNeeds() {
         var h = Harness(ConnectionPoolPolicy(size: 8, sizing: LoadSizing(minConnections: 1, idleTimeoutMs: 1000)))
-        _ = h.steadyLoad(count: 1000, overMs: 1000, latencyMs: 20)
+        _ = h.steadyLoad(count: 300, overMs: 1000, latencyMs: 20)
         // A lighter load continues: 100/s × 20 ms = 2 in flight → 3 connections wanted.
         _ = h.steadyLoad(count: 500, overMs: 5000, latencyMs: 20)
         let closed = retired(h.feed(.maintenance))

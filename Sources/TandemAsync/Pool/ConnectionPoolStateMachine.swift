@@ -337,8 +337,12 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     /// Removes one connection beyond ``targetConnections`` that has been idle for the sizing's idle
     /// timeout (the newest such one), if any.
     private mutating func retireIdleExtra(now: Deadline) -> PoolConnectionID? {
-        guard let sizing = policy.sizing, sizing.idleTimeoutMs > 0, queue.isEmpty,
-              connections.count > targetConnections else { return nil }
+        guard let sizing = policy.sizing, sizing.idleTimeoutMs > 0, queue.isEmpty else { return nil }
+        // The target without its floor of one: with db_pool_min_size 0 the last idle connection closes too.
+        let perConnection = policy.maxRequestsPerConnection
+        let wanted = min(policy.size, max(sizing.minConnections, measuredConnections,
+                                          (demand + perConnection - 1) / perConnection))
+        guard connections.count > wanted else { return nil }
         for index in connections.indices.reversed() {
             guard connections[index].state == .ready(load: 0),
                   connections[index].lastUsed.advanced(byMilliseconds: sizing.idleTimeoutMs) <= now else { continue }
