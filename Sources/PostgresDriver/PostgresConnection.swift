@@ -30,8 +30,13 @@ final class PostgresConnection {
         var collector = PostgresResultCollector()
         /// Pipeline mode: its results are over (`PQgetResult` gave NULL), its sync point comes next.
         var awaitingSync = false
+        /// When it was sent (its latency feeds the pool's sizing).
+        let sentAt: Deadline
 
-        init(request: PostgresRequest) { self.request = request }
+        init(request: PostgresRequest, sentAt: Deadline) {
+            self.request = request
+            self.sentAt = sentAt
+        }
     }
 
     /// What one step of reading produced.

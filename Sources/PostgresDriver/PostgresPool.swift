@@ -20,6 +20,12 @@ import TandemAsync
 ///   connected, and reachable again at the next connect (logged once per process, counted in `/stats`).
 /// - An abandoned query (timeout / CANCEL) is cancelled per ``PostgresPoolConfiguration/CancelPolicy``;
 ///   the connection is never handed out again before it is idle.
+/// - With ``PostgresPoolConfiguration/sizesFromLoad`` (the default) the pool measures query latency and
+///   arrival rate and keeps about rate × latency × 1.5 ÷ pipeline depth connections (within
+///   ``PostgresPoolConfiguration/minConnections`` … ``PostgresPoolConfiguration/size``): a query shares a
+///   busy connection (pipelines deeper) while the open ones carry the load, a new one opens when they do
+///   not, and extra connections idle for ``PostgresPoolConfiguration/idleTimeoutMs`` close (checked by a
+///   timer while more than the minimum are open).
 ///
 /// The pool decisions (which connection, queue, backoff, fail-fast, abandon, shutdown) are made by a
 /// ``ConnectionPoolStateMachine`` shared with the LDAP driver; this class feeds it events and executes
@@ -45,6 +51,8 @@ public final class PostgresPool: ConnectionPoolShell {
     /// Shared reachability of this database (nil: not reported).
     private let health: BackendHealth?
     private var lastConnectError = ""
+    /// The periodic sizing check (armed while more than the minimum connections are open).
+    private var maintenanceTimer: TimerID?
 
     /// The delay before the next connect attempt after failures (0 when the next one goes at once).
     public var reconnectDelayMs: UInt64 { machine.reconnectDelayMs }
@@ -72,6 +80,7 @@ public final class PostgresPool: ConnectionPoolShell {
 
     deinit {
         // Loop thread (the pool is loop-owned): release the registrations before the sockets close.
+        if let timer = maintenanceTimer { reactor.cancel(timer) }
         for connection in connections.values {
             if let timer = connection.timer { reactor.cancel(timer) }
             if let poll = connection.cancelPoll { reactor.cancel(poll) }
@@ -90,6 +99,12 @@ public final class PostgresPool: ConnectionPoolShell {
     public var connectingCount: Int { machine.connectingCount }
     /// Queries waiting for a connection.
     public var queuedCount: Int { machine.queuedCount }
+    /// The connections the measured load wants now (``PostgresPoolConfiguration/size`` without sizing).
+    public var targetConnectionCount: Int { machine.targetConnections }
+    /// The measured query latency (smoothed, nanoseconds; 0 before the first answer).
+    public var measuredLatencyNanoseconds: Double { machine.load.latencyNanoseconds }
+    /// The measured arrival rate (smoothed, queries per second).
+    public var measuredArrivalsPerSecond: Double { machine.load.arrivalsPerSecond }
     /// The last connect error (empty if none yet).
     public var lastError: String { lastConnectError }
 
@@ -142,7 +157,24 @@ public final class PostgresPool: ConnectionPoolShell {
 
     /// Closes every connection and fails the queued requests with rc -1 (worker shutdown).
     public func close() {
+        if let timer = maintenanceTimer {
+            reactor.cancel(timer)
+            maintenanceTimer = nil
+        }
         feed(.shutdown)
+    }
+
+    /// Arms the periodic sizing check if extra connections could close.
+    private func armMaintenance() {
+        guard maintenanceTimer == nil, configuration.sizesFromLoad, configuration.idleTimeoutMs > 0,
+              machine.connectionCount > configuration.minConnections else { return }
+        let interval = min(max(configuration.idleTimeoutMs / 4, 50), 1000)
+        maintenanceTimer = reactor.schedule(afterMilliseconds: interval) { [weak self] in
+            guard let self else { return }
+            self.maintenanceTimer = nil
+            self.feed(.maintenance)
+            self.armMaintenance()
+        }
     }
 
     // MARK: - Executing the state machine's actions
@@ -242,6 +274,7 @@ public final class PostgresPool: ConnectionPoolShell {
         updateSocket(connection, interest: .read)
         guard connection.phase == .idle else { return }  // the socket could not be watched
         feed(.connectionEstablished(connection.id))
+        armMaintenance()
     }
 
     /// A connect failed (or an established connection lost its socket registration): the machine starts
@@ -263,7 +296,7 @@ public final class PostgresPool: ConnectionPoolShell {
                               request.parameters.isEmpty ? nil : values, nil, nil, 0)
         }
         if sent != 0 {
-            connection.inFlight.append(PostgresConnection.Statement(request: request))
+            connection.inFlight.append(PostgresConnection.Statement(request: request, sentAt: reactor.now))
             connection.phase = .busy
             // Its own sync point: an error aborts this statement only, not the ones sent after it.
             if connection.pipelined && PQpipelineSync(connection.conn) == 0 {
@@ -371,6 +404,9 @@ public final class PostgresPool: ConnectionPoolShell {
     private func finishStatement(_ connection: PostgresConnection) {
         let statement = connection.inFlight.removeFirst()
         let result = statement.collector.result()
+        if statement.request != nil {
+            machine.recordLatency(nanoseconds: statement.sentAt.nanoseconds(until: reactor.now))
+        }
         if !connection.inFlight.isEmpty {
             execute(machine.handle(.requestFinished(connection.id, reusable: !connection.isBad), now: reactor.now))
         } else if connection.phase == .draining, let progress = connection.pendingCancel, !progress.isDone,
@@ -472,6 +508,7 @@ public final class PostgresPool: ConnectionPoolShell {
     private func closeConnection(_ id: PoolConnectionID, reason: ConnectionPoolCloseReason) {
         guard let connection = connections.removeValue(forKey: id) else { return }
         if reason == .dropped { statistics.connectionsDropped += 1 }
+        if reason == .retired { statistics.connectionsRetired += 1 }
         cancelTimer(connection)
         if let poll = connection.cancelPoll {
             reactor.cancel(poll)
@@ -511,6 +548,7 @@ extension PostgresPoolConfiguration {
         ConnectionPoolPolicy(size: size, maxQueue: maxQueue, maxRequestsPerConnection: pipelineDepth,
                              maxConcurrentConnects: size,
                              warmUpConnections: size, initialBackoffMs: initialBackoffMs, maxBackoffMs: maxBackoffMs,
-                             abandon: cancelPolicy == .cancelRequest ? .drain(timeoutMs: drainTimeoutMs) : .closeConnection)
+                             abandon: cancelPolicy == .cancelRequest ? .drain(timeoutMs: drainTimeoutMs) : .closeConnection,
+                             sizing: sizesFromLoad ? LoadSizing(minConnections: minConnections, idleTimeoutMs: idleTimeoutMs) : nil)
     }
 }

@@ -11,7 +11,7 @@ public struct PostgresPoolConfiguration: Sendable, Equatable {
         case dropConnection
     }
 
-    /// Connections per pool (per worker).
+    /// Connections per pool (per worker) at most.
     public var size: Int
     /// Requests that may wait for a free connection; beyond that a query gets rc -4.
     public var maxQueue: Int
@@ -29,11 +29,21 @@ public struct PostgresPoolConfiguration: Sendable, Equatable {
     /// Queries in flight at once on one connection (libpq pipeline mode, each query with its own sync
     /// point so an error affects only that query). 1 = no pipeline, one query per connection.
     public var pipelineDepth: Int
+    /// Whether the pool sizes itself from the measured load within ``size`` (query latency and arrival
+    /// rate, ``LoadSizing``): it opens a connection (rather than pipelining deeper) only when the open ones
+    /// do not carry rate × latency, and closes extra connections idle for ``idleTimeoutMs``. Off: it
+    /// opens connections whenever a query would share one (up to ``size``) and keeps them.
+    public var sizesFromLoad: Bool
+    /// Connections kept open however low the load (with ``sizesFromLoad``).
+    public var minConnections: Int
+    /// How long an extra connection may stay idle before it is closed (with ``sizesFromLoad``; 0: never).
+    public var idleTimeoutMs: UInt64
 
     /// Creates a configuration.
     public init(size: Int = 4, maxQueue: Int = 1024, connectTimeoutMs: UInt64 = 3000, initialBackoffMs: UInt64 = 100,
                 maxBackoffMs: UInt64 = 2000, cancelPolicy: CancelPolicy = .cancelRequest, drainTimeoutMs: UInt64 = 2000,
-                pipelineDepth: Int = 1) {
+                pipelineDepth: Int = 1, sizesFromLoad: Bool = true, minConnections: Int = 1,
+                idleTimeoutMs: UInt64 = 10_000) {
         precondition(size > 0 && maxQueue >= 0 && pipelineDepth > 0)
         self.size = size
         self.maxQueue = maxQueue
@@ -43,5 +53,8 @@ public struct PostgresPoolConfiguration: Sendable, Equatable {
         self.cancelPolicy = cancelPolicy
         self.drainTimeoutMs = drainTimeoutMs
         self.pipelineDepth = pipelineDepth
+        self.sizesFromLoad = sizesFromLoad
+        self.minConnections = min(max(0, minConnections), size)
+        self.idleTimeoutMs = idleTimeoutMs
     }
 }

@@ -8,6 +8,8 @@ public struct PostgresPoolStatistics: Sendable, Equatable {
     public var connectsSucceeded = 0
     /// Established connections dropped (server gone, protocol error, abandoned query, left in a transaction).
     public var connectionsDropped = 0
+    /// Idle connections closed because the measured load no longer needed them.
+    public var connectionsRetired = 0
     /// Queries handed to a connection.
     public var queriesSent = 0
     /// Queries rejected because the wait queue was full.

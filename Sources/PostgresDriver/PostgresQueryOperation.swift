@@ -36,7 +36,12 @@ public final class PostgresQueryOperation: AsyncOperation {
     }
 
     /// The output name of result column `column` (0-based): `"col0"`, `"col1"`…
-    public static func outputName(column: Int) -> String { "col\(column)" }
+    public static func outputName(column: Int) -> String {
+        column < columnNames.count ? columnNames[column] : "col\(column)"
+    }
+
+    /// The names of the first columns, made once (a result builds one per column per query).
+    private static let columnNames: [String] = (0..<32).map { "col\($0)" }
 
     public func start(_ context: NativeContext) {
         request.start(context, driver: "postgres") { completion in pool.submit(sql: sql, parameters: parameters, completion: completion) }

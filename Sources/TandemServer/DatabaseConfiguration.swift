@@ -12,9 +12,18 @@ struct DatabaseConfiguration: Sendable {
 
     /// In declaration order; the first is the default.
     let databases: [Database]
-    /// Connections per database per worker (`modparam("tandem", "db_pool_size", N)`, default 16): with
-    /// a 20 ms query one worker then serves about 800 queries/s. Mind the server's max_connections.
+    /// Connections per database per worker at most (`modparam("tandem", "db_pool_size", N)`, or OpenSIPS's
+    /// core `db_max_async_connections = N`; default 16): with a 20 ms query one worker then serves about
+    /// 800 queries/s. Mind the server's max_connections. PostgreSQL pools size themselves within it from
+    /// the measured latency and rate (``poolMinSize``, ``poolIdleTimeoutMs``).
     var poolSize = 16
+    /// PostgreSQL connections per worker kept open however low the load (`modparam("tandem",
+    /// "db_pool_min_size", N)`, default 1).
+    var poolMinSize = 1
+    /// How long an extra PostgreSQL connection (beyond what the measured load needs) may stay idle before
+    /// it is closed (`modparam("tandem", "db_pool_idle_timeout", seconds)`, default 10; 0: never, and the
+    /// pool keeps every connection it opened as before).
+    var poolIdleTimeoutMs: UInt64 = 10_000
     /// Queries that may wait for a connection, per database per worker (`modparam("tandem", "db_queue",
     /// N)`, default 256); a query beyond that gets rc -4 at once instead of queueing behind a backlog.
     var queueSize = 256
@@ -69,6 +78,28 @@ struct DatabaseConfiguration: Sendable {
             }
         }
         var configuration = DatabaseConfiguration(databases: databases)
+        // OpenSIPS's name for the same limit (a core parameter); db_pool_size wins when both are set.
+        if let param = config.globals.last(where: { $0.name == "db_max_async_connections" }) {
+            if let size = param.value.intValue, (1...1000).contains(size) {
+                configuration.poolSize = size
+            } else {
+                diagnostics.append(Diagnostic(param.location, "db_max_async_connections must be a number from 1 to 1000"))
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "db_pool_min_size" }) {
+            if let size = decl.value.intValue, (0...1000).contains(size) {
+                configuration.poolMinSize = size
+            } else {
+                diagnostics.append(Diagnostic(decl.location, "tandem db_pool_min_size must be a number from 0 to 1000"))
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "db_pool_idle_timeout" }) {
+            if let seconds = decl.value.intValue, (0...86_400).contains(seconds) {
+                configuration.poolIdleTimeoutMs = UInt64(seconds) * 1000
+            } else {
+                diagnostics.append(Diagnostic(decl.location, "tandem db_pool_idle_timeout must be a number of seconds from 0 to 86400"))
+            }
+        }
         if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "db_pool_size" }) {
             if let size = decl.value.intValue, (1...1000).contains(size) {
                 configuration.poolSize = size

@@ -62,6 +62,29 @@ struct AsyncOverloadTests {
         #expect(Self.balanced(counters), "\(counters)")
     }
 
+    @Test("PostgreSQL: OpenSIPS's core db_max_async_connections bounds the pool like db_pool_size",
+          .enabled(if: TestPostgres.url != nil, "TANDEM_TEST_PG_URL not set (start with scripts/test.sh)"))
+    func postgresMaxAsyncConnections() throws {
+        let proxy = try ScriptedProxy(routes: """
+            route {
+                async(avp_db_query("SELECT pg_sleep(0.4)::text", "$avp(x)"), done);
+            }
+            route[done] {
+                t_reply(299, "rc=$rc");
+            }
+            """, globals: """
+            db_max_async_connections = 1
+            loadmodule "avpops.so"
+            modparam("avpops", "db_url", "\(TestPostgres.url ?? "")")
+            modparam("tandem", "db_queue", 1)
+            """, workers: 1)
+        // One connection at most: the second query waits in the queue, the third is rejected.
+        #expect(try Self.burst(proxy, count: 1, tag: "pgm-warm").first?.reason == "rc=1")
+        let finals = try Self.burst(proxy, count: 3, tag: "pgm")
+        #expect(finals.filter { $0.reason == "rc=-4" }.count == 1, "\(finals)")
+        #expect(finals.filter { $0.reason == "rc=1" }.count == 2, "\(finals)")
+    }
+
     @Test("PostgreSQL pipeline: a connection carries db_pipeline_depth queries, the next wait in db_queue",
           .enabled(if: TestPostgres.url != nil, "TANDEM_TEST_PG_URL not set (start with scripts/test.sh)"))
     func postgresPipelineDepthThenQueue() throws {

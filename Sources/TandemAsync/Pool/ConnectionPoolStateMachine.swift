@@ -15,7 +15,10 @@ import Reactor
 ///   connect (first retry on demand, then a doubling delay, capped);
 /// - fail-fast: while no connection is alive and the backoff runs, queued requests fail at once;
 /// - what an abandoned running request costs its connection (``ConnectionPoolPolicy/AbandonPolicy``);
-/// - shutdown: every connection closes, every queued request fails.
+/// - shutdown: every connection closes, every queued request fails;
+/// - with ``ConnectionPoolPolicy/sizing``: how many connections the measured load needs
+///   (``targetConnections``), whether a request shares a busy connection or a new one opens, and which
+///   idle extra connection closes (on ``Event/maintenance``).
 ///
 /// Driving it: call ``handle(_:now:)`` with an event and execute the action it returns, then call
 /// ``nextAction(now:)`` and execute its actions until it returns ``Action/none`` (follow-ups such as
@@ -55,6 +58,9 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         case timerFired(PoolConnectionID)
         /// Open connections up to ``ConnectionPoolPolicy/warmUpConnections`` now.
         case warmUp
+        /// Periodic check (the shell's timer): close extra connections idle for longer than
+        /// ``LoadSizing/idleTimeoutMs`` (only with ``ConnectionPoolPolicy/sizing``).
+        case maintenance
         /// Close everything and fail what waits (worker shutdown).
         case shutdown
     }
@@ -101,6 +107,8 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         /// When its connect started (a failure of an attempt older than the last counted round is part
         /// of that round: ``ReconnectBackoff``).
         var openedAt: Deadline
+        /// When a request last started or ended on it (an idle extra connection closes some time after).
+        var lastUsed: Deadline
     }
 
     struct QueuedRequest {
@@ -131,10 +139,19 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     var warming = false
     /// Queued requests are being failed with this (fail-fast or shutdown).
     var sweep: ConnectionPoolFailure?
+    /// The measured arrival rate and latency (used with ``ConnectionPoolPolicy/sizing``).
+    public private(set) var load: PoolLoadEstimator
+    /// A ``Event/maintenance`` looks for idle extra connections to close.
+    var retirePending = false
+    /// Requests running or being drained on connections (kept by ``setState(_:_:)``; the queue is apart).
+    var running = 0
+    /// The connections the measured load needs (cached from ``load``; 0 without sizing).
+    var measuredConnections = 0
 
     /// Creates an empty pool (nothing opens before the first request or ``Event/warmUp``).
     public init(policy: ConnectionPoolPolicy) {
         self.policy = policy
+        self.load = PoolLoadEstimator(windowMs: policy.sizing?.windowMs ?? 200)
     }
 
     // MARK: - Gauges
@@ -158,6 +175,53 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     /// The reconnect delay set by the last failed round (0 while the next connect may go at once).
     public var reconnectDelayMs: UInt64 { backoff.delayMs }
 
+    /// Requests running (or being drained) on connections and waiting in the queue.
+    public var demand: Int { running + queue.count }
+
+    /// The connections the pool wants now: ``ConnectionPoolPolicy/size`` without sizing; with it, what the
+    /// measured concurrency (plus headroom) and the current demand need, within
+    /// ``LoadSizing/minConnections`` … ``ConnectionPoolPolicy/size``.
+    public var targetConnections: Int {
+        guard let sizing = policy.sizing else { return policy.size }
+        let perConnection = policy.maxRequestsPerConnection
+        let now = (demand + perConnection - 1) / perConnection
+        return min(policy.size, max(sizing.minConnections, 1, measuredConnections, now))
+    }
+
+    /// Adds a latency sample (send to completion of one request) to the load measurement.
+    public mutating func recordLatency(nanoseconds: UInt64) {
+        load.completed(latencyNanoseconds: nanoseconds)
+        refreshMeasuredConnections()
+    }
+
+    /// Recomputes ``measuredConnections`` after the load measurement changed.
+    private mutating func refreshMeasuredConnections() {
+        guard let sizing = policy.sizing else { return }
+        let planned = Int((Double(policy.maxRequestsPerConnection) * sizing.plannedDepthShare).rounded(.down))
+        measuredConnections = load.connectionsNeeded(perConnection: max(1, planned), headroom: sizing.headroom)
+    }
+
+    /// Where the weight of a connection state counts in ``running``.
+    private static func running(_ state: ConnectionState) -> Int {
+        switch state {
+        case .ready(let load): load
+        case .draining: 1
+        case .connecting: 0
+        }
+    }
+
+    /// Changes a connection's state, keeping ``running`` in step.
+    private mutating func setState(_ index: Int, _ state: ConnectionState) {
+        running += Self.running(state) - Self.running(connections[index].state)
+        connections[index].state = state
+    }
+
+    /// Removes a connection, keeping ``running`` in step.
+    private mutating func removeConnection(at index: Int) -> Connection {
+        running -= Self.running(connections[index].state)
+        return connections.remove(at: index)
+    }
+
     private func count(_ predicate: (ConnectionState) -> Bool) -> Int {
         connections.reduce(0) { $0 + (predicate($1.state) ? 1 : 0) }
     }
@@ -171,7 +235,8 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             return requestArrived(request, now: now)
         case .connectionEstablished(let id):
             guard let index = index(of: id) else { return .none }
-            connections[index].state = .ready(load: 0)
+            setState(index, .ready(load: 0))
+            connections[index].lastUsed = now
             backoff.reset()
             // Requests the new connection cannot take (it is full, e.g. LDAP's per-connection cap) open
             // the next one, up to the pool size.
@@ -181,16 +246,17 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             growPending = true
             guard let index = index(of: id) else { return .none }  // closed already (shutdown)
             backoff.failed(startedAt: connections[index].openedAt, now: now, policy: policy)
-            connections.remove(at: index)
+            _ = removeConnection(at: index)
             return .closeConnection(id, .connectFailed, failing: nil)
         case .connectionClosed(let id):
             return drop(id)
         case .requestFinished(let id, let reusable):
             guard let index = index(of: id) else { return .none }
             guard reusable else { return drop(id) }
+            connections[index].lastUsed = now
             switch connections[index].state {
-            case .ready(let load): connections[index].state = .ready(load: max(0, load - 1))
-            case .draining: connections[index].state = .ready(load: 0)
+            case .ready(let load): setState(index, .ready(load: max(0, load - 1)))
+            case .draining: setState(index, .ready(load: 0))
             case .connecting: preconditionFailure("Invalid state: request finished on a connecting connection \(id)")
             }
             return .none
@@ -203,6 +269,11 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             return drop(id)
         case .warmUp:
             if lifecycle == .running { warming = true }
+            return .none
+        case .maintenance:
+            load.advance(now: now)
+            refreshMeasuredConnections()
+            if lifecycle == .running && policy.sizing != nil { retirePending = true }
             return .none
         case .shutdown:
             lifecycle = .shutDown
@@ -218,7 +289,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     public mutating func nextAction(now: Deadline) -> Action {
         if lifecycle == .shutDown {
             if !connections.isEmpty {
-                let id = connections.removeFirst().id
+                let id = removeConnection(at: 0).id
                 return .closeConnection(id, .shutdown, failing: nil)
             }
             if let entry = queue.popFirst() { return .fail(entry.request, .shutdown) }
@@ -227,7 +298,7 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         // Hand queued requests to connections that can take them.
         if !queue.isEmpty, let index = leastLoadedReady() {
             let entry = queue.popFirst()!
-            return lease(index, entry.request, isRetry: entry.retried)
+            return lease(index, entry.request, isRetry: entry.retried, now: now)
         }
         if let failure = sweep {
             if let entry = queue.popFirst() { return .fail(entry.request, failure) }
@@ -240,7 +311,10 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         if growPending {
             growPending = false
             if !queue.isEmpty {
-                if canOpen(now: now, waiting: queue.count) { return openConnection(now: now) }
+                // With sizing, a pipelined connection will carry several of the waiting requests.
+                let perConnection = policy.sizing == nil ? 1 : policy.maxRequestsPerConnection
+                let waiting = (queue.count + perConnection - 1) / perConnection
+                if canOpen(now: now, waiting: waiting) { return openConnection(now: now) }
                 if connections.isEmpty {
                     sweep = .notConnected(retryInMs: backoff.remainingMilliseconds(now: now))
                     return nextAction(now: now)
@@ -253,16 +327,43 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             }
             warming = false
         }
+        if retirePending {
+            if let id = retireIdleExtra(now: now) { return .closeConnection(id, .retired, failing: nil) }
+            retirePending = false
+        }
         return .none
+    }
+
+    /// Removes one connection beyond ``targetConnections`` that has been idle for the sizing's idle
+    /// timeout (the newest such one), if any.
+    private mutating func retireIdleExtra(now: Deadline) -> PoolConnectionID? {
+        guard let sizing = policy.sizing, sizing.idleTimeoutMs > 0, queue.isEmpty else { return nil }
+        // The target without its floor of one: with db_pool_min_size 0 the last idle connection closes too.
+        let perConnection = policy.maxRequestsPerConnection
+        let wanted = min(policy.size, max(sizing.minConnections, measuredConnections,
+                                          (demand + perConnection - 1) / perConnection))
+        guard connections.count > wanted else { return nil }
+        for index in connections.indices.reversed() {
+            guard connections[index].state == .ready(load: 0),
+                  connections[index].lastUsed.advanced(byMilliseconds: sizing.idleTimeoutMs) <= now else { continue }
+            return removeConnection(at: index).id
+        }
+        return nil
     }
 
     // MARK: - Steps
 
     private mutating func requestArrived(_ request: Request, now: Deadline) -> Action {
         guard lifecycle == .running else { return .fail(request, .closed) }
+        if policy.sizing != nil {
+            load.arrived(now: now)
+            refreshMeasuredConnections()
+        }
         if let index = leastLoadedReady() {
-            if case .ready(let load) = connections[index].state, load > 0 { growIfAllBusyPending = true }
-            return lease(index, request, isRetry: false)
+            // Sharing a busy connection: open one more if the load wants it (without sizing: if allowed).
+            if case .ready(let load) = connections[index].state, load > 0,
+               connections.count < targetConnections { growIfAllBusyPending = true }
+            return lease(index, request, isRetry: false, now: now)
         }
         if queue.count >= policy.maxQueue { return .reject(request) }
         queue.append(QueuedRequest(request: request, retried: false))
@@ -277,11 +378,11 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         }
         if !connectionLost {
             if case .ready(let load) = connections[index].state {
-                connections[index].state = .ready(load: max(0, load - 1))
+                setState(index, .ready(load: max(0, load - 1)))
             }
             return .fail(request, .refused)
         }
-        connections.remove(at: index)
+        _ = removeConnection(at: index)
         // Others may wait: replace the connection (or fail them fast) either way.
         growPending = true
         if isRetry { return .closeConnection(id, .dropped, failing: request) }
@@ -298,10 +399,10 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         guard let index = index(of: id), case .ready(let load) = connections[index].state else { return .none }
         switch policy.abandon {
         case .keepConnection:
-            connections[index].state = .ready(load: max(0, load - 1))
+            setState(index, .ready(load: max(0, load - 1)))
             return .abandon(on: id)
         case .drain(let timeoutMs):
-            connections[index].state = .draining
+            setState(index, .draining)
             return .drain(id, timeoutMs: timeoutMs)
         case .closeConnection:
             return drop(id)
@@ -311,23 +412,24 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     /// An established connection leaves the pool (counted as dropped); the pool may grow again.
     private mutating func drop(_ id: PoolConnectionID) -> Action {
         guard let index = index(of: id) else { return .none }
-        connections.remove(at: index)
+        _ = removeConnection(at: index)
         growPending = true
         return .closeConnection(id, .dropped, failing: nil)
     }
 
-    private mutating func lease(_ index: Int, _ request: Request, isRetry: Bool) -> Action {
+    private mutating func lease(_ index: Int, _ request: Request, isRetry: Bool, now: Deadline) -> Action {
         guard case .ready(let load) = connections[index].state else {
             preconditionFailure("Invalid state: lease on \(connections[index])")
         }
-        connections[index].state = .ready(load: load + 1)
+        setState(index, .ready(load: load + 1))
+        connections[index].lastUsed = now
         return .send(request, on: connections[index].id, isRetry: isRetry)
     }
 
     private mutating func openConnection(now: Deadline) -> Action {
         let id = PoolConnectionID(nextConnectionID)
         nextConnectionID += 1
-        connections.append(Connection(id: id, state: .connecting, openedAt: now))
+        connections.append(Connection(id: id, state: .connecting, openedAt: now, lastUsed: now))
         return .openConnection(id)
     }
 
@@ -338,17 +440,27 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
             && !backoff.isRunning(now: now)
     }
 
-    /// The ready connection with the fewest requests that can take one more (the first on a tie).
+    /// The ready connection with the fewest requests that can take one more (the first on a tie). With
+    /// sizing, the first ``targetConnections`` ready connections come first, so extra ones fall idle.
     private func leastLoadedReady() -> Int? {
+        let preferred = policy.sizing == nil ? Int.max : targetConnections
         var best: Int?
         var bestLoad = Int.max
+        var bestExtra: Int?
+        var bestExtraLoad = Int.max
+        var rank = 0
         for index in connections.indices {
-            guard case .ready(let load) = connections[index].state, load < policy.maxRequestsPerConnection,
-                  load < bestLoad else { continue }
-            best = index
-            bestLoad = load
+            guard case .ready(let load) = connections[index].state else { continue }
+            defer { rank += 1 }
+            guard load < policy.maxRequestsPerConnection else { continue }
+            if rank < preferred {
+                if load < bestLoad { best = index; bestLoad = load }
+            } else if load < bestExtraLoad {
+                bestExtra = index
+                bestExtraLoad = load
+            }
         }
-        return best
+        return best ?? bestExtra
     }
 
     private func index(of id: PoolConnectionID) -> Int? {

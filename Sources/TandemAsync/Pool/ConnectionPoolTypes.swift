@@ -40,4 +40,6 @@ public enum ConnectionPoolCloseReason: Sendable, Equatable {
     case connectFailed
     /// The pool is shutting down.
     case shutdown
+    /// An idle connection the measured load no longer needs (``LoadSizing``).
+    case retired
 }

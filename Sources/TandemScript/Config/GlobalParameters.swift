@@ -7,7 +7,7 @@ public enum GlobalParameters {
         "log_name", "syslog_name", "memdump", "memlog", "mem_dump", "server_header", "user_agent_header",
         "server_signature", "disable_dns_blacklist", "dns_try_ipv6", "dns_try_naptr", "dns_retr_time",
         "dns_retr_no", "dns_servers_no", "dns_use_search_list", "maxbuffer", "max_while_loops",
-        "open_files_limit", "check_via", "enable_asserts", "abort_on_assert", "db_default_url",
+        "open_files_limit", "check_via", "enable_asserts", "abort_on_assert", "db_default_url", "db_max_async_connections",
         "tcp_connection_lifetime", "tcp_max_connections", "tcp_accept_aliases", "tcp_connect_timeout",
         "sip_warning", "xlog_buf_size", "xlog_force_color", "xlog_default_level", "xlog_level", "xlog_print_level", "event_pkg_threshold",
         "exec_msg_threshold", "exec_dns_threshold", "shm_hash_split_percentage", "shm_secondary_hash_size",

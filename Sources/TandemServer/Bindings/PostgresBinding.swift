@@ -34,7 +34,9 @@ final class PostgresWorkerPools: WorkerDriverState {
         let pool = PostgresPool(settings: settings, reactor: worker.asyncWorker.reactor,
                                 configuration: PostgresPoolConfiguration(size: databases.poolSize,
                                                                          maxQueue: databases.queueSize,
-                                                                         pipelineDepth: databases.pipelineDepth),
+                                                                         pipelineDepth: databases.pipelineDepth,
+                                                                         minConnections: databases.poolMinSize,
+                                                                         idleTimeoutMs: databases.poolIdleTimeoutMs),
                                 blocking: database.blocking,
                                 health: worker.asyncWorker.backends.health(driver: "postgres", address: address))
         pools[id] = pool
