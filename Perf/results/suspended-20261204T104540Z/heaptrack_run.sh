@@ -13,6 +13,9 @@ UAC=$!
 for i in $(seq 1 600); do
   s=$(curl -s http://127.0.0.1:28864/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["sip"]["suspended_now"])' 2>/dev/null || echo 0)
   [ "$s" -ge "$N" ] && break
+  if [ "$s" -gt 0 ] && [ "$s" = "${last:-}" ]; then same=$((same + 1)); else same=0; fi
+  last=$s
+  [ "${same:-0}" -ge 15 ] && break
   sleep 0.2
 done
 echo "suspended $s rss $(awk '/VmRSS/{print $2}' /proc/$PID/status)"
