@@ -195,6 +195,11 @@ public final class Reactor: @unchecked Sendable {
         return timers.schedule(at: deadline, callback)
     }
 
+    /// Whether a timer is still pending (neither fired nor cancelled).
+    public func isPending(_ id: TimerID) -> Bool {
+        timers.contains(id)
+    }
+
     /// Cancels a pending timer; `false` if it already fired or was cancelled.
     @discardableResult
     public func cancel(_ id: TimerID) -> Bool {

@@ -15,7 +15,13 @@ public final class NativeContext {
     private let queue: CompletionQueue
     private let counters: AsyncDriverCounters
     private var registrations: Set<RegistrationID> = []
-    private var timers: Set<TimerID> = []
+    /// Timers scheduled through the context, cancelled when the job ends. Most jobs have one (a
+    /// sleep, a driver's deadline): it is kept inline, further ones in `moreTimers`; fired ones are
+    /// pruned as new ones come (cancelling a fired timer is a no-op), so a job that keeps re-arming
+    /// timers keeps only the live ones. No allocation for the common single timer (issue 19: memory
+    /// per suspended transaction).
+    private var firstTimer: TimerID?
+    private var moreTimers: [TimerID] = []
     private var completed = false
     private var released = false
 
@@ -55,13 +61,17 @@ public final class NativeContext {
     /// Runs `callback` after `delay` unless the job ended first.
     @discardableResult
     public func schedule(after delay: Duration, _ callback: @escaping () -> Void) -> TimerID {
-        var id: TimerID?
-        let timer = reactor.schedule(after: delay) { [weak self] in
-            if let self, let id { self.timers.remove(id) }
-            callback()
+        // The callback goes to the reactor as it is (no wrapper closure, no weak reference): a fired
+        // timer stays in the list until pruned, and cancelling it then does nothing.
+        let timer = reactor.schedule(after: delay, callback)
+        if released {
+            reactor.cancel(timer)
+        } else if let first = firstTimer, reactor.isPending(first) {
+            if !moreTimers.isEmpty { moreTimers.removeAll { !reactor.isPending($0) } }
+            moreTimers.append(timer)
+        } else {
+            firstTimer = timer
         }
-        id = timer
-        if released { reactor.cancel(timer) } else { timers.insert(timer) }
         return timer
     }
 
@@ -74,7 +84,7 @@ public final class NativeContext {
     /// Cancels a timer scheduled through the context.
     @discardableResult
     public func cancelTimer(_ id: TimerID) -> Bool {
-        timers.remove(id)
+        if firstTimer == id { firstTimer = nil } else { moreTimers.removeAll { $0 == id } }
         return reactor.cancel(id)
     }
 
@@ -95,8 +105,10 @@ public final class NativeContext {
         released = true
         for id in registrations { reactor.deregister(id) }
         registrations.removeAll()
-        for id in timers { reactor.cancel(id) }
-        timers.removeAll()
+        if let firstTimer { reactor.cancel(firstTimer) }
+        firstTimer = nil
+        for id in moreTimers { reactor.cancel(id) }
+        moreTimers.removeAll()
     }
 
     /// Live registrations held by the job (tests/diagnostics).

@@ -9,26 +9,74 @@ import Synchronization
 /// of the transaction shares, suspended or not.)
 struct SuspendedRequest: Sendable {
     var message: SIPMessage
-    var destinationURI: String?
     var flags: UInt64
-    var failureRoute: Int?
-    var replyRoute: Int?
-    var branchRoute: Int?
-    /// What else the script set on the request before it suspended, kept for the route that goes on
-    /// (a resume route, or the same route continued at a transparently suspending call): the branch set
-    /// (`append_branch`), `append_to_reply` lines, `$T_fr_timeout`/`$T_fr_inv_timeout`.
-    var branches: [BranchTarget] = []
-    var replyHeaders: [(HeaderName, String)] = []
-    var finalResponseTimeout: Int64?
-    var inviteFinalResponseTimeout: Int64?
-    /// Suspended inside a failure route: the final reply waits for the resume route.
-    var inFailureRoute: Bool
-    var failureStatus: Int
-    /// The Request-URI branch's flags and the serialized groups as the script left them.
-    var branchFlags: UInt64 = 0
-    var serialBranches: [[BranchTarget]] = []
+    /// The rest of what the script set (``SuspendedRouteState``); nil when all of it has its default
+    /// value, as for a request that only waits (issue 19: memory per suspended transaction).
+    var route: SuspendedRouteState?
     /// Called (once) when a CANCEL arrives while suspended: cancels the operation at its driver.
     var onCancel: (@Sendable () -> Void)?
+}
+
+/// What else the script set on a request before it suspended, kept for the route that goes on (a resume
+/// route, or the same route continued at a transparently suspending call): `$du`, the armed routes, the
+/// branch set (`append_branch`), `append_to_reply` lines, `$T_fr_timeout`/`$T_fr_inv_timeout`, the failure
+/// route being run, the Request-URI branch's flags and the serialized groups. Out of line and only when
+/// one of them is set: most suspended requests have none.
+final class SuspendedRouteState: Sendable {
+    let destinationURI: String?
+    let failureRoute: Int?
+    let replyRoute: Int?
+    let branchRoute: Int?
+    let branches: [BranchTarget]
+    let replyHeaders: [(HeaderName, String)]
+    let finalResponseTimeout: Int64?
+    let inviteFinalResponseTimeout: Int64?
+    /// Suspended inside a failure route: the final reply waits for the resume route.
+    let inFailureRoute: Bool
+    let failureStatus: Int
+    let branchFlags: UInt64
+    let serialBranches: [[BranchTarget]]
+
+    /// The state `context` is in, or nil when every part of it has its default value.
+    static func of(_ context: RequestContext) -> SuspendedRouteState? {
+        if context.destinationURI == nil, context.failureRoute == nil, context.replyRoute == nil,
+           context.branchRoute == nil, context.branches.isEmpty, context.replyHeaders.isEmpty,
+           context.finalResponseTimeout == nil, context.inviteFinalResponseTimeout == nil,
+           !context.inFailureRoute, context.failureStatus == 0, context.branchFlags == 0,
+           context.serialBranches.isEmpty {
+            return nil
+        }
+        return SuspendedRouteState(context)
+    }
+
+    private init(_ context: RequestContext) {
+        destinationURI = context.destinationURI
+        failureRoute = context.failureRoute
+        replyRoute = context.replyRoute
+        branchRoute = context.branchRoute
+        branches = context.branches
+        replyHeaders = context.replyHeaders
+        finalResponseTimeout = context.finalResponseTimeout
+        inviteFinalResponseTimeout = context.inviteFinalResponseTimeout
+        inFailureRoute = context.inFailureRoute
+        failureStatus = context.failureStatus
+        branchFlags = context.branchFlags
+        serialBranches = context.serialBranches
+    }
+
+    /// Puts the state back on a resumed request's context.
+    func restore(into context: RequestContext) {
+        context.destinationURI = destinationURI
+        context.failureRoute = failureRoute
+        context.replyRoute = replyRoute
+        context.branchRoute = branchRoute
+        context.branches = branches
+        context.branchFlags = branchFlags
+        context.serialBranches = serialBranches
+        context.replyHeaders = replyHeaders
+        context.finalResponseTimeout = finalResponseTimeout
+        context.inviteFinalResponseTimeout = inviteFinalResponseTimeout
+    }
 }
 
 /// What a reply held by an `async()` in an `onreply_route` keeps in its transaction: the reply with the
@@ -117,14 +165,8 @@ extension ProxyCore {
             guard newTransaction(context) > 0 else { return false }
         }
         guard let txn = context.transaction else { return false }
-        let saved = SuspendedRequest(message: context.message, destinationURI: context.destinationURI,
-                                     flags: context.flags, failureRoute: context.failureRoute,
-                                     replyRoute: context.replyRoute, branchRoute: context.branchRoute,
-                                     branches: context.branches, replyHeaders: context.replyHeaders,
-                                     finalResponseTimeout: context.finalResponseTimeout,
-                                     inviteFinalResponseTimeout: context.inviteFinalResponseTimeout,
-                                     inFailureRoute: context.inFailureRoute, failureStatus: context.failureStatus,
-                                     branchFlags: context.branchFlags, serialBranches: context.serialBranches)
+        let saved = SuspendedRequest(message: context.message, flags: context.flags,
+                                     route: SuspendedRouteState.of(context))
         txn.state.withLock { state in
             state.suspended = saved
             state.flags = context.flags
@@ -174,18 +216,10 @@ extension ProxyCore {
             counters.suspendedNow.add(-1, ordering: .relaxed)
             let context = RequestContext(message: saved.message, source: source, socketIndex: socketIndex,
                                          worker: worker, core: self, transaction: transaction,
-                                         inFailureRoute: saved.inFailureRoute, failureStatus: saved.failureStatus)
-            context.destinationURI = saved.destinationURI
+                                         inFailureRoute: saved.route?.inFailureRoute ?? false,
+                                         failureStatus: saved.route?.failureStatus ?? 0)
             context.flags = saved.flags
-            context.failureRoute = saved.failureRoute
-            context.replyRoute = saved.replyRoute
-            context.branchRoute = saved.branchRoute
-            context.branches = saved.branches
-            context.branchFlags = saved.branchFlags
-            context.serialBranches = saved.serialBranches
-            context.replyHeaders = saved.replyHeaders
-            context.finalResponseTimeout = saved.finalResponseTimeout
-            context.inviteFinalResponseTimeout = saved.inviteFinalResponseTimeout
+            saved.route?.restore(into: context)
             return .request(context)
         case .reply(let id):
             let taken = transaction.state.withLock { state -> SuspendedReply? in

@@ -20,8 +20,6 @@ public final class ProxyTransaction: Sendable {
         /// The request as received (Via received/rport set), for local replies; dropped once a final
         /// reply went upstream, so that a finished transaction waiting out Timer J/L holds little memory.
         var request: SIPMessage?
-        /// The request as the script left it at the first t_relay, for failure routes.
-        var relayedRequest: SIPMessage?
         /// Where the request came from.
         let source: SocketAddress
         /// Where responses go (RFC 3261 §18.2.2, RFC 3581).
@@ -45,26 +43,76 @@ public final class ProxyTransaction: Sendable {
         var cancelled = false
         /// A failure route is running outside the lock; branch outcomes wait for it.
         var failureRouteRunning = false
-        /// `$T_fr_timeout` / `$T_fr_inv_timeout` (ms) assigned by the script, for branches created later.
-        var finalResponseTimeout: Int64?
-        var inviteFinalResponseTimeout: Int64?
         /// Script state that belongs to the transaction: flags and AVPs.
         var flags: UInt64 = 0
-        /// `serialize_branches()` groups not tried yet (`next_branches()` in failure routes).
-        var serialBranches: [[BranchTarget]] = []
         var scriptState: (any Sendable)?
         var serverTerminated = false
         /// Set while the script waits for an async operation (`async()`): the one value of a suspension.
         var suspended: SuspendedRequest?
-        /// Replies held by an `async()` in an `onreply_route`, in arrival order, and the last id given.
-        var suspendedReplies: [SuspendedReply] = []
-        var nextReplySuspension: UInt32 = 0
         /// Counted in `ProxyCounters.awaitingFinalNow`: no final reply went upstream yet and the server
         /// transaction is alive (a graceful shutdown waits for these).
         var awaitingFinal = false
         /// Branches whose next hop name is being located (t_relay returned; the branch is not out yet):
         /// the transaction does not complete while any is pending.
         var pendingLookups = 0
+        /// What most transactions never set, or set only once relayed (see ``ColdState``): out of line,
+        /// allocated on the first write, so a transaction created for an `async()` does not carry it.
+        var cold: ColdBox?
+
+        /// The request as the script left it at the first t_relay, for failure routes.
+        var relayedRequest: SIPMessage? {
+            get { cold?.value.relayedRequest }
+            set {
+                if newValue == nil && cold == nil { return }
+                uniqueCold().value.relayedRequest = newValue
+            }
+        }
+        /// `$T_fr_timeout` / `$T_fr_inv_timeout` (ms) assigned by the script, for branches created later.
+        var finalResponseTimeout: Int64? {
+            get { cold?.value.finalResponseTimeout }
+            set {
+                if newValue == nil && cold == nil { return }
+                uniqueCold().value.finalResponseTimeout = newValue
+            }
+        }
+        var inviteFinalResponseTimeout: Int64? {
+            get { cold?.value.inviteFinalResponseTimeout }
+            set {
+                if newValue == nil && cold == nil { return }
+                uniqueCold().value.inviteFinalResponseTimeout = newValue
+            }
+        }
+        /// `serialize_branches()` groups not tried yet (`next_branches()` in failure routes).
+        var serialBranches: [[BranchTarget]] {
+            get { cold?.value.serialBranches ?? [] }
+            set {
+                if newValue.isEmpty && cold == nil { return }
+                uniqueCold().value.serialBranches = newValue
+            }
+        }
+        /// Replies held by an `async()` in an `onreply_route`, in arrival order, and the last id given.
+        var suspendedReplies: [SuspendedReply] {
+            get { cold?.value.suspendedReplies ?? [] }
+            _modify {
+                let box = uniqueCold()
+                yield &box.value.suspendedReplies
+            }
+        }
+        var nextReplySuspension: UInt32 {
+            get { cold?.value.nextReplySuspension ?? 0 }
+            set { uniqueCold().value.nextReplySuspension = newValue }
+        }
+
+        /// The out-of-line part, ready to be written: created on first use, copied if shared (a
+        /// copy of the state made meanwhile keeps its own values).
+        private mutating func uniqueCold() -> ColdBox {
+            if cold == nil {
+                cold = ColdBox(ColdState())
+            } else if !isKnownUniquelyReferenced(&cold) {
+                cold = ColdBox(cold!.value)
+            }
+            return cold!
+        }
 
         /// Frees what only mattered until the final reply: the request copies, the branches' stored
         /// replies and, for INVITE 2xx (RFC 6026: retransmissions come from downstream), the last reply.
@@ -77,6 +125,26 @@ public final class ProxyTransaction: Sendable {
 
         /// True if every branch has an outcome.
         var allBranchesDone: Bool { branches.allSatisfy(\.isDone) }
+    }
+
+    /// Transaction state most transactions never set, or set only once relayed: kept out of line
+    /// (``State/cold``) so that a transaction waiting in `async()` holds none of it (issue 19: memory
+    /// per suspended transaction).
+    struct ColdState: Sendable {
+        var relayedRequest: SIPMessage?
+        var finalResponseTimeout: Int64?
+        var inviteFinalResponseTimeout: Int64?
+        var serialBranches: [[BranchTarget]] = []
+        var suspendedReplies: [SuspendedReply] = []
+        var nextReplySuspension: UInt32 = 0
+    }
+
+    /// The box of ``ColdState``. `@unchecked Sendable`: it is reachable only through a `State`, which
+    /// is only touched under the transaction's lock, and a `State` copy writes to a box of its own
+    /// (`uniqueCold`, copy on write).
+    final class ColdBox: @unchecked Sendable {
+        var value: ColdState
+        init(_ value: ColdState) { self.value = value }
     }
 
     /// The server transaction key (top Via branch, sent-by, method; ACK and CANCEL map to INVITE).

@@ -34,12 +34,14 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// Hands worker `index` its services (call on that worker's thread, before its loop runs).
     func attach(_ services: WorkerServices, toWorker index: Int) {
         slot(index).services = services
+        slot(index).asyncOwner = AsyncWorkerRef(services.asyncWorker)
     }
 
     /// Releases worker `index`'s services and idle context (on that worker's thread, after its loop
     /// ended: its driver pools deregister from its reactor).
     func detach(worker index: Int) {
         slot(index).services = nil
+        slot(index).asyncOwner = nil
         slot(index).execution = nil
     }
 
@@ -47,6 +49,13 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
 
     /// The services of the worker running `worker`'s loop.
     private func services(_ worker: WorkerContext) -> WorkerServices? { slot(worker.index).services }
+
+    /// The sendable handle on `services`' async worker for cancel hooks: one per worker, not one per
+    /// suspension.
+    private func asyncOwner(_ worker: WorkerContext, _ services: WorkerServices) -> AsyncWorkerRef {
+        if let owner = slot(worker.index).asyncOwner, owner.worker === services.asyncWorker { return owner }
+        return AsyncWorkerRef(services.asyncWorker)
+    }
 
     /// `update_stat` lands in `statistics`.
     private var statisticsSink: @Sendable (String, Int) -> Void {
@@ -202,7 +211,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
                                          execution: &execution)
             core.routeFinished(resumed, verdict: verdict)
         }
-        let owner = AsyncWorkerRef(services.asyncWorker)
+        let owner = asyncOwner(worker, services)
         suspension.setCancelHandler {
             _ = owner.worker.reactor.handle.execute { owner.worker.cancel(job) }
         }
@@ -312,7 +321,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             resume(context, avps: transaction.scriptState as? AVPStore, request: request, result: result,
                    services: services)
         }
-        let owner = AsyncWorkerRef(services.asyncWorker)
+        let owner = asyncOwner(worker, services)
         transaction.setCancelHandler {
             _ = owner.worker.reactor.handle.execute { owner.worker.cancel(job) }
         }
@@ -430,6 +439,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
 private final class WorkerSlot {
     var execution: ExecutionContext?
     var services: WorkerServices?
+    var asyncOwner: AsyncWorkerRef?
 }
 
 /// Lets a CANCEL arriving on another worker reach the async worker that owns the job.

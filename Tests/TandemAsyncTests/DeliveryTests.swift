@@ -68,6 +68,43 @@ import TandemTestSupport
         #expect(!w0.cancel(AsyncJobID(worker: w0.index, sequence: 999)))
     }
 
+    /// A job's timers kept by its context (the first inline, more in a list that drops fired ones): a
+    /// job that re-arms its timer many times and holds a long one beside it leaves no timer behind when
+    /// it is cancelled, and the cancelled ones never fire.
+    @Test func timersOfAJobAreAllCancelledWhenItEnds() throws {
+        let clock = ManualClock()
+        let reactor = try Reactor(clock: clock)
+        let engine = AsyncEngine()
+        let worker = engine.makeWorker(reactor: reactor)
+        let operation = ManualOperation()
+        let rcs = Box<[Int]>([])
+        let id = worker.start(operation, timeoutMs: 60_000) { rcs.value.append($0.rc) }
+        let context = try #require(operation.context)
+        let fired = Box(0)
+        let lateFired = Box(0)
+        context.schedule(afterMilliseconds: 50_000) { lateFired.value += 1 }
+        func rearm(_ left: Int) {
+            context.schedule(afterMilliseconds: 10) {
+                fired.value += 1
+                if left > 0 { rearm(left - 1) }
+            }
+        }
+        rearm(19)
+        for _ in 0..<20 {
+            clock.advance(byMilliseconds: 10)
+            try reactor.runOnce(timeoutMs: 0)
+        }
+        #expect(fired.value == 20)
+        // The long timer, the job's timeout: nothing else is pending.
+        #expect(reactor.timerCount == 2)
+        #expect(worker.cancel(id))
+        #expect(rcs.value == [-1])
+        #expect(reactor.timerCount == 0)
+        clock.advance(byMilliseconds: 60_000)
+        try reactor.runOnce(timeoutMs: 0)
+        #expect(lateFired.value == 0)
+    }
+
     @Test func cancelAllResolvesEverything() throws {
         let reactor = try Reactor(clock: ManualClock())
         let engine = AsyncEngine()
