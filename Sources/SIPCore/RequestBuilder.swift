@@ -23,7 +23,7 @@ extension SIPMessage {
               let callID = request.firstFieldIndex(.callID)
         else { return nil }
         let viaValue = request.valueBytes(request.fields[viaIndex])
-        guard let topVia = splitTopLevel(viaValue).first else { return nil }
+        guard let topVia = firstTopLevel(viaValue) else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(512)
         out.append(contentsOf: "\(method.name) \(ruri) SIP/2.0\r\nVia: ".utf8)

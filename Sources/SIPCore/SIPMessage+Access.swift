@@ -174,7 +174,7 @@ extension SIPMessage {
     public func topVia() throws(SIPParseError) -> Via {
         guard let i = firstFieldIndex(.via) else { throw SIPParseError(.missingHeader(.via)) }
         let v = valueBytes(fields[i])
-        guard let r = splitTopLevel(v).first else { throw SIPParseError(.badVia) }
+        guard let r = firstTopLevel(v) else { throw SIPParseError(.badVia) }
         return try Via(parsing: v[r])
     }
 

@@ -15,16 +15,10 @@ extension SIPMessage {
 
     private func checkMandatory() throws(SIPParseError) {
         _ = try topVia()
-        for name in [HeaderName.from, .to, .callID, .cseq] {
-            let lines = fieldIndices(name)
-            guard let first = lines.first else { throw SIPParseError(.missingHeader(name)) }
-            if lines.count > 1 {
-                let v0 = valueBytes(fields[first])
-                for j in lines.dropFirst() where !valueBytes(fields[j]).elementsEqual(v0) {
-                    throw SIPParseError(.duplicateHeader(name))
-                }
-            }
-        }
+        try checkSingleValue(.from)
+        try checkSingleValue(.to)
+        try checkSingleValue(.callID)
+        try checkSingleValue(.cseq)
         let from = try from()
         _ = try to()
         if isRequest, from.tag == nil {
@@ -35,6 +29,21 @@ extension SIPMessage {
         if let m = method, cs.method != m { throw SIPParseError(.cseqMethodMismatch) }
         if headerLineCount(.maxForwards) > 1 { throw SIPParseError(.duplicateHeader(.maxForwards)) }
         _ = try maxForwards()
+    }
+
+    /// `name` is present, and every further line of it repeats the first value (else a duplicate).
+    /// Walks the fields in place: this runs for every request.
+    private func checkSingleValue(_ name: HeaderName) throws(SIPParseError) {
+        let code = name.code
+        var first = -1
+        for j in fields.indices where fieldMatches(fields[j], name, code: code) {
+            if first < 0 {
+                first = j
+            } else if !valueBytes(fields[j]).elementsEqual(valueBytes(fields[first])) {
+                throw SIPParseError(.duplicateHeader(name))
+            }
+        }
+        if first < 0 { throw SIPParseError(.missingHeader(name)) }
     }
 
     /// Call-ID = word [ "@" word ].

@@ -82,6 +82,33 @@ func splitTopLevel(_ v: ArraySlice<UInt8>) -> [Range<Int>] {
     return out
 }
 
+/// The first element of `splitTopLevel(v)` without building the array (nil when `v` is blank): the
+/// top Via and the first of a comma list are read on every message.
+func firstTopLevel(_ v: ArraySlice<UInt8>) -> Range<Int>? {
+    let all = v.trimmedRange(v.startIndex..<v.endIndex)
+    if all.isEmpty { return nil }
+    var i = all.lowerBound
+    var inQuote = false
+    var angle = false
+    while i < all.upperBound {
+        let b = v[i]
+        if inQuote {
+            if b == ASCII.backslash { i += 2; continue }
+            if b == ASCII.quote { inQuote = false }
+        } else if b == ASCII.quote {
+            inQuote = true
+        } else if b == ASCII.lt {
+            angle = true
+        } else if b == ASCII.gt {
+            angle = false
+        } else if b == ASCII.comma, !angle {
+            return v.trimmedRange(all.lowerBound..<i)
+        }
+        i += 1
+    }
+    return v.trimmedRange(all.lowerBound..<all.upperBound)
+}
+
 /// Skips whitespace (SP, HTAB, CR, LF) in `v` from `i`.
 @inline(__always) func skipSpace(_ v: ArraySlice<UInt8>, _ i: inout Int) {
     while i < v.endIndex, isLWSByte(v[i]) { i += 1 }

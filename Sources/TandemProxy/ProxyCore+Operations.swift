@@ -25,7 +25,7 @@ extension ProxyCore {
             : .nonInvite(NonInviteServerTransaction(settings: settings.timers, reliable: reliable))
         let state = ProxyTransaction.State(
             server: server, request: message, source: context.source, upstream: upstream,
-            socketIndex: context.socketIndex, localTag: statelessTag(for: message))
+            socketIndex: context.socketIndex, localTag: statelessTag(callID: message.callID, branch: via.branch))
         let txn = ProxyTransaction(key: key, isInvite: method == .invite, state: state)
         let (stored, inserted) = serverTable.insertIfAbsent(key, txn)
         guard inserted else {

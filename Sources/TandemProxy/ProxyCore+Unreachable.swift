@@ -7,26 +7,16 @@ import Synchronization
 /// fail at once with 503 (RFC 3261 §16.9, §18.4) instead of waiting out Timer B/F.
 extension ProxyCore {
     func rememberSilentBranch(_ branchID: String, destination: SocketAddress) {
-        silentBranches.modify(destination) { set in
-            if set == nil { set = [] }
-            set?.insert(branchID)
-        }
+        silentBranches.remember(branchID, destination: destination)
     }
 
     func forgetSilentBranch(_ branchID: String, destination: SocketAddress) {
-        silentBranches.modify(destination) { set in
-            set?.remove(branchID)
-            if set?.isEmpty == true { set = nil }
-        }
+        silentBranches.forget(branchID, destination: destination)
     }
 
     /// The kernel reported that datagrams to `destination` cannot be delivered.
     public func handleUnreachable(_ destination: SocketAddress, worker: WorkerContext) {
-        let branches = silentBranches.modify(destination) { set -> Set<String> in
-            let taken = set ?? []
-            set = nil
-            return taken
-        }
+        let branches = silentBranches.take(destination)
         if !branches.isEmpty {
             logger.debug("ICMP unreachable for next hop",
                          metadata: [LogMetadataKey.destination: "\(destination)", "branches": "\(branches.count)"])

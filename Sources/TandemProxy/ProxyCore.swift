@@ -21,7 +21,7 @@ public final class ProxyCore: Sendable {
     let clientTable = ShardedTable<ClientKey, ProxyTransaction>(shardCount: 256)
     /// Branches that have heard nothing yet, by destination: an ICMP error for a destination fails
     /// them at once with 503 instead of waiting for Timer B/F.
-    let silentBranches = ShardedTable<SocketAddress, Set<String>>(shardCount: 64)
+    let silentBranches = SilentBranchTable()
     /// The stream connections of every worker (TCP), their table and counters.
     public let streams: StreamHub
     /// Host and port we put in Via and Record-Route, per listen socket.
@@ -121,10 +121,16 @@ public final class ProxyCore: Sendable {
 
     /// A to-tag for replies generated statelessly, the same for retransmissions of one request.
     func statelessTag(for request: SIPMessage) -> String {
+        statelessTag(callID: request.callID, branch: (try? request.topVia())?.branch)
+    }
+
+    /// ``statelessTag(for:)`` from the request's Call-ID and top Via branch, for a caller that parsed
+    /// the Via already.
+    func statelessTag(callID: String?, branch: String?) -> String {
         var h = Hasher()
         h.combine(tagSalt)
-        h.combine(request.callID ?? "")
-        h.combine((try? request.topVia())?.branch ?? "")
+        h.combine(callID ?? "")
+        h.combine(branch ?? "")
         return String(UInt64(bitPattern: Int64(h.finalize())), radix: 36)
     }
 }

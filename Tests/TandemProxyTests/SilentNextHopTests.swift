@@ -69,6 +69,24 @@ private struct CopyProbe: Sendable {
         #expect(core.silentBranches.lookup(other) == ["z9hG4bK-other"])
         #expect(core.silentBranches.count == 1)
     }
+
+    @Test("branches of one destination sit in several slices; take() returns and removes all of them")
+    func slicedPerDestination() throws {
+        let settings = ProxySettings(listen: [SocketAddress(ip: "127.0.0.1", port: Ports.free())!], workers: 1)
+        let core = ProxyCore(settings: settings, router: RelayRouter())
+        let busy = SocketAddress(ip: "127.0.0.1", port: 9)!
+        let other = SocketAddress(ip: "127.0.0.1", port: 10)!
+        let ids = (0..<256).map { "z9hG4bK-" + String($0, radix: 16) }
+        for id in ids { core.rememberSilentBranch(id, destination: busy) }
+        core.rememberSilentBranch("z9hG4bK-other", destination: other)
+        #expect(core.silentBranches.count > 2, "one destination's branches spread over several sets")
+        #expect(core.silentBranches.lookup(busy) == Set(ids))
+        #expect(core.silentBranches.take(busy) == Set(ids))
+        #expect(core.silentBranches.lookup(busy) == nil)
+        #expect(core.silentBranches.take(busy).isEmpty)
+        #expect(core.silentBranches.lookup(other) == ["z9hG4bK-other"])
+        #expect(core.silentBranches.count == 1)
+    }
 }
 
 /// Replies 200 to OPTIONS for the proxy itself (a liveness probe) and relays everything else.
