@@ -44,7 +44,11 @@ def main() -> int:
     ap.add_argument("--delay", type=int, default=20, help="ms added by the delay proxies (default 20)")
     ap.add_argument("--delay-proxy", choices=("c", "python"), default="c")
     ap.add_argument("--tandem", default=".build/release/tandem")
-    ap.add_argument("--targets", default="relay,http1,http2", help="comma list of relay, http1, http2")
+    ap.add_argument("--targets", default="relay,sleep,http1,http2",
+                    help="comma list of relay, sleep (async usleep: the async engine without a driver), http1, http2")
+    ap.add_argument("--tandem-b", metavar="BIN",
+                    help="a second Tandem binary (e.g. the build before a change): every target but relay runs "
+                         "with it too, as <target>-b, in the same rounds")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
@@ -52,19 +56,24 @@ def main() -> int:
     nginx_was_up = (ROOT / ".test-servers" / "nginx" / "env").exists()
     backends = Backends(a.out, a.delay_proxy)
     try:
-        names = {"relay": ("none", "-", 0), "http1": ("http", "native", a.delay),
+        names = {"relay": ("none", "-", 0), "sleep": ("sleep", "native", a.delay), "http1": ("http", "native", a.delay),
                  "http2": ("http2", "native", a.delay)}
         targets, proxies = [], {}
         for t in a.targets.split(","):
             backend, mode, delay = names[t]
             sc = Scenario(backend, mode, delay, 2)
-            env = backends.env_for(sc) if backend != "none" else {}
-            for k, v in env.items():
-                if k in ("http_port", "http2_port"):
-                    proxies[t] = next(p.pid for p, port, _ in backends.delays.values() if str(port) == v)
+            env: dict[str, str] = {}
+            if backend in ("http", "http2"):
+                senv = backends.server("nginx")
+                server_port = int(senv["TANDEM_TEST_NGINX_TLS_PORT" if backend == "http2" else "port"])
+                port = backends.delay_proxy(server_port, delay)
+                env[f"{backend}_port"] = str(port)
+                proxies[t] = backends.delays[server_port][0].pid
             cfg = a.out / "configs" / f"{sc.name}.cfg"
             cfg.write_text(scenario_config(sc, 15060, env, a.out, 64))
-            targets += ["--target", f"{t}={a.tandem} run -f {cfg.relative_to(ROOT) if cfg.is_relative_to(ROOT) else cfg}"]
+            targets += ["--target", f"{t}={a.tandem} run -f {cfg}"]
+            if a.tandem_b and t != "relay":
+                targets += ["--target", f"{t}-b={a.tandem_b} run -f {cfg}"]
         before = {t: ticks(pid) for t, pid in proxies.items()}
         t0 = time.monotonic()
         r = subprocess.run([sys.executable, str(HERE / "relay_cpu.py"), "--rate", str(a.rate), "--calls", str(a.calls),
