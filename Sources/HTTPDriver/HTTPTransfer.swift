@@ -140,10 +140,14 @@ final class HTTPTransfer {
         return count
     }
 
-    /// Whether the connect phase finished (`CURLINFO_CONNECT_TIME_T` > 0).
+    /// Whether the transfer got a connection: the connect phase finished (`CURLINFO_CONNECT_TIME_T` > 0) or
+    /// the request was about to be sent (`CURLINFO_PRETRANSFER_TIME_T` > 0: a reused keep-alive connection,
+    /// whose connect time can read 0).
     var connected: Bool {
         var micros: curl_off_t = 0
         _ = tandem_easy_getinfo_offset(easy, CURLINFO_CONNECT_TIME_T, &micros)
+        if micros > 0 { return true }
+        _ = tandem_easy_getinfo_offset(easy, CURLINFO_PRETRANSFER_TIME_T, &micros)
         return micros > 0
     }
 

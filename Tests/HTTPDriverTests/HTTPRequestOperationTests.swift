@@ -145,7 +145,7 @@ struct HTTPRequestOperationTests {
         }
         #expect(h.multi.spareEasyHandleCount <= 4)
         let timedOut = try #require(try h.run(get("echo?delay_ms=3000", settings: testSettings(totalMs: 300))))
-        #expect(timedOut.rc == -3)
+        #expect(timedOut.rc == -3, "a transfer timeout on a reused connection, not a connect timeout")
         let fine = try #require(try h.run(get("health", settings: settings)))
         #expect(fine.rc == 1, "a handle reset after a timeout works again")
     }
