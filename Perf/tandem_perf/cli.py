@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .backends import DELAY_PROXY_KINDS
 from .common import ROOT
 from .matrix import cmd_matrix
 from .relay import cmd_chart, cmd_compare, cmd_relay
@@ -132,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--ceiling-duration", type=float, default=3.0,
                    help="seconds of each backend's direct-client ceiling measurement, before its async scenarios "
                         "(Perf/tandem_perf/ceilings.py; 0: none); default %(default)s")
+    m.add_argument("--delay-proxy", choices=DELAY_PROXY_KINDS, default="c",
+                   help="the latency proxy in front of the delayed backends: c (Perf/delay_proxy.c, built with cc "
+                        "into .build/perf-tools; the Python one when there is no C compiler) or python "
+                        "(Perf/delay_proxy.py, the runs before 2026-12-04); default %(default)s")
     m.add_argument("--proxy-port", type=int, default=15160, help="first port tried for the proxy")
     m.add_argument("--no-stats", action="store_true",
                    help="do not enable Tandem's /stats endpoint (httpd/mi_http/prometheus modules) in the configs")

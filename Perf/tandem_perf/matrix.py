@@ -193,7 +193,8 @@ def cmd_matrix(a) -> int:
         write_matrix_reports(outdir, result, [records[n] for n in order if n in records], skipped,
                              a.verdict_delay, a.margin)
 
-    backends = Backends(outdir)
+    backends = Backends(outdir, a.delay_proxy)
+    result["params"]["delay_proxy"] = backends.delay_kind
     ceilings: dict[tuple, dict] = {}
     broken = False
     try:

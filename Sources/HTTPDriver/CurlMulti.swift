@@ -31,6 +31,10 @@ public final class CurlMulti {
     private var pending: [HTTPTransfer] = []
     private var pendingHead = 0
     private var closed = false
+    /// Easy handles of finished transfers, reset, for the next ones (at most ``maxActiveTransfers``).
+    private var spareEasyHandles: [UnsafeMutableRawPointer] = []
+    /// The timer callback, made once (scheduling the timer is per libcurl call, several per transfer).
+    private var fireTimer: (() -> Void)?
 
     /// Transfers finished so far (any outcome, cancellations excluded).
     public private(set) var finishedCount = 0
@@ -60,6 +64,7 @@ public final class CurlMulti {
         // explicitly); HTTP/1.1 connections carry one transfer at a time (no HTTP/1.1 pipelining).
         tandem_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         tandem_multi_setopt_long(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, max(1, settings.maxConcurrentStreams))
+        fireTimer = { [unowned self] in self.timerFired() }
     }
 
     deinit { close() }
@@ -90,8 +95,33 @@ public final class CurlMulti {
         active.removeAll()
         if let timer { reactor.cancel(timer) }
         timer = nil
+        for easy in spareEasyHandles { curl_easy_cleanup(easy) }
+        spareEasyHandles.removeAll()
+        fireTimer = nil
         curl_multi_cleanup(multi)
     }
+
+    // MARK: - Spare easy handles
+
+    /// A reset easy handle of an earlier transfer, or a new one (`nil`: libcurl is out of memory).
+    func takeEasyHandle() -> UnsafeMutableRawPointer? {
+        spareEasyHandles.popLast() ?? curl_easy_init()
+    }
+
+    /// Takes back the easy handle of a transfer that is not attached: reset (options back to their
+    /// defaults; libcurl keeps its buffers) and kept for the next transfer, or cleaned up when
+    /// ``maxActiveTransfers`` are already spare or the multi is closed.
+    func recycleEasyHandle(_ easy: UnsafeMutableRawPointer) {
+        if closed || spareEasyHandles.count >= maxActiveTransfers {
+            curl_easy_cleanup(easy)
+            return
+        }
+        curl_easy_reset(easy)
+        spareEasyHandles.append(easy)
+    }
+
+    /// Easy handles kept for reuse (tests/diagnostics).
+    public var spareEasyHandleCount: Int { spareEasyHandles.count }
 
     // MARK: - Transfers
 
@@ -225,7 +255,8 @@ public final class CurlMulti {
         if let timer { reactor.cancel(timer) }
         timer = nil
         if timeoutMs < 0 { return }
-        timer = reactor.schedule(afterMilliseconds: UInt64(timeoutMs)) { [unowned self] in self.timerFired() }
+        guard let fireTimer else { return }
+        timer = reactor.schedule(afterMilliseconds: UInt64(timeoutMs), fireTimer)
     }
 
     private static let socketCallback: curl_socket_callback = { _, fd, what, user, _ in

@@ -33,7 +33,7 @@ public final class HTTPRequestOperation: AsyncOperation {
 
     public func start(_ context: NativeContext) {
         guard let multi = explicitMulti ?? CurlMulti.shared(for: context.reactor),
-              let transfer = HTTPTransfer(request: request) else {
+              let transfer = HTTPTransfer(request: request, spares: multi) else {
             context.complete(AsyncResult(rc: HTTPResultCode.error))
             return
         }

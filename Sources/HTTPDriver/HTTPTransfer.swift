@@ -4,6 +4,9 @@ import TandemAsync
 /// One libcurl easy handle set up for an ``HTTPRequest``, with its response buffer. Used by both
 /// paths: added to a ``CurlMulti`` (native) or run with `curl_easy_perform` (blocking).
 ///
+/// Native transfers take their easy handle from the multi's spares and give it back (reset) when they
+/// end, so a worker does not allocate and free libcurl's per-handle state and buffers on every request.
+///
 /// Not thread-safe: used on one thread (the worker's loop, or one offload thread).
 final class HTTPTransfer {
     /// The easy handle (`CURL *`); owned, cleaned up in `deinit`.
@@ -18,18 +21,23 @@ final class HTTPTransfer {
     var onDone: ((CURLcode) -> Void)?
     /// Whether the easy handle is currently added to a multi (managed by ``CurlMulti``).
     var isAttached = false
+    /// The multi whose spare handles `easy` came from and goes back to (nil: cleaned up at the end).
+    private weak var spares: CurlMulti?
 
-    /// Creates and configures the easy handle; `nil` if libcurl refuses (out of memory, bad option).
-    init?(request: HTTPRequest, timeoutCapMs: UInt64? = nil) {
+    /// Creates and configures the easy handle (one of `spares`' when given); `nil` if libcurl refuses
+    /// (out of memory, bad option).
+    init?(request: HTTPRequest, timeoutCapMs: UInt64? = nil, spares: CurlMulti? = nil) {
         CurlGlobal.ensureInitialized()
-        guard let easy = curl_easy_init() else { return nil }
+        guard let easy = spares?.takeEasyHandle() ?? curl_easy_init() else { return nil }
         self.easy = easy
+        self.spares = spares
         self.maxResponseBytes = request.maxResponseBytes
         if !configure(request, timeoutCapMs: timeoutCapMs) { return nil }
     }
 
     deinit {
-        curl_easy_cleanup(easy)
+        // Reset (or cleaned up) before the header list goes: the handle no longer points at it.
+        if let spares, !isAttached { spares.recycleEasyHandle(easy) } else { curl_easy_cleanup(easy) }
         if let headerList { curl_slist_free_all(headerList) }
     }
 
@@ -67,14 +75,19 @@ final class HTTPTransfer {
         }
 
         var lines = request.headers
-        if let type = request.contentType, request.method != .get { lines.append("Content-Type: \(type)") }
-        lines.append("Expect:")  // no 100-continue round trip (rest_client's enable_expect_100 = 0)
-        for line in lines {
-            let appended = line.withCString { curl_slist_append(headerList, $0) }
-            guard let appended else { return false }
-            headerList = appended
+        if request.method != .get {
+            if let type = request.contentType { lines.append("Content-Type: \(type)") }
+            lines.append("Expect:")  // no 100-continue round trip (rest_client's enable_expect_100 = 0)
         }
-        ok = ok && tandem_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList) == CURLE_OK
+        // A plain GET (the common case) sends libcurl's headers only: no list to build and free.
+        if !lines.isEmpty {
+            for line in lines {
+                let appended = line.withCString { curl_slist_append(headerList, $0) }
+                guard let appended else { return false }
+                headerList = appended
+            }
+            ok = ok && tandem_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList) == CURLE_OK
+        }
 
         let me = Unmanaged.passUnretained(self).toOpaque()
         ok = ok && tandem_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION, HTTPTransfer.writeCallback) == CURLE_OK
@@ -127,10 +140,14 @@ final class HTTPTransfer {
         return count
     }
 
-    /// Whether the connect phase finished (`CURLINFO_CONNECT_TIME_T` > 0).
+    /// Whether the transfer got a connection: the connect phase finished (`CURLINFO_CONNECT_TIME_T` > 0) or
+    /// the request was about to be sent (`CURLINFO_PRETRANSFER_TIME_T` > 0: a reused keep-alive connection,
+    /// whose connect time can read 0).
     var connected: Bool {
         var micros: curl_off_t = 0
         _ = tandem_easy_getinfo_offset(easy, CURLINFO_CONNECT_TIME_T, &micros)
+        if micros > 0 { return true }
+        _ = tandem_easy_getinfo_offset(easy, CURLINFO_PRETRANSFER_TIME_T, &micros)
         return micros > 0
     }
 

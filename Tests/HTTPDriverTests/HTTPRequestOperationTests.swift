@@ -117,6 +117,39 @@ struct HTTPRequestOperationTests {
         print("200 requests over \(openedFirst) connections in \(elapsedMs) ms")
     }
 
+    /// Native transfers take reset easy handles from the multi's spares: nothing of one request (method,
+    /// body, headers) carries over to the next on the same handle, and the spares stay bounded by
+    /// `max_async_transfers`.
+    @Test func reusedEasyHandlesCarryNoOptionsOver() throws {
+        var settings = testSettings()
+        settings.maxAsyncTransfers = 4
+        let h = try Harness(settings: settings)
+        let post = HTTPRequest(method: .post, url: httpBase! + "echo", body: "first", contentType: "text/plain",
+                               headers: ["X-Only-Once: yes"], settings: settings)
+        let first = try #require(try h.run(post))
+        #expect(json(first)["method"] as? String == "POST")
+        #expect(json(first)["body"] as? String == "first")
+        #expect(h.multi.spareEasyHandleCount == 1)
+        let after = try #require(try h.run(get("echo?after=post", settings: settings)))
+        let echo = json(after)
+        #expect(echo["method"] as? String == "GET")
+        #expect(echo["body"] as? String == "")
+        let headers = echo["headers"] as? [String: Any] ?? [:]
+        #expect(headers["Content-Type"] == nil)
+        #expect(headers["X-Only-Once"] == nil)
+        #expect(h.multi.spareEasyHandleCount == 1, "the POST's handle served the GET")
+        let burst = try h.run((0..<12).map { get("echo?i=\($0)", settings: settings) })
+        #expect(burst.allSatisfy { $0?.rc == 1 && $0?.output("code")?.intValue == 200 })
+        for (i, result) in burst.enumerated() {
+            #expect((json(result)["query"] as? [String: Any])?["i"] as? String == "\(i)")
+        }
+        #expect(h.multi.spareEasyHandleCount <= 4)
+        let timedOut = try #require(try h.run(get("echo?delay_ms=3000", settings: testSettings(totalMs: 300))))
+        #expect(timedOut.rc == -3, "a transfer timeout on a reused connection, not a connect timeout")
+        let fine = try #require(try h.run(get("health", settings: settings)))
+        #expect(fine.rc == 1, "a handle reset after a timeout works again")
+    }
+
     /// A slow (frozen) server gets at most `maxHostConnections` connections from a worker, however many
     /// requests are in flight: the others wait inside libcurl and still end at their own timeout.
     @Test func hostConnectionCapBoundsConnectionsToASlowServer() throws {
