@@ -75,7 +75,7 @@ def resume_sockets(prior: dict, requested: str | None, sockets: list[str]) -> tu
 def rec_ceiling(rec: dict, sc: Scenario, env: dict[str, str], a, cache: dict[tuple, dict]) -> None:
     """Stores in `rec["ceiling"]` the direct-client ceiling of an async scenario's backend at its delay and
     concurrency budget (measured once per run and budget: `cache`); nothing for sync, "none" and backends
-    without a client (mixed, sleep, exec, mysql)."""
+    without a client (mixed, sleep, exec)."""
     b = budget(sc.backend, sc.mode, sc.workers, a.offload_limit)
     if b is None or sc.mode == "sync" or f"{sc.backend}_port" not in env:
         return

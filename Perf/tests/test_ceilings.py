@@ -20,6 +20,8 @@ class BudgetTests(unittest.TestCase):
         self.assertEqual(c.budget("postgres", "native", 2, 64), c.Budget(32, 1))
         self.assertEqual(c.budget("ldap", "native", 2, 64), c.Budget(8, 64))
         self.assertEqual(c.budget("mongodb", "offload", 2, 64), c.Budget(64, 1))
+        self.assertEqual(c.budget("mysql", "native", 2, 64), c.Budget(32, 1))
+        self.assertEqual(c.budget("mysql", "offload", 2, 64), c.Budget(64, 1))
         self.assertEqual(c.budget("pgsleep", "sync", 4, 64), c.Budget(4, 1))
         self.assertEqual(c.budget("http2", "native", 2, 64), c.Budget(2, 100))
         self.assertIsNone(c.budget("sleep", "native", 2, 64))
@@ -48,6 +50,24 @@ class WireTests(unittest.TestCase):
         self.assertEqual(doc[4:11], b"\x02a\0\x02\0\0\0")  # type, key, int32 length 2
         msg = c.mongo_find(9, "tandem", "subscriber", [("username", "alice")])
         self.assertEqual(struct.unpack("<iiii", msg[:16]), (len(msg), 9, 0, 2013))
+
+    def test_mysql_messages(self):
+        self.assertEqual(c.mysql_packet(3, b"ab"), b"\x02\x00\x00\x03ab")
+        # mysql_native_password against a known scramble: 20 bytes, and XOR-ing SHA1(password) back out of it
+        # gives SHA1(scramble + SHA1(SHA1(password))).
+        import hashlib
+        scramble = bytes(range(1, 21))
+        answer = c.mysql_native_password("tandem", scramble)
+        h1 = hashlib.sha1(b"tandem").digest()
+        self.assertEqual(bytes(a ^ b for a, b in zip(answer, h1)),
+                         hashlib.sha1(scramble + hashlib.sha1(h1).digest()).digest())
+        self.assertEqual(c.mysql_native_password("", scramble), b"")
+        greeting = (b"\x0a" + b"10.11.19-MariaDB\0" + struct.pack("<I", 7) + scramble[:8] + b"\0"
+                    + struct.pack("<HBHH", 0xF7FE, 45, 2, 0x81FF) + bytes([21]) + b"\0" * 10 + scramble[8:] + b"\0"
+                    + b"mysql_native_password\0")
+        self.assertEqual(c.mysql_handshake_scramble(greeting), (scramble, "mysql_native_password"))
+        ex = c.mysql_execute(5, "abc")
+        self.assertEqual(ex, b"\x17\x05\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\xfd\x00\x03abc")
 
     def test_ber_lengths(self):
         self.assertEqual(c.ber(0x04, b"ab"), b"\x04\x02ab")
