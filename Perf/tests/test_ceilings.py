@@ -156,6 +156,40 @@ class CeilingTableTests(unittest.TestCase):
         self.assertIn("| postgres | postgres-native-20ms-w2 | 1200 | 4000 | 1300 (32x1) | 0.92 | backend | met |", md)
         self.assertIn("themselves the limit", md)
 
+    def test_same_concurrency_column(self):
+        r = rec("mongodb-offload-20ms-w2", "mongodb", "offload", 250, ceiling=1056)
+        r["ceiling_same_concurrency"] = {"rate": 260.0, "connections": 6, "depth": 1, "tandem_in_flight": 6}
+        rows = v.ceiling_rows([rec("none-w2", "none", "-", 600, delay=0), r], 20)
+        self.assertEqual((rows[0]["ceiling_same"], rows[0]["fraction_same"], rows[0]["fraction"]), (260.0, 0.96, 0.42))
+        md = "\n".join(v.ceiling_md(rows, 20))
+        self.assertIn("| 1056 (32x1) | 0.42 | relay | not met | 6, 260, 0.96 |", md)
+
+
+class SameConcurrencyTests(unittest.TestCase):
+    def test_connections_follow_tandems_in_flight_peak(self):
+        import types
+        from tandem_perf import matrix as m
+        seen = []
+        orig = m.measure_ceiling
+        m.measure_ceiling = lambda backend, port, delay, b, dur: (seen.append(b), c.Ceiling(
+            backend, delay, b.connections, b.depth, 100.0, 300, 0, dur, 0.01, False))[1]
+        try:
+            a = types.SimpleNamespace(ceiling_duration=3.0)
+            sc = types.SimpleNamespace(backend="ldap", delay_ms=20)
+            r = {"max_rate": 300, "ceiling": {"rate": 7000, "connections": 8, "depth": 64},
+                 "async_at_max": {"peaks": {"in_flight": 13}}}
+            m.rec_ceiling_same_concurrency(r, sc, {"ldap_port": "1"}, a)
+            self.assertEqual(seen[-1], c.Budget(8, 2))
+            r = {"max_rate": 250, "ceiling": {"rate": 1000, "connections": 64, "depth": 1},
+                 "async_at_max": {"peaks": {"in_flight": 6}}}
+            m.rec_ceiling_same_concurrency(r, sc, {"ldap_port": "1"}, a)
+            self.assertEqual((seen[-1], r["ceiling_same_concurrency"]["tandem_in_flight"]), (c.Budget(6, 1), 6))
+            r = {"max_rate": 250, "ceiling": {"rate": 1000, "connections": 64, "depth": 1}}  # no /stats
+            m.rec_ceiling_same_concurrency(r, sc, {"ldap_port": "1"}, a)
+            self.assertNotIn("ceiling_same_concurrency", r)
+        finally:
+            m.measure_ceiling = orig
+
 
 if __name__ == "__main__":
     unittest.main()
