@@ -5,7 +5,9 @@ min(Tandem's relay rate, the ceiling).
 
 HTTP is measured with h2load (Debian `nghttp2-client`: C, HTTP/1.1 or h2c with N streams per connection) when
 installed. The other clients are small asyncio speakers of each wire protocol (stdlib only): HTTP/1.1
-keep-alive GETs (without h2load), the PostgreSQL simple query protocol (trust auth), MongoDB OP_MSG `find`, LDAP simple bind + search. Each connection
+keep-alive GETs (without h2load), the PostgreSQL simple query protocol (trust auth), the MySQL binary protocol
+(mysql_native_password login, one prepared statement executed with a bound string, as Tandem's MySQL pool does),
+MongoDB OP_MSG `find`, LDAP simple bind + search. Each connection
 keeps `depth` requests in flight. The client's own CPU time is recorded: a client that used most of a core
 gives a lower bound (`client_bound`), not the server's ceiling.
 
@@ -82,7 +84,7 @@ def budget(backend: str, mode: str, workers: int, offload_limit: int) -> Budget 
         return Budget(HTTP_CONNECTIONS_PER_WORKER * workers)
     if backend == "http2":  # one connection per worker, its transfers (max_async_transfers) as streams
         return Budget(workers, HTTP_TRANSFERS_PER_WORKER)
-    if backend in ("postgres", "pgsleep"):
+    if backend in ("postgres", "pgsleep", "mysql"):  # MySQL: one pool of db_pool_size per worker too
         return Budget(PG_POOL_PER_WORKER * workers, PG_PIPELINE_DEPTH)
     if backend == "pgpipe":
         return Budget(PGPIPE_POOL * workers, PGPIPE_DEPTH)
@@ -211,6 +213,122 @@ async def _mongo_client(port: int):
     return c, (lambda: c.w.write(msg)), (lambda: _mongo_answer(c))
 
 
+#: MySQL capability flags of the handshake response: LONG_PASSWORD, CONNECT_WITH_DB, PROTOCOL_41, TRANSACTIONS,
+#: SECURE_CONNECTION (length-prefixed auth data), PLUGIN_AUTH. No DEPRECATE_EOF: result sets end in EOF packets.
+MYSQL_CAPABILITIES = 0x1 | 0x8 | 0x200 | 0x2000 | 0x8000 | 0x80000
+#: The prepared statement of the matrix's mysql scenarios (scenarios.py: avp_db_query with the Call-ID bound).
+MYSQL_STATEMENT = "SELECT CHAR_LENGTH(?), 1"
+
+
+def mysql_packet(seq: int, payload: bytes) -> bytes:
+    """One MySQL protocol packet: 3-byte little-endian length, sequence id, payload (< 16 MiB)."""
+    return struct.pack("<I", len(payload))[:3] + bytes([seq & 0xFF]) + payload
+
+
+def mysql_native_password(password: str, scramble: bytes) -> bytes:
+    """mysql_native_password's answer: SHA1(password) XOR SHA1(scramble + SHA1(SHA1(password)))."""
+    import hashlib
+    if not password:
+        return b""
+    h1 = hashlib.sha1(password.encode()).digest()
+    h2 = hashlib.sha1(scramble + hashlib.sha1(h1).digest()).digest()
+    return bytes(a ^ b for a, b in zip(h1, h2))
+
+
+def mysql_handshake_scramble(greeting: bytes) -> tuple[bytes, str]:
+    """(20-byte scramble, auth plugin name) from the server's protocol-10 greeting payload."""
+    if not greeting or greeting[0] != 10:
+        raise RuntimeError(f"MySQL: unexpected greeting {greeting[:16]!r}")
+    i = greeting.index(b"\0", 1) + 1 + 4  # server version, connection id
+    part1 = greeting[i:i + 8]
+    i += 8 + 1 + 2 + 1 + 2 + 2  # filler, capabilities (low), charset, status, capabilities (high)
+    auth_len = greeting[i]
+    i += 1 + 10  # reserved (MariaDB: extended capabilities in the last 4)
+    part2 = greeting[i:i + max(13, auth_len - 8)]
+    i += len(part2)
+    plugin = greeting[i:].split(b"\0", 1)[0].decode() if i < len(greeting) else "mysql_native_password"
+    return part1 + part2.rstrip(b"\0")[:12], plugin
+
+
+def mysql_handshake_response(user: str, password: str, database: str, scramble: bytes) -> bytes:
+    auth = mysql_native_password(password, scramble)
+    return (struct.pack("<IIB", MYSQL_CAPABILITIES, 1 << 24, 45) + b"\0" * 23 + user.encode() + b"\0"
+            + bytes([len(auth)]) + auth + database.encode() + b"\0" + b"mysql_native_password\0")
+
+
+def mysql_execute(statement_id: int, value: str) -> bytes:
+    """COM_STMT_EXECUTE payload: one VAR_STRING parameter, no cursor, types sent."""
+    v = value.encode()
+    return (b"\x17" + struct.pack("<IBI", statement_id, 0, 1) + b"\x00" + b"\x01" + b"\xfd\x00"
+            + _lenenc(len(v)) + v)
+
+
+def _lenenc(n: int) -> bytes:
+    if n < 251:
+        return bytes([n])
+    if n < 1 << 16:
+        return b"\xfc" + struct.pack("<H", n)
+    if n < 1 << 24:
+        return b"\xfd" + struct.pack("<I", n)[:3]
+    return b"\xfe" + struct.pack("<Q", n)
+
+
+async def _mysql_packet(c: _Conn) -> bytes:
+    head = await c.exactly(4)
+    return await c.exactly(int.from_bytes(head[:3], "little"))
+
+
+def _mysql_error(payload: bytes) -> str:
+    return payload[9:].decode(errors="replace") if payload[3:4] == b"#" else payload[3:].decode(errors="replace")
+
+
+async def _mysql_until_eof(c: _Conn) -> bool:
+    """Reads packets up to and including an EOF (0xfe, < 9 bytes); False on an ERR packet."""
+    while True:
+        p = await _mysql_packet(c)
+        if p[:1] == b"\xff":
+            return False
+        if p[:1] == b"\xfe" and len(p) < 9:
+            return True
+
+
+async def _mysql_answer(c: _Conn) -> bool:
+    """One COM_STMT_EXECUTE result set: column count, column definitions + EOF, rows + EOF."""
+    first = await _mysql_packet(c)
+    if first[:1] == b"\xff":
+        return False
+    if first[:1] == b"\x00":  # OK: no result set
+        return True
+    return await _mysql_until_eof(c) and await _mysql_until_eof(c)
+
+
+async def _mysql_client(port: int, user: str = "tandem", password: str = "tandem", database: str = "tandem"):
+    """Logs in (mysql_native_password, also after an auth switch), prepares MYSQL_STATEMENT once; each request
+    executes it with a Call-ID-like string bound, as Tandem's pool does with its cached statement."""
+    c = await _open(port)
+    scramble, _ = mysql_handshake_scramble(await _mysql_packet(c))
+    c.w.write(mysql_packet(1, mysql_handshake_response(user, password, database, scramble)))
+    reply = await _mysql_packet(c)
+    if reply[:1] == b"\xfe":  # auth switch request: plugin name, new scramble
+        plugin, _, data = reply[1:].partition(b"\0")
+        if plugin != b"mysql_native_password":
+            raise RuntimeError(f"MySQL asks for auth plugin {plugin.decode()!r}")
+        c.w.write(mysql_packet(3, mysql_native_password(password, data.rstrip(b"\0")[:20])))
+        reply = await _mysql_packet(c)
+    if reply[:1] != b"\x00":
+        raise RuntimeError(f"MySQL refused the login: {_mysql_error(reply)}")
+    c.w.write(mysql_packet(0, b"\x16" + MYSQL_STATEMENT.encode()))
+    ok = await _mysql_packet(c)
+    if ok[:1] != b"\x00":
+        raise RuntimeError(f"MySQL prepare failed: {_mysql_error(ok)}")
+    statement, columns, params = struct.unpack("<IHH", ok[1:9])
+    for n in (params, columns):
+        if n:
+            await _mysql_until_eof(c)
+    msg = mysql_packet(0, mysql_execute(statement, "a84b4c76e66710@pc33.atlanta.example.com"))
+    return c, (lambda: c.w.write(msg)), (lambda: _mysql_answer(c))
+
+
 def ber(tag: int, content: bytes) -> bytes:
     n = len(content)
     if n < 0x80:
@@ -316,6 +434,7 @@ CLIENTS = {
     "postgres": lambda port, d: _pg_client(port, "SELECT 1, 1"),
     "pgpipe": lambda port, d: _pg_client(port, "SELECT 1, 1"),
     "pgsleep": lambda port, d: _pg_client(port, f"SELECT pg_sleep({d / 1000:.3f}), 1"),
+    "mysql": lambda port, d: _mysql_client(port),
     "mongodb": lambda port, d: _mongo_client(port),
     "ldap": lambda port, d: _ldap_client(port),
 }

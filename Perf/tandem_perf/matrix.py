@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import tandem_stats
 from .backends import Backends
-from .ceilings import budget, measure as measure_ceiling
+from .ceilings import Budget, budget, measure as measure_ceiling
 from .common import ROOT, free_port, git_rev, log, sipp_version, wait_port_free
 from .proxies import Proxy
 from .scenarios import (LEGACY_SOCKETS, SOCKETS, Scenario, all_scenarios, estimate_run_s, estimate_scenario_s, matches,
@@ -75,7 +75,7 @@ def resume_sockets(prior: dict, requested: str | None, sockets: list[str]) -> tu
 def rec_ceiling(rec: dict, sc: Scenario, env: dict[str, str], a, cache: dict[tuple, dict]) -> None:
     """Stores in `rec["ceiling"]` the direct-client ceiling of an async scenario's backend at its delay and
     concurrency budget (measured once per run and budget: `cache`); nothing for sync, "none" and backends
-    without a client (mixed, sleep, exec, mysql)."""
+    without a client (mixed, sleep, exec)."""
     b = budget(sc.backend, sc.mode, sc.workers, a.offload_limit)
     if b is None or sc.mode == "sync" or f"{sc.backend}_port" not in env:
         return
@@ -90,6 +90,28 @@ def rec_ceiling(rec: dict, sc: Scenario, env: dict[str, str], a, cache: dict[tup
             cache[key] = {"error": f"{type(e).__name__}: {e}"}
             log(f"{sc.backend} ceiling at {sc.delay_ms} ms: {cache[key]['error']}")
     rec["ceiling"] = cache[key]
+
+
+def rec_ceiling_same_concurrency(rec: dict, sc: Scenario, env: dict[str, str], a) -> None:
+    """Stores in `rec["ceiling_same_concurrency"]` the direct client's rate with as many requests in flight as
+    Tandem had at its max rate (the /stats in-flight peak of that step, spread over the budget's connections first), so
+    a rate limited by latency at low concurrency is compared with the server at that concurrency, not at the
+    full budget. Measured right after the scenario; nothing without a budget ceiling or /stats peak."""
+    ceil = rec.get("ceiling") or {}
+    peaks = ((rec.get("async_at_max") or {}).get("peaks") or {})
+    in_flight = peaks.get("in_flight") or peaks.get("suspended_now")
+    if not ceil.get("rate") or not in_flight or not rec.get("max_rate") or f"{sc.backend}_port" not in env:
+        return
+    conns = max(1, min(int(ceil.get("connections") or 1), int(in_flight)))
+    depth = max(1, min(int(ceil.get("depth") or 1), -(-int(in_flight) // conns)))
+    try:
+        c = measure_ceiling(sc.backend, int(env[f"{sc.backend}_port"]), sc.delay_ms, Budget(conns, depth),
+                            a.ceiling_duration)
+        rec["ceiling_same_concurrency"] = dict(c.record(), tandem_in_flight=int(in_flight))
+        log(f"{sc.backend} ceiling at Tandem's concurrency ({in_flight} in flight at {rec['max_rate']} cps): "
+            f"{conns}x{depth}: {c.rate:.0f}/s")
+    except Exception as e:  # a broken client must not stop the matrix
+        rec["ceiling_same_concurrency"] = {"error": f"{type(e).__name__}: {e}"}
 
 
 def cmd_matrix(a) -> int:
@@ -329,6 +351,8 @@ def cmd_matrix(a) -> int:
                         "cpu_us_per_call_at_max": b.proxy_cpu_us_per_call if b else None,
                         "async_at_max": b.stats if b else None,
                         "steps": [asdict(st) for st in s.steps]})
+            if a.ceiling_duration > 0 and sc.mode != "sync":
+                rec_ceiling_same_concurrency(rec, sc, env, a)
             if s.incomplete:
                 rec["incomplete"] = True
             if any("proxy died" in st.reason for st in s.steps):

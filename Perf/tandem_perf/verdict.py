@@ -105,10 +105,14 @@ def ceiling_rows(records: list[dict], delay_ms: int, sockets: str | None = None)
         rl = relay.get((sc.get("workers"), rec_sockets(r)))
         c_rate = ceil.get("rate")
         frac, limit = fraction(r.get("max_rate") or 0, rl, c_rate)
+        same = r.get("ceiling_same_concurrency") or {}
+        s_rate = same.get("rate")
         rows.append({"backend": b, "scenario": r["name"], "rate": r.get("max_rate") or 0, "relay": rl,
                      "ceiling": c_rate, "ceiling_budget": (f"{ceil['connections']}x{ceil['depth']}" if ceil else None),
                      "client_bound": bool(ceil.get("client_bound")), "fraction": frac, "limit": limit,
-                     "target": None if frac is None else ("met" if frac >= CEILING_TARGET else "not met")})
+                     "target": None if frac is None else ("met" if frac >= CEILING_TARGET else "not met"),
+                     "tandem_in_flight": same.get("tandem_in_flight"), "ceiling_same": s_rate,
+                     "fraction_same": round((r.get("max_rate") or 0) / s_rate, 2) if s_rate else None})
     return rows
 
 
@@ -118,17 +122,23 @@ def ceiling_md(rows: list[dict], delay_ms: int) -> list[str]:
            "server through the same delay proxy with the scenario's concurrency budget (connections x requests in "
            "flight per connection), measured in this run just before the scenario. fraction = Tandem's best async "
            f"cps / min(relay cps at the same workers, ceiling); target >= {CEILING_TARGET:g}. \"(client-bound)\": "
-           "the client used most of a core, so the ceiling is a lower bound.", "",
-           "| backend | best async | cps | relay cps | ceiling cps (budget) | fraction | limit | target |",
-           "|---|---|---:|---:|---:|---:|---|---|"]
+           "the client used most of a core, so the ceiling is a lower bound. \"at Tandem's concurrency\": the "
+           "direct client again, right after the scenario, with as many requests in flight as Tandem had at its max "
+           "rate (/stats peak), and Tandem's cps as a fraction of it (a rate bound by latency at low concurrency "
+           "against the server at that concurrency).", "",
+           "| backend | best async | cps | relay cps | ceiling cps (budget) | fraction | limit | target "
+           "| at Tandem's concurrency: in flight, ceiling cps, fraction |",
+           "|---|---|---:|---:|---:|---:|---|---|---|"]
     for r in rows:
         ceil = ("-" if r["ceiling"] is None else
                 f"{r['ceiling']:.0f} ({r['ceiling_budget']})" + (" (client-bound)" if r["client_bound"] else ""))
         frac = "-" if r["fraction"] is None else f"{r['fraction']:.2f}"
+        same = ("-" if not r.get("ceiling_same") else
+                f"{r['tandem_in_flight']}, {r['ceiling_same']:.0f}, {r['fraction_same']:.2f}")
         out.append(f"| {r['backend']} | {r['scenario']} | {r['rate']} | {r['relay'] or '-'} | {ceil} | {frac} | "
-                   f"{r['limit'] or '-'} | {r['target'] or 'n/a'} |")
+                   f"{r['limit'] or '-'} | {r['target'] or 'n/a'} | {same} |")
     if not rows:
-        out.append("| (no async scenario at this delay) | | | | | | | |")
+        out.append("| (no async scenario at this delay) | | | | | | | | |")
     limited = [r for r in rows if r["limit"] == "backend"]
     if limited:
         out += ["", "Backends that are themselves the limit (ceiling below Tandem's relay rate): " + ", ".join(

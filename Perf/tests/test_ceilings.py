@@ -20,6 +20,8 @@ class BudgetTests(unittest.TestCase):
         self.assertEqual(c.budget("postgres", "native", 2, 64), c.Budget(32, 1))
         self.assertEqual(c.budget("ldap", "native", 2, 64), c.Budget(8, 64))
         self.assertEqual(c.budget("mongodb", "offload", 2, 64), c.Budget(64, 1))
+        self.assertEqual(c.budget("mysql", "native", 2, 64), c.Budget(32, 1))
+        self.assertEqual(c.budget("mysql", "offload", 2, 64), c.Budget(64, 1))
         self.assertEqual(c.budget("pgsleep", "sync", 4, 64), c.Budget(4, 1))
         self.assertEqual(c.budget("http2", "native", 2, 64), c.Budget(2, 100))
         self.assertIsNone(c.budget("sleep", "native", 2, 64))
@@ -48,6 +50,24 @@ class WireTests(unittest.TestCase):
         self.assertEqual(doc[4:11], b"\x02a\0\x02\0\0\0")  # type, key, int32 length 2
         msg = c.mongo_find(9, "tandem", "subscriber", [("username", "alice")])
         self.assertEqual(struct.unpack("<iiii", msg[:16]), (len(msg), 9, 0, 2013))
+
+    def test_mysql_messages(self):
+        self.assertEqual(c.mysql_packet(3, b"ab"), b"\x02\x00\x00\x03ab")
+        # mysql_native_password against a known scramble: 20 bytes, and XOR-ing SHA1(password) back out of it
+        # gives SHA1(scramble + SHA1(SHA1(password))).
+        import hashlib
+        scramble = bytes(range(1, 21))
+        answer = c.mysql_native_password("tandem", scramble)
+        h1 = hashlib.sha1(b"tandem").digest()
+        self.assertEqual(bytes(a ^ b for a, b in zip(answer, h1)),
+                         hashlib.sha1(scramble + hashlib.sha1(h1).digest()).digest())
+        self.assertEqual(c.mysql_native_password("", scramble), b"")
+        greeting = (b"\x0a" + b"10.11.19-MariaDB\0" + struct.pack("<I", 7) + scramble[:8] + b"\0"
+                    + struct.pack("<HBHH", 0xF7FE, 45, 2, 0x81FF) + bytes([21]) + b"\0" * 10 + scramble[8:] + b"\0"
+                    + b"mysql_native_password\0")
+        self.assertEqual(c.mysql_handshake_scramble(greeting), (scramble, "mysql_native_password"))
+        ex = c.mysql_execute(5, "abc")
+        self.assertEqual(ex, b"\x17\x05\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\xfd\x00\x03abc")
 
     def test_ber_lengths(self):
         self.assertEqual(c.ber(0x04, b"ab"), b"\x04\x02ab")
@@ -135,6 +155,40 @@ class CeilingTableTests(unittest.TestCase):
         md = "\n".join(v.ceiling_md(list(rows.values()), 20))
         self.assertIn("| postgres | postgres-native-20ms-w2 | 1200 | 4000 | 1300 (32x1) | 0.92 | backend | met |", md)
         self.assertIn("themselves the limit", md)
+
+    def test_same_concurrency_column(self):
+        r = rec("mongodb-offload-20ms-w2", "mongodb", "offload", 250, ceiling=1056)
+        r["ceiling_same_concurrency"] = {"rate": 260.0, "connections": 6, "depth": 1, "tandem_in_flight": 6}
+        rows = v.ceiling_rows([rec("none-w2", "none", "-", 600, delay=0), r], 20)
+        self.assertEqual((rows[0]["ceiling_same"], rows[0]["fraction_same"], rows[0]["fraction"]), (260.0, 0.96, 0.42))
+        md = "\n".join(v.ceiling_md(rows, 20))
+        self.assertIn("| 1056 (32x1) | 0.42 | relay | not met | 6, 260, 0.96 |", md)
+
+
+class SameConcurrencyTests(unittest.TestCase):
+    def test_connections_follow_tandems_in_flight_peak(self):
+        import types
+        from tandem_perf import matrix as m
+        seen = []
+        orig = m.measure_ceiling
+        m.measure_ceiling = lambda backend, port, delay, b, dur: (seen.append(b), c.Ceiling(
+            backend, delay, b.connections, b.depth, 100.0, 300, 0, dur, 0.01, False))[1]
+        try:
+            a = types.SimpleNamespace(ceiling_duration=3.0)
+            sc = types.SimpleNamespace(backend="ldap", delay_ms=20)
+            r = {"max_rate": 300, "ceiling": {"rate": 7000, "connections": 8, "depth": 64},
+                 "async_at_max": {"peaks": {"in_flight": 13}}}
+            m.rec_ceiling_same_concurrency(r, sc, {"ldap_port": "1"}, a)
+            self.assertEqual(seen[-1], c.Budget(8, 2))
+            r = {"max_rate": 250, "ceiling": {"rate": 1000, "connections": 64, "depth": 1},
+                 "async_at_max": {"peaks": {"in_flight": 6}}}
+            m.rec_ceiling_same_concurrency(r, sc, {"ldap_port": "1"}, a)
+            self.assertEqual((seen[-1], r["ceiling_same_concurrency"]["tandem_in_flight"]), (c.Budget(6, 1), 6))
+            r = {"max_rate": 250, "ceiling": {"rate": 1000, "connections": 64, "depth": 1}}  # no /stats
+            m.rec_ceiling_same_concurrency(r, sc, {"ldap_port": "1"}, a)
+            self.assertNotIn("ceiling_same_concurrency", r)
+        finally:
+            m.measure_ceiling = orig
 
 
 if __name__ == "__main__":
