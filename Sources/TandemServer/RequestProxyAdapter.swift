@@ -108,16 +108,21 @@ final class RequestProxyAdapter: ScriptProxy {
             qValue = parsed
         }
         guard let uri else {
-            // No URI: the current Request-URI with its $du.
+            // No URI, as OpenSIPS: the Request-URI branch moves into the new branch with its $du, branch
+            // flags and forced socket, and the Request-URI branch keeps only its URI (those are reset).
             guard let current = context.message.requestURIText else { return -1 }
-            // As OpenSIPS: the new branch takes the Request-URI branch's flags and forced socket.
             context.branches.append(BranchTarget(uri: current, q: qValue, destinationURI: context.destinationURI,
                                                  flags: context.branchFlags, socketIndex: context.forcedSocketIndex))
+            context.destinationURI = nil
+            context.branchFlags = 0
+            context.forcedSocketIndex = nil
             return 1
         }
         guard (try? URI(parsing: uri)) != nil else { return -1 }
-        // As OpenSIPS: the new branch leaves from the socket forced so far (`force_send_socket`).
-        context.branches.append(BranchTarget(uri: uri, q: qValue, socketIndex: context.forcedSocketIndex))
+        // With a URI, as OpenSIPS: the new branch takes the Request-URI branch's $du, branch flags and
+        // forced socket; the Request-URI branch is left as it is.
+        context.branches.append(BranchTarget(uri: uri, q: qValue, destinationURI: context.destinationURI,
+                                             flags: context.branchFlags, socketIndex: context.forcedSocketIndex))
         return 1
     }
 

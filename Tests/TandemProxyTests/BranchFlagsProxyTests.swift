@@ -17,8 +17,8 @@ import Testing
     func perBranchFlags() throws {
         let memory = try ScriptedMemoryProxy("""
             route {
-                setbflag(BOB_F);
                 append_branch("sip:carol@127.0.0.1:5090");
+                setbflag(BOB_F);
                 setbflag(CAROL_F, 1);
                 t_on_branch("br");
                 t_on_reply("rep");
@@ -53,6 +53,30 @@ import Testing
         let final = try #require(proxy.sent().first { $0.status != nil && $0.destination == uac.address })
         #expect(final.status == 480)
         #expect(final.message.reasonPhrase == "Carol Failed")
+    }
+
+    @Test("append_branch(uri) copies the R-URI branch's flags and $du; append_branch() moves them and resets branch 0")
+    func appendBranchCopiesAndResets() throws {
+        let memory = try ScriptedMemoryProxy("""
+            route {
+                setbflag(BOB_F);
+                $du = "sip:127.0.0.1:5095";
+                append_branch("sip:carol@example.com");
+                if (!isbflagset(BOB_F, 1) || $(msg.branch.duri[1]) != "sip:127.0.0.1:5095") { sl_send_reply(500, "Not Copied"); exit; }
+                if (!isbflagset(BOB_F) || $du != "sip:127.0.0.1:5095") { sl_send_reply(500, "Main Changed"); exit; }
+                append_branch();
+                if (!isbflagset(BOB_F, 2) || $(msg.branch.duri[2]) != "sip:127.0.0.1:5095") { sl_send_reply(500, "Not Moved"); exit; }
+                if (isbflagset(BOB_F) || $du != NULL) { sl_send_reply(500, "Not Reset"); exit; }
+                sl_send_reply(200, "Checked");
+            }
+            """)
+        defer { memory.close() }
+        let proxy = memory.proxy
+        proxy.receive(uac.request("OPTIONS", uri: "sip:bob@127.0.0.1:5080", branch: "z9hG4bK-bf0", callID: "bf-0"),
+                      from: uac.address)
+        let reply = try #require(proxy.sent().first { $0.status != nil })
+        #expect(reply.status == 200)
+        #expect(reply.message.reasonPhrase == "Checked")
     }
 
     @Test("$msg.branch adds a branch; its flag and attribute stay with it; index 0 is the Request-URI; t_relay forks to it")
