@@ -80,7 +80,9 @@ public final class AsyncWorker {
         case .native:
             let context = NativeContext(jobID: id, reactor: reactor, queue: completions, counters: counters)
             job.native = (operation, context)
-            armTimeout(job, timeoutMs: timeout)
+            // An operation that completes by itself before the timeout (a sleep shorter than it) needs no
+            // timeout timer: its own timer fires first, at an earlier deadline.
+            if !Self.completesBefore(operation, timeoutMs: timeout) { armTimeout(job, timeoutMs: timeout) }
             operation.start(context)
         case .offload:
             guard let body = operation.makeBlocking(timeoutMs: timeout) else {
@@ -194,6 +196,13 @@ public final class AsyncWorker {
         case .rejected: job.counters.rejected.add(1, ordering: .relaxed)
         }
         job.completion(result)
+    }
+
+    /// Whether `operation`'s native form completes by itself strictly before `timeoutMs`.
+    static func completesBefore(_ operation: any AsyncOperation, timeoutMs: UInt64) -> Bool {
+        guard let delay = operation.nativeCompletionDelayMicroseconds else { return false }
+        let (limit, overflow) = timeoutMs.multipliedReportingOverflow(by: 1000)
+        return overflow || delay < limit
     }
 
     private func armTimeout(_ job: Job, timeoutMs: UInt64) {
