@@ -10,8 +10,8 @@ extension SIPMessage {
         out.reserveCapacity(512 + body.count)
         out.append(contentsOf: "SIP/2.0 \(status) \(reason ?? reasonPhrase(for: status))\r\n".utf8)
         func copy(_ f: HeaderField) {
-            if let o = f.owned {
-                out.append(contentsOf: o)
+            if f.isOwned {
+                out.append(contentsOf: request.ownedLine(f))
             } else {
                 out.append(contentsOf: request.bytes[f.lineStart..<f.nameEnd])
                 out.append(contentsOf: ": ".utf8)

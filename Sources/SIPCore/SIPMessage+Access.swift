@@ -77,16 +77,25 @@ extension SIPMessage {
 
     /// Value bytes of a field (unfolded when needed).
     func valueBytes(_ f: HeaderField) -> ArraySlice<UInt8> {
-        if let o = f.owned { return o[f.valueStart..<f.valueEnd] }
+        if f.isOwned { return extra[f.valueStart..<f.valueEnd] }
         if f.folded { return unfold(bytes[f.valueStart..<f.valueEnd])[...] }
         return bytes[f.valueStart..<f.valueEnd]
     }
 
+    /// Name bytes of a field (as spelled in the message).
+    @inline(__always)
+    func nameBytes(_ f: HeaderField) -> ArraySlice<UInt8> {
+        f.isOwned ? extra[f.lineStart..<f.nameEnd] : bytes[f.lineStart..<f.nameEnd]
+    }
+
+    /// The whole line of an added or rewritten field (`f.isOwned`): `Name: value`.
+    @inline(__always)
+    func ownedLine(_ f: HeaderField) -> ArraySlice<UInt8> { extra[f.lineStart..<f.valueEnd] }
+
     /// Name of a field as a `HeaderName`.
     func fieldName(_ f: HeaderField) -> HeaderName {
         if f.code != 0 { return HeaderName.table[Int(f.code) - 1].name }
-        if let o = f.owned { return .other(makeString(o[f.lineStart..<f.nameEnd])) }
-        return .other(makeString(bytes[f.lineStart..<f.nameEnd]))
+        return .other(makeString(nameBytes(f)))
     }
 
     /// Whether field `f` has name `name` (whose code is `code`).
@@ -94,7 +103,7 @@ extension SIPMessage {
     func fieldMatches(_ f: HeaderField, _ name: HeaderName, code: UInt8) -> Bool {
         if code != 0 { return f.code == code }
         guard f.code == 0, case .other(let s) = name else { return false }
-        let nb = f.owned.map { $0[f.lineStart..<f.nameEnd] } ?? bytes[f.lineStart..<f.nameEnd]
+        let nb = nameBytes(f)
         return nb.count == s.utf8.count && nb.elementsEqual(s.utf8, by: { asciiLower($0) == asciiLower($1) })
     }
 
@@ -125,7 +134,7 @@ extension SIPMessage {
     /// True if the first `name` header was added or rewritten after parsing (it is not the received one).
     public func isHeaderRewritten(_ name: HeaderName) -> Bool {
         guard let i = firstFieldIndex(name) else { return false }
-        return fields[i].owned != nil
+        return fields[i].isOwned
     }
 
     /// All values of `name` across all its lines, split at top-level commas (outside quotes and

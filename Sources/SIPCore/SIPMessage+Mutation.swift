@@ -18,17 +18,18 @@ extension SIPMessage {
     /// transaction's, a suspended one) then keeps about half the bytes.
     public mutating func prependHeader(_ name: HeaderName, _ value: String) {
         let at = firstFieldIndex(name) ?? 0
+        let field = ownedField(name, value)
         var rebuilt: [HeaderField] = []
         rebuilt.reserveCapacity(fields.count + 3)
         rebuilt.append(contentsOf: fields[..<at])
-        rebuilt.append(HeaderField(name: name, value: value))
+        rebuilt.append(field)
         rebuilt.append(contentsOf: fields[at...])
         fields = rebuilt
     }
 
     /// Appends a header line at the end of the header section.
     public mutating func appendHeader(_ name: HeaderName, _ value: String) {
-        fields.append(HeaderField(name: name, value: value))
+        fields.append(ownedField(name, value))
     }
 
     /// Removes every line named `name`.
@@ -67,7 +68,7 @@ extension SIPMessage {
         let removed = makeString(v[first])
         if parts.count == 1 {
             fields.remove(at: i)
-        } else if f.owned == nil && !f.folded {
+        } else if !f.isOwned && !f.folded {
             // Narrow the range into the original bytes: no copy.
             fields[i].valueStart = parts[1].lowerBound
             fields[i].edited = true
@@ -111,23 +112,30 @@ extension SIPMessage {
         if let contentType { setHeader(.contentType, contentType) }
     }
 
-    /// An owned copy of `f` (same name spelling) with a new value.
-    func ownedField<C: Collection>(like f: HeaderField, value: C) -> HeaderField where C.Element == UInt8 {
-        var line: [UInt8] = []
-        if let o = f.owned { line.append(contentsOf: o[f.lineStart..<f.nameEnd]) } else { line.append(contentsOf: bytes[f.lineStart..<f.nameEnd]) }
-        let nameEnd = line.count
-        line.append(ASCII.colon)
-        line.append(ASCII.sp)
-        let vs = line.count
-        line.append(contentsOf: value)
-        var nf = f
-        nf.owned = line
-        nf.lineStart = 0
-        nf.nameEnd = nameEnd
-        nf.valueStart = vs
-        nf.valueEnd = line.count
-        nf.folded = false
-        nf.edited = false
-        return nf
+    /// A new line `Name: value` written to `extra`.
+    mutating func ownedField(_ name: HeaderName, _ value: String) -> HeaderField {
+        let lineStart = extra.count
+        extra.append(contentsOf: name.canonicalName.utf8)
+        let nameEnd = extra.count
+        extra.append(ASCII.colon)
+        extra.append(ASCII.sp)
+        let vs = extra.count
+        extra.append(contentsOf: value.utf8)
+        return HeaderField(code: name.code, lineStart: lineStart, nameEnd: nameEnd, valueStart: vs,
+                           valueEnd: extra.count, folded: false, owned: true)
+    }
+
+    /// An owned copy of `f` (same name spelling) with a new value, written to `extra`.
+    mutating func ownedField<C: Collection>(like f: HeaderField, value: C) -> HeaderField where C.Element == UInt8 {
+        let name = nameBytes(f)
+        let lineStart = extra.count
+        extra.append(contentsOf: name)
+        let nameEnd = extra.count
+        extra.append(ASCII.colon)
+        extra.append(ASCII.sp)
+        let vs = extra.count
+        extra.append(contentsOf: value)
+        return HeaderField(code: f.code, lineStart: lineStart, nameEnd: nameEnd, valueStart: vs,
+                           valueEnd: extra.count, folded: false, owned: true)
     }
 }

@@ -31,15 +31,15 @@ extension SIPMessage {
             if f.code == SIPMessage.contentLengthCode {
                 if wroteCL { continue }
                 wroteCL = true
-                if f.owned == nil, !f.edited, bytes[f.valueStart..<f.valueEnd].elementsEqual(clDigits) {
+                if !f.isOwned, !f.edited, bytes[f.valueStart..<f.valueEnd].elementsEqual(clDigits) {
                     out.append(contentsOf: bytes[f.lineStart..<f.valueEnd])
                 } else {
-                    if let o = f.owned { out.append(contentsOf: o[f.lineStart..<f.nameEnd]) } else { out.append(contentsOf: bytes[f.lineStart..<f.nameEnd]) }
+                    out.append(contentsOf: nameBytes(f))
                     out.append(contentsOf: SIPMessage.colonSP)
                     out.append(contentsOf: clDigits)
                 }
-            } else if let o = f.owned {
-                out.append(contentsOf: o)
+            } else if f.isOwned {
+                out.append(contentsOf: ownedLine(f))
             } else if f.edited {
                 out.append(contentsOf: bytes[f.lineStart..<f.nameEnd])
                 out.append(contentsOf: SIPMessage.colonSP)

@@ -15,6 +15,10 @@ public struct SIPMessage: Sendable {
     var newRequestURI: [UInt8]?
     /// Replacement body, if set.
     var newBody: [UInt8]?
+    /// Lines added or rewritten after parsing (`HeaderField.isOwned`), one after the other. A line
+    /// rewritten again is appended anew: the old bytes stay until the message is freed (a message is
+    /// edited a bounded number of times).
+    var extra: [UInt8] = []
 
     /// Default upper bound on the datagram size accepted by `init(parsing:)`.
     public static let defaultMaxSize = 65_535
@@ -133,7 +137,9 @@ public struct SIPMessage: Sendable {
             let ls = i
             while i < n, isTokenChar(p[i]) { i += 1 }
             let nameEnd = i
-            guard nameEnd > ls else { return .failure(SIPParseError(.badHeaderName)) }
+            guard nameEnd > ls, nameEnd - ls <= HeaderField.maximumNameLength else {
+                return .failure(SIPParseError(.badHeaderName))
+            }
             i = skipLWS(p, i)
             guard i < n, p[i] == ASCII.colon else { return .failure(SIPParseError(.badHeaderName)) }
             i = skipLWS(p, i + 1)

@@ -8,22 +8,9 @@ import Synchronization
 /// Completions from offload threads reach it through its ``CompletionQueue`` (which hops onto the loop
 /// with `ReactorHandle.execute`).
 public final class AsyncWorker {
-    private final class Job {
-        let sequence: UInt64
-        let counters: AsyncDriverCounters
-        let completion: (AsyncResult) -> Void
-        let startedAt: Deadline
-        var timer: TimerID?
-        var native: (operation: any AsyncOperation, context: NativeContext)?
-        var ticket: OffloadTicket?
-
-        init(sequence: UInt64, counters: AsyncDriverCounters, completion: @escaping (AsyncResult) -> Void, startedAt: Deadline) {
-            self.sequence = sequence
-            self.counters = counters
-            self.completion = completion
-            self.startedAt = startedAt
-        }
-    }
+    /// A job's record is its ``NativeContext`` (one object per job, whatever its mode: issue 19, memory
+    /// per suspended transaction); an offload or failed job simply never uses the context part.
+    private typealias Job = NativeContext
 
     /// Worker index (part of every ``AsyncJobID`` it hands out).
     public let index: UInt32
@@ -68,7 +55,8 @@ public final class AsyncWorker {
         let counters = driverCounters(driver)
         counters.started.add(1, ordering: .relaxed)
         counters.inFlight.add(1, ordering: .relaxed)
-        let job = Job(sequence: sequence, counters: counters, completion: completion, startedAt: reactor.now)
+        let job = Job(jobID: id, reactor: reactor, queue: completions, counters: counters, completion: completion,
+                      startedAt: reactor.now)
         jobs[sequence] = job
         let timeout = effectiveTimeout(requestedMs: timeoutMs)
 
@@ -78,10 +66,11 @@ public final class AsyncWorker {
         }
         switch resolved {
         case .native:
-            let context = NativeContext(jobID: id, reactor: reactor, queue: completions, counters: counters)
-            job.native = (operation, context)
-            armTimeout(job, timeoutMs: timeout)
-            operation.start(context)
+            job.operation = operation
+            // An operation that completes by itself before the timeout (a sleep shorter than it) needs no
+            // timeout timer: its own timer fires first, at an earlier deadline.
+            if !Self.completesBefore(operation, timeoutMs: timeout) { armTimeout(job, timeoutMs: timeout) }
+            operation.start(job)
         case .offload:
             guard let body = operation.makeBlocking(timeoutMs: timeout) else {
                 completions.post(sequence: sequence, result: .failure, counters: counters)
@@ -175,10 +164,11 @@ public final class AsyncWorker {
             counters.lateDropped.add(1, ordering: .relaxed)
             return
         }
-        if let timer = job.timer { reactor.cancel(timer) }
+        if let timer = job.timeoutTimer { reactor.cancel(timer) }
         let failed = result.status != .completed
-        if let (operation, context) = job.native {
-            context.releaseAll()
+        if let operation = job.operation {
+            job.operation = nil  // the operation may hold its context: no cycle
+            job.releaseAll()
             if failed { operation.cancel() }
         }
         if failed, let ticket = job.ticket, ticket.abandon() {
@@ -193,15 +183,24 @@ public final class AsyncWorker {
         case .cancelled: job.counters.cancelled.add(1, ordering: .relaxed)
         case .rejected: job.counters.rejected.add(1, ordering: .relaxed)
         }
-        job.completion(result)
+        let completion = job.completion
+        job.completion = nil  // a driver may keep its context: it must not keep the caller's state
+        completion?(result)
+    }
+
+    /// Whether `operation`'s native form completes by itself strictly before `timeoutMs`.
+    static func completesBefore(_ operation: any AsyncOperation, timeoutMs: UInt64) -> Bool {
+        guard let delay = operation.nativeCompletionDelayMicroseconds else { return false }
+        let (limit, overflow) = timeoutMs.multipliedReportingOverflow(by: 1000)
+        return overflow || delay < limit
     }
 
     private func armTimeout(_ job: Job, timeoutMs: UInt64) {
-        let sequence = job.sequence
+        let sequence = job.jobID.sequence
         let counters = job.counters
-        job.timer = reactor.schedule(afterMilliseconds: timeoutMs) { [weak self] in
+        job.timeoutTimer = reactor.schedule(afterMilliseconds: timeoutMs) { [weak self] in
             guard let self, let job = self.jobs[sequence] else { return }
-            job.timer = nil
+            job.timeoutTimer = nil
             self.deliver(sequence: sequence, result: .timedOut, counters: counters)
         }
     }

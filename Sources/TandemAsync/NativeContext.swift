@@ -5,6 +5,9 @@ import Reactor
 /// ``complete(_:)`` call. Everything registered or scheduled through the context is released by the
 /// engine when the job ends (completion, timeout or cancel), so a driver cannot leak reactor state.
 ///
+/// It is also the job's record in its ``AsyncWorker`` (completion, start time, timeout timer, offload
+/// ticket), so that a job is one object (issue 19: memory per suspended transaction).
+///
 /// Loop-thread only (not `Sendable`).
 public final class NativeContext {
     /// The job this context belongs to.
@@ -13,7 +16,7 @@ public final class NativeContext {
     /// killed child after ``AsyncOperation/cancel()``); such work is not released by the engine.
     public let reactor: Reactor
     private let queue: CompletionQueue
-    private let counters: AsyncDriverCounters
+    let counters: AsyncDriverCounters
     private var registrations: Set<RegistrationID> = []
     /// Timers scheduled through the context, cancelled when the job ends. Most jobs have one (a
     /// sleep, a driver's deadline): it is kept inline, further ones in `moreTimers`; fired ones are
@@ -25,11 +28,25 @@ public final class NativeContext {
     private var completed = false
     private var released = false
 
-    init(jobID: AsyncJobID, reactor: Reactor, queue: CompletionQueue, counters: AsyncDriverCounters) {
+    // The job record, for ``AsyncWorker`` only.
+    /// Runs once with the outcome; cleared when it ran.
+    var completion: ((AsyncResult) -> Void)?
+    let startedAt: Deadline
+    /// The engine's timeout timer (`async_timeout` or the call's own), if armed.
+    var timeoutTimer: TimerID?
+    /// The native operation while it runs (nil for other paths and once the job ended).
+    var operation: (any AsyncOperation)?
+    /// The offload pool's ticket (offload jobs).
+    var ticket: OffloadTicket?
+
+    init(jobID: AsyncJobID, reactor: Reactor, queue: CompletionQueue, counters: AsyncDriverCounters,
+         completion: @escaping (AsyncResult) -> Void, startedAt: Deadline) {
         self.jobID = jobID
         self.reactor = reactor
         self.queue = queue
         self.counters = counters
+        self.completion = completion
+        self.startedAt = startedAt
     }
 
     /// Whether ``complete(_:)`` was called or the job was ended by the engine.

@@ -200,4 +200,26 @@ import TandemTestSupport
         thread.join()
         #expect(done.value == 100)
     }
+
+    /// A native sleep shorter than its timeout ends first by construction: the engine arms no timeout
+    /// timer for it (one reactor timer per suspended call, issue 19). A sleep as long as the timeout or
+    /// longer keeps the timeout timer and gives rc -3.
+    @Test func sleepShorterThanTheTimeoutNeedsNoTimeoutTimer() throws {
+        let clock = ManualClock()
+        let reactor = try Reactor(clock: clock)
+        let engine = AsyncEngine()
+        let worker = engine.makeWorker(reactor: reactor)
+        let rcs = Box<[Int]>([])
+        worker.start(SleepOperation(microseconds: 99_999), timeoutMs: 100) { rcs.value.append($0.rc) }
+        #expect(reactor.timerCount == 1, "the sleep's own timer only")
+        worker.start(SleepOperation(microseconds: 100_000), timeoutMs: 100) { rcs.value.append($0.rc) }
+        #expect(reactor.timerCount == 3, "a sleep as long as the timeout keeps the timeout timer")
+        clock.advance(byMilliseconds: 100)
+        for _ in 0..<3 { try reactor.runOnce(timeoutMs: 0) }
+        #expect(rcs.value.sorted() == [-3, 1])
+        #expect(worker.activeJobCount == 0 && reactor.timerCount == 0)
+        #expect(!AsyncWorker.completesBefore(ManualOperation(), timeoutMs: 100))
+        #expect(AsyncWorker.completesBefore(SleepOperation(seconds: 1), timeoutMs: UInt64.max))
+    }
+
 }

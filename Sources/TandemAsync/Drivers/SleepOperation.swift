@@ -30,6 +30,9 @@ public final class SleepOperation: AsyncOperation {
 
     public func cancel() {}  // the context cancels the timer
 
+    /// The native sleep always completes after ``microseconds``.
+    public var nativeCompletionDelayMicroseconds: UInt64? { microseconds }
+
     public func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)? {
         // Sleeps no longer than the timeout; a sleep cut short by it is a timeout (rc -3).
         let limit = timeoutMs.multipliedReportingOverflow(by: 1000).overflow ? UInt64.max : timeoutMs * 1000
