@@ -156,14 +156,14 @@ public enum System {
     ///
     /// Each worker thread allocates from its own glibc arena, a heap that grows a page at a time with one
     /// `mprotect(2)` per growth and is trimmed (`madvise(MADV_DONTNEED)`) whenever 128 KiB lie free at its
-    /// top — so a proxy whose transactions come and go paid `mprotect` calls and fresh-page faults on
-    /// every call (1.3 and 1.6 per relayed call, issue 19). `M_TOP_PAD` makes a new arena heap writable
-    /// 16 MiB at a time (virtual: pages only count in RSS once touched), and with `M_TRIM_THRESHOLD` an
-    /// arena keeps up to 16 MiB free at its top instead of 128 KiB, so a heap is not trimmed and faulted
-    /// in again as transactions come and go. Free memory still goes back after a burst:
-    /// ``releaseFreeMemory()`` (`malloc_trim`, worker 0's ``MemoryTrim``) ignores both. Setting either one turns off
-    /// glibc's sliding mmap threshold, so `M_MMAP_THRESHOLD` is set to 1 MiB: blocks of that size or
-    /// more are mapped on their own, smaller ones come from the arenas.
+    /// top — so a proxy whose transactions pile up paid an `mprotect` per page of growth (1.3 per relayed
+    /// call, issue 19), and one whose load ebbs and flows had pages trimmed and faulted in again.
+    /// `M_TOP_PAD` makes a new arena heap writable 16 MiB beyond its first request (virtual: pages count in
+    /// RSS only once touched), and with `M_TRIM_THRESHOLD` an arena keeps up to 16 MiB free at its top
+    /// instead of 128 KiB. Free memory still goes back after a burst: ``releaseFreeMemory()`` (`malloc_trim`,
+    /// called by the proxy's memory trim) ignores both. Setting either one turns off glibc's sliding mmap
+    /// threshold, so `M_MMAP_THRESHOLD` is set to 1 MiB: blocks of that size or more are mapped on their
+    /// own, smaller ones come from the arenas.
     public static let mallocTopPadBytes: Int32 = 16 << 20
     /// See ``mallocTopPadBytes``.
     public static let mallocTrimThresholdBytes: Int32 = 16 << 20
