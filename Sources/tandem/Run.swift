@@ -40,7 +40,7 @@ struct Run: AsyncParsableCommand {
         LogSetup.bootstrap(config: probe.config, verbose: verbose, format: logFormat)
         let logger = Logger(label: "tandem")
         if !mallocTuned {
-            logger.info("malloc tunables come from the environment (GLIBC_TUNABLES or MALLOC_*_); not setting them")
+            logger.info("malloc tunables come from the environment (GLIBC_TUNABLES glibc.malloc.*, MALLOC_*); not setting them")
         }
         let loaded = TandemServer.load(source: source, fileName: name, logger: logger)
         for diagnostic in loaded.diagnostics {
