@@ -107,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "tandem",
             dependencies: [
-                "TandemServer", "TandemScript", "TandemOperations", "TLSTransport",
+                "TandemServer", "TandemScript", "TandemOperations", "TLSTransport", "Reactor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

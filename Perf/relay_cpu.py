@@ -134,7 +134,9 @@ def run_one(name, cmd, rate, calls, out, round_no, port):
     uas.wait()
     counts = last_row(csv) if csv.exists() else {}
     ticks = c1 - c0
-    return {"target": name, "round": round_no, "cpu_ticks": ticks, "wall_s": round(t1 - t0, 2),
+    with open("/proc/loadavg") as f:
+        load1 = float(f.read().split()[0])
+    return {"target": name, "round": round_no, "cpu_ticks": ticks, "wall_s": round(t1 - t0, 2), "load1": load1,
             "us_per_call": round(ticks / CLK_TCK * 1e6 / calls, 1),
             "cpu_pct": round(100 * ticks / CLK_TCK / (t1 - t0), 1), **counts}
 
@@ -165,7 +167,8 @@ def main():
     ref = targets[0][0]
     med = {n: statistics.median(x["us_per_call"] for x in rows if x["target"] == n) for n, _ in targets}
     lines = [f"# Relay CPU per call at {a.rate} calls/s, {a.calls} calls per step, {a.rounds} interleaved rounds",
-             "", f"Written {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; `Perf/relay_cpu.py`.", "",
+             "", f"Written {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; `Perf/relay_cpu.py`. "
+             f"Load average (1 min) after each step: {min(x['load1'] for x in rows):.1f}–{max(x['load1'] for x in rows):.1f}.", "",
              "| target | command | median µs/call | vs " + ref + " | per round µs/call | failed calls | retransmissions |",
              "|---|---|---|---|---|---|---|"]
     for n, cmd in targets:

@@ -22,6 +22,11 @@ int creactor_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
 
 int creactor_malloc_trim(size_t pad) { return malloc_trim(pad); }
 
+_Static_assert(CREACTOR_M_TRIM_THRESHOLD == M_TRIM_THRESHOLD, "M_TRIM_THRESHOLD");
+_Static_assert(CREACTOR_M_TOP_PAD == M_TOP_PAD, "M_TOP_PAD");
+_Static_assert(CREACTOR_M_MMAP_THRESHOLD == M_MMAP_THRESHOLD, "M_MMAP_THRESHOLD");
+int creactor_mallopt(int param, int value) { return mallopt(param, value); }
+
 int creactor_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
     return accept4(fd, address, length, flags);
 }

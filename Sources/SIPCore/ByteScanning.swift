@@ -71,6 +71,19 @@ extension Collection where Element == UInt8, Index == Int {
         return true
     }
 
+    /// ``equalsLowercase(_:_:)-([UInt8])`` against a literal, without building an array of it (this
+    /// runs for every start line and URI parsed).
+    @inline(__always) func equalsLowercase(_ r: Range<Int>, _ lit: StaticString) -> Bool {
+        guard r.count == lit.utf8CodeUnitCount else { return false }
+        let l = lit.utf8Start
+        var i = r.lowerBound, j = 0
+        while i < r.upperBound {
+            if asciiLower(self[i]) != l[j] { return false }
+            i += 1; j += 1
+        }
+        return true
+    }
+
     /// Parses `self[r]` as 1*DIGIT into a UInt64; nil on empty, non-digit or overflow.
     func parseDecimal(_ r: Range<Int>) -> UInt64? {
         if r.isEmpty { return nil }

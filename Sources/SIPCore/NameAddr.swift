@@ -60,7 +60,7 @@ public struct NameAddr: Sendable, Hashable, CustomStringConvertible {
             uriRange = us..<i
         }
         let text = makeString(v[uriRange])
-        _ = try URI(parsing: text)
+        _ = try URI(parsing: v[uriRange], text: text)
         uriText = text
         guard let params = parseHeaderParams(v, from: i) else { throw SIPParseError(.badURI) }
         parameters = params

@@ -42,8 +42,9 @@ extension SIPMessage {
 
     /// The parsed Request-URI (nil for responses).
     public func requestURI() throws(SIPParseError) -> URI? {
-        guard let t = requestURIText else { return nil }
-        return try URI(parsing: t)
+        if let u = newRequestURI { return try URI(parsing: u[...], text: makeString(u)) }
+        if case .request(_, let r) = start { return try URI(parsing: bytes[r], text: makeString(bytes[r])) }
+        return nil
     }
 
     /// The status code (nil for requests).

@@ -32,17 +32,17 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `sip:` / `sips:` URI text.
     public init(parsing text: String) throws(SIPParseError) {
-        let b = Array(text.utf8)
-        try self.init(parsing: b[...])
-        original = text
+        try self.init(parsing: Array(text.utf8)[...], text: text)
     }
 
-    init(parsing v: ArraySlice<UInt8>) throws(SIPParseError) {
+    /// Parses the URI in `v`; `text` is the same URI as a String when the caller has one (kept as the
+    /// original text instead of decoding `v` again).
+    init(parsing v: ArraySlice<UInt8>, text: String? = nil) throws(SIPParseError) {
         var i = v.startIndex
-        if v.count > 4, v.equalsLowercase(i..<(i + 4), Array("sip:".utf8)) {
+        if v.count > 4, v.equalsLowercase(i..<(i + 4), "sip:") {
             isSecure = false
             i += 4
-        } else if v.count > 5, v.equalsLowercase(i..<(i + 5), Array("sips:".utf8)) {
+        } else if v.count > 5, v.equalsLowercase(i..<(i + 5), "sips:") {
             isSecure = true
             i += 5
         } else {
@@ -53,7 +53,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         port = nil
         parameters = []
         headers = []
-        original = makeString(v)
+        original = text ?? makeString(v)
         // userinfo ends at the first '@' (a raw '@' cannot occur elsewhere).
         if let at = v[i...].firstIndex(of: ASCII.at) {
             let ui = v[i..<at]

@@ -55,8 +55,8 @@ extension StartLine {
         while i < uri.upperBound, isAlnum(p[i]) || p[i] == 43 || p[i] == 45 || p[i] == 46 { i += 1 }
         guard i < uri.upperBound, p[i] == ASCII.colon, i + 1 < uri.upperBound else { throw SIPParseError(.badRequestURI) }
         let schemeLen = i - uri.lowerBound
-        let isSIP = (schemeLen == 3 && p.equalsLowercase(uri.lowerBound..<i, Array("sip".utf8)))
-            || (schemeLen == 4 && p.equalsLowercase(uri.lowerBound..<i, Array("sips".utf8)))
+        let isSIP = (schemeLen == 3 && p.equalsLowercase(uri.lowerBound..<i, "sip"))
+            || (schemeLen == 4 && p.equalsLowercase(uri.lowerBound..<i, "sips"))
         var afterAt = true
         for j in uri where p[j] == ASCII.at { afterAt = false; break }
         for j in uri {

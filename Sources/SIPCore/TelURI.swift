@@ -12,7 +12,7 @@ public struct TelURI: Sendable, Hashable, CustomStringConvertible {
     /// Parses `tel:number;params`.
     public init(parsing text: String) throws(SIPParseError) {
         let v = Array(text.utf8)[...]
-        guard v.count > 4, v.equalsLowercase(0..<4, Array("tel:".utf8)) else { throw SIPParseError(.badURI) }
+        guard v.count > 4, v.equalsLowercase(0..<4, "tel:") else { throw SIPParseError(.badURI) }
         var i = 4
         while i < v.endIndex, v[i] != ASCII.semicolon {
             let b = v[i]

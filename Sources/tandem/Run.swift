@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Reactor
 import ServiceLifecycle
 import TandemScript
 import TandemServer
@@ -30,12 +31,17 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before any worker thread exists, so their malloc arenas start with the slack (issue 19).
+        let mallocTuned = System.tuneMallocForServer()
         let source = try ConfigFile.readOrExit(options.file)
         let name = ConfigFile.displayName(options.file)
         // Parse first with a quiet logger to learn log_level, then bootstrap logging once.
         let probe = TandemServer.load(source: source, fileName: name, logger: Logger(label: "probe") { _ in SwiftLogNoOpLogHandler() })
         LogSetup.bootstrap(config: probe.config, verbose: verbose, format: logFormat)
         let logger = Logger(label: "tandem")
+        if !mallocTuned {
+            logger.info("malloc tunables come from the environment (GLIBC_TUNABLES glibc.malloc.*, MALLOC_*); not setting them")
+        }
         let loaded = TandemServer.load(source: source, fileName: name, logger: logger)
         for diagnostic in loaded.diagnostics {
             FileHandle.standardError.write(Data("\(diagnostic)\n".utf8))

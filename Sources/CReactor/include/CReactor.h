@@ -36,6 +36,13 @@ int creactor_accept4(int fd, struct sockaddr *address, socklen_t *length, int fl
 /// malloc_trim(3): returns the free pages of every malloc arena to the kernel; 1 if any were released.
 int creactor_malloc_trim(size_t pad);
 
+/// mallopt(3) parameters (the values of glibc's M_* macros, checked against <malloc.h> in CReactor.c).
+#define CREACTOR_M_TRIM_THRESHOLD (-1)
+#define CREACTOR_M_TOP_PAD (-2)
+#define CREACTOR_M_MMAP_THRESHOLD (-3)
+/// mallopt(3): sets one malloc parameter; 1 on success, 0 on error.
+int creactor_mallopt(int param, int value);
+
 /// posix_spawn_file_actions_addclosefrom_np(3) (glibc 2.34+): the child closes every descriptor >= `from`.
 int creactor_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
