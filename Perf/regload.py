@@ -18,6 +18,7 @@ Usage:  python3 Perf/regload.py [--users 2000] [--workers 4] [--delays 0,20] [--
                                 [--rates 50,100,200,400,800,1600,3200] [--seconds 8]
                                 [--rates-for kamailio@20=10,25,50,75,100,150] (repeatable: the grid of one
                                 proxy at one latency, instead of --rates, so a slow proxy's rate is found)
+                                [--warmup 400] (register that many users at 200/s before each measured step)
 Output: Perf/results/regload-<UTC timestamp>/ (results.json, summary.md, logs).
 """
 from __future__ import annotations
@@ -186,6 +187,13 @@ def step(name: str, a, db: Database, delay: Delay, rate: int, outdir: Path) -> d
         limit = 1.15 * users / rate + 3
         common = ["-i", "127.0.0.1", "-m", str(users), "-r", str(rate), "-inf", str(inf),
                   "-timeout", f"{int(limit + 30)}s"]
+        if a.warmup:
+            # A fresh proxy meets the step's first burst cold (database connections, caches): register the
+            # first --warmup users at a low rate first, outside the measured phase (they re-register in it).
+            warm = sipp(["-sf", str(SIPP_DIR / "regload_register.xml"), f"127.0.0.1:{port}", "-p", str(uas_port),
+                         "-cp", str(free_port(17200, taken)), "-i", "127.0.0.1", "-m", str(min(a.warmup, users)),
+                         "-r", "200", "-inf", str(inf), "-timeout", "60s"], sdir, "warmup", 90)
+            result["warmup"] = warm
         before = sample_proc(proxy.proc.pid)
         t0 = time.monotonic()
         reg = sipp(["-sf", str(SIPP_DIR / "regload_register.xml"), f"127.0.0.1:{port}", "-p",
@@ -239,6 +247,8 @@ def main() -> int:
                    help="the rates of one proxy at one latency (instead of --rates); repeatable")
     p.add_argument("--seconds", type=int, default=8, help="users per step = rate x seconds (capped by --users)")
     p.add_argument("--tandem", default=str(ROOT / ".build/release/tandem"))
+    p.add_argument("--warmup", type=int, default=0,
+                   help="register this many users at 200/s before each measured step (a fresh proxy starts cold)")
     p.add_argument("--out", default=None)
     p.add_argument("--setup", action="store_true", help="apt-get install the benchmark's Debian packages and exit")
     a = p.parse_args()
