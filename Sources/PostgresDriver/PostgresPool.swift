@@ -107,6 +107,13 @@ public final class PostgresPool: ConnectionPoolShell {
     public var measuredArrivalsPerSecond: Double { machine.load.arrivalsPerSecond }
     /// The last connect error (empty if none yet).
     public var lastError: String { lastConnectError }
+    /// Why ``submit(sql:parameters:completion:)`` refused a query: the queue is at its bound while every
+    /// ready connection is busy (the `error` output of the rc -4, so the log says which limit was hit).
+    public var queueFullReason: String {
+        "postgres pool queue is full: \(queuedCount) queries wait (db_queue \(configuration.maxQueue)), "
+            + "\(connectionCount - connectingCount) of \(configuration.size) connections busy (db_pool_size), "
+            + "\(connectingCount) connecting"
+    }
 
     // MARK: - Queries
 

@@ -44,7 +44,9 @@ public final class PostgresQueryOperation: AsyncOperation {
     private static let columnNames: [String] = (0..<32).map { "col\($0)" }
 
     public func start(_ context: NativeContext) {
-        request.start(context, driver: "postgres") { completion in pool.submit(sql: sql, parameters: parameters, completion: completion) }
+        request.start(context, driver: "postgres", queueFullReason: { [pool] in pool.queueFullReason }) { completion in
+            pool.submit(sql: sql, parameters: parameters, completion: completion)
+        }
     }
 
     public func cancel() {

@@ -9,8 +9,10 @@ public final class PooledRequest {
     public init() {}
 
     /// Submits through `submit` (which returns the pool's request id, or nil when the pool's queue is
-    /// full) and completes `context` with the pool's answer, or at once with rc -4 naming `driver`.
-    public func start(_ context: NativeContext, driver: String,
+    /// full) and completes `context` with the pool's answer, or at once with rc -4 naming `driver`, with
+    /// `queueFullReason` as the `error` output when given (the pool's state: how many wait, how many
+    /// connections are busy).
+    public func start(_ context: NativeContext, driver: String, queueFullReason: (() -> String)? = nil,
                       submit: (@escaping (AsyncResult) -> Void) -> UInt64?) {
         let submitted = submit { [weak self] result in
             self?.finished = true
@@ -21,7 +23,7 @@ public final class PooledRequest {
             if !finished { id = submitted }
         } else {
             finished = true
-            context.complete(AsyncResult.rejected(reason: "\(driver) pool queue is full"))
+            context.complete(AsyncResult.rejected(reason: queueFullReason?() ?? "\(driver) pool queue is full"))
         }
     }
 

@@ -25,8 +25,11 @@ struct DatabaseConfiguration: Sendable {
     /// pool keeps every connection it opened as before).
     var poolIdleTimeoutMs: UInt64 = 10_000
     /// Queries that may wait for a connection, per database per worker (`modparam("tandem", "db_queue",
-    /// N)`, default 256); a query beyond that gets rc -4 at once instead of queueing behind a backlog.
-    var queueSize = 256
+    /// N)`, default 4096); a query beyond that gets rc -4 at once instead of queueing behind a backlog.
+    /// The bound guards memory; how long a query may wait is bounded by `async_timeout`. 256 (the old
+    /// default) was under a second of traffic per worker at 0 ms: a registration burst of 1,600/s on 4
+    /// workers filled it while all connections were busy (Perf/README, registrar).
+    var queueSize = 4096
     /// PostgreSQL queries in flight at once on one pooled connection (`modparam("tandem",
     /// "db_pipeline_depth", N)`, default 1; libpq pipeline mode): 1 = one query per connection. Not on
     /// by default: a slow query delays every query pipelined behind it on its connection.

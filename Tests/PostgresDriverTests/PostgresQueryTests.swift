@@ -94,11 +94,19 @@ struct PostgresQueryTests {
     @Test func fullQueueRejectsWithMinus4() throws {
         let h = try Harness(conninfo: url, configuration: PostgresPoolConfiguration(size: 1, maxQueue: 3))
         let rcs = Box<[Int]>([])
+        let errors = Box<[String]>([])
         for _ in 0..<6 {
-            h.worker.start(PostgresQueryOperation(pool: h.pool, sql: "SELECT 1")) { rcs.value.append($0.rc) }
+            h.worker.start(PostgresQueryOperation(pool: h.pool, sql: "SELECT 1")) {
+                rcs.value.append($0.rc)
+                if $0.rc == -4 { errors.value.append($0.output("error")?.stringValue ?? "") }
+            }
         }
         try h.spin { rcs.value.count == 6 }
         #expect(rcs.value.filter { $0 == -4 }.count == 3, "1 connecting + 3 queued, 2 rejected... \(rcs.value)")
+        // The rejection says which bound was hit and what the pool had (the log line of a failed call).
+        #expect(errors.value.allSatisfy {
+            $0.contains("3 queries wait (db_queue 3)") && $0.contains("of 1 connections busy (db_pool_size)")
+        }, "\(errors.value)")
     }
 
     @Test func timeoutCancelsTheStatementAndTheConnectionIsReused() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SIPCore
 import Testing
 import TandemScript
@@ -20,7 +21,7 @@ struct AuthDBScriptTests {
             """)
     }
 
-    static func proxy(calculateHA1: Int, url: String? = TestPostgres.url) throws -> ScriptedProxy {
+    static func proxy(calculateHA1: Int, url: String? = TestPostgres.url, logger: Logger? = nil) throws -> ScriptedProxy {
         try ScriptedProxy(routes: """
             loadmodule "auth.so"
             loadmodule "auth_db.so"
@@ -40,7 +41,7 @@ struct AuthDBScriptTests {
                 if ($var(rc) == -4) { proxy_challenge("example.com", "auth"); exit; }
                 t_reply(403, "rc=$var(rc)");
             }
-            """)
+            """, logger: logger)
     }
 
     /// Sends `method` (with credentials when given) and returns the final response.
@@ -106,14 +107,20 @@ struct AuthDBScriptTests {
         #expect(try ask(proxy, "INVITE", id: "sha-1", credentials: right)?.statusCode == 299)
     }
 
-    @Test("Database unreachable: -5 with credentials, -4 (challenge) without")
+    @Test("Database unreachable: -5 with credentials (logged with its cause), -4 (challenge) without")
     func databaseDown() throws {
-        let proxy = try Self.proxy(calculateHA1: 1, url: "postgres://tandem@127.0.0.1:\(Ports.free())/tandem")
+        let capture = LogCapture()
+        let proxy = try Self.proxy(calculateHA1: 1, url: "postgres://tandem@127.0.0.1:\(Ports.free())/tandem",
+                                   logger: capture.logger(level: .error))
         let challenge = try #require(try ask(proxy, "INVITE", id: "down-0"))
         #expect(challenge.statusCode == 407)
         let offer = try #require(challenge.header(.proxyAuthenticate))
         let right = try answer(offer, user: "alice", password: "wonderland", method: "INVITE", nc: "00000001")
         #expect(try ask(proxy, "INVITE", id: "down-1", credentials: right)?.reasonPhrase == "rc=-5")
+        // The -5 is logged with the driver's reason (here the connect error), not only as a code.
+        let line = capture.wait { $0.message.contains("auth_db: the credentials query failed (rc -1)") }
+        #expect(line != nil, "\(capture.all)")
+        #expect(line?.message.contains("onnect") == true, "\(line?.message ?? "")")
     }
 
     @Test("A table name that is not a plain identifier is refused, not spliced (-5 with credentials)")

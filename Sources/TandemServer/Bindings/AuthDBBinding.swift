@@ -48,6 +48,7 @@ enum AuthDBBinding: DriverBinding {
             if result.rc > 0, case .list(let rows)? = result.output("col0"), let first = rows.first {
                 stored = first
             } else if looked && result.rc != -2 {
+                AsyncBindings.logFailure("auth_db: the credentials query", result, in: &execution)
                 execution.rc = AuthDB.genericError
                 return
             }

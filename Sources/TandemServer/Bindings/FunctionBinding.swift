@@ -102,6 +102,24 @@ enum AsyncBindings {
         index < values.count && !values[index].isNull ? values[index].stringValue : nil
     }
 
+    /// Logs at L_ERR why a driver call failed: its rc (-1 error, -3 timeout, -4 queue full) and the
+    /// driver's `error` output (the server's or the pool's message), so a script's failure has a cause.
+    /// A call cancelled with its transaction (a CANCEL) is no database failure: L_INFO.
+    static func logFailure(_ what: String, _ result: AsyncResult, in execution: inout ExecutionContext) {
+        execution.log(result.isCancelled ? .info : .error,
+                      "\(what) failed (rc \(result.rc)): \(result.output("error")?.stringValue ?? failureText(result))")
+    }
+
+    /// A failure's cause when the driver gave no message.
+    private static func failureText(_ result: AsyncResult) -> String {
+        switch result.status {
+        case .timedOut: "timed out"
+        case .rejected: "queue full"
+        case .cancelled: "cancelled"
+        default: "no message"
+        }
+    }
+
     /// Assigns every value of a `.list` output to each variable (an `$avp` stacks them, row after row).
     static func assignList(_ value: AsyncValue?, to variables: [OutputVariable], in execution: inout ExecutionContext) {
         guard case .list(let entries)? = value else { return }

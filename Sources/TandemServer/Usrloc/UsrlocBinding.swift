@@ -46,6 +46,7 @@ enum UsrlocBinding: DriverBinding {
         let plan = UsrlocPlan(call.values)
         if plan != nil, !succeeded(result.rc) {
             // Not written: not acknowledged either (the UA retries; memory is left as it was).
+            AsyncBindings.logFailure("usrloc: the location write", result, in: &execution)
             if !ProxyCore.SaveFlags(flags).noReply {
                 _ = proxy.sendReply(code: 500, reason: "Server Internal Error", headers: [])
             }
@@ -88,6 +89,7 @@ enum UsrlocBinding: DriverBinding {
               let adapter = execution.proxy as? RequestProxyAdapter else { return nil }
         let core = adapter.context.core
         guard succeeded(result.rc) else {
+            AsyncBindings.logFailure("usrloc: the location read", result, in: &execution)
             // Write-through falls back to its memory; sql-only has nothing else to read.
             return core.settings.registrar.mode == .sqlOnly ? -3 : nil
         }
