@@ -157,7 +157,11 @@ public final class PostgresPool: ConnectionPoolShell {
         }
     }
 
-    /// Opens connections up to the pool size now (optional; they open on demand otherwise).
+    /// Starts opening ``PostgresPoolConfiguration/minConnections`` connections now, in the background on
+    /// the reactor (non-blocking connects; returns at once). A worker calls it when it starts, so its first
+    /// queries find a connection instead of waiting for one to open; more open on demand as before.
+    /// A failed connect is logged through ``BackendHealth`` and counted like any other: the pool does not
+    /// retry it by itself, the next query connects (after the backoff).
     public func warmUp() {
         feed(.warmUp)
     }
@@ -549,12 +553,12 @@ public final class PostgresPool: ConnectionPoolShell {
 
 extension PostgresPoolConfiguration {
     /// The shared pool machine's rules for PostgreSQL: up to ``pipelineDepth`` queries per connection
-    /// (the least loaded ready connection first), parallel connects up to the pool size, warm-up to the
-    /// full size, abandon of a query alone on its connection = drain after a cancel request or drop.
+    /// (the least loaded ready connection first), parallel connects up to the pool size, warm-up to
+    /// ``minConnections`` (what idle retirement keeps), abandon of a query alone on its connection = drain after a cancel request or drop.
     var poolPolicy: ConnectionPoolPolicy {
         ConnectionPoolPolicy(size: size, maxQueue: maxQueue, maxRequestsPerConnection: pipelineDepth,
                              maxConcurrentConnects: size,
-                             warmUpConnections: size, initialBackoffMs: initialBackoffMs, maxBackoffMs: maxBackoffMs,
+                             warmUpConnections: minConnections, initialBackoffMs: initialBackoffMs, maxBackoffMs: maxBackoffMs,
                              abandon: cancelPolicy == .cancelRequest ? .drain(timeoutMs: drainTimeoutMs) : .closeConnection,
                              sizing: sizesFromLoad ? LoadSizing(minConnections: minConnections, idleTimeoutMs: idleTimeoutMs) : nil)
     }

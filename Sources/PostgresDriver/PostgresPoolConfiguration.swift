@@ -34,7 +34,8 @@ public struct PostgresPoolConfiguration: Sendable, Equatable {
     /// do not carry rate × latency, and closes extra connections idle for ``idleTimeoutMs``. Off: it
     /// opens connections whenever a query would share one (up to ``size``) and keeps them.
     public var sizesFromLoad: Bool
-    /// Connections kept open however low the load (with ``sizesFromLoad``).
+    /// Connections kept open however low the load (with ``sizesFromLoad``), and the ones
+    /// ``PostgresPool/warmUp()`` opens (a worker's pool at start).
     public var minConnections: Int
     /// How long an extra connection may stay idle before it is closed (with ``sizesFromLoad``; 0: never).
     public var idleTimeoutMs: UInt64

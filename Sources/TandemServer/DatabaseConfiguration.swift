@@ -17,8 +17,8 @@ struct DatabaseConfiguration: Sendable {
     /// 800 queries/s. Mind the server's max_connections. PostgreSQL pools size themselves within it from
     /// the measured latency and rate (``poolMinSize``, ``poolIdleTimeoutMs``).
     var poolSize = 16
-    /// PostgreSQL connections per worker kept open however low the load (`modparam("tandem",
-    /// "db_pool_min_size", N)`, default 1).
+    /// PostgreSQL connections per worker kept open however low the load, and opened when the worker
+    /// starts (`modparam("tandem", "db_pool_min_size", N)`, default 1; 0: nothing before the first query).
     var poolMinSize = 1
     /// How long an extra PostgreSQL connection (beyond what the measured load needs) may stay idle before
     /// it is closed (`modparam("tandem", "db_pool_idle_timeout", seconds)`, default 10; 0: never, and the

@@ -87,6 +87,7 @@ public final class TandemServer: Sendable {
                                      let services = WorkerServices(asyncWorker: engine.makeWorker(reactor: worker.reactor),
                                                                    settings: drivers)
                                      router.attach(services, toWorker: worker.index)
+                                     services.warmUpDatabases()
                                      if worker.index == 0 {
                                          router.scheduleTimerRoutes(on: worker)
                                          UsrlocSync.startTimer(core: core, services: services, worker: worker)

@@ -33,6 +33,15 @@ final class WorkerServices {
         self.settings = settings
     }
 
+    /// Starts opening each database's minimum connections on this worker (`db_pool_min_size` for
+    /// PostgreSQL), in the background on its reactor: the way OpenSIPS's modules connect in child_init,
+    /// without blocking the start. Call on the worker's thread, once, when it starts.
+    func warmUpDatabases() {
+        for database in settings.databases.databases {
+            database.backend.warmUp(id: database.id, worker: self)
+        }
+    }
+
     /// This worker's state of type `State`, created on first use.
     func state<State: WorkerDriverState>(_ type: State.Type) -> State {
         if let existing = states[ObjectIdentifier(type)] as? State { return existing }

@@ -16,7 +16,8 @@ struct PostgresPipelineTests {
     /// A harness with one connection, already connected, carrying up to `depth` queries.
     private func connected(depth: Int, size: Int = 1, application: String = "tandem_pipeline") throws -> Harness {
         let h = try Harness(conninfo: url + "?application_name=\(application)",
-                            configuration: PostgresPoolConfiguration(size: size, pipelineDepth: depth))
+                            configuration: PostgresPoolConfiguration(size: size, pipelineDepth: depth,
+                                                                             minConnections: size))
         h.pool.warmUp()
         try h.spin(limitMs: 3000) { h.pool.idleConnectionCount == size }
         return h

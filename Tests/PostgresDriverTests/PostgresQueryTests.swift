@@ -220,7 +220,8 @@ struct PostgresQueryTests {
 @Suite(.enabled(if: TestServer.available, "needs TANDEM_TEST_PG_URL (TANDEM_TEST_SERVERS=postgres scripts/test.sh)"))
 struct PostgresConnectTests {
     @Test func connectStartDoesNotBlockAndPollsOnReadiness() throws {
-        let h = try Harness(conninfo: TestServer.url ?? "", configuration: PostgresPoolConfiguration(size: 4))
+        let h = try Harness(conninfo: TestServer.url ?? "",
+                            configuration: PostgresPoolConfiguration(size: 4, minConnections: 4))
         let t0 = System.monotonicNanoseconds()
         h.pool.warmUp()
         let startUs = (System.monotonicNanoseconds() - t0) / 1000
@@ -235,6 +236,25 @@ struct PostgresConnectTests {
 }
 
 extension PostgresConnectTests {
+    @Test func warmUpOpensTheMinimumAndRetirementKeepsIt() throws {
+        let h = try Harness(conninfo: TestServer.url ?? "",
+                            configuration: PostgresPoolConfiguration(size: 8, minConnections: 2, idleTimeoutMs: 1))
+        h.pool.warmUp()
+        #expect(h.pool.connectingCount == 2, "the minimum, not the pool size")
+        try h.spin { h.pool.idleConnectionCount == 2 }
+        // Idle far beyond the 1 ms idle timeout: the warmed minimum stays open.
+        try h.spin(limitMs: 300) { false }
+        #expect(h.pool.connectionCount == 2)
+        #expect(h.pool.statistics.connectionsRetired == 0)
+        #expect(try h.query("SELECT 1").column(0) == ["1"])
+        #expect(h.pool.statistics.connectAttempts == 2, "the first query found a warm connection")
+
+        let none = try Harness(conninfo: TestServer.url ?? "",
+                               configuration: PostgresPoolConfiguration(size: 8, minConnections: 0))
+        none.pool.warmUp()
+        #expect(none.pool.connectionCount == 0, "db_pool_min_size 0: nothing opens before the first query")
+    }
+
     /// Prints native vs offload throughput (the numbers behind the default mode); asserts only sanity.
     @Test func nativeAndOffloadThroughput() throws {
         let h = try Harness(conninfo: TestServer.url ?? "", configuration: PostgresPoolConfiguration(size: 4, maxQueue: 4096))

@@ -7,6 +7,15 @@ protocol DatabaseBackend: Sendable {
     /// for database `id` on `worker`. Its outputs are one `.list` per column, named
     /// `PostgresQueryOperation.outputName(column:)`.
     func queryOperation(id: String, query: String, parameters: [String?], worker: WorkerServices) -> any AsyncOperation
+    /// Called once on each worker's thread when it starts: open database `id`'s minimum connections in
+    /// the background on the worker's reactor (never blocking; a failed connect is logged and the pool
+    /// connects again on demand).
+    func warmUp(id: String, worker: WorkerServices)
+}
+
+extension DatabaseBackend {
+    /// Nothing to open at start (the drivers whose pools open on demand only).
+    func warmUp(id: String, worker: WorkerServices) {}
 }
 
 /// A kind of database behind avp_db_query/sql_query: the `db_url` schemes it serves and how it makes a

@@ -16,9 +16,14 @@ struct PostgresDatabase: DatabaseBackend {
         let pool = worker.state(PostgresWorkerPools.self).pool(id: id, database: self, worker: worker)
         return PostgresQueryOperation(pool: pool, sql: query, parameters: parameters)
     }
+
+    /// Creates the worker's pool and starts opening its `db_pool_min_size` connections.
+    func warmUp(id: String, worker: WorkerServices) {
+        worker.state(PostgresWorkerPools.self).pool(id: id, database: self, worker: worker).warmUp()
+    }
 }
 
-/// One worker's PostgreSQL pools, by database id (created on first use).
+/// One worker's PostgreSQL pools, by database id (created when the worker starts, or on first use).
 final class PostgresWorkerPools: WorkerDriverState {
     private var pools: [String: PostgresPool] = [:]
 
