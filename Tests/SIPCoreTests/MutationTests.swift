@@ -58,6 +58,29 @@ import Testing
         #expect(!m.hasHeader(.via))
     }
 
+    /// The top Via is parsed once when the message is read (`topViaCache`); every edit of the Via
+    /// lines must show in `topVia()` (a stale entry also trips the debug check inside `topVia()`).
+    @Test func topViaFollowsViaEdits() throws {
+        var m = try SIPMessage(parsing: sampleInvite)
+        #expect(m.topViaCache != .unknown)
+        let original = try m.topVia()
+        m.prependHeader(.via, "SIP/2.0/UDP proxy.example.com;branch=z9hG4bKnew")
+        #expect(try m.topVia().branch == "z9hG4bKnew")
+        m.setHeader(.maxForwards, "69")
+        #expect(try m.topVia().host == "proxy.example.com")
+        #expect(m.removeFirstValue(.via) != nil)
+        #expect(try m.topVia() == original)
+        try m.setTopViaParams(received: "192.0.2.9", rport: nil)
+        #expect(try m.topVia().received == "192.0.2.9")
+        m.removeHeaders(.via)
+        #expect(throws: SIPParseError(.missingHeader(.via))) { try m.topVia() }
+        m.appendHeader(.via, "SIP/2.0/TCP h2;branch=z9hG4bK2")
+        #expect(try m.topVia().transport == "TCP")
+        let bad = try SIPMessage(parsing: wire("OPTIONS sip:a@b SIP/2.0\nVia: nonsense\n\n"))
+        #expect(throws: SIPParseError.self) { try bad.topVia() }
+        #expect(throws: SIPParseError.self) { try bad.topVia() }
+    }
+
     @Test func popFromFoldedAndOwnedLines() throws {
         var m = try SIPMessage(parsing: wire("OPTIONS sip:a@b SIP/2.0\nRoute: <sip:a;lr>,\n <sip:b;lr>,\n <sip:c;lr>\n\n"))
         #expect(m.removeFirstValue(.route) == "<sip:a;lr>")
