@@ -81,6 +81,22 @@ import Testing
         #expect(throws: SIPParseError.self) { try bad.topVia() }
     }
 
+    /// The mandatory From/To check accepts and rejects exactly what `NameAddr(parsing:)` does.
+    @Test func nameAddrValidateMatchesParsing() {
+        let values = ["Alice <sip:alice@a.example>;tag=1", "\"A \\\" b\" <sip:a@b>", "sip:a@b;tag=x", "<sip:a@b>",
+                      "<sip:a@b", "sip:a@b?x=y", "sip:a,b", "<tel:+1234>", "<urn:x:y>", "<http://x>", "", "  ",
+                      "<sip:a@b>;tag", "<sip:a@b>;tag=", "<sip:a@b>;=x", "<sip:a@b> x", "<sip:a@b>;p=\"q\";r=[::1]",
+                      "A B <sip:a@b>", "<sip:@b>", "< sip:a@b>", "\"x\" sip:a@b", "<sip:a@b:99999>", "<1sip:a>"]
+        for v in values {
+            let b = Array(v.utf8)[...]
+            var parseError: SIPParseError? = nil
+            do { _ = try NameAddr(parsing: b) } catch { parseError = error }
+            var validateError: SIPParseError? = nil
+            do { try NameAddr.validate(b) } catch { validateError = error }
+            #expect(parseError == validateError, "\(v)")
+        }
+    }
+
     @Test func popFromFoldedAndOwnedLines() throws {
         var m = try SIPMessage(parsing: wire("OPTIONS sip:a@b SIP/2.0\nRoute: <sip:a;lr>,\n <sip:b;lr>,\n <sip:c;lr>\n\n"))
         #expect(m.removeFirstValue(.route) == "<sip:a;lr>")
