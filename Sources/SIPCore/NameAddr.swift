@@ -20,14 +20,48 @@ public struct NameAddr: Sendable, Hashable, CustomStringConvertible {
     }
 
     init(parsing v: ArraySlice<UInt8>) throws(SIPParseError) {
+        let parts = try NameAddr.scan(v)
+        switch parts.displayName {
+        case .none: displayName = nil
+        case .quoted(let r): displayName = unquote(v[r])
+        case .tokens(let r): displayName = makeString(v[r])
+        }
+        let text = makeString(v[parts.uri])
+        _ = try URI(parsing: v[parts.uri], text: text)
+        uriText = text
+        guard let params = parseHeaderParams(v, from: parts.paramsStart) else { throw SIPParseError(.badURI) }
+        parameters = params
+    }
+
+    /// Checks that `v` parses as `init(parsing:)` would, with the same error, without keeping the
+    /// display name, URI text or parameters (the mandatory From/To check of every request).
+    static func validate(_ v: ArraySlice<UInt8>) throws(SIPParseError) {
+        let parts = try NameAddr.scan(v)
+        _ = try URI(parsing: v[parts.uri])
+        guard headerParamsAreValid(v, from: parts.paramsStart) else { throw SIPParseError(.badURI) }
+    }
+
+    /// Where the display name of a scanned value is.
+    enum DisplayNameRange {
+        case none
+        /// A quoted string, quotes included.
+        case quoted(Range<Int>)
+        /// Tokens before `<`, trimmed (not empty).
+        case tokens(Range<Int>)
+    }
+
+    /// Splits a name-addr / addr-spec into display name, URI (inside `<>` if present) and the start
+    /// of the header parameters. Throws `.badURI` where the shape is wrong; the URI itself is not checked.
+    static func scan(_ v: ArraySlice<UInt8>) throws(SIPParseError)
+        -> (displayName: DisplayNameRange, uri: Range<Int>, paramsStart: Int) {
         var i = v.startIndex
         skipSpace(v, &i)
         guard i < v.endIndex else { throw SIPParseError(.badURI) }
-        displayName = nil
+        var displayName = DisplayNameRange.none
         var angled = false
         if v[i] == ASCII.quote {
             guard let e = quotedStringEnd(v, from: i) else { throw SIPParseError(.badURI) }
-            displayName = unquote(v[i..<e])
+            displayName = .quoted(i..<e)
             i = e
             skipSpace(v, &i)
             guard i < v.endIndex, v[i] == ASCII.lt else { throw SIPParseError(.badURI) }
@@ -38,7 +72,7 @@ public struct NameAddr: Sendable, Hashable, CustomStringConvertible {
             while j < v.endIndex, isTokenChar(v[j]) || isLWSByte(v[j]) { j += 1 }
             if j < v.endIndex, v[j] == ASCII.lt {
                 let dn = v.trimmedRange(i..<j)
-                if !dn.isEmpty { displayName = makeString(v[dn]) }
+                if !dn.isEmpty { displayName = .tokens(dn) }
                 i = j
                 angled = true
             }
@@ -59,11 +93,7 @@ public struct NameAddr: Sendable, Hashable, CustomStringConvertible {
             }
             uriRange = us..<i
         }
-        let text = makeString(v[uriRange])
-        _ = try URI(parsing: v[uriRange], text: text)
-        uriText = text
-        guard let params = parseHeaderParams(v, from: i) else { throw SIPParseError(.badURI) }
-        parameters = params
+        return (displayName, uriRange, i)
     }
 
     /// The parsed URI (validated at parse time).

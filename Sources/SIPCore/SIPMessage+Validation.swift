@@ -19,11 +19,10 @@ extension SIPMessage {
         try checkSingleValue(.to)
         try checkSingleValue(.callID)
         try checkSingleValue(.cseq)
-        let from = try from()
-        _ = try to()
-        if isRequest, from.tag == nil {
-            // RFC 2543 requests have no From tag; tolerated.
-        }
+        // Checked as `from()` / `to()` parse them, without building the NameAddrs (RFC 2543 requests
+        // without a From tag are tolerated).
+        try checkNameAddr(.from, error: .badFrom)
+        try checkNameAddr(.to, error: .badTo)
         try checkCallID()
         let cs = try cseq()
         if let m = method, cs.method != m { throw SIPParseError(.cseqMethodMismatch) }
@@ -44,6 +43,12 @@ extension SIPMessage {
             }
         }
         if first < 0 { throw SIPParseError(.missingHeader(name)) }
+    }
+
+    /// The first `name` line parses as a name-addr (as `from()` / `to()` do); throws as they would.
+    private func checkNameAddr(_ name: HeaderName, error reason: SIPParseError.Reason) throws(SIPParseError) {
+        guard let i = firstFieldIndex(name) else { throw SIPParseError(.missingHeader(name)) }
+        do { try NameAddr.validate(valueBytes(fields[i])) } catch { throw SIPParseError(reason) }
     }
 
     /// Call-ID = word [ "@" word ].

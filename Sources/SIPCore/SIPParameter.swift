@@ -119,37 +119,54 @@ func firstTopLevel(_ v: ArraySlice<UInt8>) -> Range<Int>? {
 /// (empty names, empty values, trailing garbage).
 func parseHeaderParams(_ v: ArraySlice<UInt8>, from start: Int) -> [SIPParameter]? {
     var params: [SIPParameter] = []
+    let ok = scanHeaderParams(v, from: start) { name, value in
+        params.append(SIPParameter(name: makeString(v[name]), value: value.map { makeString(v[$0]) }))
+    }
+    return ok ? params : nil
+}
+
+/// True if `v` from `start` is a valid header parameter list (as `parseHeaderParams` accepts), without
+/// building the parameters.
+func headerParamsAreValid(_ v: ArraySlice<UInt8>, from start: Int) -> Bool {
+    scanHeaderParams(v, from: start) { _, _ in }
+}
+
+/// The grammar of `parseHeaderParams`: calls `found` with each parameter's name range and value range
+/// (nil for a parameter without `=`) and returns false on a syntax error.
+@inline(__always)
+func scanHeaderParams(_ v: ArraySlice<UInt8>, from start: Int,
+                      _ found: (Range<Int>, Range<Int>?) -> Void) -> Bool {
     var i = start
     while true {
         skipSpace(v, &i)
-        if i >= v.endIndex { return params }
-        guard v[i] == ASCII.semicolon else { return nil }
+        if i >= v.endIndex { return true }
+        guard v[i] == ASCII.semicolon else { return false }
         i += 1
         skipSpace(v, &i)
         let ns = i
         while i < v.endIndex, isTokenChar(v[i]) { i += 1 }
-        guard i > ns else { return nil }
-        let name = makeString(v[ns..<i])
+        guard i > ns else { return false }
+        let name = ns..<i
         skipSpace(v, &i)
         if i < v.endIndex, v[i] == ASCII.equals {
             i += 1
             skipSpace(v, &i)
-            guard i < v.endIndex else { return nil }
+            guard i < v.endIndex else { return false }
             let vs = i
             if v[i] == ASCII.quote {
-                guard let e = quotedStringEnd(v, from: i) else { return nil }
+                guard let e = quotedStringEnd(v, from: i) else { return false }
                 i = e
             } else if v[i] == ASCII.lbracket {
                 while i < v.endIndex, v[i] != ASCII.rbracket { i += 1 }
-                guard i < v.endIndex else { return nil }
+                guard i < v.endIndex else { return false }
                 i += 1
             } else {
                 while i < v.endIndex, isTokenChar(v[i]) || v[i] == ASCII.colon || v[i] == ASCII.lbracket || v[i] == ASCII.rbracket { i += 1 }
             }
-            guard i > vs else { return nil }
-            params.append(SIPParameter(name: name, value: makeString(v[vs..<i])))
+            guard i > vs else { return false }
+            found(name, vs..<i)
         } else {
-            params.append(SIPParameter(name: name, value: nil))
+            found(name, nil)
         }
     }
 }

@@ -58,6 +58,45 @@ import Testing
         #expect(!m.hasHeader(.via))
     }
 
+    /// The top Via is parsed once when the message is read (`topViaCache`); every edit of the Via
+    /// lines must show in `topVia()` (a stale entry also trips the debug check inside `topVia()`).
+    @Test func topViaFollowsViaEdits() throws {
+        var m = try SIPMessage(parsing: sampleInvite)
+        #expect(m.topViaCache != .unknown)
+        let original = try m.topVia()
+        m.prependHeader(.via, "SIP/2.0/UDP proxy.example.com;branch=z9hG4bKnew")
+        #expect(try m.topVia().branch == "z9hG4bKnew")
+        m.setHeader(.maxForwards, "69")
+        #expect(try m.topVia().host == "proxy.example.com")
+        #expect(m.removeFirstValue(.via) != nil)
+        #expect(try m.topVia() == original)
+        try m.setTopViaParams(received: "192.0.2.9", rport: nil)
+        #expect(try m.topVia().received == "192.0.2.9")
+        m.removeHeaders(.via)
+        #expect(throws: SIPParseError(.missingHeader(.via))) { try m.topVia() }
+        m.appendHeader(.via, "SIP/2.0/TCP h2;branch=z9hG4bK2")
+        #expect(try m.topVia().transport == "TCP")
+        let bad = try SIPMessage(parsing: wire("OPTIONS sip:a@b SIP/2.0\nVia: nonsense\n\n"))
+        #expect(throws: SIPParseError.self) { try bad.topVia() }
+        #expect(throws: SIPParseError.self) { try bad.topVia() }
+    }
+
+    /// The mandatory From/To check accepts and rejects exactly what `NameAddr(parsing:)` does.
+    @Test func nameAddrValidateMatchesParsing() {
+        let values = ["Alice <sip:alice@a.example>;tag=1", "\"A \\\" b\" <sip:a@b>", "sip:a@b;tag=x", "<sip:a@b>",
+                      "<sip:a@b", "sip:a@b?x=y", "sip:a,b", "<tel:+1234>", "<urn:x:y>", "<http://x>", "", "  ",
+                      "<sip:a@b>;tag", "<sip:a@b>;tag=", "<sip:a@b>;=x", "<sip:a@b> x", "<sip:a@b>;p=\"q\";r=[::1]",
+                      "A B <sip:a@b>", "<sip:@b>", "< sip:a@b>", "\"x\" sip:a@b", "<sip:a@b:99999>", "<1sip:a>"]
+        for v in values {
+            let b = Array(v.utf8)[...]
+            var parseError: SIPParseError? = nil
+            do { _ = try NameAddr(parsing: b) } catch { parseError = error }
+            var validateError: SIPParseError? = nil
+            do { try NameAddr.validate(b) } catch { validateError = error }
+            #expect(parseError == validateError, "\(v)")
+        }
+    }
+
     @Test func popFromFoldedAndOwnedLines() throws {
         var m = try SIPMessage(parsing: wire("OPTIONS sip:a@b SIP/2.0\nRoute: <sip:a;lr>,\n <sip:b;lr>,\n <sip:c;lr>\n\n"))
         #expect(m.removeFirstValue(.route) == "<sip:a;lr>")
