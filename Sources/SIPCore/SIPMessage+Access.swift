@@ -180,28 +180,8 @@ extension SIPMessage {
 
     // MARK: - Typed accessors
 
-    /// The top-most Via value. A received message's top Via is parsed once, when the message is read
-    /// (`topViaCache`); after an edit of the Via lines it is parsed from the current value on each call.
+    /// The top-most Via value.
     public func topVia() throws(SIPParseError) -> Via {
-        switch topViaCache {
-        case .parsed(let via):
-            assert(parsedTopVia() == .parsed(via), "stale top Via cache")
-            return via
-        case .failed(let error):
-            assert(parsedTopVia() == .failed(error), "stale top Via cache")
-            throw error
-        case .unknown:
-            return try parseTopViaNow()
-        }
-    }
-
-    /// The top Via parsed from the current header lines, as a cache entry.
-    func parsedTopVia() -> TopViaCache {
-        do { return .parsed(try parseTopViaNow()) } catch { return .failed(error) }
-    }
-
-    /// Parses the top Via from the current header lines (no cache).
-    private func parseTopViaNow() throws(SIPParseError) -> Via {
         guard let i = firstFieldIndex(.via) else { throw SIPParseError(.missingHeader(.via)) }
         let v = valueBytes(fields[i])
         guard let r = firstTopLevel(v) else { throw SIPParseError(.badVia) }

@@ -17,7 +17,6 @@ extension SIPMessage {
     /// copied anyway, and the copy would keep the parser's reserve of 24 fields; a stored request (a
     /// transaction's, a suspended one) then keeps about half the bytes.
     public mutating func prependHeader(_ name: HeaderName, _ value: String) {
-        viaEdited(name)
         let at = firstFieldIndex(name) ?? 0
         let field = ownedField(name, value)
         var rebuilt: [HeaderField] = []
@@ -30,20 +29,17 @@ extension SIPMessage {
 
     /// Appends a header line at the end of the header section.
     public mutating func appendHeader(_ name: HeaderName, _ value: String) {
-        viaEdited(name)
         fields.append(ownedField(name, value))
     }
 
     /// Removes every line named `name`.
     public mutating func removeHeaders(_ name: HeaderName) {
-        viaEdited(name)
         for i in fieldIndices(name).reversed() { fields.remove(at: i) }
     }
 
     /// Replaces the value of the first line named `name` (keeping its position and spelling)
     /// and removes the other lines of that name; appends the header if absent.
     public mutating func setHeader(_ name: HeaderName, _ value: String) {
-        viaEdited(name)
         guard let i = firstFieldIndex(name) else {
             appendHeader(name, value)
             return
@@ -61,7 +57,6 @@ extension SIPMessage {
     /// line, or the first Route). Returns the removed value, or nil if there was none.
     @discardableResult
     public mutating func removeFirstValue(_ name: HeaderName) -> String? {
-        viaEdited(name)
         guard let i = firstFieldIndex(name) else { return nil }
         let f = fields[i]
         let v = valueBytes(f)
@@ -85,7 +80,6 @@ extension SIPMessage {
 
     /// Replaces the top Via value with `via` (other values on the same line are kept).
     public mutating func setTopVia(_ via: Via) {
-        viaEdited(.via)
         guard let i = firstFieldIndex(.via) else {
             prependHeader(.via, via.description)
             return
@@ -116,13 +110,6 @@ extension SIPMessage {
     public mutating func setBody(_ body: [UInt8], contentType: String? = nil) {
         newBody = body
         if let contentType { setHeader(.contentType, contentType) }
-    }
-
-    /// Forgets the parsed top Via (`topViaCache`) when an edit touches the lines named `name` and these
-    /// are the Via lines. A name other than a known header's (`.other`) never matches a Via line.
-    @inline(__always)
-    mutating func viaEdited(_ name: HeaderName) {
-        if name.code == HeaderName.via.code { topViaCache = .unknown }
     }
 
     /// A new line `Name: value` written to `extra`.

@@ -19,10 +19,6 @@ public struct SIPMessage: Sendable {
     /// rewritten again is appended anew: the old bytes stay until the message is freed (a message is
     /// edited a bounded number of times).
     var extra: [UInt8] = []
-    /// The top Via as parsed when the message was read (`init(parsing:)`), so that the several readers
-    /// of one message (validation, transaction matching, the proxy's response routing) parse it once.
-    /// Any edit of the Via lines resets it to `.unknown` and `topVia()` then parses the current value.
-    var topViaCache: TopViaCache = .unknown
 
     /// Default upper bound on the datagram size accepted by `init(parsing:)`.
     public static let defaultMaxSize = 65_535
@@ -46,7 +42,6 @@ public struct SIPMessage: Sendable {
             startLineRange = r
             self.fields = fields
             bodyRange = body
-            topViaCache = parsedTopVia()
         case .failure(var err):
             // A request whose start line parsed gets a 400 if it can be answered (see canBeAnswered).
             if let (s, r) = startInfo, case .request = s {
@@ -187,14 +182,4 @@ public struct SIPMessage: Sendable {
     }
 
     static let contentLengthCode = HeaderName.contentLength.code
-}
-
-/// The state of `SIPMessage.topViaCache`.
-enum TopViaCache: Sendable, Equatable {
-    /// Not known: parse the current top Via on demand.
-    case unknown
-    /// The top Via parsed.
-    case parsed(Via)
-    /// Parsing the top Via failed with this error (missing Via header, bad Via).
-    case failed(SIPParseError)
 }
