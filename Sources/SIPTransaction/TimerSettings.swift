@@ -7,19 +7,44 @@
 /// `init` so that T1 ≥ 1 ms, T2 ≥ T1 and nothing is negative or large enough
 /// to overflow `64 * T1`.
 public struct TimerSettings: Sendable, Hashable {
+    /// The values, in one shared immutable object: every transaction machine holds a copy of its
+    /// settings, and they are the same few values (the configuration's, or a branch's `$T_fr_timeout`),
+    /// so a machine carries one reference instead of six fields (issue 19: memory per suspended
+    /// transaction).
+    @usableFromInline
+    final class Storage: Sendable {
+        @usableFromInline let t1: Int64
+        @usableFromInline let t2: Int64
+        @usableFromInline let t4: Int64
+        @usableFromInline let unreliableTimerD: Int64
+        @usableFromInline let timerC: Int64
+        @usableFromInline let finalResponseTimeout: Int64?
+
+        init(t1: Int64, t2: Int64, t4: Int64, unreliableTimerD: Int64, timerC: Int64, finalResponseTimeout: Int64?) {
+            self.t1 = t1
+            self.t2 = t2
+            self.t4 = t4
+            self.unreliableTimerD = unreliableTimerD
+            self.timerC = timerC
+            self.finalResponseTimeout = finalResponseTimeout
+        }
+    }
+
+    @usableFromInline let storage: Storage
+
     /// RTT estimate; initial retransmit interval (ms).
-    public let t1: Int64
+    @inlinable public var t1: Int64 { storage.t1 }
     /// Maximum retransmit interval for non-INVITE requests and INVITE responses (ms).
-    public let t2: Int64
+    @inlinable public var t2: Int64 { storage.t2 }
     /// Maximum duration a message remains in the network (ms).
-    public let t4: Int64
+    @inlinable public var t4: Int64 { storage.t4 }
     /// Timer D for unreliable transports (ms); RFC 3261 requires at least 32 s.
-    public let unreliableTimerD: Int64
+    @inlinable public var unreliableTimerD: Int64 { storage.unreliableTimerD }
     /// Timer C for proxy INVITE client transactions (ms); RFC 3261 requires > 3 min.
-    public let timerC: Int64
+    @inlinable public var timerC: Int64 { storage.timerC }
     /// Timers B and F (ms) when set: how long a client transaction waits for any reply before it
     /// times out (OpenSIPS tm `fr_timeout`). `nil` keeps RFC 3261's 64*T1.
-    public let finalResponseTimeout: Int64?
+    @inlinable public var finalResponseTimeout: Int64? { storage.finalResponseTimeout }
 
     /// Largest accepted T1: keeps `64 * T1` and doubling far from overflow.
     static let maximumT1: Int64 = Int64.max / 1024
@@ -33,16 +58,30 @@ public struct TimerSettings: Sendable, Hashable {
         finalResponseTimeout: Int64? = nil
     ) {
         let t1 = min(max(t1, 1), Self.maximumT1)
-        self.t1 = t1
-        self.t2 = min(max(t2, t1), Self.maximumT1)
-        self.t4 = min(max(t4, 0), Self.maximumT1)
-        self.unreliableTimerD = min(max(unreliableTimerD, 0), Self.maximumT1)
-        self.timerC = min(max(timerC, 1), Self.maximumT1)
-        self.finalResponseTimeout = finalResponseTimeout.map { min(max($0, 1), Self.maximumT1) }
+        storage = Storage(t1: t1, t2: min(max(t2, t1), Self.maximumT1), t4: min(max(t4, 0), Self.maximumT1),
+                          unreliableTimerD: min(max(unreliableTimerD, 0), Self.maximumT1),
+                          timerC: min(max(timerC, 1), Self.maximumT1),
+                          finalResponseTimeout: finalResponseTimeout.map { min(max($0, 1), Self.maximumT1) })
     }
 
     /// RFC 3261 defaults.
     public static let standard = TimerSettings()
+
+    public static func == (lhs: TimerSettings, rhs: TimerSettings) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.t1 == rhs.t1 && lhs.t2 == rhs.t2 && lhs.t4 == rhs.t4
+                && lhs.unreliableTimerD == rhs.unreliableTimerD && lhs.timerC == rhs.timerC
+                && lhs.finalResponseTimeout == rhs.finalResponseTimeout)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(t1)
+        hasher.combine(t2)
+        hasher.combine(t4)
+        hasher.combine(unreliableTimerD)
+        hasher.combine(timerC)
+        hasher.combine(finalResponseTimeout)
+    }
 
     /// 64*T1: the transaction timeout used by Timers H, J (unreliable), L and M, and by B and F unless
     /// ``finalResponseTimeout`` is set.

@@ -16,7 +16,7 @@ public final class ProxyTransaction: Sendable {
     /// The mutable part, only touched under `state`'s lock.
     struct State: Sendable {
         var server: ServerMachine
-        var serverTimers = TimerTokens()
+        var serverTimers = ServerTimerTokens()
         /// The request as received (Via received/rport set), for local replies; dropped once a final
         /// reply went upstream, so that a finished transaction waiting out Timer J/L holds little memory.
         var request: SIPMessage?

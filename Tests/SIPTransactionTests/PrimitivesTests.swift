@@ -132,3 +132,21 @@ import Testing
         #expect(negative.deadline == 10)
     }
 }
+
+@Suite struct TimerSettingsStorageTests {
+    /// The values live in one shared object (a machine holds one reference: issue 19, memory per
+    /// suspended transaction); equality and hashing stay by value.
+    @Test func sharedStorageComparesByValue() {
+        #expect(MemoryLayout<TimerSettings>.size == 8)
+        let a = TimerSettings(t1: 250, finalResponseTimeout: 4_000)
+        let b = TimerSettings(t1: 250, finalResponseTimeout: 4_000)
+        #expect(a == b)
+        #expect(Set([a, b]).count == 1)
+        #expect(a != TimerSettings(t1: 250))
+        #expect(TimerSettings() == .standard)
+        #expect(a.t1 == 250 && a.t2 == 4_000 && a.timerB == 4_000 && a.timerH == 16_000)
+        let clamped = TimerSettings(t1: 0, t2: -1, t4: -1, unreliableTimerD: -1, timerC: 0, finalResponseTimeout: 0)
+        #expect(clamped.t1 == 1 && clamped.t2 == 1 && clamped.t4 == 0 && clamped.unreliableTimerD == 0)
+        #expect(clamped.timerC == 1 && clamped.finalResponseTimeout == 1)
+    }
+}
