@@ -17,8 +17,17 @@ extension SIPMessage {
     /// copied anyway, and the copy would keep the parser's reserve of 24 fields; a stored request (a
     /// transaction's, a suspended one) then keeps about half the bytes.
     public mutating func prependHeader(_ name: HeaderName, _ value: String) {
+        insertBeforeFirst(name, ownedField(name, value))
+    }
+
+    /// ``prependHeader(_:_:)`` of a line built once for many messages (a socket's Record-Route): a
+    /// message with no added line yet shares the line's bytes instead of copying them.
+    public mutating func prependHeader(_ line: PreparedHeaderLine) {
+        insertBeforeFirst(line.name, ownedField(line))
+    }
+
+    private mutating func insertBeforeFirst(_ name: HeaderName, _ field: HeaderField) {
         let at = firstFieldIndex(name) ?? 0
-        let field = ownedField(name, value)
         var rebuilt: [HeaderField] = []
         rebuilt.reserveCapacity(fields.count + 3)
         rebuilt.append(contentsOf: fields[..<at])
@@ -123,6 +132,15 @@ extension SIPMessage {
         extra.append(contentsOf: value.utf8)
         return HeaderField(code: name.code, lineStart: lineStart, nameEnd: nameEnd, valueStart: vs,
                            valueEnd: extra.count, folded: false, owned: true)
+    }
+
+    /// `line` as an owned field: its bytes become `extra` when nothing was added yet (shared, not
+    /// copied: issue 19, memory per suspended transaction), else they are appended.
+    mutating func ownedField(_ line: PreparedHeaderLine) -> HeaderField {
+        let lineStart = extra.count
+        if extra.isEmpty { extra = line.bytes } else { extra.append(contentsOf: line.bytes) }
+        return HeaderField(code: line.name.code, lineStart: lineStart, nameEnd: lineStart + line.nameEnd,
+                           valueStart: lineStart + line.valueStart, valueEnd: extra.count, folded: false, owned: true)
     }
 
     /// An owned copy of `f` (same name spelling) with a new value, written to `extra`.

@@ -7,10 +7,7 @@
 public struct SIPMessage: Sendable {
     /// The original datagram.
     var bytes: [UInt8]
-    var startLineRange: Range<Int>
-    var start: StartLine
     var fields: [HeaderField]
-    var bodyRange: Range<Int>
     /// Replacement Request-URI text, if set.
     var newRequestURI: [UInt8]?
     /// Replacement body, if set.
@@ -19,6 +16,19 @@ public struct SIPMessage: Sendable {
     /// rewritten again is appended anew: the old bytes stay until the message is freed (a message is
     /// edited a bounded number of times).
     var extra: [UInt8] = []
+    /// ``startLineRange`` and ``bodyRange`` as 32-bit offsets, as ``HeaderField`` keeps its own (a
+    /// message is under 4 GiB): 16 bytes less in every stored message, such as a suspended
+    /// transaction's two (issue 19: memory per suspended transaction).
+    private var startLineBounds: (lower: UInt32, upper: UInt32)
+    private var bodyBounds: (lower: UInt32, upper: UInt32)
+    var start: StartLine
+
+    var startLineRange: Range<Int> { Int(startLineBounds.lower)..<Int(startLineBounds.upper) }
+    var bodyRange: Range<Int> { Int(bodyBounds.lower)..<Int(bodyBounds.upper) }
+
+    private static func bounds(_ range: Range<Int>) -> (lower: UInt32, upper: UInt32) {
+        (UInt32(range.lowerBound), UInt32(range.upperBound))
+    }
 
     /// Default upper bound on the datagram size accepted by `init(parsing:)`.
     public static let defaultMaxSize = 65_535
@@ -39,9 +49,9 @@ public struct SIPMessage: Sendable {
         case .success(let body):
             guard let (s, r) = startInfo else { throw SIPParseError(.badStartLine) }
             start = s
-            startLineRange = r
+            startLineBounds = Self.bounds(r)
             self.fields = fields
-            bodyRange = body
+            bodyBounds = Self.bounds(body)
         case .failure(var err):
             // A request whose start line parsed gets a 400 if it can be answered (see canBeAnswered).
             if let (s, r) = startInfo, case .request = s {
@@ -75,10 +85,10 @@ public struct SIPMessage: Sendable {
 
     init(bytes: [UInt8], startLineRange: Range<Int>, start: StartLine, fields: [HeaderField], bodyRange: Range<Int>) {
         self.bytes = bytes
-        self.startLineRange = startLineRange
+        self.startLineBounds = Self.bounds(startLineRange)
         self.start = start
         self.fields = fields
-        self.bodyRange = bodyRange
+        self.bodyBounds = Self.bounds(bodyRange)
         self.newRequestURI = nil
         self.newBody = nil
     }

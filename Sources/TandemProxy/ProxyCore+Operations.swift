@@ -476,9 +476,9 @@ extension ProxyCore {
     /// either side come in on the socket facing that side and leave on the other.
     func prepareForForwarding(_ message: inout SIPMessage, branch: String, socketIndex: Int, incoming: Int? = nil) {
         if let incoming, incoming != socketIndex, settings.stream.doubleRecordRoute,
-           incoming < recordRouteValue.count, socketIndex < recordRouteValue.count,
-           message.header(.recordRoute) == recordRouteValue[incoming] {
-            message.prependHeader(.recordRoute, recordRouteValue[socketIndex])
+           incoming < recordRouteLine.count, socketIndex < recordRouteLine.count,
+           message.header(.recordRoute) == recordRouteLine[incoming].value {
+            message.prependHeader(recordRouteLine[socketIndex])
         }
         if message.isHeaderRewritten(.maxForwards) {
             // Set by the script: sent as it is.
@@ -579,14 +579,14 @@ extension ProxyCore {
         guard let method = context.message.method, let via = try? context.message.topVia(),
               let key = serverKey(for: context.message, via: via, method: method) else { return -1 }
         let lookupKey = method == .ack || method == .cancel
-            ? TransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite) : key
+            ? key.with(method: .invite) : key
         return serverTable.lookup(lookupKey) == nil ? -1 : 1
     }
 
     /// `record_route()`: adds our Record-Route (`<sip:IP:PORT;lr>`) on top.
     public func recordRoute(_ context: RequestContext) -> Int32 {
-        let index = context.socketIndex < recordRouteValue.count ? context.socketIndex : 0
-        context.message.prependHeader(.recordRoute, recordRouteValue[index])
+        let index = context.socketIndex < recordRouteLine.count ? context.socketIndex : 0
+        context.message.prependHeader(recordRouteLine[index])
         return 1
     }
 

@@ -42,10 +42,10 @@ extension ProxyCore {
         if let key = serverKey(for: message, via: via, method: method) {
             switch method {
             case .ack:
-                let inviteKey = TransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite)
+                let inviteKey = key.with(method: .invite)
                 if let txn = serverTable.lookup(inviteKey), absorbAck(txn, worker: worker) { return }
             case .cancel:
-                let inviteKey = TransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite)
+                let inviteKey = key.with(method: .invite)
                 if let txn = serverTable.lookup(inviteKey) {
                     handleCancel(message, for: txn, source: source, socketIndex: socketIndex, worker: worker)
                     return

@@ -28,7 +28,8 @@ public final class ProxyCore: Sendable {
     let advertised: [(host: String, port: UInt16)]
     /// The Via sent-by and Record-Route URI text, per listen socket.
     let viaPrefix: [String]
-    let recordRouteValue: [String]
+    /// The Record-Route line of each listen socket (its value is what `record_route()` adds).
+    let recordRouteLine: [PreparedHeaderLine]
     /// Salt for stateless to-tags.
     let tagSalt = UInt64.random(in: 1...UInt64.max)
     /// 0 while serving; once draining for shutdown, the Retry-After seconds of the 503 that new
@@ -55,9 +56,9 @@ public final class ProxyCore: Sendable {
         self.viaPrefix = advertised.indices.map { index in
             "SIP/2.0/\(settings.transport(at: index).viaToken) \(advertised[index].host):\(advertised[index].port);branch="
         }
-        self.recordRouteValue = advertised.indices.map { index in
+        self.recordRouteLine = advertised.indices.map { index in
             let transport = settings.transport(at: index)
-            return "<sip:\(advertised[index].host):\(advertised[index].port)\(transport == .udp ? "" : ";transport=\(transport.rawValue)");lr>"
+            return PreparedHeaderLine(.recordRoute, "<sip:\(advertised[index].host):\(advertised[index].port)\(transport == .udp ? "" : ";transport=\(transport.rawValue)");lr>")
         }
     }
 

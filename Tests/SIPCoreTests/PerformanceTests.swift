@@ -66,6 +66,57 @@ import Foundation
         #expect(response.headerValues(.via) == m.headerValues(.via))
     }
 
+    /// A stored message keeps its start line and body bounds as 32-bit offsets (issue 19: a suspended
+    /// transaction holds two messages inline).
+    @Test func messageIsCompact() throws {
+        #expect(MemoryLayout<SIPMessage>.size <= 96)
+        let m = try SIPMessage(parsing: sampleInvite)
+        #expect(m.method == .invite)
+        #expect(m.body.count == m.contentLength)
+    }
+
+    /// A prepared line (a socket's Record-Route) gives the same bytes as the same line added as text;
+    /// the first added line shares the prepared bytes, later edits copy them (value semantics).
+    @Test func preparedHeaderLine() throws {
+        let line = PreparedHeaderLine(.recordRoute, "<sip:10.0.0.1:5060;lr>")
+        var text = try SIPMessage(parsing: sampleInvite)
+        text.prependHeader(.recordRoute, "<sip:10.0.0.1:5060;lr>")
+        var prepared = try SIPMessage(parsing: sampleInvite)
+        prepared.prependHeader(line)
+        #expect(prepared.serialize() == text.serialize())
+        #expect(prepared.extra == line.bytes)
+        prepared.prependHeader(line)
+        text.prependHeader(.recordRoute, "<sip:10.0.0.1:5060;lr>")
+        prepared.appendHeader(.other("X-After"), "1")
+        text.appendHeader(.other("X-After"), "1")
+        #expect(prepared.serialize() == text.serialize())
+        #expect(prepared.headerValues(.recordRoute) == ["<sip:10.0.0.1:5060;lr>", "<sip:10.0.0.1:5060;lr>"])
+        #expect(line.bytes == Array("Record-Route: <sip:10.0.0.1:5060;lr>".utf8))
+    }
+
+    /// The transaction key keeps an RFC 3261 branch without its cookie (a small string: no heap storage
+    /// for branches up to 22 characters) and any other branch marked; matching is on the full branch.
+    @Test func transactionKeyBranch() {
+        #expect(MemoryLayout<TransactionKey>.stride == 48)
+        let branches = ["z9hG4bK-4321-1-0", "z9hG4bK", "z9hG4bK\u{0}x", "\u{0}x", "x", "2543|call@h|tag|1",
+                        "z9hG4bKa", "Z9HG4BK-4321-1-0", "z9hG4bK" + String(repeating: "a", count: 40)]
+        for branch in branches {
+            let key = TransactionKey(branch: branch, sentBy: "h:5060", method: .invite)
+            #expect(key.branch == branch)
+            #expect(key.with(method: .ack).branch == branch)
+            #expect(key.with(method: .ack).method == .ack)
+            #expect(key.with(method: .ack).with(method: .invite) == key)
+            for other in branches {
+                let otherKey = TransactionKey(branch: other, sentBy: "h:5060", method: .invite)
+                #expect((key == otherKey) == (branch == other), "\(branch) vs \(other)")
+            }
+        }
+        var key = TransactionKey(branch: "x", sentBy: "h", method: .bye)
+        key.branch = "z9hG4bKy"
+        #expect(key == TransactionKey(branch: "z9hG4bKy", sentBy: "h", method: .bye))
+        #expect(key.description == "z9hG4bKy|h|BYE")
+    }
+
     /// A header name longer than a field can hold (65,535 bytes) is refused like any bad name.
     @Test func overlongHeaderNameIsRefused() {
         let name = String(repeating: "X", count: HeaderField.maximumNameLength + 1)
