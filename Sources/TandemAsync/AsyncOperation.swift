@@ -28,6 +28,11 @@ public protocol AsyncOperation: AnyObject {
     /// delay is shorter than its timeout ends first by construction, so the engine arms no timeout timer
     /// for it (one reactor timer and closure less per suspended call, issue 19).
     var nativeCompletionDelayMicroseconds: UInt64? { get }
+    /// False for a native form that holds nothing of its own once started (a `sleep`: its one timer
+    /// went through the context, which the engine releases): the engine then keeps no reference to the
+    /// operation while the job runs, and never calls ``cancel()`` (issue 19: memory per suspended
+    /// transaction). True (the default) for everything else.
+    var needsCancel: Bool { get }
 }
 
 extension AsyncOperation {
@@ -35,4 +40,5 @@ extension AsyncOperation {
     public func cancel() {}
     public func makeBlocking(timeoutMs: UInt64) -> (@Sendable () -> AsyncResult)? { nil }
     public var nativeCompletionDelayMicroseconds: UInt64? { nil }
+    public var needsCancel: Bool { true }
 }

@@ -48,6 +48,19 @@ public final class AsyncWorker {
     @discardableResult
     public func start(_ operation: any AsyncOperation, mode: AsyncMode? = nil, timeoutMs: UInt64? = nil,
                       completion: @escaping (AsyncResult) -> Void) -> AsyncJobID {
+        start(operation, mode: mode, timeoutMs: timeoutMs, ending: .closure(completion))
+    }
+
+    /// ``start(_:mode:timeoutMs:completion:)`` with `handler` in place of the closure: its
+    /// ``AsyncCompletionHandler/asyncJobEnded(_:)`` runs exactly once, as the closure would.
+    @discardableResult
+    public func start(_ operation: any AsyncOperation, mode: AsyncMode? = nil, timeoutMs: UInt64? = nil,
+                      handler: any AsyncCompletionHandler) -> AsyncJobID {
+        start(operation, mode: mode, timeoutMs: timeoutMs, ending: .handler(handler))
+    }
+
+    private func start(_ operation: any AsyncOperation, mode: AsyncMode?, timeoutMs: UInt64?,
+                       ending completion: AsyncJobCompletion) -> AsyncJobID {
         let sequence = nextSequence
         nextSequence += 1
         let id = AsyncJobID(worker: index, sequence: sequence)
@@ -66,7 +79,8 @@ public final class AsyncWorker {
         }
         switch resolved {
         case .native:
-            job.operation = operation
+            job.runsNative = true
+            if operation.needsCancel { job.operation = operation }
             // An operation that completes by itself before the timeout (a sleep shorter than it) needs no
             // timeout timer: its own timer fires first, at an earlier deadline.
             if !Self.completesBefore(operation, timeoutMs: timeout) { armTimeout(job, timeoutMs: timeout) }
@@ -166,10 +180,12 @@ public final class AsyncWorker {
         }
         if let timer = job.timeoutTimer { reactor.cancel(timer) }
         let failed = result.status != .completed
-        if let operation = job.operation {
+        if job.runsNative {
+            job.runsNative = false
+            let operation = job.operation
             job.operation = nil  // the operation may hold its context: no cycle
             job.releaseAll()
-            if failed { operation.cancel() }
+            if failed { operation?.cancel() }
         }
         if failed, let ticket = job.ticket, ticket.abandon() {
             job.counters.queued.subtract(1, ordering: .relaxed)  // it never runs

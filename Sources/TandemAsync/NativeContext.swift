@@ -18,29 +18,36 @@ public final class NativeContext {
     private let queue: CompletionQueue
     let counters: AsyncDriverCounters
     private var registrations: Set<RegistrationID> = []
+    private var moreTimers: [TimerID] = []
+
+    // The job record, for ``AsyncWorker`` only.
+    let startedAt: Deadline
+    /// The offload pool's ticket (offload jobs).
+    var ticket: OffloadTicket?
+    /// The native operation while it runs (nil for other paths, for an operation that needs no
+    /// ``AsyncOperation/cancel()``, and once the job ended).
+    var operation: (any AsyncOperation)?
+    /// Runs once with the outcome; cleared when it ran.
+    var completion: AsyncJobCompletion?
+    /// Started on the native path and not ended yet: its registrations and timers are released when
+    /// it ends.
+    var runsNative = false
+
+    // Declared here, after `completion`, so that they fill its padding (stored properties are laid out
+    // in declaration order; the object stays within one malloc size class).
+    private var completed = false
+    private var released = false
     /// Timers scheduled through the context, cancelled when the job ends. Most jobs have one (a
     /// sleep, a driver's deadline): it is kept inline, further ones in `moreTimers`; fired ones are
     /// pruned as new ones come (cancelling a fired timer is a no-op), so a job that keeps re-arming
     /// timers keeps only the live ones. No allocation for the common single timer (issue 19: memory
     /// per suspended transaction).
     private var firstTimer: TimerID?
-    private var moreTimers: [TimerID] = []
-    private var completed = false
-    private var released = false
-
-    // The job record, for ``AsyncWorker`` only.
-    /// Runs once with the outcome; cleared when it ran.
-    var completion: ((AsyncResult) -> Void)?
-    let startedAt: Deadline
     /// The engine's timeout timer (`async_timeout` or the call's own), if armed.
     var timeoutTimer: TimerID?
-    /// The native operation while it runs (nil for other paths and once the job ended).
-    var operation: (any AsyncOperation)?
-    /// The offload pool's ticket (offload jobs).
-    var ticket: OffloadTicket?
 
     init(jobID: AsyncJobID, reactor: Reactor, queue: CompletionQueue, counters: AsyncDriverCounters,
-         completion: @escaping (AsyncResult) -> Void, startedAt: Deadline) {
+         completion: AsyncJobCompletion, startedAt: Deadline) {
         self.jobID = jobID
         self.reactor = reactor
         self.queue = queue

@@ -3,18 +3,60 @@ import Reactor
 import SIPCore
 import Synchronization
 
-/// What a suspended request keeps in its transaction while an async operation runs: the message
-/// with every change the script made, `$du`, flags and armed routes, and the hook that cancels the
-/// operation when a CANCEL arrives. (The AVPs are the transaction's `scriptState`, which every route
-/// of the transaction shares, suspended or not.)
+/// What a suspended request keeps in its transaction while an async operation runs: its record (the
+/// message as the script left it, out of line) and the hook that cancels the operation when a CANCEL
+/// arrives. (The AVPs are the transaction's `scriptState`, which every route of the transaction
+/// shares, suspended or not.)
 struct SuspendedRequest: Sendable {
-    var message: SIPMessage
-    var flags: UInt64
-    /// The rest of what the script set (``SuspendedRouteState``); nil when all of it has its default
-    /// value, as for a request that only waits (issue 19: memory per suspended transaction).
-    var route: SuspendedRouteState?
+    let record: SuspendedRequestRecord
     /// Called (once) when a CANCEL arrives while suspended: cancels the operation at its driver.
-    var onCancel: (@Sendable () -> Void)?
+    var onCancel: SuspensionCancelHook?
+}
+
+/// A request as the script left it when it suspended: the message with every change the script made,
+/// its flags, and the rest of the route's state (`$du`, armed routes, …). Out of line, so that a
+/// transaction holds one reference while it waits; the router subclasses it to keep its own part of the
+/// suspension (the async job's completion, the cancel hook) in the same object (issue 19: memory per
+/// suspended transaction).
+///
+/// `@unchecked Sendable` (a class open to subclassing cannot be checked): its own stored properties
+/// are immutable and Sendable; a subclass states the invariant of what it adds.
+open class SuspendedRequestRecord: @unchecked Sendable {
+    let message: SIPMessage
+    let flags: UInt64
+    /// The rest of what the script set (``SuspendedRouteState``); nil when all of it has its default
+    /// value, as for a request that only waits.
+    let route: SuspendedRouteState?
+
+    /// The request of `context` as it is now.
+    public init(_ context: RequestContext) {
+        message = context.message
+        flags = context.flags
+        route = SuspendedRouteState.of(context)
+    }
+}
+
+/// An object that cancels a suspension's async operation at its driver: the record the router keeps
+/// for the suspension anyway, registered as its cancel hook instead of a closure (issue 19: memory per
+/// suspended transaction). ``cancelSuspendedOperation()`` may be called from any worker thread, never
+/// under a transaction's lock.
+public protocol SuspensionCanceller: AnyObject, Sendable {
+    /// Cancels the operation (once; the suspension's job then ends with `$rc` = -1).
+    func cancelSuspendedOperation()
+}
+
+/// What cancels a suspension's operation: a closure or a ``SuspensionCanceller``.
+public enum SuspensionCancelHook: Sendable {
+    case closure(@Sendable () -> Void)
+    case canceller(any SuspensionCanceller)
+
+    /// Runs the hook.
+    public func callAsFunction() {
+        switch self {
+        case .closure(let body): body()
+        case .canceller(let canceller): canceller.cancelSuspendedOperation()
+        }
+    }
 }
 
 /// What else the script set on a request before it suspended, kept for the route that goes on (a resume
@@ -94,7 +136,7 @@ struct SuspendedReply: Sendable {
     /// from another fork downstream, or another reliable provisional, differs).
     let toTag: String?
     let rseq: String?
-    var onCancel: (@Sendable () -> Void)?
+    var onCancel: SuspensionCancelHook?
     /// A CANCEL (Timer C, the transaction's end) came before the hook was registered: it runs at once.
     var cancelRequested = false
 }
@@ -126,6 +168,11 @@ public struct Suspension: Sendable {
     /// at once if that already happened (a request after a CANCEL; a reply after the transaction ended);
     /// ignored once the suspension was resumed. The hook never runs under the transaction's lock.
     public func setCancelHandler(_ handler: (@Sendable () -> Void)?) {
+        setCancelHook(handler.map(SuspensionCancelHook.closure))
+    }
+
+    /// ``setCancelHandler(_:)`` with a hook that may be a ``SuspensionCanceller`` (no closure).
+    public func setCancelHook(_ handler: SuspensionCancelHook?) {
         let runNow = transaction.state.withLock { state -> Bool in
             switch key {
             case .request:
@@ -140,7 +187,7 @@ public struct Suspension: Sendable {
             }
             return false
         }
-        if runNow { handler?() }
+        if runNow, let handler { handler() }
     }
 }
 
@@ -164,9 +211,14 @@ extension ProxyCore {
         if context.transaction == nil {
             guard newTransaction(context) > 0 else { return false }
         }
+        return suspend(context, as: SuspendedRequestRecord(context))
+    }
+
+    /// ``suspend(_:)-(RequestContext)`` of a request whose transaction exists, keeping `record` (made from
+    /// `context` as it is now, possibly the router's subclass). False if `context` has no transaction.
+    public func suspend(_ context: RequestContext, as record: SuspendedRequestRecord) -> Bool {
         guard let txn = context.transaction else { return false }
-        let saved = SuspendedRequest(message: context.message, flags: context.flags,
-                                     route: SuspendedRouteState.of(context))
+        let saved = SuspendedRequest(record: record)
         txn.state.withLock { state in
             state.suspended = saved
             state.flags = context.flags
@@ -207,10 +259,10 @@ extension ProxyCore {
         let transaction = suspension.transaction
         switch suspension.key {
         case .request:
-            let taken = transaction.state.withLock { state -> (SuspendedRequest, SocketAddress, Int)? in
+            let taken = transaction.state.withLock { state -> (SuspendedRequestRecord, SocketAddress, Int)? in
                 guard let saved = state.suspended else { return nil }
                 state.suspended = nil
-                return (saved, state.source, state.socketIndex)
+                return (saved.record, state.source, state.socketIndex)
             }
             guard let (saved, source, socketIndex) = taken else { return nil }
             counters.suspendedNow.add(-1, ordering: .relaxed)
@@ -302,8 +354,8 @@ extension ProxyCore {
     /// Takes the cancel hooks of the suspensions that a CANCEL (or the end of the transaction) ends:
     /// the request's and every held reply's (`branch` nil), or only the replies of `branch` (Timer C).
     /// The caller runs them once the lock is released.
-    func takeCancelHooks(_ state: inout ProxyTransaction.State, branch: String? = nil) -> [@Sendable () -> Void] {
-        var hooks: [@Sendable () -> Void] = []
+    func takeCancelHooks(_ state: inout ProxyTransaction.State, branch: String? = nil) -> [SuspensionCancelHook] {
+        var hooks: [SuspensionCancelHook] = []
         if branch == nil, let hook = state.suspended?.onCancel {
             state.suspended?.onCancel = nil
             hooks.append(hook)
@@ -321,8 +373,13 @@ extension ProxyCore {
     }
 
     /// Runs `hooks` on `worker` once the transaction lock held now is released.
-    func runAfterUnlock(_ hooks: [@Sendable () -> Void], worker: WorkerContext) {
-        for hook in hooks { worker.afterUnlock(hook) }
+    func runAfterUnlock(_ hooks: [SuspensionCancelHook], worker: WorkerContext) {
+        for hook in hooks {
+            switch hook {
+            case .closure(let body): worker.afterUnlock(body)
+            case .canceller(let canceller): worker.afterUnlock { canceller.cancelSuspendedOperation() }
+            }
+        }
     }
 }
 
@@ -331,5 +388,10 @@ extension ProxyTransaction {
     /// operation at its driver): ``Suspension/setCancelHandler(_:)`` of the request.
     public func setCancelHandler(_ handler: (@Sendable () -> Void)?) {
         Suspension(transaction: self, key: .request).setCancelHandler(handler)
+    }
+
+    /// ``setCancelHandler(_:)`` with a hook that may be a ``SuspensionCanceller`` (no closure).
+    public func setCancelHook(_ hook: SuspensionCancelHook?) {
+        Suspension(transaction: self, key: .request).setCancelHook(hook)
     }
 }

@@ -52,7 +52,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
 
     /// The sendable handle on `services`' async worker for cancel hooks: one per worker, not one per
     /// suspension.
-    private func asyncOwner(_ worker: WorkerContext, _ services: WorkerServices) -> AsyncWorkerRef {
+    func asyncOwner(_ worker: WorkerContext, _ services: WorkerServices) -> AsyncWorkerRef {
         if let owner = slot(worker.index).asyncOwner, owner.worker === services.asyncWorker { return owner }
         return AsyncWorkerRef(services.asyncWorker)
     }
@@ -279,6 +279,14 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         return services.asyncWorker.start(operation, timeoutMs: timeoutMs, completion: completion)
     }
 
+    /// ``startOperation(_:services:completion:)`` ending in `handler` (no closure).
+    private func startOperation(_ request: AsyncRequest, services: WorkerServices,
+                                handler: any AsyncCompletionHandler) -> AsyncJobID {
+        let operation = AsyncBindings.operation(request.name, request.arguments, services: services)
+        let timeoutMs = request.timeoutMilliseconds.map { UInt64(max(0, $0)) }
+        return services.asyncWorker.start(operation, timeoutMs: timeoutMs, handler: handler)
+    }
+
     /// `async(f(...), resume_route, timeout)`: the transaction waits, the operation runs, and the
     /// resume route runs on this worker when it completes (or times out, or the call is cancelled).
     private func suspend(_ request: AsyncRequest, avps: AVPStore, context: RequestContext) -> RouteVerdict {
@@ -301,30 +309,18 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
                 return .suspended
             }
         }
-        guard context.core.suspend(context), let transaction = context.transaction else {
+        let suspension = context.transaction.map {
+            RequestSuspension(router: self, transaction: $0, context: context, services: services, request: request,
+                              owner: asyncOwner(context.worker, services))
+        }
+        guard let suspension, let transaction = context.transaction, context.core.suspend(context, as: suspension) else {
             logger.info("async(): the request cannot be suspended; resume route skipped",
                         metadata: Self.metadata(context, request))
             return .finished
         }
         transaction.scriptState = avps
-        let worker = context.worker
-        let core = context.core
-        let job = startOperation(request, services: services) { [self] result in
-            transaction.setCancelHandler(nil)
-            guard let context = core.resume(transaction, worker: worker) else {
-                logger.debug("async(): transaction no longer suspended; resume route skipped", metadata: [
-                    LogMetadataKey.branch: .string(transaction.key.branch),
-                    LogMetadataKey.route: .string(routeLabel(request.resumeRoute)),
-                ])
-                return
-            }
-            resume(context, avps: transaction.scriptState as? AVPStore, request: request, result: result,
-                   services: services)
-        }
-        let owner = asyncOwner(worker, services)
-        transaction.setCancelHandler {
-            _ = owner.worker.reactor.handle.execute { owner.worker.cancel(job) }
-        }
+        suspension.job = startOperation(request, services: services, handler: suspension)
+        transaction.setCancelHook(.canceller(suspension))
         return .suspended
     }
 
@@ -332,7 +328,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// request as the script left it) with `$rc`, the outputs and the AVPs; for a transparently
     /// suspending call (`request.continuesRoute`) the suspended route continues at the call instead,
     /// with its `$var` values as they were.
-    private func resume(_ context: RequestContext, avps: AVPStore?, request: AsyncRequest, result: AsyncResult,
+    func resume(_ context: RequestContext, avps: AVPStore?, request: AsyncRequest, result: AsyncResult,
                         services: WorkerServices) {
         var execution = takeExecution(for: context)
         if let avps { execution.avps = avps }
@@ -444,7 +440,7 @@ private final class WorkerSlot {
 
 /// Lets a CANCEL arriving on another worker reach the async worker that owns the job.
 /// `@unchecked Sendable`: `worker` is only used inside a task executed on its own reactor.
-private final class AsyncWorkerRef: @unchecked Sendable {
+final class AsyncWorkerRef: @unchecked Sendable {
     let worker: AsyncWorker
     init(_ worker: AsyncWorker) { self.worker = worker }
 }

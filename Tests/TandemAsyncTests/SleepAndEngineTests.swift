@@ -223,3 +223,51 @@ import TandemTestSupport
     }
 
 }
+
+/// Jobs that end in a handler object rather than a closure, and a native sleep the engine does not keep
+/// (issue 19: memory per suspended transaction).
+@Suite struct CompletionHandlerTests {
+    final class Recorder: AsyncCompletionHandler {
+        var results: [AsyncResult] = []
+        func asyncJobEnded(_ result: AsyncResult) { results.append(result) }
+    }
+
+    @Test func handlerRunsOnceWithTheOutcome() throws {
+        let clock = ManualClock()
+        let reactor = try Reactor(clock: clock)
+        let engine = AsyncEngine()
+        let worker = engine.makeWorker(reactor: reactor)
+        let done = Recorder()
+        let cancelled = Recorder()
+        worker.start(SleepOperation(microseconds: 5_000), handler: done)
+        let id = worker.start(SleepOperation(microseconds: 5_000), handler: cancelled)
+        #expect(done.results.isEmpty, "never inside start")
+        #expect(worker.cancel(id))
+        #expect(cancelled.results.map(\.rc) == [-1])
+        clock.advance(byMilliseconds: 5)
+        for _ in 0..<3 { try reactor.runOnce(timeoutMs: 0) }
+        #expect(done.results.map(\.rc) == [1])
+        #expect(cancelled.results.count == 1)
+        #expect(worker.activeJobCount == 0)
+        #expect(reactor.timerCount == 0, "the cancelled sleep's timer went with its job")
+    }
+
+    @Test func runningSleepIsNotRetained() throws {
+        let clock = ManualClock()
+        let reactor = try Reactor(clock: clock)
+        let engine = AsyncEngine()
+        let worker = engine.makeWorker(reactor: reactor)
+        weak var weakSleep: SleepOperation?
+        let done = Recorder()
+        do {
+            let sleep = SleepOperation(microseconds: 1_000)
+            weakSleep = sleep
+            worker.start(sleep, handler: done)
+        }
+        #expect(weakSleep == nil, "a running sleep holds nothing the engine must keep")
+        #expect(worker.activeJobCount == 1)
+        clock.advance(byMilliseconds: 1)
+        for _ in 0..<3 { try reactor.runOnce(timeoutMs: 0) }
+        #expect(done.results.map(\.rc) == [1])
+    }
+}

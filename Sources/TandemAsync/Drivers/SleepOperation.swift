@@ -30,6 +30,9 @@ public final class SleepOperation: AsyncOperation {
 
     public func cancel() {}  // the context cancels the timer
 
+    /// Its one timer is the context's: nothing to cancel, so the job need not keep the operation.
+    public var needsCancel: Bool { false }
+
     /// The native sleep always completes after ``microseconds``.
     public var nativeCompletionDelayMicroseconds: UInt64? { microseconds }
 

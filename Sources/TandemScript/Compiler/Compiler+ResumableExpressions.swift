@@ -24,7 +24,7 @@ extension Compiler {
             // resumeRoute and the continuation are filled in by Script.run when the route has unwound.
             ctx.pendingAsync = AsyncRequest(function: id, name: name, args: values, outputs: outputs,
                                             resumeRoute: ctx.route ?? RouteID(rawValue: 0, kind: .request),
-                                            timeout: nil, timeoutMilliseconds: nil,
+                                            timeoutMilliseconds: nil,
                                             continuation: ScriptContinuation())
             return nil
         }

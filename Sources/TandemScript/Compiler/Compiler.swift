@@ -271,8 +271,7 @@ struct Compiler {
                 for a in args { values.append(a(&ctx)) }
                 let t = timeoutFn.flatMap { AsyncRequest.milliseconds($0(&ctx)) }
                 ctx.pendingAsync = AsyncRequest(function: id, name: name, args: values, outputs: outputs,
-                                                resumeRoute: resumeID, timeout: t.map { $0 / 1000 },
-                                                timeoutMilliseconds: t)
+                                                resumeRoute: resumeID, timeoutMilliseconds: t)
                 return .suspend
             }
         case .launch(let call, let report, _, let param):

@@ -6,14 +6,17 @@ public struct AsyncRequest: Sendable {
     /// Output variables of each declared argument, resolved at compile time.
     public var outputs: [[OutputVariable]] = []
     public var resumeRoute: RouteID
-    /// Timeout in seconds from the async() call, if any.
-    public var timeout: Int?
-    /// The same timeout in milliseconds (decimal seconds such as `0.5` keep their fraction).
+    /// Timeout in milliseconds from the async() call, if any (decimal seconds such as `0.5` keep their
+    /// fraction).
     public var timeoutMilliseconds: Int?
     /// Set for a plain call of a transparently suspending function: the route does not go on in a
     /// resume route but continues at the call (``Script/resume(_:context:)``); `resumeRoute` is then the
     /// route the host ran (the main route, a failure route, an async() resume route).
     public var continuation: ScriptContinuation?
+
+    /// The timeout in whole seconds (``timeoutMilliseconds`` / 1000), if any. Computed, not stored: the
+    /// request rides along with every suspended transaction (issue 19: memory per suspended transaction).
+    public var timeout: Int? { timeoutMilliseconds.map { $0 / 1000 } }
 
     /// Whether completing the request continues the suspended route at its call (no resume route).
     public var continuesRoute: Bool { continuation != nil }
