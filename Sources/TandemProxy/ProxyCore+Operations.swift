@@ -27,7 +27,7 @@ extension ProxyCore {
             server: server, request: message, source: context.source, upstream: upstream,
             socketIndex: context.socketIndex, localTag: statelessTag(callID: message.callID, branch: via.branch))
         let txn = ProxyTransaction(key: key, isInvite: method == .invite, state: state)
-        let (stored, inserted) = serverTable.insertIfAbsent(key, txn)
+        let (stored, inserted) = serverTable.insertIfAbsent(txn)
         guard inserted else {
             absorbRetransmission(stored, worker: context.worker)
             return 0

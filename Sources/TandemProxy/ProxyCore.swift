@@ -16,7 +16,7 @@ public final class ProxyCore: Sendable {
     let router: any RequestRouter
     let logger: Logger
     /// Server transactions by their key (ACK and CANCEL are looked up under the INVITE's key).
-    let serverTable = ShardedTable<TransactionKey, ProxyTransaction>(shardCount: 256)
+    let serverTable = KeyedObjectTable<ProxyTransaction>(shardCount: 256)
     /// Client branches by our branch id.
     let clientTable = ShardedTable<ClientKey, ProxyTransaction>(shardCount: 256)
     /// Branches that have heard nothing yet, by destination: an ICMP error for a destination fails
