@@ -212,7 +212,7 @@ public final class AsyncWorker {
     }
 
     private func armTimeout(_ job: Job, timeoutMs: UInt64) {
-        let sequence = job.jobID.sequence
+        let sequence = job.sequence
         let counters = job.counters
         job.timeoutTimer = reactor.schedule(afterMilliseconds: timeoutMs) { [weak self] in
             guard let self, let job = self.jobs[sequence] else { return }

@@ -11,7 +11,10 @@ import Reactor
 /// Loop-thread only (not `Sendable`).
 public final class NativeContext {
     /// The job this context belongs to.
-    public let jobID: AsyncJobID
+    public var jobID: AsyncJobID { AsyncJobID(worker: workerIndex, sequence: sequence) }
+    /// The job's sequence number on its worker (``jobID`` is kept as its two parts, the worker index
+    /// in padding further down: the object stays within one malloc size class).
+    let sequence: UInt64
     /// The worker's reactor. Use it directly only for work that must outlive the job (e.g. reaping a
     /// killed child after ``AsyncOperation/cancel()``); such work is not released by the engine.
     public let reactor: Reactor
@@ -34,9 +37,10 @@ public final class NativeContext {
     var runsNative = false
 
     // Declared here, after `completion`, so that they fill its padding (stored properties are laid out
-    // in declaration order; the object stays within one malloc size class).
+    // in declaration order): 161 bytes, a 176-byte malloc chunk (it was 176 bytes, a 192-byte chunk).
     private var completed = false
     private var released = false
+    private let workerIndex: UInt32
     /// Timers scheduled through the context, cancelled when the job ends. Most jobs have one (a
     /// sleep, a driver's deadline): it is kept inline, further ones in `moreTimers`; fired ones are
     /// pruned as new ones come (cancelling a fired timer is a no-op), so a job that keeps re-arming
@@ -48,7 +52,8 @@ public final class NativeContext {
 
     init(jobID: AsyncJobID, reactor: Reactor, queue: CompletionQueue, counters: AsyncDriverCounters,
          completion: AsyncJobCompletion, startedAt: Deadline) {
-        self.jobID = jobID
+        self.sequence = jobID.sequence
+        self.workerIndex = jobID.worker
         self.reactor = reactor
         self.queue = queue
         self.counters = counters
@@ -121,7 +126,7 @@ public final class NativeContext {
         var result = result
         // A driver may refuse the job (its queue is full): counted as rejected, not completed.
         if result.status != .rejected { result.status = .completed }
-        queue.post(sequence: jobID.sequence, result: result, counters: counters)
+        queue.post(sequence: sequence, result: result, counters: counters)
     }
 
     /// Deregisters every descriptor and cancels every timer still held (engine, loop thread).
