@@ -26,6 +26,17 @@ extension SIPMessage {
         insertBeforeFirst(line.name, ownedField(line))
     }
 
+    /// Gives back the room the field list keeps for edits to come (``prependHeader(_:_:)`` leaves three
+    /// free), for a message about to be stored for long, such as a request that suspends before its
+    /// transaction exists (issue 19: memory per suspended transaction). Same message.
+    public mutating func trimFieldStorage() {
+        guard fields.capacity > fields.count else { return }
+        var exact: [HeaderField] = []
+        exact.reserveCapacity(fields.count)
+        exact.append(contentsOf: fields)
+        fields = exact
+    }
+
     private mutating func insertBeforeFirst(_ name: HeaderName, _ field: HeaderField) {
         let at = firstFieldIndex(name) ?? 0
         var rebuilt: [HeaderField] = []

@@ -25,8 +25,9 @@ extension ProxyCore {
             : .nonInvite(NonInviteServerTransaction(settings: settings.timers, reliable: reliable))
         let state = ProxyTransaction.State(
             server: server, request: message, source: context.source, upstream: upstream,
-            socketIndex: context.socketIndex, localTag: statelessTag(callID: message.callID, branch: via.branch))
-        let txn = ProxyTransaction(key: key, isInvite: method == .invite, state: state)
+            socketIndex: context.socketIndex,
+            localTagNumber: statelessTagNumber(callID: message.callID, branch: via.branch))
+        let txn = ProxyTransaction(key: key, state: state)
         let (stored, inserted) = serverTable.insertIfAbsent(txn)
         guard inserted else {
             absorbRetransmission(stored, worker: context.worker)

@@ -128,10 +128,18 @@ public final class ProxyCore: Sendable {
     /// ``statelessTag(for:)`` from the request's Call-ID and top Via branch, for a caller that parsed
     /// the Via already.
     func statelessTag(callID: String?, branch: String?) -> String {
+        Self.tagText(statelessTagNumber(callID: callID, branch: branch))
+    }
+
+    /// The number ``statelessTag(callID:branch:)`` writes (a transaction keeps its tag so).
+    func statelessTagNumber(callID: String?, branch: String?) -> UInt64 {
         var h = Hasher()
         h.combine(tagSalt)
         h.combine(callID ?? "")
         h.combine(branch ?? "")
-        return String(UInt64(bitPattern: Int64(h.finalize())), radix: 36)
+        return UInt64(bitPattern: Int64(h.finalize()))
     }
+
+    /// A tag number as the tag's text (base 36).
+    static func tagText(_ number: UInt64) -> String { String(number, radix: 36) }
 }

@@ -295,6 +295,9 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             return .finished
         }
         if context.transaction == nil {
+            // The transaction and the suspension keep this message until it resumes: without the room
+            // an edit would have used (the resume route's edits, if any, allocate then).
+            context.message.trimFieldStorage()
             let created = context.core.newTransaction(context)
             if created == 0 {
                 // Another copy of the request owns the transaction: this one was absorbed.

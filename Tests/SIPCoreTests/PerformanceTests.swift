@@ -94,6 +94,19 @@ import Foundation
         #expect(line.bytes == Array("Record-Route: <sip:10.0.0.1:5060;lr>".utf8))
     }
 
+    /// A message about to be stored gives back its field list's spare room; it is the same message.
+    @Test func trimmedFieldStorage() throws {
+        var m = try SIPMessage(parsing: sampleInvite)
+        m.prependHeader(.recordRoute, "<sip:10.0.0.1:5060;lr>")
+        let before = m.serialize()
+        #expect(m.fields.capacity > m.fields.count)
+        m.trimFieldStorage()
+        #expect(m.fields.capacity < m.fields.count + 3)
+        #expect(m.serialize() == before)
+        m.prependHeader(.via, "SIP/2.0/UDP p.example.com;branch=z9hG4bKx")
+        #expect(try m.topVia().branch == "z9hG4bKx")
+    }
+
     /// The transaction key keeps an RFC 3261 branch without its cookie (a small string: no heap storage
     /// for branches up to 22 characters) and any other branch marked; matching is on the full branch.
     @Test func transactionKeyBranch() {
