@@ -7,10 +7,10 @@ enum SleepBinding: DriverBinding {
     static let functions = [
         FunctionBinding("sleep", operation: { call, _ in
             SleepOperation(seconds: UInt64(max(0, call.values.first?.intValue ?? 0)))
-        }),
+        }, completionReadsArguments: false),
         FunctionBinding("usleep", operation: { call, _ in
             SleepOperation(microseconds: UInt64(max(0, call.values.first?.intValue ?? 0)))
-        }),
+        }, completionReadsArguments: false),
     ]
 }
 

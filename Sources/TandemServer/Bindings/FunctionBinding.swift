@@ -17,14 +17,18 @@ struct FunctionBinding: Sendable {
     let makeOperation: MakeOperation?
     let deliver: Deliver
     let immediate: Immediate?
+    /// Whether its completion reads the call's argument values (`deliver` or the backend observation);
+    /// when not, a suspended request does not keep them while the operation runs (issue 19).
+    let completionReadsArguments: Bool
 
     /// A function run by the async engine.
     init(_ name: String, operation: @escaping MakeOperation,
-         deliver: @escaping Deliver = { _, _, _, _ in }) {
+         deliver: @escaping Deliver = { _, _, _, _ in }, completionReadsArguments: Bool = true) {
         self.name = name
         self.makeOperation = operation
         self.deliver = deliver
         self.immediate = nil
+        self.completionReadsArguments = completionReadsArguments
     }
 
     /// A function that answers at once from worker state (never under async()).
@@ -33,6 +37,7 @@ struct FunctionBinding: Sendable {
         self.makeOperation = nil
         self.deliver = { _, _, _, _ in }
         self.immediate = immediate
+        self.completionReadsArguments = true
     }
 }
 
@@ -69,6 +74,15 @@ enum AsyncBindings {
     static func operation(_ name: String, _ call: HostCallArguments, services: WorkerServices) -> any AsyncOperation {
         guard let make = functions[name]?.makeOperation else { return UnavailableOperation(driver: name) }
         return make(call, services)
+    }
+
+    /// The request a suspended transaction keeps while its operation runs: without the argument values
+    /// when the function's completion does not read them (`sleep()`: the operation already has its time).
+    static func keptWhileRunning(_ request: AsyncRequest) -> AsyncRequest {
+        guard functions[request.name]?.completionReadsArguments == false, !request.args.isEmpty else { return request }
+        var kept = request
+        kept.args = []
+        return kept
     }
 
     /// Hands a finished call to the script: `$rc`, then the function's outputs.
