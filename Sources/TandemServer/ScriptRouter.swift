@@ -34,7 +34,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// Hands worker `index` its services (call on that worker's thread, before its loop runs).
     func attach(_ services: WorkerServices, toWorker index: Int) {
         slot(index).services = services
-        slot(index).asyncOwner = AsyncWorkerRef(services.asyncWorker)
+        slot(index).asyncOwner = AsyncWorkerRef(services)
     }
 
     /// Releases worker `index`'s services and idle context (on that worker's thread, after its loop
@@ -53,8 +53,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// The sendable handle on `services`' async worker for cancel hooks: one per worker, not one per
     /// suspension.
     func asyncOwner(_ worker: WorkerContext, _ services: WorkerServices) -> AsyncWorkerRef {
-        if let owner = slot(worker.index).asyncOwner, owner.worker === services.asyncWorker { return owner }
-        return AsyncWorkerRef(services.asyncWorker)
+        if let owner = slot(worker.index).asyncOwner, owner.services === services { return owner }
+        return AsyncWorkerRef(services)
     }
 
     /// `update_stat` lands in `statistics`.
@@ -313,8 +313,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
             }
         }
         let suspension = context.transaction.map {
-            RequestSuspension(router: self, transaction: $0, context: context, services: services, request: request,
-                              owner: asyncOwner(context.worker, services))
+            RequestSuspension(router: self, transaction: $0, context: context,
+                              request: AsyncBindings.keptWhileRunning(request), owner: asyncOwner(context.worker, services))
         }
         guard let suspension, let transaction = context.transaction, context.core.suspend(context, as: suspension) else {
             logger.info("async(): the request cannot be suspended; resume route skipped",
@@ -442,10 +442,17 @@ private final class WorkerSlot {
 }
 
 /// Lets a CANCEL arriving on another worker reach the async worker that owns the job.
-/// `@unchecked Sendable`: `worker` is only used inside a task executed on its own reactor.
+/// `@unchecked Sendable`: `worker` is only used inside a task executed on its own reactor, `services`
+/// only on that worker's loop thread (both are immutable references).
 final class AsyncWorkerRef: @unchecked Sendable {
     let worker: AsyncWorker
-    init(_ worker: AsyncWorker) { self.worker = worker }
+    /// The worker's services, for the suspensions that hold this handle anyway (one reference less in
+    /// each; issue 19). Used on the worker's loop thread only.
+    let services: WorkerServices
+    init(_ services: WorkerServices) {
+        self.worker = services.asyncWorker
+        self.services = services
+    }
 }
 
 /// A proxy with no request to act on: every SIP operation fails (-1, nothing armed, nothing is ours).
