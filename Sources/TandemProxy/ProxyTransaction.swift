@@ -36,10 +36,23 @@ public final class ProxyTransaction: Sendable {
         let source: SocketAddress
         /// Where responses go (RFC 3261 §18.2.2, RFC 3581).
         let upstream: SocketAddress
-        /// Armed routes (script route ids).
-        var failureRoute: Int?
-        var replyRoute: Int?
-        var branchRoute: Int?
+        /// Armed routes (script route ids), stored as 32-bit numbers: three 5-byte optionals fill 24
+        /// bytes, where three `Int?` took 48 (issue 19: memory per suspended transaction).
+        var failureRouteNumber: Int32?
+        var replyRouteNumber: Int32?
+        var branchRouteNumber: Int32?
+        var failureRoute: Int? {
+            get { failureRouteNumber.map(Int.init) }
+            set { failureRouteNumber = newValue.map { Int32($0) } }
+        }
+        var replyRoute: Int? {
+            get { replyRouteNumber.map(Int.init) }
+            set { replyRouteNumber = newValue.map { Int32($0) } }
+        }
+        var branchRoute: Int? {
+            get { branchRouteNumber.map(Int.init) }
+            set { branchRouteNumber = newValue.map { Int32($0) } }
+        }
         /// Index of the worker socket the request came in on.
         let socketIndex: Int
         /// Bytes of the last response sent upstream (nil for our 100 Trying: see `lastResponseIsTrying`).
