@@ -274,6 +274,26 @@ struct DNSResolverTests {
         #expect(h.count(.timeouts) == 1)
         #expect(h.cache.count == 0, "failures are not cached")
     }
+
+    @Test("A start-up lookup (blocking c-ares) works when the process holds descriptors above FD_SETSIZE")
+    func blockingLookupAboveFDSetSize() throws {
+        // A proxy holding thousands of TCP connections: the lookup's own socket lands above 1024, where an
+        // fd_set cannot reach (glibc aborted the whole process there).
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        while (held.last ?? 0) < Int32(FD_SETSIZE) + 16 {
+            let fd = dup(0)
+            try #require(fd >= 0, "dup: errno \(errno)")
+            held.append(fd)
+        }
+        var settings = DNSSettings()
+        settings.servers = [try #require(dnsServer)]
+        settings.useSearchList = false
+        let found = HostAddressLookup.addresses(of: "a.test.tandem", settings: settings, hosts: [:])
+        #expect(found == ["127.0.0.1"])
+        let missing = HostAddressLookup.addresses(of: "missing.test.tandem", settings: settings, hosts: [:])
+        #expect(missing.isEmpty)
+    }
 }
 
 /// Pure parts, no server.
