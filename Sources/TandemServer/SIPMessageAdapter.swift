@@ -20,11 +20,10 @@ class SIPMessageAdapter: ScriptMessage {
         self.proto = proto
     }
 
-    /// The message the script works on (overridden). Read in place (`_read`): a getter would copy the
-    /// message (a retain of each of its buffers) on every pseudo-variable read.
+    /// The message the script works on (overridden).
     var message: SIPMessage {
-        _read { preconditionFailure("SIPMessageAdapter.message must be overridden") }
-        _modify { preconditionFailure("SIPMessageAdapter.message must be overridden") }
+        get { preconditionFailure("SIPMessageAdapter.message must be overridden") }
+        set { preconditionFailure("SIPMessageAdapter.message must be overridden") }
     }
 
     /// To and From as this run last parsed them (the adapter lives for one route run), each with the
