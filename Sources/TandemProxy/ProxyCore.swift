@@ -131,6 +131,21 @@ public final class ProxyCore: Sendable {
         h.combine(tagSalt)
         h.combine(callID ?? "")
         h.combine(branch ?? "")
-        return String(UInt64(bitPattern: Int64(h.finalize())), radix: 36)
+        return Self.base36(UInt64(bitPattern: Int64(h.finalize())))
+    }
+
+    /// `String(value, radix: 36)` (lower-case digits), without the generic integer formatting.
+    static func base36(_ value: UInt64) -> String {
+        if value == 0 { return "0" }
+        var digits: [UInt8] = []
+        digits.reserveCapacity(13)
+        var v = value
+        while v > 0 {
+            let d = UInt8(v % 36)
+            digits.append(d < 10 ? 48 + d : 87 + d)
+            v /= 36
+        }
+        digits.reverse()
+        return String(decoding: digits, as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 import SIPCore
+@testable import TandemProxy
 import TandemTestSupport
 import Testing
 
@@ -24,5 +25,19 @@ import Testing
         #expect(reply.statusCode == 404)
         #expect(reply.header(.other("X-Before")) == "bob@127.0.0.1 alice a1")
         #expect(reply.header(.other("X-After")) == "carol@elsewhere.example dave t9 f2")
+    }
+}
+
+/// The tag of a statelessly answered request is its hash in base 36, as `String(_:radix:)` writes it.
+@Suite struct StatelessTagFormatTests {
+    @Test("base36 matches String(_:radix: 36) at the edges and on samples")
+    func base36() {
+        var values: [UInt64] = [0, 1, 35, 36, 37, 1_295, 1_296, UInt64.max, UInt64.max - 1, UInt64(Int64.max)]
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<200 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            values.append(x)
+        }
+        for value in values { #expect(ProxyCore.base36(value) == String(value, radix: 36)) }
     }
 }

@@ -59,17 +59,17 @@ struct UsrlocPlan: Equatable {
     /// whole statement).
     private static func fields(of text: String, limit: Int) -> [String] {
         var fields: [String] = []
-        let utf8 = text.utf8
-        var start = utf8.startIndex
-        var i = start
-        while i != utf8.endIndex, fields.count < limit - 1 {
-            if utf8[i] == 0x1F {
-                fields.append(String(text[start..<i]))
-                start = utf8.index(after: i)
+        let bytes = Array(text.utf8)
+        var start = 0
+        var i = 0
+        while i < bytes.count, fields.count < limit - 1 {
+            if bytes[i] == 0x1F {
+                fields.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                start = i + 1
             }
-            i = utf8.index(after: i)
+            i += 1
         }
-        fields.append(String(text[start...]))
+        fields.append(String(decoding: bytes[start...], as: UTF8.self))
         return fields
     }
 }

@@ -56,7 +56,7 @@ enum UsrlocSQL {
         var delete = "DELETE FROM \(table) WHERE username = $1 AND domain IS NOT DISTINCT FROM $2"
         var deletedList = ""
         if !write.deleteAll {
-            let uris = Array(Set(write.deleted))
+            let uris = write.deleted.count < 2 ? write.deleted : Array(Set(write.deleted))
             deletedList = uris.map { bind($0) }.joined(separator: ", ")
             delete += uris.isEmpty ? " AND false" : " AND contact IN (\(deletedList))"
         }
