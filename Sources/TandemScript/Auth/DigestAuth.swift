@@ -39,7 +39,7 @@ public enum DigestAuth {
 
     /// A nonce expiring at `expires` (seconds since the epoch): 8 hex digits of expiry, 8 of randomness,
     /// 32 of HMAC.
-    public static func makeNonce(secret: String, expires: UInt64, random: UInt32 = UInt32.random(in: 0...UInt32.max)) -> String {
+    public static func makeNonce(secret: String, expires: UInt64, random: UInt32 = UniqueRandom.next32()) -> String {
         var nonce: [UInt8] = []
         nonce.reserveCapacity(48)
         appendHex32(&nonce, UInt32(truncatingIfNeeded: expires))

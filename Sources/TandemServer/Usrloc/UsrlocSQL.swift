@@ -83,7 +83,7 @@ enum UsrlocSQL {
         }
         var rows: [String] = []
         for contact in write.written {
-            let id = bind(String(UInt64.random(in: 1...UInt64(Int64.max))))
+            let id = bind(String(max(1, UniqueRandom.next() >> 1)))  // 1...Int64.max, no syscall
             let uri = bind(contact.uri), received = bind(contact.received)
             let path = bind(contact.path.isEmpty ? nil : contact.path.joined(separator: ","))
             let expires = bind(String(clocks.wall(of: contact.expires)))
