@@ -78,7 +78,7 @@ class Database:
             psql_file(self.kam, KAMAILIO_SQL / f)
 
     def fixtures(self, proxy: str, users: int) -> None:
-        url = self.tandem if proxy == "tandem" else self.kam
+        url = self.kam if proxy == "kamailio" else self.tandem
         psql(url, f"""
             TRUNCATE location; DELETE FROM subscriber;
             INSERT INTO subscriber (username, domain, password, ha1)
@@ -86,7 +86,7 @@ class Database:
                 FROM generate_series(0, {users - 1}) AS i""")
 
     def url(self, proxy: str, port: int) -> str:
-        base = self.tandem if proxy == "tandem" else self.kam
+        base = self.kam if proxy == "kamailio" else self.tandem
         return base.replace(f":{self.port}/", f":{port}/")
 
 
@@ -153,12 +153,12 @@ def injection(path: Path, users: int, contact: str) -> None:
 
 
 def proxy_command(name: str, a, dburl: str, port: int, outdir: Path) -> str:
-    if name == "tandem":
+    if name != "kamailio":
         text = (ROOT / "Perf/configs/regload.cfg").read_text()
         text = text.replace("DBURL", dburl).replace("LISTENPORT", str(port)).replace("WORKERS", str(a.workers))
         cfg = outdir / "tandem-regload.cfg"
         cfg.write_text(text)
-        return f"{a.tandem} run -f {cfg}"
+        return f"{a.binaries.get(name, a.tandem)} run -f {cfg}"
     text = (ROOT / "Perf/configs/kamailio-regload.cfg").read_text()
     text = text.replace("postgres://postgres@127.0.0.1:5432/kamailio", dburl)
     text = text.replace("!LISTENPORT!15070!", f"!LISTENPORT!{port}!").replace("!WORKERS!4!", f"!WORKERS!{a.workers}!")
@@ -173,7 +173,7 @@ def step(name: str, a, db: Database, delay: Delay, rate: int, outdir: Path) -> d
     taken: set[int] = set()
     port = free_port(15400, taken); taken.add(port)
     uas_port = free_port(15600, taken); taken.add(uas_port)
-    tag = f"{name}-d{a.current_delay}-r{rate}"
+    tag = f"{name}-d{a.current_delay}-r{rate}" + (f"-round{a.current_round}" if a.rounds > 1 else "")
     sdir = outdir / tag
     sdir.mkdir(parents=True, exist_ok=True)
     inf = sdir / "users.csv"
@@ -182,6 +182,7 @@ def step(name: str, a, db: Database, delay: Delay, rate: int, outdir: Path) -> d
                   sdir / "proxy.log")
     proxy.start()
     result: dict = {"proxy": name, "delay_ms": a.current_delay, "rate": rate, "users": users,
+                    "round": a.current_round,
                     "loadavg_1m": round(os.getloadavg()[0], 2)}  # the box is shared: how busy it was
     try:
         limit = 1.15 * users / rate + 3
@@ -247,11 +248,18 @@ def main() -> int:
                    help="the rates of one proxy at one latency (instead of --rates); repeatable")
     p.add_argument("--seconds", type=int, default=8, help="users per step = rate x seconds (capped by --users)")
     p.add_argument("--tandem", default=str(ROOT / ".build/release/tandem"))
+    p.add_argument("--binary", action="append", default=[], metavar="NAME=PATH",
+                   help="a further Tandem binary under its own proxy name (in --proxies; every name but kamailio "
+                        "is a Tandem), e.g. --proxies main,branch,kamailio --binary main=/tmp/a --binary branch=/tmp/b; "
+                        "repeatable")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="repeat the proxy list this many times at each latency (alternating runs on a noisy box)")
     p.add_argument("--warmup", type=int, default=0,
                    help="register this many users at 200/s before each measured step (a fresh proxy starts cold)")
     p.add_argument("--out", default=None)
     p.add_argument("--setup", action="store_true", help="apt-get install the benchmark's Debian packages and exit")
     a = p.parse_args()
+    a.binaries = dict(spec.split("=", 1) for spec in a.binary)
     if a.setup:
         subprocess.run(["apt-get", "update"], check=True)
         subprocess.run(["apt-get", "install", "-y"] + PACKAGES, check=True,
@@ -286,8 +294,11 @@ def run(a, db: Database, outdir: Path) -> int:
         a.current_delay = d
         delay = Delay(db.port, d, outdir)
         try:
-            for name in a.proxies.split(","):
+            for round_index, name in enumerate(a.proxies.split(",") * a.rounds):
+                a.current_round = round_index // len(a.proxies.split(","))
                 best = {"register": 0, "call": 0}
+                clean = {"register": 0, "call": 0}  # 0 failed and 0 retransmissions (every answer within 500 ms)
+                clean_alive = {"register": True, "call": True}
                 alive = {"register": True, "call": True}
                 for rate in grids.get((name, d), rates):
                     if not any(alive.values()):
@@ -297,10 +308,15 @@ def run(a, db: Database, outdir: Path) -> int:
                     for phase in ("register", "call"):
                         if alive[phase] and r.get(phase, {}).get("pass"):
                             best[phase] = rate
+                            if clean_alive[phase] and r[phase].get("retrans") == 0:
+                                clean[phase] = rate
+                            else:
+                                clean_alive[phase] = False
                         else:
                             alive[phase] = False
-                results.append({"summary": True, "proxy": name, "delay_ms": d, "max_register_rate": best["register"],
-                                "max_call_rate": best["call"]})
+                results.append({"summary": True, "proxy": name, "delay_ms": d, "round": a.current_round, "max_register_rate": best["register"],
+                                "max_call_rate": best["call"], "clean_register_rate": clean["register"],
+                                "clean_call_rate": clean["call"]})
         finally:
             delay.stop()
     (outdir / "results.json").write_text(json.dumps({"workers": a.workers, "users": a.users, "rates": rates,
@@ -309,17 +325,23 @@ def run(a, db: Database, outdir: Path) -> int:
     grid = a.rates + "".join(f"; {spec}" for spec in a.rates_for)
     lines = [f"# Registrar-proxy benchmark ({a.workers} workers, rates {grid}, up to {a.users} users per step)", "",
              "| DB latency | proxy | max REGISTER/s (0 failed) | max calls/s (0 failed) | CPU ms/REGISTER | CPU ms/call "
-             "| retransmissions at max (REGISTER / call) |",
-             "|---|---|---|---|---|---|---|"]
+             "| retransmissions at max (REGISTER / call) | max REGISTER/s, 0 retrans | CPU ms/REGISTER there |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for s in summary:
         def at_max(phase: str, key: str) -> str:
             at = [r for r in results if not r.get("summary") and r["proxy"] == s["proxy"]
-                  and r["delay_ms"] == s["delay_ms"] and r["rate"] == s[f"max_{phase}_rate"]]
+                  and r["delay_ms"] == s["delay_ms"] and r.get("round") == s.get("round") and r["rate"] == s[f"max_{phase}_rate"]]
+            return str(at[0][phase][key]) if at and phase in at[0] else "-"
+
+        def at_clean(phase: str, key: str) -> str:
+            at = [r for r in results if not r.get("summary") and r["proxy"] == s["proxy"]
+                  and r["delay_ms"] == s["delay_ms"] and r.get("round") == s.get("round") and r["rate"] == s.get(f"clean_{phase}_rate")]
             return str(at[0][phase][key]) if at and phase in at[0] else "-"
         # A phase passes with retransmissions (answers later than 500 ms); they say how close to the edge.
-        lines.append(f"| {s['delay_ms']} ms | {s['proxy']} | {s['max_register_rate']} | {s['max_call_rate']} | "
+        lines.append(f"| {s['delay_ms']} ms | {s['proxy']}{' #' + str(s['round'] + 1) if a.rounds > 1 else ''} | {s['max_register_rate']} | {s['max_call_rate']} | "
                      f"{at_max('register', 'cpu_ms_each')} | {at_max('call', 'cpu_ms_each')} | "
-                     f"{at_max('register', 'retrans')} / {at_max('call', 'retrans')} |")
+                     f"{at_max('register', 'retrans')} / {at_max('call', 'retrans')} | "
+                     f"{s.get('clean_register_rate', '-')} | {at_clean('register', 'cpu_ms_each')} |")
     for d in sorted({s["delay_ms"] for s in summary}):
         t = next((s for s in summary if s["delay_ms"] == d and s["proxy"] == "tandem"), None)
         k = next((s for s in summary if s["delay_ms"] == d and s["proxy"] == "kamailio"), None)

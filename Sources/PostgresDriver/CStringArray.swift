@@ -8,7 +8,8 @@ func withCStringArray<R>(_ strings: [String?], terminated: Bool = false,
     var pointers: [UnsafePointer<CChar>?] = []
     pointers.reserveCapacity(strings.count + 1)
     for string in strings {
-        pointers.append(string.map { UnsafePointer(strdup($0)!) })
+        // withCString: a native string lends its own NUL-terminated bytes (no utf8CString array per value).
+        pointers.append(string.map { $0.withCString { UnsafePointer(strdup($0)!) } })
     }
     if terminated || pointers.isEmpty { pointers.append(nil) }
     defer {

@@ -23,8 +23,9 @@ extension HeaderName: Hashable {
 extension HeaderName {
     /// Parses a header name as written (long or compact form, any case).
     public init(_ name: String) {
-        let b = Array(name.utf8)
-        let c = b.withUnsafeBufferPointer { HeaderName.lookupCode($0, 0..<$0.count) }
+        // A native string's own bytes (no array copy: scripts name headers on every `$hdr` read).
+        let c = name.utf8.withContiguousStorageIfAvailable { HeaderName.lookupCode($0, 0..<$0.count) }
+            ?? Array(name.utf8).withUnsafeBufferPointer { HeaderName.lookupCode($0, 0..<$0.count) }
         self = c == 0 ? .other(name) : HeaderName.table[Int(c) - 1].name
     }
 

@@ -20,17 +20,23 @@ public struct NameAddr: Sendable, Hashable, CustomStringConvertible {
     }
 
     init(parsing v: ArraySlice<UInt8>) throws(SIPParseError) {
+        self = try NameAddr.parsed(v).nameAddr
+    }
+
+    /// Parses one name-addr / addr-spec value (as `init(parsing:)`), keeping the URI it parsed: `uri`
+    /// would parse `uriText` again.
+    public static func parsed(_ v: ArraySlice<UInt8>) throws(SIPParseError) -> (nameAddr: NameAddr, uri: URI) {
         let parts = try NameAddr.scan(v)
+        let displayName: String?
         switch parts.displayName {
         case .none: displayName = nil
         case .quoted(let r): displayName = unquote(v[r])
         case .tokens(let r): displayName = makeString(v[r])
         }
         let text = makeString(v[parts.uri])
-        _ = try URI(parsing: v[parts.uri], text: text)
-        uriText = text
+        let uri = try URI(parsing: v[parts.uri], text: text)
         guard let params = parseHeaderParams(v, from: parts.paramsStart) else { throw SIPParseError(.badURI) }
-        parameters = params
+        return (NameAddr(displayName: displayName, uri: text, parameters: params), uri)
     }
 
     /// Checks that `v` parses as `init(parsing:)` would, with the same error, without keeping the

@@ -129,6 +129,13 @@ extension SIPMessage {
         return makeString(valueBytes(fields[i]))
     }
 
+    /// The value bytes of the first header line named `name` (unfolded, as `header(_:)` reads them), or
+    /// nil: lets a reader that keeps a parsed value (a script run's To/From) tell whether it still holds.
+    public func firstValueBytes(_ name: HeaderName) -> ArraySlice<UInt8>? {
+        guard let i = firstFieldIndex(name) else { return nil }
+        return valueBytes(fields[i])
+    }
+
     /// True if at least one header line named `name` exists.
     public func hasHeader(_ name: HeaderName) -> Bool { firstFieldIndex(name) != nil }
 

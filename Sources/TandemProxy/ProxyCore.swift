@@ -140,6 +140,21 @@ public final class ProxyCore: Sendable {
         return UInt64(bitPattern: Int64(h.finalize()))
     }
 
+    /// `String(value, radix: 36)` (lower-case digits), without the generic integer formatting.
+    static func base36(_ value: UInt64) -> String {
+        if value == 0 { return "0" }
+        var digits: [UInt8] = []
+        digits.reserveCapacity(13)
+        var v = value
+        while v > 0 {
+            let d = UInt8(v % 36)
+            digits.append(d < 10 ? 48 + d : 87 + d)
+            v /= 36
+        }
+        digits.reverse()
+        return String(decoding: digits, as: UTF8.self)
+    }
+
     /// A tag number as the tag's text (base 36).
-    static func tagText(_ number: UInt64) -> String { String(number, radix: 36) }
+    static func tagText(_ number: UInt64) -> String { base36(number) }
 }

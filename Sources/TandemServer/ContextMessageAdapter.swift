@@ -13,7 +13,7 @@ final class ContextMessageAdapter: SIPMessageAdapter {
     }
 
     override var message: SIPMessage {
-        get { copy }
-        set { copy = newValue }
+        _read { yield copy }
+        _modify { yield &copy }
     }
 }

@@ -21,8 +21,8 @@ final class ReplyMessageAdapter: SIPMessageAdapter {
     }
 
     override var message: SIPMessage {
-        get { context.message }
-        set { context.message = newValue }
+        _read { yield context.message }
+        _modify { yield &context.message }
     }
 
     /// The server transaction's branch, like the request's lines (the reply's own top Via is ours).

@@ -15,8 +15,8 @@ final class RequestMessageAdapter: SIPMessageAdapter {
     }
 
     override var message: SIPMessage {
-        get { context.message }
-        set { context.message = newValue }
+        _read { yield context.message }
+        _modify { yield &context.message }
     }
 
     override var flags: UInt64 {

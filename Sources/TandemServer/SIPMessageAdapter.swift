@@ -26,9 +26,51 @@ class SIPMessageAdapter: ScriptMessage {
         set { preconditionFailure("SIPMessageAdapter.message must be overridden") }
     }
 
+    /// To and From as this run last parsed them (the adapter lives for one route run), each with the
+    /// header bytes it came from: a read compares the bytes and parses again only when the header
+    /// changed. Kept here, not in the message, so that stored messages do not grow.
+    private var parsedTo: ParsedAddress?
+    private var parsedFrom: ParsedAddress?
+
+    /// A parsed To/From value (nil parts: it does not parse) and the bytes it was parsed from.
+    struct ParsedAddress {
+        let raw: ArraySlice<UInt8>
+        let nameAddr: NameAddr?
+        let sipURI: SIPURI?
+
+        init(_ raw: ArraySlice<UInt8>) {
+            self.raw = raw
+            if let parsed = try? NameAddr.parsed(raw) {
+                nameAddr = parsed.nameAddr
+                sipURI = parsed.uri.sipURI
+            } else {
+                nameAddr = nil
+                sipURI = nil
+            }
+        }
+    }
+
+    /// The To header as `message.to()` reads it (nil when absent or malformed), parsed once per change.
+    var toAddress: ParsedAddress? {
+        guard let raw = message.firstValueBytes(.to) else { return nil }
+        if let cached = parsedTo, cached.raw == raw { return cached }
+        let parsed = ParsedAddress(raw)
+        parsedTo = parsed
+        return parsed
+    }
+
+    /// The From header as `message.from()` reads it, parsed once per change.
+    var fromAddress: ParsedAddress? {
+        guard let raw = message.firstValueBytes(.from) else { return nil }
+        if let cached = parsedFrom, cached.raw == raw { return cached }
+        let parsed = ParsedAddress(raw)
+        parsedFrom = parsed
+        return parsed
+    }
+
     var isRequest: Bool { message.isRequest }
     var method: String { message.method?.name ?? (try? message.cseq())?.method.name ?? "" }
-    var hasToTag: Bool { (try? message.to())?.tag != nil }
+    var hasToTag: Bool { toAddress?.nameAddr?.tag != nil }
     /// The top Via branch (subclasses use the transaction's key when they have one).
     var transactionBranch: String? { (try? message.topVia())?.branch }
     var flags: UInt64 {
@@ -44,14 +86,14 @@ class SIPMessageAdapter: ScriptMessage {
         case .requestPort: return requestSIPURI?.port.map { .int(Int($0)) } ?? .null
         case .destinationURI: return .null
         case .originalURI: return text(message.requestURIText)
-        case .fromURI: return text((try? message.from())?.uriText)
-        case .fromUser: return text((try? message.from())?.uri.sipURI?.user)
-        case .fromDomain: return text((try? message.from())?.uri.sipURI.map { String($0.bareHost) })
-        case .fromTag: return text((try? message.from())?.tag)
-        case .toURI: return text((try? message.to())?.uriText)
-        case .toUser: return text((try? message.to())?.uri.sipURI?.user)
-        case .toDomain: return text((try? message.to())?.uri.sipURI.map { String($0.bareHost) })
-        case .toTag: return text((try? message.to())?.tag)
+        case .fromURI: return text(fromAddress?.nameAddr?.uriText)
+        case .fromUser: return text(fromAddress?.sipURI?.user)
+        case .fromDomain: return text(fromAddress?.sipURI.map { String($0.bareHost) })
+        case .fromTag: return text(fromAddress?.nameAddr?.tag)
+        case .toURI: return text(toAddress?.nameAddr?.uriText)
+        case .toUser: return text(toAddress?.sipURI?.user)
+        case .toDomain: return text(toAddress?.sipURI.map { String($0.bareHost) })
+        case .toTag: return text(toAddress?.nameAddr?.tag)
         case .callID: return text(message.callID)
         case .cseq: return (try? message.cseq()).map { .int(Int($0.number)) } ?? .null
         case .method: return text(message.method?.name ?? (try? message.cseq())?.method.name)
@@ -68,7 +110,7 @@ class SIPMessageAdapter: ScriptMessage {
         case .contact: return text(message.header(.contact))
         case .header:
             guard let name else { return .null }
-            let values = message.headerValues(HeaderName(name))
+            let values = headerValues(named: name)
             guard !values.isEmpty else { return .null }
             guard let index else { return .string(values[0]) }
             let i = index >= 0 ? index : values.count + index
@@ -168,6 +210,22 @@ class SIPMessageAdapter: ScriptMessage {
     }
 
     func isHeaderPresent(named name: String) -> Bool { message.hasHeader(HeaderName(name)) }
+
+    func headerValues(named name: String) -> [String] { message.headerValues(HeaderName(name)) }
+
+    /// The credentials this run last looked up, with the header values they were found in (auth_db's
+    /// arguments and the verdict each ask for them: parsed once while the header stays the same).
+    private var lastCredentials: (header: String, realm: String?, values: [String], found: DigestCredentials?)?
+
+    func credentials(header: String, realm: String?) -> DigestCredentials? {
+        let values = Array(headerValues(named: header).prefix(16))
+        if let last = lastCredentials, last.header == header, last.realm == realm, last.values == values {
+            return last.found
+        }
+        let found = DigestCredentials.find(in: values, realm: realm)
+        lastCredentials = (header, realm, values, found)
+        return found
+    }
 
     var headerNames: [String] { message.allHeaders.map { $0.name.description } }
 

@@ -50,7 +50,12 @@ struct UsrlocSQLTests {
                               parameters: ["alice", nil, ""])
         var values: [ScriptValue] = [.string("location"), .null, .null, plan.value]
         #expect(UsrlocPlan(values) == plan)
+        #expect(UsrlocPlan.head(values)?.kind == .write && UsrlocPlan.head(values)?.aor == "alice")
+        let unicode = UsrlocPlan(kind: .read, aor: "zoë", sql: "SELECT 'é'", parameters: [nil, "ü\u{1E}x", ""])
+        values[3] = unicode.value
+        #expect(UsrlocPlan(values) == unicode)
         values[3] = .null
+        #expect(UsrlocPlan.head(values) == nil)
         #expect(UsrlocPlan(values) == nil)
     }
 }

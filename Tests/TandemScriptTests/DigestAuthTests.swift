@@ -46,6 +46,42 @@ import Testing
         #expect(DigestAuth.hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 
+    @Test("RFC 4231 test case 6: HMAC-SHA-256 with a key longer than a block")
+    func hmacLongKey() {
+        let mac = DigestAuth.hmacSHA256(key: [UInt8](repeating: 0xaa, count: 131),
+                                        message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
+        #expect(DigestAuth.hex(mac) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    }
+
+    @Test("MD5 and SHA-256 around the block and padding edges (0, 55, 56, 63, 64, 119, 120, 1000 bytes)")
+    func digestLengths() {
+        let expected: [(Int, String, String)] = [
+            (0, "d41d8cd98f00b204e9800998ecf8427e", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            (55, "52c0e574e1198de5fe3f8f11440dcb1b", "e7313d333c272e639f790978283f9eb392e843d0f29b7016828bb1daa4aac70b"),
+            (56, "46c9907fc908ee68b1e7b8e71286a518", "4324d65f3c103567f5589c710bc08f8523f929a9272e3af36fc968e52abc6c27"),
+            (63, "a62f6d59e837867693f042f5b8f5a236", "81c80242132f230c3bd41b3e63bbcff16107339549214a99614ff26664625055"),
+            (64, "7160b8fb5e9e4023d549c3971fbaeead", "39e3d7b6b5d075d37d053ad89b24b41bef4f3c29760c84447cab3f3be1882241"),
+            (119, "e84905d4214f4d1ca56c2cdcc152b143", "9ce7368e4daf32341631b492e80359dc9f594b48453cd0dd5bf0b19279cc177e"),
+            (120, "e3eb5a6c8669ea01a8c185b8abc8a5dc", "7836b787757e95e58b3ca5aec90b1b004e8deba1e50e9675af9cabf1a13a04b5"),
+            (1000, "10046f077f2082ac19676b8079f1cb1a", "1e9bc38cbf860b9ec31918b065f9b52476c549a782e0e7990bed8ce3868d2371"),
+        ]
+        for (count, md5, sha256) in expected {
+            let message = (0..<count).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
+            #expect(DigestAuth.hex(MD5.digest(message)) == md5, "MD5 of \(count) bytes")
+            #expect(DigestAuth.hex(SHA256.digest(message)) == sha256, "SHA-256 of \(count) bytes")
+        }
+    }
+
+    @Test("A nonce is expiry and random as 8 hex digits each, then the first 16 bytes of their HMAC in hex")
+    func nonceFormat() {
+        #expect(DigestAuth.makeNonce(secret: "s3cret", expires: 1_000, random: 42)
+                == "000003e80000002a085238b87381571857abefdd4225de0e")
+        // The key kept for the last secret follows a change of secret.
+        #expect(DigestAuth.checkNonce("000003e80000002a085238b87381571857abefdd4225de0e", secret: "other", now: 0) == .invalid)
+        #expect(DigestAuth.checkNonce("000003e80000002a085238b87381571857abefdd4225de0e", secret: "s3cret", now: 0) == .valid)
+        #expect(DigestAuth.checkNonce("000003E80000002a085238b87381571857abefdd4225de0e", secret: "s3cret", now: 0) == .invalid)
+    }
+
     @Test("Nonces: valid until their expiry, then stale; a changed byte or another secret is invalid")
     func nonces() {
         let nonce = DigestAuth.makeNonce(secret: "s3cret", expires: 1_000, random: 42)

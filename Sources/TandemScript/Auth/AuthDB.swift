@@ -34,16 +34,25 @@ public enum AuthDB {
     }
 
     /// Letters, digits and `_`, not starting with a digit, optionally `schema.name`.
+    /// One pass over the bytes (usrloc checks its table name on every save).
     public static func isIdentifier(_ name: String) -> Bool {
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count) else { return false }
-        return parts.allSatisfy { part in
-            guard let first = part.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
-            return part.utf8.allSatisfy { c in
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
-                    || c == UInt8(ascii: "_")
+        var dots = 0
+        var partStart = true
+        for c in name.utf8 {
+            if c == UInt8(ascii: ".") {
+                guard !partStart, dots == 0 else { return false }
+                dots += 1
+                partStart = true
+                continue
             }
+            let digit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+            guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c | 0x20) || digit || c == UInt8(ascii: "_") else {
+                return false
+            }
+            if partStart && digit { return false }
+            partStart = false
         }
+        return !partStart
     }
 
     /// The return code of the call, given the stored secret (nil: no such user): as `pv_*_authorize`.

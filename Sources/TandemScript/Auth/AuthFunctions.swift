@@ -49,17 +49,6 @@ enum AuthFunctions {
         return ctx.message.get(pv, name: nil, index: nil).stringValue
     }
 
-    /// Every value of header `name` (comma-joined values of one line stay one value: credentials contain commas).
-    static func headerValues(_ name: String, _ ctx: inout ExecutionContext) -> [String] {
-        var values: [String] = []
-        while values.count < 16 {
-            let value = ctx.message.get(.header, name: name, index: values.count)
-            if value.isNull { break }
-            values.append(value.stringValue)
-        }
-        return values
-    }
-
     private static func challengeSpec(_ name: String, proxy: Bool) -> FunctionSpec {
         FunctionSpec(name, modules: ["auth"], args: [.string, .string, .string], min: 1, routes: requestRoutes,
                      binder: { _, _, args in
@@ -80,7 +69,7 @@ enum AuthFunctions {
                 let now = DigestAuth.wallClockSeconds()
                 // stale=true when the request's credentials for this realm carry our nonce, expired.
                 let header = proxy ? "Proxy-Authorization" : "Authorization"
-                let stale = DigestCredentials.find(in: headerValues(header, &ctx), realm: realm).map {
+                let stale = ctx.message.credentials(header: header, realm: realm).map {
                     DigestAuth.checkNonce($0.nonce, secret: settings.secret, now: now) == .stale
                 } ?? false
                 var challenges: [(String, String)] = []
@@ -116,7 +105,7 @@ enum AuthFunctions {
     static func verify(proxy: Bool, realm: String, password: ScriptValue, calculateHA1: Bool, secret: String,
                        _ ctx: inout ExecutionContext) -> Int {
         let header = proxy ? "Proxy-Authorization" : "Authorization"
-        guard let credentials = DigestCredentials.find(in: headerValues(header, &ctx), realm: realm) else {
+        guard let credentials = ctx.message.credentials(header: header, realm: realm) else {
             return noCredentials
         }
         let now = DigestAuth.wallClockSeconds()

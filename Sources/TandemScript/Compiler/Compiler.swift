@@ -865,10 +865,11 @@ struct Compiler {
             .int(config.modparam("auth_db", "use_domain")?.intValue ?? 0),
         ]
         let header = proxy ? "Proxy-Authorization" : "Authorization"
-        // Each of the three values reads the realm and the credentials again (cheap: a few header values).
+        // Each of the three values reads the realm and the credentials again (cheap: the message adapter
+        // keeps the parsed To/From and the last credentials it parsed).
         let credentials: @Sendable (inout ExecutionContext) -> (String, DigestCredentials?) = { ctx in
             let realm = AuthFunctions.realm(realmArg(&ctx).stringValue, &ctx)
-            return (realm, DigestCredentials.find(in: AuthFunctions.headerValues(header, &ctx), realm: realm))
+            return (realm, ctx.message.credentials(header: header, realm: realm))
         }
         var values: [ValueFn] = [
             { ctx in credentials(&ctx).1.map { .string($0.username) } ?? .null },

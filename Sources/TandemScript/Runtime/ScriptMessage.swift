@@ -35,6 +35,12 @@ public protocol ScriptMessage: AnyObject {
     var transactionBranch: String? { get }
     /// The names of the message's header lines in order (repeats included), for `remove_hf_re` & co.
     var headerNames: [String] { get }
+    /// Every value of header `name` (as `$hdr(name)[i]` reads them, in order), in one pass (the default
+    /// reads `$hdr(name)[i]` up to 16 times).
+    func headerValues(named name: String) -> [String]
+    /// The digest credentials for `realm` (any realm when nil) among the first 16 values of header
+    /// `header` (`Authorization` or `Proxy-Authorization`), as ``DigestCredentials/find(in:realm:)``.
+    func credentials(header: String, realm: String?) -> DigestCredentials?
 }
 
 extension ScriptMessage {
@@ -43,4 +49,18 @@ extension ScriptMessage {
     public var rawText: String { self.get(.message, name: nil, index: nil).stringValue }
     public func replaceRaw(_ text: String) -> Bool { false }
     public func replaceBody(_ text: String) -> Bool { false }
+
+    public func credentials(header: String, realm: String?) -> DigestCredentials? {
+        DigestCredentials.find(in: Array(headerValues(named: header).prefix(16)), realm: realm)
+    }
+
+    public func headerValues(named name: String) -> [String] {
+        var values: [String] = []
+        while values.count < 16 {  // a message that ignores the index would repeat its first value
+            let value = get(.header, name: name, index: values.count)
+            if value.isNull { break }
+            values.append(value.stringValue)
+        }
+        return values
+    }
 }

@@ -43,7 +43,7 @@ enum UsrlocBinding: DriverBinding {
         let proxy = execution.proxy
         let flags = text(call, 1)
         let aor = AsyncBindings.text(call.values, 2)
-        let plan = UsrlocPlan(call.values)
+        let plan = UsrlocPlan.head(call.values)
         if plan != nil, !succeeded(result.rc) {
             // Not written: not acknowledged either (the UA retries; memory is left as it was).
             AsyncBindings.logFailure("usrloc: the location write", result, in: &execution)

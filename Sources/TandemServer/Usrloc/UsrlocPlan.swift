@@ -36,12 +36,40 @@ struct UsrlocPlan: Equatable {
     /// The plan a call carries, nil when it needs no database work.
     init?(_ values: [ScriptValue]) {
         guard Self.index < values.count, case .string(let text) = values[Self.index] else { return nil }
-        // Split on the UTF-8 byte (a Character split walks grapheme clusters: a measurable cost per REGISTER).
-        let fields = text.utf8.split(separator: 0x1F, omittingEmptySubsequences: false).map { String(Substring($0)) }
+        let fields = Self.fields(of: text, limit: Int.max)
         guard fields.count >= 3, let kind = Kind(rawValue: fields[0]) else { return nil }
         self.kind = kind
         aor = fields[1]
         sql = fields[2]
         parameters = fields.dropFirst(3).map { $0 == Self.null ? nil : $0 }
+    }
+
+    /// The kind and AOR of the plan a call carries, without the statement and its parameters (what the
+    /// deliver step of `save` needs).
+    static func head(_ values: [ScriptValue]) -> (kind: Kind, aor: String)? {
+        guard index < values.count, case .string(let text) = values[index] else { return nil }
+        let fields = fields(of: text, limit: 3)
+        guard fields.count >= 3, let kind = Kind(rawValue: fields[0]) else { return nil }
+        return (kind, fields[1])
+    }
+
+    /// The fields of a plan's text, split on the separator byte, at most `limit` (the last one then
+    /// holds the rest). Walks the UTF-8 view: a Character split walks grapheme clusters, and the
+    /// generic byte split calls a closure per byte (a measurable cost per REGISTER: the text holds the
+    /// whole statement).
+    private static func fields(of text: String, limit: Int) -> [String] {
+        var fields: [String] = []
+        let bytes = Array(text.utf8)
+        var start = 0
+        var i = 0
+        while i < bytes.count, fields.count < limit - 1 {
+            if bytes[i] == 0x1F {
+                fields.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                start = i + 1
+            }
+            i += 1
+        }
+        fields.append(String(decoding: bytes[start...], as: UTF8.self))
+        return fields
     }
 }

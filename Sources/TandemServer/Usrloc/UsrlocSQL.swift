@@ -56,7 +56,7 @@ enum UsrlocSQL {
         var delete = "DELETE FROM \(table) WHERE username = $1 AND domain IS NOT DISTINCT FROM $2"
         var deletedList = ""
         if !write.deleteAll {
-            let uris = Array(Set(write.deleted))
+            let uris = write.deleted.count < 2 ? write.deleted : Array(Set(write.deleted))
             deletedList = uris.map { bind($0) }.joined(separator: ", ")
             delete += uris.isEmpty ? " AND false" : " AND contact IN (\(deletedList))"
         }
@@ -83,7 +83,7 @@ enum UsrlocSQL {
         }
         var rows: [String] = []
         for contact in write.written {
-            let id = bind(String(UInt64.random(in: 1...UInt64(Int64.max))))
+            let id = bind(String(max(1, UniqueRandom.next() >> 1)))  // 1...Int64.max, no syscall
             let uri = bind(contact.uri), received = bind(contact.received)
             let path = bind(contact.path.isEmpty ? nil : contact.path.joined(separator: ","))
             let expires = bind(String(clocks.wall(of: contact.expires)))
