@@ -1,6 +1,7 @@
-/// Receives a job's outcome in place of a completion closure: an object its caller keeps anyway (the
-/// record of a suspended transaction) can be the job's completion too, so that starting the job
-/// allocates no closure context (issue 19: memory per suspended transaction).
+/// Receives a job's outcome in place of a completion closure: an object its caller keeps anyway can be
+/// the job's completion too, so that starting the job allocates no closure context (issue 19: memory
+/// per suspended transaction). A caller whose object lives exactly as long as the job can make it the
+/// job itself instead (a ``NativeContext`` subclass, ``AsyncWorker/start(_:mode:timeoutMs:job:)``).
 ///
 /// Called once, on the worker's loop thread, as a completion closure would be
 /// (``AsyncWorker/start(_:mode:timeoutMs:handler:)``).

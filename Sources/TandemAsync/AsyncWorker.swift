@@ -48,7 +48,7 @@ public final class AsyncWorker {
     @discardableResult
     public func start(_ operation: any AsyncOperation, mode: AsyncMode? = nil, timeoutMs: UInt64? = nil,
                       completion: @escaping (AsyncResult) -> Void) -> AsyncJobID {
-        start(operation, mode: mode, timeoutMs: timeoutMs, ending: .closure(completion))
+        start(operation, mode: mode, timeoutMs: timeoutMs, job: { CompletionJob($0, completion: .closure(completion)) }).jobID
     }
 
     /// ``start(_:mode:timeoutMs:completion:)`` with `handler` in place of the closure: its
@@ -56,26 +56,44 @@ public final class AsyncWorker {
     @discardableResult
     public func start(_ operation: any AsyncOperation, mode: AsyncMode? = nil, timeoutMs: UInt64? = nil,
                       handler: any AsyncCompletionHandler) -> AsyncJobID {
-        start(operation, mode: mode, timeoutMs: timeoutMs, ending: .handler(handler))
+        start(operation, mode: mode, timeoutMs: timeoutMs, job: { CompletionJob($0, completion: .handler(handler)) }).jobID
     }
 
-    private func start(_ operation: any AsyncOperation, mode: AsyncMode?, timeoutMs: UInt64?,
-                       ending completion: AsyncJobCompletion) -> AsyncJobID {
+    /// ``start(_:mode:timeoutMs:completion:)`` with a job of the caller's own: `job` makes it from the
+    /// worker's seed (a ``NativeContext`` subclass whose ``NativeContext/jobEnded(_:)`` is the
+    /// completion), before the operation starts. Returns it; its ``NativeContext/jobID`` is the job's.
+    @discardableResult
+    public func start<Job: NativeContext>(_ operation: any AsyncOperation, mode: AsyncMode? = nil,
+                                          timeoutMs: UInt64? = nil,
+                                          job makeJob: (NativeContext.Seed) -> Job) -> Job {
+        let job = makeJob(seed(for: operation))
+        start(operation, mode: mode, timeoutMs: timeoutMs, as: job)
+        return job
+    }
+
+    /// The seed of a new job running `operation`: its id (the next sequence number) and the worker's
+    /// values; counted as started.
+    private func seed(for operation: any AsyncOperation) -> NativeContext.Seed {
         let sequence = nextSequence
         nextSequence += 1
-        let id = AsyncJobID(worker: index, sequence: sequence)
-        let driver = operation.driver
-        let counters = driverCounters(driver)
+        let counters = driverCounters(operation.driver)
         counters.started.add(1, ordering: .relaxed)
         counters.inFlight.add(1, ordering: .relaxed)
-        let job = Job(jobID: id, reactor: reactor, queue: completions, counters: counters, completion: completion,
-                      startedAt: reactor.now)
+        return NativeContext.Seed(jobID: AsyncJobID(worker: index, sequence: sequence), reactor: reactor,
+                                  queue: completions, counters: counters, startedAt: reactor.now)
+    }
+
+    /// Runs `operation` as `job` (made from ``seed(for:)``): its outcome is delivered to the job.
+    private func start(_ operation: any AsyncOperation, mode: AsyncMode?, timeoutMs: UInt64?, as job: Job) {
+        let sequence = job.sequence
+        let driver = operation.driver
+        let counters = job.counters
         jobs[sequence] = job
         let timeout = effectiveTimeout(requestedMs: timeoutMs)
 
         guard let resolved = engine.resolveMode(mode, driver: driver, supported: operation.supportedPaths) else {
             completions.post(sequence: sequence, result: .failure, counters: counters)
-            return id
+            return
         }
         switch resolved {
         case .native:
@@ -88,7 +106,7 @@ public final class AsyncWorker {
         case .offload:
             guard let body = operation.makeBlocking(timeoutMs: timeout) else {
                 completions.post(sequence: sequence, result: .failure, counters: counters)
-                return id
+                return
             }
             let queue = completions
             let ticket = engine.pool.submit(driver: driver, counters: counters, body: body) { result in
@@ -105,11 +123,10 @@ public final class AsyncWorker {
         case .sync:
             guard let body = operation.makeBlocking(timeoutMs: timeout) else {
                 completions.post(sequence: sequence, result: .failure, counters: counters)
-                return id
+                return
             }
             completions.post(sequence: sequence, result: runBlocking(body, timeoutMs: timeout), counters: counters)
         }
-        return id
     }
 
     /// The timeout a call gets: `requestedMs` (a per-call limit; nil or 0 = none) bounded by
@@ -199,9 +216,7 @@ public final class AsyncWorker {
         case .cancelled: job.counters.cancelled.add(1, ordering: .relaxed)
         case .rejected: job.counters.rejected.add(1, ordering: .relaxed)
         }
-        let completion = job.completion
-        job.completion = nil  // a driver may keep its context: it must not keep the caller's state
-        completion?(result)
+        job.jobEnded(result)
     }
 
     /// Whether `operation`'s native form completes by itself strictly before `timeoutMs`.

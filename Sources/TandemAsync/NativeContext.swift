@@ -6,10 +6,24 @@ import Reactor
 /// engine when the job ends (completion, timeout or cancel), so a driver cannot leak reactor state.
 ///
 /// It is also the job's record in its ``AsyncWorker`` (completion, start time, timeout timer, offload
-/// ticket), so that a job is one object (issue 19: memory per suspended transaction).
+/// ticket), so that a job is one object (issue 19: memory per suspended transaction). A caller that
+/// keeps a record of its own while the job runs (the router's suspended request) can make that record
+/// the job: it subclasses the context, overrides ``jobEnded(_:)`` and starts the job with
+/// ``AsyncWorker/start(_:mode:timeoutMs:job:)``, so that the job and the record are one allocation.
 ///
-/// Loop-thread only (not `Sendable`).
-public final class NativeContext {
+/// Loop-thread only (not `Sendable`); a subclass that is used off the loop thread states its own
+/// invariant (the context's `let` properties, ``jobID`` among them, never change).
+open class NativeContext {
+    /// What the worker gives a job it starts, for the job's initializer
+    /// (``AsyncWorker/start(_:mode:timeoutMs:job:)``); made by the worker only.
+    public struct Seed {
+        let jobID: AsyncJobID
+        let reactor: Reactor
+        let queue: CompletionQueue
+        let counters: AsyncDriverCounters
+        let startedAt: Deadline
+    }
+
     /// The job this context belongs to.
     public var jobID: AsyncJobID { AsyncJobID(worker: workerIndex, sequence: sequence) }
     /// The job's sequence number on its worker (``jobID`` is kept as its two parts, the worker index
@@ -30,14 +44,12 @@ public final class NativeContext {
     /// The native operation while it runs (nil for other paths, for an operation that needs no
     /// ``AsyncOperation/cancel()``, and once the job ended).
     var operation: (any AsyncOperation)?
-    /// Runs once with the outcome; cleared when it ran.
-    var completion: AsyncJobCompletion?
     /// Started on the native path and not ended yet: its registrations and timers are released when
     /// it ends.
     var runsNative = false
 
-    // Declared here, after `completion`, so that they fill its padding (stored properties are laid out
-    // in declaration order): 161 bytes, a 176-byte malloc chunk (it was 176 bytes, a 192-byte chunk).
+    // Declared last, the two optional timers after the flags and the 32-bit index (stored properties are
+    // laid out in declaration order): 133 bytes, where a subclass's own properties begin at 136.
     private var completed = false
     private var released = false
     private let workerIndex: UInt32
@@ -50,16 +62,22 @@ public final class NativeContext {
     /// The engine's timeout timer (`async_timeout` or the call's own), if armed.
     var timeoutTimer: TimerID?
 
-    init(jobID: AsyncJobID, reactor: Reactor, queue: CompletionQueue, counters: AsyncDriverCounters,
-         completion: AsyncJobCompletion, startedAt: Deadline) {
-        self.sequence = jobID.sequence
-        self.workerIndex = jobID.worker
-        self.reactor = reactor
-        self.queue = queue
-        self.counters = counters
-        self.completion = completion
-        self.startedAt = startedAt
+    /// A job made by `seed`'s worker: a subclass overrides ``jobEnded(_:)``.
+    public init(_ seed: Seed) {
+        self.sequence = seed.jobID.sequence
+        self.workerIndex = seed.jobID.worker
+        self.reactor = seed.reactor
+        self.queue = seed.queue
+        self.counters = seed.counters
+        self.startedAt = seed.startedAt
     }
+
+    /// The job ended with `result` (completed, timed out, rejected or cancelled): called once by the
+    /// ``AsyncWorker``, on its loop thread, never inside ``AsyncWorker/start(_:mode:timeoutMs:job:)``,
+    /// after the job's registrations and timers were released. Every job is a subclass that overrides
+    /// it (the caller's own record, or ``CompletionJob`` for a completion closure or handler); this one
+    /// does nothing.
+    open func jobEnded(_ result: AsyncResult) {}
 
     /// Whether ``complete(_:)`` was called or the job was ended by the engine.
     public var isFinished: Bool { completed || released }
@@ -144,3 +162,20 @@ public final class NativeContext {
     var registrationCount: Int { registrations.count }
 }
 
+/// A job started with a completion closure or handler (``AsyncWorker/start(_:mode:timeoutMs:completion:)``,
+/// ``AsyncWorker/start(_:mode:timeoutMs:handler:)``): ``jobEnded(_:)`` runs it.
+final class CompletionJob: NativeContext {
+    /// Runs once with the outcome; cleared when it ran.
+    private var completion: AsyncJobCompletion?
+
+    init(_ seed: Seed, completion: AsyncJobCompletion) {
+        self.completion = completion
+        super.init(seed)
+    }
+
+    override func jobEnded(_ result: AsyncResult) {
+        let completion = completion
+        self.completion = nil  // a driver may keep its context: it must not keep the caller's state
+        completion?(result)
+    }
+}

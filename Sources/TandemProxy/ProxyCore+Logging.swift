@@ -29,7 +29,7 @@ extension ProxyCore {
     static func metadata(for txn: ProxyTransaction, state: ProxyTransaction.State) -> Logger.Metadata {
         var metadata: Logger.Metadata = [LogMetadataKey.branch: .string(txn.key.branch),
                                          LogMetadataKey.method: .string(txn.key.method.name)]
-        if let callID = state.request?.callID ?? state.relayedRequest?.callID ?? state.suspended?.record.message.callID {
+        if let callID = state.request?.callID ?? state.relayedRequest?.callID ?? state.suspended?.record.suspendedRequest.message.callID {
             metadata[LogMetadataKey.callID] = .string(callID)
         }
         return metadata

@@ -4,24 +4,18 @@ import SIPCore
 import Synchronization
 
 /// What a suspended request keeps in its transaction while an async operation runs: its record (the
-/// message as the script left it, out of line) and the hook that cancels the operation when a CANCEL
+/// request as the script left it, out of line) and the hook that cancels the operation when a CANCEL
 /// arrives. (The AVPs are the transaction's `scriptState`, which every route of the transaction
 /// shares, suspended or not.)
 struct SuspendedRequest: Sendable {
-    let record: SuspendedRequestRecord
+    let record: any SuspendedRequestRecord
     /// Called (once) when a CANCEL arrives while suspended: cancels the operation at its driver.
     var onCancel: SuspensionCancelHook?
 }
 
 /// A request as the script left it when it suspended: the message with every change the script made,
-/// its flags, and the rest of the route's state (`$du`, armed routes, …). Out of line, so that a
-/// transaction holds one reference while it waits; the router subclasses it to keep its own part of the
-/// suspension (the async job's completion, the cancel hook) in the same object (issue 19: memory per
-/// suspended transaction).
-///
-/// `@unchecked Sendable` (a class open to subclassing cannot be checked): its own stored properties
-/// are immutable and Sendable; a subclass states the invariant of what it adds.
-open class SuspendedRequestRecord: @unchecked Sendable {
+/// its flags, and the rest of the route's state (`$du`, armed routes, …).
+public struct SuspendedRequestState: Sendable {
     let message: SIPMessage
     let flags: UInt64
     /// The rest of what the script set (``SuspendedRouteState``); nil when all of it has its default
@@ -34,6 +28,22 @@ open class SuspendedRequestRecord: @unchecked Sendable {
         flags = context.flags
         route = SuspendedRouteState.of(context)
     }
+}
+
+/// The object a transaction holds while its request is suspended: it keeps the request as the script
+/// left it (``SuspendedRequestState``). Out of line, so that a transaction holds one reference while
+/// it waits; the router's record is also the async job and its cancel hook, so that a suspension is one
+/// allocation (issue 19: memory per suspended transaction).
+public protocol SuspendedRequestRecord: AnyObject, Sendable {
+    /// The request as the script left it (immutable).
+    var suspendedRequest: SuspendedRequestState { get }
+}
+
+/// The record of a request suspended without a router's own record (``ProxyCore/suspend(_:)-(RequestContext)``).
+final class PlainSuspendedRequest: SuspendedRequestRecord {
+    let suspendedRequest: SuspendedRequestState
+
+    init(_ context: RequestContext) { suspendedRequest = SuspendedRequestState(context) }
 }
 
 /// An object that cancels a suspension's async operation at its driver: the record the router keeps
@@ -211,12 +221,12 @@ extension ProxyCore {
         if context.transaction == nil {
             guard newTransaction(context) > 0 else { return false }
         }
-        return suspend(context, as: SuspendedRequestRecord(context))
+        return suspend(context, as: PlainSuspendedRequest(context))
     }
 
     /// ``suspend(_:)-(RequestContext)`` of a request whose transaction exists, keeping `record` (made from
-    /// `context` as it is now, possibly the router's subclass). False if `context` has no transaction.
-    public func suspend(_ context: RequestContext, as record: SuspendedRequestRecord) -> Bool {
+    /// `context` as it is now, possibly the router's own). False if `context` has no transaction.
+    public func suspend(_ context: RequestContext, as record: any SuspendedRequestRecord) -> Bool {
         guard let txn = context.transaction else { return false }
         let saved = SuspendedRequest(record: record)
         txn.state.withLock { state in
@@ -259,10 +269,10 @@ extension ProxyCore {
         let transaction = suspension.transaction
         switch suspension.key {
         case .request:
-            let taken = transaction.state.withLock { state -> (SuspendedRequestRecord, SocketAddress, Int)? in
+            let taken = transaction.state.withLock { state -> (SuspendedRequestState, SocketAddress, Int)? in
                 guard let saved = state.suspended else { return nil }
                 state.suspended = nil
-                return (saved.record, state.source, state.socketIndex)
+                return (saved.record.suspendedRequest, state.source, state.socketIndex)
             }
             guard let (saved, source, socketIndex) = taken else { return nil }
             counters.suspendedNow.add(-1, ordering: .relaxed)

@@ -5,18 +5,17 @@ import TandemAsync
 import TandemProxy
 import TandemScript
 
-/// A request waiting in `async()` with a transaction: the suspended request the transaction keeps, the
-/// completion of its job and its cancel hook in one object, where they were a value in the transaction
-/// and two closures (issue 19: memory per suspended transaction). The transaction holds it until the
-/// request resumes; the job holds it until it ends.
+/// A request waiting in `async()` with a transaction: its async job, the suspended request the
+/// transaction keeps, and its cancel hook in one object, where they were a job, a record and two
+/// closures (issue 19: memory per suspended transaction). The transaction holds it until the request
+/// resumes; the async worker holds it as the job until the job ends.
 ///
 /// `@unchecked Sendable`: ``cancelSuspendedOperation()``, the only member called off the owning worker's
-/// loop thread, reads `owner` (Sendable) and `jobSequence`, which is written once on the loop thread
-/// before the object is registered as the hook under the transaction's lock (the canceller takes the
-/// hook under that lock). Everything else it adds to its ``SuspendedRequestRecord`` is used on the owning worker's
-/// loop thread only.
-final class RequestSuspension: SuspendedRequestRecord, AsyncCompletionHandler, SuspensionCanceller,
-    @unchecked Sendable {
+/// loop thread, reads `owner` and the job's ``NativeContext/jobID``, both immutable; the transaction
+/// reads ``suspendedRequest`` (immutable) under its lock. Everything else (the ``NativeContext`` part)
+/// is used on the owning worker's loop thread only.
+final class RequestSuspension: NativeContext, SuspendedRequestRecord, SuspensionCanceller, @unchecked Sendable {
+    let suspendedRequest: SuspendedRequestState
     private let router: ScriptRouter
     private let transaction: ProxyTransaction
     private let worker: WorkerContext
@@ -25,33 +24,23 @@ final class RequestSuspension: SuspendedRequestRecord, AsyncCompletionHandler, S
     /// The async worker running the job (for a CANCEL arriving on another worker) and the worker's
     /// services (for the resume route).
     private let owner: AsyncWorkerRef
-    /// The job's sequence number on `owner`'s worker, once started (the job's worker index is that
-    /// worker's: not kept, 8 bytes less in each suspension; issue 19).
-    private var jobSequence: UInt64 = 0
 
-    /// The job, once started (``ScriptRouter`` starts it on `owner`'s worker).
-    var job: AsyncJobID {
-        get { AsyncJobID(worker: owner.worker.index, sequence: jobSequence) }
-        set {
-            precondition(newValue.worker == owner.worker.index, "async job started on another worker")
-            jobSequence = newValue.sequence
-        }
-    }
-
-    init(router: ScriptRouter, transaction: ProxyTransaction, context: RequestContext, request: AsyncRequest,
-         owner: AsyncWorkerRef) {
+    /// The job `seed` of `owner`'s worker, keeping the request of `context` as it is now.
+    init(_ seed: Seed, router: ScriptRouter, transaction: ProxyTransaction, context: RequestContext,
+         request: AsyncRequest, owner: AsyncWorkerRef) {
+        self.suspendedRequest = SuspendedRequestState(context)
         self.router = router
         self.transaction = transaction
         self.worker = context.worker
         self.core = context.core
         self.request = request
         self.owner = owner
-        super.init(context)
+        super.init(seed)
     }
 
     /// The job ended: the resume route runs on the request as the script left it, unless it is no
     /// longer suspended.
-    func asyncJobEnded(_ result: AsyncResult) {
+    override func jobEnded(_ result: AsyncResult) {
         transaction.setCancelHook(nil)
         guard let context = core.resume(transaction, worker: worker) else {
             router.logger.debug("async(): transaction no longer suspended; resume route skipped", metadata: [
@@ -67,7 +56,7 @@ final class RequestSuspension: SuspendedRequestRecord, AsyncCompletionHandler, S
     /// A CANCEL arrived: the job is cancelled on its own worker (its end then runs there, `$rc` = -1).
     func cancelSuspendedOperation() {
         let owner = owner
-        let job = job
+        let job = jobID
         _ = owner.worker.reactor.handle.execute { owner.worker.cancel(job) }
     }
 }

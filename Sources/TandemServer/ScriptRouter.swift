@@ -279,14 +279,6 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         return services.asyncWorker.start(operation, timeoutMs: timeoutMs, completion: completion)
     }
 
-    /// ``startOperation(_:services:completion:)`` ending in `handler` (no closure).
-    private func startOperation(_ request: AsyncRequest, services: WorkerServices,
-                                handler: any AsyncCompletionHandler) -> AsyncJobID {
-        let operation = AsyncBindings.operation(request.name, request.arguments, services: services)
-        let timeoutMs = request.timeoutMilliseconds.map { UInt64(max(0, $0)) }
-        return services.asyncWorker.start(operation, timeoutMs: timeoutMs, handler: handler)
-    }
-
     /// `async(f(...), resume_route, timeout)`: the transaction waits, the operation runs, and the
     /// resume route runs on this worker when it completes (or times out, or the call is cancelled).
     private func suspend(_ request: AsyncRequest, avps: AVPStore, context: RequestContext) -> RouteVerdict {
@@ -312,17 +304,23 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
                 return .suspended
             }
         }
-        let suspension = context.transaction.map {
-            RequestSuspension(router: self, transaction: $0, context: context,
-                              request: AsyncBindings.keptWhileRunning(request), owner: asyncOwner(context.worker, services))
-        }
-        guard let suspension, let transaction = context.transaction, context.core.suspend(context, as: suspension) else {
+        guard let transaction = context.transaction else {
             logger.info("async(): the request cannot be suspended; resume route skipped",
                         metadata: Self.metadata(context, request))
             return .finished
         }
+        // The suspension is the job (one object): the job starts first, and its end comes in a later
+        // loop step, after the transaction keeps the suspension.
+        let kept = AsyncBindings.keptWhileRunning(request)
+        let owner = asyncOwner(context.worker, services)
+        let operation = AsyncBindings.operation(request.name, request.arguments, services: services)
+        let timeoutMs = request.timeoutMilliseconds.map { UInt64(max(0, $0)) }
+        let suspension = services.asyncWorker.start(operation, timeoutMs: timeoutMs, job: { seed in
+            RequestSuspension(seed, router: self, transaction: transaction, context: context, request: kept,
+                              owner: owner)
+        })
+        _ = context.core.suspend(context, as: suspension)
         transaction.scriptState = avps
-        suspension.job = startOperation(request, services: services, handler: suspension)
         transaction.setCancelHook(.canceller(suspension))
         return .suspended
     }
