@@ -11,30 +11,25 @@ import TandemScript
 /// resumes; the async worker holds it as the job until the job ends.
 ///
 /// `@unchecked Sendable`: ``cancelSuspendedOperation()``, the only member called off the owning worker's
-/// loop thread, reads `owner` and the job's ``NativeContext/jobID``, both immutable; the transaction
+/// loop thread, reads `owner` (its sendable `async` handle) and the job's ``NativeContext/jobID``, both immutable; the transaction
 /// reads ``suspendedRequest`` (immutable) under its lock. Everything else (the ``NativeContext`` part)
 /// is used on the owning worker's loop thread only.
 final class RequestSuspension: NativeContext, SuspendedRequestRecord, SuspensionCanceller, @unchecked Sendable {
     let suspendedRequest: SuspendedRequestState
-    private let router: ScriptRouter
     private let transaction: ProxyTransaction
-    private let worker: WorkerContext
-    private let core: ProxyCore
-    private let request: AsyncRequest
-    /// The async worker running the job (for a CANCEL arriving on another worker) and the worker's
-    /// services (for the resume route).
-    private let owner: AsyncWorkerRef
+    /// The worker's async worker (for a CANCEL arriving on another worker), the router, services, loop
+    /// context and proxy core (for the resume route): one reference shared by the worker's suspensions.
+    private let owner: SuspensionOwner
+    /// Last: its tail padding is the object's end.
+    private let request: KeptAsyncRequest
 
     /// The job `seed` of `owner`'s worker, keeping the request of `context` as it is now.
-    init(_ seed: Seed, router: ScriptRouter, transaction: ProxyTransaction, context: RequestContext,
-         request: AsyncRequest, owner: AsyncWorkerRef) {
+    init(_ seed: Seed, transaction: ProxyTransaction, context: RequestContext, request: KeptAsyncRequest,
+         owner: SuspensionOwner) {
         self.suspendedRequest = SuspendedRequestState(context)
-        self.router = router
         self.transaction = transaction
-        self.worker = context.worker
-        self.core = context.core
-        self.request = request
         self.owner = owner
+        self.request = request
         super.init(seed)
     }
 
@@ -42,20 +37,20 @@ final class RequestSuspension: NativeContext, SuspendedRequestRecord, Suspension
     /// longer suspended.
     override func jobEnded(_ result: AsyncResult) {
         transaction.setCancelHook(nil)
-        guard let context = core.resume(transaction, worker: worker) else {
-            router.logger.debug("async(): transaction no longer suspended; resume route skipped", metadata: [
+        guard let context = owner.core.resume(transaction, worker: owner.worker) else {
+            owner.router.logger.debug("async(): transaction no longer suspended; resume route skipped", metadata: [
                 LogMetadataKey.branch: .string(transaction.key.branch),
-                LogMetadataKey.route: .string(router.routeLabel(request.resumeRoute)),
+                LogMetadataKey.route: .string(owner.router.routeLabel(request.resumeRoute)),
             ])
             return
         }
-        router.resume(context, avps: transaction.scriptState as? AVPStore, request: request, result: result,
-                      services: owner.services)
+        owner.router.resume(context, avps: transaction.scriptState as? AVPStore, request: request, result: result,
+                      services: owner.async.services)
     }
 
     /// A CANCEL arrived: the job is cancelled on its own worker (its end then runs there, `$rc` = -1).
     func cancelSuspendedOperation() {
-        let owner = owner
+        let owner = owner.async
         let job = jobID
         _ = owner.worker.reactor.handle.execute { owner.worker.cancel(job) }
     }

@@ -42,6 +42,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     func detach(worker index: Int) {
         slot(index).services = nil
         slot(index).asyncOwner = nil
+        slot(index).suspensionOwner = nil
         slot(index).execution = nil
     }
 
@@ -55,6 +56,20 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     func asyncOwner(_ worker: WorkerContext, _ services: WorkerServices) -> AsyncWorkerRef {
         if let owner = slot(worker.index).asyncOwner, owner.services === services { return owner }
         return AsyncWorkerRef(services)
+    }
+
+    /// ``asyncOwner(_:_:)`` with the router, the worker's loop context and its proxy core, for
+    /// suspensions (they reach them through it: three references less in each; issue 19). The one a worker makes is kept in its
+    /// slot (on the worker's loop thread, as the slot's idle context).
+    func suspensionOwner(_ worker: WorkerContext, _ core: ProxyCore, _ services: WorkerServices) -> SuspensionOwner {
+        let slot = slot(worker.index)
+        if let owner = slot.suspensionOwner, owner.async.services === services, owner.worker === worker,
+           owner.core === core {
+            return owner
+        }
+        let owner = SuspensionOwner(self, asyncOwner(worker, services), worker: worker, core: core)
+        if slot.services === services { slot.suspensionOwner = owner }
+        return owner
     }
 
     /// `update_stat` lands in `statistics`.
@@ -299,7 +314,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
                 // No transaction for this request (a 2xx ACK, …): as OpenSIPS, the resume route still
                 // runs, on this request as the script left it; t_relay there forwards statelessly.
                 startOperation(request, services: services) { [self] result in
-                    resume(context, avps: avps, request: request, result: result, services: services)
+                    resume(context, avps: avps, request: KeptAsyncRequest(request), result: result, services: services)
                 }
                 return .suspended
             }
@@ -312,12 +327,11 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         // The suspension is the job (one object): the job starts first, and its end comes in a later
         // loop step, after the transaction keeps the suspension.
         let kept = AsyncBindings.keptWhileRunning(request)
-        let owner = asyncOwner(context.worker, services)
+        let owner = suspensionOwner(context.worker, context.core, services)
         let operation = AsyncBindings.operation(request.name, request.arguments, services: services)
         let timeoutMs = request.timeoutMilliseconds.map { UInt64(max(0, $0)) }
         let suspension = services.asyncWorker.start(operation, timeoutMs: timeoutMs, job: { seed in
-            RequestSuspension(seed, router: self, transaction: transaction, context: context, request: kept,
-                              owner: owner)
+            RequestSuspension(seed, transaction: transaction, context: context, request: kept, owner: owner)
         })
         _ = context.core.suspend(context, as: suspension)
         transaction.scriptState = avps
@@ -329,7 +343,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
     /// request as the script left it) with `$rc`, the outputs and the AVPs; for a transparently
     /// suspending call (`request.continuesRoute`) the suspended route continues at the call instead,
     /// with its `$var` values as they were.
-    func resume(_ context: RequestContext, avps: AVPStore?, request: AsyncRequest, result: AsyncResult,
+    func resume(_ context: RequestContext, avps: AVPStore?, request: KeptAsyncRequest, result: AsyncResult,
                         services: WorkerServices) {
         var execution = takeExecution(for: context)
         if let avps { execution.avps = avps }
@@ -437,6 +451,7 @@ private final class WorkerSlot {
     var execution: ExecutionContext?
     var services: WorkerServices?
     var asyncOwner: AsyncWorkerRef?
+    var suspensionOwner: SuspensionOwner?
 }
 
 /// Lets a CANCEL arriving on another worker reach the async worker that owns the job.
@@ -450,6 +465,25 @@ final class AsyncWorkerRef: @unchecked Sendable {
     init(_ services: WorkerServices) {
         self.worker = services.asyncWorker
         self.services = services
+    }
+}
+
+/// What each ``RequestSuspension`` of a worker shares: the router, the handle on the worker's async
+/// worker and services, its loop context and its proxy core (four references in one, per worker;
+/// issue 19). The router keeps it in the worker's slot until ``ScriptRouter/detach(worker:)``, which
+/// ends the reference cycle.
+/// `@unchecked Sendable`: `async` and `router` are themselves sendable; `worker` and `core` are used on
+/// the worker's loop thread only (all immutable references).
+final class SuspensionOwner: @unchecked Sendable {
+    let router: ScriptRouter
+    let async: AsyncWorkerRef
+    let worker: WorkerContext
+    let core: ProxyCore
+    init(_ router: ScriptRouter, _ async: AsyncWorkerRef, worker: WorkerContext, core: ProxyCore) {
+        self.router = router
+        self.async = async
+        self.worker = worker
+        self.core = core
     }
 }
 

@@ -15,8 +15,17 @@ extension Script {
     /// `$rc`, and the route goes on from there. `$var` values are those the route had at the call.
     /// A request without a continuation runs its resume route instead.
     public func resume(_ request: AsyncRequest, context: inout ExecutionContext) -> ScriptOutcome {
-        guard let continuation = request.continuation else { return run(route: request.resumeRoute, context: &context) }
-        let route = request.resumeRoute
+        resume(request.resumeRoute, continuation: request.continuation, context: &context)
+    }
+
+    /// ``resume(_:context:)-(AsyncRequest,_)`` for the part of the request a suspension keeps.
+    public func resume(_ request: KeptAsyncRequest, context: inout ExecutionContext) -> ScriptOutcome {
+        resume(request.resumeRoute, continuation: request.continuation, context: &context)
+    }
+
+    private func resume(_ route: RouteID, continuation: ScriptContinuation?,
+                        context: inout ExecutionContext) -> ScriptOutcome {
+        guard let continuation else { return run(route: route, context: &context) }
         guard route.rawValue >= 0 && route.rawValue < table.bodies.count else { return .finished }
         context.pendingAsync = nil
         context.stoppedFlow = nil

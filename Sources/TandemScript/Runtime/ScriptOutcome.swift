@@ -36,6 +36,29 @@ public struct AsyncRequest: Sendable {
     }
 }
 
+/// What a request suspended in `async()` keeps of its ``AsyncRequest`` until it resumes: the function's
+/// name and arguments (read at completion), the resume route and the continuation; not the function id
+/// or the timeout, which only starting the call reads (issue 19: memory per suspended transaction).
+public struct KeptAsyncRequest: Sendable {
+    public let name: String
+    public let args: [ScriptValue]
+    public let outputs: [[OutputVariable]]
+    let continuation: ScriptContinuation?
+    public let resumeRoute: RouteID
+
+    /// The part of `request` read when it resumes; without the argument values unless `keepingArguments`.
+    public init(_ request: AsyncRequest, keepingArguments: Bool = true) {
+        name = request.name
+        args = keepingArguments ? request.args : []
+        outputs = request.outputs
+        continuation = request.continuation
+        resumeRoute = request.resumeRoute
+    }
+
+    /// The evaluated arguments with their output variables.
+    public var arguments: HostCallArguments { HostCallArguments(values: args, outputs: outputs) }
+}
+
 /// A `launch()` job: run in background; run `reportRoute` (with `$param(1)` = `param`) when done.
 public struct LaunchRequest: Sendable {
     public var function: FunctionID

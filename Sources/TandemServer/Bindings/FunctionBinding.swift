@@ -78,11 +78,9 @@ enum AsyncBindings {
 
     /// The request a suspended transaction keeps while its operation runs: without the argument values
     /// when the function's completion does not read them (`sleep()`: the operation already has its time).
-    static func keptWhileRunning(_ request: AsyncRequest) -> AsyncRequest {
-        guard functions[request.name]?.completionReadsArguments == false, !request.args.isEmpty else { return request }
-        var kept = request
-        kept.args = []
-        return kept
+    static func keptWhileRunning(_ request: AsyncRequest) -> KeptAsyncRequest {
+        let dropsArguments = functions[request.name]?.completionReadsArguments == false && !request.args.isEmpty
+        return KeptAsyncRequest(request, keepingArguments: !dropsArguments)
     }
 
     /// Hands a finished call to the script: `$rc`, then the function's outputs.
