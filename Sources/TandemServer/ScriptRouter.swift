@@ -348,7 +348,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         var execution = takeExecution(for: context)
         if let avps { execution.avps = avps }
         execution.allowsSuspension = canSuspend(context)
-        AsyncBindings.complete(request.name, request.arguments, result: result, services: services, into: &execution)
+        AsyncBindings.complete(script.registry[request.function].name, request.arguments, result: result,
+                               services: services, into: &execution)
         let outcome = script.resume(request, context: &execution)
         let verdict = finish(outcome, execution: &execution, context: context)
         park(execution, worker: context.worker)

@@ -36,24 +36,32 @@ public struct AsyncRequest: Sendable {
     }
 }
 
-/// What a request suspended in `async()` keeps of its ``AsyncRequest`` until it resumes: the function's
-/// name and arguments (read at completion), the resume route and the continuation; not the function id
-/// or the timeout, which only starting the call reads (issue 19: memory per suspended transaction).
+/// What a request suspended in `async()` keeps of its ``AsyncRequest`` until it resumes: the function
+/// (its id: the name is the script's ``FunctionRegistry``'s), the arguments read at completion, the resume
+/// route and the continuation; not the timeout, which only starting the call reads. 45 bytes where the
+/// request is 88 (issue 19: memory per suspended transaction).
 public struct KeptAsyncRequest: Sendable {
-    public let name: String
+    public let function: FunctionID
     public let args: [ScriptValue]
     public let outputs: [[OutputVariable]]
     let continuation: ScriptContinuation?
-    public let resumeRoute: RouteID
+    /// ``resumeRoute`` in two parts, the number in 32 bits (route tables are far smaller; a number out
+    /// of range is clamped, and stays out of range).
+    private let resumeRouteNumber: Int32
+    private let resumeRouteKind: RouteKind
 
     /// The part of `request` read when it resumes; without the argument values unless `keepingArguments`.
     public init(_ request: AsyncRequest, keepingArguments: Bool = true) {
-        name = request.name
+        function = request.function
         args = keepingArguments ? request.args : []
         outputs = request.outputs
         continuation = request.continuation
-        resumeRoute = request.resumeRoute
+        resumeRouteNumber = Int32(clamping: request.resumeRoute.rawValue)
+        resumeRouteKind = request.resumeRoute.kind
     }
+
+    /// The route that runs (or continues) when the request resumes.
+    public var resumeRoute: RouteID { RouteID(rawValue: Int(resumeRouteNumber), kind: resumeRouteKind) }
 
     /// The evaluated arguments with their output variables.
     public var arguments: HostCallArguments { HostCallArguments(values: args, outputs: outputs) }
