@@ -1,7 +1,8 @@
 #!/bin/bash
 # 100,000 calls suspended at once in async(sleep(90)) (async_timeout 120): log suspended_now and RSS each
-# second until all are held, then stop (run from the worktree root). Usage: run100k.sh BIN
-BIN=$1; D=${RUN_DIR:-/tmp/sm2/100k}
+# second until all are held, then stop (run from the repository root). Usage: run100k.sh BIN   (RUN_DIR: logs, default /tmp/tandem-100k)
+BIN=$1; D=${RUN_DIR:-/tmp/tandem-100k}
+mkdir -p "$D" && cp "$(dirname "$0")/100k-suspended.cfg" "$D/"
 "$BIN" run -f $D/100k-suspended.cfg 2>$D/proxy.log &
 PID=$!
 sleep 1.5

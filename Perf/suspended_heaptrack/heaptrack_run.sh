@@ -1,8 +1,8 @@
 #!/bin/bash
 # heaptrack a proxy holding N suspended calls; stop it hard when all are suspended (leaks = what they hold)
-# Usage: heaptrack_run.sh BIN NAME [N] [RATE]   (run from the worktree root; config heaptrack-suspended.cfg)
+# Usage: heaptrack_run.sh BIN NAME [N] [RATE]   (run from the repository root; heaptrack-suspended.cfg in HT_DIR, as ht.sh puts it)
 BIN=$1; NAME=$2; N=${3:-10000}; RATE=${4:-1000}
-D=${HT_DIR:-/tmp/sm2/ht}
+D=${HT_DIR:-/tmp/tandem-ht}
 WT=$(pwd)
 heaptrack -o $D/$NAME "$BIN" run -f $D/heaptrack-suspended.cfg > $D/$NAME.proxy.log 2>&1 &
 HT=$!
