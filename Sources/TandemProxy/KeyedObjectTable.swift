@@ -95,22 +95,9 @@ public final class KeyedObjectTable<Value: KeyedObject>: Sendable {
             case 1: entries.slots[hash] = .one(present[0]); entries.extra -= 1
             default: entries.slots[hash] = .several(present); entries.extra -= 1
             }
-            Self.shrinkIfSparse(&entries.slots)
+            entries.slots.shrinkIfSparse()
             return removed
         }
-    }
-
-    /// Shards smaller than this many slots are never rebuilt.
-    static var minimumShrinkCapacity: Int { 64 }
-
-    /// Rebuilds `slots` smaller when it fell far below its capacity (see ``ShardedTable``).
-    @inline(__always)
-    private static func shrinkIfSparse(_ slots: inout [Int: Slot]) {
-        let capacity = slots.capacity
-        guard capacity >= minimumShrinkCapacity, slots.count * 8 < capacity else { return }
-        var smaller = [Int: Slot](minimumCapacity: slots.count * 2)
-        for (hash, slot) in slots { smaller[hash] = slot }
-        slots = smaller
     }
 
     /// Slots allocated over all shards (tests, diagnostics).

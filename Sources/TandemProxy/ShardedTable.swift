@@ -52,19 +52,6 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
         shards[shard(for: key)].entries.withLock { $0[key] = value }
     }
 
-    /// Shards smaller than this many slots are never rebuilt.
-    static var minimumShrinkCapacity: Int { 64 }
-
-    /// Rebuilds `dict` smaller when it fell far below its capacity (see the type's documentation).
-    @inline(__always)
-    private static func shrinkIfSparse(_ dict: inout [Key: Value]) {
-        let capacity = dict.capacity
-        guard capacity >= minimumShrinkCapacity, dict.count * 8 < capacity else { return }
-        var smaller = [Key: Value](minimumCapacity: dict.count * 2)
-        for (key, value) in dict { smaller[key] = value }
-        dict = smaller
-    }
-
     /// Runs `body` on the value for `key` (nil when absent; set it to nil to remove) under the shard lock.
     ///
     /// The value is handed to `body` in place (the dictionary's modify accessor), uniquely referenced:
@@ -73,7 +60,7 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
     public func modify<R: Sendable>(_ key: Key, _ body: (inout Value?) -> R) -> R {
         shards[shard(for: key)].entries.withLock { dict in
             let result = body(&dict[key])
-            Self.shrinkIfSparse(&dict)
+            dict.shrinkIfSparse()
             return result
         }
     }
@@ -83,7 +70,7 @@ public final class ShardedTable<Key: Hashable & Sendable, Value: Sendable>: Send
     public func remove(_ key: Key) -> Value? {
         shards[shard(for: key)].entries.withLock { dict in
             let removed = dict.removeValue(forKey: key)
-            if removed != nil { Self.shrinkIfSparse(&dict) }
+            if removed != nil { dict.shrinkIfSparse() }
             return removed
         }
     }
