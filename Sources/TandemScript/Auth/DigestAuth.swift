@@ -122,12 +122,6 @@ public enum DigestAuth {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func hex32(_ value: UInt32) -> String {
-        var text = String(value, radix: 16)
-        while text.count < 8 { text = "0" + text }
-        return text
-    }
-
     /// Seconds since the epoch (nonces are shared between instances, so wall-clock time).
     public static func wallClockSeconds() -> UInt64 { UInt64(max(0, time(nil))) }
 
