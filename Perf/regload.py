@@ -85,6 +85,17 @@ class Database:
                 SELECT 'rl' || i, 'example.com', 'pw' || i, md5('rl' || i || ':example.com:pw' || i)
                 FROM generate_series(0, {users - 1}) AS i""")
 
+    def statements(self, proxy: str) -> list[dict]:
+        """What the proxy's database ran since the last call (pg_stat_statements, --pg-statements), then reset."""
+        dbname = "regload_kam" if proxy == "kamailio" else "regload_tandem"
+        rows = psql(self.admin, f"""
+            SELECT json_agg(json_build_object('calls', calls, 'exec_ms', round(total_exec_time::numeric, 1),
+                                              'plan_ms', round(total_plan_time::numeric, 1), 'rows', rows,
+                                              'query', left(query, 300)) ORDER BY calls DESC)
+            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '{dbname}'""")
+        psql(self.admin, "SELECT pg_stat_statements_reset()")
+        return json.loads(rows) if rows else []
+
     def url(self, proxy: str, port: int) -> str:
         base = self.kam if proxy == "kamailio" else self.tandem
         return base.replace(f":{self.port}/", f":{port}/")
@@ -154,7 +165,7 @@ def injection(path: Path, users: int, contact: str) -> None:
 
 def proxy_command(name: str, a, dburl: str, port: int, outdir: Path) -> str:
     if name != "kamailio":
-        text = (ROOT / "Perf/configs/regload.cfg").read_text()
+        text = Path(a.configs.get(name, ROOT / "Perf/configs/regload.cfg")).read_text()
         text = text.replace("DBURL", dburl).replace("LISTENPORT", str(port)).replace("WORKERS", str(a.workers))
         cfg = outdir / "tandem-regload.cfg"
         cfg.write_text(text)
@@ -195,6 +206,8 @@ def step(name: str, a, db: Database, delay: Delay, rate: int, outdir: Path) -> d
                          "-cp", str(free_port(17200, taken)), "-i", "127.0.0.1", "-m", str(min(a.warmup, users)),
                          "-r", "200", "-inf", str(inf), "-timeout", "60s"], sdir, "warmup", 90)
             result["warmup"] = warm
+        if a.pg_statements:
+            db.statements(name)  # only the REGISTER phase's statements
         before = sample_proc(proxy.proc.pid)
         t0 = time.monotonic()
         reg = sipp(["-sf", str(SIPP_DIR / "regload_register.xml"), f"127.0.0.1:{port}", "-p",
@@ -202,6 +215,8 @@ def step(name: str, a, db: Database, delay: Delay, rate: int, outdir: Path) -> d
                    limit + 40)
         reg["seconds"] = round(time.monotonic() - t0, 2)
         mid = sample_proc(proxy.proc.pid)
+        if a.pg_statements:
+            reg["statements"] = db.statements(name)
         reg["cpu_ms_each"] = round((mid.cpu_s - before.cpu_s) * 1000 / max(1, users), 3) if before and mid else None
         reg["pass"] = reg["failed"] == 0 and reg["ok"] == users and reg["seconds"] <= limit
         result["register"] = reg
@@ -252,14 +267,21 @@ def main() -> int:
                    help="a further Tandem binary under its own proxy name (in --proxies; every name but kamailio "
                         "is a Tandem), e.g. --proxies main,branch,kamailio --binary main=/tmp/a --binary branch=/tmp/b; "
                         "repeatable")
+    p.add_argument("--config", action="append", default=[], metavar="NAME=PATH",
+                   help="another Tandem config (DBURL, LISTENPORT, WORKERS filled in) for the Tandem proxy NAME "
+                        "(default Perf/configs/regload.cfg), e.g. a pool variant; repeatable")
     p.add_argument("--rounds", type=int, default=1,
                    help="repeat the proxy list this many times at each latency (alternating runs on a noisy box)")
     p.add_argument("--warmup", type=int, default=0,
                    help="register this many users at 200/s before each measured step (a fresh proxy starts cold)")
+    p.add_argument("--pg-statements", action="store_true",
+                   help="load pg_stat_statements and record what each REGISTER phase ran (calls, exec and plan "
+                        "time per statement) in results.json")
     p.add_argument("--out", default=None)
     p.add_argument("--setup", action="store_true", help="apt-get install the benchmark's Debian packages and exit")
     a = p.parse_args()
     a.binaries = dict(spec.split("=", 1) for spec in a.binary)
+    a.configs = dict(spec.split("=", 1) for spec in a.config)
     if a.setup:
         subprocess.run(["apt-get", "update"], check=True)
         subprocess.run(["apt-get", "install", "-y"] + PACKAGES, check=True,
@@ -269,7 +291,13 @@ def main() -> int:
         raise SystemExit("Kamailio's PostgreSQL modules are missing: python3 Perf/regload.py --setup")
     outdir = Path(a.out).resolve() if a.out else ROOT / "Perf/results" / ("regload-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     outdir.mkdir(parents=True, exist_ok=True)
+    if a.pg_statements:
+        # The server's per-statement counts and times (postgres.sh passes these options on).
+        os.environ["TANDEM_TEST_PG_OPTIONS"] = ("-c shared_preload_libraries=pg_stat_statements "
+                                                "-c pg_stat_statements.track_planning=on")
     db = Database()
+    if a.pg_statements:
+        psql(db.admin, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     try:
         return run(a, db, outdir)
     finally:

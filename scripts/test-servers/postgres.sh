@@ -4,7 +4,8 @@
 # cluster; resume: start that cluster again)
 # Env out (written to .test-servers/postgres/env): TANDEM_TEST_PG_HOST, TANDEM_TEST_PG_PORT,
 #   TANDEM_TEST_PG_USER, TANDEM_TEST_PG_DB, TANDEM_TEST_PG_URL, TANDEM_TEST_PG_CONNINFO, TANDEM_TEST_PG_SOCKET_DIR
-# Env in: TANDEM_TEST_PG_PORT (use this port instead of searching from 25432).
+# Env in: TANDEM_TEST_PG_PORT (use this port instead of searching from 25432), TANDEM_TEST_PG_OPTIONS (more
+#   server options, e.g. "-c shared_preload_libraries=pg_stat_statements" for a benchmark).
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 
@@ -39,7 +40,7 @@ start() {
     echo "$tmp" >"$DIR/tmpdir"
     pg_as_owner "$PGBIN/initdb" -D "$tmp/data" -U postgres --auth=trust --locale=C --encoding=UTF8 \
         --no-sync >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
-    echo "-c listen_addresses=127.0.0.1 -p $port -k $tmp/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" >"$DIR/options"
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $tmp/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 ${TANDEM_TEST_PG_OPTIONS:-}" >"$DIR/options"
     pg_as_owner "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 30 start -o "$(cat "$DIR/options")" \
         >"$DIR/pg_ctl.log" 2>&1 || { cat "$DIR/pg_ctl.log" "$tmp/server.log" >&2; die "pg_ctl start failed"; }
     ln -sf "$tmp/server.log" "$DIR/server.log"
