@@ -30,6 +30,11 @@ final class PostgresConnection {
         var collector = PostgresResultCollector()
         /// Pipeline mode: its results are over (`PQgetResult` gave NULL), its sync point comes next.
         var awaitingSync = false
+        /// Its text is being prepared (`PQsendPrepare`): the prepare's result comes first. Without a
+        /// pipeline the statement itself is sent once that result says the text is prepared.
+        var preparing = false
+        /// The prepared statement it runs (nil: unprepared).
+        var preparedName: String?
         /// When it was sent (its latency feeds the pool's sizing).
         let sentAt: Deadline
 
@@ -47,6 +52,8 @@ final class PostgresConnection {
         case finished
         /// The connection broke (or is unusable, e.g. COPY): every statement on it fails.
         case broken(String)
+        /// Without a pipeline: the first statement's text is now prepared; send the statement itself.
+        case prepared
     }
 
     /// The pool state machine's name for it.
@@ -66,6 +73,10 @@ final class PostgresConnection {
     var inFlight: [Statement] = []
     /// In libpq pipeline mode.
     var pipelined = false
+    /// The named prepared statements of this connection, by query text (``PostgresPoolConfiguration/preparesStatements``).
+    var prepared: [String: String] = [:]
+    /// Numbers the prepared statements' names (never reused, so a failed prepare leaves no clash).
+    var preparedCount = 0
     /// `PQflush` reported unsent data: wait for writability.
     var flushing = false
     var connectPolls = 0
@@ -112,11 +123,26 @@ final class PostgresConnection {
                 return .broken("unexpected result \(String(cString: PQresStatus(status))) before the sync point")
             }
             guard let result else {
+                if head.preparing {
+                    // The prepare is over: on to the statement (sent behind it in a pipeline, else now).
+                    head.preparing = false
+                    if head.collector.failed {
+                        if let name = head.preparedName { forget(name) }
+                        if !pipelined { return .finished }
+                    } else if !pipelined {
+                        return .prepared
+                    }
+                    continue
+                }
                 if !pipelined { return .finished }
                 head.awaitingSync = true
                 continue
             }
             let status = PQresultStatus(result)
+            if head.preparing && status == PGRES_COMMAND_OK {
+                PQclear(result)  // the prepare succeeded: nothing for the caller
+                continue
+            }
             if status == PGRES_PIPELINE_ABORTED {
                 // Not expected (each statement has its own sync point); reported, not hidden.
                 head.collector.fail("statement skipped: an earlier statement of its pipeline failed")
@@ -132,6 +158,12 @@ final class PostgresConnection {
         }
         if isBad { return .broken(errorMessage) }
         return .wait
+    }
+
+    /// Drops a prepared statement from the cache (its prepare failed, or the server no longer has a
+    /// usable plan for it): the next use of its text prepares it anew under another name.
+    func forget(_ name: String) {
+        if let key = prepared.first(where: { $0.value == name })?.key { prepared[key] = nil }
     }
 
     /// Whether the connection can take another query (nothing pending in libpq, not inside a transaction).

@@ -302,12 +302,31 @@ public final class PostgresPool: ConnectionPoolShell {
 
     private func send(_ request: PostgresRequest, on connection: PostgresConnection, isRetry: Bool) {
         statistics.queriesSent += 1
-        let sent = withCStringArray(request.parameters) { values in
-            PQsendQueryParams(connection.conn, request.sql, Int32(request.parameters.count), nil,
-                              request.parameters.isEmpty ? nil : values, nil, nil, 0)
+        let statement = PostgresConnection.Statement(request: request, sentAt: reactor.now)
+        var sent: Int32
+        if configuration.preparesStatements, let name = connection.prepared[request.sql] {
+            statement.preparedName = name
+            sent = sendPrepared(name, request.parameters, on: connection)
+        } else if configuration.preparesStatements && connection.prepared.count < configuration.maxPreparedStatements {
+            // First use of this text here: prepare it (then run it, in the same pipeline or once prepared).
+            connection.preparedCount += 1
+            let name = "tandem_\(connection.preparedCount)"
+            sent = PQsendPrepare(connection.conn, name, request.sql, Int32(request.parameters.count), nil)
+            if sent != 0 {
+                statistics.statementsPrepared += 1
+                connection.prepared[request.sql] = name
+                statement.preparedName = name
+                statement.preparing = true
+                if connection.pipelined { sent = sendPrepared(name, request.parameters, on: connection) }
+            }
+        } else {
+            sent = withCStringArray(request.parameters) { values in
+                PQsendQueryParams(connection.conn, request.sql, Int32(request.parameters.count), nil,
+                                  request.parameters.isEmpty ? nil : values, nil, nil, 0)
+            }
         }
         if sent != 0 {
-            connection.inFlight.append(PostgresConnection.Statement(request: request, sentAt: reactor.now))
+            connection.inFlight.append(statement)
             connection.phase = .busy
             // Its own sync point: an error aborts this statement only, not the ones sent after it.
             if connection.pipelined && PQpipelineSync(connection.conn) == 0 {
@@ -329,6 +348,29 @@ public final class PostgresPool: ConnectionPoolShell {
             case let other:
                 execute(other)
             }
+            return
+        }
+        flush(connection)
+    }
+
+    /// Sends the execution of prepared statement `name` with `parameters`.
+    private func sendPrepared(_ name: String, _ parameters: [String?], on connection: PostgresConnection) -> Int32 {
+        withCStringArray(parameters) { values in
+            PQsendQueryPrepared(connection.conn, name, Int32(parameters.count), parameters.isEmpty ? nil : values,
+                                nil, nil, 0)
+        }
+    }
+
+    /// Without a pipeline: the head statement's text is prepared; sends the statement itself (its request
+    /// abandoned meanwhile: it is over instead).
+    private func runPrepared(_ connection: PostgresConnection) {
+        guard let head = connection.inFlight.first, let name = head.preparedName else { return }
+        guard let request = head.request, connection.phase == .busy else {
+            finishStatement(connection)
+            return
+        }
+        if sendPrepared(name, request.parameters, on: connection) == 0 {
+            failAll(connection, message: connection.errorMessage)
             return
         }
         flush(connection)
@@ -403,6 +445,8 @@ public final class PostgresPool: ConnectionPoolShell {
                 return
             case .finished:
                 finishStatement(connection)
+            case .prepared:
+                runPrepared(connection)
             case .broken(let message):
                 failAll(connection, message: message)
                 return
@@ -415,6 +459,19 @@ public final class PostgresPool: ConnectionPoolShell {
     private func finishStatement(_ connection: PostgresConnection) {
         let statement = connection.inFlight.removeFirst()
         let result = statement.collector.result()
+        // The server lost the statement (26000, e.g. a pooler's DISCARD ALL) or its plan no longer fits
+        // (0A000 "cached plan must not change result type": a table changed under a `SELECT *`): prepare
+        // the text anew, and run the request again once (unprepared, it would have run).
+        var again: PostgresRequest?
+        if let name = statement.preparedName, let state = statement.collector.errorState,
+           state == "26000" || state == "0A000" {
+            connection.forget(name)
+            if let request = statement.request, !request.replanned {
+                request.replanned = true
+                statement.request = nil
+                again = request
+            }
+        }
         if statement.request != nil {
             machine.recordLatency(nanoseconds: statement.sentAt.nanoseconds(until: reactor.now))
         }
@@ -427,6 +484,16 @@ public final class PostgresPool: ConnectionPoolShell {
             waitForCancel(connection)
         } else {
             connectionDone(connection)
+        }
+        if let again {
+            let action = machine.handle(.requestArrived(again), now: reactor.now)
+            if case .reject = action {
+                statistics.queriesRejected += 1
+                again.completion(result)
+            } else {
+                run(action)
+            }
+            return
         }
         statement.request?.completion(result)
         run(.none)

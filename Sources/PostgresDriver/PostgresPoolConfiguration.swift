@@ -39,12 +39,19 @@ public struct PostgresPoolConfiguration: Sendable, Equatable {
     public var minConnections: Int
     /// How long an extra connection may stay idle before it is closed (with ``sizesFromLoad``; 0: never).
     public var idleTimeoutMs: UInt64
+    /// Whether a query runs as a named prepared statement of its connection (prepared on its first use
+    /// there, then only bound and executed: the server parses and plans the text once per connection, and
+    /// keeps a generic plan when it is as good). Off: every query is parsed and planned again (the unnamed
+    /// statement), as needed behind a pooler that does not keep prepared statements.
+    public var preparesStatements: Bool
+    /// Prepared statements per connection at most (distinct query texts); further texts run unprepared.
+    public var maxPreparedStatements: Int
 
     /// Creates a configuration.
     public init(size: Int = 4, maxQueue: Int = 1024, connectTimeoutMs: UInt64 = 3000, initialBackoffMs: UInt64 = 100,
                 maxBackoffMs: UInt64 = 2000, cancelPolicy: CancelPolicy = .cancelRequest, drainTimeoutMs: UInt64 = 2000,
                 pipelineDepth: Int = 1, sizesFromLoad: Bool = true, minConnections: Int = 1,
-                idleTimeoutMs: UInt64 = 10_000) {
+                idleTimeoutMs: UInt64 = 10_000, preparesStatements: Bool = true, maxPreparedStatements: Int = 64) {
         precondition(size > 0 && maxQueue >= 0 && pipelineDepth > 0)
         self.size = size
         self.maxQueue = maxQueue
@@ -57,5 +64,7 @@ public struct PostgresPoolConfiguration: Sendable, Equatable {
         self.sizesFromLoad = sizesFromLoad
         self.minConnections = min(max(0, minConnections), size)
         self.idleTimeoutMs = idleTimeoutMs
+        self.preparesStatements = preparesStatements
+        self.maxPreparedStatements = max(0, maxPreparedStatements)
     }
 }

@@ -12,6 +12,8 @@ public struct PostgresPoolStatistics: Sendable, Equatable {
     public var connectionsRetired = 0
     /// Queries handed to a connection.
     public var queriesSent = 0
+    /// Query texts prepared as named statements (once per text per connection).
+    public var statementsPrepared = 0
     /// Queries rejected because the wait queue was full.
     public var queriesRejected = 0
     /// Queries failed at once because no connection could be made.

@@ -6,6 +6,8 @@ package final class PostgresRequest: ConnectionPoolRequest {
     let sql: String
     let parameters: [String?]
     let completion: (AsyncResult) -> Void
+    /// Sent again once because its prepared statement's plan no longer fitted (see ``PostgresPool``).
+    var replanned = false
 
     init(id: UInt64, sql: String, parameters: [String?], completion: @escaping (AsyncResult) -> Void) {
         self.id = id

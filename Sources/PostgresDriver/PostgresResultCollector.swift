@@ -61,6 +61,9 @@ struct PostgresResultCollector {
     /// Whether an error was recorded.
     var failed: Bool { error != nil }
 
+    /// The SQLSTATE of the recorded error, if any.
+    var errorState: String? { sqlState }
+
     /// The script-visible outcome.
     func result() -> AsyncResult {
         if let error {

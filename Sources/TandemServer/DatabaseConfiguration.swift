@@ -34,6 +34,11 @@ struct DatabaseConfiguration: Sendable {
     /// "db_pipeline_depth", N)`, default 1; libpq pipeline mode): 1 = one query per connection. Not on
     /// by default: a slow query delays every query pipelined behind it on its connection.
     var pipelineDepth = 1
+    /// Whether PostgreSQL queries run as named prepared statements of their pooled connection
+    /// (`modparam("tandem", "db_prepared_statements", 0|1)`, default 1): each connection parses and plans a
+    /// query text once. 0 behind a pooler that does not keep prepared statements (PgBouncer before 1.21 in
+    /// transaction mode).
+    var preparedStatements = true
     /// The MongoDB pool of `cache_raw_query("mongodb", …)` (`modparam("cachedb_mongodb", "cachedb_url", …)`).
     var cacheMongo: MongoClientPool?
 
@@ -115,6 +120,13 @@ struct DatabaseConfiguration: Sendable {
                 configuration.pipelineDepth = depth
             } else {
                 diagnostics.append(Diagnostic(decl.location, "tandem db_pipeline_depth must be a number from 1 to 256"))
+            }
+        }
+        if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "db_prepared_statements" }) {
+            if let flag = decl.value.intValue, flag == 0 || flag == 1 {
+                configuration.preparedStatements = flag == 1
+            } else {
+                diagnostics.append(Diagnostic(decl.location, "tandem db_prepared_statements must be 0 or 1"))
             }
         }
         if let decl = config.modparams.last(where: { $0.module == "tandem" && $0.param == "db_queue" }) {

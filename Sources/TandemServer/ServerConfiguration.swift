@@ -153,7 +153,7 @@ extension ServerConfiguration {
     static let honouredModparams: [String: Set<String>] = [
         "tm": ["T1_timer", "timer_t1", "T2_timer", "timer_t2", "T4_timer", "fr_timeout", "fr_inv_timeout"],
         "tandem": ["offload_limit", "offload_queue", "async_mode", "db_pool_size", "db_pipeline_depth", "db_queue",
-                   "db_pool_min_size", "db_pool_idle_timeout",
+                   "db_pool_min_size", "db_pool_idle_timeout", "db_prepared_statements",
                    "http_queue", "http_max_host_connections", "log_format", "drain_time", "udp_sockets", "max_transactions", "max_suspended",
                    "http_version", "http_max_streams", "overload_retry_after", "ldap_max_connections", "ldap_max_searches_per_connection"],
         "rr": ["enable_double_rr"],

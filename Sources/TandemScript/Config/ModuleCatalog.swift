@@ -78,7 +78,7 @@ public enum ModuleCatalog {
                    "contact_id_column", "latency_event_min_us", "latency_event_min_us_delta", "location_cluster",
                    "pinging_mode", "cluster_mode", "restart_persistency", "sql_write_mode"],
         "tandem": ["workers", "cache_size", "trace", "offload_limit", "offload_queue", "async_mode", "db_pool_size",
-                   "db_pipeline_depth", "db_queue", "db_pool_min_size", "db_pool_idle_timeout", "http_queue", "http_max_host_connections", "http_version",
+                   "db_pipeline_depth", "db_queue", "db_pool_min_size", "db_pool_idle_timeout", "db_prepared_statements", "http_queue", "http_max_host_connections", "http_version",
                    "http_max_streams", "log_format", "drain_time",
                    "udp_sockets",
                    "max_transactions", "max_suspended", "overload_retry_after", "ldap_max_connections",

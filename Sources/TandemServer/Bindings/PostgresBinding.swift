@@ -41,7 +41,8 @@ final class PostgresWorkerPools: WorkerDriverState {
                                                                          maxQueue: databases.queueSize,
                                                                          pipelineDepth: databases.pipelineDepth,
                                                                          minConnections: databases.poolMinSize,
-                                                                         idleTimeoutMs: databases.poolIdleTimeoutMs),
+                                                                         idleTimeoutMs: databases.poolIdleTimeoutMs,
+                                                                         preparesStatements: databases.preparedStatements),
                                 blocking: database.blocking,
                                 health: worker.asyncWorker.backends.health(driver: "postgres", address: address))
         pools[id] = pool
