@@ -77,6 +77,9 @@ final class PostgresConnection {
     var prepared: [String: String] = [:]
     /// Numbers the prepared statements' names (never reused, so a failed prepare leaves no clash).
     var preparedCount = 0
+    /// Texts run once, unprepared: a text is prepared at its second use, so a one-off text (a script
+    /// that builds its SQL from values) costs no prepare round trip. Emptied when it reaches 256.
+    var seenOnce: Set<String> = []
     /// `PQflush` reported unsent data: wait for writability.
     var flushing = false
     var connectPolls = 0

@@ -307,8 +307,9 @@ public final class PostgresPool: ConnectionPoolShell {
         if configuration.preparesStatements, let name = connection.prepared[request.sql] {
             statement.preparedName = name
             sent = sendPrepared(name, request.parameters, on: connection)
-        } else if configuration.preparesStatements && connection.prepared.count < configuration.maxPreparedStatements {
-            // First use of this text here: prepare it (then run it, in the same pipeline or once prepared).
+        } else if configuration.preparesStatements && connection.prepared.count < configuration.maxPreparedStatements
+                    && connection.seenOnce.remove(request.sql) != nil {
+            // Second use of this text here: prepare it (then run it, in the same pipeline or once prepared).
             connection.preparedCount += 1
             let name = "tandem_\(connection.preparedCount)"
             sent = PQsendPrepare(connection.conn, name, request.sql, Int32(request.parameters.count), nil)
@@ -320,6 +321,10 @@ public final class PostgresPool: ConnectionPoolShell {
                 if connection.pipelined { sent = sendPrepared(name, request.parameters, on: connection) }
             }
         } else {
+            if configuration.preparesStatements && connection.prepared.count < configuration.maxPreparedStatements {
+                if connection.seenOnce.count >= 256 { connection.seenOnce.removeAll(keepingCapacity: true) }
+                connection.seenOnce.insert(request.sql)
+            }
             sent = withCStringArray(request.parameters) { values in
                 PQsendQueryParams(connection.conn, request.sql, Int32(request.parameters.count), nil,
                                   request.parameters.isEmpty ? nil : values, nil, nil, 0)

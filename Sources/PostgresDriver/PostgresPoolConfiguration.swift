@@ -39,8 +39,8 @@ public struct PostgresPoolConfiguration: Sendable, Equatable {
     public var minConnections: Int
     /// How long an extra connection may stay idle before it is closed (with ``sizesFromLoad``; 0: never).
     public var idleTimeoutMs: UInt64
-    /// Whether a query runs as a named prepared statement of its connection (prepared on its first use
-    /// there, then only bound and executed: the server parses and plans the text once per connection, and
+    /// Whether a query runs as a named prepared statement of its connection (prepared on its second use
+    /// there — a text run once is not — then only bound and executed: the server parses and plans the text once per connection, and
     /// keeps a generic plan when it is as good). Off: every query is parsed and planned again (the unnamed
     /// statement), as needed behind a pooler that does not keep prepared statements.
     public var preparesStatements: Bool
