@@ -43,7 +43,9 @@ public final class Reactor: @unchecked Sendable {
     private var registrations: [Registration] = []
     private var freeRegistrations: [UInt32] = []
     private var liveRegistrations = 0
-    private var timers = TimerQueue<() -> Void>()
+    /// The timer callbacks, each a ``TimerCallback`` so that a closure is stored as it is (a bare closure in
+    /// the generic queue would be wrapped in a reabstraction thunk: one more allocation per timer).
+    private var timers = TimerQueue<TimerCallback>()
     private var taskBatch: [@Sendable () -> Void] = []
     private var owner: pthread_t?
     private var isClosed = false
@@ -188,11 +190,18 @@ public final class Reactor: @unchecked Sendable {
         schedule(at: clock.now().advanced(byMilliseconds: milliseconds), callback)
     }
 
+    /// Notifies `target` on the loop once `milliseconds` have elapsed (the timer holds it strongly until then).
+    @discardableResult
+    public func schedule(afterMilliseconds milliseconds: UInt64, target: any ReactorTimerTarget) -> TimerID {
+        assertOwner()
+        return timers.schedule(at: clock.now().advanced(byMilliseconds: milliseconds), .target(target))
+    }
+
     /// Runs `callback` on the loop once the clock reaches `deadline`.
     @discardableResult
     public func schedule(at deadline: Deadline, _ callback: @escaping () -> Void) -> TimerID {
         assertOwner()
-        return timers.schedule(at: deadline, callback)
+        return timers.schedule(at: deadline, .closure(callback))
     }
 
     /// Whether a timer is still pending (neither fired nor cancelled).
@@ -283,7 +292,7 @@ public final class Reactor: @unchecked Sendable {
             let limit = timers.nextSequence
             while let (_, callback) = timers.popDue(now: now, sequenceLimit: limit) {
                 work += 1
-                callback()
+                callback.run()
                 if isClosed { return work }
             }
         }

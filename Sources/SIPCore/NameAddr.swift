@@ -43,8 +43,23 @@ public struct NameAddr: Sendable, Hashable, CustomStringConvertible {
     /// display name, URI text or parameters (the mandatory From/To check of every request).
     static func validate(_ v: ArraySlice<UInt8>) throws(SIPParseError) {
         let parts = try NameAddr.scan(v)
-        _ = try URI(parsing: v[parts.uri])
+        guard URI.isValid(v[parts.uri]) else { throw SIPParseError(.badURI) }
         guard headerParamsAreValid(v, from: parts.paramsStart) else { throw SIPParseError(.badURI) }
+    }
+
+    /// `(try? NameAddr(parsing: v))?.tag != nil` without building the name-addr: `v` parses (as
+    /// ``validate(_:)`` accepts it) and its first `tag` parameter has a value. `has_totag()` asks this
+    /// of every request.
+    public static func hasTag(_ v: ArraySlice<UInt8>) -> Bool {
+        guard let parts = try? NameAddr.scan(v), URI.isValid(v[parts.uri]) else { return false }
+        var seen = false
+        var tagged = false
+        let valid = scanHeaderParams(v, from: parts.paramsStart) { name, value in
+            guard !seen, v.equalsLowercase(name, "tag") else { return }
+            seen = true
+            tagged = value != nil
+        }
+        return valid && tagged
     }
 
     /// Where the display name of a scanned value is.

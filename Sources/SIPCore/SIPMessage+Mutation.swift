@@ -77,25 +77,40 @@ extension SIPMessage {
     /// line, or the first Route). Returns the removed value, or nil if there was none.
     @discardableResult
     public mutating func removeFirstValue(_ name: HeaderName) -> String? {
-        guard let i = firstFieldIndex(name) else { return nil }
-        let f = fields[i]
-        let v = valueBytes(f)
-        let parts = splitTopLevel(v)
-        guard let first = parts.first else {
-            fields.remove(at: i)
-            return removeFirstValue(name)
-        }
-        let removed = makeString(v[first])
-        if parts.count == 1 {
-            fields.remove(at: i)
-        } else if !f.isOwned && !f.folded {
-            // Narrow the range into the original bytes: no copy.
-            fields[i].valueStart = parts[1].lowerBound
-            fields[i].edited = true
-        } else {
-            fields[i] = ownedField(like: f, value: v[parts[1].lowerBound...])
-        }
+        var removed: String?
+        removeFirstValue(name) { removed = makeString($0) }
         return removed
+    }
+
+    /// ``removeFirstValue(_:)`` for a caller that does not want the removed text (the top Via of every
+    /// reply a proxy forwards): nothing is allocated unless the line must be rewritten.
+    public mutating func dropFirstValue(_ name: HeaderName) {
+        removeFirstValue(name) { _ in }
+    }
+
+    /// Removes the first value of `name`, handing its bytes to `removed` first (not called when there is none).
+    private mutating func removeFirstValue(_ name: HeaderName, _ removed: (ArraySlice<UInt8>) -> Void) {
+        while let i = firstFieldIndex(name) {
+            let f = fields[i]
+            let v = valueBytes(f)
+            guard let first = firstTopLevel(v) else {
+                fields.remove(at: i)
+                continue
+            }
+            removed(v[first])
+            if let second = secondTopLevelStart(v) {
+                if !f.isOwned && !f.folded {
+                    // Narrow the range into the original bytes: no copy.
+                    fields[i].valueStart = second
+                    fields[i].edited = true
+                } else {
+                    fields[i] = ownedField(like: f, value: v[second...])
+                }
+            } else {
+                fields.remove(at: i)
+            }
+            return
+        }
     }
 
     /// Replaces the top Via value with `via` (other values on the same line are kept).

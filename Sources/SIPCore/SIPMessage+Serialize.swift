@@ -25,18 +25,17 @@ extension SIPMessage {
             out.append(contentsOf: bytes[startLineRange])
         }
         out.append(contentsOf: SIPMessage.crlf)
-        let clDigits = Array(String(bodyCount).utf8)
         var wroteCL = false
         for f in fields {
             if f.code == SIPMessage.contentLengthCode {
                 if wroteCL { continue }
                 wroteCL = true
-                if !f.isOwned, !f.edited, bytes[f.valueStart..<f.valueEnd].elementsEqual(clDigits) {
+                if !f.isOwned, !f.edited, Self.isDecimal(bytes[f.valueStart..<f.valueEnd], bodyCount) {
                     out.append(contentsOf: bytes[f.lineStart..<f.valueEnd])
                 } else {
                     out.append(contentsOf: nameBytes(f))
                     out.append(contentsOf: SIPMessage.colonSP)
-                    out.append(contentsOf: clDigits)
+                    Self.appendDecimal(bodyCount, to: &out)
                 }
             } else if f.isOwned {
                 out.append(contentsOf: ownedLine(f))
@@ -51,10 +50,34 @@ extension SIPMessage {
         }
         if !wroteCL {
             out.append(contentsOf: SIPMessage.contentLengthLine)
-            out.append(contentsOf: clDigits)
+            Self.appendDecimal(bodyCount, to: &out)
             out.append(contentsOf: SIPMessage.crlf)
         }
         out.append(contentsOf: SIPMessage.crlf)
         if let b = newBody { out.append(contentsOf: b) } else { out.append(contentsOf: bytes[bodyRange]) }
+    }
+
+    /// True when `v` is exactly `String(n)` (digits, no sign, no leading zero), without making that text.
+    static func isDecimal(_ v: ArraySlice<UInt8>, _ n: Int) -> Bool {
+        guard n >= 0, !v.isEmpty, v.count <= 18, v.count == 1 || v.first != 48 else { return false }
+        var value = 0
+        for b in v {
+            guard isDigit(b) else { return false }
+            value = value * 10 + Int(b - 48)
+        }
+        return value == n
+    }
+
+    /// Appends `String(n)` for `n >= 0` (a Content-Length) to `out` without making the text.
+    static func appendDecimal(_ n: Int, to out: inout [UInt8]) {
+        precondition(n >= 0)
+        var divisor = 1
+        while divisor <= n / 10 { divisor *= 10 }
+        var rest = n
+        while divisor > 0 {
+            out.append(UInt8(48 + rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 }

@@ -5,16 +5,22 @@ extension SIPMessage {
     /// headers must not repeat. Throws with the reason naming the offending header; for requests
     /// with a usable top Via, or an unusable one and a readable Call-ID, `shouldReply400` is true.
     public func validateForProxy() throws(SIPParseError) {
+        try validateForProxy(topViaChecked: false)
+    }
+
+    /// ``validateForProxy()`` for a caller that has just parsed this message's top Via without error
+    /// (`topViaChecked`): the Via is not parsed again; every other check is the same, in the same order.
+    public func validateForProxy(topViaChecked: Bool) throws(SIPParseError) {
         do {
-            try checkMandatory()
+            try checkMandatory(topViaChecked: topViaChecked)
         } catch var e {
             if canBeAnswered { e.shouldReply400 = true }
             throw e
         }
     }
 
-    private func checkMandatory() throws(SIPParseError) {
-        _ = try topVia()
+    private func checkMandatory(topViaChecked: Bool) throws(SIPParseError) {
+        if !topViaChecked { _ = try topVia() }
         try checkSingleValue(.from)
         try checkSingleValue(.to)
         try checkSingleValue(.callID)

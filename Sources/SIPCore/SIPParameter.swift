@@ -109,6 +109,36 @@ func firstTopLevel(_ v: ArraySlice<UInt8>) -> Range<Int>? {
     return v.trimmedRange(all.lowerBound..<all.upperBound)
 }
 
+/// `splitTopLevel(v)[1].lowerBound` without building the array: where the second element starts (nil
+/// when there are fewer than two). Removing the top Via of every reply needs only that.
+func secondTopLevelStart(_ v: ArraySlice<UInt8>) -> Int? {
+    let all = v.trimmedRange(v.startIndex..<v.endIndex)
+    if all.isEmpty { return nil }
+    var i = all.lowerBound
+    var inQuote = false
+    var angle = false
+    var secondStart: Int?
+    while i < all.upperBound {
+        let b = v[i]
+        if inQuote {
+            if b == ASCII.backslash { i += 2; continue }
+            if b == ASCII.quote { inQuote = false }
+        } else if b == ASCII.quote {
+            inQuote = true
+        } else if b == ASCII.lt {
+            angle = true
+        } else if b == ASCII.gt {
+            angle = false
+        } else if b == ASCII.comma, !angle {
+            if let start = secondStart { return v.trimmedRange(start..<i).lowerBound }
+            secondStart = i + 1
+        }
+        i += 1
+    }
+    guard let start = secondStart else { return nil }
+    return v.trimmedRange(start..<all.upperBound).lowerBound
+}
+
 /// Skips whitespace (SP, HTAB, CR, LF) in `v` from `i`.
 @inline(__always) func skipSpace(_ v: ArraySlice<UInt8>, _ i: inout Int) {
     while i < v.endIndex, isLWSByte(v[i]) { i += 1 }

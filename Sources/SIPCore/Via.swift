@@ -127,6 +127,12 @@ public struct Via: Sendable, Hashable, CustomStringConvertible {
 
 /// Scans a host (hostname, IPv4 or `[IPv6]`) starting at `i`; returns it and the index after it.
 func scanHost(_ v: ArraySlice<UInt8>, from i: Int) -> (String, Int)? {
+    guard let j = scanHostEnd(v, from: i) else { return nil }
+    return (makeString(v[i..<j]), j)
+}
+
+/// Where the host `scanHost` reads from `i` ends (nil where it finds none), without making its text.
+func scanHostEnd(_ v: ArraySlice<UInt8>, from i: Int) -> Int? {
     var j = i
     guard j < v.endIndex else { return nil }
     if v[j] == ASCII.lbracket {
@@ -141,5 +147,5 @@ func scanHost(_ v: ArraySlice<UInt8>, from i: Int) -> (String, Int)? {
         while j < v.endIndex, isAlnum(v[j]) || v[j] == 45 || v[j] == ASCII.dot || v[j] == 95 { j += 1 }
     }
     guard j > i else { return nil }
-    return (makeString(v[i..<j]), j)
+    return j
 }

@@ -32,10 +32,7 @@ extension ProxyCore {
                 }
             case let .startTimer(timer, ms):
                 let token = state.branches[index].timers.restart(timer)
-                scheduleTimer(ms, worker: worker, owner: txn) { [weak txn] core, worker in
-                    guard let txn else { return }
-                    core.clientTimerFired(txn, branch: index, cancel: false, timer, token: token, worker: worker)
-                }
+                scheduleTimer(ms, worker: worker, txn: txn, .client(branch: index, cancel: false, timer, token: token))
             case .cancelTimers(let set):
                 state.branches[index].timers.cancel(set)
             case .passResponse(let status):
@@ -77,10 +74,7 @@ extension ProxyCore {
                 worker.send(bytes, to: branch.destination, socketIndex: branch.socketIndex)
             case let .startTimer(timer, ms):
                 let token = state.branches[index].cancelTimers.restart(timer)
-                scheduleTimer(ms, worker: worker, owner: txn) { [weak txn] core, worker in
-                    guard let txn else { return }
-                    core.clientTimerFired(txn, branch: index, cancel: true, timer, token: token, worker: worker)
-                }
+                scheduleTimer(ms, worker: worker, txn: txn, .client(branch: index, cancel: true, timer, token: token))
             case .cancelTimers(let set):
                 state.branches[index].cancelTimers.cancel(set)
             case .terminated:
@@ -111,7 +105,7 @@ extension ProxyCore {
     func branchResponse(_ index: Int, status: Int, response: SIPMessage, txn: ProxyTransaction,
                         state: inout ProxyTransaction.State, worker: WorkerContext) -> PostAction {
         var forward = response
-        forward.removeFirstValue(.via)
+        forward.dropFirstValue(.via)
         if state.branches[index].status == 0 {
             forgetSilentBranch(state.branches[index].branchID, destination: state.branches[index].destination)
         }

@@ -603,7 +603,7 @@ extension ProxyCore {
             for route in routes { context.message.appendHeader(.route, route.description) }
         }
         while let first = routes.first, let uri = first.uri.sipURI, isMyself(uri: uri) {
-            context.message.removeFirstValue(.route)
+            context.message.dropFirstValue(.route)
             routes.removeFirst()
         }
         return 1

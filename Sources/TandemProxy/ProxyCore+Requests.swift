@@ -15,9 +15,11 @@ extension ProxyCore {
             noteConnectionAlias(message, source: source, transport: settings.transport(at: socketIndex))
         }
         // Stamped before validation, so that even a 400 for this request goes where it came from.
-        Self.stampTopVia(&message, source: source)
+        // The top Via parsed there is kept when the stamp left the line as it was (the usual case), so
+        // that validation and the transaction key do not parse it again.
+        let unstampedVia = Self.stampTopVia(&message, source: source)
         do {
-            try message.validateForProxy()
+            try message.validateForProxy(topViaChecked: unstampedVia != nil)
         } catch {
             counters.parseErrors.add(1, ordering: .relaxed)
             if router.runsErrorRoute {
@@ -33,7 +35,7 @@ extension ProxyCore {
             }
             return
         }
-        guard let method = message.method, let via = try? message.topVia() else {
+        guard let method = message.method, let via = unstampedVia ?? (try? message.topVia()) else {
             counters.parseErrors.add(1, ordering: .relaxed)
             logger.debug("dropping request without method or Via", metadata: Self.metadata(for: message, peer: source))
             return
@@ -101,9 +103,11 @@ extension ProxyCore {
 
     /// RFC 3261 §18.2.1 and RFC 3581: remember in the top Via where the request really came from
     /// (`received` when the sent-by host is not the source address, `rport` filled in when asked for).
-    /// A Via that does not parse is left alone (replies then go to `source`).
-    static func stampTopVia(_ message: inout SIPMessage, source: SocketAddress) {
-        guard var via = try? message.topVia() else { return }
+    /// A Via that does not parse is left alone (replies then go to `source`). Returns the parsed top Via
+    /// when the message was left unchanged (nil when the Via was stamped or does not parse).
+    @discardableResult
+    static func stampTopVia(_ message: inout SIPMessage, source: SocketAddress) -> Via? {
+        guard var via = try? message.topVia() else { return nil }
         let sourceIP = source.ip
         var stamped = false
         if via.host != sourceIP && via.host != "[\(sourceIP)]" {
@@ -115,7 +119,9 @@ extension ProxyCore {
             if via.received == nil { via.received = sourceIP }
             stamped = true
         }
-        if stamped { message.setTopVia(via) }
+        guard stamped else { return via }
+        message.setTopVia(via)
+        return nil
     }
 
     /// RFC 3261 §16.3 steps 2 and 4 for a new request: a Request-URI scheme the proxy cannot route

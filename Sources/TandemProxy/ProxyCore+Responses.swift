@@ -9,14 +9,19 @@ extension ProxyCore {
     /// responses for no branch of ours are forwarded statelessly along their Via (RFC 3261 §16.11).
     func handleResponse(_ message: SIPMessage, from source: SocketAddress, worker: WorkerContext) {
         counters.responsesReceived.add(1, ordering: .relaxed)
-        guard let status = message.statusCode, let via = try? message.topVia(), let cseq = try? message.cseq() else {
+        // Only the top Via's branch is needed here: it is checked as topVia() would, without building the Via.
+        // nil: the Via does not parse; .some(nil): it has no branch.
+        let topBranch: String??
+        do { topBranch = .some(try message.topViaBranch()) } catch { topBranch = nil }
+        guard let status = message.statusCode, let topBranch, let cseq = try? message.cseq() else {
             counters.parseErrors.add(1, ordering: .relaxed)
             logger.debug("dropping response without Via or CSeq", metadata: Self.metadata(for: message, peer: source))
             return
         }
         counters.repliesReceivedByCode.increment(status - 100)
         let isCancel = cseq.method == .cancel
-        guard let branch = via.branch, let txn = clientTable.lookup(ClientKey(branch: branch, isCancel: isCancel)) else {
+        guard let branch = topBranch, let txn = clientTable.lookup(ClientKey(branch: branch, isCancel: isCancel)) else {
+            guard let via = try? message.topVia() else { return }
             forwardStrayResponse(message, topVia: via, worker: worker)
             return
         }
@@ -78,7 +83,7 @@ extension ProxyCore {
         counters.strayResponses.add(1, ordering: .relaxed)
         guard let socketIndex = listenIndex(host: topVia.host, port: topVia.port) else { return }
         var forward = message
-        forward.removeFirstValue(.via)
+        forward.dropFirstValue(.via)
         guard let next = try? forward.topVia() else { return }
         let bytes = forward.serialize()
         let status = message.statusCode

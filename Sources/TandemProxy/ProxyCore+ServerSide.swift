@@ -49,10 +49,7 @@ extension ProxyCore {
                 }
             case let .startTimer(timer, ms):
                 let token = state.serverTimers.restart(timer)
-                scheduleTimer(ms, worker: worker, owner: txn) { [weak txn] core, worker in
-                    guard let txn else { return }
-                    core.serverTimerFired(txn, timer, token: token, worker: worker)
-                }
+                scheduleTimer(ms, worker: worker, txn: txn, .server(timer, token: token))
             case .cancelTimers(let set):
                 state.serverTimers.cancel(set)
             case .passAck:
@@ -93,25 +90,18 @@ extension ProxyCore {
         }
     }
 
-    /// Schedules `body` on the worker's reactor after `milliseconds`.
+    /// Schedules `target` of `txn` on the worker's reactor after `milliseconds`: one object per timer
+    /// (a ``TransactionTimerEvent``), holding the transaction and the worker weakly (a timer keeps
+    /// neither alive).
     ///
-    /// With an `owner`, a timer longer than the transaction timeout (64·T1; Timer C is 180 s) is scheduled
-    /// in steps of that length and dropped at the first step after its transaction is gone. Reactor timers
-    /// are not cancelled (a transaction ends on whichever worker), so without steps every INVITE branch
-    /// left a 180 s timer entry behind, which after a flood pinned the freed memory around it for minutes.
-    func scheduleTimer(_ milliseconds: Int64, worker: WorkerContext, owner: ProxyTransaction? = nil,
-                       _ body: @escaping (ProxyCore, WorkerContext) -> Void) {
-        let step = max(1_000, settings.timers.transactionTimeout)
-        if let owner, milliseconds > step {
-            _ = worker.reactor.schedule(afterMilliseconds: UInt64(step)) { [weak worker, weak owner, self] in
-                guard let worker, let owner else { return }
-                self.scheduleTimer(milliseconds - step, worker: worker, owner: owner, body)
-            }
-            return
-        }
-        _ = worker.reactor.schedule(afterMilliseconds: UInt64(max(0, milliseconds))) { [weak worker, self] in
-            guard let worker else { return }
-            body(self, worker)
-        }
+    /// A timer longer than the transaction timeout (64·T1; Timer C is 180 s) is scheduled in steps of that
+    /// length and dropped at the first step after its transaction is gone. Reactor timers are not
+    /// cancelled (a transaction ends on whichever worker), so without steps every INVITE branch left a
+    /// 180 s timer entry behind, which after a flood pinned the freed memory around it for minutes.
+    func scheduleTimer(_ milliseconds: Int64, worker: WorkerContext, txn: ProxyTransaction,
+                       _ target: TransactionTimerTarget) {
+        let event = TransactionTimerEvent(core: self, worker: worker, txn: txn, target: target,
+                                          remaining: milliseconds)
+        event.arm(on: worker)
     }
 }

@@ -101,13 +101,17 @@ public final class ProxyCore: Sendable {
         var h = Substring(host)
         if h.hasPrefix("["), h.hasSuffix("]") { h = h.dropFirst().dropLast() }
         let p = port ?? 5060
-        for address in settings.listen where address.port == p {
-            if address.ip == h { return true }
-            if let other = SocketAddress(ip: String(h), port: p), other == address { return true }
-        }
-        for address in settings.tcpListen + settings.tlsListen where address.port == p {
-            if address.ip == h { return true }
-            if let other = SocketAddress(ip: String(h), port: p), other == address { return true }
+        // A listen address's text (inet_ntop) always parses back to it, so only an IP literal can name
+        // one: compared as an address, without formatting each listen address (an IPv6 one also by its
+        // text, which ignores a scope id as before). A name can only be an alias.
+        if let literal = SocketAddress(ip: String(h), port: p) {
+            func matches(_ address: SocketAddress) -> Bool {
+                address.port == p && (address == literal || (address.family == .ipv6 && address.ip == h))
+            }
+            if settings.listen.contains(where: matches) || settings.tcpListen.contains(where: matches)
+                || settings.tlsListen.contains(where: matches) {
+                return true
+            }
         }
         return settings.aliases.contains { $0.lowercased() == h.lowercased() }
     }

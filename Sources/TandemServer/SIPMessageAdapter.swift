@@ -70,7 +70,12 @@ class SIPMessageAdapter: ScriptMessage {
 
     var isRequest: Bool { message.isRequest }
     var method: String { message.method?.name ?? (try? message.cseq())?.method.name ?? "" }
-    var hasToTag: Bool { toAddress?.nameAddr?.tag != nil }
+    /// `toAddress?.nameAddr?.tag != nil`, read from the header bytes unless this run parsed To already.
+    var hasToTag: Bool {
+        guard let raw = message.firstValueBytes(.to) else { return false }
+        if let cached = parsedTo, cached.raw == raw { return cached.nameAddr?.tag != nil }
+        return NameAddr.hasTag(raw)
+    }
     /// The top Via branch (subclasses use the transaction's key when they have one).
     var transactionBranch: String? { (try? message.topVia())?.branch }
     var flags: UInt64 {
@@ -110,7 +115,11 @@ class SIPMessageAdapter: ScriptMessage {
         case .contact: return text(message.header(.contact))
         case .header:
             guard let name else { return .null }
-            let values = headerValues(named: name)
+            let header = HeaderName(name)
+            // The first value of a header that is not a comma list is its first line, as headerValues
+            // would give it: read without building the array (mf_process_maxfwd_header on every request).
+            if !header.isList, index == nil || index == 0 { return text(message.header(header)) }
+            let values = message.headerValues(header)
             guard !values.isEmpty else { return .null }
             guard let index else { return .string(values[0]) }
             let i = index >= 0 ? index : values.count + index

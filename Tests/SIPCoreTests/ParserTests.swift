@@ -226,4 +226,50 @@ import Foundation
         let mismatch = try SIPMessage(parsing: wire(base.replacingOccurrences(of: "CSeq: 1 INVITE", with: "CSeq: 1 BYE")))
         #expect(throws: SIPParseError(.cseqMethodMismatch, shouldReply400: true)) { try mismatch.validateForProxy() }
     }
+
+    @Test func validateForProxyWithTopViaCheckedMatchesFullCheck() throws {
+        // handleRequest skips the top Via parse it already made: every other check must stay the same.
+        let base = """
+        INVITE sip:a@b SIP/2.0
+        Via: SIP/2.0/UDP h;branch=z9hG4bK1
+        From: <sip:x@y>;tag=1
+        To: <sip:a@b>
+        Call-ID: c1
+        CSeq: 1 INVITE
+        Max-Forwards: 70
+
+        """
+        let variants = [
+            base,
+            base.replacingOccurrences(of: "From: <sip:x@y>;tag=1\n", with: ""),
+            base.replacingOccurrences(of: "To: <sip:a@b>", with: "To: <sip:a@b"),
+            base.replacingOccurrences(of: "Max-Forwards: 70", with: "Max-Forwards: 256"),
+            base.replacingOccurrences(of: "Call-ID: c1", with: "Call-ID: a b"),
+            base.replacingOccurrences(of: "CSeq: 1 INVITE", with: "CSeq: 1 BYE"),
+            base.replacingOccurrences(of: "Max-Forwards: 70", with: "Max-Forwards: 70\nMax-Forwards: 69"),
+        ]
+        for text in variants {
+            let m = try SIPMessage(parsing: wire(text))
+            _ = try m.topVia()
+            var full: SIPParseError?
+            var skipped: SIPParseError?
+            do { try m.validateForProxy() } catch { full = error }
+            do { try m.validateForProxy(topViaChecked: true) } catch { skipped = error }
+            #expect(full == skipped, "\(text)")
+        }
+    }
+
+    @Test func hasTagAgreesWithParsedTag() throws {
+        let values = [
+            "<sip:a@b>;tag=1", "<sip:a@b>", "<sip:a@b>;tag", "<sip:a@b>;TAG=x", "<sip:a@b>;Tag = y ;x=1",
+            "<sip:a@b;tag=u>", "<sip:a@b;tag=u>;foo=1", "sip:a@b;tag=2", "sip:a@b", "\"Al;tag=q\" <sip:a@b>",
+            "\"Al\" <sip:a@b>;x;tag=3", "Al <sip:a@b>;tag=3;tag=4", "<sip:a@b>;tag;tag=5", "<sip:a@b>;tag=",
+            "<sip:a@b>;;tag=1", "<sip:a@b>;tag=1 junk", "<sip:a b@c>;tag=1", "<>;tag=1", "<tel:+1234>;tag=t",
+            "<urn:x:y>;tag=u", "<sip:a@[::1]:5060>;tag=6", "   ", "<sip:a@b>;tag=\"q\"", "<sip:a@b>;tag=[::1]",
+        ]
+        for v in values {
+            let expected = (try? NameAddr(parsing: v))?.tag != nil
+            #expect(NameAddr.hasTag(Array(v.utf8)[...]) == expected, "\(v)")
+        }
+    }
 }
