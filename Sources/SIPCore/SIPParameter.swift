@@ -51,17 +51,15 @@ extension Array where Element == SIPParameter {
     }
 }
 
-/// Splits a header value at commas that are outside quoted strings and `<...>`; ranges are trimmed.
-/// An empty or all-whitespace value yields no elements.
-func splitTopLevel(_ v: ArraySlice<UInt8>) -> [Range<Int>] {
-    var out: [Range<Int>] = []
-    let all = v.trimmedRange(v.startIndex..<v.endIndex)
-    if all.isEmpty { return out }
-    var start = all.lowerBound
-    var i = start
+/// Where the next comma outside quoted strings and `<...>` is in `v[from..<end]` (nil: none). Each scan
+/// starts outside a quote and outside `<...>`, which is where a top-level comma leaves it, so the
+/// functions below can resume after one.
+@inline(__always)
+func nextTopLevelComma(_ v: ArraySlice<UInt8>, from: Int, to end: Int) -> Int? {
+    var i = from
     var inQuote = false
     var angle = false
-    while i < all.upperBound {
+    while i < end {
         let b = v[i]
         if inQuote {
             if b == ASCII.backslash { i += 2; continue }
@@ -73,10 +71,23 @@ func splitTopLevel(_ v: ArraySlice<UInt8>) -> [Range<Int>] {
         } else if b == ASCII.gt {
             angle = false
         } else if b == ASCII.comma, !angle {
-            out.append(v.trimmedRange(start..<i))
-            start = i + 1
+            return i
         }
         i += 1
+    }
+    return nil
+}
+
+/// Splits a header value at commas that are outside quoted strings and `<...>`; ranges are trimmed.
+/// An empty or all-whitespace value yields no elements.
+func splitTopLevel(_ v: ArraySlice<UInt8>) -> [Range<Int>] {
+    var out: [Range<Int>] = []
+    let all = v.trimmedRange(v.startIndex..<v.endIndex)
+    if all.isEmpty { return out }
+    var start = all.lowerBound
+    while let comma = nextTopLevelComma(v, from: start, to: all.upperBound) {
+        out.append(v.trimmedRange(start..<comma))
+        start = comma + 1
     }
     out.append(v.trimmedRange(start..<all.upperBound))
     return out
@@ -87,26 +98,8 @@ func splitTopLevel(_ v: ArraySlice<UInt8>) -> [Range<Int>] {
 func firstTopLevel(_ v: ArraySlice<UInt8>) -> Range<Int>? {
     let all = v.trimmedRange(v.startIndex..<v.endIndex)
     if all.isEmpty { return nil }
-    var i = all.lowerBound
-    var inQuote = false
-    var angle = false
-    while i < all.upperBound {
-        let b = v[i]
-        if inQuote {
-            if b == ASCII.backslash { i += 2; continue }
-            if b == ASCII.quote { inQuote = false }
-        } else if b == ASCII.quote {
-            inQuote = true
-        } else if b == ASCII.lt {
-            angle = true
-        } else if b == ASCII.gt {
-            angle = false
-        } else if b == ASCII.comma, !angle {
-            return v.trimmedRange(all.lowerBound..<i)
-        }
-        i += 1
-    }
-    return v.trimmedRange(all.lowerBound..<all.upperBound)
+    let comma = nextTopLevelComma(v, from: all.lowerBound, to: all.upperBound)
+    return v.trimmedRange(all.lowerBound..<(comma ?? all.upperBound))
 }
 
 /// `splitTopLevel(v)[1].lowerBound` without building the array: where the second element starts (nil
@@ -114,29 +107,9 @@ func firstTopLevel(_ v: ArraySlice<UInt8>) -> Range<Int>? {
 func secondTopLevelStart(_ v: ArraySlice<UInt8>) -> Int? {
     let all = v.trimmedRange(v.startIndex..<v.endIndex)
     if all.isEmpty { return nil }
-    var i = all.lowerBound
-    var inQuote = false
-    var angle = false
-    var secondStart: Int?
-    while i < all.upperBound {
-        let b = v[i]
-        if inQuote {
-            if b == ASCII.backslash { i += 2; continue }
-            if b == ASCII.quote { inQuote = false }
-        } else if b == ASCII.quote {
-            inQuote = true
-        } else if b == ASCII.lt {
-            angle = true
-        } else if b == ASCII.gt {
-            angle = false
-        } else if b == ASCII.comma, !angle {
-            if let start = secondStart { return v.trimmedRange(start..<i).lowerBound }
-            secondStart = i + 1
-        }
-        i += 1
-    }
-    guard let start = secondStart else { return nil }
-    return v.trimmedRange(start..<all.upperBound).lowerBound
+    guard let first = nextTopLevelComma(v, from: all.lowerBound, to: all.upperBound) else { return nil }
+    let second = nextTopLevelComma(v, from: first + 1, to: all.upperBound)
+    return v.trimmedRange((first + 1)..<(second ?? all.upperBound)).lowerBound
 }
 
 /// Skips whitespace (SP, HTAB, CR, LF) in `v` from `i`.
