@@ -25,17 +25,7 @@ extension Via {
         skipSpace(v, &i)
         guard i > beforeHost, i < v.endIndex else { throw SIPParseError(.badVia) }
         guard let afterHost = scanHostEnd(v, from: i) else { throw SIPParseError(.badVia) }
-        i = afterHost
-        var j = i
-        skipSpace(v, &j)
-        if j < v.endIndex, v[j] == ASCII.colon {
-            j += 1
-            skipSpace(v, &j)
-            let ps = j
-            while j < v.endIndex, isDigit(v[j]) { j += 1 }
-            guard let p = v.parseDecimal(ps..<j), p <= 65535 else { throw SIPParseError(.badVia) }
-            i = j
-        }
+        i = try scanViaPort(v, from: afterHost).1
         // As `parameters.value(of:)`: only the first parameter of each name counts.
         var branch: Range<Int>?? = nil
         var ttl: Range<Int>?? = nil

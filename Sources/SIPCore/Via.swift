@@ -61,18 +61,7 @@ public struct Via: Sendable, Hashable, CustomStringConvertible {
         guard let (h, afterHost) = scanHost(v, from: i) else { throw SIPParseError(.badVia) }
         host = h
         i = afterHost
-        var j = i
-        skipSpace(v, &j)
-        port = nil
-        if j < v.endIndex, v[j] == ASCII.colon {
-            j += 1
-            skipSpace(v, &j)
-            let ps = j
-            while j < v.endIndex, isDigit(v[j]) { j += 1 }
-            guard let p = v.parseDecimal(ps..<j), p <= 65535 else { throw SIPParseError(.badVia) }
-            port = UInt16(p)
-            i = j
-        }
+        (port, i) = try scanViaPort(v, from: i)
         guard let params = parseHeaderParams(v, from: i) else { throw SIPParseError(.badVia) }
         parameters = params
         if case .some(.some(let t)) = parameters.value(of: "ttl"), UInt8(t) == nil { throw SIPParseError(.badVia) }
@@ -123,6 +112,20 @@ public struct Via: Sendable, Hashable, CustomStringConvertible {
 
     /// Serialized value, e.g. `SIP/2.0/UDP host:5060;branch=z9hG4bK...`.
     public var description: String { "\(protocolName)/\(protocolVersion)/\(transport) \(sentBy)\(parameters.serialized)" }
+}
+
+/// Reads the optional `: port` after a Via's sent-by host at `i`: the port (nil when absent) and the index
+/// after it (`i` itself when absent). A colon without a port of 0–65535 is `.badVia`.
+func scanViaPort(_ v: ArraySlice<UInt8>, from i: Int) throws(SIPParseError) -> (UInt16?, Int) {
+    var j = i
+    skipSpace(v, &j)
+    guard j < v.endIndex, v[j] == ASCII.colon else { return (nil, i) }
+    j += 1
+    skipSpace(v, &j)
+    let ps = j
+    while j < v.endIndex, isDigit(v[j]) { j += 1 }
+    guard let p = v.parseDecimal(ps..<j), p <= 65535 else { throw SIPParseError(.badVia) }
+    return (UInt16(p), j)
 }
 
 /// Scans a host (hostname, IPv4 or `[IPv6]`) starting at `i`; returns it and the index after it.

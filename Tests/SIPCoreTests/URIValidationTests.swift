@@ -28,21 +28,7 @@ import Testing
     @Test func agreesWithParsingOnMutations() {
         // Deterministic mutations of the corpus: a byte replaced, inserted or removed.
         let alphabet = Array("@:;=?&%[]<>\" .-_+!~*'()/0aZ9\t".utf8)
-        var seed: UInt64 = 0x2545_F491_4F6C_DD1D
-        func next() -> Int {
-            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
-            return Int(truncatingIfNeeded: seed & 0x7FFF_FFFF)
-        }
-        for _ in 0..<20_000 {
-            var bytes = Array(Self.corpus[next() % Self.corpus.count].utf8)
-            for _ in 0...(next() % 3) {
-                let b = alphabet[next() % alphabet.count]
-                switch next() % 3 {
-                case 0 where !bytes.isEmpty: bytes[next() % bytes.count] = b
-                case 1: bytes.insert(b, at: next() % (bytes.count + 1))
-                default: if !bytes.isEmpty { bytes.remove(at: next() % bytes.count) }
-                }
-            }
+        for bytes in CorpusMutations.make(Self.corpus, alphabet: alphabet, seed: 0x2545_F491_4F6C_DD1D, count: 20_000) {
             let parsed = (try? URI(parsing: bytes[...])) != nil
             #expect(URI.isValid(bytes[...]) == parsed, "\(String(decoding: bytes, as: UTF8.self))")
         }

@@ -17,24 +17,8 @@ import Testing
 
     @Test func agreesWithParsedVia() {
         let alphabet = Array(";=:/ [].-+0aZ9\"\t".utf8)
-        var seed: UInt64 = 0xD1B5_4A32_D192_ED03
-        func next() -> Int {
-            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
-            return Int(truncatingIfNeeded: seed & 0x7FFF_FFFF)
-        }
-        var inputs = Self.corpus.map { Array($0.utf8) }
-        for _ in 0..<20_000 {
-            var bytes = Array(Self.corpus[next() % Self.corpus.count].utf8)
-            for _ in 0...(next() % 3) {
-                let b = alphabet[next() % alphabet.count]
-                switch next() % 3 {
-                case 0 where !bytes.isEmpty: bytes[next() % bytes.count] = b
-                case 1: bytes.insert(b, at: next() % (bytes.count + 1))
-                default: if !bytes.isEmpty { bytes.remove(at: next() % bytes.count) }
-                }
-            }
-            inputs.append(bytes)
-        }
+        let inputs = Self.corpus.map { Array($0.utf8) }
+            + CorpusMutations.make(Self.corpus, alphabet: alphabet, seed: 0xD1B5_4A32_D192_ED03, count: 20_000)
         for bytes in inputs {
             let text = String(decoding: bytes, as: UTF8.self)
             var expected: Result<String?, SIPParseError>
