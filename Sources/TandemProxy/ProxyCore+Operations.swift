@@ -523,10 +523,11 @@ extension ProxyCore {
         if let text = override ?? destinationURI {
             return NextHop.address(forURIText: text)
         }
-        if let top = try? message.routes().first, let uri = top.uri.sipURI {
-            return NextHop.address(for: uri)
+        // As `try? message.routes().first?.uri.sipURI`, then the Request-URI's, without building them.
+        if let top = message.routeSetSummary()?.first {
+            return NextHop.address(for: top)
         }
-        guard let uri = try? message.requestURI()?.sipURI else { return .unusable }
+        guard let uri = message.requestSIPURIAddress() else { return .unusable }
         return NextHop.address(for: uri)
     }
 
@@ -595,6 +596,24 @@ extension ProxyCore {
     /// last Route becomes the Request-URI; Route entries naming us are removed. Returns 1 if the
     /// request had a Route set, -1 if it had none.
     public func looseRoute(_ context: RequestContext) -> Int32 {
+        // The usual case read without building the Route set or the Request-URI (``routeSetSummary()``,
+        // ``requestSIPURIAddress()``): a Request-URI that is not ours, and Route entries naming us on top.
+        guard let summary = context.message.routeSetSummary(), summary.count > 0 else { return -1 }
+        if let uri = context.message.requestSIPURIAddress(), isMyself(host: String(uri.bareHost), port: uri.port) {
+            return strictLooseRoute(context)
+        }
+        var remaining = summary
+        while let uri = remaining.first, isMyself(host: String(uri.bareHost), port: uri.port) {
+            context.message.dropFirstValue(.route)
+            guard remaining.count > 1, let next = context.message.routeSetSummary() else { break }
+            remaining = next
+        }
+        return 1
+    }
+
+    /// ``looseRoute(_:)`` with a Request-URI naming us (a strict router before us): the last Route becomes
+    /// the Request-URI, then Route entries naming us are removed.
+    private func strictLooseRoute(_ context: RequestContext) -> Int32 {
         guard var routes = try? context.message.routes(), !routes.isEmpty else { return -1 }
         if let uri = try? context.message.requestURI()?.sipURI, isMyself(uri: uri), let last = routes.last {
             context.message.setRequestURI(last.uriText)
