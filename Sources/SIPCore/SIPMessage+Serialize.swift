@@ -1,9 +1,9 @@
 /// Rebuilding wire bytes from the (possibly edited) message.
 extension SIPMessage {
-    private static let crlf: [UInt8] = [ASCII.cr, ASCII.lf]
-    private static let colonSP: [UInt8] = [ASCII.colon, ASCII.sp]
+    static let crlf: [UInt8] = [ASCII.cr, ASCII.lf]
+    static let colonSP: [UInt8] = [ASCII.colon, ASCII.sp]
     private static let version: [UInt8] = Array(" SIP/2.0".utf8)
-    private static let contentLengthLine: [UInt8] = Array("Content-Length: ".utf8)
+    static let contentLengthLine: [UInt8] = Array("Content-Length: ".utf8)
 
     /// Serializes the message (CRLF line ends, Content-Length recomputed from the body).
     public func serialize() -> [UInt8] {

@@ -488,7 +488,7 @@ extension ProxyCore {
         } else {
             message.appendHeader(.maxForwards, "70")
         }
-        message.prependHeader(.via, viaPrefix[socketIndex < viaPrefix.count ? socketIndex : 0] + branch)
+        message.prependHeader(.via, viaPrefix[socketIndex < viaPrefix.count ? socketIndex : 0], branch)
     }
 
     /// The transport the next hop asks for: `;transport=` of the URI ``nextHop(message:destinationURI:override:)``
