@@ -30,6 +30,15 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         var text = Substring(ip)
         if text.hasPrefix("["), text.hasSuffix("]") { text = text.dropFirst().dropLast() }
         var v4 = sockaddr_in()
+        // Dotted decimal is read here (the proxy reads a Via, Route or Request-URI host on every
+        // request); anything else goes to inet_pton as before.
+        if let address = Self.parseDottedDecimal(text.utf8) {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = port.bigEndian
+            v4.sin_addr.s_addr = address.bigEndian
+            storage = .v4(v4)
+            return
+        }
         let parsedV4 = String(text).withCString { inet_pton(AF_INET, $0, &v4.sin_addr) }
         if parsedV4 == 1 {
             v4.sin_family = sa_family_t(AF_INET)
@@ -129,10 +138,13 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         return copy
     }
 
-    /// The numeric IP without port or brackets (`inet_ntop`).
+    /// The numeric IP without port or brackets (`inet_ntop`'s text).
     public var ip: String {
+        // An IPv4 address is written here, as inet_ntop writes it (dotted decimal, no leading zeros):
+        // glibc formats it with sprintf, and the proxy reads the source address of every request.
+        if case .v4(let a) = storage { return Self.dottedDecimal(UInt32(bigEndian: a.sin_addr.s_addr)) }
         // INET6_ADDRSTRLEN is 46.
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> String in
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> String in
             let base = buffer.baseAddress!
             let ok: Bool
             switch storage {
@@ -140,6 +152,55 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
             case .v6(var a): ok = inet_ntop(AF_INET6, &a.sin6_addr, base, 64) != nil
             }
             return ok ? String(cString: base) : "?"
+        }
+    }
+
+    /// The IPv4 address (host byte order) `inet_pton(AF_INET, …)` reads from `text` (up to a NUL, as the C
+    /// string it would get), or nil where it would fail: four decimal octets of at most 255 separated by
+    /// dots, no leading zeros, nothing else.
+    static func parseDottedDecimal(_ text: Substring.UTF8View) -> UInt32? {
+        var address: UInt32 = 0
+        var octet: UInt32 = 0
+        var octets = 0
+        var sawDigit = false
+        for byte in text {
+            if byte == 0 { break }
+            if byte >= 48 && byte <= 57 {
+                let value = octet * 10 + UInt32(byte - 48)
+                if sawDigit && octet == 0 { return nil }
+                if value > 255 { return nil }
+                octet = value
+                if !sawDigit {
+                    octets += 1
+                    if octets > 4 { return nil }
+                    sawDigit = true
+                }
+            } else if byte == 46 && sawDigit {
+                if octets == 4 { return nil }
+                address = address << 8 | octet
+                octet = 0
+                sawDigit = false
+            } else {
+                return nil
+            }
+        }
+        guard octets == 4, sawDigit else { return nil }
+        return address << 8 | octet
+    }
+
+    /// `a.b.c.d` of an IPv4 address in host byte order (at most 15 bytes: a small string, no allocation).
+    static func dottedDecimal(_ address: UInt32) -> String {
+        String(unsafeUninitializedCapacity: 15) { buffer in
+            var n = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let octet = UInt8(truncatingIfNeeded: address >> UInt32(shift))
+                if octet >= 100 { buffer[n] = 48 + octet / 100; n += 1 }
+                if octet >= 10 { buffer[n] = 48 + octet / 10 % 10; n += 1 }
+                buffer[n] = 48 + octet % 10
+                n += 1
+                if shift > 0 { buffer[n] = 46; n += 1 }
+            }
+            return n
         }
     }
 

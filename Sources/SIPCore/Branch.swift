@@ -12,7 +12,7 @@ public enum Branch {
     /// A new unique branch: `z9hG4bK` + 16 hex digits (salted counter, mixed). No syscalls, no locks.
     public static func generate() -> String {
         let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return magicCookie + hex16(mix(n &+ salt) ^ salt)
+        return cookieHex16(mix(n &+ salt) ^ salt)
     }
 
     /// A branch derived deterministically from a key (e.g. for stateless forwarding or CANCEL):
@@ -20,7 +20,7 @@ public enum Branch {
     public static func derived(from key: String) -> String {
         var h: UInt64 = 0xcbf29ce484222325
         for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return magicCookie + hex16(mix(h))
+        return cookieHex16(mix(h))
     }
 
     /// True if `branch` starts with the magic cookie (exact case, per RFC 3261).
@@ -36,13 +36,19 @@ public enum Branch {
         return z ^ (z >> 31)
     }
 
-    @inline(__always) static func hex16(_ v: UInt64) -> String {
+    /// `magicCookie` and the 16 lowercase hex digits of `v`, written at once into one 23-byte string (a
+    /// 16-digit string joined to the cookie took two allocations).
+    @inline(__always) static func cookieHex16(_ v: UInt64) -> String {
         let digits: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: 16) { buf in
-            digits.withUTF8Buffer { d in
-                for i in 0..<16 { buf[i] = d[Int((v >> UInt64(60 - 4 * i)) & 15)] }
+        let cookie: StaticString = "z9hG4bK"
+        return String(unsafeUninitializedCapacity: 23) { buf in
+            cookie.withUTF8Buffer { c in
+                for i in 0..<7 { buf[i] = c[i] }
             }
-            return 16
+            digits.withUTF8Buffer { d in
+                for i in 0..<16 { buf[7 + i] = d[Int((v >> UInt64(60 - 4 * i)) & 15)] }
+            }
+            return 23
         }
     }
 }

@@ -6,43 +6,62 @@ extension SIPMessage {
     public static func makeResponse(to request: SIPMessage, status: Int, reason: String? = nil,
                                     toTag: String? = nil, extraHeaders: [(HeaderName, String)] = [],
                                     body: [UInt8] = [], contentType: String? = nil) -> [UInt8] {
+        // Written piece by piece (no interpolated line texts): a 100 Trying goes out for every INVITE.
         var out: [UInt8] = []
         out.reserveCapacity(512 + body.count)
-        out.append(contentsOf: "SIP/2.0 \(status) \(reason ?? reasonPhrase(for: status))\r\n".utf8)
+        out.append(contentsOf: responseVersion)
+        if status >= 0 { appendDecimal(status, to: &out) } else { out.append(contentsOf: String(status).utf8) }
+        out.append(ASCII.sp)
+        out.append(contentsOf: (reason ?? reasonPhrase(for: status)).utf8)
+        out.append(contentsOf: crlf)
         func copy(_ f: HeaderField) {
             if f.isOwned {
                 out.append(contentsOf: request.ownedLine(f))
             } else {
                 out.append(contentsOf: request.bytes[f.lineStart..<f.nameEnd])
-                out.append(contentsOf: ": ".utf8)
+                out.append(contentsOf: colonSP)
                 out.append(contentsOf: request.valueBytes(f))
             }
         }
         let viaCode = HeaderName.via.code
         for f in request.fields where f.code == viaCode {
             copy(f)
-            out.append(contentsOf: "\r\n".utf8)
+            out.append(contentsOf: crlf)
         }
-        for name in [HeaderName.from, .to, .callID, .cseq] {
+        for name in responseCopiedHeaders {
             guard let i = request.firstFieldIndex(name) else { continue }
             let f = request.fields[i]
             copy(f)
             if name == .to, let toTag, (try? request.to())?.tag == nil {
-                out.append(contentsOf: ";tag=".utf8)
+                out.append(contentsOf: tagPrefix)
                 out.append(contentsOf: toTag.utf8)
             }
-            out.append(contentsOf: "\r\n".utf8)
+            out.append(contentsOf: crlf)
         }
         for (n, v) in extraHeaders {
-            out.append(contentsOf: "\(n.canonicalName): \(v)\r\n".utf8)
+            out.append(contentsOf: n.canonicalName.utf8)
+            out.append(contentsOf: colonSP)
+            out.append(contentsOf: v.utf8)
+            out.append(contentsOf: crlf)
         }
         if let contentType, !body.isEmpty {
-            out.append(contentsOf: "Content-Type: \(contentType)\r\n".utf8)
+            out.append(contentsOf: contentTypeLine)
+            out.append(contentsOf: contentType.utf8)
+            out.append(contentsOf: crlf)
         }
-        out.append(contentsOf: "Content-Length: \(body.count)\r\n\r\n".utf8)
+        out.append(contentsOf: contentLengthLine)
+        appendDecimal(body.count, to: &out)
+        out.append(contentsOf: crlf)
+        out.append(contentsOf: crlf)
         out.append(contentsOf: body)
         return out
     }
+
+    /// The headers a response copies from its request after the Vias, in this order.
+    private static let responseCopiedHeaders: [HeaderName] = [.from, .to, .callID, .cseq]
+    private static let responseVersion: [UInt8] = Array("SIP/2.0 ".utf8)
+    private static let tagPrefix: [UInt8] = Array(";tag=".utf8)
+    private static let contentTypeLine: [UInt8] = Array("Content-Type: ".utf8)
 
     /// Default reason phrase for a status code (RFC 3261 §21).
     public static func reasonPhrase(for status: Int) -> String {

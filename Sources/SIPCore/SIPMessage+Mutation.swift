@@ -20,6 +20,12 @@ extension SIPMessage {
         insertBeforeFirst(name, ownedField(name, value))
     }
 
+    /// ``prependHeader(_:_:)`` of the value `value + valueEnd`, written without joining the two first
+    /// (the proxy's Via: the socket's fixed part, then the branch).
+    public mutating func prependHeader(_ name: HeaderName, _ value: String, _ valueEnd: String) {
+        insertBeforeFirst(name, ownedField(name, value, valueEnd))
+    }
+
     /// ``prependHeader(_:_:)`` of a line built once for many messages (a socket's Record-Route): a
     /// message with no added line yet shares the line's bytes instead of copying them.
     public mutating func prependHeader(_ line: PreparedHeaderLine) {
@@ -148,14 +154,19 @@ extension SIPMessage {
     }
 
     /// A new line `Name: value` written to `extra`.
-    mutating func ownedField(_ name: HeaderName, _ value: String) -> HeaderField {
+    mutating func ownedField(_ name: HeaderName, _ value: String, _ valueEnd: String = "") -> HeaderField {
         let lineStart = extra.count
-        extra.append(contentsOf: name.canonicalName.utf8)
+        let canonicalName = name.canonicalName
+        // Room for the whole line at once: `extra` is usually shared with the message this one was
+        // copied from, and appending piece by piece copied it, then grew it again.
+        extra.reserveCapacity(lineStart + canonicalName.utf8.count + 2 + value.utf8.count + valueEnd.utf8.count)
+        extra.append(contentsOf: canonicalName.utf8)
         let nameEnd = extra.count
         extra.append(ASCII.colon)
         extra.append(ASCII.sp)
         let vs = extra.count
         extra.append(contentsOf: value.utf8)
+        extra.append(contentsOf: valueEnd.utf8)
         return HeaderField(code: name.code, lineStart: lineStart, nameEnd: nameEnd, valueStart: vs,
                            valueEnd: extra.count, folded: false, owned: true)
     }

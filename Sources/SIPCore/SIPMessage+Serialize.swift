@@ -1,9 +1,9 @@
 /// Rebuilding wire bytes from the (possibly edited) message.
 extension SIPMessage {
-    private static let crlf: [UInt8] = [ASCII.cr, ASCII.lf]
-    private static let colonSP: [UInt8] = [ASCII.colon, ASCII.sp]
+    static let crlf: [UInt8] = [ASCII.cr, ASCII.lf]
+    static let colonSP: [UInt8] = [ASCII.colon, ASCII.sp]
     private static let version: [UInt8] = Array(" SIP/2.0".utf8)
-    private static let contentLengthLine: [UInt8] = Array("Content-Length: ".utf8)
+    static let contentLengthLine: [UInt8] = Array("Content-Length: ".utf8)
 
     /// Serializes the message (CRLF line ends, Content-Length recomputed from the body).
     public func serialize() -> [UInt8] {
@@ -12,9 +12,26 @@ extension SIPMessage {
         return out
     }
 
+    /// `serialize()` of this message after `dropFirstValue(.via)`, without that edit: the header index is
+    /// not copied for it (a proxy forwards every reply without its top Via).
+    public func serializedWithoutTopVia() -> [UInt8] {
+        var out: [UInt8] = []
+        serialize(into: &out, droppingTopVia: true)
+        return out
+    }
+
     /// Appends the serialized message to `out`.
     public func serialize(into out: inout [UInt8]) {
+        serialize(into: &out, droppingTopVia: false)
+    }
+
+    /// ``serialize(into:)``; with `droppingTopVia`, the lines are written as `dropFirstValue(.via)` leaves
+    /// them: blank Via lines before the first value are left out, the line of the first value without it
+    /// (left out when it has no other).
+    private func serialize(into out: inout [UInt8], droppingTopVia: Bool) {
         let bodyCount = contentLength
+        var viaToDrop = droppingTopVia
+        let viaCode = HeaderName.via.code
         out.reserveCapacity(out.count + startLineRange.count + (bodyRange.lowerBound - startLineRange.upperBound) + 128 + bodyCount)
         if let u = newRequestURI, case .request(let m, _) = start {
             out.append(contentsOf: m.name.utf8)
@@ -27,6 +44,17 @@ extension SIPMessage {
         out.append(contentsOf: SIPMessage.crlf)
         var wroteCL = false
         for f in fields {
+            if viaToDrop, f.code == viaCode {
+                let v = valueBytes(f)
+                guard firstTopLevel(v) != nil else { continue }
+                viaToDrop = false
+                guard let second = secondTopLevelStart(v) else { continue }
+                out.append(contentsOf: nameBytes(f))
+                out.append(contentsOf: SIPMessage.colonSP)
+                out.append(contentsOf: v[second...])
+                out.append(contentsOf: SIPMessage.crlf)
+                continue
+            }
             if f.code == SIPMessage.contentLengthCode {
                 if wroteCL { continue }
                 wroteCL = true

@@ -34,8 +34,9 @@ public struct TransactionKey: Sendable, Hashable, CustomStringConvertible {
 
     private static func store(_ branch: String) -> String {
         if Branch.isRFC3261(branch) {
-            let rest = branch.unicodeScalars.dropFirst(Branch.magicCookie.unicodeScalars.count)
-            if rest.first != otherMark { return String(rest) }
+            // The cookie is ASCII: its bytes are its scalars, and the rest starts on a scalar boundary.
+            let rest = branch.utf8.dropFirst(Branch.magicCookie.utf8.count)
+            if rest.first != 0, let text = String(rest) { return text }
         }
         var marked = String(otherMark)
         marked.append(branch)

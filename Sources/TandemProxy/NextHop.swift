@@ -17,6 +17,11 @@ enum NextHop {
 
     /// The next hop of a SIP URI: `maddr` if present, else host; port or 5060 (5061 for sips).
     static func address(for uri: SIPURI) -> Resolution {
+        address(for: SIPURIAddress(uri))
+    }
+
+    /// ``address(for:)-(SIPURI)`` of a URI read without building it (``SIPURIAddress``).
+    static func address(for uri: SIPURIAddress) -> Resolution {
         let host: Substring = uri.maddr.map { Substring($0) } ?? uri.bareHost
         let port = uri.port ?? (uri.isSecure ? 5061 : 5060)
         if let literal = literal(host, port: port) { return .address(literal) }

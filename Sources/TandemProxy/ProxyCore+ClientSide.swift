@@ -104,8 +104,7 @@ extension ProxyCore {
     /// RFC 3261 §16.7: a response passed up by branch `index`.
     func branchResponse(_ index: Int, status: Int, response: SIPMessage, txn: ProxyTransaction,
                         state: inout ProxyTransaction.State, worker: WorkerContext) -> PostAction {
-        var forward = response
-        forward.dropFirstValue(.via)
+        // Forwarded without our Via (``SIPMessage/serializedWithoutTopVia()``: the reply is not copied for it).
         if state.branches[index].status == 0 {
             forgetSilentBranch(state.branches[index].branchID, destination: state.branches[index].destination)
         }
@@ -116,7 +115,7 @@ extension ProxyCore {
                 cancelBranch(index, txn: txn, state: &state, worker: worker)
             }
             if status > 100 && state.finalStatus == 0 {
-                sendUpstream(forward.serialize(), status: status, txn: txn, state: &state, worker: worker)
+                sendUpstream(response.serializedWithoutTopVia(), status: status, txn: txn, state: &state, worker: worker)
             }
             return .none
         }
@@ -124,11 +123,11 @@ extension ProxyCore {
         state.branches[index].request = []
         if status < 300 {
             // Every 2xx goes upstream (RFC 3261 §16.7 step 5; RFC 6026 for retransmissions).
-            sendUpstream(forward.serialize(), status: status, txn: txn, state: &state, worker: worker)
+            sendUpstream(response.serializedWithoutTopVia(), status: status, txn: txn, state: &state, worker: worker)
             cancelOtherBranches(except: index, txn: txn, state: &state, worker: worker)
             return .none
         }
-        state.branches[index].finalResponse = forward.serialize()
+        state.branches[index].finalResponse = response.serializedWithoutTopVia()
         if Self.isFailoverCase(status: status, generatedLocally: false, receivedReply: true) {
             failOver(index, txn: txn, state: &state, worker: worker)
         }

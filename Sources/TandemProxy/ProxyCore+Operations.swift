@@ -15,8 +15,11 @@ extension ProxyCore {
     public func newTransaction(_ context: RequestContext) -> Int32 {
         if context.transaction != nil { return 1 }
         let message = context.message
-        guard let method = message.method, method != .ack, let via = try? message.topVia(),
-              let key = serverKey(for: message, via: via, method: method) else { return -1 }
+        guard let method = message.method, method != .ack else { return -1 }
+        let arrival = arrivalTopVia(of: context)
+        guard let via = arrival?.via ?? (try? message.topVia()),
+              let key = arrival?.key.flatMap({ $0.method == method ? $0 : nil })
+                ?? serverKey(for: message, via: via, method: method) else { return -1 }
         // Over a stream the replies go back on the connection the request came on (``replyAddress``).
         let reliable = settings.transport(at: context.socketIndex).isReliable
         let upstream = MessageBuilders.responseAddress(for: via, source: context.source) ?? context.source
@@ -26,7 +29,7 @@ extension ProxyCore {
         let state = ProxyTransaction.State(
             server: server, request: message, source: context.source, upstream: upstream,
             socketIndex: context.socketIndex,
-            localTagNumber: statelessTagNumber(callID: message.callID, branch: via.branch))
+            localTagNumber: statelessTagNumber(callID: message.firstValueBytes(.callID), branch: via.branch))
         let txn = ProxyTransaction(key: key, state: state)
         let (stored, inserted) = serverTable.insertIfAbsent(txn)
         guard inserted else {
@@ -42,6 +45,15 @@ extension ProxyCore {
             serverEvent(.start, response: nil, txn: txn, state: &state, worker: context.worker)
         }
         return 1
+    }
+
+    /// The Via parsed at the request's arrival and the key made of it, while the first Via line is as it
+    /// was then (the usual case): `try? context.message.topVia()` and the key ``serverKey(for:via:method:)``
+    /// would make of it again. Nil when the line changed or was not kept.
+    func arrivalTopVia(of context: RequestContext) -> (via: Via, key: TransactionKey?)? {
+        guard let arrival = context.arrivalTopVia, let value = context.message.firstValueBytes(.via),
+              value == arrival.value else { return nil }
+        return (arrival.via, arrival.key)
     }
 
     /// `t_relay([destination])`: forwards the request statefully (ACK and unmatched CANCEL
@@ -414,7 +426,8 @@ extension ProxyCore {
     /// Forwards without a transaction (ACK for 2xx, CANCEL that matched nothing): the branch is
     /// derived from the incoming one so that retransmissions keep it (RFC 3261 §16.11).
     func forwardStatelessly(_ context: RequestContext, to destination: String?) -> RelayOutcome {
-        let incoming = (try? context.message.topVia())?.branch ?? context.message.callID ?? ""
+        // The top Via's branch, read without building the Via (``SIPMessage/topViaBranch()``).
+        let incoming = (try? context.message.topViaBranch()) ?? context.message.callID ?? ""
         let named = nextHopTransport(message: context.message, destinationURI: context.destinationURI,
                                      override: destination)
         // The request as it is now (the route may go on changing the context after this).
@@ -488,7 +501,7 @@ extension ProxyCore {
         } else {
             message.appendHeader(.maxForwards, "70")
         }
-        message.prependHeader(.via, viaPrefix[socketIndex < viaPrefix.count ? socketIndex : 0] + branch)
+        message.prependHeader(.via, viaPrefix[socketIndex < viaPrefix.count ? socketIndex : 0], branch)
     }
 
     /// The transport the next hop asks for: `;transport=` of the URI ``nextHop(message:destinationURI:override:)``
@@ -523,10 +536,11 @@ extension ProxyCore {
         if let text = override ?? destinationURI {
             return NextHop.address(forURIText: text)
         }
-        if let top = try? message.routes().first, let uri = top.uri.sipURI {
-            return NextHop.address(for: uri)
+        // As `try? message.routes().first?.uri.sipURI`, then the Request-URI's, without building them.
+        if let top = message.routeSetSummary()?.first {
+            return NextHop.address(for: top)
         }
-        guard let uri = try? message.requestURI()?.sipURI else { return .unusable }
+        guard let uri = message.requestSIPURIAddress() else { return .unusable }
         return NextHop.address(for: uri)
     }
 
@@ -595,6 +609,24 @@ extension ProxyCore {
     /// last Route becomes the Request-URI; Route entries naming us are removed. Returns 1 if the
     /// request had a Route set, -1 if it had none.
     public func looseRoute(_ context: RequestContext) -> Int32 {
+        // The usual case read without building the Route set or the Request-URI (``routeSetSummary()``,
+        // ``requestSIPURIAddress()``): a Request-URI that is not ours, and Route entries naming us on top.
+        guard let summary = context.message.routeSetSummary(), summary.count > 0 else { return -1 }
+        if let uri = context.message.requestSIPURIAddress(), isMyself(host: String(uri.bareHost), port: uri.port) {
+            return strictLooseRoute(context)
+        }
+        var remaining = summary
+        while let uri = remaining.first, isMyself(host: String(uri.bareHost), port: uri.port) {
+            context.message.dropFirstValue(.route)
+            guard remaining.count > 1, let next = context.message.routeSetSummary() else { break }
+            remaining = next
+        }
+        return 1
+    }
+
+    /// ``looseRoute(_:)`` with a Request-URI naming us (a strict router before us): the last Route becomes
+    /// the Request-URI, then Route entries naming us are removed.
+    private func strictLooseRoute(_ context: RequestContext) -> Int32 {
         guard var routes = try? context.message.routes(), !routes.isEmpty else { return -1 }
         if let uri = try? context.message.requestURI()?.sipURI, isMyself(uri: uri), let last = routes.last {
             context.message.setRequestURI(last.uriText)

@@ -7,10 +7,13 @@ import SIPTransaction
 extension ProxyCore {
     /// A request: validate, stamp the top Via, absorb retransmissions, ACKs and CANCELs that belong to a
     /// transaction, and hand everything else to the router.
-    func handleRequest(_ parsed: SIPMessage, from source: SocketAddress, socketIndex: Int, worker: WorkerContext) {
+    ///
+    /// The message is consumed: the request context then holds the only copy, so that the script's first
+    /// header edit does not copy the header index.
+    func handleRequest(_ message: consuming SIPMessage, from source: SocketAddress, socketIndex: Int,
+                       worker: WorkerContext) {
         counters.requestsReceived.add(1, ordering: .relaxed)
-        counters.countRequest(parsed.method)
-        var message = parsed
+        counters.countRequest(message.method)
         if socketIndex >= settings.listen.count && settings.stream.acceptAliases {
             noteConnectionAlias(message, source: source, transport: settings.transport(at: socketIndex))
         }
@@ -41,7 +44,8 @@ extension ProxyCore {
             return
         }
 
-        if let key = serverKey(for: message, via: via, method: method) {
+        let key = serverKey(for: message, via: via, method: method)
+        if let key {
             switch method {
             case .ack:
                 let inviteKey = key.with(method: .invite)
@@ -71,8 +75,12 @@ extension ProxyCore {
            rejectWhileDraining(message, method: method, source: source, socketIndex: socketIndex, worker: worker) {
             return
         }
-        let context = RequestContext(message: message, source: source, socketIndex: socketIndex,
+        let arrivalVia = message.firstValueBytes(.via)
+        let context = RequestContext(message: consume message, source: source, socketIndex: socketIndex,
                                      worker: worker, core: self)
+        if let arrivalVia {
+            context.arrivalTopVia = (arrivalVia, via, via.branch.map(Branch.isRFC3261) == true ? key : nil)
+        }
         if router.routeRequest(context) != .suspended { finishRoute(context) }
     }
 
@@ -158,7 +166,7 @@ extension ProxyCore {
     /// The server transaction key: RFC 3261 branch matching, or for RFC 2543 clients a key made of
     /// Call-ID, From tag and CSeq number (so the ACK for a non-2xx still finds its INVITE).
     func serverKey(for message: SIPMessage, via: Via, method: SIPMethod) -> TransactionKey? {
-        let host = via.host.lowercased()
+        let host = Self.lowercased(via.host)
         let sentBy = via.port.map { "\(host):\($0)" } ?? host
         if let branch = via.branch, Branch.isRFC3261(branch) {
             return TransactionKey(branch: branch, sentBy: sentBy, method: method)
@@ -166,6 +174,13 @@ extension ProxyCore {
         guard let callID = message.callID, let cseq = try? message.cseq() else { return nil }
         let fromTag = (try? message.from())?.tag ?? ""
         return TransactionKey(branch: "2543|\(callID)|\(fromTag)|\(cseq.number)", sentBy: sentBy, method: method)
+    }
+
+    /// `text.lowercased()`, without making a new string when `text` is ASCII without capitals (a sent-by
+    /// host, nearly always).
+    static func lowercased(_ text: String) -> String {
+        for byte in text.utf8 where byte >= 0x80 || (byte >= 65 && byte <= 90) { return text.lowercased() }
+        return text
     }
 
     /// A request retransmission: the server transaction resends its last reply.

@@ -90,7 +90,7 @@ public final class ProxyCore: Sendable {
             return
         }
         if message.isRequest {
-            handleRequest(message, from: source, socketIndex: socketIndex, worker: worker)
+            handleRequest(consume message, from: source, socketIndex: socketIndex, worker: worker)
         } else {
             handleResponse(message, from: source, worker: worker)
         }
@@ -126,20 +126,17 @@ public final class ProxyCore: Sendable {
 
     /// A to-tag for replies generated statelessly, the same for retransmissions of one request.
     func statelessTag(for request: SIPMessage) -> String {
-        statelessTag(callID: request.callID, branch: (try? request.topVia())?.branch)
+        Self.tagText(statelessTagNumber(callID: request.firstValueBytes(.callID), branch: try? request.topViaBranch()))
     }
 
-    /// ``statelessTag(for:)`` from the request's Call-ID and top Via branch, for a caller that parsed
-    /// the Via already.
-    func statelessTag(callID: String?, branch: String?) -> String {
-        Self.tagText(statelessTagNumber(callID: callID, branch: branch))
-    }
-
-    /// The number ``statelessTag(callID:branch:)`` writes (a transaction keeps its tag so).
-    func statelessTagNumber(callID: String?, branch: String?) -> UInt64 {
+    /// The number ``statelessTag(for:)`` writes (a transaction keeps its tag so), from the bytes of the
+    /// request's Call-ID (no text made of it; none counts as empty) and its top Via branch.
+    func statelessTagNumber(callID: ArraySlice<UInt8>?, branch: String?) -> UInt64 {
         var h = Hasher()
         h.combine(tagSalt)
-        h.combine(callID ?? "")
+        let callID = callID ?? []
+        h.combine(callID.count)
+        callID.withUnsafeBytes { h.combine(bytes: $0) }
         h.combine(branch ?? "")
         return UInt64(bitPattern: Int64(h.finalize()))
     }

@@ -55,6 +55,11 @@ public final class RequestContext {
     public internal(set) var relayed = false
     /// True once the request was suspended for an async operation.
     public internal(set) var suspended = false
+    /// The top Via as the request's arrival parsed it, with the bytes of the Via line's value it was read
+    /// from and the server transaction key made of it (nil unless an RFC 3261 branch made it, which
+    /// depends on the Via and the method only): `t_newtran` uses them while the message's first Via line
+    /// still has those bytes.
+    var arrivalTopVia: (value: ArraySlice<UInt8>, via: Via, key: TransactionKey?)?
     /// True when this context runs a failure route.
     public let inFailureRoute: Bool
     /// Status code of the reply that triggered the failure route (`$T_reply_code`), 0 otherwise.

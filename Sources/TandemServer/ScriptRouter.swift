@@ -138,7 +138,7 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         execution.allowsSuspension = suspendable && canSuspend(context)
         let outcome = script.run(route: route, context: &execution)
         let verdict = finish(outcome, execution: &execution, context: context)
-        park(execution, worker: context.worker)
+        park(consume execution, worker: context.worker)
         return verdict
     }
 
@@ -424,9 +424,9 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         let message = RequestMessageAdapter(context: context, local: local)
         let proxy = RequestProxyAdapter(context: context, script: script, services: slot.services)
         var execution: ExecutionContext
-        if let existing = slot.execution {
+        // Moved out of the slot (not copied: a copy retained and released each of its references).
+        if let existing = slot.execution.take() {
             execution = existing
-            slot.execution = nil
             execution.reset(message: message)
             execution.proxy = proxy
         } else {
@@ -437,11 +437,11 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
         return execution
     }
 
-    private func park(_ execution: ExecutionContext, worker: WorkerContext) {
-        var execution = execution
+    private func park(_ execution: consuming ExecutionContext, worker: WorkerContext) {
+        let slot = slot(worker.index)
         execution.proxy = NullProxy.shared
-        execution.message = EmptyScriptMessage()
-        slot(worker.index).execution = execution
+        execution.message = slot.idleMessage
+        slot.execution = execution
     }
 }
 
@@ -450,6 +450,8 @@ final class ScriptRouter: RequestRouter, @unchecked Sendable {
 /// touches it.
 private final class WorkerSlot {
     var execution: ExecutionContext?
+    /// The message of the idle context (one per worker, not one per route run).
+    let idleMessage = EmptyScriptMessage()
     var services: WorkerServices?
     var asyncOwner: AsyncWorkerRef?
     var suspensionOwner: SuspensionOwner?

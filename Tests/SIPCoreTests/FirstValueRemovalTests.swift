@@ -37,6 +37,32 @@ import Testing
         }
     }
 
+    /// `serializedWithoutTopVia()` writes what `dropFirstValue(.via)` then `serialize()` write: the Via
+    /// lines of the corpus above (blank, several values, quoted commas, folded, compact `v`), each above a
+    /// second Via line, and their mutations.
+    @Test func serializedWithoutTopViaAsDropFirstValue() throws {
+        var checked = 0
+        for (n, bytes) in Self.mutations(5_000).enumerated() {
+            let value = String(decoding: bytes, as: UTF8.self)
+            let name = n % 3 == 0 ? "v" : "Via"
+            let fold = n % 5 == 0 ? "\r\n " : ""
+            let text = "SIP/2.0 200 OK\r\nCSeq: 1 INVITE\r\n\(name): \(fold)\(value)\r\nX: 1\r\nVia: SIP/2.0/UDP c;branch=z9hG4bK3\r\n"
+                + "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n"
+            guard let message = try? SIPMessage(parsing: Array(text.utf8)) else { continue }
+            checked += 1
+            var dropped = message
+            dropped.dropFirstValue(.via)
+            #expect(message.serializedWithoutTopVia() == dropped.serialize(), "\(text.debugDescription)")
+            // A message edited before (a Via added on top, owned by the message) drops that one.
+            var edited = message
+            edited.prependHeader(.via, "SIP/2.0/UDP e;branch=z9hG4bK9, SIP/2.0/UDP f")
+            var editedDropped = edited
+            editedDropped.dropFirstValue(.via)
+            #expect(edited.serializedWithoutTopVia() == editedDropped.serialize(), "\(text.debugDescription)")
+        }
+        #expect(checked > 4_000)
+    }
+
     @Test func dropFirstValueEditsAsRemoveFirstValue() throws {
         for via in ["SIP/2.0/UDP a;branch=z9hG4bK1", "SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2",
                     " , SIP/2.0/UDP b;branch=z9hG4bK2", "SIP/2.0/UDP a;branch=z9hG4bK1,"] {

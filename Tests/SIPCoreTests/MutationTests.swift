@@ -174,6 +174,13 @@ import Testing
         #expect(a.utf8.count == 23)
         #expect(Branch.derived(from: "x") == Branch.derived(from: "x"))
         #expect(Branch.derived(from: "x") != Branch.derived(from: "y"))
+        // The cookie, then the FNV-1a hash of the key mixed, as 16 lowercase hex digits.
+        for key in ["", "x", "z9hG4bK-1-2-0", "a-call-id@host"] {
+            var h: UInt64 = 0xcbf29ce484222325
+            for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+            let hex = String(Branch.mix(h), radix: 16)
+            #expect(Branch.derived(from: key) == "z9hG4bK" + String(repeating: "0", count: 16 - hex.count) + hex)
+        }
         #expect(Set((0..<1000).map { _ in Branch.generate() }).count == 1000)
         let m = try SIPMessage(parsing: sampleInvite)
         let key = m.transactionKey()
