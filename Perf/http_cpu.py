@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
-"""Tandem's CPU per call at a fixed call rate: plain relay against async `rest_get` over HTTP/1.1 keep-alive and
-over HTTP/2 (TLS, ALPN), side by side in one run (issue 19).
+"""Tandem's CPU per call at a fixed call rate: plain relay against async `rest_get` over HTTP/1.1 keep-alive,
+over HTTP/2 (TLS, ALPN) and async `avp_db_query` on a pipelined PostgreSQL pool, side by side in one run (issue 19).
 
 On a shared, noisy box the highest sustained rate moves with the other load; the CPU time one call costs the
 Tandem process does not (much). If an async HTTP call costs <= 1.1x a relayed call's CPU, its rate reaches 0.9x
-of the relay's whenever Tandem's CPU is the limit. This starts nginx (scripts/test-servers/nginx.sh) behind two
-delay proxies (DELAY ms; Perf/delay_proxy.c, or .py with --delay-proxy python), writes the three matrix configs
-(`none-w2`, `http-native-<D>ms-w2`, `http2-native-<D>ms-w2`, as `harness.py matrix` generates them, no /stats)
+of the relay's whenever Tandem's CPU is the limit. This starts nginx (scripts/test-servers/nginx.sh; postgres.sh for
+`pgpipe`) behind delay proxies (DELAY ms; Perf/delay_proxy.c, or .py with --delay-proxy python), writes the targets' matrix configs
+(`none-w2`, `http-native-<D>ms-w2`, `http2-native-<D>ms-w2`, `pgpipe-native-<D>ms-w2`, ..., as `harness.py matrix`
+generates them, no /stats)
 and runs Perf/relay_cpu.py over them: RATE calls/s, CALLS calls per step, ROUNDS interleaved rounds. Also
 records the delay proxies' CPU per call.
 
     python3 Perf/http_cpu.py --rate 400 --calls 8000 --rounds 3 --out Perf/results/httpcpu-STAMP
 
-Leaves nginx running when it was already up; stops it otherwise (and the delay proxies always).
+Leaves nginx / PostgreSQL running when they were already up; stops them otherwise (and the delay proxies always).
 """
 import argparse
 import os
@@ -45,7 +46,8 @@ def main() -> int:
     ap.add_argument("--delay-proxy", choices=("c", "python"), default="c")
     ap.add_argument("--tandem", default=".build/release/tandem")
     ap.add_argument("--targets", default="relay,sleep,http1,http2",
-                    help="comma list of relay, sleep (async usleep: the async engine without a driver), http1, http2")
+                    help="comma list of relay, sleep (async usleep: the async engine without a driver), http1, http2, "
+                         "pgpipe (avp_db_query on PostgreSQL: the matrix's pipelined pool)")
     ap.add_argument("--tandem-b", metavar="BIN",
                     help="a second Tandem binary (e.g. the build before a change): every target but relay runs "
                          "with it too, as <target>-b, in the same rounds")
@@ -53,19 +55,22 @@ def main() -> int:
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "configs").mkdir(exist_ok=True)
-    nginx_was_up = (ROOT / ".test-servers" / "nginx" / "env").exists()
+    was_up = {s for s in ("nginx", "postgres") if (ROOT / ".test-servers" / s / "env").exists()}
     backends = Backends(a.out, a.delay_proxy)
     try:
         names = {"relay": ("none", "-", 0), "sleep": ("sleep", "native", a.delay), "http1": ("http", "native", a.delay),
-                 "http2": ("http2", "native", a.delay)}
+                 "http2": ("http2", "native", a.delay), "pgpipe": ("pgpipe", "native", a.delay)}
+        #: backend -> (test server script, its env variable of the port Tandem's requests go to)
+        servers = {"http": ("nginx", "port"), "http2": ("nginx", "TANDEM_TEST_NGINX_TLS_PORT"),
+                   "pgpipe": ("postgres", "port")}
         targets, proxies = [], {}
         for t in a.targets.split(","):
             backend, mode, delay = names[t]
             sc = Scenario(backend, mode, delay, 2)
             env: dict[str, str] = {}
-            if backend in ("http", "http2"):
-                senv = backends.server("nginx")
-                server_port = int(senv["TANDEM_TEST_NGINX_TLS_PORT" if backend == "http2" else "port"])
+            if backend in servers:
+                script, port_key = servers[backend]
+                server_port = int(backends.server(script)[port_key])
                 port = backends.delay_proxy(server_port, delay)
                 env[f"{backend}_port"] = str(port)
                 proxies[t] = backends.delays[server_port][0].pid
@@ -88,8 +93,9 @@ def main() -> int:
         return r.returncode
     finally:
         backends.stop_delay()
-        if not nginx_was_up:
-            backends.close()
+        for script in [s for s in backends.started if s in was_up]:
+            del backends.started[script]  # left running: it was up before
+        backends.close()
 
 
 if __name__ == "__main__":

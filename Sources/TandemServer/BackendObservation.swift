@@ -14,8 +14,9 @@ enum BackendObservation {
         let reached: Bool
         switch name {
         case "rest_get", "rest_post", "rest_put":
-            guard let address = httpOrigin(args.first?.stringValue ?? "") else { return }
-            health = services.asyncWorker.backends.health(driver: "http", address: address)
+            guard let entry = services.httpOrigins.health(forURL: args.first?.stringValue ?? "",
+                                                          registry: services.asyncWorker.backends) else { return }
+            health = entry
             // rc 1: any HTTP exchange completed; -1 refused/resolve/TLS, -2 connect timeout, -3 transfer timeout.
             reached = result.rc == AsyncResult.rcSuccess
         case "ldap_search":

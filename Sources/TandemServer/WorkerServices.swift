@@ -26,6 +26,8 @@ protocol WorkerDriverState: AnyObject {
 final class WorkerServices {
     let asyncWorker: AsyncWorker
     let settings: DriverSettings
+    /// The backend health entries of the HTTP origins this worker's `rest_*` calls reach.
+    let httpOrigins = HTTPOriginHealthCache()
     private var states: [ObjectIdentifier: any WorkerDriverState] = [:]
 
     init(asyncWorker: AsyncWorker, settings: DriverSettings) {

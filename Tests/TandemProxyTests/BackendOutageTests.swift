@@ -74,4 +74,22 @@ struct BackendOutageTests {
         #expect(backends.first?.isDown == true)
         #expect(BackendObservation.httpOrigin("https://a:b@host:8443/x?y") == "https://host:8443")
     }
+
+    /// A worker's cache of HTTP origins finds the entry httpOrigin names, whatever the path or query.
+    @Test func httpOriginCacheMatchesHTTPOrigin() {
+        let registry = BackendHealthRegistry()
+        let cache = HTTPOriginHealthCache()
+        let urls = ["http://127.0.0.1:8080/route", "http://127.0.0.1:8080?x=1", "http://127.0.0.1:8080",
+                    "https://a:b@host:8443/x?y", "http://h\u{e9}te/x", "http://127.0.0.1:8080#f", "ftp://x/y",
+                    "http://127.0.0.1:8081/route", "no-scheme", "http:///path", "http:/x", "x:", "://host/p"]
+        for url in urls + urls {
+            let expected = BackendObservation.httpOrigin(url).map { registry.health(driver: "http", address: $0) }
+            #expect(cache.health(forURL: url, registry: registry) === expected, "\(url)")
+        }
+        for index in 0..<(HTTPOriginHealthCache.capacity + 4) {
+            let url = "http://10.0.0.\(index):80/p"
+            #expect(cache.health(forURL: url, registry: registry) === registry.health(driver: "http", address: "http://10.0.0.\(index):80"))
+        }
+        #expect(cache.health(forURL: "http://10.0.0.0:80/q", registry: registry)?.address == "http://10.0.0.0:80")
+    }
 }

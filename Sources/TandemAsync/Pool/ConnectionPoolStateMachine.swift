@@ -92,24 +92,10 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     }
 
     /// Where a connection is in its life.
-    enum ConnectionState: Equatable {
-        /// Connecting (and authenticating).
-        case connecting
-        /// Takes requests; `load` of them run on it.
-        case ready(load: Int)
-        /// Its request was abandoned; reading until idle (``ConnectionPoolPolicy/AbandonPolicy/drain(timeoutMs:)``).
-        case draining
-    }
-
-    struct Connection {
-        let id: PoolConnectionID
-        var state: ConnectionState
-        /// When its connect started (a failure of an attempt older than the last counted round is part
-        /// of that round: ``ReconnectBackoff``).
-        var openedAt: Deadline
-        /// When a request last started or ended on it (an idle extra connection closes some time after).
-        var lastUsed: Deadline
-    }
+    /// Where a connection is (not generic: see ``PoolConnection``).
+    typealias ConnectionState = PoolConnectionState
+    /// One connection of the pool (not generic: see ``PoolConnection``).
+    typealias Connection = PoolConnection
 
     struct QueuedRequest {
         var request: Request
@@ -117,12 +103,8 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         var retried: Bool
     }
 
-    /// The pool as a whole.
-    enum Lifecycle: Equatable {
-        case running
-        /// After ``Event/shutdown``: connections close, the queue fails, new requests fail.
-        case shutDown
-    }
+    /// The pool as a whole (not generic: see ``PoolConnection``).
+    typealias Lifecycle = PoolLifecycle
 
     /// The sizes and rules.
     public let policy: ConnectionPoolPolicy
@@ -201,29 +183,20 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
         measuredConnections = load.connectionsNeeded(perConnection: max(1, planned), headroom: sizing.headroom)
     }
 
-    /// Where the weight of a connection state counts in ``running``.
-    private static func running(_ state: ConnectionState) -> Int {
-        switch state {
-        case .ready(let load): load
-        case .draining: 1
-        case .connecting: 0
-        }
-    }
-
     /// Changes a connection's state, keeping ``running`` in step.
     private mutating func setState(_ index: Int, _ state: ConnectionState) {
-        running += Self.running(state) - Self.running(connections[index].state)
+        running += state.running - connections[index].state.running
         connections[index].state = state
     }
 
     /// Removes a connection, keeping ``running`` in step.
     private mutating func removeConnection(at index: Int) -> Connection {
-        running -= Self.running(connections[index].state)
+        running -= connections[index].state.running
         return connections.remove(at: index)
     }
 
     private func count(_ predicate: (ConnectionState) -> Bool) -> Int {
-        connections.reduce(0) { $0 + (predicate($1.state) ? 1 : 0) }
+        connections.countStates(where: predicate)
     }
 
     // MARK: - Events
@@ -443,28 +416,12 @@ public struct ConnectionPoolStateMachine<Request: ConnectionPoolRequest> {
     /// The ready connection with the fewest requests that can take one more (the first on a tie). With
     /// sizing, the first ``targetConnections`` ready connections come first, so extra ones fall idle.
     private func leastLoadedReady() -> Int? {
-        let preferred = policy.sizing == nil ? Int.max : targetConnections
-        var best: Int?
-        var bestLoad = Int.max
-        var bestExtra: Int?
-        var bestExtraLoad = Int.max
-        var rank = 0
-        for index in connections.indices {
-            guard case .ready(let load) = connections[index].state else { continue }
-            defer { rank += 1 }
-            guard load < policy.maxRequestsPerConnection else { continue }
-            if rank < preferred {
-                if load < bestLoad { best = index; bestLoad = load }
-            } else if load < bestExtraLoad {
-                bestExtra = index
-                bestExtraLoad = load
-            }
-        }
-        return best ?? bestExtra
+        connections.leastLoadedReady(maxRequests: policy.maxRequestsPerConnection,
+                                     preferred: policy.sizing == nil ? Int.max : targetConnections)
     }
 
     private func index(of id: PoolConnectionID) -> Int? {
-        connections.firstIndex { $0.id == id }
+        connections.index(of: id)
     }
 }
 
@@ -473,6 +430,3 @@ extension ConnectionPoolStateMachine.Event: Sendable where Request: Sendable, Re
 extension ConnectionPoolStateMachine.Action: Sendable where Request: Sendable {}
 extension ConnectionPoolStateMachine.Action: Equatable where Request: Equatable {}
 extension ConnectionPoolStateMachine.QueuedRequest: Sendable where Request: Sendable {}
-extension ConnectionPoolStateMachine.Connection: Sendable {}
-extension ConnectionPoolStateMachine.ConnectionState: Sendable {}
-extension ConnectionPoolStateMachine.Lifecycle: Sendable {}
