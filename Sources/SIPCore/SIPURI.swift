@@ -38,16 +38,9 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
     /// Parses the URI in `v`; `text` is the same URI as a String when the caller has one (kept as the
     /// original text instead of decoding `v` again).
     init(parsing v: ArraySlice<UInt8>, text: String? = nil) throws(SIPParseError) {
-        var i = v.startIndex
-        if v.count > 4, v.equalsLowercase(i..<(i + 4), "sip:") {
-            isSecure = false
-            i += 4
-        } else if v.count > 5, v.equalsLowercase(i..<(i + 5), "sips:") {
-            isSecure = true
-            i += 5
-        } else {
-            throw SIPParseError(.badURI)
-        }
+        guard let scheme = SIPURI.scheme(of: v) else { throw SIPParseError(.badURI) }
+        isSecure = scheme.isSecure
+        var i = scheme.rest
         user = nil
         password = nil
         port = nil

@@ -40,17 +40,9 @@ public struct SIPURIAddress: Sendable, Equatable {
 
     /// ``read(_:)`` of a URI that ``URI/isValid(_:)`` accepted.
     static func read(valid v: ArraySlice<UInt8>) -> SIPURIAddress? {
-        var i = v.startIndex
-        let secure: Bool
-        if v.count > 4, v.equalsLowercase(i..<(i + 4), "sip:") {
-            secure = false
-            i += 4
-        } else if v.count > 5, v.equalsLowercase(i..<(i + 5), "sips:") {
-            secure = true
-            i += 5
-        } else {
-            return nil  // a valid URI of another scheme
-        }
+        guard let scheme = SIPURI.scheme(of: v) else { return nil }  // a valid URI of another scheme
+        let secure = scheme.isSecure
+        var i = scheme.rest
         if let at = v[i...].firstIndex(of: ASCII.at) { i = at + 1 }
         guard let afterHost = scanHostEnd(v, from: i) else { return nil }
         let host = makeString(v[i..<afterHost])

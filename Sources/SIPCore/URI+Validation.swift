@@ -23,16 +23,18 @@ extension URI {
 }
 
 extension SIPURI {
+    /// Whether `v` starts with `sip:` or `sips:` (any case) followed by more, and where the rest starts;
+    /// nil for another scheme. The parser, its validator and ``SIPURIAddress`` read the scheme here.
+    static func scheme(of v: ArraySlice<UInt8>) -> (isSecure: Bool, rest: Int)? {
+        let i = v.startIndex
+        if v.count > 4, v.equalsLowercase(i..<(i + 4), "sip:") { return (false, i + 4) }
+        if v.count > 5, v.equalsLowercase(i..<(i + 5), "sips:") { return (true, i + 5) }
+        return nil
+    }
+
     /// True when `SIPURI(parsing: v)` would succeed (same grammar, step by step), without allocating.
     static func isValid(_ v: ArraySlice<UInt8>) -> Bool {
-        var i = v.startIndex
-        if v.count > 4, v.equalsLowercase(i..<(i + 4), "sip:") {
-            i += 4
-        } else if v.count > 5, v.equalsLowercase(i..<(i + 5), "sips:") {
-            i += 5
-        } else {
-            return false
-        }
+        guard var i = scheme(of: v)?.rest else { return false }
         if let at = v[i...].firstIndex(of: ASCII.at) {
             let ui = v[i..<at]
             let colon = ui.firstIndex(of: ASCII.colon)
