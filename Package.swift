@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CReactor"], swiftSettings: strict),
         // C shim exposing epoll/eventfd/errqueue headers (not in Swift's Glibc module).
         .target(name: "CReactor"),
+        // Start-up hook of the `tandem` executable that runs before shared-library constructors.
+        .target(name: "CTandemStart"),
         // RFC 3261 transaction state machines (pure: events in, actions out).
         .target(name: "SIPTransaction", swiftSettings: strict),
         // Stateful proxy core: transaction table, relay, Via/Record-Route/loose routing, UDP workers.
@@ -107,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "tandem",
             dependencies: [
-                "TandemServer", "TandemScript", "TandemOperations", "TLSTransport", "Reactor",
+                "TandemServer", "TandemScript", "TandemOperations", "TLSTransport", "Reactor", "CTandemStart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -95,4 +95,18 @@ struct ConfigFilesTests {
         #expect(directory.status == 1)
         #expect(directory.stderr == "cannot read '/': Is a directory\n", "\(directory)")
     }
+
+    /// libmongoc creates /dev/shm/mongoc-<pid> at load. A process killed before its exit handlers ran
+    /// leaves that file, and the next process given the same pid used to print a libmongoc warning
+    /// before anything of Tandem's (a CI run failed on exactly that).
+    @Test("A stale /dev/shm/mongoc-<pid> file left by a dead process with tandem's pid adds nothing to its output",
+          .enabled(if: OperationsEndpointTests.tandemBinary != nil && FileManager.default.fileExists(atPath: "/dev/shm"),
+                   "needs the tandem binary (swift build) and /dev/shm"))
+    func staleMongocCountersFileIsIgnored() throws {
+        let tandem = try #require(OperationsEndpointTests.tandemBinary)
+        // `exec` keeps the shell's pid, so the file is named after the pid tandem will run as.
+        let result = try Self.shell("touch /dev/shm/mongoc-$$ && exec '\(tandem)' check -f /nonexistent-tandem-dir/x.cfg")
+        #expect(result.status == 1)
+        #expect(result.stderr == "cannot read '/nonexistent-tandem-dir/x.cfg': No such file or directory\n", "\(result)")
+    }
 }
