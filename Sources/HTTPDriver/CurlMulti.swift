@@ -58,7 +58,7 @@ public final class CurlMulti {
             tandem_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.maxHostConnections)
         }
         if settings.maxCachedConnections > 0 {
-            tandem_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, settings.maxCachedConnections)
+            tandem_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, Self.cacheSize(for: settings))
         }
         // HTTP/2 transfers to one host share a connection as streams (libcurl's default since 7.62, set
         // explicitly); HTTP/1.1 connections carry one transfer at a time (no HTTP/1.1 pipelining).
@@ -68,6 +68,16 @@ public final class CurlMulti {
     }
 
     deinit { close() }
+
+    /// `CURLMOPT_MAXCONNECTS` for `settings`: ``HTTPDriverSettings/maxCachedConnections``, raised to
+    /// ``HTTPDriverSettings/maxAsyncTransfers`` (each running transfer may hold a connection, to any number
+    /// of hosts). When a transfer ends and the cache holds more than this many connections, libcurl closes
+    /// the oldest idle one, so a smaller cache closes a connection at the end of every transfer while more
+    /// than that many are busy, and the next transfer opens a new one.
+    static func cacheSize(for settings: HTTPDriverSettings) -> Int {
+        let busy = max(1, settings.maxAsyncTransfers)
+        return max(settings.maxCachedConnections, busy)
+    }
 
     /// Transfers added to libcurl and not finished.
     public var activeCount: Int { active.count }

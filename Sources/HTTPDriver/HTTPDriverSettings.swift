@@ -21,8 +21,9 @@ public struct HTTPDriverSettings: Sendable, Equatable {
     /// libcurl for a free connection (still bounded by their call's timeout), so a frozen server gets at
     /// most this many connections per worker instead of one per request.
     public var maxHostConnections = 64
-    /// `CURLMOPT_MAXCONNECTS`: connections a worker keeps open for reuse (default 64). 0: libcurl's
-    /// default, 4 × the transfers in progress, which closes connections as a burst drains.
+    /// `CURLMOPT_MAXCONNECTS`: connections a worker keeps open for reuse (default 64; at least
+    /// ``maxAsyncTransfers``, see ``CurlMulti``). 0: libcurl's default, 4 × the transfers in progress, which
+    /// closes connections as a burst drains.
     public var maxCachedConnections = 64
     /// `modparam("tandem", "http_version", "1.1"|"2tls"|"h2c")` (default "2tls", libcurl's default): see
     /// ``HTTPVersion``.

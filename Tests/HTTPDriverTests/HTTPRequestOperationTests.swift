@@ -117,6 +117,24 @@ struct HTTPRequestOperationTests {
         print("200 requests over \(openedFirst) connections in \(elapsedMs) ms")
     }
 
+    /// More connections busy at once than `maxCachedConnections` (64) are all kept for the next requests:
+    /// libcurl's cache is at least `maxAsyncTransfers` large, so a transfer ending while 80 are busy does
+    /// not close its connection (with a cache of 64, each such end closed one and the next wave reconnected).
+    @Test func connectionsBeyondTheCacheSettingAreKept() throws {
+        var settings = testSettings(totalMs: 15_000)
+        settings.maxHostConnections = 0  // no per-host cap: 80 transfers, 80 connections
+        #expect(settings.maxCachedConnections < 80 && settings.maxAsyncTransfers >= 80)
+        let h = try Harness(settings: settings)
+        let first = try h.run((0..<80).map { get("echo?delay_ms=300&w=1&i=\($0)", settings: settings) }, limitMs: 20_000)
+        #expect(first.allSatisfy { $0?.rc == 1 })
+        let openedFirst = h.multi.connectionsOpened
+        #expect(openedFirst == 80, "80 transfers at once, one connection each: \(openedFirst)")
+        let second = try h.run((0..<80).map { get("echo?delay_ms=300&w=2&i=\($0)", settings: settings) }, limitMs: 20_000)
+        #expect(second.allSatisfy { $0?.rc == 1 })
+        #expect(h.multi.connectionsOpened == openedFirst,
+                "the second wave reused the first wave's connections: \(h.multi.connectionsOpened - openedFirst) new")
+    }
+
     /// Native transfers take reset easy handles from the multi's spares: nothing of one request (method,
     /// body, headers) carries over to the next on the same handle, and the spares stay bounded by
     /// `max_async_transfers`.
