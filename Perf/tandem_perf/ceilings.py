@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass
 from .scenarios import PGPIPE_DEPTH, PGPIPE_POOL
 
 #: Tandem's defaults the budgets follow (README modparams): HTTP transfers per worker (max_async_transfers 100,
-#: http_max_host_connections 64: without HTTP/2 a transfer holds one connection), PostgreSQL connections per
+#: http_max_host_connections 100 (64 before 2026-12-05): without HTTP/2 a transfer holds one connection), PostgreSQL connections per
 #: worker and database (db_pool_size 16, db_pipeline_depth 1), LDAP connections per worker
 #: (ldap_max_connections 4) and searches per connection (ldap_max_searches_per_connection 64).
-HTTP_CONNECTIONS_PER_WORKER = 64
+HTTP_CONNECTIONS_PER_WORKER = 100
 HTTP_TRANSFERS_PER_WORKER = 100
 PG_POOL_PER_WORKER = 16
 PG_PIPELINE_DEPTH = 1

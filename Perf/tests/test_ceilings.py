@@ -16,7 +16,7 @@ from tandem_perf import verdict as v  # noqa: E402
 
 class BudgetTests(unittest.TestCase):
     def test_budgets_follow_tandem_defaults(self):
-        self.assertEqual(c.budget("http", "native", 2, 64), c.Budget(128, 1))
+        self.assertEqual(c.budget("http", "native", 2, 64), c.Budget(200, 1))
         self.assertEqual(c.budget("postgres", "native", 2, 64), c.Budget(32, 1))
         self.assertEqual(c.budget("ldap", "native", 2, 64), c.Budget(8, 64))
         self.assertEqual(c.budget("mongodb", "offload", 2, 64), c.Budget(64, 1))

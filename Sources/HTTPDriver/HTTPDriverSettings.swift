@@ -17,10 +17,11 @@ public struct HTTPDriverSettings: Sendable, Equatable {
     /// "http_queue", N)`, default 256); a request beyond that gets rc -4 at once.
     public var maxPendingTransfers = 256
     /// Connections one worker opens to one host at once (`modparam("tandem", "http_max_host_connections",
-    /// N)`, `CURLMOPT_MAX_HOST_CONNECTIONS`, default 64; 0: unlimited). Transfers beyond it wait inside
-    /// libcurl for a free connection (still bounded by their call's timeout), so a frozen server gets at
-    /// most this many connections per worker instead of one per request.
-    public var maxHostConnections = 64
+    /// N)`, `CURLMOPT_MAX_HOST_CONNECTIONS`, default 100, as many as ``maxAsyncTransfers``; 0: unlimited).
+    /// Transfers beyond it wait inside libcurl for a free connection (still bounded by their call's
+    /// timeout), so a frozen server gets at most this many connections per worker instead of one per
+    /// request. That wait is not counted as queued: below ``maxAsyncTransfers`` it is a queue nobody sees.
+    public var maxHostConnections = 100
     /// `CURLMOPT_MAXCONNECTS`: connections a worker keeps open for reuse (default 64; at least
     /// ``maxAsyncTransfers``, see ``CurlMulti``). 0: libcurl's default, 4 × the transfers in progress, which
     /// closes connections as a burst drains.

@@ -31,14 +31,14 @@ struct HTTPScriptTests {
         return client.waitFor(timeout: 8) { $0 >= 200 }.match?.reasonPhrase
     }
 
-    @Test("modparam tandem http_max_host_connections: default 64, a number, 0 for unlimited, else an error")
+    @Test("modparam tandem http_max_host_connections: default 100, a number, 0 for unlimited, else an error")
     func hostConnectionCapParameter() {
         func http(_ line: String) -> (HTTPDriverSettings?, [Diagnostic]) {
             let result = ScriptChecker().check(source: Self.globals + "\n" + line + "\nroute { exit; }\n",
                                                fileName: "http.cfg")
             return ServerConfiguration.httpSettings(for: result.config)
         }
-        #expect(http("").0?.maxHostConnections == 64)
+        #expect(http("").0?.maxHostConnections == 100)
         #expect(http(#"modparam("tandem", "http_max_host_connections", 8)"#).0?.maxHostConnections == 8)
         #expect(http(#"modparam("tandem", "http_max_host_connections", 0)"#).0?.maxHostConnections == 0)
         let bad = http(#"modparam("tandem", "http_max_host_connections", "many")"#)
