@@ -58,7 +58,7 @@ final class HTTPTransfer {
         set(CURLOPT_SSL_VERIFYPEER, request.verifyPeer ? 1 : 0)
         set(CURLOPT_SSL_VERIFYHOST, request.verifyHost ? 2 : 0)
         set(CURLOPT_HTTP_VERSION, request.httpVersion.curlValue)
-        if request.httpVersion.mayMultiplex { set(CURLOPT_PIPEWAIT, 1) }  // join a connection being set up
+        if request.httpVersion.mayMultiplex(url: request.url) { set(CURLOPT_PIPEWAIT, 1) }  // join a connection being set up
 
         switch request.method {
         case .get:

@@ -22,7 +22,16 @@ public enum HTTPVersion: String, Sendable, Equatable, CaseIterable {
         }
     }
 
-    /// Whether transfers may share a connection as HTTP/2 streams (they then wait for a connection being
-    /// set up rather than open one each: `CURLOPT_PIPEWAIT`).
-    var mayMultiplex: Bool { self != .http1_1 }
+    /// Whether transfers to `url` may share a connection as HTTP/2 streams (they then wait for a connection
+    /// being set up rather than open one each: `CURLOPT_PIPEWAIT`): with h2c always, with 2tls only over
+    /// `https://`. Over `http://` 2tls speaks HTTP/1.1, yet libcurl, told to wait, holds a transfer back until
+    /// a connection being set up to the host has answered its first request (a whole round trip) to learn
+    /// that it cannot multiplex.
+    func mayMultiplex(url: String) -> Bool {
+        switch self {
+        case .http1_1: return false
+        case .http2PriorKnowledge: return true
+        case .http2TLS: return url.prefix(8).lowercased() == "https://"
+        }
+    }
 }

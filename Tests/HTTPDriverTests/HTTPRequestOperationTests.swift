@@ -120,6 +120,8 @@ struct HTTPRequestOperationTests {
     /// More connections busy at once than `maxCachedConnections` (64) are all kept for the next requests:
     /// libcurl's cache is at least `maxAsyncTransfers` large, so a transfer ending while 80 are busy does
     /// not close its connection (with a cache of 64, each such end closed one and the next wave reconnected).
+    /// The default `http_version` ("2tls") over `http://` sets no `CURLOPT_PIPEWAIT`, so no transfer waits for
+    /// another's connection being set up: 80 at once open 80 (79 when one waited).
     @Test func connectionsBeyondTheCacheSettingAreKept() throws {
         var settings = testSettings(totalMs: 15_000)
         settings.maxHostConnections = 0  // no per-host cap: 80 transfers, 80 connections
