@@ -121,17 +121,18 @@ struct HTTPRequestOperationTests {
     /// libcurl's cache is at least `maxAsyncTransfers` large, so a transfer ending while 80 are busy does
     /// not close its connection (with a cache of 64, each such end closed one and the next wave reconnected).
     /// The default `http_version` ("2tls") over `http://` sets no `CURLOPT_PIPEWAIT`, so no transfer waits for
-    /// another's connection being set up: 80 at once open 80 (79 when one waited).
+    /// another's connection being set up: 80 at once open 80 (79 when one waited). Each request waits 1 s at
+    /// the server, so the 80 are all busy at once even on a loaded machine.
     @Test func connectionsBeyondTheCacheSettingAreKept() throws {
         var settings = testSettings(totalMs: 15_000)
         settings.maxHostConnections = 0  // no per-host cap: 80 transfers, 80 connections
         #expect(settings.maxCachedConnections < 80 && settings.maxAsyncTransfers >= 80)
         let h = try Harness(settings: settings)
-        let first = try h.run((0..<80).map { get("echo?delay_ms=300&w=1&i=\($0)", settings: settings) }, limitMs: 20_000)
+        let first = try h.run((0..<80).map { get("echo?delay_ms=1000&w=1&i=\($0)", settings: settings) }, limitMs: 20_000)
         #expect(first.allSatisfy { $0?.rc == 1 })
         let openedFirst = h.multi.connectionsOpened
         #expect(openedFirst == 80, "80 transfers at once, one connection each: \(openedFirst)")
-        let second = try h.run((0..<80).map { get("echo?delay_ms=300&w=2&i=\($0)", settings: settings) }, limitMs: 20_000)
+        let second = try h.run((0..<80).map { get("echo?delay_ms=1000&w=2&i=\($0)", settings: settings) }, limitMs: 20_000)
         #expect(second.allSatisfy { $0?.rc == 1 })
         #expect(h.multi.connectionsOpened == openedFirst,
                 "the second wave reused the first wave's connections: \(h.multi.connectionsOpened - openedFirst) new")
