@@ -6,15 +6,6 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-/// The reactor's run-time exclusivity checks are off in release builds. Its state (registrations, timers,
-/// task batch) is loop-owned and no access to it spans a callback (a callback may register, schedule or
-/// deregister, each a separate access), so no check can fail; each cost a `swift_beginAccess` and a
-/// thread-local look-up in `libswiftCore.so`, on every loop iteration (~3 % of a relayed call's CPU,
-/// issue 19). Debug builds, and so the tests, keep them.
-let loopOwned: [SwiftSetting] = strict + [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
-]
-
 let package = Package(
     name: "Tandem",
     platforms: [.macOS(.v15)],
@@ -33,7 +24,7 @@ let package = Package(
         // SIP message model: byte parser, lazy header access, serializer, URIs.
         .target(name: "SIPCore", swiftSettings: strict),
         // Syscall layer, epoll reactor, timers, eventfd wake-up, UDP sockets.
-        .target(name: "Reactor", dependencies: ["CReactor"], swiftSettings: loopOwned),
+        .target(name: "Reactor", dependencies: ["CReactor"], swiftSettings: strict),
         // C shim exposing epoll/eventfd/errqueue headers (not in Swift's Glibc module).
         .target(name: "CReactor"),
         // Start-up hook of the `tandem` executable that runs before shared-library constructors.
