@@ -51,42 +51,11 @@ extension HeaderName {
 
     public var description: String { canonicalName }
 
-    /// Lowercased canonical names bucketed by length, for byte lookup.
-    static let byLength: [[(code: UInt8, lower: [UInt8])]] = {
-        var buckets = [[(code: UInt8, lower: [UInt8])]](repeating: [], count: 32)
-        for (i, info) in table.enumerated() {
-            let l = info.canonical.utf8.map(asciiLower)
-            if l.count < 32 { buckets[l.count].append((UInt8(i + 1), l)) }
-        }
-        return buckets
-    }()
-
-    /// Maps a lowercase compact letter to its code (0 when none).
-    static let compactCodes: [UInt8] = {
-        var t = [UInt8](repeating: 0, count: 128)
-        for (i, info) in table.enumerated() {
-            if let k = info.compact { t[Int(k)] = UInt8(i + 1) }
-        }
-        return t
-    }()
+    /// Known names for byte look-up (``HeaderNameIndex``).
+    static let nameIndex = HeaderNameIndex(table: table)
 
     /// Code of the header whose name is `p[r]` (case-insensitive); 0 when unknown.
     static func lookupCode(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> UInt8 {
-        let n = r.count
-        if n == 1 {
-            let b = asciiLower(p[r.lowerBound])
-            return b < 128 ? compactCodes[Int(b)] : 0
-        }
-        guard n > 1, n < 32 else { return 0 }
-        let candidates = byLength[n]
-        outer: for cand in candidates {
-            var i = r.lowerBound
-            for l in cand.lower {
-                if asciiLower(p[i]) != l { continue outer }
-                i += 1
-            }
-            return cand.code
-        }
-        return 0
+        nameIndex.code(p, r)
     }
 }

@@ -46,7 +46,9 @@ extension SIPMessage {
         for f in fields {
             if viaToDrop, f.code == viaCode {
                 let v = valueBytes(f)
-                guard firstTopLevel(v) != nil else { continue }
+                // A blank line has no first value (`firstTopLevel(v) == nil`); this test does not scan
+                // the line for a comma a second time.
+                guard !v.trimmedRange(v.startIndex..<v.endIndex).isEmpty else { continue }
                 viaToDrop = false
                 guard let second = secondTopLevelStart(v) else { continue }
                 out.append(contentsOf: nameBytes(f))

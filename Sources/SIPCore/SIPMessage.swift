@@ -140,6 +140,9 @@ public struct SIPMessage: Sendable {
         var contentLength: UInt64? = nil
         var clConflict = false
         var clBad = false
+        // Read once, not through their global accessors on every line.
+        let names = HeaderName.nameIndex
+        let contentLengthCode = Self.contentLengthCode
         while i < n {
             let b = p[i]
             if b == ASCII.cr, i + 1 < n, p[i + 1] == ASCII.lf { bodyStart = i + 2; break }
@@ -166,7 +169,7 @@ public struct SIPMessage: Sendable {
             }
             var ve = max(vs, contentEnd)
             while ve > vs, isLWSByte(p[ve - 1]) { ve -= 1 }
-            let code = HeaderName.lookupCode(p, ls..<nameEnd)
+            let code = names.code(p, ls..<nameEnd)
             fields.append(HeaderField(code: code, lineStart: ls, nameEnd: nameEnd,
                                       valueStart: vs, valueEnd: ve, folded: folded))
             if code == contentLengthCode {

@@ -26,6 +26,8 @@ public final class ProxyCore: Sendable {
     public let streams: StreamHub
     /// Host and port we put in Via and Record-Route, per listen socket.
     let advertised: [(host: String, port: UInt16)]
+    /// Each listen address's IP text (no brackets) and port, for ``isMyself(host:port:)``.
+    let listenTexts: [(ip: String, port: UInt16)]
     /// The Via sent-by and Record-Route URI text, per listen socket.
     let viaPrefix: [String]
     /// The Record-Route line of each listen socket (its value is what `record_route()` adds).
@@ -53,6 +55,7 @@ public final class ProxyCore: Sendable {
         let sockets = settings.listen + settings.tcpListen + settings.tlsListen
         let advertised = sockets.map { (host: $0.family == .ipv6 ? "[\($0.ip)]" : $0.ip, port: $0.port) }
         self.advertised = advertised
+        self.listenTexts = sockets.map { (ip: $0.ip, port: $0.port) }
         self.viaPrefix = advertised.indices.map { index in
             "SIP/2.0/\(settings.transport(at: index).viaToken) \(advertised[index].host):\(advertised[index].port);branch="
         }
@@ -101,6 +104,16 @@ public final class ProxyCore: Sendable {
         var h = Substring(host)
         if h.hasPrefix("["), h.hasSuffix("]") { h = h.dropFirst().dropLast() }
         let p = port ?? 5060
+        // A listen address's own text (the Record-Route and Via we wrote, nearly always) names it: its
+        // text parses back to it, so the full check below would say so too, after parsing the host.
+        for listen in listenTexts where listen.port == p && h.utf8.elementsEqual(listen.ip.utf8) { return true }
+        return isMyselfParsing(h, port: p)
+    }
+
+    /// ``isMyself(host:port:)`` without its look-up of the listen addresses' texts: `host` (no brackets)
+    /// parsed as an IP address and compared with each, then the aliases. Internal for the tests that
+    /// check the look-up against it.
+    func isMyselfParsing(_ h: Substring, port p: UInt16) -> Bool {
         // A listen address's text (inet_ntop) always parses back to it, so only an IP literal can name
         // one: compared as an address, without formatting each listen address (an IPv6 one also by its
         // text, which ignores a scope id as before). A name can only be an alias.
