@@ -124,7 +124,7 @@ let package = Package(
             dependencies: ["TandemProxy", "SIPCore", "Reactor", "SIPTransaction"],
             swiftSettings: strict
         ),
-        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Torture")], swiftSettings: strict),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TandemTestSupport"], resources: [.copy("Torture")], swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "TandemTestSupport"], swiftSettings: strict),
         .testTarget(name: "TandemAsyncTests", dependencies: ["TandemAsync", "Reactor", "TandemTestSupport"], swiftSettings: strict),

@@ -1,4 +1,5 @@
 @testable import SIPCore
+import TandemTestSupport
 import Testing
 
 /// `HeaderNameIndex` (the parser's header name look-up) finds what a plain scan of `HeaderName.table`

@@ -1,4 +1,5 @@
 @testable import SIPCore
+import TandemTestSupport
 import Testing
 
 /// `SIPURIAddress` and `RouteSetSummary` (the next hop and `loose_route()` without building URIs or

@@ -1,4 +1,5 @@
 @testable import SIPCore
+import TandemTestSupport
 import Testing
 
 /// `URI.isValid` (the From/To check and `has_totag()`, without building the URI) accepts exactly what

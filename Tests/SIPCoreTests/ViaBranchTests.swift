@@ -1,5 +1,6 @@
 import Foundation
 @testable import SIPCore
+import TandemTestSupport
 import Testing
 
 /// `Via.branch(ofValid:)` (the branch of every reply, without building the Via) accepts and rejects as

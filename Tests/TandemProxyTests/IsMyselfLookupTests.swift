@@ -1,5 +1,6 @@
 import Reactor
 @testable import TandemProxy
+import TandemTestSupport
 import Testing
 
 /// `isMyself(host:port:)` finds a listen address by its own text before parsing the host; it answers
@@ -18,25 +19,10 @@ import Testing
     ]
 
     @Test func lookupAgreesWithParsing() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(truncatingIfNeeded: state & 0x7FFF_FFFF)
-        }
         let alphabet = Array("0179.:[]afAF%x ".utf8)
-        var inputs = Self.hosts
-        for _ in 0..<20_000 {
-            var bytes = Array(Self.hosts[next() % Self.hosts.count].utf8)
-            for _ in 0...(next() % 3) {
-                let b = alphabet[next() % alphabet.count]
-                switch next() % 3 {
-                case 0 where !bytes.isEmpty: bytes[next() % bytes.count] = b
-                case 1: bytes.insert(b, at: next() % (bytes.count + 1))
-                default: if !bytes.isEmpty { bytes.remove(at: next() % bytes.count) }
-                }
-            }
-            inputs.append(String(decoding: bytes, as: UTF8.self))
-        }
+        let inputs = Self.hosts
+            + CorpusMutations.make(Self.hosts, alphabet: alphabet, seed: 0x9E37_79B9_7F4A_7C15, count: 20_000)
+                .map { String(decoding: $0, as: UTF8.self) }
         for host in inputs {
             for port: UInt16? in [nil, 5060, 15060, 15061] {
                 var h = Substring(host)

@@ -1,8 +1,9 @@
 /// Deterministic variations of a corpus for the tests that check a fast path against the full parser:
 /// each input is a corpus entry with 1–3 bytes replaced, inserted or removed (bytes from `alphabet`),
-/// chosen by a xorshift sequence from `seed`, so a failure names an input that every run repeats.
-enum CorpusMutations {
-    static func make(_ corpus: [String], alphabet: [UInt8], seed: UInt64, count: Int) -> [[UInt8]] {
+/// chosen by a xorshift sequence from `seed`, so a failure names an input that every run repeats. Shared by
+/// the SIP parser's tests and the proxy's.
+public enum CorpusMutations {
+    public static func make(_ corpus: [String], alphabet: [UInt8], seed: UInt64, count: Int) -> [[UInt8]] {
         var state = seed
         func next() -> Int {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
