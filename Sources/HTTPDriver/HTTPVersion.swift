@@ -31,7 +31,19 @@ public enum HTTPVersion: String, Sendable, Equatable, CaseIterable {
         switch self {
         case .http1_1: return false
         case .http2PriorKnowledge: return true
-        case .http2TLS: return url.prefix(8).lowercased() == "https://"
+        case .http2TLS: return Self.isHTTPS(url)
         }
+    }
+
+    /// Whether `url` starts with `https://`, in any case, compared as bytes (no string made per transfer).
+    static func isHTTPS(_ url: String) -> Bool {
+        let scheme = "https://".utf8
+        var bytes = url.utf8.makeIterator()
+        for expected in scheme {
+            guard let byte = bytes.next() else { return false }
+            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            guard lower == expected else { return false }
+        }
+        return true
     }
 }
